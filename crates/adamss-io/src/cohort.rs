@@ -1,0 +1,198 @@
+//! Cohorts: lists of patients whose volumes are read on demand.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Clinical, Error, ReadOptions, Result, Volume};
+
+/// A survival endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Survival {
+    /// Time to event or censoring, in days (HECKTOR: recurrence-free survival, `RFS`).
+    pub time: f64,
+    /// `true` when the event (e.g. relapse) was observed, `false` when censored.
+    pub event: bool,
+}
+
+impl Survival {
+    /// Checks that the time is finite and not negative.
+    pub fn new(time: f64, event: bool) -> std::result::Result<Self, String> {
+        if time.is_finite() && time >= 0.0 {
+            Ok(Self { time, event })
+        } else {
+            Err(format!("survival time {time} must be finite and >= 0"))
+        }
+    }
+}
+
+/// Where one patient's files are, and what is known of them without reading the volumes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    /// Patient identifier (HECKTOR: `<Centre>-<NNN>`).
+    pub id: String,
+    /// CT volume (HU).
+    pub ct: PathBuf,
+    /// PET volume (SUV).
+    pub pet: PathBuf,
+    /// Tumour label volume on the CT grid, if any.
+    pub mask: Option<PathBuf>,
+    /// Endpoint, if known.
+    pub survival: Option<Survival>,
+    /// Clinical variables (possibly all missing).
+    pub clinical: Clinical,
+}
+
+/// One patient, with volumes loaded.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// Patient identifier.
+    pub id: String,
+    /// CT in Hounsfield units, on its own grid.
+    pub ct: Volume<f32>,
+    /// PET in SUV, on its own grid (usually coarser than the CT's).
+    pub pet: Volume<f32>,
+    /// Tumour labels on the CT grid: 0 background, 1 primary tumour (GTVp), 2 nodes (GTVn).
+    pub mask: Option<Volume<u8>>,
+    /// Endpoint, if known.
+    pub survival: Option<Survival>,
+    /// Clinical variables.
+    pub clinical: Clinical,
+}
+
+/// How cases are read from disk.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoadOptions {
+    /// NIfTI reading options (memory bound; CT and PET must be finite by default).
+    pub read: ReadOptions,
+    /// Largest difference, in mm, between the mask's and the CT's affines.
+    pub grid_tolerance_mm: f64,
+    /// Label values allowed in masks besides 0.
+    pub labels: Vec<u8>,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            read: ReadOptions::default(),
+            grid_tolerance_mm: 1e-3,
+            labels: vec![1, 2],
+        }
+    }
+}
+
+impl CaseRecord {
+    /// Reads the volumes and checks them: finite CT/PET (unless allowed), mask on the CT grid
+    /// holding only known labels.
+    pub fn load(&self, options: &LoadOptions) -> Result<Case> {
+        let ct = Volume::<f32>::read_with(&self.ct, &options.read)?;
+        let pet = Volume::<f32>::read_with(&self.pet, &options.read)?;
+        let mask = match &self.mask {
+            None => None,
+            Some(path) => Some(read_mask(path, &self.ct, &ct, options)?),
+        };
+        Ok(Case {
+            id: self.id.clone(),
+            ct,
+            pet,
+            mask,
+            survival: self.survival,
+            clinical: self.clinical.clone(),
+        })
+    }
+}
+
+fn read_mask(path: &Path, ct_path: &Path, ct: &Volume<f32>, options: &LoadOptions) -> Result<Volume<u8>> {
+    let mask = Volume::<u8>::read_with(path, &options.read)?;
+    if let Some(detail) = ct.grid_difference(&mask, options.grid_tolerance_mm) {
+        return Err(Error::GridMismatch {
+            path: path.to_owned(),
+            reference: ct_path.to_owned(),
+            detail,
+        });
+    }
+    if let Some(&value) = mask
+        .data()
+        .iter()
+        .find(|&&v| v != 0 && !options.labels.contains(&v))
+    {
+        return Err(Error::BadLabel {
+            path: path.to_owned(),
+            value,
+            allowed: options.labels.clone(),
+        });
+    }
+    Ok(mask)
+}
+
+/// A source of cases, read lazily: `get(i)` reads patient `i`'s volumes from disk.
+pub trait Dataset {
+    /// Number of cases.
+    fn len(&self) -> usize;
+
+    /// Whether there are no cases.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads case `i` (0-based).
+    fn get(&self, index: usize) -> Result<Case>;
+}
+
+/// A cohort: case records plus the options used to load them. Built from the HECKTOR 2022
+/// layout ([`Cohort::hecktor`]) or a manifest CSV ([`Cohort::manifest`]).
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    records: Vec<CaseRecord>,
+    options: LoadOptions,
+}
+
+impl Cohort {
+    /// A cohort from records (checked for unique ids) with default load options.
+    pub fn from_records(records: Vec<CaseRecord>) -> Result<Self> {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = records.iter().find(|r| !seen.insert(r.id.as_str())) {
+            return Err(Error::Config(format!("patient id {:?} appears twice", dup.id)));
+        }
+        Ok(Self {
+            records,
+            options: LoadOptions::default(),
+        })
+    }
+
+    /// Replaces the load options.
+    pub fn with_options(mut self, options: LoadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The case records, in cohort order (sorted by id for the built-in sources).
+    pub fn records(&self) -> &[CaseRecord] {
+        &self.records
+    }
+
+    /// The load options.
+    pub fn options(&self) -> &LoadOptions {
+        &self.options
+    }
+
+    /// Index of a patient id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.records.iter().position(|r| r.id == id)
+    }
+}
+
+impl Dataset for Cohort {
+    fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    fn get(&self, index: usize) -> Result<Case> {
+        self.records
+            .get(index)
+            .ok_or(Error::IndexOutOfRange {
+                index,
+                len: self.records.len(),
+            })?
+            .load(&self.options)
+    }
+}

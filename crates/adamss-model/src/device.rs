@@ -1,0 +1,90 @@
+//! Choosing where tensors live, and reporting what libtorch offers.
+
+use std::fmt;
+
+use tch::{Cuda, Device};
+
+/// The first CUDA device when CUDA is usable, else the CPU.
+pub fn best_device() -> Device {
+    Device::cuda_if_available()
+}
+
+/// What the linked libtorch can run on, as found at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Whether CUDA is usable (needs `libtorch_cuda.so` linked and a GPU present).
+    pub cuda_available: bool,
+    /// Number of visible CUDA devices.
+    pub cuda_devices: usize,
+    /// Whether cuDNN is usable.
+    pub cudnn_available: bool,
+    /// Threads libtorch uses for CPU kernels.
+    pub cpu_threads: i32,
+}
+
+impl DeviceInfo {
+    /// Queries libtorch.
+    pub fn probe() -> Self {
+        let cuda_available = Cuda::is_available();
+        Self {
+            cuda_available,
+            cuda_devices: if cuda_available {
+                usize::try_from(Cuda::device_count()).unwrap_or(0)
+            } else {
+                0
+            },
+            cudnn_available: Cuda::cudnn_is_available(),
+            cpu_threads: tch::get_num_threads(),
+        }
+    }
+}
+
+impl fmt::Display for DeviceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.cuda_available {
+            write!(
+                f,
+                "CUDA: {} device(s), cuDNN {}; CPU threads: {}",
+                self.cuda_devices,
+                if self.cudnn_available { "yes" } else { "no" },
+                self.cpu_threads
+            )
+        } else {
+            write!(f, "CUDA: unavailable (CPU only); CPU threads: {}", self.cpu_threads)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_is_consistent_with_best_device() {
+        let info = DeviceInfo::probe();
+        assert_eq!(info.cuda_available, best_device().is_cuda());
+        assert!(info.cpu_threads >= 1);
+        if !info.cuda_available {
+            assert_eq!(info.cuda_devices, 0);
+        }
+    }
+
+    /// The build keeps `libtorch_cuda.so` as a NEEDED entry (see build-support/torch_link.rs),
+    /// so CUDA is found on a GPU machine. Checked on this very test binary.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn binary_links_libtorch_cuda_when_libtorch_has_it() {
+        let exe = std::env::current_exe().expect("current exe");
+        let bytes = std::fs::read(&exe).expect("read test binary");
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+        let libtorch_has_cuda = maps
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(5))
+            .find(|p| p.ends_with("libtorch_cpu.so"))
+            .map(|p| std::path::Path::new(p).with_file_name("libtorch_cuda.so").exists())
+            .expect("libtorch_cpu.so is mapped");
+        let needed = bytes.windows(b"libtorch_cuda.so\0".len()).any(|w| w == b"libtorch_cuda.so\0");
+        assert_eq!(needed, libtorch_has_cuda, "libtorch_cuda.so NEEDED entry vs available");
+        assert!(maps.contains("libtorch_cuda.so") == libtorch_has_cuda);
+    }
+}
