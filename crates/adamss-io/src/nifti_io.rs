@@ -171,8 +171,10 @@ impl<T: Voxel> Volume<T> {
             });
         };
         static COUNTER: AtomicU64 = AtomicU64::new(0);
+        // No dots in the temporary stem: the nifti writer re-derives extensions from the name.
         let tmp = path.with_file_name(format!(
-            ".{stem}.{}-{}.partial.{ext}",
+            ".{}-partial-{}-{}.{ext}",
+            stem.replace('.', "_"),
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -576,7 +578,7 @@ impl Scaling {
 }
 
 fn decode_volume<T: Voxel>(
-    reader: impl Read,
+    mut reader: impl Read,
     h: &NiftiHeader,
     info: NiftiInfo,
     path: &Path,
@@ -594,17 +596,20 @@ fn decode_volume<T: Voxel>(
         finite_only: options.finite_only,
     };
     let data = match info.datatype {
-        2 => ctx.decode::<u8, T>(reader),
-        4 => ctx.decode::<i16, T>(reader),
-        8 => ctx.decode::<i32, T>(reader),
-        16 => ctx.decode::<f32, T>(reader),
-        64 => ctx.decode::<f64, T>(reader),
-        256 => ctx.decode::<i8, T>(reader),
-        512 => ctx.decode::<u16, T>(reader),
-        768 => ctx.decode::<u32, T>(reader),
-        1024 => ctx.decode::<i64, T>(reader),
-        _ => ctx.decode::<u64, T>(reader),
+        2 => ctx.decode::<u8, T>(&mut reader),
+        4 => ctx.decode::<i16, T>(&mut reader),
+        8 => ctx.decode::<i32, T>(&mut reader),
+        16 => ctx.decode::<f32, T>(&mut reader),
+        64 => ctx.decode::<f64, T>(&mut reader),
+        256 => ctx.decode::<i8, T>(&mut reader),
+        512 => ctx.decode::<u16, T>(&mut reader),
+        768 => ctx.decode::<u32, T>(&mut reader),
+        1024 => ctx.decode::<i64, T>(&mut reader),
+        _ => ctx.decode::<u64, T>(&mut reader),
     }?;
+    // Read what follows the voxels so a gzip stream's trailer (CRC, length) is checked.
+    io::copy(&mut reader, &mut io::sink())
+        .map_err(|e| read_error(e, path, offset, 0, 0))?;
     Volume::new(data, info.geometry).map_err(|e| invalid(path, e.to_string()))
 }
 
