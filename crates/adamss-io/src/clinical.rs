@@ -116,7 +116,10 @@ mod tests {
         assert_eq!(ClinicalValue::parse("0"), ClinicalValue::Number(0.0));
         assert_eq!(ClinicalValue::parse("61.5"), ClinicalValue::Number(61.5));
         assert_eq!(ClinicalValue::parse(" M"), ClinicalValue::Text("M".into()));
-        assert_eq!(ClinicalValue::parse("inf"), ClinicalValue::Text("inf".into()));
+        assert_eq!(
+            ClinicalValue::parse("inf"),
+            ClinicalValue::Text("inf".into())
+        );
     }
 
     #[test]
@@ -129,6 +132,12 @@ mod tests {
         assert_eq!(c.get("Age").and_then(ClinicalValue::as_f64), Some(50.0));
         assert!(c.get("Gender").is_some_and(ClinicalValue::is_missing));
         assert!(c.get("Weight").is_none());
-        assert_eq!(Clinical::all_missing(names).iter().filter(|(_, v)| v.is_missing()).count(), 2);
+        assert_eq!(
+            Clinical::all_missing(names)
+                .iter()
+                .filter(|(_, v)| v.is_missing())
+                .count(),
+            2
+        );
     }
 }

@@ -101,7 +101,12 @@ impl CaseRecord {
     }
 }
 
-fn read_mask(path: &Path, ct_path: &Path, ct: &Volume<f32>, options: &LoadOptions) -> Result<Volume<u8>> {
+fn read_mask(
+    path: &Path,
+    ct_path: &Path,
+    ct: &Volume<f32>,
+    options: &LoadOptions,
+) -> Result<Volume<u8>> {
     let mask = Volume::<u8>::read_with(path, &options.read)?;
     if let Some(detail) = ct.grid_difference(&mask, options.grid_tolerance_mm) {
         return Err(Error::GridMismatch {
@@ -151,7 +156,10 @@ impl Cohort {
     pub fn from_records(records: Vec<CaseRecord>) -> Result<Self> {
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = records.iter().find(|r| !seen.insert(r.id.as_str())) {
-            return Err(Error::Config(format!("patient id {:?} appears twice", dup.id)));
+            return Err(Error::Config(format!(
+                "patient id {:?} appears twice",
+                dup.id
+            )));
         }
         Ok(Self {
             records,

@@ -89,7 +89,9 @@ pub enum Error {
         first: [usize; 3],
     },
     /// A stored value does not fit the requested voxel type (e.g. 300 or 0.5 read as `u8`).
-    #[error("{path}: value {value} at index {index:?} does not fit the requested voxel type {target}")]
+    #[error(
+        "{path}: value {value} at index {index:?} does not fit the requested voxel type {target}"
+    )]
     ValueOutOfRange {
         /// The file.
         path: PathBuf,
@@ -159,6 +161,9 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Self::Io { path: path.into(), source }
+        Self::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -251,9 +251,7 @@ impl Geometry {
         let w2 = 1.0 - (b * b + c * c + d * d);
         let a = if w2 < 0.0 {
             if w2 < -3.0 * f64::from(f32::EPSILON) {
-                return Err(format!(
-                    "qform quaternion (b, c, d) = {bcd:?} has norm > 1"
-                ));
+                return Err(format!("qform quaternion (b, c, d) = {bcd:?} has norm > 1"));
             }
             0.0
         } else {
@@ -356,7 +354,12 @@ mod tests {
     fn rejects_bad_geometry() {
         assert!(Geometry::axis_aligned([1.0, 0.0, 1.0], [0.0; 3]).is_err());
         assert!(Geometry::axis_aligned([1.0, f64::NAN, 1.0], [0.0; 3]).is_err());
-        assert!(Geometry::new([1.0; 3], [0.0; 3], [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]).is_err());
+        assert!(Geometry::new(
+            [1.0; 3],
+            [0.0; 3],
+            [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+        )
+        .is_err());
         let mut a = Geometry::default().affine();
         a[1][1] = 0.0;
         assert!(Geometry::from_affine(&a).is_err());

@@ -70,7 +70,11 @@ impl fmt::Display for JoinReport {
             }
         };
         list(f, "dropped, no endpoint", &self.no_endpoint)?;
-        list(f, "dropped, endpoint but no images", &self.endpoint_without_images)?;
+        list(
+            f,
+            "dropped, endpoint but no images",
+            &self.endpoint_without_images,
+        )?;
         let incomplete: Vec<String> = self
             .incomplete_images
             .iter()
@@ -93,7 +97,8 @@ pub(crate) fn canonical_id(raw: &str) -> String {
 
 /// Strips a NIfTI extension.
 fn strip_nifti(name: &str) -> Option<&str> {
-    name.strip_suffix(".nii.gz").or_else(|| name.strip_suffix(".nii"))
+    name.strip_suffix(".nii.gz")
+        .or_else(|| name.strip_suffix(".nii"))
 }
 
 fn list_dir(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
@@ -129,7 +134,9 @@ impl Cohort {
         let mut ct: BTreeMap<String, PathBuf> = BTreeMap::new();
         let mut pet: BTreeMap<String, PathBuf> = BTreeMap::new();
         for (name, path) in list_dir(&images_dir)? {
-            let Some(stem) = strip_nifti(&name) else { continue };
+            let Some(stem) = strip_nifti(&name) else {
+                continue;
+            };
             if let Some(id) = stem.strip_suffix("__CT") {
                 ct.insert(canonical_id(id), path);
             } else if let Some(id) = stem.strip_suffix("__PT") {
@@ -152,7 +159,10 @@ impl Cohort {
             .find(|p| p.is_file())
             .ok_or_else(|| Error::Layout {
                 path: root.to_owned(),
-                reason: format!("no endpoint table: expected {}", ENDPOINT_CSV_NAMES.join(" or ")),
+                reason: format!(
+                    "no endpoint table: expected {}",
+                    ENDPOINT_CSV_NAMES.join(" or ")
+                ),
             })?;
         let endpoints = read_endpoints(&endpoint_file)?;
 

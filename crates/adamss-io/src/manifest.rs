@@ -15,7 +15,15 @@ use crate::table::{parse_event, Table};
 use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Result, Survival};
 
 const ID: &[&str] = &["patient_id", "PatientID"];
-const RESERVED: &[&str] = &["patient_id", "PatientID", "ct", "pet", "mask", "time", "event"];
+const RESERVED: &[&str] = &[
+    "patient_id",
+    "PatientID",
+    "ct",
+    "pet",
+    "mask",
+    "time",
+    "event",
+];
 
 impl Cohort {
     /// Reads a manifest CSV (columns in the [module docs](crate::manifest)). Rows keep the file
@@ -34,9 +42,16 @@ impl Cohort {
             return Err(table.row_error(1, "columns `time` and `event` come together".into()));
         }
         let clinical_cols: Vec<usize> = (0..table.headers.len())
-            .filter(|&i| !RESERVED.iter().any(|r| table.headers[i].eq_ignore_ascii_case(r)))
+            .filter(|&i| {
+                !RESERVED
+                    .iter()
+                    .any(|r| table.headers[i].eq_ignore_ascii_case(r))
+            })
             .collect();
-        let names: Arc<[String]> = clinical_cols.iter().map(|&i| table.headers[i].clone()).collect();
+        let names: Arc<[String]> = clinical_cols
+            .iter()
+            .map(|&i| table.headers[i].clone())
+            .collect();
         let resolve = |cell: &str| -> PathBuf {
             let p = PathBuf::from(cell);
             if p.is_absolute() {
@@ -60,12 +75,17 @@ impl Cohort {
                 (Some(t), Some(e)) => parse_survival(&table, *line, &row[t], &row[e])?,
                 _ => None,
             };
-            let values = clinical_cols.iter().map(|&i| ClinicalValue::parse(&row[i])).collect();
+            let values = clinical_cols
+                .iter()
+                .map(|&i| ClinicalValue::parse(&row[i]))
+                .collect();
             records.push(CaseRecord {
                 id,
                 ct: resolve(&row[ct_col]),
                 pet: resolve(&row[pet_col]),
-                mask: mask_col.filter(|&m| !row[m].is_empty()).map(|m| resolve(&row[m])),
+                mask: mask_col
+                    .filter(|&m| !row[m].is_empty())
+                    .map(|m| resolve(&row[m])),
                 survival,
                 clinical: Clinical::new(names.clone(), values),
             });
@@ -83,8 +103,13 @@ fn parse_survival(table: &Table, line: u64, time: &str, event: &str) -> Result<O
                 .map_err(|_| table.row_error(line, format!("time {time:?} is not a number")))?;
             let e = parse_event(event)
                 .ok_or_else(|| table.row_error(line, format!("event {event:?} is not 0 or 1")))?;
-            Survival::new(t, e).map(Some).map_err(|m| table.row_error(line, m))
+            Survival::new(t, e)
+                .map(Some)
+                .map_err(|m| table.row_error(line, m))
         }
-        _ => Err(table.row_error(line, "`time` and `event` must both be given or both be empty".into())),
+        _ => Err(table.row_error(
+            line,
+            "`time` and `event` must both be given or both be empty".into(),
+        )),
     }
 }

@@ -259,7 +259,8 @@ fn nifti_error(path: &Path, e: nifti::NiftiError) -> Error {
 fn file_pair(path: &Path) -> (PathBuf, PathBuf) {
     let name = path.to_string_lossy();
     let swap = |from: &str, to: &str| -> Option<PathBuf> {
-        name.strip_suffix(from).map(|s| PathBuf::from(format!("{s}{to}")))
+        name.strip_suffix(from)
+            .map(|s| PathBuf::from(format!("{s}{to}")))
     };
     if let Some(img) = swap(".hdr", ".img").or_else(|| swap(".hdr.gz", ".img.gz")) {
         let img = if img.exists() {
@@ -439,8 +440,8 @@ fn interpret(h: &NiftiHeader, path: &Path) -> Result<NiftiInfo> {
         });
     };
     let (affine, transform) = choose_affine(h, path)?;
-    let geometry =
-        Geometry::from_affine(&affine).map_err(|e| invalid(path, format!("{e} (from {transform:?})")))?;
+    let geometry = Geometry::from_affine(&affine)
+        .map_err(|e| invalid(path, format!("{e} (from {transform:?})")))?;
     Ok(NiftiInfo {
         shape,
         datatype: h.datatype,
@@ -460,7 +461,10 @@ fn choose_affine(h: &NiftiHeader, path: &Path) -> Result<(Affine, TransformSourc
         if p.is_finite() && p > 0.0 {
             Ok(p)
         } else {
-            Err(invalid(path, format!("pixdim[{axis}] = {p} must be positive")))
+            Err(invalid(
+                path,
+                format!("pixdim[{axis}] = {p} must be positive"),
+            ))
         }
     };
     if h.sform_code > 0 {
@@ -500,15 +504,27 @@ fn choose_affine(h: &NiftiHeader, path: &Path) -> Result<(Affine, TransformSourc
 fn vox_offset(h: &NiftiHeader, path: &Path, pair: bool, options: &ReadOptions) -> Result<u64> {
     let v = h.vox_offset;
     if !v.is_finite() || v < 0.0 || f64::from(v) > options.max_bytes as f64 {
-        return Err(invalid(path, format!("vox_offset {v} is not a usable offset")));
+        return Err(invalid(
+            path,
+            format!("vox_offset {v} is not a usable offset"),
+        ));
     }
     let v = v as u64;
     // NIfTI-1 single files put the data at vox_offset >= 352; some writers say 0 and mean 352.
-    Ok(if !pair && v < HEADER_SIZE as u64 { 352 } else { v })
+    Ok(if !pair && v < HEADER_SIZE as u64 {
+        352
+    } else {
+        v
+    })
 }
 
 /// Bytes of stored voxel data, after checking both it and the decoded size against the bound.
-fn data_bytes(info: &NiftiInfo, path: &Path, out_size: usize, options: &ReadOptions) -> Result<u64> {
+fn data_bytes(
+    info: &NiftiInfo,
+    path: &Path,
+    out_size: usize,
+    options: &ReadOptions,
+) -> Result<u64> {
     let (size, _) = datatype_info(info.datatype).unwrap_or((8, ""));
     let n: u128 = info.shape.iter().map(|&d| d as u128).product();
     let stored = n * size as u128;
@@ -608,8 +624,7 @@ fn decode_volume<T: Voxel>(
         _ => ctx.decode::<u64, T>(&mut reader),
     }?;
     // Read what follows the voxels so a gzip stream's trailer (CRC, length) is checked.
-    io::copy(&mut reader, &mut io::sink())
-        .map_err(|e| read_error(e, path, offset, 0, 0))?;
+    io::copy(&mut reader, &mut io::sink()).map_err(|e| read_error(e, path, offset, 0, 0))?;
     Volume::new(data, info.geometry).map_err(|e| invalid(path, e.to_string()))
 }
 
@@ -669,7 +684,11 @@ impl DecodeCtx<'_> {
             }
             let start = out.len();
             if direct {
-                out.extend(buf[..want].chunks_exact(S::SIZE).map(|b| T::decode(b, self.big)));
+                out.extend(
+                    buf[..want]
+                        .chunks_exact(S::SIZE)
+                        .map(|b| T::decode(b, self.big)),
+                );
             } else {
                 for (k, b) in buf[..want].chunks_exact(S::SIZE).enumerate() {
                     let mut v = S::decode(b, self.big).to_f64();

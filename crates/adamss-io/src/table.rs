@@ -24,7 +24,9 @@ impl Table {
             path: path.to_owned(),
             line: e.position().map(|p| p.line()),
             reason: match e.kind() {
-                csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                csv::ErrorKind::UnequalLengths {
+                    expected_len, len, ..
+                } => {
                     format!("row has {len} cells, the header has {expected_len}")
                 }
                 _ => e.to_string(),

@@ -11,7 +11,9 @@ mod sealed {
 /// A voxel type that NIfTI can store natively.
 ///
 /// Implemented for `u8`, `i8`, `i16`, `u16`, `i32`, `u32`, `i64`, `u64`, `f32` and `f64`.
-pub trait Voxel: bytemuck::Pod + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static + sealed::Sealed {
+pub trait Voxel:
+    bytemuck::Pod + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static + sealed::Sealed
+{
     /// The Rust name, for error messages.
     const NAME: &'static str;
     /// The NIfTI-1 `datatype` code.
@@ -177,11 +179,7 @@ impl<T> Volume<T> {
     /// otherwise a description of the first difference.
     pub fn grid_difference<U>(&self, other: &Volume<U>, tol_mm: f64) -> Option<String> {
         if self.shape() != other.shape() {
-            return Some(format!(
-                "shape {:?} vs {:?}",
-                other.shape(),
-                self.shape()
-            ));
+            return Some(format!("shape {:?} vs {:?}", other.shape(), self.shape()));
         }
         let d = self.geometry.max_affine_difference(&other.geometry);
         (d > tol_mm).then(|| {

@@ -50,7 +50,11 @@ impl fmt::Display for DeviceInfo {
                 self.cpu_threads
             )
         } else {
-            write!(f, "CUDA: unavailable (CPU only); CPU threads: {}", self.cpu_threads)
+            write!(
+                f,
+                "CUDA: unavailable (CPU only); CPU threads: {}",
+                self.cpu_threads
+            )
         }
     }
 }
@@ -81,10 +85,19 @@ mod tests {
             .lines()
             .filter_map(|l| l.split_whitespace().nth(5))
             .find(|p| p.ends_with("libtorch_cpu.so"))
-            .map(|p| std::path::Path::new(p).with_file_name("libtorch_cuda.so").exists())
+            .map(|p| {
+                std::path::Path::new(p)
+                    .with_file_name("libtorch_cuda.so")
+                    .exists()
+            })
             .expect("libtorch_cpu.so is mapped");
-        let needed = bytes.windows(b"libtorch_cuda.so\0".len()).any(|w| w == b"libtorch_cuda.so\0");
-        assert_eq!(needed, libtorch_has_cuda, "libtorch_cuda.so NEEDED entry vs available");
+        let needed = bytes
+            .windows(b"libtorch_cuda.so\0".len())
+            .any(|w| w == b"libtorch_cuda.so\0");
+        assert_eq!(
+            needed, libtorch_has_cuda,
+            "libtorch_cuda.so NEEDED entry vs available"
+        );
         assert!(maps.contains("libtorch_cuda.so") == libtorch_has_cuda);
     }
 }

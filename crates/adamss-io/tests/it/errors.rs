@@ -38,11 +38,21 @@ fn unknown_and_unsupported_datatypes() {
     put_i16(&mut b, 70, 32); // COMPLEX64
     let err = read(&b).expect_err("complex");
     assert!(
-        matches!(err, Error::UnsupportedDatatype { code: 32, name: "COMPLEX64", .. }),
+        matches!(
+            err,
+            Error::UnsupportedDatatype {
+                code: 32,
+                name: "COMPLEX64",
+                ..
+            }
+        ),
         "{err}"
     );
     put_i16(&mut b, 70, 7777);
-    assert!(matches!(read(&b), Err(Error::UnsupportedDatatype { code: 7777, .. })));
+    assert!(matches!(
+        read(&b),
+        Err(Error::UnsupportedDatatype { code: 7777, .. })
+    ));
 }
 
 #[test]
@@ -85,10 +95,16 @@ fn truncated_and_corrupt_files() {
         std::fs::write(&p, &gz[..cut]).expect("write");
         let err = Volume::<f32>::read(&p).expect_err("truncated");
         assert!(
-            matches!(err, Error::Truncated { .. } | Error::Gzip { .. } | Error::NotNifti { .. }),
+            matches!(
+                err,
+                Error::Truncated { .. } | Error::Gzip { .. } | Error::NotNifti { .. }
+            ),
             "cut at {cut}: {err}"
         );
-        assert!(err.to_string().contains(&format!("cut{cut}.nii.gz")), "{err}");
+        assert!(
+            err.to_string().contains(&format!("cut{cut}.nii.gz")),
+            "{err}"
+        );
     }
     let mut bad = gz.clone();
     let mid = bad.len() / 2;
@@ -98,12 +114,18 @@ fn truncated_and_corrupt_files() {
     let p = dir.path().join("corrupt.nii.gz");
     std::fs::write(&p, &bad).expect("write");
     let err = Volume::<f32>::read(&p).expect_err("corrupt");
-    assert!(matches!(err, Error::Gzip { .. } | Error::Truncated { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Gzip { .. } | Error::Truncated { .. }),
+        "{err}"
+    );
 
     let plain = std::fs::read(data_dir().join("nifti/negative_axes.nii")).expect("read");
     let p = dir.path().join("short.nii");
     std::fs::write(&p, &plain[..plain.len() - 1]).expect("write");
-    assert!(matches!(Volume::<f32>::read(&p), Err(Error::Truncated { .. })));
+    assert!(matches!(
+        Volume::<f32>::read(&p),
+        Err(Error::Truncated { .. })
+    ));
 }
 
 #[test]
@@ -126,10 +148,20 @@ fn non_finite_voxels_are_refused_unless_allowed() {
     data[[2, 2, 2]] = f32::NEG_INFINITY;
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("nan.nii.gz");
-    Volume::new(data, Geometry::default()).expect("volume").write(&p).expect("write");
+    Volume::new(data, Geometry::default())
+        .expect("volume")
+        .write(&p)
+        .expect("write");
     let err = Volume::<f32>::read(&p).expect_err("nan");
     assert!(
-        matches!(err, Error::NonFinite { count: 2, first: [1, 2, 0], .. }),
+        matches!(
+            err,
+            Error::NonFinite {
+                count: 2,
+                first: [1, 2, 0],
+                ..
+            }
+        ),
         "{err}"
     );
     let lenient = ReadOptions {
@@ -146,9 +178,21 @@ fn values_that_do_not_fit_the_type() {
     data[[1, 0, 0]] = 0.5;
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("frac.nii");
-    Volume::new(data, Geometry::default()).expect("volume").write(&p).expect("write");
+    Volume::new(data, Geometry::default())
+        .expect("volume")
+        .write(&p)
+        .expect("write");
     let err = Volume::<u8>::read(&p).expect_err("0.5 as u8");
-    assert!(matches!(err, Error::ValueOutOfRange { index: [1, 0, 0], .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::ValueOutOfRange {
+                index: [1, 0, 0],
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]

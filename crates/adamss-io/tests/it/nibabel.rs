@@ -37,29 +37,53 @@ fn reader_agrees_with_nibabel() {
         let expected = f64s(&case["affine"]);
         let got = vol.geometry().affine();
         for (k, (g, e)) in got.iter().flatten().zip(&expected).enumerate() {
-            assert!((g - e).abs() < 1e-6, "{file}: affine[{k}] {g} vs nibabel {e}");
+            assert!(
+                (g - e).abs() < 1e-6,
+                "{file}: affine[{k}] {g} vs nibabel {e}"
+            );
         }
         // Spacing is the column norm of the affine; pixdim is what nibabel calls zooms.
         for axis in 0..3 {
-            let norm = (0..3).map(|r| expected[r * 4 + axis].powi(2)).sum::<f64>().sqrt();
-            assert!((vol.geometry().spacing[axis] - norm).abs() < 1e-6, "{file}: spacing");
+            let norm = (0..3)
+                .map(|r| expected[r * 4 + axis].powi(2))
+                .sum::<f64>()
+                .sqrt();
+            assert!(
+                (vol.geometry().spacing[axis] - norm).abs() < 1e-6,
+                "{file}: spacing"
+            );
         }
         let info = read_header(&path).expect("header");
         let zooms = f64s(&case["zooms"]);
         for axis in 0..3 {
-            assert!((f64::from(info.pixdim[axis + 1]) - zooms[axis]).abs() < 1e-6, "{file}: zooms");
+            assert!(
+                (f64::from(info.pixdim[axis + 1]) - zooms[axis]).abs() < 1e-6,
+                "{file}: zooms"
+            );
         }
-        assert_eq!(i64::from(info.datatype), case["datatype"].as_i64().expect("dtype"), "{file}");
+        assert_eq!(
+            i64::from(info.datatype),
+            case["datatype"].as_i64().expect("dtype"),
+            "{file}"
+        );
 
         let values = f64s(&case["values"]);
-        for (idx, want) in case["indices"].as_array().expect("indices").iter().zip(values) {
+        for (idx, want) in case["indices"]
+            .as_array()
+            .expect("indices")
+            .iter()
+            .zip(values)
+        {
             let i: Vec<usize> = f64s(idx).iter().map(|&v| v as usize).collect();
             let got = vol.data()[[i[0], i[1], i[2]]];
             assert_eq!(got, want, "{file}: value at {i:?}");
         }
         let sum: f64 = vol.data().iter().sum();
         let want = case["sum"].as_f64().expect("sum");
-        assert!((sum - want).abs() <= 1e-12 * want.abs().max(1.0), "{file}: sum {sum} vs {want}");
+        assert!(
+            (sum - want).abs() <= 1e-12 * want.abs().max(1.0),
+            "{file}: sum {sum} vs {want}"
+        );
         let min = vol.data().iter().copied().fold(f64::INFINITY, f64::min);
         assert_eq!(min, case["min"].as_f64().expect("min"), "{file}: min");
     }
@@ -82,7 +106,11 @@ fn round_trip<T: Voxel>(file: &str) {
         let again = dir.path().join(format!("again.{ext}"));
         back.write(&again).expect("write again");
         let back2 = Volume::<T>::read(&again).expect("read again");
-        assert_eq!(back2.geometry().affine(), back.geometry().affine(), "{file} -> {ext}: affine");
+        assert_eq!(
+            back2.geometry().affine(),
+            back.geometry().affine(),
+            "{file} -> {ext}: affine"
+        );
         assert_eq!(back2.data(), vol.data());
         std::fs::remove_file(&again).expect("rm");
         let info = read_header(&out).expect("header");

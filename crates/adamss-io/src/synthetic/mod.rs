@@ -1,0 +1,550 @@
+//! Synthetic PET/CT head-and-neck cohorts in the HECKTOR 2022 layout.
+//!
+//! Each patient is an analytic phantom (air, soft tissue, brain, skull, spine, mandible,
+//! airway; a lobulated primary tumour, 0–3 nodes, PET brain uptake, peritumoural uptake
+//! outside the labels) sampled onto two different grids: an anisotropic CT grid with
+//! LPS-style negative x/y axes, and a coarser, larger PET grid with identity direction and
+//! another origin. PET is blurred to the configured resolution and both images get noise.
+//!
+//! Survival follows a documented proportional-hazards model (see `docs/data.md`): the true
+//! log hazard ratio mixes tumour volume, node count, peritumoural uptake (not in the labels),
+//! necrosis, HPV status, age and smoking; event times are Weibull (shape 1.2) and censoring is
+//! uniform. The true risk and the labelled tumour volume are written to
+//! `synthetic_truth.csv`, so a model's C-index can be placed between "tumour volume alone"
+//! and the oracle.
+
+mod phantom;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::{Array3, Axis};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+
+use crate::hecktor::{CLINICAL_CSV_NAME, ENDPOINT_CSV_NAMES};
+use crate::{Error, Geometry, Result, Volume};
+use phantom::Patient;
+
+/// Name of the ground-truth table written beside the cohort.
+pub const TRUTH_CSV_NAME: &str = "synthetic_truth.csv";
+/// Name of the resolved configuration written beside the cohort.
+pub const CONFIG_JSON_NAME: &str = "synthetic_config.json";
+
+/// Weibull shape of the event-time distribution.
+const WEIBULL_SHAPE: f64 = 1.2;
+
+/// Parameters of a synthetic cohort.
+///
+/// | field | default | valid |
+/// |---|---|---|
+/// | `patients` | 24 | 1..=10 000 |
+/// | `seed` | 0 | any |
+/// | `field_of_view_mm` | 160³ | 16..=600 each |
+/// | `ct_spacing_mm` | 1.5 × 1.5 × 3 | 0.2..=10, ≥ 2 voxels per axis |
+/// | `pet_spacing_mm` | 4³ | 0.5..=16, ≥ 2 voxels per axis |
+/// | `pet_fwhm_mm` | 6 | 0..=30 (0: no blur) |
+/// | `centres` | CHUM, CHUP, HGJ, MDA | ≥ 1 name of letters/digits |
+/// | `endpoint_fraction` | 0.9 | 0..=1: the others get no endpoint row, as in HECKTOR |
+/// | `median_survival_days` | 1100 | > 0 (at true risk 0) |
+/// | `max_followup_days` | 2500 | > 0 (censoring is uniform on 0.3–1 × this) |
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyntheticConfig {
+    /// Number of patients with images.
+    pub patients: usize,
+    /// Seed; a patient's data depend only on the seed and its index.
+    pub seed: u64,
+    /// CT field of view in mm; anatomy scales with it (realistic at 160 mm).
+    pub field_of_view_mm: [f64; 3],
+    /// CT voxel spacing in mm.
+    pub ct_spacing_mm: [f64; 3],
+    /// PET voxel spacing in mm.
+    pub pet_spacing_mm: [f64; 3],
+    /// PET resolution (full width at half maximum) in mm.
+    pub pet_fwhm_mm: f64,
+    /// Centre names used in patient ids (`<Centre>-<NNN>`), assigned round-robin.
+    pub centres: Vec<String>,
+    /// Fraction of patients given an endpoint row.
+    pub endpoint_fraction: f64,
+    /// Median event time at true risk 0, in days.
+    pub median_survival_days: f64,
+    /// Longest follow-up, in days.
+    pub max_followup_days: f64,
+}
+
+impl Default for SyntheticConfig {
+    fn default() -> Self {
+        Self {
+            patients: 24,
+            seed: 0,
+            field_of_view_mm: [160.0; 3],
+            ct_spacing_mm: [1.5, 1.5, 3.0],
+            pet_spacing_mm: [4.0; 3],
+            pet_fwhm_mm: 6.0,
+            centres: ["CHUM", "CHUP", "HGJ", "MDA"].map(String::from).to_vec(),
+            endpoint_fraction: 0.9,
+            median_survival_days: 1100.0,
+            max_followup_days: 2500.0,
+        }
+    }
+}
+
+impl SyntheticConfig {
+    /// A tiny cohort for tests: 6 patients, 48 mm field of view (CT 24×24×16, PET 14³).
+    pub fn tiny() -> Self {
+        Self {
+            patients: 6,
+            field_of_view_mm: [48.0; 3],
+            ct_spacing_mm: [2.0, 2.0, 3.0],
+            pet_spacing_mm: [4.0; 3],
+            pet_fwhm_mm: 5.0,
+            ..Self::default()
+        }
+    }
+
+    /// Paper-size images: 200 mm field of view, CT 0.98×0.98×2.5 mm, PET 4 mm.
+    pub fn paper() -> Self {
+        Self {
+            patients: 100,
+            field_of_view_mm: [200.0; 3],
+            ct_spacing_mm: [0.98, 0.98, 2.5],
+            ..Self::default()
+        }
+    }
+
+    /// Checks every field against the table above.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Config(m));
+        if !(1..=10_000).contains(&self.patients) {
+            return bad(format!("patients = {} must be in 1..=10000", self.patients));
+        }
+        for a in 0..3 {
+            let fov = self.field_of_view_mm[a];
+            if !(16.0..=600.0).contains(&fov) {
+                return bad(format!("field_of_view_mm[{a}] = {fov} must be in 16..=600"));
+            }
+            for (name, s, lo, hi) in [
+                ("ct_spacing_mm", self.ct_spacing_mm[a], 0.2, 10.0),
+                ("pet_spacing_mm", self.pet_spacing_mm[a], 0.5, 16.0),
+            ] {
+                if !(lo..=hi).contains(&s) || fov / s < 2.0 {
+                    return bad(format!(
+                        "{name}[{a}] = {s} must be in {lo}..={hi} and give at least 2 voxels across {fov} mm"
+                    ));
+                }
+            }
+        }
+        if !(0.0..=30.0).contains(&self.pet_fwhm_mm) {
+            return bad(format!(
+                "pet_fwhm_mm = {} must be in 0..=30",
+                self.pet_fwhm_mm
+            ));
+        }
+        if self.centres.is_empty()
+            || self
+                .centres
+                .iter()
+                .any(|c| c.is_empty() || !c.chars().all(|ch| ch.is_ascii_alphanumeric()))
+        {
+            return bad(format!(
+                "centres {:?} must be non-empty alphanumeric names",
+                self.centres
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.endpoint_fraction) {
+            return bad(format!(
+                "endpoint_fraction = {} must be in 0..=1",
+                self.endpoint_fraction
+            ));
+        }
+        for (name, v) in [
+            ("median_survival_days", self.median_survival_days),
+            ("max_followup_days", self.max_followup_days),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return bad(format!("{name} = {v} must be positive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The CT grid of a patient whose phantom is centred at `centre` (world mm).
+    fn ct_grid(&self, centre: [f64; 3]) -> Result<(Geometry, [usize; 3])> {
+        let shape =
+            [0, 1, 2].map(|a| (self.field_of_view_mm[a] / self.ct_spacing_mm[a]).round() as usize);
+        let flip = [-1.0, -1.0, 1.0];
+        let origin = [0, 1, 2].map(|a| {
+            let half = (shape[a] as f64 - 1.0) * self.ct_spacing_mm[a] / 2.0;
+            centre[a] - flip[a] * half
+        });
+        let direction = [[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]];
+        Ok((Geometry::new(self.ct_spacing_mm, origin, direction)?, shape))
+    }
+
+    /// The PET grid: 20 % larger field of view, identity direction, its own origin.
+    fn pet_grid(&self, centre: [f64; 3], shift: [f64; 3]) -> Result<(Geometry, [usize; 3])> {
+        let shape = [0, 1, 2]
+            .map(|a| (1.2 * self.field_of_view_mm[a] / self.pet_spacing_mm[a]).ceil() as usize);
+        let origin = [0, 1, 2]
+            .map(|a| centre[a] - (shape[a] as f64 - 1.0) * self.pet_spacing_mm[a] / 2.0 + shift[a]);
+        Ok((Geometry::axis_aligned(self.pet_spacing_mm, origin)?, shape))
+    }
+}
+
+/// What was generated for one patient (one row of `synthetic_truth.csv`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TruthRow {
+    /// Patient id.
+    #[serde(rename = "PatientID")]
+    pub patient_id: String,
+    /// True log hazard ratio.
+    pub true_risk: f64,
+    /// Labelled tumour volume (GTVp + GTVn voxels on the CT grid), ml.
+    pub tumour_volume_ml: f64,
+    /// Labelled primary tumour volume, ml.
+    pub gtvp_volume_ml: f64,
+    /// Number of nodes.
+    pub nodes: usize,
+    /// Peritumoural uptake outside the labels (0..1).
+    pub infiltration: f64,
+    /// Whether the primary tumour has a necrotic core.
+    pub necrosis: bool,
+    /// True HPV status (1 = positive); the clinical table may hide it.
+    pub hpv: u8,
+    /// Uncensored event time, days.
+    pub event_time_days: f64,
+    /// Censoring time, days.
+    pub censor_time_days: f64,
+    /// Observed time = min(event, censoring), whole days.
+    pub time_days: f64,
+    /// Whether the event was observed.
+    pub event: bool,
+    /// Whether the endpoint table lists this patient.
+    pub in_endpoint_table: bool,
+}
+
+/// The result of [`generate`].
+#[derive(Debug, Clone)]
+pub struct SyntheticCohort {
+    /// Folder holding the cohort (HECKTOR layout).
+    pub root: PathBuf,
+    /// One row per patient, in id order.
+    pub truth: Vec<TruthRow>,
+}
+
+/// Generates a cohort under `root` in the HECKTOR 2022 layout, plus `synthetic_truth.csv` and
+/// `synthetic_config.json`.
+///
+/// The cohort is built in a sibling folder and renamed into place, so `root` never holds a
+/// half-written cohort. An existing `root` is replaced only if it is itself a synthetic cohort
+/// (has `synthetic_config.json`); anything else is an error. `progress` is called with the
+/// number of patients done so far (from worker threads).
+pub fn generate(
+    root: impl AsRef<Path>,
+    config: &SyntheticConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<SyntheticCohort> {
+    config.validate()?;
+    let root = root.as_ref().to_owned();
+    if root.exists() && !root.join(CONFIG_JSON_NAME).is_file() {
+        return Err(Error::Layout {
+            path: root,
+            reason: format!("exists and is not a synthetic cohort (no {CONFIG_JSON_NAME}); refusing to replace it"),
+        });
+    }
+    let name = root
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cohort".into());
+    let staging = root.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    let result = build(&staging, config, progress);
+    let truth = match result {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    if root.exists() {
+        std::fs::remove_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+    }
+    std::fs::rename(&staging, &root).map_err(|e| Error::io(&root, e))?;
+    Ok(SyntheticCohort { root, truth })
+}
+
+fn build(
+    dir: &Path,
+    config: &SyntheticConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<TruthRow>> {
+    let images = dir.join("imagesTr");
+    let labels = dir.join("labelsTr");
+    for d in [&images, &labels] {
+        std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+    }
+    let done = AtomicUsize::new(0);
+    let cases: Vec<(TruthRow, Clinical)> = (0..config.patients)
+        .into_par_iter()
+        .map(|i| {
+            let case = make_patient(i, config, &images, &labels)?;
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+            Ok(case)
+        })
+        .collect::<Result<_>>()?;
+    write_tables(dir, &cases)?;
+    let json = serde_json::to_string_pretty(config).map_err(|e| Error::Config(e.to_string()))?;
+    let p = dir.join(CONFIG_JSON_NAME);
+    std::fs::write(&p, json + "\n").map_err(|e| Error::io(&p, e))?;
+    Ok(cases.into_iter().map(|(t, _)| t).collect())
+}
+
+/// Clinical values as written (None = empty cell).
+struct Clinical {
+    centre_id: usize,
+    male: bool,
+    age: f64,
+    weight: Option<f64>,
+    tobacco: Option<bool>,
+    alcohol: Option<bool>,
+    performance: Option<u8>,
+    hpv: Option<bool>,
+    surgery: Option<bool>,
+    chemotherapy: bool,
+}
+
+fn patient_id(config: &SyntheticConfig, i: usize) -> (usize, String) {
+    let c = i % config.centres.len();
+    (
+        c,
+        format!("{}-{:03}", config.centres[c], i / config.centres.len() + 1),
+    )
+}
+
+fn make_patient(
+    i: usize,
+    config: &SyntheticConfig,
+    images: &Path,
+    labels: &Path,
+) -> Result<(TruthRow, Clinical)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    rng.set_stream(i as u64 + 1);
+    let (centre_id, id) = patient_id(config, i);
+    let p = Patient::random(&mut rng);
+
+    // Grids: the phantom centre moves a little between patients; PET has its own origin.
+    let centre = [
+        rng.gen_range(-5.0..5.0),
+        20.0 + rng.gen_range(-5.0..5.0),
+        -60.0 + rng.gen_range(-5.0..5.0),
+    ];
+    let shift = [0, 1, 2].map(|a| rng.gen_range(-0.5..0.5) * config.pet_spacing_mm[a]);
+    let (ct_geom, ct_shape) = config.ct_grid(centre)?;
+    let (pet_geom, pet_shape) = config.pet_grid(centre, shift)?;
+    let half = config.field_of_view_mm.map(|f| f / 2.0);
+    let to_u = |w: [f64; 3]| [0, 1, 2].map(|a| (w[a] - centre[a]) / half[a]);
+
+    // CT and labels at CT voxel centres.
+    let ct_noise = Normal::new(0.0, 12.0).map_err(|e| Error::Config(e.to_string()))?;
+    let mut ct = Array3::<i16>::zeros(ct_shape);
+    let mut mask = Array3::<u8>::zeros(ct_shape);
+    for ((i, j, k), v) in ct.indexed_iter_mut() {
+        let (hu, _, label) = p.eval(to_u(ct_geom.index_to_world([i as f64, j as f64, k as f64])));
+        *v = (hu + ct_noise.sample(&mut rng))
+            .round()
+            .clamp(-1024.0, 3071.0) as i16;
+        mask[[i, j, k]] = label;
+    }
+    // PET: 2×2×2 supersampled activity, blurred, then noise.
+    let mut pet = Array3::<f64>::zeros(pet_shape);
+    for ((i, j, k), v) in pet.indexed_iter_mut() {
+        let mut sum = 0.0;
+        for s in 0..8 {
+            let o = [s & 1, (s >> 1) & 1, (s >> 2) & 1].map(|b| b as f64 * 0.5 - 0.25);
+            sum += p
+                .eval(to_u(pet_geom.index_to_world([
+                    i as f64 + o[0],
+                    j as f64 + o[1],
+                    k as f64 + o[2],
+                ])))
+                .1;
+        }
+        *v = sum / 8.0;
+    }
+    let sigma_mm = config.pet_fwhm_mm / (8.0 * 2f64.ln()).sqrt();
+    for a in 0..3 {
+        gaussian_blur_axis(&mut pet, a, sigma_mm / config.pet_spacing_mm[a]);
+    }
+    let rel = Normal::new(0.0, 0.08).map_err(|e| Error::Config(e.to_string()))?;
+    let abs = Normal::new(0.0, 0.03).map_err(|e| Error::Config(e.to_string()))?;
+    let pet =
+        pet.mapv(|v| (v * (1.0 + rel.sample(&mut rng)) + abs.sample(&mut rng)).max(0.0) as f32);
+
+    // Volumes in ml at the actual scale, from the labels.
+    let voxel_ml = ct_geom.spacing.iter().product::<f64>() / 1000.0;
+    let gtvp = mask.iter().filter(|&&l| l == 1).count() as f64 * voxel_ml;
+    let gtvn = mask.iter().filter(|&&l| l == 2).count() as f64 * voxel_ml;
+
+    // Survival: Weibull proportional hazards, uniform censoring.
+    let eta = p.true_risk();
+    let lambda = 2f64.ln() / config.median_survival_days.powf(WEIBULL_SHAPE);
+    let u: f64 = rng.gen_range(f64::EPSILON..1.0);
+    let event_time = (-u.ln() / (lambda * eta.exp())).powf(1.0 / WEIBULL_SHAPE);
+    let censor_time = config.max_followup_days * rng.gen_range(0.3..1.0);
+    let event = event_time <= censor_time;
+    let time = event_time.min(censor_time).round().max(1.0);
+    let in_endpoint_table = rng.gen_bool(config.endpoint_fraction);
+
+    let clinical = Clinical {
+        centre_id,
+        male: p.male,
+        age: p.age.round(),
+        weight: rng
+            .gen_bool(0.85)
+            .then(|| (78.0 + 14.0 * rng.gen_range(-1.5..1.5f64)).round()),
+        tobacco: rng.gen_bool(0.5).then_some(p.tobacco),
+        alcohol: rng.gen_bool(0.4).then(|| rng.gen_bool(0.5)),
+        performance: rng.gen_bool(0.7).then(|| rng.gen_range(0..3u8)),
+        hpv: rng.gen_bool(0.7).then_some(p.hpv_positive),
+        surgery: rng.gen_bool(0.8).then(|| rng.gen_bool(0.2)),
+        chemotherapy: rng.gen_bool(0.8),
+    };
+
+    Volume::new(ct, ct_geom)?.write(images.join(format!("{id}__CT.nii.gz")))?;
+    Volume::new(pet, pet_geom)?.write(images.join(format!("{id}__PT.nii.gz")))?;
+    Volume::new(mask, ct_geom)?.write(labels.join(format!("{id}.nii.gz")))?;
+
+    let truth = TruthRow {
+        patient_id: id,
+        true_risk: eta,
+        tumour_volume_ml: gtvp + gtvn,
+        gtvp_volume_ml: gtvp,
+        nodes: p.nodes.len(),
+        infiltration: p.infiltration,
+        necrosis: p.necrosis.is_some(),
+        hpv: u8::from(p.hpv_positive),
+        event_time_days: event_time,
+        censor_time_days: censor_time,
+        time_days: time,
+        event,
+        in_endpoint_table,
+    };
+    Ok((truth, clinical))
+}
+
+/// In-place Gaussian blur along one axis (σ in voxels), edges clamped.
+fn gaussian_blur_axis(data: &mut Array3<f64>, axis: usize, sigma: f64) {
+    if sigma <= 0.0 {
+        return;
+    }
+    let radius = (3.0 * sigma).ceil() as isize;
+    let kernel: Vec<f64> = (-radius..=radius)
+        .map(|d| (-(d * d) as f64 / (2.0 * sigma * sigma)).exp())
+        .collect();
+    let norm: f64 = kernel.iter().sum();
+    let n = data.len_of(Axis(axis)) as isize;
+    let mut line = vec![0.0; n as usize];
+    for mut lane in data.lanes_mut(Axis(axis)) {
+        for (t, out) in line.iter_mut().enumerate() {
+            *out = kernel
+                .iter()
+                .enumerate()
+                .map(|(q, w)| w * lane[(t as isize + q as isize - radius).clamp(0, n - 1) as usize])
+                .sum::<f64>()
+                / norm;
+        }
+        for (dst, src) in lane.iter_mut().zip(&line) {
+            *dst = *src;
+        }
+    }
+}
+
+fn write_tables(dir: &Path, cases: &[(TruthRow, Clinical)]) -> Result<()> {
+    let csv_err = |path: &Path, e: csv::Error| Error::Csv {
+        path: path.to_owned(),
+        line: None,
+        reason: e.to_string(),
+    };
+    let flag = |b: Option<bool>| b.map_or(String::new(), |b| u8::from(b).to_string());
+
+    let path = dir.join(ENDPOINT_CSV_NAMES[0]);
+    let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+    w.write_record(["PatientID", "Relapse", "RFS"])
+        .map_err(|e| csv_err(&path, e))?;
+    for (t, _) in cases.iter().filter(|(t, _)| t.in_endpoint_table) {
+        w.write_record([
+            t.patient_id.clone(),
+            u8::from(t.event).to_string(),
+            t.time_days.to_string(),
+        ])
+        .map_err(|e| csv_err(&path, e))?;
+    }
+    w.flush().map_err(|e| Error::io(&path, e))?;
+
+    let path = dir.join(CLINICAL_CSV_NAME);
+    let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+    w.write_record([
+        "PatientID",
+        "Task 1",
+        "Task 2",
+        "CenterID",
+        "Gender",
+        "Age",
+        "Weight",
+        "Tobacco",
+        "Alcohol",
+        "Performance status",
+        "HPV status (0=-, 1=+)",
+        "Surgery",
+        "Chemotherapy",
+    ])
+    .map_err(|e| csv_err(&path, e))?;
+    for (t, c) in cases {
+        w.write_record([
+            t.patient_id.clone(),
+            "1".into(),
+            u8::from(t.in_endpoint_table).to_string(),
+            c.centre_id.to_string(),
+            if c.male { "M" } else { "F" }.into(),
+            c.age.to_string(),
+            c.weight.map_or(String::new(), |v| v.to_string()),
+            flag(c.tobacco),
+            flag(c.alcohol),
+            c.performance.map_or(String::new(), |v| v.to_string()),
+            flag(c.hpv),
+            flag(c.surgery),
+            u8::from(c.chemotherapy).to_string(),
+        ])
+        .map_err(|e| csv_err(&path, e))?;
+    }
+    w.flush().map_err(|e| Error::io(&path, e))?;
+
+    let path = dir.join(TRUTH_CSV_NAME);
+    let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
+    for (t, _) in cases {
+        w.serialize(t).map_err(|e| csv_err(&path, e))?;
+    }
+    w.flush().map_err(|e| Error::io(&path, e))?;
+    Ok(())
+}
+
+/// Reads `synthetic_truth.csv` of a generated cohort.
+pub fn read_truth(root: impl AsRef<Path>) -> Result<Vec<TruthRow>> {
+    let path = root.as_ref().join(TRUTH_CSV_NAME);
+    let mut r = csv::Reader::from_path(&path).map_err(|e| Error::Csv {
+        path: path.clone(),
+        line: None,
+        reason: e.to_string(),
+    })?;
+    r.deserialize()
+        .map(|row| {
+            row.map_err(|e| Error::Csv {
+                path: path.clone(),
+                line: e.position().map(|p| p.line()),
+                reason: e.to_string(),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,252 @@
+//! `adamss`: the command line of the AdaMSS toolkit.
+//!
+//! ```text
+//! adamss demo                     the main job on the embedded synthetic cohort
+//! adamss synth --out DIR          generate a synthetic PET/CT cohort (HECKTOR layout)
+//! adamss cohort PATH              summarise a HECKTOR folder or a manifest CSV
+//! adamss inspect FILE.nii[.gz]    print a NIfTI header as this toolkit reads it
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use adamss::io::{self, synthetic, Cohort, Dataset, SyntheticConfig};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "adamss",
+    version,
+    about = "AdaMSS PET/CT segmentation-to-survival toolkit"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Preset {
+    /// 6 patients, 48 mm field of view (tests).
+    Tiny,
+    /// 24 patients, 160 mm field of view (the demo).
+    Default,
+    /// 100 patients, 200 mm field of view, CT 0.98×0.98×2.5 mm.
+    Paper,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the main job end to end on a synthetic cohort (generated once, then reused).
+    Demo {
+        /// Working folder.
+        #[arg(long, default_value = "runs/demo")]
+        dir: PathBuf,
+        /// Cohort size preset.
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
+        /// Seed of the synthetic cohort.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Generate a synthetic PET/CT cohort in the HECKTOR 2022 layout.
+    Synth {
+        /// Output folder (replaced if it is an older synthetic cohort).
+        #[arg(long)]
+        out: PathBuf,
+        /// Size preset.
+        #[arg(long, value_enum, default_value = "default")]
+        preset: Preset,
+        /// Number of patients (overrides the preset).
+        #[arg(long)]
+        patients: Option<usize>,
+        /// Seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+    /// Summarise a cohort: a HECKTOR 2022 folder or a manifest CSV.
+    Cohort {
+        /// Folder (HECKTOR layout) or `.csv` manifest.
+        path: PathBuf,
+    },
+    /// Print a NIfTI header as read by adamss-io.
+    Inspect {
+        /// A `.nii`, `.nii.gz`, `.hdr` or `.img` file.
+        file: PathBuf,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Demo { dir, preset, seed } => demo(&dir, preset, seed),
+        Command::Synth {
+            out,
+            preset,
+            patients,
+            seed,
+        } => {
+            let mut config = preset_config(preset, seed);
+            if let Some(n) = patients {
+                config.patients = n;
+            }
+            synthesise(&out, &config)?;
+            Ok(())
+        }
+        Command::Cohort { path } => {
+            summarise(&open_cohort(&path)?, None);
+            Ok(())
+        }
+        Command::Inspect { file } => inspect(&file),
+    }
+}
+
+fn preset_config(preset: Preset, seed: u64) -> SyntheticConfig {
+    let config = match preset {
+        Preset::Tiny => SyntheticConfig::tiny(),
+        Preset::Default => SyntheticConfig::default(),
+        Preset::Paper => SyntheticConfig::paper(),
+    };
+    SyntheticConfig { seed, ..config }
+}
+
+/// Generates the cohort unless `out` already holds one made with the same configuration.
+fn synthesise(out: &Path, config: &SyntheticConfig) -> Result<()> {
+    let existing = std::fs::read_to_string(out.join(synthetic::CONFIG_JSON_NAME))
+        .ok()
+        .and_then(|s| serde_json::from_str::<SyntheticConfig>(&s).ok());
+    if existing.as_ref() == Some(config) {
+        println!("cohort: reusing {} (same configuration)", out.display());
+        return Ok(());
+    }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    let bar = ProgressBar::new(config.patients as u64).with_style(
+        ProgressStyle::with_template("generating {pos}/{len} patients [{bar:30}] {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = Instant::now();
+    let cohort = io::generate_synthetic(out, config, &|done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    println!(
+        "cohort: generated {} patients in {} ({:.1} s)",
+        cohort.truth.len(),
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn open_cohort(path: &Path) -> Result<Cohort> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        Ok(Cohort::manifest(path)?)
+    } else {
+        let (cohort, report) = Cohort::hecktor(path)?;
+        println!("{report}");
+        Ok(cohort)
+    }
+}
+
+fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
+    println!("AdaMSS demo: {}", adamss::model::DeviceInfo::probe());
+    let root = dir.join("cohort");
+    synthesise(&root, &preset_config(preset, seed))?;
+    let cohort = open_cohort(&root)?;
+    let truth = synthetic::read_truth(&root)?;
+    summarise(&cohort, Some(&truth));
+    println!(
+        "\nNext stages (preprocessing, Stage I/II training, radiomics, survival evaluation) join \
+         this job as their crates land; see README."
+    );
+    Ok(())
+}
+
+/// Loads every case and prints one row each, plus cohort-level figures.
+fn summarise(cohort: &Cohort, truth: Option<&[synthetic::TruthRow]>) {
+    println!(
+        "\n{:<10} {:>13} {:>16} {:>13} {:>16} {:>8} {:>8} {:>7} {:>6} {:>5} {:>9}",
+        "patient",
+        "CT shape",
+        "CT spacing mm",
+        "PET shape",
+        "PET spacing mm",
+        "GTVp ml",
+        "GTVn ml",
+        "SUVmax",
+        "RFS d",
+        "event",
+        "true risk"
+    );
+    let (mut events, mut loaded, mut failed) = (0, 0, 0);
+    for i in 0..cohort.len() {
+        let record = &cohort.records()[i];
+        let case = match cohort.get(i) {
+            Ok(c) => c,
+            Err(e) => {
+                failed += 1;
+                println!("{:<10} error: {e}", record.id);
+                continue;
+            }
+        };
+        loaded += 1;
+        let fmt3 = |v: [usize; 3]| format!("{}×{}×{}", v[0], v[1], v[2]);
+        let fmts = |v: [f64; 3]| format!("{:.2}×{:.2}×{:.2}", v[0], v[1], v[2]);
+        let (mut gtvp, mut gtvn) = (0.0, 0.0);
+        if let Some(mask) = &case.mask {
+            let ml = mask.geometry().spacing.iter().product::<f64>() / 1000.0;
+            gtvp = mask.data().iter().filter(|&&l| l == 1).count() as f64 * ml;
+            gtvn = mask.data().iter().filter(|&&l| l == 2).count() as f64 * ml;
+        }
+        let suv_max = case.pet.data().iter().copied().fold(f32::MIN, f32::max);
+        let (time, event) = case
+            .survival
+            .map_or((f64::NAN, false), |s| (s.time, s.event));
+        events += usize::from(event);
+        let risk = truth
+            .and_then(|t| t.iter().find(|r| r.patient_id == case.id))
+            .map_or("-".to_string(), |r| format!("{:+.2}", r.true_risk));
+        println!(
+            "{:<10} {:>13} {:>16} {:>13} {:>16} {:>8.1} {:>8.1} {:>7.1} {:>6.0} {:>5} {:>9}",
+            case.id,
+            fmt3(case.ct.shape()),
+            fmts(case.ct.geometry().spacing),
+            fmt3(case.pet.shape()),
+            fmts(case.pet.geometry().spacing),
+            gtvp,
+            gtvn,
+            suv_max,
+            time,
+            if event { "yes" } else { "no" },
+            risk
+        );
+    }
+    println!(
+        "\n{loaded} cases loaded, {failed} failed; {events} events ({:.0} %)",
+        100.0 * events as f64 / loaded.max(1) as f64
+    );
+}
+
+fn inspect(file: &Path) -> Result<()> {
+    let info = io::read_header(file)?;
+    println!("file:      {}", file.display());
+    println!("shape:     {:?}", info.shape);
+    println!("datatype:  {} ({})", info.datatype_name, info.datatype);
+    println!("transform: {:?}", info.transform);
+    println!("spacing:   {:?}", info.geometry.spacing);
+    println!("origin:    {:?}", info.geometry.origin);
+    println!("direction: {:?}", info.geometry.direction);
+    println!(
+        "scaling:   slope {} inter {}",
+        info.scl_slope, info.scl_inter
+    );
+    println!(
+        "byteorder: {}",
+        if info.big_endian { "big" } else { "little" }
+    );
+    Ok(())
+}
