@@ -55,5 +55,9 @@ fn nifti_io(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, nifti_io);
-criterion_main!(benches);
+#[allow(missing_docs)]
+mod harness {
+    use super::*;
+    criterion_group!(benches, nifti_io);
+}
+criterion_main!(harness::benches);

@@ -136,13 +136,13 @@ impl Patient {
 
     /// The true log hazard ratio: the documented model of `docs/data.md`.
     pub fn true_risk(&self) -> f64 {
-        0.55 * (self.log_volume_ml - MEDIAN_GTVP_ML.ln()) / 0.7
-            + 0.30 * self.nodes.len() as f64
-            + 0.90 * (self.infiltration - 0.4)
-            - 0.80 * f64::from(u8::from(self.hpv_positive))
-            + 0.025 * (self.age - 62.0)
-            + 0.35 * f64::from(u8::from(self.necrosis.is_some()))
-            + 0.20 * f64::from(u8::from(self.tobacco))
+        0.80 * (self.log_volume_ml - MEDIAN_GTVP_ML.ln()) / 0.7
+            + 0.45 * self.nodes.len() as f64
+            + 1.40 * (self.infiltration - 0.4)
+            - 1.10 * f64::from(u8::from(self.hpv_positive))
+            + 0.035 * (self.age - 62.0)
+            + 0.50 * f64::from(u8::from(self.necrosis.is_some()))
+            + 0.30 * f64::from(u8::from(self.tobacco))
     }
 
     /// CT (HU), PET activity (SUV, before blur and noise) and label at `u`.

@@ -1,7 +1,9 @@
 //! Integration tests of adamss-io.
 
+mod cohort;
 mod errors;
 mod nibabel;
+mod synthetic;
 
 use std::path::PathBuf;
 
