@@ -1,4 +1,5 @@
 //! Integration tests of adamss-io.
+#![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod cohort;
 mod errors;
