@@ -5,6 +5,7 @@
 //! adamss synth --out DIR          generate a synthetic PET/CT cohort (HECKTOR layout)
 //! adamss cohort PATH              summarise a HECKTOR folder or a manifest CSV
 //! adamss inspect FILE.nii[.gz]    print a NIfTI header as this toolkit reads it
+//! adamss device [--json]          what the linked libtorch can run on
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -75,6 +76,12 @@ enum Command {
         /// A `.nii`, `.nii.gz`, `.hdr` or `.img` file.
         file: PathBuf,
     },
+    /// Report what the linked libtorch can run on (CUDA devices, cuDNN, CPU threads).
+    Device {
+        /// Print JSON instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> Result<()> {
@@ -98,6 +105,23 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Inspect { file } => inspect(&file),
+        Command::Device { json } => {
+            let info = adamss::model::DeviceInfo::probe();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "cuda_available": info.cuda_available,
+                        "cuda_devices": info.cuda_devices,
+                        "cudnn_available": info.cudnn_available,
+                        "cpu_threads": info.cpu_threads,
+                    })
+                );
+            } else {
+                println!("{info}");
+            }
+            Ok(())
+        }
     }
 }
 
