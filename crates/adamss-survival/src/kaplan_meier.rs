@@ -1,0 +1,157 @@
+//! The Kaplan–Meier estimator with Greenwood variance and log-log confidence intervals.
+
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::surv::time_groups;
+use crate::{Error, Result, Surv};
+
+/// A fitted Kaplan–Meier curve, on lifelines' timeline: 0 and every distinct observed time
+/// (event or censoring).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KaplanMeier {
+    /// Time points, ascending, starting at 0.
+    pub timeline: Vec<f64>,
+    /// Subjects at risk just before each time.
+    pub at_risk: Vec<usize>,
+    /// Events at each time.
+    pub events: Vec<usize>,
+    /// Censorings at each time.
+    pub censored: Vec<usize>,
+    /// `S(t)`, right-continuous.
+    pub survival: Vec<f64>,
+    /// Greenwood's `Σ d / (n (n − d))` up to each time (`Var S = S² ·` this).
+    pub greenwood: Vec<f64>,
+    /// Lower confidence bound (log-log / "exponential Greenwood" transform).
+    pub lower: Vec<f64>,
+    /// Upper confidence bound.
+    pub upper: Vec<f64>,
+    /// Confidence level of the bounds, e.g. 0.95.
+    pub confidence: f64,
+}
+
+impl KaplanMeier {
+    /// Fits the curve; `confidence` in (0, 1), e.g. 0.95.
+    ///
+    /// Bounds as lifelines and scikit-survival (`conf_type="log-log"`) compute them:
+    /// `exp(−exp(log(−log S) ∓ z·√greenwood / log S))`; where `S = 1` both bounds are 1, where
+    /// `S = 0` both are 0.
+    pub fn fit(y: &[Surv], confidence: f64) -> Result<Self> {
+        if y.is_empty() {
+            return Err(Error::Empty);
+        }
+        if !(confidence > 0.0 && confidence < 1.0) {
+            return Err(Error::InvalidParameter(format!(
+                "confidence = {confidence} must be in (0, 1)"
+            )));
+        }
+        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+        let (order, groups) = time_groups(y);
+        let mut km = Self {
+            timeline: vec![0.0],
+            at_risk: vec![y.len()],
+            events: vec![0],
+            censored: vec![0],
+            survival: vec![1.0],
+            greenwood: vec![0.0],
+            lower: vec![1.0],
+            upper: vec![1.0],
+            confidence,
+        };
+        let (mut n, mut s, mut gw) = (y.len(), 1.0f64, 0.0f64);
+        for &(a, b) in &groups {
+            let t = y[order[a]].time();
+            let d = order[a..b].iter().filter(|&&i| y[i].event()).count();
+            let c = (b - a) - d;
+            if d > 0 {
+                s *= 1.0 - d as f64 / n as f64;
+                gw += if d < n {
+                    d as f64 / (n as f64 * (n - d) as f64)
+                } else {
+                    f64::INFINITY
+                };
+            }
+            let (lo, hi) = log_log_bounds(s, gw, z);
+            if t == 0.0 {
+                // Merge with the leading 0.
+                let last = km.timeline.len() - 1;
+                km.events[last] = d;
+                km.censored[last] = c;
+                km.survival[last] = s;
+                km.greenwood[last] = gw;
+                km.lower[last] = lo;
+                km.upper[last] = hi;
+            } else {
+                km.timeline.push(t);
+                km.at_risk.push(n);
+                km.events.push(d);
+                km.censored.push(c);
+                km.survival.push(s);
+                km.greenwood.push(gw);
+                km.lower.push(lo);
+                km.upper.push(hi);
+            }
+            n -= b - a;
+        }
+        Ok(km)
+    }
+
+    /// `S(t)` at any time (a step function, right-continuous; 1 before the first time).
+    pub fn predict(&self, t: f64) -> f64 {
+        let k = self.timeline.partition_point(|&u| u <= t);
+        if k == 0 {
+            1.0
+        } else {
+            self.survival[k - 1]
+        }
+    }
+
+    /// The smallest time with `S(t) ≤ 0.5`, or infinity when the curve stays above one half
+    /// (lifelines' `median_survival_time_`).
+    pub fn median(&self) -> f64 {
+        self.timeline
+            .iter()
+            .zip(&self.survival)
+            .find(|(_, &s)| s <= 0.5)
+            .map_or(f64::INFINITY, |(&t, _)| t)
+    }
+}
+
+fn log_log_bounds(s: f64, greenwood: f64, z: f64) -> (f64, f64) {
+    if s >= 1.0 {
+        return (1.0, 1.0);
+    }
+    if s <= 0.0 || !greenwood.is_finite() {
+        return (0.0, 0.0);
+    }
+    let v = s.ln();
+    let half = z * greenwood.sqrt() / v;
+    // `half` is negative (log S < 0): adding it lowers log(−log S) and raises the bound.
+    let lo = (-((-v).ln() - half).exp()).exp();
+    let hi = (-((-v).ln() + half).exp()).exp();
+    (lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::surv_from;
+
+    #[test]
+    fn textbook_curve() {
+        // 6 subjects: events at 1, 3, 3; censored at 2, 4, 5.
+        let y = surv_from(
+            &[1.0, 2.0, 3.0, 3.0, 4.0, 5.0],
+            &[true, false, true, true, false, false],
+        )
+        .unwrap();
+        let km = KaplanMeier::fit(y.as_slice().unwrap(), 0.95).unwrap();
+        assert_eq!(km.timeline, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(km.at_risk, [6, 6, 5, 4, 2, 1]);
+        let s3 = 5.0 / 6.0 * (1.0 - 2.0 / 4.0);
+        assert!((km.survival[3] - s3).abs() < 1e-15);
+        assert_eq!(km.predict(3.5), km.survival[3]);
+        assert_eq!(km.predict(-1.0), 1.0);
+        assert_eq!(km.median(), 3.0);
+        assert!(km.lower[3] < s3 && s3 < km.upper[3]);
+    }
+}

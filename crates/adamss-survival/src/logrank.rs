@@ -1,0 +1,114 @@
+//! The log-rank test for two or more groups.
+
+use ndarray::{Array1, Array2};
+use ndarray_linalg::Solve;
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use crate::surv::time_groups;
+use crate::{Error, Result, Surv};
+
+/// Result of a log-rank test.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct LogRank {
+    /// The chi-square statistic.
+    pub statistic: f64,
+    /// Degrees of freedom (groups − 1).
+    pub df: usize,
+    /// `P(χ²_df ≥ statistic)`.
+    pub p_value: f64,
+    /// Observed events per group (groups in ascending label order).
+    pub observed: Vec<f64>,
+    /// Expected events per group under the null hypothesis.
+    pub expected: Vec<f64>,
+    /// The group labels, ascending.
+    pub labels: Vec<usize>,
+}
+
+/// The log-rank test of equal hazards across the groups given by `group[i]` (any labels;
+/// at least two distinct). Matches lifelines' `logrank_test` / `multivariate_logrank_test`
+/// and R's `survdiff` (rho = 0).
+pub fn logrank(y: &[Surv], group: &[usize]) -> Result<LogRank> {
+    if y.is_empty() {
+        return Err(Error::Empty);
+    }
+    if group.len() != y.len() {
+        return Err(Error::LengthMismatch {
+            what: "group",
+            got: group.len(),
+            expected: y.len(),
+        });
+    }
+    let mut labels: Vec<usize> = group.to_vec();
+    labels.sort_unstable();
+    labels.dedup();
+    let k = labels.len();
+    if k < 2 {
+        return Err(Error::InvalidParameter(
+            "the log-rank test needs at least two groups".into(),
+        ));
+    }
+    let gidx: Vec<usize> = group
+        .iter()
+        .map(|g| labels.partition_point(|l| l < g))
+        .collect();
+    let mut at_risk = vec![0.0f64; k];
+    for &g in &gidx {
+        at_risk[g] += 1.0;
+    }
+    let mut observed = vec![0.0; k];
+    let mut expected = vec![0.0; k];
+    let mut var = Array2::<f64>::zeros((k, k));
+    let (order, groups) = time_groups(y);
+    for &(a, b) in &groups {
+        let members = &order[a..b];
+        let n: f64 = at_risk.iter().sum();
+        let mut d_g = vec![0.0; k];
+        for &i in members.iter().filter(|&&i| y[i].event()) {
+            d_g[gidx[i]] += 1.0;
+        }
+        let d: f64 = d_g.iter().sum();
+        if d > 0.0 {
+            for g in 0..k {
+                observed[g] += d_g[g];
+                expected[g] += d * at_risk[g] / n;
+            }
+            if n > 1.0 {
+                let f = d * (n - d) / (n - 1.0);
+                for g in 0..k {
+                    for h in 0..k {
+                        let delta = if g == h { 1.0 } else { 0.0 };
+                        var[[g, h]] += f * at_risk[g] / n * (delta - at_risk[h] / n);
+                    }
+                }
+            }
+        }
+        for &i in members {
+            at_risk[gidx[i]] -= 1.0;
+        }
+    }
+    let z = Array1::from_iter((0..k - 1).map(|g| observed[g] - expected[g]));
+    let v = var.slice(ndarray::s![..k - 1, ..k - 1]).to_owned();
+    let statistic = if k == 2 {
+        if v[[0, 0]] <= 0.0 {
+            return Err(Error::Undefined(
+                "log-rank variance is zero (no informative event times)".into(),
+            ));
+        }
+        z[0] * z[0] / v[[0, 0]]
+    } else {
+        let w = v
+            .solve(&z)
+            .map_err(|e| Error::Linalg(format!("log-rank covariance is singular: {e}")))?;
+        z.dot(&w)
+    };
+    let df = k - 1;
+    let chi = ChiSquared::new(df as f64).map_err(|e| Error::InvalidParameter(e.to_string()))?;
+    Ok(LogRank {
+        statistic,
+        df,
+        p_value: chi.sf(statistic),
+        observed,
+        expected,
+        labels,
+    })
+}

@@ -1,0 +1,118 @@
+//! The validated right-censored observation.
+
+use ndarray::Array1;
+
+use crate::{Error, Result};
+
+/// One right-censored observation: a time (≥ 0, finite) and whether the event was observed.
+///
+/// Fields are private so every `Surv` is valid. As a linfa target, survival data are an
+/// `Array1<Surv>` (so `DatasetBase<Array2<f64>, Array1<Surv>>` works with linfa's folds).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Surv {
+    time: f64,
+    event: bool,
+}
+
+impl Surv {
+    /// A checked observation: `time` must be finite and ≥ 0.
+    pub fn new(time: f64, event: bool) -> Result<Self> {
+        if time.is_finite() && time >= 0.0 {
+            Ok(Self { time, event })
+        } else {
+            Err(Error::InvalidTime {
+                index: 0,
+                value: time,
+            })
+        }
+    }
+
+    /// Time to event or censoring.
+    pub fn time(&self) -> f64 {
+        self.time
+    }
+
+    /// `true` when the event was observed, `false` when censored.
+    pub fn event(&self) -> bool {
+        self.event
+    }
+}
+
+/// Builds checked observations from parallel slices; errors name the offending index.
+pub fn surv_from(time: &[f64], event: &[bool]) -> Result<Array1<Surv>> {
+    if time.len() != event.len() {
+        return Err(Error::LengthMismatch {
+            what: "event",
+            got: event.len(),
+            expected: time.len(),
+        });
+    }
+    time.iter()
+        .zip(event)
+        .enumerate()
+        .map(|(index, (&t, &e))| {
+            Surv::new(t, e).map_err(|_| Error::InvalidTime { index, value: t })
+        })
+        .collect()
+}
+
+/// Checks that `values` has `n` finite entries.
+pub(crate) fn check_finite(what: &'static str, values: &[f64], n: usize) -> Result<()> {
+    if values.len() != n {
+        return Err(Error::LengthMismatch {
+            what,
+            got: values.len(),
+            expected: n,
+        });
+    }
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(index) => Err(Error::NonFinite {
+            what,
+            index,
+            value: values[index],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Indices sorted by time ascending (stable), and the `[start, end)` ranges of equal times.
+pub(crate) fn time_groups(y: &[Surv]) -> (Vec<usize>, Vec<(usize, usize)>) {
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by(|&a, &b| y[a].time.total_cmp(&y[b].time));
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let t = y[order[start]].time;
+        let mut end = start + 1;
+        while end < order.len() && y[order[end]].time == t {
+            end += 1;
+        }
+        groups.push((start, end));
+        start = end;
+    }
+    (order, groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        assert!(Surv::new(0.0, true).is_ok());
+        assert!(Surv::new(-1.0, true).is_err());
+        assert!(Surv::new(f64::NAN, false).is_err());
+        assert!(Surv::new(f64::INFINITY, false).is_err());
+        let e = surv_from(&[1.0, -2.0], &[true, false]).unwrap_err();
+        assert!(matches!(e, Error::InvalidTime { index: 1, .. }));
+        assert!(surv_from(&[1.0], &[true, false]).is_err());
+    }
+
+    #[test]
+    fn groups_of_equal_times() {
+        let y = surv_from(&[3.0, 1.0, 3.0, 2.0], &[true, true, false, true]).unwrap();
+        let (order, groups) = time_groups(y.as_slice().unwrap());
+        assert_eq!(order, [1, 3, 0, 2]);
+        assert_eq!(groups, [(0, 1), (1, 2), (2, 4)]);
+    }
+}
