@@ -37,6 +37,17 @@ impl Concordance {
 /// O(n log n): subjects are swept from the latest time down while a Fenwick tree over risk
 /// ranks counts the risks of those still "later".
 pub fn harrell(y: &[Surv], risk: &[f64], tied_tol: f64) -> Result<Concordance> {
+    concordance(y, risk, tied_tol, None)
+}
+
+/// Harrell's C with per-subject weights `w_i` applied to the pairs where subject `i` has the
+/// earlier event: `C = Σ w_i (con_i + tie_i / 2) / Σ w_i comparable_i`. Counts stay unweighted.
+pub(crate) fn concordance(
+    y: &[Surv],
+    risk: &[f64],
+    tied_tol: f64,
+    weights: Option<&[f64]>,
+) -> Result<Concordance> {
     if y.is_empty() {
         return Err(Error::Empty);
     }
@@ -52,6 +63,7 @@ pub fn harrell(y: &[Surv], risk: &[f64], tied_tol: f64) -> Result<Concordance> {
     let mut tree = Fenwick::new(y.len());
     let (order, groups) = time_groups(y);
     let (mut conc, mut disc, mut tied, mut tied_time) = (0u64, 0u64, 0u64, 0u64);
+    let (mut num, mut den) = (0.0f64, 0.0f64);
     let mut later = 0u64;
     for &(s, e) in groups.iter().rev() {
         let members = &order[s..e];
@@ -69,20 +81,22 @@ pub fn harrell(y: &[Surv], risk: &[f64], tied_tol: f64) -> Result<Concordance> {
             tied += up_to - below;
             disc += pool - up_to;
             tied_time += censored.len() as u64;
+            let w = weights.map_or(1.0, |w| w[i]);
+            num += w * (below as f64 + 0.5 * (up_to - below) as f64);
+            den += w * pool as f64;
         }
         for &i in members.iter().filter(|&&i| y[i].event()) {
             tree.add(rank(risk[i]));
         }
         later += members.len() as u64;
     }
-    let comparable = conc + disc + tied;
-    if comparable == 0 {
+    if conc + disc + tied == 0 || den == 0.0 {
         return Err(Error::Undefined(
             "no comparable pairs (every subject censored, or all event times tied)".into(),
         ));
     }
     Ok(Concordance {
-        c_index: (conc as f64 + 0.5 * tied as f64) / comparable as f64,
+        c_index: num / den,
         concordant: conc,
         discordant: disc,
         tied_risk: tied,

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod edge;
+mod ipcw;
 mod reference;
 
 use adamss_survival::{surv_from, Surv};

@@ -1,0 +1,173 @@
+//! Cumulative hazards: Nelson–Aalen, and Breslow's baseline hazard of a Cox model with
+//! survival prediction.
+
+use crate::surv::{check_finite, time_groups};
+use crate::{Error, Result, Surv};
+
+/// A right-continuous step function `H(t)` on ascending `times` (0 before the first).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepFunction {
+    /// Jump times, ascending: every distinct observed time.
+    pub times: Vec<f64>,
+    /// Value from each time on.
+    pub values: Vec<f64>,
+}
+
+impl StepFunction {
+    /// The value at `t`.
+    pub fn at(&self, t: f64) -> f64 {
+        let k = self.times.partition_point(|&u| u <= t);
+        if k == 0 {
+            0.0
+        } else {
+            self.values[k - 1]
+        }
+    }
+}
+
+/// The Nelson–Aalen cumulative hazard `Σ_{t_k ≤ t} d_k / n_k` (scikit-survival's
+/// `nelson_aalen_estimator`; lifelines' `NelsonAalenFitter` smooths ties differently by default).
+pub fn nelson_aalen(y: &[Surv]) -> Result<StepFunction> {
+    breslow_like(y, None)
+}
+
+/// Breslow's estimate of the Cox baseline cumulative hazard for the linear predictor `eta`
+/// (**uncentred**: the hazard of a subject with all covariates 0, as scikit-survival's
+/// `cum_baseline_hazard_`): `H₀(t) = Σ_{t_k ≤ t} d_k / Σ_{j ∈ R_k} e^{η_j}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BreslowBaseline {
+    /// `H₀` at every distinct observed time.
+    pub cumulative_hazard: StepFunction,
+    /// Mean of the training linear predictor (for the centred form).
+    pub mean_eta: f64,
+}
+
+impl BreslowBaseline {
+    /// Fits `H₀` from training data and the fitted model's linear predictor on them.
+    pub fn fit(y: &[Surv], eta: &[f64]) -> Result<Self> {
+        check_finite("linear predictor", eta, y.len())?;
+        let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
+        Ok(Self {
+            cumulative_hazard: breslow_like(y, Some(eta))?,
+            mean_eta,
+        })
+    }
+
+    /// The **centred** baseline `H₀(t) · e^{mean η}`: the cumulative hazard of a subject with
+    /// mean covariates (lifelines' `baseline_cumulative_hazard_`).
+    pub fn centred(&self) -> StepFunction {
+        let f = self.mean_eta.exp();
+        StepFunction {
+            times: self.cumulative_hazard.times.clone(),
+            values: self
+                .cumulative_hazard
+                .values
+                .iter()
+                .map(|v| v * f)
+                .collect(),
+        }
+    }
+
+    /// `S(t | η) = exp(−H₀(t) e^η)`.
+    pub fn survival(&self, eta: f64, t: f64) -> f64 {
+        (-self.cumulative_hazard.at(t) * eta.exp()).exp()
+    }
+
+    /// `H(t | η) = H₀(t) e^η` (a time-dependent risk for [`crate::cumulative_dynamic_auc`]).
+    pub fn cumulative_hazard(&self, eta: f64, t: f64) -> f64 {
+        self.cumulative_hazard.at(t) * eta.exp()
+    }
+}
+
+/// `Σ d_k / Σ_{R_k} w_j` with `w = e^η` (or 1), over every distinct time.
+fn breslow_like(y: &[Surv], eta: Option<&[f64]>) -> Result<StepFunction> {
+    if y.is_empty() {
+        return Err(Error::Empty);
+    }
+    let (order, groups) = time_groups(y);
+    // Risk-set sums from the latest time back, relative to the largest η.
+    let m = eta.map_or(0.0, |e| e.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    let w = |i: usize| eta.map_or(1.0, |e| (e[i] - m).exp());
+    let mut at_risk = vec![0.0; groups.len()];
+    let mut acc = 0.0;
+    for (k, &(a, b)) in groups.iter().enumerate().rev() {
+        acc += order[a..b].iter().map(|&i| w(i)).sum::<f64>();
+        at_risk[k] = acc;
+    }
+    let mut h = 0.0;
+    let mut times = Vec::with_capacity(groups.len());
+    let mut values = Vec::with_capacity(groups.len());
+    for (k, &(a, b)) in groups.iter().enumerate() {
+        let d = order[a..b].iter().filter(|&&i| y[i].event()).count() as f64;
+        if d > 0.0 {
+            h += d / at_risk[k] * (-m).exp();
+        }
+        times.push(y[order[a]].time());
+        values.push(h);
+    }
+    Ok(StepFunction { times, values })
+}
+
+/// Two risk groups split at a threshold (e.g. the training-fold median of the risk), with a
+/// Kaplan–Meier curve each and the log-rank test between them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Stratification {
+    /// The threshold: risk **above** it is "high".
+    pub threshold: f64,
+    /// `true` for high-risk subjects.
+    pub high: Vec<bool>,
+    /// Kaplan–Meier of the low-risk group.
+    pub low_curve: crate::KaplanMeier,
+    /// Kaplan–Meier of the high-risk group.
+    pub high_curve: crate::KaplanMeier,
+    /// Log-rank test between the groups.
+    pub logrank: crate::LogRank,
+}
+
+/// Splits subjects by `risk > threshold` (**higher = worse**) and compares the groups.
+pub fn stratify(y: &[Surv], risk: &[f64], threshold: f64) -> Result<Stratification> {
+    check_finite("risk score", risk, y.len())?;
+    if !threshold.is_finite() {
+        return Err(Error::InvalidParameter(format!(
+            "threshold {threshold} must be finite"
+        )));
+    }
+    let high: Vec<bool> = risk.iter().map(|&r| r > threshold).collect();
+    let pick = |want: bool| -> Vec<Surv> {
+        y.iter()
+            .zip(&high)
+            .filter(|(_, &h)| h == want)
+            .map(|(s, _)| *s)
+            .collect()
+    };
+    let (lo, hi) = (pick(false), pick(true));
+    if lo.is_empty() || hi.is_empty() {
+        return Err(Error::Undefined(format!(
+            "threshold {threshold} leaves one group empty"
+        )));
+    }
+    let groups: Vec<usize> = high.iter().map(|&h| usize::from(h)).collect();
+    Ok(Stratification {
+        threshold,
+        low_curve: crate::KaplanMeier::fit(&lo, 0.95)?,
+        high_curve: crate::KaplanMeier::fit(&hi, 0.95)?,
+        logrank: crate::logrank(y, &groups)?,
+        high,
+    })
+}
+
+/// The median of `values` (mean of the two middle values for even counts).
+pub fn median(values: &[f64]) -> Result<f64> {
+    check_finite("value", values, values.len())?;
+    if values.is_empty() {
+        return Err(Error::Empty);
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Ok(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
