@@ -24,7 +24,7 @@ from lifelines.statistics import logrank_test, multivariate_logrank_test
 from lifelines.utils import concordance_index
 from sksurv.column import encode_categorical
 from sksurv.datasets import load_gbsg2, load_veterans_lung_cancer, load_whas500
-from sksurv.linear_model import CoxPHSurvivalAnalysis
+from sksurv.linear_model import CoxnetSurvivalAnalysis, CoxPHSurvivalAnalysis
 from sksurv.metrics import (brier_score, concordance_index_censored, concordance_index_ipcw,
                             cumulative_dynamic_auc, integrated_brier_score)
 from sksurv.nonparametric import kaplan_meier_estimator, nelson_aalen_estimator
@@ -85,6 +85,48 @@ cat(sprintf("%.17g", s$chisq), "\\n")
 """
     res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
     return float(res.stdout.split()[0])
+
+
+def r_glmnet(csv, l1_ratio, lambdas):
+    if shutil.which("Rscript") is None:
+        return None
+    lam = ",".join(f"{v:.17g}" for v in lambdas)
+    script = f"""
+suppressMessages(library(glmnet)); suppressMessages(library(survival))
+d <- read.csv("{csv}", check.names=FALSE)
+x <- as.matrix(d[, -(1:2)])
+f <- glmnet(x, Surv(d$time, d$event), family="cox", alpha={l1_ratio}, lambda=c({lam}),
+            standardize=TRUE, thresh=1e-20, maxit=1e7)
+b <- as.matrix(coef(f))
+cat(sprintf("%.17g", as.vector(b)), sep="\\n")
+"""
+    res = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
+    vals = [float(v) for v in res.stdout.split()]
+    p = len(vals) // len(lambdas)
+    return [vals[k * p:(k + 1) * p] for k in range(len(lambdas))]
+
+
+def coxnet(df, covs, y, csv):
+    """Elastic-net Cox paths: scikit-survival (raw X) and R glmnet (standardize=TRUE)."""
+    X = df[covs].to_numpy()
+    out = []
+    p = len(covs)
+    for l1_ratio, pf in ((1.0, None), (0.5, None), (0.9, [0.0] + [1.0] * (p - 1))):
+        m = CoxnetSurvivalAnalysis(l1_ratio=l1_ratio, n_alphas=20, alpha_min_ratio=0.01, penalty_factor=pf,
+                                   normalize=False, tol=1e-13, max_iter=10**7).fit(X, y)
+        case = {"l1_ratio": l1_ratio, "penalty_factor": pf, "alphas": m.alphas_.tolist(),
+                "coef": m.coef_.T.tolist()}
+        if pf is None:
+            # Standardised fits (population sd, glmnet's standardize=TRUE): scikit-survival on
+            # pre-standardised columns, coefficients mapped back to the raw scale; R glmnet on
+            # the same penalties (its Cox solver converges less tightly: ~1e-4 relative).
+            sd = X.std(axis=0)
+            ms = CoxnetSurvivalAnalysis(l1_ratio=l1_ratio, n_alphas=20, alpha_min_ratio=0.01, normalize=False,
+                                        tol=1e-13, max_iter=10**7).fit((X - X.mean(axis=0)) / sd, y)
+            case["sksurv_standardized"] = {"alphas": ms.alphas_.tolist(), "coef": (ms.coef_.T / sd).tolist()}
+            case["r_glmnet_standardized"] = r_glmnet(csv, l1_ratio, ms.alphas_.tolist())
+        out.append(case)
+    return out
 
 
 def main():
@@ -192,6 +234,8 @@ def main():
         hi = sk_lp > med
         lr = logrank_test(time[hi], time[~hi], event[hi], event[~hi])
         rec["stratify_median"] = {"threshold": med, "statistic": float(lr.test_statistic), "p": float(lr.p_value)}
+        if name in ("whas500", "veterans"):
+            rec["coxnet"] = coxnet(df, covs, y, csv)
         expected["datasets"][name] = rec
         print(name, len(df), "rows")
     (OUT / "expected.json").write_text(json.dumps(expected, indent=1, allow_nan=False) + "\n")

@@ -3,6 +3,7 @@
 mod baseline;
 mod cindex;
 mod cox;
+mod coxnet;
 mod coxph;
 mod error;
 mod ipcw;
@@ -13,6 +14,7 @@ mod surv;
 pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction, Stratification};
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use cox::{PartialLikelihood, Reduction, Ties};
+pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult};
 pub use coxph::{CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};

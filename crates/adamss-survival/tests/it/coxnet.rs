@@ -1,0 +1,238 @@
+//! Elastic-net Cox paths against scikit-survival 0.28's `CoxnetSurvivalAnalysis` (raw
+//! covariates, `normalize=False`, tol 1e-13) and R glmnet 4.1 (`standardize=TRUE`, population
+//! sd; checked by objective only), from `tools/survival_reference.py`. Tolerances: coefficients 1e-5 (relative, absolute
+//! below 1e-2) on the raw scale; on the standardised problem, where scikit-survival stops
+//! slightly short of the optimum along a flat direction, 1e-4 — and there our objective must be
+//! no worse than the reference's (1e-12). Penalties of the automatic path 1e-10.
+
+use adamss_survival::{Coxnet, CvMetric, PartialLikelihood, Reduction, Surv, Ties};
+use linfa::ParamGuard;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::{expected, f64s, load};
+
+fn coef_close(what: &str, got: &[f64], want: &[f64], tol: f64) {
+    for (k, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            (g - w).abs() <= tol * w.abs().max(1e-2),
+            "{what}[{k}]: {g} vs {w}"
+        );
+    }
+}
+
+/// The elastic-net objective on the raw scale; `scale` weights the penalty (sd when standardised).
+fn objective(
+    x: ArrayView2<f64>,
+    y: &[Surv],
+    beta: &Array1<f64>,
+    alpha: f64,
+    l1: f64,
+    pf: &[f64],
+    scale: &Array1<f64>,
+) -> f64 {
+    let eta = x.dot(beta);
+    let nll = PartialLikelihood::new(y, Ties::Breslow)
+        .unwrap()
+        .nll(eta.as_slice().unwrap(), Reduction::Sum)
+        .unwrap();
+    let pen: f64 = beta
+        .iter()
+        .zip(scale)
+        .zip(pf)
+        .map(|((b, s), p)| p * (l1 * (b * s).abs() + (1.0 - l1) / 2.0 * (b * s).powi(2)))
+        .sum();
+    nll / y.len() as f64 + alpha * pen
+}
+
+#[test]
+fn coxnet_path_matches_sksurv_and_glmnet() {
+    let exp = expected();
+    for name in ["whas500", "veterans"] {
+        let (x, y, _) = load(name);
+        for case in exp["datasets"][name]["coxnet"].as_array().unwrap() {
+            let l1 = case["l1_ratio"].as_f64().unwrap();
+            let alphas = f64s(&case["alphas"]);
+            let mut params = Coxnet::params()
+                .l1_ratio(l1)
+                .n_alphas(20)
+                .alpha_min_ratio(0.01)
+                .standardize(false)
+                .tol(1e-12);
+            if let Some(pf) = case["penalty_factor"].as_array() {
+                params = params.penalty_factor(pf.iter().map(|v| v.as_f64().unwrap()).collect());
+            }
+            // The automatic path reproduces sksurv's penalties.
+            let fit = params
+                .clone()
+                .check()
+                .unwrap()
+                .fit_arrays(x.view(), &y)
+                .unwrap();
+            let what = format!("{name} l1={l1} pf={}", case["penalty_factor"]);
+            for (a, b) in fit.alphas.iter().zip(&alphas) {
+                assert!((a - b).abs() <= 1e-10 * b, "{what}: alpha {a} vs {b}");
+            }
+            for (k, row) in case["coef"].as_array().unwrap().iter().enumerate() {
+                coef_close(
+                    &format!("{what} α#{k}"),
+                    fit.coef.row(k).as_slice().unwrap(),
+                    &f64s(row),
+                    1e-5,
+                );
+            }
+            if let Some(st) = case.get("sksurv_standardized") {
+                let fit = Coxnet::params()
+                    .l1_ratio(l1)
+                    .n_alphas(20)
+                    .alpha_min_ratio(0.01)
+                    .standardize(true)
+                    .tol(1e-12)
+                    .check()
+                    .unwrap()
+                    .fit_arrays(x.view(), &y)
+                    .unwrap();
+                for (a, b) in fit.alphas.iter().zip(&f64s(&st["alphas"])) {
+                    assert!(
+                        (a - b).abs() <= 1e-10 * b,
+                        "{what} standardised: alpha {a} vs {b}"
+                    );
+                }
+                let sd = x.std_axis(Axis(0), 0.0);
+                let pf = vec![1.0; x.ncols()];
+                for (k, row) in st["coef"].as_array().unwrap().iter().enumerate() {
+                    let want = f64s(row);
+                    coef_close(
+                        &format!("{what} standardised α#{k}"),
+                        fit.coef.row(k).as_slice().unwrap(),
+                        &want,
+                        1e-4,
+                    );
+                    let ours = objective(
+                        x.view(),
+                        &y,
+                        &fit.coef.row(k).to_owned(),
+                        fit.alphas[k],
+                        l1,
+                        &pf,
+                        &sd,
+                    );
+                    let theirs = objective(
+                        x.view(),
+                        &y,
+                        &Array1::from(want),
+                        fit.alphas[k],
+                        l1,
+                        &pf,
+                        &sd,
+                    );
+                    assert!(
+                        ours <= theirs + 1e-12,
+                        "{what} α#{k}: objective {ours} vs sksurv {theirs}"
+                    );
+                }
+                // R glmnet's coefficients differ from both scikit-survival's and ours by up to
+                // ~2 % on this problem (not yet explained; see docs/benchmarks.md notes): only
+                // check that ours are at least as good for the stated objective.
+                for (k, row) in case["r_glmnet_standardized"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .enumerate()
+                {
+                    let want = f64s(row);
+                    let ours = objective(
+                        x.view(),
+                        &y,
+                        &fit.coef.row(k).to_owned(),
+                        fit.alphas[k],
+                        l1,
+                        &pf,
+                        &sd,
+                    );
+                    let theirs = objective(
+                        x.view(),
+                        &y,
+                        &Array1::from(want),
+                        fit.alphas[k],
+                        l1,
+                        &pf,
+                        &sd,
+                    );
+                    assert!(
+                        ours <= theirs + 1e-12,
+                        "{what} α#{k}: objective {ours} vs glmnet {theirs}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn coxnet_path_properties_and_cv() {
+    let (x, y, _) = load("whas500");
+    let fit = Coxnet::params()
+        .n_alphas(15)
+        .check()
+        .unwrap()
+        .fit_arrays(x.view(), &y)
+        .unwrap();
+    // Nothing is selected at α_max; more features enter as α falls.
+    assert!(fit.selected(0).is_empty());
+    assert!(fit.selected(14).len() > fit.selected(3).len());
+    // An unpenalised covariate is non-zero from the start.
+    let mut pf = vec![1.0; x.ncols()];
+    pf[0] = 0.0;
+    let fit = Coxnet::params()
+        .n_alphas(5)
+        .penalty_factor(pf)
+        .check()
+        .unwrap()
+        .fit_arrays(x.view(), &y)
+        .unwrap();
+    assert_eq!(fit.selected(0), [0]);
+
+    let params = Coxnet::params().n_alphas(12).check().unwrap();
+    let cv = params
+        .cross_validate(x.view(), &y, 5, 7, CvMetric::Deviance)
+        .unwrap();
+    assert_eq!(cv.scores.dim(), (5, 12));
+    assert!(cv.one_se <= cv.best);
+    assert!(cv.mean[cv.best] <= cv.mean[0]);
+    let again = params
+        .cross_validate(x.view(), &y, 5, 7, CvMetric::Deviance)
+        .unwrap();
+    assert_eq!(cv, again, "deterministic given the seed");
+    let cv_c = params
+        .cross_validate(x.view(), &y, 5, 7, CvMetric::CIndex)
+        .unwrap();
+    assert!(cv_c.mean[cv_c.best] > 0.7, "{:?}", cv_c.mean);
+}
+
+#[test]
+fn coxnet_bad_parameters() {
+    let (x, y, _) = load("veterans");
+    assert!(Coxnet::params().l1_ratio(0.0).check().is_err());
+    assert!(Coxnet::params().alphas(vec![0.1, 0.2]).check().is_err());
+    assert!(Coxnet::params()
+        .penalty_factor(vec![0.0; 3])
+        .check()
+        .is_err());
+    let e = Coxnet::params()
+        .penalty_factor(vec![1.0; 2])
+        .check()
+        .unwrap()
+        .fit_arrays(x.view(), &y);
+    assert!(e.is_err());
+    let constant = Array2::<f64>::ones((y.len(), 2));
+    assert!(Coxnet::params()
+        .check()
+        .unwrap()
+        .fit_arrays(constant.view(), &y)
+        .is_err());
+    assert!(Coxnet::params()
+        .check()
+        .unwrap()
+        .cross_validate(x.view(), &y, 1, 0, CvMetric::Deviance)
+        .is_err());
+}
