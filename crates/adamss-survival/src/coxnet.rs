@@ -394,7 +394,7 @@ impl CoxnetValidParams {
         };
         // Unpenalised covariates first (penalised ones held at 0), then α_max.
         let mut beta = Array1::<f64>::zeros(p);
-        if prob.pf.iter().any(|&v| v == 0.0) {
+        if prob.pf.contains(&0.0) {
             prob.solve(&mut beta, 1e12)?;
         }
         let alphas = match &self.alphas {
