@@ -57,10 +57,29 @@ pub(crate) fn concordance(
             "tied_tol = {tied_tol} must be >= 0"
         )));
     }
-    let mut sorted: Vec<f64> = risk.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let rank = |v: f64| sorted.partition_point(|&s| s < v);
-    let mut tree = Fenwick::new(y.len());
+    // Risk ranks: position of each subject in risk order, and for each position the range of
+    // positions whose risk lies within ±tol of it (two pointers over the sorted risks).
+    let n = y.len();
+    let mut by_risk: Vec<u32> = (0..n as u32).collect();
+    by_risk.sort_unstable_by(|&a, &b| risk[a as usize].total_cmp(&risk[b as usize]));
+    let sorted: Vec<f64> = by_risk.iter().map(|&i| risk[i as usize]).collect();
+    let mut pos = vec![0u32; n];
+    for (p, &i) in by_risk.iter().enumerate() {
+        pos[i as usize] = p as u32;
+    }
+    let (mut lo, mut hi) = (vec![0u32; n], vec![0u32; n]);
+    let (mut a, mut b) = (0usize, 0usize);
+    for p in 0..n {
+        while sorted[a] < sorted[p] - tied_tol {
+            a += 1;
+        }
+        while b < n && sorted[b] <= sorted[p] + tied_tol {
+            b += 1;
+        }
+        lo[p] = a as u32;
+        hi[p] = b as u32;
+    }
+    let mut tree = Fenwick::new(n);
     let (order, groups) = time_groups(y);
     let (mut conc, mut disc, mut tied, mut tied_time) = (0u64, 0u64, 0u64, 0u64);
     let (mut num, mut den) = (0.0f64, 0.0f64);
@@ -69,14 +88,14 @@ pub(crate) fn concordance(
         let members = &order[s..e];
         let censored: Vec<usize> = members.iter().copied().filter(|&i| !y[i].event()).collect();
         for &j in &censored {
-            tree.add(rank(risk[j]));
+            tree.add(pos[j] as usize);
         }
         let pool = later + censored.len() as u64;
         for &i in members.iter().filter(|&&i| y[i].event()) {
-            let r = risk[i];
             // Below r − tol: concordant; within ±tol: tied; above: discordant.
-            let below = tree.prefix(sorted.partition_point(|&v| v < r - tied_tol));
-            let up_to = tree.prefix(sorted.partition_point(|&v| v <= r + tied_tol));
+            let p = pos[i] as usize;
+            let below = tree.prefix(lo[p] as usize);
+            let up_to = tree.prefix(hi[p] as usize);
             conc += below;
             tied += up_to - below;
             disc += pool - up_to;
@@ -86,7 +105,7 @@ pub(crate) fn concordance(
             den += w * pool as f64;
         }
         for &i in members.iter().filter(|&&i| y[i].event()) {
-            tree.add(rank(risk[i]));
+            tree.add(pos[i] as usize);
         }
         later += members.len() as u64;
     }
@@ -106,7 +125,7 @@ pub(crate) fn concordance(
 
 /// A Fenwick (binary indexed) tree of counts over ranks `0..n`.
 struct Fenwick {
-    tree: Vec<u64>,
+    tree: Vec<u32>,
 }
 
 impl Fenwick {
@@ -127,9 +146,9 @@ impl Fenwick {
     /// Count of entries with rank < `end`.
     fn prefix(&self, end: usize) -> u64 {
         let mut i = end.min(self.tree.len() - 1);
-        let mut s = 0;
+        let mut s = 0u64;
         while i > 0 {
-            s += self.tree[i];
+            s += u64::from(self.tree[i]);
             i -= i & i.wrapping_neg();
         }
         s

@@ -346,11 +346,12 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
     m + ((a - m).exp() + (b - m).exp()).ln()
 }
 
+/// `m += w · x xᵀ`, in place.
 fn rank1_update(m: &mut Array2<f64>, w: f64, x: ArrayView1<f64>) {
-    let xw = &x * w;
-    let col = xw.view().insert_axis(Axis(1));
-    let row = x.insert_axis(Axis(0));
-    *m += &col.dot(&row);
+    for (mut row, &xa) in m.rows_mut().into_iter().zip(x.iter()) {
+        let f = w * xa;
+        row.scaled_add(f, &x);
+    }
 }
 
 fn outer(v: &Array1<f64>) -> Array2<f64> {

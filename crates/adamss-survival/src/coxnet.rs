@@ -26,7 +26,7 @@ use crate::{Error, Result, Surv};
 /// | `alpha_min_ratio` | none: 1e-4 when n > p, else 0.01 | (0, 1) |
 /// | `penalty_factor` | all 1 | ≥ 0, not all 0 |
 /// | `standardize` | true: scale columns to population sd 1 (coefficients returned on the raw scale) | |
-/// | `tol` | 1e-9 | > 0: largest coefficient change (standardised scale) |
+/// | `tol` | 1e-12 | > 0: glmnet's rule — stop when no coordinate update (and no Newton step) changes the objective by more than `tol` × the null objective |
 /// | `max_iter` | 1000 | ≥ 1 Newton steps per penalty |
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -50,7 +50,7 @@ impl Default for CoxnetValidParams {
             alpha_min_ratio: None,
             penalty_factor: None,
             standardize: true,
-            tol: 1e-9,
+            tol: 1e-12,
             max_iter: 1000,
         }
     }
@@ -195,10 +195,14 @@ impl Coxnet {
 /// Standardised problem data shared by the solver.
 struct Problem<'a> {
     x: Array2<f64>,
+    /// `xᵀ`, contiguous per feature, for the coordinate sweeps.
+    xt: Array2<f64>,
     scale: Array1<f64>,
     pl: PartialLikelihood,
     pf: Vec<f64>,
     l1: f64,
+    /// (1/n)·NLL at β = 0: the scale of glmnet-style convergence thresholds.
+    null: f64,
     params: &'a CoxnetValidParams,
 }
 
@@ -233,7 +237,7 @@ impl Problem<'_> {
     }
 
     /// Solves one penalty from a warm start; returns the Newton steps used.
-    fn solve(&self, beta: &mut Array1<f64>, alpha: f64) -> Result<usize> {
+    fn solve(&self, beta: &mut Array1<f64>, alpha: f64, tol: f64) -> Result<usize> {
         let (n, p) = self.x.dim();
         let mut f_old = self.objective(beta, alpha)?;
         for it in 1..=self.params.max_iter {
@@ -245,54 +249,54 @@ impl Problem<'_> {
             // Coordinate descent on the quadratic model; u = X(β_new − β).
             let mut next = beta.clone();
             let mut u = Array1::<f64>::zeros(n);
+            let (g, h) = (g.as_slice().unwrap_or(&[]), h.as_slice().unwrap_or(&[]));
             let hk: Vec<f64> = (0..p)
-                .map(|k| {
-                    self.x
-                        .column(k)
-                        .iter()
-                        .zip(&h)
-                        .map(|(x, w)| w * x * x)
-                        .sum()
-                })
+                .map(|k| self.xt.row(k).iter().zip(h).map(|(x, w)| w * x * x).sum())
                 .collect();
+            // glmnet's rule: converged when no coordinate update changes the model objective by
+            // more than tol × the null objective (a change is denom·δ²/2).
+            let threshold = tol * self.null;
             let mut active: Vec<usize> = (0..p).filter(|&k| next[k] != 0.0).collect();
             let mut full = true;
-            for _sweep in 0..100_000 {
+            for _sweep in 0..MAX_SWEEPS {
                 let set: Vec<usize> = if full {
                     (0..p).collect()
                 } else {
                     active.clone()
                 };
-                let mut max_delta: f64 = 0.0;
+                let mut max_move: f64 = 0.0;
                 for &k in &set {
-                    let col = self.x.column(k);
-                    let grad_k: f64 = col
-                        .iter()
-                        .zip(g.iter().zip(&h))
-                        .zip(&u)
-                        .map(|((x, (g, w)), u)| x * (g + w * u))
-                        .sum();
                     let denom = hk[k] + alpha * (1.0 - self.l1) * self.pf[k];
                     if denom <= 0.0 {
                         continue;
                     }
+                    let col = self.xt.row(k);
+                    let col = col.as_slice().unwrap_or(&[]);
+                    let uu = u.as_slice().unwrap_or(&[]);
+                    let mut grad_k = 0.0;
+                    for i in 0..n {
+                        grad_k += col[i] * (g[i] + h[i] * uu[i]);
+                    }
                     let z = hk[k] * next[k] - grad_k;
-                    let thr = alpha * self.l1 * self.pf[k];
-                    let new = soft_threshold(z, thr) / denom;
+                    let new = soft_threshold(z, alpha * self.l1 * self.pf[k]) / denom;
                     let delta = new - next[k];
                     if delta != 0.0 {
-                        u.scaled_add(delta, &col);
+                        let um = u.as_slice_mut().unwrap_or(&mut []);
+                        for i in 0..n {
+                            um[i] += delta * col[i];
+                        }
                         next[k] = new;
-                        max_delta = max_delta.max(delta.abs() * hk[k].sqrt().max(1e-12));
+                        max_move = max_move.max(denom * delta * delta);
                     }
                 }
+                let converged = max_move <= threshold;
                 if full {
                     active = (0..p).filter(|&k| next[k] != 0.0).collect();
-                    if max_delta < self.params.tol * 1e-2 {
+                    if converged {
                         break;
                     }
                     full = false;
-                } else if max_delta < self.params.tol * 1e-2 {
+                } else if converged {
                     full = true;
                 }
             }
@@ -306,10 +310,14 @@ impl Problem<'_> {
                 cand = &*beta + &(&step * t);
                 f_new = self.objective(&cand, alpha)?;
             }
-            let change = (&cand - &*beta).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            // The same rule on the whole Newton step.
+            let moved = (&cand - &*beta)
+                .iter()
+                .zip(&hk)
+                .fold(0.0f64, |m, (d, h)| m.max(h * d * d));
             *beta = cand;
             f_old = f_new;
-            if change <= self.params.tol {
+            if moved <= threshold {
                 return Ok(it);
             }
         }
@@ -325,6 +333,9 @@ impl Problem<'_> {
         })
     }
 }
+
+/// Coordinate sweeps allowed per Newton step.
+const MAX_SWEEPS: usize = 100_000;
 
 fn soft_threshold(z: f64, t: f64) -> f64 {
     if z > t {
@@ -384,18 +395,24 @@ impl CoxnetValidParams {
         } else {
             Array1::ones(p)
         };
+        let xs = (&x - &mean) / &scale;
+        let pl = PartialLikelihood::new(y, Ties::Breslow)?;
+        let null = pl.nll(&vec![0.0; n], Reduction::Sum)? / n as f64;
         let prob = Problem {
-            x: (&x - &mean) / &scale,
+            null,
+            xt: xs.t().as_standard_layout().into_owned(),
+            x: xs,
             scale,
-            pl: PartialLikelihood::new(y, Ties::Breslow)?,
+            pl,
             pf,
             l1: self.l1_ratio,
             params: self,
         };
         // Unpenalised covariates first (penalised ones held at 0), then α_max.
         let mut beta = Array1::<f64>::zeros(p);
+        // Tightly, since α_max is read off the gradient there.
         if prob.pf.contains(&0.0) {
-            prob.solve(&mut beta, 1e12)?;
+            prob.solve(&mut beta, 1e12, self.tol.min(1e-24))?;
         }
         let alphas = match &self.alphas {
             Some(a) => a.clone(),
@@ -416,7 +433,7 @@ impl CoxnetValidParams {
         let mut coef = Array2::zeros((alphas.len(), p));
         let mut iterations = Vec::with_capacity(alphas.len());
         for (k, &alpha) in alphas.iter().enumerate() {
-            iterations.push(prob.solve(&mut beta, alpha)?);
+            iterations.push(prob.solve(&mut beta, alpha, self.tol)?);
             coef.row_mut(k).assign(&(&beta / &prob.scale));
         }
         Ok(Coxnet {

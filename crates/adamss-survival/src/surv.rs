@@ -78,7 +78,7 @@ pub(crate) fn check_finite(what: &'static str, values: &[f64], n: usize) -> Resu
 /// Indices sorted by time ascending (stable), and the `[start, end)` ranges of equal times.
 pub(crate) fn time_groups(y: &[Surv]) -> (Vec<usize>, Vec<(usize, usize)>) {
     let mut order: Vec<usize> = (0..y.len()).collect();
-    order.sort_by(|&a, &b| y[a].time.total_cmp(&y[b].time));
+    order.sort_unstable_by(|&a, &b| y[a].time.total_cmp(&y[b].time).then(a.cmp(&b)));
     let mut groups = Vec::new();
     let mut start = 0;
     while start < order.len() {

@@ -57,7 +57,7 @@ fn coxnet_path_matches_sksurv_and_glmnet() {
                 .n_alphas(20)
                 .alpha_min_ratio(0.01)
                 .standardize(false)
-                .tol(1e-12);
+                .tol(1e-20);
             if let Some(pf) = case["penalty_factor"].as_array() {
                 params = params.penalty_factor(pf.iter().map(|v| v.as_f64().unwrap()).collect());
             }
@@ -86,7 +86,7 @@ fn coxnet_path_matches_sksurv_and_glmnet() {
                     .n_alphas(20)
                     .alpha_min_ratio(0.01)
                     .standardize(true)
-                    .tol(1e-12)
+                    .tol(1e-20)
                     .check()
                     .unwrap()
                     .fit_arrays(x.view(), &y)
