@@ -116,38 +116,13 @@ impl PartialLikelihood {
     /// The negative log partial likelihood at linear predictor `eta` (higher = worse).
     pub fn nll(&self, eta: &[f64], reduction: Reduction) -> Result<f64> {
         check_finite("linear predictor", eta, self.n)?;
-        let mut value = 0.0;
-        let (mut m, mut s0) = (f64::NEG_INFINITY, 0.0);
-        for g in &self.groups {
-            let gm = g
-                .members
-                .iter()
-                .map(|&j| eta[j])
-                .fold(f64::NEG_INFINITY, f64::max);
-            if gm > m {
-                s0 *= (m - gm).exp();
-                m = gm;
-            }
-            let mut d0 = 0.0;
-            for &j in &g.members {
-                s0 += (eta[j] - m).exp();
-            }
-            for &i in &g.events {
-                d0 += (eta[i] - m).exp();
-                value -= eta[i];
-            }
-            for f in self.fractions(g.events.len()) {
-                value += (s0 - f * d0).ln() + m;
-            }
-        }
-        Ok(value * self.scale(reduction))
+        Ok(self.forward(eta, false).0 * self.scale(reduction))
     }
 
-    /// The value and its gradient with respect to `eta` (the tensor loss's reference).
-    pub fn nll_grad_eta(&self, eta: &[f64], reduction: Reduction) -> Result<(f64, Array1<f64>)> {
-        check_finite("linear predictor", eta, self.n)?;
-        // Per event group: log Σ_l 1/Φ_l and log Σ_l (l/d)/Φ_l, with Φ_l the Efron denominators.
-        let k = self.groups.len();
+    /// The unscaled value and, when `terms`, per group `log Σ_l 1/Φ_l` and `log Σ_l (l/d)/Φ_l`
+    /// (Φ_l the Efron denominators), sweeping risk sets from the latest time down.
+    fn forward(&self, eta: &[f64], terms: bool) -> (f64, Vec<f64>, Vec<f64>) {
+        let k = if terms { self.groups.len() } else { 0 };
         let mut log_a = vec![f64::NEG_INFINITY; k];
         let mut log_b = vec![f64::NEG_INFINITY; k];
         let mut value = 0.0;
@@ -173,12 +148,21 @@ impl PartialLikelihood {
             for f in self.fractions(g.events.len()) {
                 let log_phi = (s0 - f * d0).ln() + m;
                 value += log_phi;
-                log_a[gi] = log_add_exp(log_a[gi], -log_phi);
-                if f > 0.0 {
-                    log_b[gi] = log_add_exp(log_b[gi], f.ln() - log_phi);
+                if terms {
+                    log_a[gi] = log_add_exp(log_a[gi], -log_phi);
+                    if f > 0.0 {
+                        log_b[gi] = log_add_exp(log_b[gi], f.ln() - log_phi);
+                    }
                 }
             }
         }
+        (value, log_a, log_b)
+    }
+
+    /// The value and its gradient with respect to `eta` (the tensor loss's reference).
+    pub fn nll_grad_eta(&self, eta: &[f64], reduction: Reduction) -> Result<(f64, Array1<f64>)> {
+        check_finite("linear predictor", eta, self.n)?;
+        let (value, log_a, log_b) = self.forward(eta, true);
         // Subject j is at risk at every event time ≤ its own: accumulate from the earliest.
         let mut grad = Array1::zeros(self.n);
         let mut log_c = f64::NEG_INFINITY;
