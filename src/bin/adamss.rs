@@ -136,10 +136,7 @@ fn preset_config(preset: Preset, seed: u64) -> SyntheticConfig {
 
 /// Generates the cohort unless `out` already holds one made with the same configuration.
 fn synthesise(out: &Path, config: &SyntheticConfig) -> Result<()> {
-    let existing = std::fs::read_to_string(out.join(synthetic::CONFIG_JSON_NAME))
-        .ok()
-        .and_then(|s| serde_json::from_str::<SyntheticConfig>(&s).ok());
-    if existing.as_ref() == Some(config) {
+    if synthetic::is_current(out, config) {
         println!("cohort: reusing {} (same configuration)", out.display());
         return Ok(());
     }

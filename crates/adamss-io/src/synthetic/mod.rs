@@ -33,6 +33,28 @@ pub const TRUTH_CSV_NAME: &str = "synthetic_truth.csv";
 /// Name of the resolved configuration written beside the cohort.
 pub const CONFIG_JSON_NAME: &str = "synthetic_config.json";
 
+/// Version of the generator's output: bumped whenever the same configuration would produce
+/// different data, so a stale cohort on disk is regenerated (see [`is_current`]).
+pub const GENERATOR_VERSION: u32 = 2;
+
+/// What `synthetic_config.json` holds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Saved {
+    generator_version: u32,
+    config: SyntheticConfig,
+}
+
+/// Whether `root` holds a cohort made by this generator version with exactly `config`.
+pub fn is_current(root: impl AsRef<Path>, config: &SyntheticConfig) -> bool {
+    std::fs::read_to_string(root.as_ref().join(CONFIG_JSON_NAME))
+        .ok()
+        .and_then(|s| serde_json::from_str::<Saved>(&s).ok())
+        .is_some_and(|saved| {
+            saved.generator_version == GENERATOR_VERSION && &saved.config == config
+        })
+}
+
 /// Weibull shape of the event-time distribution.
 const WEIBULL_SHAPE: f64 = 1.2;
 
@@ -295,7 +317,11 @@ fn build(
         })
         .collect::<Result<_>>()?;
     write_tables(dir, &cases)?;
-    let json = serde_json::to_string_pretty(config).map_err(|e| Error::Config(e.to_string()))?;
+    let saved = Saved {
+        generator_version: GENERATOR_VERSION,
+        config: config.clone(),
+    };
+    let json = serde_json::to_string_pretty(&saved).map_err(|e| Error::Config(e.to_string()))?;
     let p = dir.join(CONFIG_JSON_NAME);
     std::fs::write(&p, json + "\n").map_err(|e| Error::io(&p, e))?;
     Ok(cases.into_iter().map(|(t, _)| t).collect())

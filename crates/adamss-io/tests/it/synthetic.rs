@@ -92,6 +92,14 @@ fn generation_is_deterministic_and_seeded() {
     let a = generate_synthetic(dir.path().join("a"), &config, &|_| {}).unwrap();
     let b = generate_synthetic(dir.path().join("b"), &config, &|_| {}).unwrap();
     assert_eq!(a.truth, b.truth);
+    assert!(synthetic::is_current(&a.root, &config));
+    assert!(!synthetic::is_current(
+        &a.root,
+        &SyntheticConfig {
+            seed: 99,
+            ..config.clone()
+        }
+    ));
     let file = "imagesTr/CHUM-001__PT.nii.gz";
     let va = Volume::<f32>::read(a.root.join(file)).unwrap();
     let vb = Volume::<f32>::read(b.root.join(file)).unwrap();
