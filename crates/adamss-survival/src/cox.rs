@@ -12,7 +12,7 @@
 //! 0 and a zero gradient, never NaN. Sums of exponentials are kept relative to a running
 //! maximum of `η`, so any finite `η` (800, −800, both at once) is safe.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::surv::{check_finite, time_groups};
 use crate::{Error, Result, Surv};
@@ -260,6 +260,7 @@ impl PartialLikelihood {
         let (mut m, mut s0) = (f64::NEG_INFINITY, 0.0);
         let mut s1 = Array1::<f64>::zeros(p);
         let mut s2 = Array2::<f64>::zeros((p, p));
+        let mut mean = vec![0.0; p];
         for g in &self.groups {
             let gm = g
                 .members
@@ -275,7 +276,9 @@ impl PartialLikelihood {
             }
             let mut d0 = 0.0;
             let mut d1 = Array1::<f64>::zeros(p);
-            let mut d2 = Array2::<f64>::zeros(if efron { (p, p) } else { (0, 0) });
+            // Tied events' second moments, needed only for Efron with ties.
+            let tied = efron && g.events.len() > 1;
+            let mut d2 = Array2::<f64>::zeros(if tied { (p, p) } else { (0, 0) });
             for &j in &g.members {
                 let w = (eta[j] - m).exp();
                 let xj = x.row(j);
@@ -285,7 +288,7 @@ impl PartialLikelihood {
                 if self.event[j] {
                     d0 += w;
                     d1.scaled_add(w, &xj);
-                    if efron {
+                    if tied {
                         rank1_update(&mut d2, w, xj);
                     }
                     value -= eta[j];
@@ -296,22 +299,30 @@ impl PartialLikelihood {
             if d == 0 {
                 continue;
             }
-            if !efron {
-                let mean = &s1 / s0;
-                value += d as f64 * (s0.ln() + m);
-                grad.scaled_add(d as f64, &mean);
-                let cov = &s2 / s0 - outer(&mean);
-                hess.scaled_add(d as f64, &cov);
-                continue;
-            }
-            for f in self.fractions(d) {
+            // Breslow, or Efron without ties, has one denominator per group (weight d).
+            let fractions: Vec<f64> = if efron && d > 1 {
+                self.fractions(d).collect()
+            } else {
+                vec![0.0]
+            };
+            let weight = if efron && d > 1 { 1.0 } else { d as f64 };
+            for f in fractions {
                 let phi0 = s0 - f * d0;
-                let phi1 = &s1 - &(&d1 * f);
-                let mean = phi1 / phi0;
-                value += phi0.ln() + m;
-                grad += &mean;
-                let second = (&s2 - &(&d2 * f)) / phi0;
-                hess += &(second - outer(&mean));
+                value += weight * (phi0.ln() + m);
+                for a in 0..p {
+                    mean[a] = (s1[a] - f * d1[a]) / phi0;
+                    grad[a] += weight * mean[a];
+                }
+                for a in 0..p {
+                    for b in 0..p {
+                        let second = if f == 0.0 {
+                            s2[[a, b]]
+                        } else {
+                            s2[[a, b]] - f * d2[[a, b]]
+                        };
+                        hess[[a, b]] += weight * (second / phi0 - mean[a] * mean[b]);
+                    }
+                }
             }
         }
         let s = self.scale(reduction);
@@ -336,11 +347,6 @@ fn rank1_update(m: &mut Array2<f64>, w: f64, x: ArrayView1<f64>) {
         let f = w * xa;
         row.scaled_add(f, &x);
     }
-}
-
-fn outer(v: &Array1<f64>) -> Array2<f64> {
-    let col = v.view().insert_axis(Axis(1));
-    col.dot(&v.view().insert_axis(Axis(0)))
 }
 
 #[cfg(test)]
