@@ -126,27 +126,16 @@ impl PartialLikelihood {
         let mut log_a = vec![f64::NEG_INFINITY; k];
         let mut log_b = vec![f64::NEG_INFINITY; k];
         let mut value = 0.0;
-        let (mut m, mut s0) = (f64::NEG_INFINITY, 0.0);
+        let mut risk = RiskSum::default();
         for (gi, g) in self.groups.iter().enumerate() {
-            let gm = g
-                .members
-                .iter()
-                .map(|&j| eta[j])
-                .fold(f64::NEG_INFINITY, f64::max);
-            if gm > m {
-                s0 *= (m - gm).exp();
-                m = gm;
-            }
+            risk.add(eta, &g.members);
             let mut d0 = 0.0;
-            for &j in &g.members {
-                s0 += (eta[j] - m).exp();
-            }
             for &i in &g.events {
-                d0 += (eta[i] - m).exp();
+                d0 += risk.relative(eta[i]);
                 value -= eta[i];
             }
             for f in self.fractions(g.events.len()) {
-                let log_phi = (s0 - f * d0).ln() + m;
+                let log_phi = risk.log_minus(f * d0);
                 value += log_phi;
                 if terms {
                     log_a[gi] = log_add_exp(log_a[gi], -log_phi);
@@ -192,25 +181,14 @@ impl PartialLikelihood {
         let mut log_a1 = vec![f64::NEG_INFINITY; k];
         let mut log_a2 = vec![f64::NEG_INFINITY; k];
         let mut value = 0.0;
-        let (mut m, mut s0) = (f64::NEG_INFINITY, 0.0);
+        let mut risk = RiskSum::default();
         for (gi, g) in self.groups.iter().enumerate() {
-            let gm = g
-                .members
-                .iter()
-                .map(|&j| eta[j])
-                .fold(f64::NEG_INFINITY, f64::max);
-            if gm > m {
-                s0 *= (m - gm).exp();
-                m = gm;
-            }
-            for &j in &g.members {
-                s0 += (eta[j] - m).exp();
-            }
+            risk.add(eta, &g.members);
             let d = g.events.len();
             if d == 0 {
                 continue;
             }
-            let log_s0 = s0.ln() + m;
+            let log_s0 = risk.log_minus(0.0);
             value += d as f64 * log_s0 - g.events.iter().map(|&i| eta[i]).sum::<f64>();
             let log_d = (d as f64).ln();
             log_a1[gi] = log_d - log_s0;
@@ -327,6 +305,50 @@ impl PartialLikelihood {
         }
         let s = self.scale(reduction);
         Ok((value * s, grad * s, hess * s))
+    }
+}
+
+/// `Σ e^{η_j}` over a growing risk set, kept as `s · e^m` with `m` the largest `η` added so
+/// far, so that no exponential overflows.
+#[derive(Debug, Clone, Copy)]
+struct RiskSum {
+    m: f64,
+    s: f64,
+}
+
+impl Default for RiskSum {
+    fn default() -> Self {
+        Self {
+            m: f64::NEG_INFINITY,
+            s: 0.0,
+        }
+    }
+}
+
+impl RiskSum {
+    /// Adds `e^{η_j}` for the `members`, rescaling when a new maximum arrives.
+    fn add(&mut self, eta: &[f64], members: &[usize]) {
+        let gm = members
+            .iter()
+            .map(|&j| eta[j])
+            .fold(f64::NEG_INFINITY, f64::max);
+        if gm > self.m {
+            self.s *= (self.m - gm).exp();
+            self.m = gm;
+        }
+        for &j in members {
+            self.s += (eta[j] - self.m).exp();
+        }
+    }
+
+    /// `e^{η}` on the sum's current scale.
+    fn relative(&self, eta: f64) -> f64 {
+        (eta - self.m).exp()
+    }
+
+    /// `log(Σ − x)` for `x` given on the current scale.
+    fn log_minus(&self, x: f64) -> f64 {
+        (self.s - x).ln() + self.m
     }
 }
 

@@ -14,6 +14,7 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 
 use crate::cindex::harrell;
 use crate::cox::{PartialLikelihood, Reduction, Ties};
+use crate::surv::{check_design, column_sd};
 use crate::{Error, Result, Surv};
 
 /// Parameters of [`Coxnet`] (checked by `check()`).
@@ -351,27 +352,9 @@ impl CoxnetValidParams {
     /// Fits the path to covariates `x` (`n × p`) and survival `y` (Breslow ties).
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Coxnet> {
         let (n, p) = x.dim();
-        if n != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "survival targets",
-                got: y.len(),
-                expected: n,
-            });
-        }
-        if n == 0 || p == 0 {
+        check_design(x, y)?;
+        if p == 0 {
             return Err(Error::Empty);
-        }
-        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "covariate",
-                index,
-                value,
-            });
-        }
-        if !y.iter().any(|s| s.event()) {
-            return Err(Error::Undefined(
-                "no events: the Cox likelihood is flat".into(),
-            ));
         }
         let mut pf = self.penalty_factor.clone().unwrap_or_else(|| vec![1.0; p]);
         if pf.len() != p {
@@ -385,13 +368,7 @@ impl CoxnetValidParams {
         pf.iter_mut().for_each(|v| *v *= p as f64 / total);
         let mean = x.mean_axis(Axis(0)).ok_or(Error::Empty)?;
         let scale = if self.standardize {
-            let sd = x.std_axis(Axis(0), 0.0);
-            if let Some(k) = sd.iter().position(|&s| s == 0.0) {
-                return Err(Error::InvalidParameter(format!(
-                    "covariate column {k} is constant"
-                )));
-            }
-            sd
+            column_sd(x)?
         } else {
             Array1::ones(p)
         };

@@ -8,6 +8,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 use crate::cox::{PartialLikelihood, Reduction, Ties};
+use crate::surv::{check_design, column_sd};
 use crate::{Error, Result, Surv};
 
 /// `|β_k · sd_k|` beyond which a coefficient is taken to diverge (hazard ratio e^20 per SD).
@@ -158,38 +159,11 @@ impl CoxPhValidParams {
     /// Fits covariates `x` (`n × p`) to survival `y`.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
         let params = self;
-        let (n, p) = x.dim();
-        if n != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "survival targets",
-                got: y.len(),
-                expected: n,
-            });
-        }
-        if n == 0 {
-            return Err(Error::Empty);
-        }
-        if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "covariate",
-                index,
-                value,
-            });
-        }
-        let events = y.iter().filter(|s| s.event()).count();
-        if events == 0 {
-            return Err(Error::Undefined(
-                "no events: the Cox likelihood is flat".into(),
-            ));
-        }
+        let p = x.ncols();
+        check_design(x, y)?;
         // Standardise: the likelihood is shift-invariant and scaling is undone below.
         let mean = x.mean_axis(Axis(0)).ok_or(Error::Empty)?;
-        let sd = x.std_axis(Axis(0), 0.0);
-        if let Some(k) = sd.iter().position(|&s| s == 0.0) {
-            return Err(Error::InvalidParameter(format!(
-                "covariate column {k} is constant"
-            )));
-        }
+        let sd = column_sd(x)?;
         let xs = (&x - &mean) / &sd;
         let pl = PartialLikelihood::new(y, params.ties)?;
         let mut beta = Array1::<f64>::zeros(p);

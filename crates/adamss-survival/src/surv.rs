@@ -75,6 +75,44 @@ pub(crate) fn check_finite(what: &'static str, values: &[f64], n: usize) -> Resu
     }
 }
 
+/// Checks a Cox design: one row per subject, finite covariates, at least one event.
+pub(crate) fn check_design(x: ndarray::ArrayView2<f64>, y: &[Surv]) -> Result<()> {
+    if x.nrows() != y.len() {
+        return Err(Error::LengthMismatch {
+            what: "survival targets",
+            got: y.len(),
+            expected: x.nrows(),
+        });
+    }
+    if y.is_empty() {
+        return Err(Error::Empty);
+    }
+    if let Some((index, &value)) = x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "covariate",
+            index,
+            value,
+        });
+    }
+    if !y.iter().any(|s| s.event()) {
+        return Err(Error::Undefined(
+            "no events: the Cox likelihood is flat".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Population standard deviation of each column; a constant column is an error.
+pub(crate) fn column_sd(x: ndarray::ArrayView2<f64>) -> Result<Array1<f64>> {
+    let sd = x.std_axis(ndarray::Axis(0), 0.0);
+    match sd.iter().position(|&s| s == 0.0) {
+        Some(k) => Err(Error::InvalidParameter(format!(
+            "covariate column {k} is constant"
+        ))),
+        None => Ok(sd),
+    }
+}
+
 /// Indices sorted by time ascending (stable), and the `[start, end)` ranges of equal times.
 pub(crate) fn time_groups(y: &[Surv]) -> (Vec<usize>, Vec<(usize, usize)>) {
     let mut order: Vec<usize> = (0..y.len()).collect();
