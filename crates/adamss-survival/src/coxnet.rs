@@ -454,11 +454,15 @@ impl CoxnetValidParams {
         }
         let k_alpha = full.alphas.len();
         let mut scores = Array2::<f64>::from_elem((folds, k_alpha), f64::NAN);
+        let pl_all = PartialLikelihood::new(y, Ties::Breslow)?;
         for f in 0..folds {
             let test: Vec<usize> = order.iter().copied().skip(f).step_by(folds).collect();
-            let train: Vec<usize> = (0..n).filter(|i| !test.contains(i)).collect();
+            let mut held_out = vec![false; n];
+            test.iter().for_each(|&i| held_out[i] = true);
+            let train: Vec<usize> = (0..n).filter(|&i| !held_out[i]).collect();
             let xt = x.select(Axis(0), &train);
             let yt: Vec<Surv> = train.iter().map(|&i| y[i]).collect();
+            let pl_train = PartialLikelihood::new(&yt, Ties::Breslow)?;
             let fit = params.fit_arrays(xt.view(), &yt)?;
             let xv = x.select(Axis(0), &test);
             let yv: Vec<Surv> = test.iter().map(|&i| y[i]).collect();
@@ -470,10 +474,8 @@ impl CoxnetValidParams {
                         let beta = fit.coef.row(k);
                         let eta_all = x.dot(&beta);
                         let eta_tr = xt.dot(&beta);
-                        let all = PartialLikelihood::new(y, Ties::Breslow)?
-                            .nll(eta_all.as_slice().unwrap_or(&[]), Reduction::Sum)?;
-                        let tr = PartialLikelihood::new(&yt, Ties::Breslow)?
-                            .nll(eta_tr.as_slice().unwrap_or(&[]), Reduction::Sum)?;
+                        let all = pl_all.nll(eta_all.as_slice().unwrap_or(&[]), Reduction::Sum)?;
+                        let tr = pl_train.nll(eta_tr.as_slice().unwrap_or(&[]), Reduction::Sum)?;
                         2.0 * (all - tr)
                     }
                     CvMetric::CIndex => {
