@@ -25,13 +25,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-SINGLE_WIDTHS = (8, 16, 32, 64, 128)
 ENC_DEPTHS = (2, 3, 3, 4, 4)
 DEC_DEPTHS = (4, 3, 3, 2)
 
 
 def fused_widths(c):
     return tuple(c * m for m in (1, 2, 4, 8, 16))
+
+
+def single_widths(c):
+    """PET/CT branch widths: C/2·(1, 2, 4, 8, 16) — 8 … 128 at the paper's C = 16."""
+    return tuple(max(c // 2, 1) * m for m in (1, 2, 4, 8, 16))
 
 
 class CNA(nn.Module):
@@ -99,10 +103,11 @@ class AdaFusionEncoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         fw = fused_widths(c)
-        self.pet = Encoder(1, SINGLE_WIDTHS)
-        self.ct = Encoder(1, SINGLE_WIDTHS)
+        sw = single_widths(c)
+        self.pet = Encoder(1, sw)
+        self.ct = Encoder(1, sw)
         self.fused = Encoder(2, fw)
-        self.gates = nn.ModuleList([FusionGate(s, f) for s, f in zip(SINGLE_WIDTHS, fw)])
+        self.gates = nn.ModuleList([FusionGate(s, f) for s, f in zip(sw, fw)])
 
     def forward(self, pet, ct):
         ps = self.pet(pet)
@@ -241,10 +246,23 @@ def set_random_bn_stats(model, gen):
                 m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) * 0.5 + 0.75)
 
 
+def round_to_f32(model):
+    """Rounds every parameter and buffer to float32 values (kept in float64), so that the
+    float32 files hold exactly what both implementations compute with."""
+    with torch.no_grad():
+        for t in list(model.parameters()) + list(model.buffers()):
+            if t.is_floating_point():
+                t.copy_(t.float().double())
+
+
+def f32(t):
+    return t.float().double()
+
+
 def export_state(model, path):
     from safetensors.torch import save_file
 
-    sd = {k: v.detach().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     save_file(sd, path)
 
 
@@ -255,20 +273,25 @@ def count(args):
     print(json.dumps({"segmentation_model": seg, "survival_head_cox": head}))
 
 
+CASES = (("c2_s16", 2, 16, 3, 3), ("c2_s32", 2, 32, 2, 0))
+
+
 def reference(args):
     out = args.out
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(20261126)
     gen = torch.Generator().manual_seed(7)
     cases = {}
-    # Small widths keep the committed files small; the architecture is the same.
-    for name, c, size, batch, extra in (("c4_s16", 4, 16, 2, 3), ("c8_s32", 8, 32, 2, 0)):
+    # Small widths keep the committed files small (float32, ~1 MiB a case); the topology is
+    # the paper's. Computation is in float64 on float32-representable values.
+    for name, c, size, batch, extra in CASES:
         model = AdaMss(c=c, extra=extra, outputs=1, dropout=0.0).double()
         set_random_bn_stats(model, gen)
+        round_to_f32(model)
         export_state(model, os.path.join(out, f"{name}.weights.safetensors"))
-        pet = torch.randn(batch, 1, size, size, size, generator=gen, dtype=torch.float64)
-        ct = torch.randn(batch, 1, size, size, size, generator=gen, dtype=torch.float64)
-        ex = torch.randn(batch, extra, generator=gen, dtype=torch.float64) if extra else None
+        pet = f32(torch.randn(batch, 1, size, size, size, generator=gen, dtype=torch.float64))
+        ct = f32(torch.randn(batch, 1, size, size, size, generator=gen, dtype=torch.float64))
+        ex = f32(torch.randn(batch, extra, generator=gen, dtype=torch.float64)) if extra else None
         tgt = (torch.rand(batch, 2, size, size, size, generator=gen) > 0.7).double()
         model.eval()
         with torch.no_grad():
@@ -285,20 +308,19 @@ def reference(args):
         # One training step (train mode: batch statistics), seg + Cox loss.
         model.train()
         model.zero_grad()
-        time_ = torch.tensor([5.0, 3.0][:batch], dtype=torch.float64)
-        event = torch.tensor([1.0, 1.0][:batch], dtype=torch.float64)
+        time_ = torch.tensor([5.0, 3.0, 3.0, 8.0][:batch], dtype=torch.float64)
+        event = torch.tensor([1.0, 1.0, 0.0, 1.0][:batch], dtype=torch.float64)
         seg, risk, _ = model(pet, ct, ex)
         loss = dice_loss(seg, tgt) + focal_loss(seg, tgt) + cox_breslow_mean(risk, time_, event)
         loss.backward()
         tensors["train.loss"] = loss.detach().reshape(1)
-        tensors["train.seg"] = seg.detach()
         tensors["time"] = time_
         tensors["event"] = event
         for n, p in model.named_parameters():
             tensors[f"grad.{n}"] = p.grad.detach().clone()
         from safetensors.torch import save_file
 
-        save_file({k: v.contiguous() for k, v in tensors.items()}, os.path.join(out, f"{name}.io.safetensors"))
+        save_file({k: v.float().contiguous() for k, v in tensors.items()}, os.path.join(out, f"{name}.io.safetensors"))
         cases[name] = {"c": c, "size": size, "batch": batch, "extra": extra}
     with open(os.path.join(out, "cases.json"), "w") as f:
         json.dump({"torch": torch.__version__, "cases": cases}, f, indent=1)

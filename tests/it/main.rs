@@ -1,6 +1,8 @@
 //! End-to-end tests of the `adamss` command line.
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
+mod model;
+
 use std::process::Command;
 
 fn adamss(args: &[&str]) -> (bool, String) {
