@@ -7,4 +7,6 @@ scripts/setup.sh
 cargo build --release --bin adamss
 mkdir -p target/gpu
 cp target/release/adamss target/gpu/
+# carry is limited to 64 MiB: drop the symbol tables (debug info stays in target/release).
+strip target/gpu/adamss
 ls -la target/gpu

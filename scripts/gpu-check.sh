@@ -2,33 +2,81 @@
 # GPU check, run on the device machine (PyTorch 2.11.0+cu130, no Rust) over binaries built
 # here:   scripts/build-gpu-bundle.sh   then   run (carry target/gpu): scripts/gpu-check.sh
 # Writes results under $OUT (default ./gpu-out) and ends with a short table.
+#
+# Checks: libtorch sees CUDA; the tiny demo runs; the network matches its PyTorch twin's
+# reference files on the device (float64 exact, float32 reported); the whole-network Stage-I training step at
+# batch 2 × 112³ (fp32 and bf16) through our binary and through the PyTorch twin
+# (tools/adamss_twin.py), same card, same run. SIZE/BATCH/WIDTH/ITERS/DEVICE override the
+# defaults (e.g. DEVICE=cpu SIZE=32 WIDTH=4 to try the script on a CPU machine).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
-BIN=target/gpu
-torch_lib=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null || true)
+BIN=${BIN:-target/gpu}
+PY=${PY:-python3}
+DEVICE=${DEVICE:-cuda}
+SIZE=${SIZE:-112}
+BATCH=${BATCH:-2}
+WIDTH=${WIDTH:-16}
+WARMUP=${WARMUP:-5}
+ITERS=${ITERS:-15}
+torch_lib=$("$PY" -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null || true)
 [ -n "$torch_lib" ] && export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
 nvidia-smi -L 2>&1 | tee "$OUT/nvidia-smi.txt" || echo "no nvidia-smi"
-python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available())' 2>&1 | tee "$OUT/torch.txt"
+nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv >>"$OUT/nvidia-smi.txt" 2>&1 || true
+"$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version())' 2>&1 | tee "$OUT/torch.txt"
 
 status=0
 run() { # name seconds command...
     local name=$1 secs=$2; shift 2
-    local t0=$(date +%s.%N)
+    local t0=$(date +%s%N)
     timeout "$secs" "$@" >"$OUT/$name.out" 2>&1
     local rc=$?
-    local dt=$(echo "$(date +%s.%N) - $t0" | bc)
-    printf '%s\t%s\t%.1f\n' "$name" "$rc" "$dt" >>"$OUT/summary.tsv"
+    local ms=$((($(date +%s%N) - t0) / 1000000))
+    printf '%s\t%s\t%d.%03d\n' "$name" "$rc" $((ms / 1000)) $((ms % 1000)) >>"$OUT/summary.tsv"
     [ "$rc" = 0 ] || status=1
 }
 : >"$OUT/summary.tsv"
 run device 60 "$BIN/adamss" device --json
 run demo_tiny 120 "$BIN/adamss" demo --dir "$OUT/demo" --preset tiny
+run check_twin 120 "$BIN/adamss" check-twin --device "$DEVICE"
+step_args=(--size "$SIZE" --batch "$BATCH" --width "$WIDTH" --warmup "$WARMUP" --iters "$ITERS")
+run step_rust 200 "$BIN/adamss" bench-step --device "$DEVICE" "${step_args[@]}" \
+    --precision fp32 bf16 --json "$OUT/step_rust.json"
+run step_pytorch 200 "$PY" tools/adamss_twin.py train-step --device "$DEVICE" "${step_args[@]}" \
+    --precisions fp32 bf16 --json "$OUT/step_pytorch.json"
 
 echo
 printf 'check\trc\tseconds\n'
 cat "$OUT/summary.tsv"
 echo "device: $(cat "$OUT/device.out" 2>/dev/null)"
+"$PY" - "$OUT" <<'PYEOF' || status=1
+import json, os, sys
+out = sys.argv[1]
+rows = {}
+for impl in ("rust", "pytorch"):
+    p = os.path.join(out, f"step_{impl}.json")
+    if os.path.exists(p):
+        for r in json.load(open(p)):
+            rows[(impl, r["precision"])] = r
+# ≈ 1.9 TFLOP per step at batch 2 × 112³ (issue #6); scale by voxels·batch for other sizes.
+any_row = next(iter(rows.values()), None)
+if any_row is None:
+    sys.exit("no timing rows")
+scale = any_row["batch"] * any_row["size"] ** 3 / (2 * 112**3) * (any_row["width"] / 16) ** 2
+tflop = 1.9 * scale
+print(f"\ntraining step, batch {any_row['batch']} x {any_row['size']}^3, width {any_row['width']}, ~{tflop:.2f} TFLOP")
+print("precision  part              rust_ms  pytorch_ms  rust/pytorch  rust_TFLOP/s")
+table = []
+for prec in ("fp32", "bf16"):
+    r, p = rows.get(("rust", prec)), rows.get(("pytorch", prec))
+    if r and p:
+        for part in ("forward_s", "forward_backward_s", "step_s"):
+            ratio = r[part] / p[part]
+            flops = f"{tflop / r[part]:12.1f}" if part == "step_s" else ""
+            print(f"{prec:9}  {part:16}  {r[part]*1e3:7.1f}  {p[part]*1e3:10.1f}  {ratio:12.3f}  {flops}")
+            table.append({"precision": prec, "part": part, "rust_s": r[part], "pytorch_s": p[part], "ratio": ratio})
+json.dump({"tflop_per_step": tflop, "rows": table}, open(os.path.join(out, "step_summary.json"), "w"), indent=1)
+PYEOF
 exit $status

@@ -394,7 +394,7 @@ def train_step_bench(args):
     device = torch.device(args.device)
     torch.manual_seed(0)
     torch.backends.cudnn.benchmark = True
-    net = AdaMss(c=16).to(device).train()
+    net = AdaMss(c=args.width).to(device).train()
     opt = torch.optim.Adam(net.parameters(), lr=1e-4)
     b, s = args.batch, args.size
     pet = torch.randn(b, 1, s, s, s, device=device)
@@ -402,18 +402,34 @@ def train_step_bench(args):
     tgt = (torch.rand(b, 2, s, s, s, device=device) > 0.9).float()
     rows = []
     for precision in args.precisions:
-        def step():
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+
+        amp = dict(device_type=device.type, dtype=torch.bfloat16, enabled=(precision == "bf16"))
+
+        def forward():
+            with torch.no_grad(), torch.autocast(**amp):
+                net(pet, ct)
+
+        def loss_backward():
             opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=(precision == "bf16")):
+            with torch.autocast(**amp):
                 seg, _, _ = net(pet, ct)
             seg = seg.float()
             loss = dice_loss(seg, tgt) + focal_loss(seg, tgt)
             loss.backward()
+
+        def step():
+            loss_backward()
             opt.step()
 
+        t_fwd = median_time(forward, device, args.warmup, args.iters)
+        t_fb = median_time(loss_backward, device, args.warmup, args.iters)
         t = median_time(step, device, args.warmup, args.iters)
         mem = torch.cuda.max_memory_allocated() / 2**30 if device.type == "cuda" else float("nan")
-        rows.append({"impl": "pytorch", "precision": precision, "size": s, "batch": b, "step_s": t, "max_mem_gib": mem})
+        rows.append({"impl": "pytorch", "precision": precision, "size": s, "batch": b, "width": args.width,
+                     "device": args.device, "step_s": t, "forward_s": t_fwd, "forward_backward_s": t_fb,
+                     "max_mem_gib": mem})
         print(json.dumps(rows[-1]), flush=True)
     if args.json:
         with open(args.json, "w") as fh:
@@ -439,6 +455,7 @@ def main():
     t.add_argument("--device", default="cuda")
     t.add_argument("--size", type=int, default=112)
     t.add_argument("--batch", type=int, default=2)
+    t.add_argument("--width", type=int, default=16)
     t.add_argument("--precisions", nargs="+", default=["fp32", "bf16"])
     t.add_argument("--warmup", type=int, default=5)
     t.add_argument("--iters", type=int, default=20)

@@ -6,6 +6,8 @@
 //! adamss cohort PATH              summarise a HECKTOR folder or a manifest CSV
 //! adamss inspect FILE.nii[.gz]    print a NIfTI header as this toolkit reads it
 //! adamss device [--json]          what the linked libtorch can run on
+//! adamss bench-step               time one AdaMSS training step (CPU or CUDA)
+//! adamss check-twin               compare the network with its PyTorch twin's reference files
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -82,6 +84,54 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Time the Stage-I training step of the whole network (forward, Dice + focal, backward,
+    /// Adam) on random inputs; the PyTorch twin's `train-step` runs the same step.
+    BenchStep {
+        /// `cpu`, `cuda` (first GPU) or `cuda:N`.
+        #[arg(long, default_value = "cuda")]
+        device: String,
+        /// Cube side in voxels (a multiple of 16).
+        #[arg(long, default_value_t = 112)]
+        size: i64,
+        /// Batch size.
+        #[arg(long, default_value_t = 2)]
+        batch: i64,
+        /// Base width C (16 = the paper).
+        #[arg(long, default_value_t = 16)]
+        width: i64,
+        /// Precisions to time, in order.
+        #[arg(long, value_enum, num_args = 1.., default_values_t = [BenchPrecision::Fp32, BenchPrecision::Bf16])]
+        precision: Vec<BenchPrecision>,
+        /// Untimed steps first (cuDNN autotuning).
+        #[arg(long, default_value_t = 5)]
+        warmup: usize,
+        /// Timed steps (the median is reported).
+        #[arg(long, default_value_t = 20)]
+        iters: usize,
+        /// Also write the rows as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Compare the network with the PyTorch twin's reference files (weights, inputs, outputs,
+    /// gradients from `tools/adamss_twin.py reference`) on a device, in float64 (the exactness
+    /// check: fails beyond 1e-5 for outputs, 1e-4 for gradients) and float32 (reported only;
+    /// CUDA uses TF32 convolutions).
+    CheckTwin {
+        /// Folder with `cases.json` and the safetensors files.
+        #[arg(long, default_value = "tests/data/model")]
+        dir: PathBuf,
+        /// `cpu`, `cuda` or `cuda:N`.
+        #[arg(long, default_value = "cuda")]
+        device: String,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchPrecision {
+    /// Full fp32.
+    Fp32,
+    /// bf16 mixed precision.
+    Bf16,
 }
 
 fn main() -> Result<()> {
@@ -122,7 +172,110 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+        Command::BenchStep {
+            device,
+            size,
+            batch,
+            width,
+            precision,
+            warmup,
+            iters,
+            json,
+        } => bench_step(
+            &device,
+            size,
+            batch,
+            width,
+            &precision,
+            warmup,
+            iters,
+            json.as_deref(),
+        ),
+        Command::CheckTwin { dir, device } => check_twin(&dir, &device),
     }
+}
+
+fn check_twin(dir: &Path, device: &str) -> Result<()> {
+    use adamss::model::{tch::Kind, twin};
+    let dev = parse_device(device)?;
+    let mut failed = Vec::new();
+    for (name, case) in twin::read_cases(dir)? {
+        for kind in [Kind::Double, Kind::Float] {
+            let r = twin::check_case(dir, &name, &case, dev, kind)
+                .with_context(|| format!("twin case {name}"))?;
+            println!("{}", serde_json::to_string(&r)?);
+            let worst = [r.seg, r.survival, r.features, r.gates, r.attention]
+                .into_iter()
+                .fold(0.0f64, f64::max);
+            if kind == Kind::Double && (worst > 1e-5 || r.gradients > 1e-4 || r.loss > 1e-6) {
+                failed.push(name.clone());
+            }
+        }
+    }
+    if failed.is_empty() {
+        println!("twin check passed (float64: outputs ≤ 1e-5, gradients ≤ 1e-4)");
+        Ok(())
+    } else {
+        anyhow::bail!("twin check failed for {failed:?}")
+    }
+}
+
+fn parse_device(name: &str) -> Result<adamss::model::tch::Device> {
+    use adamss::model::tch::Device;
+    let device = match name {
+        "cpu" => Device::Cpu,
+        "cuda" => Device::Cuda(0),
+        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
+            Some(Ok(i)) => Device::Cuda(i),
+            _ => anyhow::bail!("unknown device {other:?}: use cpu, cuda or cuda:N"),
+        },
+    };
+    if device.is_cuda() && !adamss::model::tch::Cuda::is_available() {
+        anyhow::bail!("CUDA is not available to this build (see `adamss device`)");
+    }
+    Ok(device)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bench_step(
+    device: &str,
+    size: i64,
+    batch: i64,
+    width: i64,
+    precisions: &[BenchPrecision],
+    warmup: usize,
+    iters: usize,
+    json: Option<&Path>,
+) -> Result<()> {
+    use adamss::model::{timing, AdaMssConfig, Precision};
+    let dev = parse_device(device)?;
+    let mut rows = Vec::new();
+    for &p in precisions {
+        let mut config = AdaMssConfig::with_base_width(width);
+        config.precision = match p {
+            BenchPrecision::Fp32 => Precision::F32,
+            BenchPrecision::Bf16 => Precision::Bf16,
+        };
+        let name = match p {
+            BenchPrecision::Fp32 => "fp32",
+            BenchPrecision::Bf16 => "bf16",
+        };
+        let t = timing::time_train_step(&config, dev, batch, size, warmup, iters)
+            .with_context(|| format!("timing the {name} training step"))?;
+        let row = serde_json::json!({
+            "impl": "rust-tch", "precision": name, "size": size, "batch": batch, "width": width,
+            "device": device, "step_s": t.step.median_s, "step_min_s": t.step.min_s,
+            "step_max_s": t.step.max_s, "forward_s": t.forward.median_s,
+            "forward_backward_s": t.forward_backward.median_s, "iters": t.step.iters,
+        });
+        println!("{row}");
+        rows.push(row);
+    }
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn preset_config(preset: Preset, seed: u64) -> SyntheticConfig {

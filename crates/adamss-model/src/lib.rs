@@ -10,7 +10,10 @@ mod heads;
 mod layers;
 pub mod loss;
 mod network;
+pub mod optim;
 mod resblock;
+pub mod timing;
+pub mod twin;
 
 pub use attention::{AttentionGate, AttentionGateConfig};
 pub use checkpoint::{LoadReport, Transfer};
@@ -25,5 +28,6 @@ pub use heads::{SegmentationHead, SurvivalHead, SurvivalHeadConfig, SurvivalOutp
 pub use layers::{Conv1Norm, Conv3d, ConvNormAct, ConvNormActConfig, Linear};
 pub use loss::CoxTies;
 pub use network::{count_parameters, AdaMss, AdaMssConfig, AdaMssOutput, ParamGroup, Precision};
+pub use optim::{AdamConfig, FlatAdam};
 pub use resblock::{ResBlock, ResBlockConfig};
 pub use tch;
