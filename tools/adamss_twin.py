@@ -343,7 +343,18 @@ def median_time(fn, device, warmup, iters):
     return statistics.median(ts)
 
 
+def tune_malloc():
+    """What `adamss_model::cpu::tune_allocator` does: raise glibc's mmap/trim thresholds."""
+    import ctypes
+
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return libc.mallopt(M_MMAP_THRESHOLD, 1 << 30) == 1 and libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1) == 1
+
+
 def bench(args):
+    if args.tune_malloc:
+        assert tune_malloc()
     device = torch.device(args.device)
     torch.manual_seed(0)
     torch.backends.cudnn.benchmark = True
@@ -381,7 +392,7 @@ def bench(args):
                 f().float().mean().backward()
 
             t_step = median_time(step, device, args.warmup, args.iters)
-            rows.append({"impl": "pytorch", "block": name, "size": size, "batch": b, "width": c,
+            rows.append({"impl": "pytorch" + ("+mallopt" if args.tune_malloc else ""), "block": name, "size": size, "batch": b, "width": c,
                          "forward_s": t_fwd, "forward_backward_s": t_step})
             print(json.dumps(rows[-1]), flush=True)
     if args.json:
@@ -450,6 +461,7 @@ def main():
     b.add_argument("--warmup", type=int, default=2)
     b.add_argument("--iters", type=int, default=10)
     b.add_argument("--only-network", action="store_true")
+    b.add_argument("--tune-malloc", action="store_true", help="raise glibc's mmap/trim thresholds first, as our binary does")
     b.add_argument("--json")
     t = sub.add_parser("train-step")
     t.add_argument("--device", default="cuda")

@@ -135,7 +135,9 @@ enum BenchPrecision {
 }
 
 fn main() -> Result<()> {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    adamss::model::cpu::tune_allocator();
+    match cli.command {
         Command::Demo { dir, preset, seed } => demo(&dir, preset, seed),
         Command::Synth {
             out,

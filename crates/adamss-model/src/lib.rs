@@ -3,6 +3,7 @@
 mod attention;
 pub mod checkpoint;
 mod decoder;
+pub mod cpu;
 mod device;
 mod error;
 mod fusion;
