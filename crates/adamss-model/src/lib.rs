@@ -2,8 +2,8 @@
 
 mod attention;
 pub mod checkpoint;
-mod decoder;
 pub mod cpu;
+mod decoder;
 mod device;
 mod error;
 mod fusion;
