@@ -1,8 +1,25 @@
 //! The crate's error type.
 
-/// Errors of this crate. It has no fallible operations yet, so the enum is empty.
+/// Errors of preprocessing.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {}
+pub enum Error {
+    /// An error from adamss-io (reading, writing, geometry).
+    #[error(transparent)]
+    Io(#[from] adamss_io::Error),
+    /// A grid that cannot exist (zero size, non-positive or non-finite spacing, singular
+    /// direction) or is too large.
+    #[error("invalid grid: {0}")]
+    Grid(String),
+    /// Two volumes that should overlap in physical space do not.
+    #[error("no overlap: {0}")]
+    NoOverlap(String),
+    /// A configuration value out of range.
+    #[error("invalid preprocessing configuration: {0}")]
+    Config(String),
+    /// A label volume with no foreground where one is required.
+    #[error("empty label: {0}")]
+    EmptyLabel(String),
+}
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,5 @@
+//! Integration tests of adamss-preprocess.
+#![allow(clippy::unwrap_used)]
+
+mod grid;
+mod sitk;
