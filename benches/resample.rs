@@ -1,0 +1,84 @@
+//! Resampling a patient onto the 1 mm grid, as `tools/bench_sitk.py` does with SimpleITK:
+//!
+//! - CT 512×512×200 int16 at 0.98×0.98×2 mm → its whole 1 mm grid (≈ 502×502×400) and → a
+//!   160³ crop grid at the centre;
+//! - PET 200×200×150 float32 at 4×4×3 mm → the same two grids.
+//!
+//! ```text
+//! cargo bench --bench resample
+//! .venv/bin/python tools/bench_sitk.py
+//! ```
+
+use std::time::Duration;
+
+use adamss::io::{Geometry, Volume};
+use adamss::preprocess::{resample_linear, Grid};
+use criterion::{criterion_group, criterion_main, Criterion};
+use ndarray::{Array3, ShapeBuilder};
+
+/// A smooth, non-constant field so that no branch is trivially predictable.
+fn field<T: Copy>(shape: (usize, usize, usize), f: impl Fn(usize, usize, usize) -> T) -> Array3<T> {
+    let mut v = Vec::with_capacity(shape.0 * shape.1 * shape.2);
+    for k in 0..shape.2 {
+        for j in 0..shape.1 {
+            for i in 0..shape.0 {
+                v.push(f(i, j, k));
+            }
+        }
+    }
+    Array3::from_shape_vec(shape.f(), v).expect("shape")
+}
+
+fn volumes() -> (Volume<i16>, Volume<f32>) {
+    // CT stored as scanners do in LPS, i.e. x and y flipped in RAS+.
+    let ras_flip = [[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]];
+    let ct_geom =
+        Geometry::new([0.98, 0.98, 2.0], [250.0, 250.0, -400.0], ras_flip).expect("geometry");
+    let ct = Volume::new(
+        field((512, 512, 200), |i, j, k| {
+            ((i * 7 + j * 3 + k * 11) % 2048) as i16 - 1024
+        }),
+        ct_geom,
+    )
+    .expect("ct");
+    let pet_geom =
+        Geometry::new([4.0, 4.0, 3.0], [400.0, 400.0, -420.0], ras_flip).expect("geometry");
+    let pet = Volume::new(
+        field((200, 200, 150), |i, j, k| {
+            ((i + 2 * j + 3 * k) % 97) as f32 * 0.1
+        }),
+        pet_geom,
+    )
+    .expect("pet");
+    (ct, pet)
+}
+
+fn bench(c: &mut Criterion) {
+    let (ct, pet) = volumes();
+    let whole = Grid::common_for(&ct, 1.0).expect("grid");
+    let crop = whole
+        .crop_around(whole.centre(), [160, 160, 160])
+        .expect("crop");
+    let mut g = c.benchmark_group("resample");
+    g.sample_size(10).measurement_time(Duration::from_secs(10));
+    g.bench_function("ct_to_1mm_whole", |b| {
+        b.iter(|| resample_linear(&ct, &whole, -1024.0).expect("resample"))
+    });
+    g.bench_function("ct_to_1mm_crop160", |b| {
+        b.iter(|| resample_linear(&ct, &crop, -1024.0).expect("resample"))
+    });
+    g.bench_function("pet_to_1mm_whole", |b| {
+        b.iter(|| resample_linear(&pet, &whole, 0.0).expect("resample"))
+    });
+    g.bench_function("pet_to_1mm_crop160", |b| {
+        b.iter(|| resample_linear(&pet, &crop, 0.0).expect("resample"))
+    });
+    g.finish();
+}
+
+#[allow(missing_docs)]
+mod harness {
+    use super::*;
+    criterion_group!(benches, bench);
+}
+criterion_main!(harness::benches);
