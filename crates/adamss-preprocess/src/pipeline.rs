@@ -1,0 +1,206 @@
+//! One patient from raw PET/CT/labels to network-ready crops, and the way back.
+
+use adamss_io::{Case, Volume};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::locate::{locate_head_neck, Located, LocatorConfig};
+use crate::normalize::{ct_to_unit, zscore, ZScore};
+use crate::resample::{resample_linear, resample_nearest};
+
+/// Preprocessing settings (spec §1). `Default` is the paper's: 1 mm, 160³, CT window
+/// [−1024, 1024] HU.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PreprocessConfig {
+    /// Isotropic spacing of the common grid, mm.
+    pub spacing_mm: f64,
+    /// Crop size in voxels; each a multiple of 16 (the network's requirement).
+    pub crop_size: [usize; 3],
+    /// CT clipping window in HU, mapped to [−1, 1].
+    pub ct_window: [f32; 2],
+    /// Value given to CT voxels outside the scan, HU (before normalisation).
+    pub ct_fill_hu: f32,
+    /// Value given to PET voxels outside the PET's field of view, SUV (before normalisation;
+    /// they are excluded from the Z-score statistics).
+    pub pet_fill: f32,
+    /// The label-free head-and-neck locator.
+    pub locator: LocatorConfig,
+}
+
+impl Default for PreprocessConfig {
+    fn default() -> Self {
+        Self {
+            spacing_mm: 1.0,
+            crop_size: [160; 3],
+            ct_window: [-1024.0, 1024.0],
+            ct_fill_hu: -1024.0,
+            pet_fill: 0.0,
+            locator: LocatorConfig::default(),
+        }
+    }
+}
+
+impl PreprocessConfig {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.spacing_mm.is_finite() && self.spacing_mm > 0.0) {
+            return Err(Error::Config(format!(
+                "spacing_mm must be positive, got {}",
+                self.spacing_mm
+            )));
+        }
+        if self.crop_size.iter().any(|&n| n == 0 || n % 16 != 0) {
+            return Err(Error::Config(format!(
+                "crop_size {:?}: every size must be a positive multiple of 16",
+                self.crop_size
+            )));
+        }
+        let [lo, hi] = self.ct_window;
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(Error::Config(format!(
+                "ct_window [{lo}, {hi}] must be increasing"
+            )));
+        }
+        if !(self.ct_fill_hu.is_finite() && self.pet_fill.is_finite()) {
+            return Err(Error::Config("fill values must be finite".into()));
+        }
+        self.locator.validate()
+    }
+}
+
+/// Where to centre the crop.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CropCentre {
+    /// The label-free head-and-neck locator ([`locate_head_neck`]).
+    Auto,
+    /// An explicit point, RAS+ mm (e.g. from a bounding-box CSV).
+    At([f64; 3]),
+}
+
+/// How much of the tumour labels the crop holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelCoverage {
+    /// Labelled (non-zero) voxels on the original grid.
+    pub voxels: usize,
+    /// Of those, the ones whose centre lies inside the crop.
+    pub inside: usize,
+}
+
+impl LabelCoverage {
+    /// Whether every labelled voxel is inside the crop.
+    pub fn wholly_inside(&self) -> bool {
+        self.inside == self.voxels
+    }
+}
+
+/// A preprocessed patient: network inputs on the crop grid.
+#[derive(Debug, Clone)]
+pub struct Preprocessed {
+    /// Patient identifier.
+    pub id: String,
+    /// CT on the crop, clipped and scaled to [−1, 1].
+    pub ct: Volume<f32>,
+    /// PET on the crop, Z-scored.
+    pub pet: Volume<f32>,
+    /// Labels on the crop (nearest neighbour), when the case has them.
+    pub label: Option<Volume<u8>>,
+    /// The crop grid (a sub-grid of the patient's common grid).
+    pub crop: Grid,
+    /// The patient's common grid (1 mm, axis-aligned, covering the CT).
+    pub common: Grid,
+    /// The locator's result when the centre was found automatically.
+    pub located: Option<Located>,
+    /// PET normalisation statistics.
+    pub pet_zscore: ZScore,
+    /// Label coverage by the crop, when the case has labels.
+    pub coverage: Option<LabelCoverage>,
+}
+
+/// Runs the preprocessing of one patient: common grid from the CT, crop centre, resampling of
+/// CT, PET and labels straight onto the crop grid, normalisation.
+///
+/// The PET Z-score uses the crop voxels inside the PET's field of view.
+pub fn preprocess_case(
+    case: &Case,
+    config: &PreprocessConfig,
+    centre: CropCentre,
+) -> Result<Preprocessed> {
+    config.validate()?;
+    let common = Grid::common_for(&case.ct, config.spacing_mm)?;
+    let (centre, located) = match centre {
+        CropCentre::At(p) => {
+            let (lo, hi) = common.bounds();
+            if (0..3).any(|a| !(p[a] >= lo[a] && p[a] <= hi[a])) {
+                return Err(Error::Grid(format!(
+                    "crop centre {p:?} is outside the CT's extent {lo:?}–{hi:?} mm"
+                )));
+            }
+            (p, None)
+        }
+        CropCentre::Auto => {
+            let l = locate_head_neck(&case.ct, &case.pet, &config.locator)?;
+            (l.centre, Some(l))
+        }
+    };
+    let crop = common.crop_around(centre, config.crop_size)?;
+    let mut ct = resample_linear(&case.ct, &crop, config.ct_fill_hu)?;
+    ct_to_unit(&mut ct, config.ct_window[0], config.ct_window[1])?;
+    let mut pet = resample_linear(&case.pet, &crop, config.pet_fill)?;
+    let pet_grid = Grid::of(&case.pet);
+    let pet_zscore = zscore(&mut pet, |[i, j, k]| {
+        let p = crop.geometry.index_to_world([i as f64, j as f64, k as f64]);
+        inside(&pet_grid, p)
+    })?;
+    let (label, coverage) = match &case.mask {
+        Some(mask) => {
+            let on_crop = resample_nearest(mask, &crop, 0u8)?;
+            (Some(on_crop), Some(coverage_of(mask, &crop)))
+        }
+        None => (None, None),
+    };
+    Ok(Preprocessed {
+        id: case.id.clone(),
+        ct,
+        pet,
+        label,
+        crop,
+        common,
+        located,
+        pet_zscore,
+        coverage,
+    })
+}
+
+/// Whether world point `p` lies inside `grid` by ITK's rule (within the outer voxel faces).
+fn inside(grid: &Grid, p: [f64; 3]) -> bool {
+    let c = grid.geometry.world_to_index(p);
+    (0..3).all(|a| c[a] >= -0.5 && c[a] < grid.shape[a] as f64 - 0.5)
+}
+
+/// Counts the labelled voxels of `mask` and those whose centres fall inside `crop`.
+pub fn coverage_of(mask: &Volume<u8>, crop: &Grid) -> LabelCoverage {
+    let g = mask.geometry();
+    let (mut voxels, mut inside_n) = (0, 0);
+    for ((i, j, k), &v) in mask.data().indexed_iter() {
+        if v != 0 {
+            voxels += 1;
+            if inside(crop, g.index_to_world([i as f64, j as f64, k as f64])) {
+                inside_n += 1;
+            }
+        }
+    }
+    LabelCoverage {
+        voxels,
+        inside: inside_n,
+    }
+}
+
+/// The inverse path: a mask predicted on the crop, mapped back onto the patient's original CT
+/// grid (nearest neighbour, 0 outside the crop), ready to be written as NIfTI that lines up
+/// with the CT in any viewer.
+pub fn mask_to_ct_grid(mask_on_crop: &Volume<u8>, ct_grid: &Grid) -> Result<Volume<u8>> {
+    resample_nearest(mask_on_crop, ct_grid, 0u8)
+}

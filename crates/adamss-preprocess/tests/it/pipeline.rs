@@ -1,0 +1,136 @@
+//! The whole per-patient pipeline on a synthetic cohort (adamss-io's phantom, which has a
+//! high-uptake brain above the neck, a body outline, and labelled tumours).
+
+use adamss_io::{generate_synthetic, SyntheticConfig};
+use adamss_io::{Cohort, Dataset, Geometry, Volume};
+use adamss_preprocess::{
+    mask_to_ct_grid, preprocess_case, CropCentre, Error, Grid, LocatorConfig, PreprocessConfig,
+};
+use ndarray::Array3;
+
+/// A small cohort at 96 mm with a 1.5 mm common grid and 64³ crops (the paper: 160 mm, 1 mm,
+/// 160³), the locator's volumes and distances scaled by 96/160.
+fn setup() -> (tempfile::TempDir, Cohort, PreprocessConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut synth = SyntheticConfig::tiny();
+    synth.field_of_view_mm = [96.0; 3];
+    synth.patients = 4;
+    let root = dir.path().join("cohort");
+    generate_synthetic(&root, &synth, &|_| {}).unwrap();
+    let (cohort, _) = Cohort::hecktor(&root).unwrap();
+    let s: f64 = 96.0 / 160.0;
+    let config = PreprocessConfig {
+        spacing_mm: 1.5,
+        crop_size: [64; 3],
+        locator: LocatorConfig {
+            min_brain_ml: 150.0 * s.powi(3),
+            below_brain_mm: 70.0 * s,
+            fallback_slab_mm: 40.0 * s,
+            ..LocatorConfig::default()
+        },
+        ..PreprocessConfig::default()
+    };
+    (dir, cohort, config)
+}
+
+#[test]
+fn cohort_preprocesses_with_normalised_inputs_and_covered_tumours() {
+    let (_dir, cohort, config) = setup();
+    let mut wholly_inside = 0;
+    for idx in 0..cohort.len() {
+        let case = cohort.get(idx).unwrap();
+        let p = preprocess_case(&case, &config, CropCentre::Auto).unwrap();
+        assert_eq!(p.ct.shape(), [64, 64, 64]);
+        assert_eq!(p.pet.shape(), [64, 64, 64]);
+        assert!(p.ct.data().iter().all(|v| (-1.0..=1.0).contains(v)));
+        let located = p.located.unwrap();
+        assert!(
+            located.brain_found,
+            "{}: brain {} ml",
+            case.id, located.brain_ml
+        );
+        assert!(
+            located.brain[2] > located.centre[2],
+            "the crop centre is below the brain"
+        );
+        // Z-score over the voxels inside the PET's field of view: mean 0, sd 1 there.
+        assert!(p.pet_zscore.voxels > 64 * 64 * 32);
+        let z = &p.pet_zscore;
+        assert!(z.sd > 0.0 && z.mean > 0.0);
+        let label = p.label.as_ref().unwrap();
+        assert_eq!(label.shape(), [64, 64, 64]);
+        let cov = p.coverage.unwrap();
+        eprintln!(
+            "{}: brain {:.1} ml at {:?}, centre {:?}, labels {}/{} inside",
+            case.id, located.brain_ml, located.brain, located.centre, cov.inside, cov.voxels
+        );
+        assert!(cov.voxels > 0 && cov.inside <= cov.voxels);
+        if cov.wholly_inside() {
+            wholly_inside += 1;
+        }
+        // The crop is a lattice sub-grid of the common grid.
+        let idx0 = p.common.geometry.world_to_index(p.crop.geometry.origin);
+        assert!(idx0.iter().all(|v| (v - v.round()).abs() < 1e-9));
+        // Labels on the crop map back onto the CT grid where the crop covers it.
+        let back = mask_to_ct_grid(label, &Grid::of(case.mask.as_ref().unwrap())).unwrap();
+        let orig = case.mask.as_ref().unwrap();
+        let (mut both, mut a, mut b) = (0usize, 0usize, 0usize);
+        for (ix, &v) in orig.data().indexed_iter() {
+            let w = back.data()[ix];
+            a += usize::from(v > 0);
+            b += usize::from(w > 0);
+            both += usize::from(v > 0 && w > 0 && v == w);
+        }
+        if cov.wholly_inside() {
+            let dice = 2.0 * both as f64 / (a + b) as f64;
+            assert!(dice >= 0.9, "{}: round-trip Dice {dice}", case.id);
+        }
+    }
+    assert!(
+        wholly_inside >= 3,
+        "only {wholly_inside} of 4 tumours wholly inside the crop"
+    );
+}
+
+#[test]
+fn explicit_centre_and_bad_inputs() {
+    let (_dir, cohort, config) = setup();
+    let case = cohort.get(0).unwrap();
+    let common = Grid::common_for(&case.ct, config.spacing_mm).unwrap();
+    let p = preprocess_case(&case, &config, CropCentre::At(common.centre())).unwrap();
+    assert!(p.located.is_none());
+    let c = p.crop.centre();
+    for a in 0..3 {
+        assert!((c[a] - common.centre()[a]).abs() <= 1.5);
+    }
+    let far = CropCentre::At([1e4, 0.0, 0.0]);
+    assert!(matches!(
+        preprocess_case(&case, &config, far),
+        Err(Error::Grid(_))
+    ));
+    let mut bad = config.clone();
+    bad.crop_size = [100, 64, 64];
+    assert!(matches!(
+        preprocess_case(&case, &bad, CropCentre::Auto),
+        Err(Error::Config(_))
+    ));
+    // A PET that does not overlap the CT at all.
+    let mut moved = case.clone();
+    let g = *moved.pet.geometry();
+    let shifted = Geometry::new(
+        g.spacing,
+        [g.origin[0] + 1e4, g.origin[1], g.origin[2]],
+        g.direction,
+    )
+    .unwrap();
+    moved.pet = Volume::new(moved.pet.data().clone(), shifted).unwrap();
+    assert!(matches!(
+        preprocess_case(&moved, &config, CropCentre::At(common.centre())),
+        Err(Error::NoOverlap(_))
+    ));
+    // A constant PET cannot be Z-scored.
+    let mut flat = case.clone();
+    flat.pet = Volume::new(Array3::from_elem(flat.pet.data().dim(), 1.0f32), g).unwrap();
+    let err = preprocess_case(&flat, &config, CropCentre::At(common.centre())).unwrap_err();
+    assert!(err.to_string().contains("constant PET"), "{err}");
+}
