@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod augment;
 mod error;
 mod grid;
 mod locate;
@@ -7,6 +8,7 @@ mod normalize;
 mod pipeline;
 mod resample;
 
+pub use augment::{augment, AugmentConfig, PlaneParams, Sample};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};

@@ -1,0 +1,90 @@
+use adamss_preprocess::{augment, AugmentConfig, Error, Sample};
+use ndarray::Array3;
+
+fn sample(n: usize) -> Sample {
+    let img = Array3::from_shape_fn((n, n, n), |(i, j, k)| (i + 2 * j + 3 * k) as f32 * 0.01);
+    let mut lab = Array3::<u8>::zeros((n, n, n));
+    let c = n as f64 / 2.0;
+    for ((i, j, k), v) in lab.indexed_iter_mut() {
+        let r2 = (i as f64 - c).powi(2) + (j as f64 - c).powi(2) + (k as f64 - c).powi(2);
+        if r2 <= (n as f64 / 6.0).powi(2) {
+            *v = 1;
+        } else if r2 <= (n as f64 / 4.0).powi(2) && i as f64 > c {
+            *v = 2;
+        }
+    }
+    Sample {
+        images: vec![img.clone(), img.mapv(|v| -v)],
+        labels: Sample::one_hot(&lab, &[1, 2]),
+    }
+}
+
+fn small() -> AugmentConfig {
+    AugmentConfig {
+        crop: [48; 3],
+        ..AugmentConfig::default()
+    }
+}
+
+#[test]
+fn shapes_binary_labels_and_determinism() {
+    let s = sample(64);
+    let a = augment(&s, &small(), 7).unwrap();
+    let b = augment(&s, &small(), 7).unwrap();
+    let c = augment(&s, &small(), 8).unwrap();
+    assert_eq!(a, b, "same seed, same sample");
+    assert_ne!(a, c, "another seed, another sample");
+    for ch in a.images.iter().chain(&a.labels) {
+        assert_eq!(ch.dim(), (48, 48, 48));
+    }
+    for l in &a.labels {
+        assert!(l.iter().all(|&v| v == 0.0 || v == 1.0));
+    }
+    // The inner ball (label 1, radius n/6 ≈ 10.7 voxels) survives with a similar volume:
+    // at most 10 % scaling, and it is away from the crop edges unless translated out.
+    let before: f32 = s.labels[0].sum();
+    let after: f32 = a.labels[0].sum();
+    assert!(
+        after > 0.5 * before && after < 1.5 * before,
+        "{before} → {after}"
+    );
+}
+
+#[test]
+fn identity_settings_only_crop() {
+    let s = sample(32);
+    let cfg = AugmentConfig {
+        translate_fraction: 0.0,
+        scale: [1.0, 1.0],
+        shear_deg: 0.0,
+        rotate_deg: 0.0,
+        crop: [32; 3],
+        flips: false,
+        label_threshold: 0.2,
+    };
+    let a = augment(&s, &cfg, 3).unwrap();
+    for (x, y) in a.images.iter().zip(&s.images) {
+        let d = (x - y).mapv(f32::abs).fold(0.0f32, |m, &v| m.max(v));
+        assert!(d < 1e-5, "{d}");
+    }
+    assert_eq!(a.labels, s.labels);
+}
+
+#[test]
+fn bad_settings_are_rejected() {
+    let s = sample(32);
+    assert!(
+        matches!(augment(&s, &small(), 0), Err(Error::Config(_))),
+        "crop 48 > 32"
+    );
+    let bad = AugmentConfig {
+        scale: [1.2, 0.8],
+        ..AugmentConfig::default()
+    };
+    assert!(bad.validate().is_err());
+    let empty = Sample {
+        images: vec![],
+        labels: vec![],
+    };
+    assert!(augment(&empty, &AugmentConfig::default(), 0).is_err());
+}
