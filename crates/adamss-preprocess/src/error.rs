@@ -16,6 +16,9 @@ pub enum Error {
     /// A configuration value out of range.
     #[error("invalid preprocessing configuration: {0}")]
     Config(String),
+    /// The preprocessed-cohort cache could not be read or written.
+    #[error("preprocessing cache: {0}")]
+    Cache(String),
     /// A label volume with no foreground where one is required.
     #[error("empty label: {0}")]
     EmptyLabel(String),

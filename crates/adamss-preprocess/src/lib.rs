@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod augment;
+mod cache;
 mod error;
 mod grid;
 mod locate;
@@ -9,6 +10,7 @@ mod pipeline;
 mod resample;
 
 pub use augment::{augment, AugmentConfig, PlaneParams, Sample};
+pub use cache::{CacheOutcome, PreprocessCache};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};

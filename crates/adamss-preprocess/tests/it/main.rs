@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod augment;
+mod cache;
 mod grid;
 mod pipeline;
 mod sitk;
