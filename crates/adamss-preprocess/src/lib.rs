@@ -2,6 +2,7 @@
 
 mod augment;
 mod cache;
+mod centres;
 mod error;
 mod grid;
 mod locate;
@@ -11,6 +12,7 @@ mod resample;
 
 pub use augment::{augment, AugmentConfig, PlaneParams, Sample};
 pub use cache::{CacheOutcome, PreprocessCache};
+pub use centres::{read_crop_centres, Coordinates, CoverageSummary};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};

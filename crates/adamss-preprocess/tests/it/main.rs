@@ -3,6 +3,7 @@
 
 mod augment;
 mod cache;
+mod centres;
 mod grid;
 mod pipeline;
 mod sitk;
