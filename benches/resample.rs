@@ -4,6 +4,9 @@
 //!   160³ crop grid at the centre;
 //! - PET 200×200×150 float32 at 4×4×3 mm → the same two grids.
 //!
+//! - a full patient: read CT and PET `.nii.gz` → locate → resample onto the 160³ crop →
+//!   normalise → write both crops `.nii.gz`; and reading the CT alone, for scale.
+//!
 //! ```text
 //! cargo bench --bench resample
 //! .venv/bin/python tools/bench_sitk.py
@@ -11,8 +14,10 @@
 
 use std::time::Duration;
 
-use adamss::io::{Geometry, Volume};
-use adamss::preprocess::{resample_linear, Grid};
+use std::path::PathBuf;
+
+use adamss::io::{Case, Clinical, Geometry, Volume};
+use adamss::preprocess::{preprocess_case, resample_linear, CropCentre, Grid, PreprocessConfig};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::{Array3, ShapeBuilder};
 
@@ -72,6 +77,38 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("pet_to_1mm_crop160", |b| {
         b.iter(|| resample_linear(&pet, &crop, 0.0).expect("resample"))
+    });
+    g.finish();
+
+    // The full patient, from and to .nii.gz files (written once under target/bench-data).
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/patient");
+    std::fs::create_dir_all(&dir).expect("bench dir");
+    let (ct_path, pet_path) = (dir.join("ct.nii.gz"), dir.join("pet.nii.gz"));
+    if !ct_path.exists() || !pet_path.exists() {
+        ct.write(&ct_path).expect("write ct");
+        pet.write(&pet_path).expect("write pet");
+    }
+    let out = tempfile::tempdir().expect("tempdir");
+    let config = PreprocessConfig::default();
+    let mut g = c.benchmark_group("patient");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("read_ct_only", |b| {
+        b.iter(|| Volume::<f32>::read(&ct_path).expect("read"))
+    });
+    g.bench_function("read_preprocess_write", |b| {
+        b.iter(|| {
+            let case = Case {
+                id: "P".into(),
+                ct: Volume::<f32>::read(&ct_path).expect("read ct"),
+                pet: Volume::<f32>::read(&pet_path).expect("read pet"),
+                mask: None,
+                survival: None,
+                clinical: Clinical::default(),
+            };
+            let p = preprocess_case(&case, &config, CropCentre::Auto).expect("preprocess");
+            p.ct.write(out.path().join("ct.nii.gz")).expect("write");
+            p.pet.write(out.path().join("pet.nii.gz")).expect("write");
+        })
     });
     g.finish();
 }

@@ -74,6 +74,32 @@ def main():
         t = timeit(lambda: sitk.Resample(src, ref, sitk.Transform(), sitk.sitkLinear, fill, sitk.sitkFloat32), runs)
         print(f"{name}: {t:.4f} s")
 
+    # Full patient from the files benches/resample.rs wrote (run `cargo bench --bench resample` first).
+    import os
+    import tempfile
+    d = os.path.join(os.path.dirname(__file__), "..", "target", "bench-data", "patient")
+    ct_path, pet_path = os.path.join(d, "ct.nii.gz"), os.path.join(d, "pet.nii.gz")
+    if not os.path.exists(ct_path):
+        print("no target/bench-data/patient: run cargo bench --bench resample first")
+        return
+    out = tempfile.mkdtemp()
+
+    def full():
+        ct = sitk.ReadImage(ct_path, sitk.sitkFloat32)
+        pet = sitk.ReadImage(pet_path, sitk.sitkFloat32)
+        ref = crop(covering_grid(ct))  # centred crop: no locator on this side
+        c = sitk.GetArrayFromImage(sitk.Resample(ct, ref, sitk.Transform(), sitk.sitkLinear, -1024.0, sitk.sitkFloat32))
+        p = sitk.GetArrayFromImage(sitk.Resample(pet, ref, sitk.Transform(), sitk.sitkLinear, 0.0, sitk.sitkFloat32))
+        c = np.clip(c, -1024, 1024) / 1024.0
+        p = (p - p.mean()) / p.std()
+        for name, arr in (("ct", c), ("pet", p)):
+            img = sitk.GetImageFromArray(arr.astype(np.float32))
+            img.CopyInformation(ref)
+            sitk.WriteImage(img, os.path.join(out, f"{name}.nii.gz"))
+
+    print(f"read_ct_only: {timeit(lambda: sitk.ReadImage(ct_path, sitk.sitkFloat32), runs):.4f} s")
+    print(f"read_preprocess_write: {timeit(full, runs):.4f} s")
+
 
 if __name__ == "__main__":
     main()
