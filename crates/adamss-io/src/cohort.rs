@@ -66,6 +66,11 @@ pub struct LoadOptions {
     pub read: ReadOptions,
     /// Largest difference, in mm, between the mask's and the CT's affines.
     pub grid_tolerance_mm: f64,
+    /// Require the mask on the CT's grid (same shape, affines within `grid_tolerance_mm`).
+    /// `false` accepts a mask on its own grid — real label files are sometimes a voxel off —
+    /// as long as it overlaps the CT; `Case::mask` is then on that grid, and consumers must
+    /// go through physical space (adamss-preprocess does).
+    pub mask_grid_must_match: bool,
     /// Label values allowed in masks besides 0.
     pub labels: Vec<u8>,
 }
@@ -75,6 +80,7 @@ impl Default for LoadOptions {
         Self {
             read: ReadOptions::default(),
             grid_tolerance_mm: 1e-3,
+            mask_grid_must_match: true,
             labels: vec![1, 2],
         }
     }
@@ -108,11 +114,19 @@ fn read_mask(
     options: &LoadOptions,
 ) -> Result<Volume<u8>> {
     let mask = Volume::<u8>::read_with(path, &options.read)?;
-    if let Some(detail) = ct.grid_difference(&mask, options.grid_tolerance_mm) {
+    if options.mask_grid_must_match {
+        if let Some(detail) = ct.grid_difference(&mask, options.grid_tolerance_mm) {
+            return Err(Error::GridMismatch {
+                path: path.to_owned(),
+                reference: ct_path.to_owned(),
+                detail,
+            });
+        }
+    } else if !overlaps(ct, &mask) {
         return Err(Error::GridMismatch {
             path: path.to_owned(),
             reference: ct_path.to_owned(),
-            detail,
+            detail: "the mask does not overlap the CT in physical space".into(),
         });
     }
     if let Some(&value) = mask
@@ -127,6 +141,32 @@ fn read_mask(
         });
     }
     Ok(mask)
+}
+
+/// Whether the physical bounding boxes of two volumes overlap.
+fn overlaps<A, B>(a: &Volume<A>, b: &Volume<B>) -> bool {
+    let bounds = |g: &crate::Geometry, shape: [usize; 3]| {
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for c in 0..8 {
+            let idx = [0, 1, 2].map(|a| {
+                if c >> a & 1 == 0 {
+                    -0.5
+                } else {
+                    shape[a] as f64 - 0.5
+                }
+            });
+            let p = g.index_to_world(idx);
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+        (lo, hi)
+    };
+    let (alo, ahi) = bounds(a.geometry(), a.shape());
+    let (blo, bhi) = bounds(b.geometry(), b.shape());
+    (0..3).all(|k| alo[k] < bhi[k] && blo[k] < ahi[k])
 }
 
 /// A source of cases, read lazily: `get(i)` reads patient `i`'s volumes from disk.

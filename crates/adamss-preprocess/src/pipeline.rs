@@ -122,13 +122,23 @@ pub struct Preprocessed {
 /// Runs the preprocessing of one patient: common grid from the CT, crop centre, resampling of
 /// CT, PET and labels straight onto the crop grid, normalisation.
 ///
-/// The PET Z-score uses the crop voxels inside the PET's field of view.
+/// The PET Z-score uses the crop voxels inside the PET's field of view. The mask may be on its
+/// own grid (see `adamss_io::LoadOptions::mask_grid_must_match`): it is resampled through
+/// physical space like everything else. A mask without any tumour voxel is an error.
 pub fn preprocess_case(
     case: &Case,
     config: &PreprocessConfig,
     centre: CropCentre,
 ) -> Result<Preprocessed> {
     config.validate()?;
+    if let Some(mask) = &case.mask {
+        if mask.data().iter().all(|&v| v == 0) {
+            return Err(Error::EmptyLabel(format!(
+                "patient {}: the label volume has no tumour voxel (give no mask for unlabelled patients)",
+                case.id
+            )));
+        }
+    }
     let common = Grid::common_for(&case.ct, config.spacing_mm)?;
     let (centre, located) = match centre {
         CropCentre::At(p) => {

@@ -134,3 +134,44 @@ fn explicit_centre_and_bad_inputs() {
     let err = preprocess_case(&flat, &config, CropCentre::At(common.centre())).unwrap_err();
     assert!(err.to_string().contains("constant PET"), "{err}");
 }
+
+/// A label file a voxel larger than the CT (as real data sometimes has) goes through physical
+/// space once the loader is told to accept it; an empty label is a typed error.
+#[test]
+fn label_on_its_own_grid_and_empty_labels() {
+    let (_dir, cohort, config) = setup();
+    let rec = cohort.records()[0].clone();
+    let mask_path = rec.mask.clone().unwrap();
+    let mask = Volume::<u8>::read(&mask_path).unwrap();
+    let (n0, n1, n2) = mask.data().dim();
+    let mut bigger = Array3::<u8>::zeros((n0 + 1, n1, n2 + 1));
+    bigger
+        .slice_mut(ndarray::s![..n0, .., ..n2])
+        .assign(mask.data());
+    Volume::new(bigger, *mask.geometry())
+        .unwrap()
+        .write(&mask_path)
+        .unwrap();
+    let strict = adamss_io::LoadOptions::default();
+    assert!(matches!(
+        rec.load(&strict),
+        Err(adamss_io::Error::GridMismatch { .. })
+    ));
+    let lenient = adamss_io::LoadOptions {
+        mask_grid_must_match: false,
+        ..Default::default()
+    };
+    let case = rec.load(&lenient).unwrap();
+    let p = preprocess_case(&case, &config, CropCentre::Auto).unwrap();
+    let orig_fg = mask.data().iter().filter(|&&v| v > 0).count();
+    assert_eq!(p.coverage.unwrap().voxels, orig_fg);
+    assert!(p.label.unwrap().data().iter().any(|&v| v > 0));
+
+    let mut empty = case.clone();
+    let m = empty.mask.as_ref().unwrap();
+    empty.mask = Some(Volume::new(Array3::zeros(m.data().dim()), *m.geometry()).unwrap());
+    assert!(matches!(
+        preprocess_case(&empty, &config, CropCentre::Auto),
+        Err(Error::EmptyLabel(_))
+    ));
+}
