@@ -1,8 +1,45 @@
 //! The crate's error type.
 
-/// Errors of this crate. It has no fallible operations yet, so the enum is empty.
+/// Errors of feature extraction.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {}
+pub enum Error {
+    /// An error from adamss-io (reading volumes).
+    #[error(transparent)]
+    Io(#[from] adamss_io::Error),
+    /// The mask has no voxel with the requested label.
+    #[error("label {label} is absent from the mask{}", context(.labels_present))]
+    LabelAbsent {
+        /// The label asked for.
+        label: u8,
+        /// Labels the mask does hold.
+        labels_present: Vec<u8>,
+    },
+    /// The ROI spans fewer dimensions or voxels than the settings require.
+    #[error("ROI too small: {0}")]
+    RoiTooSmall(String),
+    /// Image and mask do not share a grid.
+    #[error("mask and image grids differ: {0}")]
+    GeometryMismatch(String),
+    /// A non-finite voxel inside the ROI.
+    #[error("non-finite image value {value} at voxel {index:?} inside the ROI")]
+    NonFinite {
+        /// Voxel index `[i, j, k]`.
+        index: [usize; 3],
+        /// The value.
+        value: f64,
+    },
+    /// A setting out of range.
+    #[error("invalid radiomics setting: {0}")]
+    Settings(String),
+}
+
+fn context(labels: &[u8]) -> String {
+    if labels.is_empty() {
+        " (the mask is empty)".into()
+    } else {
+        format!(" (present: {labels:?})")
+    }
+}
 
 /// `Result` with this crate's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,5 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+mod discretize;
 mod error;
+mod extract;
+pub mod firstorder;
+pub mod glcm;
+mod roi;
+mod settings;
 
+pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};
+pub use extract::{extract, FeatureClass, Features};
+pub use roi::Roi;
+pub use settings::Settings;

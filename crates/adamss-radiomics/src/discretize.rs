@@ -1,0 +1,87 @@
+//! Grey-level discretisation exactly as PyRadiomics does it (`getBinEdges` + `numpy.digitize`).
+
+use crate::roi::Roi;
+use crate::settings::Settings;
+
+/// Discretised grey levels of a ROI: per box voxel, its bin (1-based; 0 outside the ROI).
+#[derive(Debug, Clone)]
+pub struct Discretized {
+    /// Bin per box voxel, 0 outside the ROI.
+    pub levels: Vec<u32>,
+    /// The grey levels present in the ROI, increasing.
+    pub grey_levels: Vec<u32>,
+    /// The largest grey level (PyRadiomics' `Ng`).
+    pub ng: u32,
+}
+
+/// numpy's `remainder` for floats (the result takes the divisor's sign).
+fn py_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        m + b
+    } else {
+        m
+    }
+}
+
+/// The bin edges PyRadiomics uses for `values` (`binCount` wins over `binWidth`).
+pub fn bin_edges(values: &[f64], settings: &Settings) -> Vec<f64> {
+    let (min, max) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+    if let Some(count) = settings.bin_count {
+        // numpy.histogram(values, count)[1]: linspace(min, max, count + 1) (± 0.5 if flat).
+        let (start, stop) = if min == max {
+            (min - 0.5, max + 0.5)
+        } else {
+            (min, max)
+        };
+        let step = (stop - start) / count as f64;
+        let mut edges: Vec<f64> = (0..=count).map(|k| k as f64 * step + start).collect();
+        edges[count] = stop + 1.0; // PyRadiomics: binEdges[-1] += 1
+        edges
+    } else {
+        let w = settings.bin_width;
+        let low = min - py_mod(min, w);
+        let high = max + 2.0 * w;
+        let n = ((high - low) / w).ceil().max(0.0) as usize;
+        let edges: Vec<f64> = (0..n).map(|k| low + k as f64 * w).collect();
+        if edges.len() == 1 {
+            vec![edges[0] - 0.5, edges[0] + 0.5]
+        } else {
+            edges
+        }
+    }
+}
+
+/// `numpy.digitize(x, edges)` for increasing edges: the number of edges ≤ x.
+fn digitize(x: f64, edges: &[f64]) -> u32 {
+    edges.partition_point(|&e| e <= x) as u32
+}
+
+/// Discretises the ROI's grey levels with the settings' bin width or count.
+pub fn discretize(roi: &Roi, settings: &Settings) -> Discretized {
+    let values = roi.values();
+    let edges = bin_edges(&values, settings);
+    let levels: Vec<u32> = roi
+        .image
+        .iter()
+        .zip(&roi.mask)
+        .map(|(&v, &m)| if m { digitize(v, &edges) } else { 0 })
+        .collect();
+    let mut grey_levels: Vec<u32> = levels
+        .iter()
+        .zip(&roi.mask)
+        .filter_map(|(&l, &m)| m.then_some(l))
+        .collect();
+    grey_levels.sort_unstable();
+    grey_levels.dedup();
+    let ng = grey_levels.last().copied().unwrap_or(0);
+    Discretized {
+        levels,
+        grey_levels,
+        ng,
+    }
+}

@@ -1,0 +1,260 @@
+//! Grey-level co-occurrence matrix features: PyRadiomics' 24 default features, 3-D, per
+//! direction then averaged over the non-empty directions (IBSI "3D, averaged").
+
+use ndarray::Array2;
+use ndarray_linalg::EigVals;
+
+use crate::discretize::Discretized;
+use crate::roi::Roi;
+use crate::settings::Settings;
+
+/// Neighbour offsets `[dx, dy, dz]` for the given Chebyshev distances, one of each ± pair:
+/// PyRadiomics' set and sign (first non-zero of `(dz, dy, dx)` positive).
+pub(crate) fn offsets(distances: &[usize]) -> Vec<[i64; 3]> {
+    let dmax = *distances.iter().max().unwrap_or(&1) as i64;
+    let mut out = Vec::new();
+    for dz in (-dmax..=dmax).rev() {
+        for dy in (-dmax..=dmax).rev() {
+            for dx in (-dmax..=dmax).rev() {
+                let norm = dx.abs().max(dy.abs()).max(dz.abs()) as usize;
+                if norm == 0 || !distances.contains(&norm) {
+                    continue;
+                }
+                let first = if dz != 0 {
+                    dz
+                } else if dy != 0 {
+                    dy
+                } else {
+                    dx
+                };
+                if first > 0 {
+                    out.push([dx, dy, dz]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// One normalised co-occurrence matrix per non-empty direction, over the grey levels present.
+fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f64>> {
+    let ng = disc.ng as usize;
+    let [d0, d1, d2] = roi.dims;
+    let idx = |i: usize, j: usize, k: usize| i + d0 * (j + d1 * k);
+    // Map grey level → row of the compacted matrix (absent levels removed, as PyRadiomics).
+    let mut row = vec![usize::MAX; ng + 1];
+    for (r, &g) in disc.grey_levels.iter().enumerate() {
+        row[g as usize] = r;
+    }
+    let n = disc.grey_levels.len();
+    let mut out = Vec::new();
+    for off in offsets(&settings.distances) {
+        let mut p = Array2::<f64>::zeros((n, n));
+        for k in 0..d2 {
+            for j in 0..d1 {
+                for i in 0..d0 {
+                    let a = idx(i, j, k);
+                    if !roi.mask[a] {
+                        continue;
+                    }
+                    let (ni, nj, nk) = (i as i64 + off[0], j as i64 + off[1], k as i64 + off[2]);
+                    if ni < 0
+                        || nj < 0
+                        || nk < 0
+                        || ni >= d0 as i64
+                        || nj >= d1 as i64
+                        || nk >= d2 as i64
+                    {
+                        continue;
+                    }
+                    let b = idx(ni as usize, nj as usize, nk as usize);
+                    if !roi.mask[b] {
+                        continue;
+                    }
+                    p[[row[disc.levels[a] as usize], row[disc.levels[b] as usize]]] += 1.0;
+                }
+            }
+        }
+        if settings.symmetrical_glcm {
+            p = &p + &p.t();
+        }
+        let s = p.sum();
+        if s > 0.0 {
+            out.push(p / s);
+        }
+    }
+    out
+}
+
+/// The 24 GLCM features (PyRadiomics names, sorted), averaged over directions.
+pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    let ps = matrices(roi, disc, settings);
+    let ng = disc.ng as f64;
+    let g: Vec<f64> = disc.grey_levels.iter().map(|&v| f64::from(v)).collect();
+    let n = g.len();
+    let eps = f64::EPSILON;
+    let ngu = disc.ng as usize;
+    let names = [
+        "Autocorrelation",
+        "ClusterProminence",
+        "ClusterShade",
+        "ClusterTendency",
+        "Contrast",
+        "Correlation",
+        "DifferenceAverage",
+        "DifferenceEntropy",
+        "DifferenceVariance",
+        "Id",
+        "Idm",
+        "Idmn",
+        "Idn",
+        "Imc1",
+        "Imc2",
+        "InverseVariance",
+        "JointAverage",
+        "JointEnergy",
+        "JointEntropy",
+        "MCC",
+        "MaximumProbability",
+        "SumAverage",
+        "SumEntropy",
+        "SumSquares",
+    ];
+    let mut acc = [0.0f64; 24];
+    for p in &ps {
+        let px: Vec<f64> = (0..n).map(|i| p.row(i).sum()).collect();
+        let py: Vec<f64> = (0..n).map(|j| p.column(j).sum()).collect();
+        let mut ux = 0.0;
+        let mut uy = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                ux += g[i] * p[[i, j]];
+                uy += g[j] * p[[i, j]];
+            }
+        }
+        // p_{x+y}(k), k = 2..2Ng, and p_{x−y}(k), k = 0..Ng−1, indexed by grey-level values.
+        let mut padd = vec![0.0; 2 * ngu + 1];
+        let mut psub = vec![0.0; ngu.max(1)];
+        let (mut ac, mut cp, mut cs, mut ct, mut cont) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut sx2, mut sy2, mut cov, mut ene, mut hxy, mut hxy1, mut hxy2) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
+        let mut maxp = 0.0f64;
+        let mut ss = 0.0;
+        for i in 0..n {
+            for j in 0..n {
+                let v = p[[i, j]];
+                let (gi, gj) = (g[i], g[j]);
+                padd[(gi + gj) as usize] += v;
+                psub[(gi - gj).abs() as usize] += v;
+                ac += v * gi * gj;
+                let s = gi + gj - ux - uy;
+                cp += v * s.powi(4);
+                cs += v * s.powi(3);
+                ct += v * s * s;
+                cont += v * (gi - gj).powi(2);
+                sx2 += v * (gi - ux).powi(2);
+                sy2 += v * (gj - uy).powi(2);
+                cov += v * (gi - ux) * (gj - uy);
+                ene += v * v;
+                hxy -= v * (v + eps).log2();
+                hxy1 -= v * (px[i] * py[j] + eps).log2();
+                hxy2 -= px[i] * py[j] * (px[i] * py[j] + eps).log2();
+                maxp = maxp.max(v);
+                ss += v * (gi - ux).powi(2);
+            }
+        }
+        let (sigx, sigy) = (sx2.sqrt(), sy2.sqrt());
+        let corr = if sigx * sigy == 0.0 {
+            1.0
+        } else {
+            cov / (sigx * sigy + eps)
+        };
+        let diff_avg: f64 = psub.iter().enumerate().map(|(k, v)| k as f64 * v).sum();
+        let diff_ent = -psub.iter().map(|v| v * (v + eps).log2()).sum::<f64>();
+        let diff_var: f64 = psub
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v * (k as f64 - diff_avg).powi(2))
+            .sum();
+        let id: f64 = psub
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + k as f64))
+            .sum();
+        let idm: f64 = psub
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + (k as f64).powi(2)))
+            .sum();
+        let idmn: f64 = psub
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + (k as f64).powi(2) / (ng * ng)))
+            .sum();
+        let idn: f64 = psub
+            .iter()
+            .enumerate()
+            .map(|(k, v)| v / (1.0 + k as f64 / ng))
+            .sum();
+        let inv_var: f64 = psub
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, v)| v / (k as f64).powi(2))
+            .sum();
+        let hx = -px.iter().map(|v| v * (v + eps).log2()).sum::<f64>();
+        let hy = -py.iter().map(|v| v * (v + eps).log2()).sum::<f64>();
+        let div = hx.max(hy);
+        let imc1 = if div != 0.0 { (hxy - hxy1) / div } else { 0.0 };
+        let imc2 = if hxy2 == hxy {
+            0.0
+        } else {
+            (1.0 - (-2.0 * (hxy2 - hxy)).exp()).sqrt()
+        };
+        let sum_avg: f64 = padd.iter().enumerate().map(|(k, v)| k as f64 * v).sum();
+        let sum_ent = -padd.iter().map(|v| v * (v + eps).log2()).sum::<f64>();
+        let mcc = mcc(p, &px, &py);
+        let vals = [
+            ac, cp, cs, ct, cont, corr, diff_avg, diff_ent, diff_var, id, idm, idmn, idn, imc1,
+            imc2, inv_var, ux, ene, hxy, mcc, maxp, sum_avg, sum_ent, ss,
+        ];
+        for (a, v) in acc.iter_mut().zip(vals) {
+            *a += v;
+        }
+    }
+    let m = ps.len().max(1) as f64;
+    names
+        .into_iter()
+        .zip(acc)
+        .map(|(name, v)| (name, if ps.is_empty() { f64::NAN } else { v / m }))
+        .collect()
+}
+
+/// Maximal correlation coefficient: √ of the second largest eigenvalue of
+/// `Q(i, j) = Σ_k p(i, k) p(j, k) / (p_x(i) p_y(k) + ε)` (1 for a single grey level).
+fn mcc(p: &Array2<f64>, px: &[f64], py: &[f64]) -> f64 {
+    let n = px.len();
+    if n < 2 {
+        return 1.0;
+    }
+    let eps = f64::EPSILON;
+    let mut q = Array2::<f64>::zeros((n, n));
+    for i in 0..n {
+        for j in 0..n {
+            q[[i, j]] = (0..n)
+                .map(|k| p[[i, k]] * p[[j, k]] / (px[i] * py[k] + eps))
+                .sum();
+        }
+    }
+    match q.eigvals() {
+        Ok(ev) => {
+            let mut ev: Vec<(f64, f64)> = ev.iter().map(|c| (c.re, c.im)).collect();
+            ev.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+            let (re, im) = ev[n - 2];
+            // √ of a complex number, real part (as numpy's `.real` of the complex sqrt).
+            let r = (re * re + im * im).sqrt();
+            ((r + re) / 2.0).sqrt()
+        }
+        Err(_) => f64::NAN,
+    }
+}

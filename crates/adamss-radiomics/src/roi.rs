@@ -1,0 +1,113 @@
+//! The region of interest: the image cropped to the mask's bounding box.
+
+use adamss_io::Volume;
+
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+
+/// The image inside the bounding box of one mask label, with the ROI membership per voxel.
+/// Voxel `[i, j, k]` of the box is at `i + d0·(j + d1·k)`.
+#[derive(Debug, Clone)]
+pub struct Roi {
+    /// Box size `[d0, d1, d2]`.
+    pub dims: [usize; 3],
+    /// Image values in the box (f64).
+    pub image: Vec<f64>,
+    /// Whether each box voxel belongs to the ROI.
+    pub mask: Vec<bool>,
+    /// Voxel spacing, mm.
+    pub spacing: [f64; 3],
+}
+
+impl Roi {
+    /// Crops `image` to the bounding box of `mask == settings.label`, checking that mask and
+    /// image share a grid, that the label is present, that the ROI is large enough, and that
+    /// ROI voxels are finite.
+    pub fn new(image: &Volume<f32>, mask: &Volume<u8>, settings: &Settings) -> Result<Self> {
+        settings.validate()?;
+        if image.shape() != mask.shape() {
+            return Err(Error::GeometryMismatch(format!(
+                "image shape {:?}, mask shape {:?}",
+                image.shape(),
+                mask.shape()
+            )));
+        }
+        let d = image.geometry().max_affine_difference(mask.geometry());
+        if d > 1e-3 {
+            return Err(Error::GeometryMismatch(format!(
+                "affines differ by {d} mm (tolerance 1e-3)"
+            )));
+        }
+        let label = settings.label;
+        let mut lo = [usize::MAX; 3];
+        let mut hi = [0usize; 3];
+        let mut count = 0usize;
+        for ((i, j, k), &v) in mask.data().indexed_iter() {
+            if v == label {
+                count += 1;
+                for (a, x) in [i, j, k].into_iter().enumerate() {
+                    lo[a] = lo[a].min(x);
+                    hi[a] = hi[a].max(x);
+                }
+            }
+        }
+        if count == 0 {
+            let mut present: Vec<u8> = mask.data().iter().copied().filter(|&v| v != 0).collect();
+            present.sort_unstable();
+            present.dedup();
+            return Err(Error::LabelAbsent {
+                label,
+                labels_present: present,
+            });
+        }
+        let dims = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
+        let extended = dims.iter().filter(|&&n| n > 1).count();
+        if extended < settings.minimum_roi_dimensions {
+            return Err(Error::RoiTooSmall(format!(
+                "the ROI extends over {extended} dimension(s) ({dims:?} voxels), minimumROIDimensions is {}",
+                settings.minimum_roi_dimensions
+            )));
+        }
+        if let Some(min) = settings.minimum_roi_size {
+            if count < min {
+                return Err(Error::RoiTooSmall(format!(
+                    "the ROI has {count} voxels, minimumROISize is {min}"
+                )));
+            }
+        }
+        let n = dims[0] * dims[1] * dims[2];
+        let mut img = Vec::with_capacity(n);
+        let mut msk = Vec::with_capacity(n);
+        for k in lo[2]..=hi[2] {
+            for j in lo[1]..=hi[1] {
+                for i in lo[0]..=hi[0] {
+                    let v = f64::from(image.data()[[i, j, k]]);
+                    let inside = mask.data()[[i, j, k]] == label;
+                    if inside && !v.is_finite() {
+                        return Err(Error::NonFinite {
+                            index: [i, j, k],
+                            value: v,
+                        });
+                    }
+                    img.push(v);
+                    msk.push(inside);
+                }
+            }
+        }
+        Ok(Self {
+            dims,
+            image: img,
+            mask: msk,
+            spacing: image.geometry().spacing,
+        })
+    }
+
+    /// The ROI's values, in box order.
+    pub fn values(&self) -> Vec<f64> {
+        self.image
+            .iter()
+            .zip(&self.mask)
+            .filter_map(|(&v, &m)| m.then_some(v))
+            .collect()
+    }
+}

@@ -1,0 +1,76 @@
+//! Extraction settings with PyRadiomics' names and defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Settings that change feature values (PyRadiomics' names in the docs; defaults equal).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// `binWidth`: fixed bin width of the grey-level discretisation (default 25).
+    pub bin_width: f64,
+    /// `binCount`: fixed number of bins; overrides `binWidth` when set.
+    pub bin_count: Option<usize>,
+    /// `label`: the mask value of the ROI (default 1).
+    pub label: u8,
+    /// `voxelArrayShift`: added to intensities in Energy, TotalEnergy and RMS (default 0).
+    pub voxel_array_shift: f64,
+    /// `symmetricalGLCM` (default true).
+    #[serde(rename = "symmetricalGLCM")]
+    pub symmetrical_glcm: bool,
+    /// `distances`: neighbour distances of the texture matrices (default [1]).
+    pub distances: Vec<usize>,
+    /// `minimumROIDimensions`: the ROI must extend over at least this many axes (default 2).
+    #[serde(rename = "minimumROIDimensions")]
+    pub minimum_roi_dimensions: usize,
+    /// `minimumROISize`: the ROI must hold at least this many voxels (default none).
+    #[serde(rename = "minimumROISize")]
+    pub minimum_roi_size: Option<usize>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            bin_width: 25.0,
+            bin_count: None,
+            label: 1,
+            voxel_array_shift: 0.0,
+            symmetrical_glcm: true,
+            distances: vec![1],
+            minimum_roi_dimensions: 2,
+            minimum_roi_size: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Checks the values.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.bin_width.is_finite() && self.bin_width > 0.0) {
+            return Err(Error::Settings(format!(
+                "binWidth must be positive, got {}",
+                self.bin_width
+            )));
+        }
+        if self.bin_count == Some(0) {
+            return Err(Error::Settings("binCount must be ≥ 1".into()));
+        }
+        if self.distances.is_empty() || self.distances.contains(&0) {
+            return Err(Error::Settings(format!(
+                "distances must be positive, got {:?}",
+                self.distances
+            )));
+        }
+        if !(1..=3).contains(&self.minimum_roi_dimensions) {
+            return Err(Error::Settings(format!(
+                "minimumROIDimensions must be 1, 2 or 3, got {}",
+                self.minimum_roi_dimensions
+            )));
+        }
+        if !self.voxel_array_shift.is_finite() {
+            return Err(Error::Settings("voxelArrayShift must be finite".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of adamss-radiomics.
+#![allow(clippy::unwrap_used)]
+
+mod ibsi;
+mod pyradiomics;

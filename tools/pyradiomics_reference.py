@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""PyRadiomics reference values for adamss-radiomics (tests/it in that crate).
+
+PyRadiomics 3.1.4 (`pyradiomics-bhklab`, identical values to upstream 3.x; upstream 3.1.0 does
+not build on Python 3.11). Writes small image/mask pairs and the features PyRadiomics extracts
+from them with the stated settings:
+
+  tests/data/radiomics/<case>.image.nii.gz, <case>.mask.nii.gz
+  tests/data/radiomics/expected.json   {case: {"settings": {...}, "features": {name: value}}}
+
+Run: .venv/bin/python tools/pyradiomics_reference.py
+"""
+import json
+import logging
+import os
+
+import numpy as np
+import SimpleITK as sitk
+from radiomics import __version__ as prver
+from radiomics import featureextractor
+
+logging.getLogger("radiomics").setLevel(logging.ERROR)
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "radiomics")
+CLASSES = ["firstorder", "glcm"]
+
+
+def smooth(shape, rng, scale, offset, blobs=5):
+    z, y, x = np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")
+    f = np.zeros(shape)
+    for _ in range(blobs):
+        c = [rng.uniform(0, n) for n in shape]
+        r = rng.uniform(1.5, 4)
+        f += rng.uniform(-1, 1) * np.exp(-((z - c[0]) ** 2 + (y - c[1]) ** 2 + (x - c[2]) ** 2) / (2 * r * r))
+    return f * scale + offset + rng.normal(0, scale * 0.05, shape)
+
+
+def ellipsoid(shape, centre, radii, rng=None, irregular=0.0):
+    z, y, x = np.meshgrid(*[np.arange(n, dtype=float) for n in shape], indexing="ij")
+    d = ((z - centre[0]) / radii[0]) ** 2 + ((y - centre[1]) / radii[1]) ** 2 + ((x - centre[2]) / radii[2]) ** 2
+    if irregular and rng is not None:
+        d += rng.uniform(-irregular, irregular, shape)
+    return (d <= 1).astype(np.uint8)
+
+
+def write(name, arr, spacing, dtype):
+    img = sitk.GetImageFromArray(arr.astype(dtype))
+    img.SetSpacing(spacing)
+    img.SetOrigin((12.5, -30.0, 100.0))
+    sitk.WriteImage(img, os.path.join(OUT, name))
+    return img
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rng = np.random.default_rng(1126)
+    cases = {}
+
+    def case(name, image, mask, spacing, dtype, settings):
+        write(f"{name}.image.nii.gz", image, spacing, dtype)
+        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+        ext = featureextractor.RadiomicsFeatureExtractor(**settings)
+        ext.disableAllFeatures()
+        for c in CLASSES:
+            ext.enableFeatureClassByName(c)
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        cases[name] = {"settings": settings, "features": feats}
+
+    # (z, y, x) arrays; spacing (x, y, z)
+    shape = (14, 20, 22)
+    ct = np.round(smooth(shape, rng, 300, 40)).clip(-1024, 3000)
+    case("ct_ellipsoid", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16, {"binWidth": 25})
+    pet = np.abs(smooth(shape, rng, 6, 2))
+    case("pet_irregular", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.6), (4.0, 4.0, 3.0), np.float32,
+         {"binWidth": 0.25})
+    case("pet_bincount", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 2.0), np.float32, {"binCount": 16})
+    # mask touching the image border, and a 2-label mask (label 2 selected)
+    m = ellipsoid(shape, (0, 10, 11), (4, 7, 7))
+    m[ellipsoid(shape, (10, 10, 11), (3, 3, 3)) == 1] = 2
+    case("border_label2", ct, m, (1.0, 1.0, 1.0), np.int16, {"binWidth": 10, "label": 2})
+    case("border_label1", ct, m, (1.0, 1.0, 1.0), np.int16, {"binWidth": 10, "label": 1, "voxelArrayShift": 1000})
+    # tiny, flat-ish ROI: a 3x3x2 block
+    small = np.zeros(shape, np.uint8)
+    small[5:7, 8:11, 9:12] = 1
+    case("small_block", ct, small, (1.0, 1.0, 1.0), np.int16, {"binWidth": 25})
+
+    with open(os.path.join(OUT, "expected.json"), "w") as f:
+        json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)
+    print("wrote", len(cases), "cases; features per case:", len(next(iter(cases.values()))["features"]))
+
+
+if __name__ == "__main__":
+    main()
