@@ -21,7 +21,7 @@ from radiomics import featureextractor
 
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "radiomics")
-CLASSES = ["firstorder", "glcm"]
+CLASSES = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
 
 
 def smooth(shape, rng, scale, offset, blobs=5):

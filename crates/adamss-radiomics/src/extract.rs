@@ -7,7 +7,7 @@ use crate::discretize::discretize;
 use crate::error::Result;
 use crate::roi::Roi;
 use crate::settings::Settings;
-use crate::{firstorder, glcm};
+use crate::{firstorder, glcm, ngtdm, sizezone};
 
 /// A feature class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -17,6 +17,14 @@ pub enum FeatureClass {
     FirstOrder,
     /// Grey-level co-occurrence matrix (24 features).
     Glcm,
+    /// Grey-level run-length matrix (16 features).
+    Glrlm,
+    /// Grey-level size-zone matrix (16 features).
+    Glszm,
+    /// Grey-level dependence matrix (14 features).
+    Gldm,
+    /// Neighbouring grey tone difference matrix (5 features).
+    Ngtdm,
 }
 
 impl FeatureClass {
@@ -25,6 +33,10 @@ impl FeatureClass {
         match self {
             Self::FirstOrder => "firstorder",
             Self::Glcm => "glcm",
+            Self::Glrlm => "glrlm",
+            Self::Glszm => "glszm",
+            Self::Gldm => "gldm",
+            Self::Ngtdm => "ngtdm",
         }
     }
 }
@@ -47,6 +59,10 @@ pub fn extract(
         let values = match c {
             FeatureClass::FirstOrder => firstorder::features(&roi, &disc, settings),
             FeatureClass::Glcm => glcm::features(&roi, &disc, settings),
+            FeatureClass::Glrlm => sizezone::glrlm(&roi, &disc),
+            FeatureClass::Glszm => sizezone::glszm(&roi, &disc),
+            FeatureClass::Gldm => sizezone::gldm(&roi, &disc, settings),
+            FeatureClass::Ngtdm => ngtdm::features(&roi, &disc, settings),
         };
         out.extend(
             values

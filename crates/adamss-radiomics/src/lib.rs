@@ -5,8 +5,10 @@ mod error;
 mod extract;
 pub mod firstorder;
 pub mod glcm;
+pub mod ngtdm;
 mod roi;
 mod settings;
+pub mod sizezone;
 
 pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};

@@ -21,6 +21,9 @@ pub struct Settings {
     pub symmetrical_glcm: bool,
     /// `distances`: neighbour distances of the texture matrices (default [1]).
     pub distances: Vec<usize>,
+    /// `gldm_a`: GLDM dependence threshold α (default 0).
+    #[serde(rename = "gldm_a")]
+    pub gldm_a: f64,
     /// `minimumROIDimensions`: the ROI must extend over at least this many axes (default 2).
     #[serde(rename = "minimumROIDimensions")]
     pub minimum_roi_dimensions: usize,
@@ -38,6 +41,7 @@ impl Default for Settings {
             voxel_array_shift: 0.0,
             symmetrical_glcm: true,
             distances: vec![1],
+            gldm_a: 0.0,
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,
         }

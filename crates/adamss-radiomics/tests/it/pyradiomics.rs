@@ -9,12 +9,21 @@ use adamss_io::Volume;
 use adamss_radiomics::{extract, FeatureClass, Settings};
 use serde_json::Value;
 
+const ALL: [FeatureClass; 6] = [
+    FeatureClass::FirstOrder,
+    FeatureClass::Glcm,
+    FeatureClass::Glrlm,
+    FeatureClass::Glszm,
+    FeatureClass::Gldm,
+    FeatureClass::Ngtdm,
+];
+
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/radiomics")
 }
 
 #[test]
-fn firstorder_and_glcm_match_pyradiomics() {
+fn all_texture_classes_match_pyradiomics() {
     let text = std::fs::read_to_string(dir().join("expected.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let mut compared = 0;
@@ -23,13 +32,7 @@ fn firstorder_and_glcm_match_pyradiomics() {
         let settings: Settings = serde_json::from_value(case["settings"].clone()).unwrap();
         let image = Volume::<f32>::read(dir().join(format!("{name}.image.nii.gz"))).unwrap();
         let mask = Volume::<u8>::read(dir().join(format!("{name}.mask.nii.gz"))).unwrap();
-        let ours = extract(
-            &image,
-            &mask,
-            &settings,
-            &[FeatureClass::FirstOrder, FeatureClass::Glcm],
-        )
-        .unwrap();
+        let ours = extract(&image, &mask, &settings, &ALL).unwrap();
         let want = case["features"].as_object().unwrap();
         assert_eq!(ours.len(), want.len(), "{name}: feature count");
         for (fname, value) in &ours {
@@ -49,5 +52,5 @@ fn firstorder_and_glcm_match_pyradiomics() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(compared, 6 * 42);
+    assert_eq!(compared, 6 * 93);
 }

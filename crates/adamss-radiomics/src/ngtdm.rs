@@ -1,0 +1,94 @@
+//! Neighbouring grey tone difference matrix: PyRadiomics' 5 features.
+
+use crate::discretize::Discretized;
+use crate::glcm::offsets;
+use crate::roi::Roi;
+use crate::settings::Settings;
+
+/// Coarseness, Contrast, Busyness, Complexity, Strength (sorted by name). A voxel counts when
+/// at least one neighbour (Chebyshev `distances`, inside the ROI) exists; `s_i` sums
+/// `|i − mean of its neighbours|` over such voxels of grey level `i`.
+pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    let [d0, d1, d2] = roi.dims;
+    let offs: Vec<[i64; 3]> = offsets(&settings.distances)
+        .into_iter()
+        .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
+        .collect();
+    let ngl = disc.ng as usize;
+    let mut n = vec![0.0f64; ngl + 1];
+    let mut s = vec![0.0f64; ngl + 1];
+    for k in 0..d2 {
+        for j in 0..d1 {
+            for i in 0..d0 {
+                let a = i + d0 * (j + d1 * k);
+                if !roi.mask[a] {
+                    continue;
+                }
+                let (mut sum, mut cnt) = (0.0, 0usize);
+                for o in &offs {
+                    let (x, y, z) = (i as i64 + o[0], j as i64 + o[1], k as i64 + o[2]);
+                    if x < 0
+                        || y < 0
+                        || z < 0
+                        || x as usize >= d0
+                        || y as usize >= d1
+                        || z as usize >= d2
+                    {
+                        continue;
+                    }
+                    let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                    if roi.mask[b] {
+                        sum += f64::from(disc.levels[b]);
+                        cnt += 1;
+                    }
+                }
+                if cnt > 0 {
+                    let l = disc.levels[a] as usize;
+                    n[l] += 1.0;
+                    s[l] += (l as f64 - sum / cnt as f64).abs();
+                }
+            }
+        }
+    }
+    // Keep grey levels with n > 0 (PyRadiomics drops the others).
+    let lv: Vec<usize> = (0..=ngl).filter(|&l| n[l] > 0.0).collect();
+    let nvp: f64 = lv.iter().map(|&l| n[l]).sum();
+    let p: Vec<f64> = lv.iter().map(|&l| n[l] / nvp).collect();
+    let si: Vec<f64> = lv.iter().map(|&l| s[l]).collect();
+    let iv: Vec<f64> = lv.iter().map(|&l| l as f64).collect();
+    let ngp = lv.len() as f64;
+    let sum_s: f64 = si.iter().sum();
+    let psum: f64 = p.iter().zip(&si).map(|(a, b)| a * b).sum();
+    let coarseness = if psum != 0.0 { 1.0 / psum } else { 1e6 };
+    let mut contrast_sum = 0.0;
+    let mut absdiff = 0.0;
+    let mut complexity = 0.0;
+    let mut strength = 0.0;
+    for a in 0..lv.len() {
+        for b in 0..lv.len() {
+            contrast_sum += p[a] * p[b] * (iv[a] - iv[b]).powi(2);
+            absdiff += (iv[a] * p[a] - iv[b] * p[b]).abs();
+            let div = p[a] + p[b];
+            complexity += (iv[a] - iv[b]).abs() * (p[a] * si[a] + p[b] * si[b])
+                / if div == 0.0 { 1.0 } else { div };
+            strength += (p[a] + p[b]) * (iv[a] - iv[b]).powi(2);
+        }
+    }
+    let div = ngp * (ngp - 1.0);
+    let contrast = if div != 0.0 {
+        contrast_sum * sum_s / nvp / div
+    } else {
+        0.0
+    };
+    let busyness = if absdiff != 0.0 { psum / absdiff } else { 0.0 };
+    vec![
+        ("Busyness", busyness),
+        ("Coarseness", coarseness),
+        ("Complexity", if nvp > 0.0 { complexity / nvp } else { 0.0 }),
+        ("Contrast", contrast),
+        (
+            "Strength",
+            if sum_s != 0.0 { strength / sum_s } else { 0.0 },
+        ),
+    ]
+}

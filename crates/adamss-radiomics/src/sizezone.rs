@@ -1,0 +1,359 @@
+//! GLRLM, GLSZM and GLDM: matrices of (grey level × run length / zone size / dependence) and
+//! their shared emphasis features, as PyRadiomics computes them.
+
+use crate::discretize::Discretized;
+use crate::glcm::offsets;
+use crate::roi::Roi;
+use crate::settings::Settings;
+
+/// A (grey level × size) count matrix over the grey levels present; `sizes[j]` is the size
+/// value of column `j` (columns that are empty everywhere are dropped, as PyRadiomics does).
+struct SizeMatrix {
+    p: Vec<Vec<f64>>,
+    levels: Vec<f64>,
+    sizes: Vec<f64>,
+}
+
+impl SizeMatrix {
+    /// From counts indexed `[level row][size - 1]`.
+    fn new(counts: Vec<Vec<f64>>, levels: &[u32]) -> Self {
+        let width = counts.first().map_or(0, Vec::len);
+        let keep: Vec<usize> = (0..width)
+            .filter(|&j| counts.iter().any(|r| r[j] > 0.0))
+            .collect();
+        Self {
+            p: counts
+                .iter()
+                .map(|r| keep.iter().map(|&j| r[j]).collect())
+                .collect(),
+            levels: levels.iter().map(|&l| f64::from(l)).collect(),
+            sizes: keep.iter().map(|&j| (j + 1) as f64).collect(),
+        }
+    }
+
+    fn total(&self) -> f64 {
+        self.p.iter().flatten().sum()
+    }
+
+    fn pg(&self) -> Vec<f64> {
+        self.p.iter().map(|r| r.iter().sum()).collect()
+    }
+
+    fn ps(&self) -> Vec<f64> {
+        (0..self.sizes.len())
+            .map(|j| self.p.iter().map(|r| r[j]).sum())
+            .collect()
+    }
+
+    /// The emphasis features shared by the three classes, with `nz` the normaliser (number of
+    /// runs / zones / voxels) and `np` the number of voxels (for the percentage).
+    fn common(&self, nz: f64) -> Common {
+        let pg = self.pg();
+        let ps = self.ps();
+        let (i, j) = (&self.levels, &self.sizes);
+        let eps = f64::EPSILON;
+        let sum = |f: &dyn Fn(usize, usize) -> f64| -> f64 {
+            let mut s = 0.0;
+            for (a, row) in self.p.iter().enumerate() {
+                for (b, &v) in row.iter().enumerate() {
+                    if v != 0.0 {
+                        s += v * f(a, b);
+                    }
+                }
+            }
+            s
+        };
+        let mean_i: f64 = pg.iter().zip(i).map(|(p, x)| p / nz * x).sum();
+        let mean_j: f64 = ps.iter().zip(j).map(|(p, x)| p / nz * x).sum();
+        Common {
+            small: ps.iter().zip(j).map(|(p, x)| p / (x * x)).sum::<f64>() / nz,
+            large: ps.iter().zip(j).map(|(p, x)| p * x * x).sum::<f64>() / nz,
+            gln: pg.iter().map(|p| p * p).sum::<f64>() / nz,
+            glnn: pg.iter().map(|p| p * p).sum::<f64>() / (nz * nz),
+            sn: ps.iter().map(|p| p * p).sum::<f64>() / nz,
+            snn: ps.iter().map(|p| p * p).sum::<f64>() / (nz * nz),
+            glv: pg
+                .iter()
+                .zip(i)
+                .map(|(p, x)| p / nz * (x - mean_i).powi(2))
+                .sum(),
+            sv: ps
+                .iter()
+                .zip(j)
+                .map(|(p, x)| p / nz * (x - mean_j).powi(2))
+                .sum(),
+            entropy: -self
+                .p
+                .iter()
+                .flatten()
+                .map(|v| {
+                    let q = v / nz;
+                    q * (q + eps).log2()
+                })
+                .sum::<f64>(),
+            low: pg.iter().zip(i).map(|(p, x)| p / (x * x)).sum::<f64>() / nz,
+            high: pg.iter().zip(i).map(|(p, x)| p * x * x).sum::<f64>() / nz,
+            small_low: sum(&|a, b| 1.0 / (i[a] * i[a] * j[b] * j[b])) / nz,
+            small_high: sum(&|a, b| i[a] * i[a] / (j[b] * j[b])) / nz,
+            large_low: sum(&|a, b| j[b] * j[b] / (i[a] * i[a])) / nz,
+            large_high: sum(&|a, b| j[b] * j[b] * i[a] * i[a]) / nz,
+            voxels: ps.iter().zip(j).map(|(p, x)| p * x).sum(),
+        }
+    }
+}
+
+struct Common {
+    small: f64,
+    large: f64,
+    gln: f64,
+    glnn: f64,
+    sn: f64,
+    snn: f64,
+    glv: f64,
+    sv: f64,
+    entropy: f64,
+    low: f64,
+    high: f64,
+    small_low: f64,
+    small_high: f64,
+    large_low: f64,
+    large_high: f64,
+    voxels: f64,
+}
+
+fn rows(disc: &Discretized) -> Vec<usize> {
+    let mut row = vec![usize::MAX; disc.ng as usize + 1];
+    for (r, &g) in disc.grey_levels.iter().enumerate() {
+        row[g as usize] = r;
+    }
+    row
+}
+
+/// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions.
+pub fn glrlm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
+    let [d0, d1, d2] = roi.dims;
+    let idx = |i: i64, j: i64, k: i64| -> Option<usize> {
+        (i >= 0 && j >= 0 && k >= 0 && (i as usize) < d0 && (j as usize) < d1 && (k as usize) < d2)
+            .then(|| i as usize + d0 * (j as usize + d1 * k as usize))
+    };
+    let row = rows(disc);
+    let nr = d0.max(d1).max(d2);
+    let mut acc = [0.0f64; 16];
+    let mut angles = 0usize;
+    for off in offsets(&[1]) {
+        let mut counts = vec![vec![0.0; nr]; disc.grey_levels.len()];
+        for k in 0..d2 as i64 {
+            for j in 0..d1 as i64 {
+                for i in 0..d0 as i64 {
+                    let Some(a) = idx(i, j, k) else { continue };
+                    if !roi.mask[a] {
+                        continue;
+                    }
+                    let level = disc.levels[a];
+                    // Start of a run: the previous voxel along the direction is not part of it.
+                    let prev = idx(i - off[0], j - off[1], k - off[2]);
+                    if prev.is_some_and(|p| roi.mask[p] && disc.levels[p] == level) {
+                        continue;
+                    }
+                    let mut len = 1;
+                    let (mut x, mut y, mut z) = (i + off[0], j + off[1], k + off[2]);
+                    while let Some(b) = idx(x, y, z) {
+                        if !(roi.mask[b] && disc.levels[b] == level) {
+                            break;
+                        }
+                        len += 1;
+                        x += off[0];
+                        y += off[1];
+                        z += off[2];
+                    }
+                    counts[row[level as usize]][len - 1] += 1.0;
+                }
+            }
+        }
+        let m = SizeMatrix::new(counts, &disc.grey_levels);
+        let nz = m.total();
+        if nz == 0.0 {
+            continue;
+        }
+        let c = m.common(nz);
+        let vals = [
+            c.gln,
+            c.glnn,
+            c.glv,
+            c.high,
+            c.large,
+            c.large_high,
+            c.large_low,
+            c.low,
+            c.entropy,
+            c.sn,
+            c.snn,
+            nz / c.voxels,
+            c.sv,
+            c.small,
+            c.small_high,
+            c.small_low,
+        ];
+        for (a, v) in acc.iter_mut().zip(vals) {
+            *a += v;
+        }
+        angles += 1;
+    }
+    let names = [
+        "GrayLevelNonUniformity",
+        "GrayLevelNonUniformityNormalized",
+        "GrayLevelVariance",
+        "HighGrayLevelRunEmphasis",
+        "LongRunEmphasis",
+        "LongRunHighGrayLevelEmphasis",
+        "LongRunLowGrayLevelEmphasis",
+        "LowGrayLevelRunEmphasis",
+        "RunEntropy",
+        "RunLengthNonUniformity",
+        "RunLengthNonUniformityNormalized",
+        "RunPercentage",
+        "RunVariance",
+        "ShortRunEmphasis",
+        "ShortRunHighGrayLevelEmphasis",
+        "ShortRunLowGrayLevelEmphasis",
+    ];
+    let m = angles.max(1) as f64;
+    names
+        .into_iter()
+        .zip(acc)
+        .map(|(n, v)| (n, if angles == 0 { f64::NAN } else { v / m }))
+        .collect()
+}
+
+/// GLSZM: 16 features over 26-connected zones of equal grey level.
+pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
+    let [d0, d1, d2] = roi.dims;
+    let row = rows(disc);
+    let n = roi.mask.len();
+    let mut seen = vec![false; n];
+    let mut zones: Vec<(usize, usize)> = Vec::new(); // (row, size)
+    let mut stack = Vec::new();
+    for start in 0..n {
+        if !roi.mask[start] || seen[start] {
+            continue;
+        }
+        let level = disc.levels[start];
+        seen[start] = true;
+        stack.push(start);
+        let mut size = 0;
+        while let Some(a) = stack.pop() {
+            size += 1;
+            let (i, j, k) = (a % d0, (a / d0) % d1, a / (d0 * d1));
+            for dz in -1i64..=1 {
+                for dy in -1i64..=1 {
+                    for dx in -1i64..=1 {
+                        let (x, y, z) = (i as i64 + dx, j as i64 + dy, k as i64 + dz);
+                        if x < 0
+                            || y < 0
+                            || z < 0
+                            || x as usize >= d0
+                            || y as usize >= d1
+                            || z as usize >= d2
+                        {
+                            continue;
+                        }
+                        let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                        if roi.mask[b] && !seen[b] && disc.levels[b] == level {
+                            seen[b] = true;
+                            stack.push(b);
+                        }
+                    }
+                }
+            }
+        }
+        zones.push((row[level as usize], size));
+    }
+    let max_size = zones.iter().map(|z| z.1).max().unwrap_or(1);
+    let mut counts = vec![vec![0.0; max_size]; disc.grey_levels.len()];
+    for (r, s) in zones {
+        counts[r][s - 1] += 1.0;
+    }
+    let m = SizeMatrix::new(counts, &disc.grey_levels);
+    let nz = m.total().max(1.0);
+    let c = m.common(nz);
+    vec![
+        ("GrayLevelNonUniformity", c.gln),
+        ("GrayLevelNonUniformityNormalized", c.glnn),
+        ("GrayLevelVariance", c.glv),
+        ("HighGrayLevelZoneEmphasis", c.high),
+        ("LargeAreaEmphasis", c.large),
+        ("LargeAreaHighGrayLevelEmphasis", c.large_high),
+        ("LargeAreaLowGrayLevelEmphasis", c.large_low),
+        ("LowGrayLevelZoneEmphasis", c.low),
+        ("SizeZoneNonUniformity", c.sn),
+        ("SizeZoneNonUniformityNormalized", c.snn),
+        ("SmallAreaEmphasis", c.small),
+        ("SmallAreaHighGrayLevelEmphasis", c.small_high),
+        ("SmallAreaLowGrayLevelEmphasis", c.small_low),
+        ("ZoneEntropy", c.entropy),
+        ("ZonePercentage", nz / c.voxels.max(1.0)),
+        ("ZoneVariance", c.sv),
+    ]
+}
+
+/// GLDM: 14 features; a voxel's dependence is 1 + the number of neighbours (Chebyshev
+/// `distances`, inside the ROI) whose grey level differs by at most `gldm_a`.
+pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    let [d0, d1, d2] = roi.dims;
+    let row = rows(disc);
+    let offs: Vec<[i64; 3]> = offsets(&settings.distances)
+        .into_iter()
+        .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
+        .collect();
+    let mut counts = vec![vec![0.0; offs.len() + 1]; disc.grey_levels.len()];
+    for k in 0..d2 {
+        for j in 0..d1 {
+            for i in 0..d0 {
+                let a = i + d0 * (j + d1 * k);
+                if !roi.mask[a] {
+                    continue;
+                }
+                let level = i64::from(disc.levels[a]);
+                let mut dep = 0usize;
+                for o in &offs {
+                    let (x, y, z) = (i as i64 + o[0], j as i64 + o[1], k as i64 + o[2]);
+                    if x < 0
+                        || y < 0
+                        || z < 0
+                        || x as usize >= d0
+                        || y as usize >= d1
+                        || z as usize >= d2
+                    {
+                        continue;
+                    }
+                    let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                    if roi.mask[b]
+                        && ((i64::from(disc.levels[b]) - level).abs() as f64) <= settings.gldm_a
+                    {
+                        dep += 1;
+                    }
+                }
+                counts[row[level as usize]][dep] += 1.0;
+            }
+        }
+    }
+    let m = SizeMatrix::new(counts, &disc.grey_levels);
+    let nz = m.total().max(1.0);
+    let c = m.common(nz);
+    vec![
+        ("DependenceEntropy", c.entropy),
+        ("DependenceNonUniformity", c.sn),
+        ("DependenceNonUniformityNormalized", c.snn),
+        ("DependenceVariance", c.sv),
+        ("GrayLevelNonUniformity", c.gln),
+        ("GrayLevelVariance", c.glv),
+        ("HighGrayLevelEmphasis", c.high),
+        ("LargeDependenceEmphasis", c.large),
+        ("LargeDependenceHighGrayLevelEmphasis", c.large_high),
+        ("LargeDependenceLowGrayLevelEmphasis", c.large_low),
+        ("LowGrayLevelEmphasis", c.low),
+        ("SmallDependenceEmphasis", c.small),
+        ("SmallDependenceHighGrayLevelEmphasis", c.small_high),
+        ("SmallDependenceLowGrayLevelEmphasis", c.small_low),
+    ]
+}
