@@ -55,16 +55,18 @@ def main():
     rng = np.random.default_rng(1126)
     cases = {}
 
-    def case(name, image, mask, spacing, dtype, settings):
+    def case(name, image, mask, spacing, dtype, settings, wavelet=False):
         write(f"{name}.image.nii.gz", image, spacing, dtype)
         write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
         ext = featureextractor.RadiomicsFeatureExtractor(**settings)
         ext.disableAllFeatures()
         for c in CLASSES:
             ext.enableFeatureClassByName(c)
+        if wavelet:
+            ext.enableImageTypeByName("Wavelet")
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-        cases[name] = {"settings": settings, "features": feats}
+        cases[name] = {"settings": settings, "wavelet": wavelet, "dtype": np.dtype(dtype).name, "features": feats}
 
     # (z, y, x) arrays; spacing (x, y, z)
     shape = (14, 20, 22)
@@ -84,9 +86,18 @@ def main():
     small[5:7, 8:11, 9:12] = 1
     case("small_block", ct, small, (1.0, 1.0, 1.0), np.int16, {"binWidth": 25})
 
+    # Wavelet (coif1, level 1): even dims with a mask near the border (padding clipped), and
+    # odd dims (PyRadiomics' wrap padding) with a PET-like image.
+    case("wavelet_ct", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16, {"binWidth": 10},
+         wavelet=True)
+    odd = (13, 19, 21)
+    pet_odd = np.abs(smooth(odd, rng, 6, 2))
+    case("wavelet_pet_odd", pet_odd, ellipsoid(odd, (6, 9, 10), (4, 6, 7), rng, 0.4), (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.1}, wavelet=True)
+
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)
-    print("wrote", len(cases), "cases; features per case:", len(next(iter(cases.values()))["features"]))
+    print("wrote", len(cases), "cases;", {k: len(v["features"]) for k, v in cases.items()})
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 //! Extraction of named features from an image and a mask.
 
 use adamss_io::Volume;
+use ndarray::Array3;
 use serde::{Deserialize, Serialize};
 
 use crate::discretize::discretize;
 use crate::error::Result;
 use crate::roi::Roi;
 use crate::settings::Settings;
+use crate::wavelet::swt3_coif1;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
 /// A feature class.
@@ -53,7 +55,11 @@ pub fn extract(
     classes: &[FeatureClass],
 ) -> Result<Features> {
     let roi = Roi::new(image, mask, settings)?;
-    let disc = discretize(&roi, settings);
+    Ok(features_of(&roi, settings, classes, "original"))
+}
+
+fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix: &str) -> Features {
+    let disc = discretize(roi, settings);
     let mut out = Vec::new();
     for &c in classes {
         let values = match c {
@@ -67,8 +73,67 @@ pub fn extract(
         out.extend(
             values
                 .into_iter()
-                .map(|(n, v)| (format!("original_{}_{n}", c.name()), v)),
+                .map(|(n, v)| (format!("{prefix}_{}_{n}", c.name()), v)),
         );
+    }
+    out
+}
+
+/// The image (as f64) and mask cropped to the ROI's bounding box plus `padDistance` voxels
+/// (clamped to the image), as PyRadiomics crops before computing filtered images.
+pub fn crop_to_roi(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<(Array3<f64>, Array3<u8>)> {
+    // Validates geometry and label presence.
+    Roi::new(image, mask, settings)?;
+    let label = settings.label;
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    for ((i, j, k), &v) in mask.data().indexed_iter() {
+        if v == label {
+            for (a, x) in [i, j, k].into_iter().enumerate() {
+                lo[a] = lo[a].min(x);
+                hi[a] = hi[a].max(x);
+            }
+        }
+    }
+    let shape = image.shape();
+    let pad = settings.pad_distance;
+    let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(pad));
+    let hi = [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1));
+    let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
+    let img = Array3::from_shape_fn(dims, |(i, j, k)| {
+        f64::from(image.data()[[i + lo[0], j + lo[1], k + lo[2]]])
+    });
+    let msk = Array3::from_shape_fn(dims, |(i, j, k)| {
+        mask.data()[[i + lo[0], j + lo[1], k + lo[2]]]
+    });
+    Ok((img, msk))
+}
+
+/// Features of the eight coif1 wavelet sub-bands (`wavelet-LLH_glcm_Contrast`, …), computed on
+/// the image cropped to the ROI plus `padDistance`, as PyRadiomics' `Wavelet` image type.
+pub fn extract_wavelet(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+) -> Result<Features> {
+    let (img, msk) = crop_to_roi(image, mask, settings)?;
+    let spacing = image.geometry().spacing;
+    let d = img.dim();
+    let mut out = Vec::new();
+    for (name, band) in swt3_coif1(&img) {
+        let roi = Roi::from_fn(
+            [d.0, d.1, d.2],
+            |i, j, k| band[[i, j, k]],
+            &msk,
+            spacing,
+            settings,
+        )?;
+        out.extend(features_of(&roi, settings, classes, &name));
     }
     Ok(out)
 }

@@ -9,9 +9,10 @@ pub mod ngtdm;
 mod roi;
 mod settings;
 pub mod sizezone;
+pub mod wavelet;
 
 pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};
-pub use extract::{extract, FeatureClass, Features};
+pub use extract::{crop_to_roi, extract, extract_wavelet, FeatureClass, Features};
 pub use roi::Roi;
 pub use settings::Settings;

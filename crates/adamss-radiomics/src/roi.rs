@@ -38,11 +38,37 @@ impl Roi {
                 "affines differ by {d} mm (tolerance 1e-3)"
             )));
         }
+        let img = image.data();
+        Self::from_fn(
+            image.shape(),
+            |i, j, k| f64::from(img[[i, j, k]]),
+            mask.data(),
+            image.geometry().spacing,
+            settings,
+        )
+    }
+
+    /// As [`Roi::new`] for an image given voxel by voxel (`image(i, j, k)`, e.g. a filtered
+    /// image in f64) on the mask's grid.
+    pub fn from_fn(
+        shape: [usize; 3],
+        image: impl Fn(usize, usize, usize) -> f64,
+        mask: &ndarray::Array3<u8>,
+        spacing: [f64; 3],
+        settings: &Settings,
+    ) -> Result<Self> {
+        settings.validate()?;
+        let md = mask.dim();
+        if [md.0, md.1, md.2] != shape {
+            return Err(Error::GeometryMismatch(format!(
+                "image shape {shape:?}, mask shape {md:?}"
+            )));
+        }
         let label = settings.label;
         let mut lo = [usize::MAX; 3];
         let mut hi = [0usize; 3];
         let mut count = 0usize;
-        for ((i, j, k), &v) in mask.data().indexed_iter() {
+        for ((i, j, k), &v) in mask.indexed_iter() {
             if v == label {
                 count += 1;
                 for (a, x) in [i, j, k].into_iter().enumerate() {
@@ -52,7 +78,7 @@ impl Roi {
             }
         }
         if count == 0 {
-            let mut present: Vec<u8> = mask.data().iter().copied().filter(|&v| v != 0).collect();
+            let mut present: Vec<u8> = mask.iter().copied().filter(|&v| v != 0).collect();
             present.sort_unstable();
             present.dedup();
             return Err(Error::LabelAbsent {
@@ -81,8 +107,8 @@ impl Roi {
         for k in lo[2]..=hi[2] {
             for j in lo[1]..=hi[1] {
                 for i in lo[0]..=hi[0] {
-                    let v = f64::from(image.data()[[i, j, k]]);
-                    let inside = mask.data()[[i, j, k]] == label;
+                    let v = image(i, j, k);
+                    let inside = mask[[i, j, k]] == label;
                     if inside && !v.is_finite() {
                         return Err(Error::NonFinite {
                             index: [i, j, k],
@@ -98,7 +124,7 @@ impl Roi {
             dims,
             image: img,
             mask: msk,
-            spacing: image.geometry().spacing,
+            spacing,
         })
     }
 

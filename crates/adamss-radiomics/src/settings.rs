@@ -24,6 +24,8 @@ pub struct Settings {
     /// `gldm_a`: GLDM dependence threshold α (default 0).
     #[serde(rename = "gldm_a")]
     pub gldm_a: f64,
+    /// `padDistance`: voxels kept around the ROI's bounding box before filtering (default 5).
+    pub pad_distance: usize,
     /// `minimumROIDimensions`: the ROI must extend over at least this many axes (default 2).
     #[serde(rename = "minimumROIDimensions")]
     pub minimum_roi_dimensions: usize,
@@ -42,6 +44,7 @@ impl Default for Settings {
             symmetrical_glcm: true,
             distances: vec![1],
             gldm_a: 0.0,
+            pad_distance: 5,
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,
         }
