@@ -63,12 +63,12 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
     let mut out = Vec::new();
     for &c in classes {
         let values = match c {
-            FeatureClass::FirstOrder => firstorder::features(&roi, &disc, settings),
-            FeatureClass::Glcm => glcm::features(&roi, &disc, settings),
-            FeatureClass::Glrlm => sizezone::glrlm(&roi, &disc),
-            FeatureClass::Glszm => sizezone::glszm(&roi, &disc),
-            FeatureClass::Gldm => sizezone::gldm(&roi, &disc, settings),
-            FeatureClass::Ngtdm => ngtdm::features(&roi, &disc, settings),
+            FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
+            FeatureClass::Glcm => glcm::features(roi, &disc, settings),
+            FeatureClass::Glrlm => sizezone::glrlm(roi, &disc),
+            FeatureClass::Glszm => sizezone::glszm(roi, &disc),
+            FeatureClass::Gldm => sizezone::gldm(roi, &disc, settings),
+            FeatureClass::Ngtdm => ngtdm::features(roi, &disc, settings),
         };
         out.extend(
             values
