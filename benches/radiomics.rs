@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use adamss::io::{Geometry, Volume};
-use adamss::radiomics::{extract, FeatureClass, Settings};
+use adamss::radiomics::{extract, extract_wavelet, FeatureClass, Settings};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::Array3;
 use rand::{Rng, SeedableRng};
@@ -87,6 +87,21 @@ fn bench(c: &mut Criterion) {
             let a = extract(&ct, &mask, &ct_settings, &CLASSES).expect("ct");
             let p = extract(&pet, &mask, &pet_settings, &CLASSES).expect("pet");
             (a, p)
+        })
+    });
+    // The AdaMSS settings without the shape class: original binWidth 25 + wavelet binWidth 10.
+    let wav = Settings {
+        bin_width: 10.0,
+        ..Settings::default()
+    };
+    g.bench_function("original_wavelet_pet_ct_837x2", |b| {
+        b.iter(|| {
+            let mut out = Vec::new();
+            for img in [&ct, &pet] {
+                out.extend(extract(img, &mask, &ct_settings, &CLASSES).expect("original"));
+                out.extend(extract_wavelet(img, &mask, &wav, &CLASSES).expect("wavelet"));
+            }
+            out
         })
     });
     g.finish();

@@ -2,6 +2,7 @@
 
 use adamss_io::Volume;
 use ndarray::Array3;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::discretize::discretize;
@@ -86,18 +87,24 @@ pub fn crop_to_roi(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
-    // Validates geometry and label presence.
-    Roi::new(image, mask, settings)?;
-    let label = settings.label;
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0usize; 3];
-    for ((i, j, k), &v) in mask.data().indexed_iter() {
-        if v == label {
-            for (a, x) in [i, j, k].into_iter().enumerate() {
-                lo[a] = lo[a].min(x);
-                hi[a] = hi[a].max(x);
-            }
-        }
+    // Geometry, label presence and ROI size are checked on the crop (same bounding box).
+    if image.shape() != mask.shape() {
+        return Err(crate::Error::GeometryMismatch(format!(
+            "image shape {:?}, mask shape {:?}",
+            image.shape(),
+            mask.shape()
+        )));
+    }
+    let d = image.geometry().max_affine_difference(mask.geometry());
+    if d > 1e-3 {
+        return Err(crate::Error::GeometryMismatch(format!(
+            "affines differ by {d} mm (tolerance 1e-3)"
+        )));
+    }
+    let (lo, hi, count) = crate::roi::bounding_box(mask.data(), settings.label);
+    if count == 0 {
+        // Let Roi::new build the detailed error (labels present).
+        Roi::new(image, mask, settings)?;
     }
     let shape = image.shape();
     let pad = settings.pad_distance;
@@ -124,16 +131,23 @@ pub fn extract_wavelet(
     let (img, msk) = crop_to_roi(image, mask, settings)?;
     let spacing = image.geometry().spacing;
     let d = img.dim();
+    // The sub-bands are independent: one rayon task each (results keep PyRadiomics' order).
+    let per_band: Vec<Result<Features>> = swt3_coif1(&img)
+        .into_par_iter()
+        .map(|(name, band)| {
+            let roi = Roi::from_fn(
+                [d.0, d.1, d.2],
+                |i, j, k| band[[i, j, k]],
+                &msk,
+                spacing,
+                settings,
+            )?;
+            Ok(features_of(&roi, settings, classes, &name))
+        })
+        .collect();
     let mut out = Vec::new();
-    for (name, band) in swt3_coif1(&img) {
-        let roi = Roi::from_fn(
-            [d.0, d.1, d.2],
-            |i, j, k| band[[i, j, k]],
-            &msk,
-            spacing,
-            settings,
-        )?;
-        out.extend(features_of(&roi, settings, classes, &name));
+    for f in per_band {
+        out.extend(f?);
     }
     Ok(out)
 }

@@ -65,18 +65,7 @@ impl Roi {
             )));
         }
         let label = settings.label;
-        let mut lo = [usize::MAX; 3];
-        let mut hi = [0usize; 3];
-        let mut count = 0usize;
-        for ((i, j, k), &v) in mask.indexed_iter() {
-            if v == label {
-                count += 1;
-                for (a, x) in [i, j, k].into_iter().enumerate() {
-                    lo[a] = lo[a].min(x);
-                    hi[a] = hi[a].max(x);
-                }
-            }
-        }
+        let (lo, hi, count) = bounding_box(mask, label);
         if count == 0 {
             let mut present: Vec<u8> = mask.iter().copied().filter(|&v| v != 0).collect();
             present.sort_unstable();
@@ -136,4 +125,50 @@ impl Roi {
             .filter_map(|(&v, &m)| m.then_some(v))
             .collect()
     }
+}
+
+/// Bounding box `(lo, hi)` (inclusive) and voxel count of `mask == label`; the scan runs over
+/// memory order and decodes indices only for ROI voxels.
+pub(crate) fn bounding_box(
+    mask: &ndarray::Array3<u8>,
+    label: u8,
+) -> ([usize; 3], [usize; 3], usize) {
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0usize; 3];
+    let mut count = 0usize;
+    let mut visit = |idx: [usize; 3]| {
+        count += 1;
+        for a in 0..3 {
+            lo[a] = lo[a].min(idx[a]);
+            hi[a] = hi[a].max(idx[a]);
+        }
+    };
+    match mask.as_slice_memory_order() {
+        Some(data) if mask.strides().iter().all(|&s| s > 0) => {
+            let st = mask.strides();
+            // Axes ordered by stride, largest first, to decode a flat offset.
+            let mut order = [0usize, 1, 2];
+            order.sort_by_key(|&a| std::cmp::Reverse(st[a]));
+            for (off, &v) in data.iter().enumerate() {
+                if v == label {
+                    let mut rem = off;
+                    let mut idx = [0usize; 3];
+                    for &a in &order {
+                        let s = st[a] as usize;
+                        idx[a] = rem / s;
+                        rem %= s;
+                    }
+                    visit(idx);
+                }
+            }
+        }
+        _ => {
+            for ((i, j, k), &v) in mask.indexed_iter() {
+                if v == label {
+                    visit([i, j, k]);
+                }
+            }
+        }
+    }
+    (lo, hi, count)
 }

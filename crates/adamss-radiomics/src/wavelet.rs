@@ -31,24 +31,33 @@ fn filter_axis(x: &Array3<f64>, axis: usize, f: &[f64; 6]) -> Array3<f64> {
     let mut out = Array3::<f64>::zeros(x.dim());
     let n_in = x.len_of(Axis(axis));
     let n = n_in + n_in % 2;
-    let shift = f.len() / 2;
-    let mut buf = vec![0.0f64; n];
+    let taps = f.len();
+    let shift = taps / 2;
+    // ext[t] = periodic signal at index t − (taps − 1 − shift)... laid out so that
+    // y[m] = Σ_j f[j] · ext[m + (taps − 1) − j], with ext[p] = x[(p + shift − (taps − 1)) mod n].
+    let lead = taps - 1;
+    let mut sig = vec![0.0f64; n];
+    let mut ext = vec![0.0f64; n + lead];
     for (src, mut dst) in x
         .lanes(Axis(axis))
         .into_iter()
         .zip(out.lanes_mut(Axis(axis)))
     {
-        for (b, v) in buf.iter_mut().zip(src.iter()) {
+        for (b, v) in sig.iter_mut().zip(src.iter()) {
             *b = *v;
         }
         if n > n_in {
-            buf[n_in] = buf[0];
+            sig[n_in] = sig[0];
+        }
+        for (p, e) in ext.iter_mut().enumerate() {
+            // p + shift − lead may be negative: add a multiple of n first.
+            *e = sig[(p + shift + lead * n - lead) % n];
         }
         for (m, d) in dst.iter_mut().enumerate() {
+            let w = &ext[m..m + taps];
             let mut s = 0.0;
-            for (j, fj) in f.iter().enumerate() {
-                let idx = (m + shift + n - j % n) % n;
-                s += fj * buf[idx];
+            for j in 0..taps {
+                s += f[j] * w[lead - j];
             }
             *d = s;
         }
