@@ -18,14 +18,7 @@ use ndarray::Array3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-const CLASSES: [FeatureClass; 6] = [
-    FeatureClass::FirstOrder,
-    FeatureClass::Glcm,
-    FeatureClass::Glrlm,
-    FeatureClass::Glszm,
-    FeatureClass::Gldm,
-    FeatureClass::Ngtdm,
-];
+const CLASSES: [FeatureClass; 6] = FeatureClass::ALL;
 
 fn data() -> (Volume<f32>, Volume<f32>, Volume<u8>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/radiomics");

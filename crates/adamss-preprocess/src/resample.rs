@@ -305,6 +305,16 @@ pub fn resample_nearest<T: Voxel + Copy>(
     target: &Grid,
     fill: T,
 ) -> Result<Volume<T>> {
+    nearest_with(source, target, fill, |v| v)
+}
+
+/// Nearest-neighbour resampling with a conversion of the picked value.
+fn nearest_with<T: Voxel + Copy, U: Voxel + Copy + Default>(
+    source: &Volume<T>,
+    target: &Grid,
+    fill: U,
+    convert: impl Fn(T) -> U + Sync,
+) -> Result<Volume<U>> {
     let src_grid = Grid::of(source);
     check_overlap(&src_grid, target)?;
     let src = Source::new(source)?;
@@ -315,7 +325,7 @@ pub fn resample_nearest<T: Voxel + Copy>(
             let off = i as isize * src.strides[0]
                 + j as isize * src.strides[1]
                 + k as isize * src.strides[2];
-            src.data[off as usize]
+            convert(src.data[off as usize])
         } else {
             fill
         }
@@ -332,21 +342,7 @@ pub fn resample<T: Voxel + Copy>(
 ) -> Result<Volume<f32>> {
     match interpolation {
         Interpolation::Linear => resample_linear(source, target, fill),
-        Interpolation::Nearest => {
-            let src_grid = Grid::of(source);
-            check_overlap(&src_grid, target)?;
-            let src = Source::new(source)?;
-            let map = IndexMap::new(&src_grid, target);
-            let data = fill_parallel(target, map, |c| {
-                if src.inside(c) {
-                    let [i, j, k] = src.nearest_index(c);
-                    src.at(i, j, k) as f32
-                } else {
-                    fill
-                }
-            })?;
-            Ok(Volume::new(data, target.geometry)?)
-        }
+        Interpolation::Nearest => nearest_with(source, target, fill, |v| v.to_f64() as f32),
     }
 }
 

@@ -31,6 +31,16 @@ pub enum FeatureClass {
 }
 
 impl FeatureClass {
+    /// Every class implemented, in PyRadiomics' order (shape is not implemented yet).
+    pub const ALL: [FeatureClass; 6] = [
+        Self::FirstOrder,
+        Self::Glcm,
+        Self::Glrlm,
+        Self::Glszm,
+        Self::Gldm,
+        Self::Ngtdm,
+    ];
+
     /// PyRadiomics' class name, as in feature names.
     pub fn name(self) -> &'static str {
         match self {

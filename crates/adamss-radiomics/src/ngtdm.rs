@@ -26,17 +26,9 @@ pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'st
                 }
                 let (mut sum, mut cnt) = (0.0, 0usize);
                 for o in &offs {
-                    let (x, y, z) = (i as i64 + o[0], j as i64 + o[1], k as i64 + o[2]);
-                    if x < 0
-                        || y < 0
-                        || z < 0
-                        || x as usize >= d0
-                        || y as usize >= d1
-                        || z as usize >= d2
-                    {
+                    let Some(b) = roi.offset_index(i, j, k, *o) else {
                         continue;
-                    }
-                    let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                    };
                     if roi.mask[b] {
                         sum += f64::from(disc.levels[b]);
                         cnt += 1;

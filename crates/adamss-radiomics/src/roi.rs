@@ -117,6 +117,23 @@ impl Roi {
         })
     }
 
+    /// Box index of voxel `[i, j, k] + off`, if that voxel lies inside the box.
+    #[inline]
+    pub(crate) fn offset_index(
+        &self,
+        i: usize,
+        j: usize,
+        k: usize,
+        off: [i64; 3],
+    ) -> Option<usize> {
+        let [d0, d1, d2] = self.dims;
+        let (x, y, z) = (i as i64 + off[0], j as i64 + off[1], k as i64 + off[2]);
+        if x < 0 || y < 0 || z < 0 || x as usize >= d0 || y as usize >= d1 || z as usize >= d2 {
+            return None;
+        }
+        Some(x as usize + d0 * (y as usize + d1 * z as usize))
+    }
+
     /// The ROI's values, in box order.
     pub fn values(&self) -> Vec<f64> {
         self.image

@@ -227,7 +227,7 @@ pub fn glrlm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
 
 /// GLSZM: 16 features over 26-connected zones of equal grey level.
 pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
-    let [d0, d1, d2] = roi.dims;
+    let [d0, d1, _] = roi.dims;
     let row = rows(disc);
     let n = roi.mask.len();
     let mut seen = vec![false; n];
@@ -247,17 +247,9 @@ pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
             for dz in -1i64..=1 {
                 for dy in -1i64..=1 {
                     for dx in -1i64..=1 {
-                        let (x, y, z) = (i as i64 + dx, j as i64 + dy, k as i64 + dz);
-                        if x < 0
-                            || y < 0
-                            || z < 0
-                            || x as usize >= d0
-                            || y as usize >= d1
-                            || z as usize >= d2
-                        {
+                        let Some(b) = roi.offset_index(i, j, k, [dx, dy, dz]) else {
                             continue;
-                        }
-                        let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                        };
                         if roi.mask[b] && !seen[b] && disc.levels[b] == level {
                             seen[b] = true;
                             stack.push(b);
@@ -316,17 +308,9 @@ pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static
                 let level = i64::from(disc.levels[a]);
                 let mut dep = 0usize;
                 for o in &offs {
-                    let (x, y, z) = (i as i64 + o[0], j as i64 + o[1], k as i64 + o[2]);
-                    if x < 0
-                        || y < 0
-                        || z < 0
-                        || x as usize >= d0
-                        || y as usize >= d1
-                        || z as usize >= d2
-                    {
+                    let Some(b) = roi.offset_index(i, j, k, *o) else {
                         continue;
-                    }
-                    let b = x as usize + d0 * (y as usize + d1 * z as usize);
+                    };
                     if roi.mask[b]
                         && ((i64::from(disc.levels[b]) - level).abs() as f64) <= settings.gldm_a
                     {

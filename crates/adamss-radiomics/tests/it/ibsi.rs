@@ -670,14 +670,7 @@ fn digital_phantom_matches_ibsi_reference_values() {
         bin_width: 1.0,
         ..Settings::default()
     };
-    let all = [
-        FeatureClass::FirstOrder,
-        FeatureClass::Glcm,
-        FeatureClass::Glrlm,
-        FeatureClass::Glszm,
-        FeatureClass::Gldm,
-        FeatureClass::Ngtdm,
-    ];
+    let all = FeatureClass::ALL;
     let ours = extract(&image, &mask, &settings, &all).unwrap();
     let mut rdr = csv::Reader::from_path(dir().join("ibsi_reference_values.csv")).unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();

@@ -12,14 +12,7 @@ use adamss_io::Volume;
 use adamss_radiomics::{extract, extract_wavelet, FeatureClass, Settings};
 use serde_json::Value;
 
-const ALL: [FeatureClass; 6] = [
-    FeatureClass::FirstOrder,
-    FeatureClass::Glcm,
-    FeatureClass::Glrlm,
-    FeatureClass::Glszm,
-    FeatureClass::Gldm,
-    FeatureClass::Ngtdm,
-];
+const ALL: [FeatureClass; 6] = FeatureClass::ALL;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/radiomics")
