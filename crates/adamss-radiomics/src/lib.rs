@@ -9,6 +9,7 @@ pub mod ngtdm;
 mod roi;
 mod settings;
 pub mod sizezone;
+mod table;
 pub mod wavelet;
 
 pub use discretize::{bin_edges, discretize, Discretized};
@@ -16,3 +17,4 @@ pub use error::{Error, Result};
 pub use extract::{crop_to_roi, extract, extract_wavelet, FeatureClass, Features};
 pub use roi::Roi;
 pub use settings::Settings;
+pub use table::{extract_image, extract_pet_ct, ExtractionConfig, FeatureTable};

@@ -3,3 +3,4 @@
 
 mod ibsi;
 mod pyradiomics;
+mod table;

@@ -1,0 +1,148 @@
+//! Extraction over PET + CT pairs and whole cohorts, to a table that pandas/lifelines users can
+//! read (CSV with a `PatientID` column, or JSON for one case).
+
+use std::path::Path;
+
+use adamss_io::Volume;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::extract::{extract, extract_wavelet, FeatureClass, Features};
+use crate::settings::Settings;
+
+/// What to extract from one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExtractionConfig {
+    /// Settings of the original image.
+    pub original: Settings,
+    /// Settings of the wavelet image type; `None` leaves it out.
+    pub wavelet: Option<Settings>,
+    /// Feature classes, on every image type.
+    pub classes: Vec<FeatureClass>,
+}
+
+impl Default for ExtractionConfig {
+    /// Original image only, every implemented class, PyRadiomics' default settings.
+    fn default() -> Self {
+        Self {
+            original: Settings::default(),
+            wavelet: None,
+            classes: FeatureClass::ALL.to_vec(),
+        }
+    }
+}
+
+/// Features of one image (original, then the wavelet sub-bands when configured).
+pub fn extract_image(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    config: &ExtractionConfig,
+) -> Result<Features> {
+    let mut out = extract(image, mask, &config.original, &config.classes)?;
+    if let Some(w) = &config.wavelet {
+        let mut wset = w.clone();
+        wset.label = config.original.label;
+        out.extend(extract_wavelet(image, mask, &wset, &config.classes)?);
+    }
+    Ok(out)
+}
+
+/// Features of a PET and a CT on one mask (all three on the same grid), named
+/// `PET_<feature>` and `CT_<feature>`.
+pub fn extract_pet_ct(
+    pet: &Volume<f32>,
+    ct: &Volume<f32>,
+    mask: &Volume<u8>,
+    config: &ExtractionConfig,
+) -> Result<Features> {
+    let (p, c) = rayon::join(
+        || extract_image(pet, mask, config),
+        || extract_image(ct, mask, config),
+    );
+    let mut out: Features = p?
+        .into_iter()
+        .map(|(n, v)| (format!("PET_{n}"), v))
+        .collect();
+    out.extend(c?.into_iter().map(|(n, v)| (format!("CT_{n}"), v)));
+    Ok(out)
+}
+
+/// Features of many patients: one row per success, the failures listed apart.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureTable {
+    /// Feature names (columns), from the first successful patient.
+    pub names: Vec<String>,
+    /// `(PatientID, values)` per successful patient, in input order.
+    pub rows: Vec<(String, Vec<f64>)>,
+    /// `(PatientID, error)` per failed patient.
+    pub failures: Vec<(String, String)>,
+}
+
+impl FeatureTable {
+    /// Extracts every patient in parallel (rayon); `load(id)` returns `(pet, ct, mask)`. A
+    /// patient that fails (unreadable file, empty mask, …) is recorded and the others go on.
+    pub fn extract_many<F>(ids: &[String], load: F, config: &ExtractionConfig) -> Self
+    where
+        F: Fn(&str) -> Result<(Volume<f32>, Volume<f32>, Volume<u8>)> + Sync,
+    {
+        let results: Vec<(String, Result<Features>)> = ids
+            .par_iter()
+            .map(|id| {
+                let r =
+                    load(id).and_then(|(pet, ct, mask)| extract_pet_ct(&pet, &ct, &mask, config));
+                (id.clone(), r)
+            })
+            .collect();
+        Self::from_results(results)
+    }
+
+    /// Builds the table from per-patient results. A success whose feature names differ from
+    /// the first success's becomes a failure (the columns must agree).
+    pub fn from_results(results: Vec<(String, Result<Features>)>) -> Self {
+        let mut t = Self::default();
+        for (id, r) in results {
+            match r {
+                Ok(f) => {
+                    if t.rows.is_empty() && t.names.is_empty() {
+                        t.names = f.iter().map(|(n, _)| n.clone()).collect();
+                    }
+                    if f.len() != t.names.len() || f.iter().zip(&t.names).any(|((n, _), m)| n != m)
+                    {
+                        t.failures
+                            .push((id, "feature names differ from the first patient's".into()));
+                    } else {
+                        t.rows.push((id, f.into_iter().map(|(_, v)| v).collect()));
+                    }
+                }
+                Err(e) => t.failures.push((id, e.to_string())),
+            }
+        }
+        t
+    }
+
+    /// Writes the table as CSV (`PatientID` then the features, full precision) atomically.
+    pub fn write_csv(&self, path: &Path) -> Result<()> {
+        let io = |e: std::io::Error| Error::Settings(format!("writing {}: {e}", path.display()));
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        {
+            let mut w = csv::Writer::from_path(&tmp).map_err(|e| io(std::io::Error::other(e)))?;
+            let mut header = vec!["PatientID".to_string()];
+            header.extend(self.names.iter().cloned());
+            w.write_record(&header)
+                .map_err(|e| io(std::io::Error::other(e)))?;
+            for (id, vals) in &self.rows {
+                let mut rec = vec![id.clone()];
+                rec.extend(vals.iter().map(|v| format!("{v:?}")));
+                w.write_record(&rec)
+                    .map_err(|e| io(std::io::Error::other(e)))?;
+            }
+            w.flush().map_err(io)?;
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io(e)
+        })
+    }
+}
