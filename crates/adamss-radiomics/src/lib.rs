@@ -17,4 +17,4 @@ pub use error::{Error, Result};
 pub use extract::{crop_to_roi, extract, extract_wavelet, FeatureClass, Features};
 pub use roi::Roi;
 pub use settings::Settings;
-pub use table::{extract_image, extract_pet_ct, ExtractionConfig, FeatureTable};
+pub use table::{extract_image, extract_pet_ct, write_case_json, ExtractionConfig, FeatureTable};

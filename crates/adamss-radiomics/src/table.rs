@@ -146,3 +146,24 @@ impl FeatureTable {
         })
     }
 }
+
+/// Writes one patient's features as a JSON object `{"PatientID": id, "<feature>": value, …}`
+/// (non-finite values as `null`), atomically.
+pub fn write_case_json(path: &Path, id: &str, features: &Features) -> Result<()> {
+    let mut map = serde_json::Map::new();
+    map.insert("PatientID".into(), serde_json::Value::from(id));
+    for (n, v) in features {
+        let value = serde_json::Number::from_f64(*v)
+            .map_or(serde_json::Value::Null, serde_json::Value::Number);
+        map.insert(n.clone(), value);
+    }
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
+        .map_err(|e| Error::Settings(format!("serialising features: {e}")))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let io = |e: std::io::Error| Error::Settings(format!("writing {}: {e}", path.display()));
+    std::fs::write(&tmp, text).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io(e)
+    })
+}

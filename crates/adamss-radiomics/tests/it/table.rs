@@ -1,5 +1,7 @@
 use adamss_io::{Geometry, Volume};
-use adamss_radiomics::{extract_pet_ct, Error, ExtractionConfig, FeatureTable, Settings};
+use adamss_radiomics::{
+    extract_pet_ct, write_case_json, Error, ExtractionConfig, FeatureTable, Settings,
+};
 use ndarray::Array3;
 
 fn case(seed: usize, empty: bool) -> (Volume<f32>, Volume<f32>, Volume<u8>) {
@@ -85,6 +87,14 @@ fn cohort_table_keeps_going_past_a_failure_and_writes_csv() {
         1,
         "no temporary file left"
     );
+    // One case as JSON, readable back with the same values.
+    let jpath = dir.path().join("C.json");
+    write_case_json(&jpath, "C", &direct).unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&jpath).unwrap()).unwrap();
+    assert_eq!(j["PatientID"], "C");
+    let (n0, v0) = &direct[0];
+    assert_eq!(j[n0].as_f64().unwrap(), *v0);
     // Errors from the loader are recorded too.
     let t = FeatureTable::extract_many(
         &ids[..1],
