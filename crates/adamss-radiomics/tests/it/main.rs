@@ -3,4 +3,5 @@
 
 mod ibsi;
 mod pyradiomics;
+mod select;
 mod table;

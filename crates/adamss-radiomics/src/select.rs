@@ -1,0 +1,163 @@
+//! Radiomics feature selection as AdaMSS does it (spec §5): on the training fold only, drop
+//! non-finite and constant columns, z-score, and keep the features a cross-validated LASSO-Cox
+//! (adamss-survival's `Coxnet`) gives non-zero coefficients. The fitted selector carries the
+//! training means and standard deviations, so new patients are transformed the same way.
+
+use adamss_survival::{Coxnet, CvMetric, Surv};
+use linfa::ParamGuard;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::table::FeatureTable;
+
+/// Which cross-validated penalty to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PenaltyRule {
+    /// The penalty with the best mean CV score.
+    #[default]
+    Best,
+    /// The largest penalty within one standard error of the best (sparser).
+    OneStandardError,
+}
+
+/// Settings of the selector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelectorConfig {
+    /// Cross-validation folds inside the training fold.
+    pub folds: usize,
+    /// Seed of the fold assignment.
+    pub seed: u64,
+    /// CV score.
+    pub metric: CvMetric,
+    /// Penalty rule.
+    pub rule: PenaltyRule,
+    /// Number of penalties on the path.
+    pub n_alphas: usize,
+}
+
+impl Default for SelectorConfig {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            seed: 0,
+            metric: CvMetric::Deviance,
+            rule: PenaltyRule::Best,
+            n_alphas: 50,
+        }
+    }
+}
+
+/// A fitted selector: the kept features with their training mean, sd and LASSO coefficient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureSelector {
+    /// Selected feature names, in table order.
+    pub selected: Vec<String>,
+    /// Training mean of each selected feature.
+    pub mean: Vec<f64>,
+    /// Training standard deviation (population) of each selected feature.
+    pub sd: Vec<f64>,
+    /// LASSO-Cox coefficient (on the z-scored scale) of each selected feature.
+    pub coef: Vec<f64>,
+    /// The chosen penalty.
+    pub alpha: f64,
+    /// Columns dropped before fitting as non-finite or constant on the training fold.
+    pub dropped: Vec<String>,
+}
+
+impl FeatureSelector {
+    /// Fits on the training rows of `table` (`survival[i]` belongs to `table.rows[i]`).
+    pub fn fit(table: &FeatureTable, survival: &[Surv], config: &SelectorConfig) -> Result<Self> {
+        let n = table.rows.len();
+        if n != survival.len() {
+            return Err(Error::Settings(format!(
+                "{n} patients with features but {} survival records",
+                survival.len()
+            )));
+        }
+        if n < config.folds.max(2) {
+            return Err(Error::Settings(format!(
+                "{n} patients cannot make {} cross-validation folds",
+                config.folds
+            )));
+        }
+        let mut keep = Vec::new();
+        let mut dropped = Vec::new();
+        let mut means = Vec::new();
+        let mut sds = Vec::new();
+        for (c, name) in table.names.iter().enumerate() {
+            let col: Vec<f64> = table.rows.iter().map(|(_, v)| v[c]).collect();
+            if col.iter().any(|v| !v.is_finite()) {
+                dropped.push(name.clone());
+                continue;
+            }
+            let m = col.iter().sum::<f64>() / n as f64;
+            let sd = (col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64).sqrt();
+            if sd <= 1e-12 * m.abs().max(1.0) {
+                dropped.push(name.clone());
+                continue;
+            }
+            keep.push(c);
+            means.push(m);
+            sds.push(sd);
+        }
+        if keep.is_empty() {
+            return Err(Error::Settings(
+                "no usable feature: every column is non-finite or constant on the training fold"
+                    .into(),
+            ));
+        }
+        let x = Array2::from_shape_fn((n, keep.len()), |(i, j)| {
+            (table.rows[i].1[keep[j]] - means[j]) / sds[j]
+        });
+        let params = Coxnet::params()
+            .n_alphas(config.n_alphas)
+            .standardize(false)
+            .check()
+            .map_err(|e| Error::Settings(format!("LASSO-Cox settings: {e}")))?;
+        let cv = params
+            .cross_validate(x.view(), survival, config.folds, config.seed, config.metric)
+            .map_err(|e| Error::Settings(format!("LASSO-Cox cross-validation: {e}")))?;
+        let k = match config.rule {
+            PenaltyRule::Best => cv.best,
+            PenaltyRule::OneStandardError => cv.one_se,
+        };
+        let coef = cv.path.coef.row(k);
+        let mut sel = FeatureSelector {
+            selected: Vec::new(),
+            mean: Vec::new(),
+            sd: Vec::new(),
+            coef: Vec::new(),
+            alpha: cv.path.alphas[k],
+            dropped,
+        };
+        for (j, &b) in coef.iter().enumerate() {
+            if b != 0.0 {
+                sel.selected.push(table.names[keep[j]].clone());
+                sel.mean.push(means[j]);
+                sel.sd.push(sds[j]);
+                sel.coef.push(b);
+            }
+        }
+        Ok(sel)
+    }
+
+    /// The selected features of one patient, z-scored with the training statistics.
+    /// `names`/`values` are the patient's full feature vector (any order).
+    pub fn transform(&self, names: &[String], values: &[f64]) -> Result<Vec<f64>> {
+        self.selected
+            .iter()
+            .enumerate()
+            .map(|(j, s)| {
+                let pos = names.iter().position(|n| n == s).ok_or_else(|| {
+                    Error::Settings(format!(
+                        "feature {s} is missing from the patient's features"
+                    ))
+                })?;
+                Ok((values[pos] - self.mean[j]) / self.sd[j])
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,80 @@
+use adamss_radiomics::{FeatureSelector, FeatureTable, PenaltyRule, SelectorConfig};
+use adamss_survival::Surv;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// 120 patients, 30 features: features 0 and 1 drive the hazard (log HR 1.2 and −1.0 per sd),
+/// the rest is noise; one constant and one NaN column must be dropped.
+fn data() -> (FeatureTable, Vec<Surv>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let n = 120;
+    let p = 30;
+    let mut names: Vec<String> = (0..p).map(|j| format!("f{j}")).collect();
+    names.push("constant".into());
+    names.push("has_nan".into());
+    let mut rows = Vec::new();
+    let mut surv = Vec::new();
+    for i in 0..n {
+        let mut v: Vec<f64> = (0..p)
+            .map(|_| rng.gen_range(-1.7..1.7) * 10.0 + 50.0)
+            .collect();
+        let eta = 1.2 * (v[0] - 50.0) / 10.0 - 1.0 * (v[1] - 50.0) / 10.0;
+        let u: f64 = rng.gen_range(1e-9..1.0);
+        let t = -u.ln() / eta.exp() * 100.0;
+        let c = rng.gen_range(0.0..300.0);
+        surv.push(Surv::new(t.min(c), t <= c).unwrap());
+        v.push(7.0);
+        v.push(if i == 5 { f64::NAN } else { 1.0 + i as f64 });
+        rows.push((format!("P{i}"), v));
+    }
+    (
+        FeatureTable {
+            names,
+            rows,
+            failures: vec![],
+        },
+        surv,
+    )
+}
+
+#[test]
+fn lasso_cox_keeps_the_prognostic_features_and_transforms_new_patients() {
+    let (table, surv) = data();
+    let sel = FeatureSelector::fit(&table, &surv, &SelectorConfig::default()).unwrap();
+    assert!(
+        sel.selected.contains(&"f0".to_string()),
+        "{:?}",
+        sel.selected
+    );
+    assert!(
+        sel.selected.contains(&"f1".to_string()),
+        "{:?}",
+        sel.selected
+    );
+    assert!(sel.dropped.contains(&"constant".to_string()));
+    assert!(sel.dropped.contains(&"has_nan".to_string()));
+    let i0 = sel.selected.iter().position(|s| s == "f0").unwrap();
+    let i1 = sel.selected.iter().position(|s| s == "f1").unwrap();
+    assert!(sel.coef[i0] > 0.3 && sel.coef[i1] < -0.3, "{:?}", sel.coef);
+    // The sparser rule keeps no more features.
+    let sparse = FeatureSelector::fit(
+        &table,
+        &surv,
+        &SelectorConfig {
+            rule: PenaltyRule::OneStandardError,
+            ..SelectorConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(sparse.selected.len() <= sel.selected.len());
+    // New patient: z-scored with the training statistics, by name.
+    let z = sel.transform(&table.names, &table.rows[0].1).unwrap();
+    assert_eq!(z.len(), sel.selected.len());
+    let want = (table.rows[0].1[0] - sel.mean[i0]) / sel.sd[i0];
+    assert!((z[i0] - want).abs() < 1e-12);
+    assert!(sel
+        .transform(&table.names[1..], &table.rows[0].1[1..])
+        .is_err());
+    // Mismatched survival records and too few patients are errors.
+    assert!(FeatureSelector::fit(&table, &surv[1..], &SelectorConfig::default()).is_err());
+}
