@@ -55,7 +55,7 @@ def main():
     rng = np.random.default_rng(1126)
     cases = {}
 
-    def case(name, image, mask, spacing, dtype, settings, wavelet=False):
+    def case(name, image, mask, spacing, dtype, settings, wavelet=False, filters=()):
         write(f"{name}.image.nii.gz", image, spacing, dtype)
         write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
         ext = featureextractor.RadiomicsFeatureExtractor(**settings)
@@ -64,9 +64,12 @@ def main():
             ext.enableFeatureClassByName(c)
         if wavelet:
             ext.enableImageTypeByName("Wavelet")
+        for f in filters:
+            ext.enableImageTypeByName(f)
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-        cases[name] = {"settings": settings, "wavelet": wavelet, "dtype": np.dtype(dtype).name, "features": feats}
+        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": list(filters),
+                       "dtype": np.dtype(dtype).name, "features": feats}
 
     # (z, y, x) arrays; spacing (x, y, z)
     shape = (14, 20, 22)
@@ -94,6 +97,13 @@ def main():
     pet_odd = np.abs(smooth(odd, rng, 6, 2))
     case("wavelet_pet_odd", pet_odd, ellipsoid(odd, (6, 9, 10), (4, 6, 7), rng, 0.4), (2.0, 2.0, 3.0), np.float32,
          {"binWidth": 0.1}, wavelet=True)
+
+    # The simple filters, on an int16 CT-like image (negative values) and a float32 PET.
+    simple = ("Square", "SquareRoot", "Logarithm", "Exponential", "Gradient")
+    case("filters_ct", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16, {"binWidth": 25},
+         filters=simple)
+    case("filters_pet", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32, {"binWidth": 0.25},
+         filters=simple)
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::discretize::discretize;
 use crate::error::Result;
+use crate::filters::{filtered, ImageType};
 use crate::roi::Roi;
 use crate::settings::Settings;
-use crate::wavelet::swt3_coif1;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
 /// A feature class.
@@ -138,11 +138,24 @@ pub fn extract_wavelet(
     settings: &Settings,
     classes: &[FeatureClass],
 ) -> Result<Features> {
+    extract_filtered(image, mask, settings, classes, ImageType::Wavelet)
+}
+
+/// Features of a filtered image type (see [`ImageType`]), named `<type>_<class>_<Feature>`
+/// (`wavelet-LLH_…` for the wavelet sub-bands), computed on the image cropped to the ROI plus
+/// `padDistance`.
+pub fn extract_filtered(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    kind: ImageType,
+) -> Result<Features> {
     let (img, msk) = crop_to_roi(image, mask, settings)?;
     let spacing = image.geometry().spacing;
     let d = img.dim();
-    // The sub-bands are independent: one rayon task each (results keep PyRadiomics' order).
-    let per_band: Vec<Result<Features>> = swt3_coif1(&img)
+    // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.
+    let per_image: Vec<Result<Features>> = filtered(&img, spacing, kind)
         .into_par_iter()
         .map(|(name, band)| {
             let roi = Roi::from_fn(
@@ -156,7 +169,7 @@ pub fn extract_wavelet(
         })
         .collect();
     let mut out = Vec::new();
-    for f in per_band {
+    for f in per_image {
         out.extend(f?);
     }
     Ok(out)

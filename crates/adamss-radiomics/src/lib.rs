@@ -3,6 +3,7 @@
 mod discretize;
 mod error;
 mod extract;
+mod filters;
 pub mod firstorder;
 pub mod glcm;
 pub mod ngtdm;
@@ -15,7 +16,10 @@ pub mod wavelet;
 
 pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};
-pub use extract::{crop_to_roi, extract, extract_wavelet, FeatureClass, Features};
+pub use extract::{
+    crop_to_roi, extract, extract_filtered, extract_wavelet, FeatureClass, Features,
+};
+pub use filters::ImageType;
 pub use roi::Roi;
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
 pub use settings::Settings;

@@ -9,7 +9,9 @@
 use std::path::PathBuf;
 
 use adamss_io::Volume;
-use adamss_radiomics::{extract, extract_wavelet, FeatureClass, Settings};
+use adamss_radiomics::{
+    extract, extract_filtered, extract_wavelet, FeatureClass, ImageType, Settings,
+};
 use serde_json::Value;
 
 const ALL: [FeatureClass; 6] = FeatureClass::ALL;
@@ -32,6 +34,17 @@ fn all_texture_classes_match_pyradiomics() {
         let mut ours = extract(&image, &mask, &settings, &ALL).unwrap();
         if case["wavelet"].as_bool().unwrap_or(false) {
             ours.extend(extract_wavelet(&image, &mask, &settings, &ALL).unwrap());
+        }
+        for f in case["filters"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+            let kind = match f.as_str().unwrap() {
+                "Square" => ImageType::Square,
+                "SquareRoot" => ImageType::SquareRoot,
+                "Logarithm" => ImageType::Logarithm,
+                "Exponential" => ImageType::Exponential,
+                "Gradient" => ImageType::Gradient,
+                other => panic!("unexpected filter {other}"),
+            };
+            ours.extend(extract_filtered(&image, &mask, &settings, &ALL, kind).unwrap());
         }
         let want = case["features"].as_object().unwrap();
 
@@ -63,5 +76,5 @@ fn all_texture_classes_match_pyradiomics() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(compared, 6 * 93 + 2 * 9 * 93);
+    assert_eq!(compared, 6 * 93 + 2 * 9 * 93 + 2 * 6 * 93);
 }
