@@ -105,6 +105,22 @@ def main():
     case("filters_pet", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32, {"binWidth": 0.25},
          filters=simple)
 
+    # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
+    params = {
+        "setting": {"binWidth": 25, "label": 1, "additionalInfo": True},
+        "imageType": {"Original": {}, "Square": {"binWidth": 5}, "Wavelet": {"binWidth": 10}},
+        "featureClass": {"firstorder": ["Mean", "Median", "Entropy"], "glcm": None, "ngtdm": []},
+    }
+    with open(os.path.join(OUT, "params_case.params.json"), "w") as f:
+        json.dump(params, f, indent=1)
+    write("params_case.image.nii.gz", ct, (0.98, 0.98, 2.5), np.int16)
+    write("params_case.mask.nii.gz", ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.uint8)
+    ext = featureextractor.RadiomicsFeatureExtractor(os.path.join(OUT, "params_case.params.json"))
+    res = ext.execute(os.path.join(OUT, "params_case.image.nii.gz"), os.path.join(OUT, "params_case.mask.nii.gz"))
+    params_expected = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+    with open(os.path.join(OUT, "params_case.expected.json"), "w") as f:
+        json.dump(params_expected, f, indent=1, sort_keys=True)
+
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)
     print("wrote", len(cases), "cases;", {k: len(v["features"]) for k, v in cases.items()})

@@ -7,6 +7,7 @@ mod filters;
 pub mod firstorder;
 pub mod glcm;
 pub mod ngtdm;
+mod params;
 mod roi;
 mod select;
 mod settings;
@@ -20,6 +21,7 @@ pub use extract::{
     crop_to_roi, extract, extract_filtered, extract_wavelet, FeatureClass, Features,
 };
 pub use filters::ImageType;
+pub use params::{ExtractionPlan, ImageTypeSelection};
 pub use roi::Roi;
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
 pub use settings::Settings;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod ibsi;
+mod params;
 mod pyradiomics;
 mod select;
 mod table;
