@@ -335,10 +335,97 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
     let cohort = open_cohort(&root)?;
     let truth = synthetic::read_truth(&root)?;
     summarise(&cohort, Some(&truth));
+    let fov = preset_config(preset, seed).field_of_view_mm[0];
+    preprocess_stage(dir, &cohort, fov)?;
+    radiomics_stage(dir, &cohort)?;
     println!(
-        "\nNext stages (preprocessing, Stage I/II training, radiomics, survival evaluation) join \
-         this job as their crates land; see README."
+        "\nNext stages (Stage I/II training, survival evaluation) join this job with issue #7; \
+         see README."
     );
+    Ok(())
+}
+
+/// Preprocesses every patient onto its crop (cached under `<dir>/preprocessed`) and reports
+/// how many tumours the label-free crops hold.
+fn preprocess_stage(dir: &Path, cohort: &Cohort, fov_mm: f64) -> Result<()> {
+    use adamss::preprocess::{
+        CacheOutcome, CoverageSummary, CropCentre, LocatorConfig, PreprocessCache, PreprocessConfig,
+    };
+    // 1 mm crops as large as the field of view allows, in multiples of 16 (160³ for the demo).
+    let side = ((fov_mm as usize) / 16 * 16).clamp(16, 160);
+    let scale = fov_mm / 160.0;
+    let config = PreprocessConfig {
+        crop_size: [side; 3],
+        locator: LocatorConfig {
+            min_brain_ml: 150.0 * scale.powi(3),
+            below_brain_mm: 70.0 * scale,
+            fallback_slab_mm: 40.0 * scale,
+            ..LocatorConfig::default()
+        },
+        ..PreprocessConfig::default()
+    };
+    let cache = PreprocessCache::open(dir.join("preprocessed"), &config)?;
+    let bar = ProgressBar::new(cohort.len() as u64).with_style(
+        ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (mut hits, mut coverages, mut failures) = (0, Vec::new(), Vec::new());
+    for record in cohort.records() {
+        bar.set_message(record.id.clone());
+        match cache.get(record, cohort.options(), CropCentre::Auto) {
+            Ok((p, outcome)) => {
+                hits += usize::from(outcome == CacheOutcome::Hit);
+                coverages.push((record.id.clone(), p.coverage));
+            }
+            Err(e) => failures.push(format!("{}: {e}", record.id)),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let summary = CoverageSummary::from_cases(coverages.iter().map(|(id, c)| (id.as_str(), *c)));
+    println!(
+        "\npreprocessed {} patients onto {side}³ crops at 1 mm ({hits} from the cache in {}); {summary}",
+        coverages.len(),
+        cache.dir().display()
+    );
+    for f in failures {
+        println!("  failed: {f}");
+    }
+    Ok(())
+}
+
+/// PyRadiomics-compatible features of the primary tumour (GTVp) on CT and PET (resampled onto
+/// the CT grid), original image, written to `<dir>/radiomics_original.csv`.
+fn radiomics_stage(dir: &Path, cohort: &Cohort) -> Result<()> {
+    use adamss::preprocess::{resample_linear, Grid};
+    use adamss::radiomics::{Error as RadError, ExtractionConfig, FeatureTable};
+    let ids: Vec<String> = cohort.records().iter().map(|r| r.id.clone()).collect();
+    let load = |id: &str| -> std::result::Result<_, RadError> {
+        let i = cohort
+            .position(id)
+            .ok_or_else(|| RadError::Settings(format!("no patient {id}")))?;
+        let case = cohort.get(i)?;
+        let mask = case
+            .mask
+            .ok_or_else(|| RadError::Settings(format!("{id} has no labels")))?;
+        let pet = resample_linear(&case.pet, &Grid::of(&case.ct), 0.0)
+            .map_err(|e| RadError::Settings(format!("{id}: PET onto the CT grid: {e}")))?;
+        Ok((pet, case.ct, mask))
+    };
+    let t0 = Instant::now();
+    let table = FeatureTable::extract_many(&ids, load, &ExtractionConfig::default());
+    let path = dir.join("radiomics_original.csv");
+    table.write_csv(&path)?;
+    println!(
+        "radiomics: {} patients × {} features (GTVp, PET + CT, original image) in {:.2} s → {}",
+        table.rows.len(),
+        table.names.len(),
+        t0.elapsed().as_secs_f64(),
+        path.display()
+    );
+    for (id, e) in &table.failures {
+        println!("  {id}: {e}");
+    }
     Ok(())
 }
 
