@@ -44,15 +44,9 @@ fn main() -> Result<()> {
     // 2. Preprocess: common 1 mm grid, label-free crop (64³ here; the paper uses 160³),
     //    CT window → [−1, 1], PET Z-score. The locator's volumes and distances are set for
     //    real heads; the 96 mm phantom is scaled down by 96/160.
-    let s: f64 = 96.0 / 160.0;
     let config = PreprocessConfig {
         crop_size: [64; 3],
-        locator: LocatorConfig {
-            min_brain_ml: 150.0 * s.powi(3),
-            below_brain_mm: 70.0 * s,
-            fallback_slab_mm: 40.0 * s,
-            ..LocatorConfig::default()
-        },
+        locator: LocatorConfig::scaled_to_field_of_view(96.0),
         ..PreprocessConfig::default()
     };
     let p = preprocess_case(&case, &config, CropCentre::Auto)?;

@@ -353,15 +353,9 @@ fn preprocess_stage(dir: &Path, cohort: &Cohort, fov_mm: f64) -> Result<()> {
     };
     // 1 mm crops as large as the field of view allows, in multiples of 16 (160³ for the demo).
     let side = ((fov_mm as usize) / 16 * 16).clamp(16, 160);
-    let scale = fov_mm / 160.0;
     let config = PreprocessConfig {
         crop_size: [side; 3],
-        locator: LocatorConfig {
-            min_brain_ml: 150.0 * scale.powi(3),
-            below_brain_mm: 70.0 * scale,
-            fallback_slab_mm: 40.0 * scale,
-            ..LocatorConfig::default()
-        },
+        locator: LocatorConfig::scaled_to_field_of_view(fov_mm),
         ..PreprocessConfig::default()
     };
     let cache = PreprocessCache::open(dir.join("preprocessed"), &config)?;

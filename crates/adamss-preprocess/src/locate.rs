@@ -53,6 +53,20 @@ impl Default for LocatorConfig {
 }
 
 impl LocatorConfig {
+    /// The defaults (set for real heads, whose phantom-equivalent field of view is 160 mm)
+    /// with volumes and distances scaled to a smaller or larger field of view, e.g. the
+    /// synthetic cohorts' presets.
+    pub fn scaled_to_field_of_view(fov_mm: f64) -> Self {
+        let s = fov_mm / 160.0;
+        let d = Self::default();
+        Self {
+            min_brain_ml: d.min_brain_ml * s.powi(3),
+            below_brain_mm: d.below_brain_mm * s,
+            fallback_slab_mm: d.fallback_slab_mm * s,
+            ..d
+        }
+    }
+
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
         let ok = self.coarse_mm > 0.0

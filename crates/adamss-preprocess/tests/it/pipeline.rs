@@ -18,16 +18,10 @@ fn setup() -> (tempfile::TempDir, Cohort, PreprocessConfig) {
     let root = dir.path().join("cohort");
     generate_synthetic(&root, &synth, &|_| {}).unwrap();
     let (cohort, _) = Cohort::hecktor(&root).unwrap();
-    let s: f64 = 96.0 / 160.0;
     let config = PreprocessConfig {
         spacing_mm: 1.5,
         crop_size: [64; 3],
-        locator: LocatorConfig {
-            min_brain_ml: 150.0 * s.powi(3),
-            below_brain_mm: 70.0 * s,
-            fallback_slab_mm: 40.0 * s,
-            ..LocatorConfig::default()
-        },
+        locator: LocatorConfig::scaled_to_field_of_view(96.0),
         ..PreprocessConfig::default()
     };
     (dir, cohort, config)
