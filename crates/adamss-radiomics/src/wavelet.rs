@@ -67,41 +67,29 @@ fn filter_axis(x: &Array3<f64>, axis: usize, f: &[f64; 6]) -> Array3<f64> {
 
 /// The eight level-1 sub-bands of `image`, in PyRadiomics' order (`LLH`, `LHL`, `LHH`, `HLL`,
 /// `HLH`, `HHL`, `HHH`, then the approximation `LLL`), each the size of the input.
+///
+/// The x pass (2 outputs) and the xy pass (4) are shared; the eight z passes run as parallel
+/// rayon tasks.
 pub fn swt3_coif1(image: &Array3<f64>) -> Vec<(String, Array3<f64>)> {
+    use rayon::prelude::*;
     let filt = |c: char| if c == 'L' { &COIF1_LO } else { &COIF1_HI };
-    // x first, then y, then z, reusing the x and xy passes.
-    let mut out = Vec::with_capacity(8);
-    let mut order: Vec<String> = Vec::new();
-    for x in ['L', 'H'] {
-        for y in ['L', 'H'] {
-            for z in ['L', 'H'] {
-                order.push(format!("{x}{y}{z}"));
-            }
-        }
-    }
-    // PyRadiomics yields the details first and the approximation last.
-    order.rotate_left(1);
-    let mut cache_x: Vec<(char, Array3<f64>)> = Vec::new();
-    let mut cache_xy: Vec<((char, char), Array3<f64>)> = Vec::new();
-    for name in order {
-        let c: Vec<char> = name.chars().collect();
-        let ax = match cache_x.iter().find(|(k, _)| *k == c[0]) {
-            Some((_, a)) => a.clone(),
-            None => {
-                let a = filter_axis(image, 0, filt(c[0]));
-                cache_x.push((c[0], a.clone()));
-                a
-            }
-        };
-        let axy = match cache_xy.iter().find(|(k, _)| *k == (c[0], c[1])) {
-            Some((_, a)) => a.clone(),
-            None => {
-                let a = filter_axis(&ax, 1, filt(c[1]));
-                cache_xy.push(((c[0], c[1]), a.clone()));
-                a
-            }
-        };
-        out.push((format!("wavelet-{name}"), filter_axis(&axy, 2, filt(c[2]))));
-    }
-    out
+    let lh = ['L', 'H'];
+    let x: Vec<Array3<f64>> = lh
+        .par_iter()
+        .map(|&c| filter_axis(image, 0, filt(c)))
+        .collect();
+    let xy: Vec<Array3<f64>> = (0..4)
+        .into_par_iter()
+        .map(|i| filter_axis(&x[i / 2], 1, filt(lh[i % 2])))
+        .collect();
+    // PyRadiomics yields the details first (LLH … HHH) and the approximation LLL last.
+    let order: Vec<usize> = (1..8).chain(std::iter::once(0)).collect();
+    order
+        .into_par_iter()
+        .map(|code| {
+            let (cx, cy, cz) = (lh[code >> 2 & 1], lh[code >> 1 & 1], lh[code & 1]);
+            let band = filter_axis(&xy[code >> 1], 2, filt(cz));
+            (format!("wavelet-{cx}{cy}{cz}"), band)
+        })
+        .collect()
 }
