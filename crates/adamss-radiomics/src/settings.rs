@@ -19,7 +19,7 @@ pub struct Settings {
     /// `symmetricalGLCM` (default true).
     #[serde(rename = "symmetricalGLCM")]
     pub symmetrical_glcm: bool,
-    /// `distances`: neighbour distances of the texture matrices (default [1]).
+    /// `distances`: neighbour distances of the texture matrices (default `[1]`).
     pub distances: Vec<usize>,
     /// `gldm_a`: GLDM dependence threshold α (default 0).
     #[serde(rename = "gldm_a")]
