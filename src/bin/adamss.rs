@@ -253,14 +253,13 @@ fn bench_step(
     let dev = parse_device(device)?;
     let mut rows = Vec::new();
     for &p in precisions {
-        let mut config = AdaMssConfig::with_base_width(width);
-        config.precision = match p {
-            BenchPrecision::Fp32 => Precision::F32,
-            BenchPrecision::Bf16 => Precision::Bf16,
+        let (precision, name) = match p {
+            BenchPrecision::Fp32 => (Precision::F32, "fp32"),
+            BenchPrecision::Bf16 => (Precision::Bf16, "bf16"),
         };
-        let name = match p {
-            BenchPrecision::Fp32 => "fp32",
-            BenchPrecision::Bf16 => "bf16",
+        let config = AdaMssConfig {
+            precision,
+            ..AdaMssConfig::with_base_width(width)
         };
         let t = timing::time_train_step(&config, dev, batch, size, warmup, iters)
             .with_context(|| format!("timing the {name} training step"))?;

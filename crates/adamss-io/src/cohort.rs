@@ -145,27 +145,8 @@ fn read_mask(
 
 /// Whether the physical bounding boxes of two volumes overlap.
 fn overlaps<A, B>(a: &Volume<A>, b: &Volume<B>) -> bool {
-    let bounds = |g: &crate::Geometry, shape: [usize; 3]| {
-        let mut lo = [f64::INFINITY; 3];
-        let mut hi = [f64::NEG_INFINITY; 3];
-        for c in 0..8 {
-            let idx = [0, 1, 2].map(|a| {
-                if c >> a & 1 == 0 {
-                    -0.5
-                } else {
-                    shape[a] as f64 - 0.5
-                }
-            });
-            let p = g.index_to_world(idx);
-            for k in 0..3 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
-            }
-        }
-        (lo, hi)
-    };
-    let (alo, ahi) = bounds(a.geometry(), a.shape());
-    let (blo, bhi) = bounds(b.geometry(), b.shape());
+    let (alo, ahi) = a.geometry().bounds(a.shape());
+    let (blo, bhi) = b.geometry().bounds(b.shape());
     (0..3).all(|k| alo[k] < bhi[k] && blo[k] < ahi[k])
 }
 

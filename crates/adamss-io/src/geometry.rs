@@ -170,6 +170,37 @@ impl Geometry {
         idx
     }
 
+    /// World positions of the eight outer corners of a grid of `shape` voxels on this geometry
+    /// (the voxel centres at the ends, moved out by half a voxel).
+    pub fn corners(&self, shape: [usize; 3]) -> [[f64; 3]; 8] {
+        let mut out = [[0.0; 3]; 8];
+        for (c, o) in out.iter_mut().enumerate() {
+            let idx = [0, 1, 2].map(|a| {
+                if c >> a & 1 == 0 {
+                    -0.5
+                } else {
+                    shape[a] as f64 - 0.5
+                }
+            });
+            *o = self.index_to_world(idx);
+        }
+        out
+    }
+
+    /// Axis-aligned bounding box `(min, max)`, in RAS+ mm, of a grid of `shape` voxels on this
+    /// geometry (its physical extent, outer voxel faces included).
+    pub fn bounds(&self, shape: [usize; 3]) -> ([f64; 3], [f64; 3]) {
+        let mut lo = [f64::INFINITY; 3];
+        let mut hi = [f64::NEG_INFINITY; 3];
+        for p in self.corners(shape) {
+            for a in 0..3 {
+                lo[a] = lo[a].min(p[a]);
+                hi[a] = hi[a].max(p[a]);
+            }
+        }
+        (lo, hi)
+    }
+
     /// Largest absolute difference between the affines of two geometries, in mm.
     pub fn max_affine_difference(&self, other: &Geometry) -> f64 {
         let (a, b) = (self.affine(), other.affine());

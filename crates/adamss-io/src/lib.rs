@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod atomic;
 mod clinical;
 mod cohort;
 mod error;
@@ -11,6 +12,7 @@ pub mod synthetic;
 mod table;
 mod volume;
 
+pub use atomic::write_atomic;
 pub use clinical::{Clinical, ClinicalValue};
 pub use cohort::{Case, CaseRecord, Cohort, Dataset, LoadOptions, Survival};
 pub use error::{Error, Result};

@@ -7,7 +7,6 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{Array3, ShapeBuilder};
 use nifti::NiftiHeader;
@@ -170,14 +169,8 @@ impl<T: Voxel> Volume<T> {
                 reason: "NIfTI files are written as .nii or .nii.gz".into(),
             });
         };
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
         // No dots in the temporary stem: the nifti writer re-derives extensions from the name.
-        let tmp = path.with_file_name(format!(
-            ".{}-partial-{}-{}.{ext}",
-            stem.replace('.', "_"),
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        let tmp = crate::atomic::partial_name(path, stem, &format!(".{ext}"));
         let header = self.nifti_header();
         let written = nifti::writer::WriterOptions::new(&tmp)
             .reference_header(&header)

@@ -13,7 +13,7 @@ use tch::nn::VarStore;
 use tch::Tensor;
 
 use crate::error::{Error, Result};
-use crate::network::ParamGroup;
+use crate::network::{trainable_named, ParamGroup};
 
 /// Which variables of a checkpoint to load.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -170,16 +170,9 @@ pub fn load(vs: &mut VarStore, path: &Path, transfer: &Transfer) -> Result<LoadR
 /// Sets `requires_grad` on every trainable variable of a group; returns how many changed.
 /// Frozen variables get no gradient, so the optimiser leaves them as they are.
 pub fn set_trainable(vs: &VarStore, group: ParamGroup, trainable: bool) -> usize {
-    let trainable_ptrs: BTreeSet<usize> = vs
-        .trainable_variables()
-        .iter()
-        .map(|t| t.data_ptr() as usize)
-        .collect();
     let mut changed = 0;
-    for (name, t) in vs.variables() {
-        if group.prefixes().iter().any(|p| name.starts_with(p))
-            && trainable_ptrs.contains(&(t.data_ptr() as usize))
-        {
+    for (name, t) in trainable_named(vs) {
+        if group.prefixes().iter().any(|p| name.starts_with(p)) {
             let _ = t.set_requires_grad(trainable);
             changed += 1;
         }

@@ -216,26 +216,14 @@ pub(crate) fn upsample_trilinear2(xs: &Tensor) -> Tensor {
     xs.upsample_trilinear3d([s[2] * 2, s[3] * 2, s[4] * 2], true, 2.0, 2.0, 2.0)
 }
 
-/// Global average pooling over the spatial axes: `[N, C, D, H, W] → [N, C]`, in fp32.
+/// Global average pooling over the spatial axes: `[N, C, D, H, W] → [N, C]`, in fp32 (fp64 for
+/// fp64 input).
 pub(crate) fn global_avg_pool(xs: &Tensor) -> Tensor {
-    xs.to_kind(Kind::Float.max_with(xs.kind())).mean_dim(
-        [2i64, 3, 4].as_slice(),
-        false,
-        None::<Kind>,
-    )
-}
-
-/// Chooses the wider of two float kinds (f64 beats f32 beats half types).
-trait WiderKind {
-    fn max_with(self, other: Kind) -> Kind;
-}
-
-impl WiderKind for Kind {
-    fn max_with(self, other: Kind) -> Kind {
-        if self == Kind::Double || other == Kind::Double {
-            Kind::Double
-        } else {
-            Kind::Float
-        }
-    }
+    let kind = if xs.kind() == Kind::Double {
+        Kind::Double
+    } else {
+        Kind::Float
+    };
+    xs.to_kind(kind)
+        .mean_dim([2i64, 3, 4].as_slice(), false, None::<Kind>)
 }

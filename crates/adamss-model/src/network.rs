@@ -383,19 +383,25 @@ impl AdaMss {
     }
 }
 
-/// Counts the trainable parameters whose names start with one of `prefixes` (all when empty).
-pub fn count_parameters(vs: &nn::VarStore, prefixes: &[&str]) -> i64 {
+/// The trainable variables of `vs` with their names (running statistics and other
+/// non-trainable variables left out).
+pub(crate) fn trainable_named(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
     let trainable: std::collections::HashSet<usize> = vs
         .trainable_variables()
         .iter()
         .map(|t| t.data_ptr() as usize)
         .collect();
     vs.variables()
+        .into_iter()
+        .filter(|(_, t)| trainable.contains(&(t.data_ptr() as usize)))
+        .collect()
+}
+
+/// Counts the trainable parameters whose names start with one of `prefixes` (all when empty).
+pub fn count_parameters(vs: &nn::VarStore, prefixes: &[&str]) -> i64 {
+    trainable_named(vs)
         .iter()
-        .filter(|(name, t)| {
-            (prefixes.is_empty() || prefixes.iter().any(|p| name.starts_with(p)))
-                && trainable.contains(&(t.data_ptr() as usize))
-        })
+        .filter(|(name, _)| prefixes.is_empty() || prefixes.iter().any(|p| name.starts_with(p)))
         .map(|(_, t)| t.numel() as i64)
         .sum()
 }

@@ -134,12 +134,12 @@ pub fn augment(sample: &Sample, config: &AugmentConfig, seed: u64) -> Result<Sam
     // Planes: axial (i, j | k), coronal (i, k | j), sagittal (j, k | i).
     for axes in [[0, 1, 2], [0, 2, 1], [1, 2, 0]] {
         let p = draw(&mut rng, config, axes, shape);
+        // The affine acts within each slice along the slicing axis and the crop selects whole
+        // slices, so cropping first gives the same result with less work.
         let warp = |c: &Array3<f32>| {
-            crop_axis(
-                &warp_plane(c, &p),
-                axes[2],
-                p.crop_start,
-                config.crop[axes[2]],
+            warp_plane(
+                &crop_axis(c, axes[2], p.crop_start, config.crop[axes[2]]),
+                &p,
             )
         };
         out.images = out.images.iter().map(warp).collect();

@@ -4,7 +4,8 @@
 //! module's format version); `config.json` there holds the config in full. Per patient:
 //! `<id>.ct.nii.gz`, `<id>.pet.nii.gz`, `<id>.label.nii.gz` (when labelled) and, written last,
 //! `<id>.json` with the grids, statistics and the fingerprints (size, modification time) of
-//! the source files. Every file is written atomically (temporary file + rename), and an entry
+//! the source files. Every file is written atomically (`adamss_io::write_atomic`, and
+//! `Volume::write` for the volumes), and an entry
 //! counts only once its JSON exists, so a crash mid-write leaves no corrupt entry. An entry
 //! whose sources changed, or that was made for another crop centre, is stale and recomputed.
 
@@ -85,16 +86,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let io = |e: std::io::Error| Error::Cache(format!("writing {}: {e}", path.display()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
-}
-
 impl PreprocessCache {
     /// Opens (creating it if needed) the cache folder of `config` under `root`.
     pub fn open(root: impl AsRef<Path>, config: &PreprocessConfig) -> Result<Self> {
@@ -109,7 +100,7 @@ impl PreprocessCache {
         if !cfg_path.exists() {
             let pretty = serde_json::to_vec_pretty(config)
                 .map_err(|e| Error::Cache(format!("cannot serialise the config: {e}")))?;
-            write_atomic(&cfg_path, &pretty)?;
+            adamss_io::write_atomic(&cfg_path, &pretty)?;
         }
         Ok(Self {
             dir,
@@ -228,6 +219,6 @@ impl PreprocessCache {
         };
         let bytes = serde_json::to_vec_pretty(&entry)
             .map_err(|e| Error::Cache(format!("cannot serialise entry {}: {e}", p.id)))?;
-        write_atomic(&marker, &bytes)
+        Ok(adamss_io::write_atomic(&marker, &bytes)?)
     }
 }

@@ -57,31 +57,12 @@ impl Grid {
 
     /// World positions of the eight outer corners of the grid (voxel centres ± half a voxel).
     pub fn corners(&self) -> [[f64; 3]; 8] {
-        let mut out = [[0.0; 3]; 8];
-        for (c, o) in out.iter_mut().enumerate() {
-            let idx = [0, 1, 2].map(|a| {
-                if c >> a & 1 == 0 {
-                    -0.5
-                } else {
-                    self.shape[a] as f64 - 0.5
-                }
-            });
-            *o = self.geometry.index_to_world(idx);
-        }
-        out
+        self.geometry.corners(self.shape)
     }
 
     /// Axis-aligned bounding box `(min, max)` of the grid's physical extent, in RAS+ mm.
     pub fn bounds(&self) -> ([f64; 3], [f64; 3]) {
-        let mut lo = [f64::INFINITY; 3];
-        let mut hi = [f64::NEG_INFINITY; 3];
-        for p in self.corners() {
-            for a in 0..3 {
-                lo[a] = lo[a].min(p[a]);
-                hi[a] = hi[a].max(p[a]);
-            }
-        }
-        (lo, hi)
+        self.geometry.bounds(self.shape)
     }
 
     /// World position of the grid's centre.

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::locate::{locate_head_neck, Located, LocatorConfig};
 use crate::normalize::{ct_to_unit, zscore, ZScore};
-use crate::resample::{resample_linear, resample_nearest};
+use crate::resample::{inside, inside_mask, resample_linear, resample_nearest, IndexMap};
 
 /// Preprocessing settings (spec §1). `Default` is the paper's: 1 mm, 160³, CT window
 /// [−1024, 1024] HU.
@@ -159,11 +159,8 @@ pub fn preprocess_case(
     let mut ct = resample_linear(&case.ct, &crop, config.ct_fill_hu)?;
     ct_to_unit(&mut ct, config.ct_window[0], config.ct_window[1])?;
     let mut pet = resample_linear(&case.pet, &crop, config.pet_fill)?;
-    let pet_grid = Grid::of(&case.pet);
-    let pet_zscore = zscore(&mut pet, |[i, j, k]| {
-        let p = crop.geometry.index_to_world([i as f64, j as f64, k as f64]);
-        inside(&pet_grid, p)
-    })?;
+    let in_fov = inside_mask(&Grid::of(&case.pet), &crop)?;
+    let pet_zscore = zscore(&mut pet, |[i, j, k]| in_fov[[i, j, k]])?;
     let (label, coverage) = match &case.mask {
         Some(mask) => {
             let on_crop = resample_nearest(mask, &crop, 0u8)?;
@@ -184,20 +181,14 @@ pub fn preprocess_case(
     })
 }
 
-/// Whether world point `p` lies inside `grid` by ITK's rule (within the outer voxel faces).
-fn inside(grid: &Grid, p: [f64; 3]) -> bool {
-    let c = grid.geometry.world_to_index(p);
-    (0..3).all(|a| c[a] >= -0.5 && c[a] < grid.shape[a] as f64 - 0.5)
-}
-
 /// Counts the labelled voxels of `mask` and those whose centres fall inside `crop`.
 pub fn coverage_of(mask: &Volume<u8>, crop: &Grid) -> LabelCoverage {
-    let g = mask.geometry();
+    let to_crop = IndexMap::new(crop, &Grid::of(mask));
     let (mut voxels, mut inside_n) = (0, 0);
     for ((i, j, k), &v) in mask.data().indexed_iter() {
         if v != 0 {
             voxels += 1;
-            if inside(crop, g.index_to_world([i as f64, j as f64, k as f64])) {
+            if inside(to_crop.apply([i, j, k]), crop.shape) {
                 inside_n += 1;
             }
         }

@@ -33,13 +33,14 @@ pub enum Interpolation {
 /// The affine map from target voxel index to source continuous index:
 /// `c = offset + m · [i, j, k]` (`m[row][col]`).
 #[derive(Debug, Clone, Copy)]
-struct IndexMap {
+pub(crate) struct IndexMap {
     m: [[f64; 3]; 3],
     offset: [f64; 3],
 }
 
 impl IndexMap {
-    fn new(source: &Grid, target: &Grid) -> Self {
+    /// The map from `target` voxel indices to `source` continuous indices.
+    pub(crate) fn new(source: &Grid, target: &Grid) -> Self {
         // Columns of the target's index→world linear part, mapped through the source's
         // world→index map (which is linear plus the origin offset).
         let o = source.geometry.world_to_index(target.geometry.origin);
@@ -55,6 +56,23 @@ impl IndexMap {
         }
         Self { m, offset: o }
     }
+
+    /// The source continuous index of target voxel `idx`.
+    pub(crate) fn apply(&self, idx: [usize; 3]) -> [f64; 3] {
+        [0, 1, 2].map(|r| {
+            self.offset[r]
+                + self.m[r][0] * idx[0] as f64
+                + self.m[r][1] * idx[1] as f64
+                + self.m[r][2] * idx[2] as f64
+        })
+    }
+}
+
+/// ITK's inside test for a continuous index `c` on a grid of `shape` voxels: within the
+/// outer voxel faces, `−0.5 ≤ c < n − 0.5` on every axis.
+#[inline(always)]
+pub(crate) fn inside(c: [f64; 3], shape: [usize; 3]) -> bool {
+    (0..3).all(|a| c[a] >= -0.5 && c[a] < shape[a] as f64 - 0.5)
 }
 
 /// Whether two grids overlap at all in physical space (by their bounding boxes).
@@ -99,7 +117,7 @@ impl<'a, T: Voxel + Copy> Source<'a, T> {
     /// ITK's inside test for a continuous index.
     #[inline(always)]
     fn inside(&self, c: [f64; 3]) -> bool {
-        (0..3).all(|a| c[a] >= -0.5 && c[a] < self.shape[a] as f64 - 0.5)
+        inside(c, self.shape)
     }
 
     #[inline(always)]
@@ -280,10 +298,7 @@ pub fn resample_linear<T: Voxel + Copy>(
     target: &Grid,
     fill: f32,
 ) -> Result<Volume<f32>> {
-    let src_grid = Grid::of(source);
-    check_overlap(&src_grid, target)?;
-    let src = Source::new(source)?;
-    let map = IndexMap::new(&src_grid, target);
+    let (src, map) = prepare(source, target)?;
     if is_diagonal(&map) {
         let data = linear_separable(&src, target, map, fill)?;
         return Ok(Volume::new(data, target.geometry)?);
@@ -315,10 +330,7 @@ fn nearest_with<T: Voxel + Copy, U: Voxel + Copy + Default>(
     fill: U,
     convert: impl Fn(T) -> U + Sync,
 ) -> Result<Volume<U>> {
-    let src_grid = Grid::of(source);
-    check_overlap(&src_grid, target)?;
-    let src = Source::new(source)?;
-    let map = IndexMap::new(&src_grid, target);
+    let (src, map) = prepare(source, target)?;
     let data = fill_parallel(target, map, |c| {
         if src.inside(c) {
             let [i, j, k] = src.nearest_index(c);
@@ -344,6 +356,23 @@ pub fn resample<T: Voxel + Copy>(
         Interpolation::Linear => resample_linear(source, target, fill),
         Interpolation::Nearest => nearest_with(source, target, fill, |v| v.to_f64() as f32),
     }
+}
+
+/// Checks that source and target overlap and sets up the source access and the index map.
+fn prepare<'a, T: Voxel + Copy>(
+    source: &'a Volume<T>,
+    target: &Grid,
+) -> Result<(Source<'a, T>, IndexMap)> {
+    let src_grid = Grid::of(source);
+    check_overlap(&src_grid, target)?;
+    Ok((Source::new(source)?, IndexMap::new(&src_grid, target)))
+}
+
+/// Per voxel of `target`, whether its centre lies inside `source` (ITK's rule): the voxels a
+/// resampling takes from the source rather than the fill value.
+pub(crate) fn inside_mask(source: &Grid, target: &Grid) -> Result<Array3<bool>> {
+    let shape = source.shape;
+    fill_parallel(target, IndexMap::new(source, target), |c| inside(c, shape))
 }
 
 fn check_overlap(source: &Grid, target: &Grid) -> Result<()> {

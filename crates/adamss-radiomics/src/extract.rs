@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::discretize::discretize;
 use crate::error::Result;
 use crate::filters::{filtered, ImageType};
-use crate::roi::Roi;
+use crate::roi::{bounding_box, check_grids, label_absent, Roi};
 use crate::settings::Settings;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
@@ -97,24 +97,12 @@ pub fn crop_to_roi(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
-    // Geometry, label presence and ROI size are checked on the crop (same bounding box).
-    if image.shape() != mask.shape() {
-        return Err(crate::Error::GeometryMismatch(format!(
-            "image shape {:?}, mask shape {:?}",
-            image.shape(),
-            mask.shape()
-        )));
-    }
-    let d = image.geometry().max_affine_difference(mask.geometry());
-    if d > 1e-3 {
-        return Err(crate::Error::GeometryMismatch(format!(
-            "affines differ by {d} mm (tolerance 1e-3)"
-        )));
-    }
-    let (lo, hi, count) = crate::roi::bounding_box(mask.data(), settings.label);
+    // Label presence and ROI size are checked again on the crop (same bounding box).
+    check_grids(image, mask)?;
+    settings.validate()?;
+    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
     if count == 0 {
-        // Let Roi::new build the detailed error (labels present).
-        Roi::new(image, mask, settings)?;
+        return Err(label_absent(mask.data(), settings.label));
     }
     let shape = image.shape();
     let pad = settings.pad_distance;

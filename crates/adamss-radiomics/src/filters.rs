@@ -49,24 +49,27 @@ pub fn filtered(
     spacing: [f64; 3],
     kind: ImageType,
 ) -> Vec<(String, Array3<f64>)> {
-    let m = max_abs(image);
     let one = |a: Array3<f64>| vec![(kind.name().to_string(), a)];
     match kind {
         ImageType::Wavelet => crate::wavelet::swt3_coif1(image),
         ImageType::Square => {
-            let c = 1.0 / m.sqrt();
+            let c = 1.0 / max_abs(image).sqrt();
             one(image.mapv(|v| (c * v).powi(2)))
         }
-        ImageType::SquareRoot => one(image.mapv(|v| {
-            if v > 0.0 {
-                (v * m).sqrt()
-            } else if v < 0.0 {
-                -(-v * m).sqrt()
-            } else {
-                v
-            }
-        })),
+        ImageType::SquareRoot => {
+            let m = max_abs(image);
+            one(image.mapv(|v| {
+                if v > 0.0 {
+                    (v * m).sqrt()
+                } else if v < 0.0 {
+                    -(-v * m).sqrt()
+                } else {
+                    v
+                }
+            }))
+        }
         ImageType::Logarithm => {
+            let m = max_abs(image);
             let l = image.mapv(|v| {
                 if v > 0.0 {
                     (v + 1.0).ln()
@@ -80,6 +83,7 @@ pub fn filtered(
             one(l * (m / lm))
         }
         ImageType::Exponential => {
+            let m = max_abs(image);
             let c = m.ln() / m;
             one(image.mapv(|v| (c * v).exp()))
         }

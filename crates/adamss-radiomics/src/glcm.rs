@@ -36,6 +36,15 @@ pub(crate) fn offsets(distances: &[usize]) -> Vec<[i64; 3]> {
     out
 }
 
+/// Every neighbour offset within the Chebyshev `distances`, both signs (the 26-neighbourhood
+/// for distance 1): what GLDM and NGTDM look at around a voxel.
+pub(crate) fn neighbourhood(distances: &[usize]) -> Vec<[i64; 3]> {
+    offsets(distances)
+        .into_iter()
+        .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
+        .collect()
+}
+
 /// One normalised co-occurrence matrix per non-empty direction, over the grey levels present.
 fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f64>> {
     let ng = disc.ng as usize;

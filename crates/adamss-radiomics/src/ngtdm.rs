@@ -1,7 +1,7 @@
 //! Neighbouring grey tone difference matrix: PyRadiomics' 5 features.
 
 use crate::discretize::Discretized;
-use crate::glcm::offsets;
+use crate::glcm::neighbourhood;
 use crate::roi::Roi;
 use crate::settings::Settings;
 
@@ -10,10 +10,7 @@ use crate::settings::Settings;
 /// `|i − mean of its neighbours|` over such voxels of grey level `i`.
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
-    let offs: Vec<[i64; 3]> = offsets(&settings.distances)
-        .into_iter()
-        .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
-        .collect();
+    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
     let ngl = disc.ng as usize;
     let mut n = vec![0.0f64; ngl + 1];
     let mut s = vec![0.0f64; ngl + 1];

@@ -24,20 +24,7 @@ impl Roi {
     /// image share a grid, that the label is present, that the ROI is large enough, and that
     /// ROI voxels are finite.
     pub fn new(image: &Volume<f32>, mask: &Volume<u8>, settings: &Settings) -> Result<Self> {
-        settings.validate()?;
-        if image.shape() != mask.shape() {
-            return Err(Error::GeometryMismatch(format!(
-                "image shape {:?}, mask shape {:?}",
-                image.shape(),
-                mask.shape()
-            )));
-        }
-        let d = image.geometry().max_affine_difference(mask.geometry());
-        if d > 1e-3 {
-            return Err(Error::GeometryMismatch(format!(
-                "affines differ by {d} mm (tolerance 1e-3)"
-            )));
-        }
+        check_grids(image, mask)?;
         let img = image.data();
         Self::from_fn(
             image.shape(),
@@ -67,13 +54,7 @@ impl Roi {
         let label = settings.label;
         let (lo, hi, count) = bounding_box(mask, label);
         if count == 0 {
-            let mut present: Vec<u8> = mask.iter().copied().filter(|&v| v != 0).collect();
-            present.sort_unstable();
-            present.dedup();
-            return Err(Error::LabelAbsent {
-                label,
-                labels_present: present,
-            });
+            return Err(label_absent(mask, label));
         }
         let dims = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
         let extended = dims.iter().filter(|&&n| n > 1).count();
@@ -188,4 +169,33 @@ pub(crate) fn bounding_box(
         }
     }
     (lo, hi, count)
+}
+
+/// Checks that image and mask share a grid: equal shapes, affines within 1e-3 mm.
+pub(crate) fn check_grids(image: &Volume<f32>, mask: &Volume<u8>) -> Result<()> {
+    if image.shape() != mask.shape() {
+        return Err(Error::GeometryMismatch(format!(
+            "image shape {:?}, mask shape {:?}",
+            image.shape(),
+            mask.shape()
+        )));
+    }
+    let d = image.geometry().max_affine_difference(mask.geometry());
+    if d > 1e-3 {
+        return Err(Error::GeometryMismatch(format!(
+            "affines differ by {d} mm (tolerance 1e-3)"
+        )));
+    }
+    Ok(())
+}
+
+/// The error for a label missing from `mask`, listing the labels it does hold.
+pub(crate) fn label_absent(mask: &ndarray::Array3<u8>, label: u8) -> Error {
+    let mut present: Vec<u8> = mask.iter().copied().filter(|&v| v != 0).collect();
+    present.sort_unstable();
+    present.dedup();
+    Error::LabelAbsent {
+        label,
+        labels_present: present,
+    }
 }

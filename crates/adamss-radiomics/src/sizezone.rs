@@ -2,7 +2,7 @@
 //! their shared emphasis features, as PyRadiomics computes them.
 
 use crate::discretize::Discretized;
-use crate::glcm::offsets;
+use crate::glcm::{neighbourhood, offsets};
 use crate::roi::Roi;
 use crate::settings::Settings;
 
@@ -293,10 +293,7 @@ pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
 pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let row = rows(disc);
-    let offs: Vec<[i64; 3]> = offsets(&settings.distances)
-        .into_iter()
-        .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
-        .collect();
+    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
     let mut counts = vec![vec![0.0; offs.len() + 1]; disc.grey_levels.len()];
     for k in 0..d2 {
         for j in 0..d1 {

@@ -124,26 +124,20 @@ impl FeatureTable {
 
     /// Writes the table as CSV (`PatientID` then the features, full precision) atomically.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
-        let io = |e: std::io::Error| Error::Settings(format!("writing {}: {e}", path.display()));
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        {
-            let mut w = csv::Writer::from_path(&tmp).map_err(|e| io(std::io::Error::other(e)))?;
-            let mut header = vec!["PatientID".to_string()];
-            header.extend(self.names.iter().cloned());
-            w.write_record(&header)
-                .map_err(|e| io(std::io::Error::other(e)))?;
-            for (id, vals) in &self.rows {
-                let mut rec = vec![id.clone()];
-                rec.extend(vals.iter().map(|v| format!("{v:?}")));
-                w.write_record(&rec)
-                    .map_err(|e| io(std::io::Error::other(e)))?;
-            }
-            w.flush().map_err(io)?;
+        let csv_err = |e: csv::Error| Error::Settings(format!("writing {}: {e}", path.display()));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["PatientID".to_string()];
+        header.extend(self.names.iter().cloned());
+        w.write_record(&header).map_err(csv_err)?;
+        for (id, vals) in &self.rows {
+            let mut rec = vec![id.clone()];
+            rec.extend(vals.iter().map(|v| format!("{v:?}")));
+            w.write_record(&rec).map_err(csv_err)?;
         }
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            io(e)
-        })
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Settings(format!("writing {}: {e}", path.display())))?;
+        Ok(adamss_io::write_atomic(path, &bytes)?)
     }
 }
 
@@ -159,11 +153,5 @@ pub fn write_case_json(path: &Path, id: &str, features: &Features) -> Result<()>
     }
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(map))
         .map_err(|e| Error::Settings(format!("serialising features: {e}")))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let io = |e: std::io::Error| Error::Settings(format!("writing {}: {e}", path.display()));
-    std::fs::write(&tmp, text).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io(e)
-    })
+    Ok(adamss_io::write_atomic(path, text.as_bytes())?)
 }

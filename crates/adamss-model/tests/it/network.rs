@@ -4,8 +4,7 @@ use adamss_model::{
     checkpoint, count_parameters, AdaMss, AdaMssConfig, Error, FusionMode, ParamGroup, Transfer,
 };
 
-/// libtorch's generator is global and tests run on several threads: seed and draw under a lock.
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use crate::RNG;
 
 fn build(config: &AdaMssConfig, seed: i64) -> (nn::VarStore, AdaMss) {
     let _guard = RNG.lock().unwrap_or_else(|e| e.into_inner());
@@ -70,18 +69,23 @@ fn shapes_at_16_32_48() {
 #[test]
 fn non_cubic_inputs_and_bad_sizes() {
     let (_vs, net) = build(&AdaMssConfig::with_base_width(2), 1);
-    let pet = Tensor::randn([1, 1, 16, 32, 48], (Kind::Float, Device::Cpu));
+    // Unseeded draws take the lock too, so they cannot interleave with a seeded build.
+    let randn = |shape: [i64; 5]| {
+        let _guard = RNG.lock().unwrap_or_else(|e| e.into_inner());
+        Tensor::randn(shape, (Kind::Float, Device::Cpu))
+    };
+    let pet = randn([1, 1, 16, 32, 48]);
     let out = net.forward_t(&pet, &pet, None, false).unwrap();
     assert_eq!(out.seg_logits.unwrap().size(), [1, 2, 16, 32, 48]);
-    let bad = Tensor::randn([1, 1, 16, 24, 16], (Kind::Float, Device::Cpu));
+    let bad = randn([1, 1, 16, 24, 16]);
     let err = net.forward_t(&bad, &bad, None, false).unwrap_err();
     assert!(
         matches!(err, Error::Shape(ref m) if m.contains("multiples of 16")),
         "{err}"
     );
-    let other = Tensor::randn([1, 1, 16, 16, 16], (Kind::Float, Device::Cpu));
+    let other = randn([1, 1, 16, 16, 16]);
     assert!(net.forward_t(&pet, &other, None, false).is_err());
-    let two_channels = Tensor::randn([1, 2, 16, 16, 16], (Kind::Float, Device::Cpu));
+    let two_channels = randn([1, 2, 16, 16, 16]);
     assert!(net
         .forward_t(&two_channels, &two_channels, None, false)
         .is_err());

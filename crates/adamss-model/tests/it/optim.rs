@@ -2,7 +2,7 @@ use adamss_model::tch::nn::OptimizerConfig;
 use adamss_model::tch::{nn, Device, Kind, Tensor};
 use adamss_model::{checkpoint, AdaMssConfig, AdamConfig, FlatAdam, ParamGroup};
 
-static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+use crate::RNG;
 
 fn setup(seed: i64) -> (nn::VarStore, adamss_model::AdaMss, Tensor, Tensor) {
     let _guard = RNG.lock().unwrap_or_else(|e| e.into_inner());
