@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! adamss demo                     the main job on the embedded synthetic cohort
+//! adamss train --cohort PATH       cross-validated training and comparison of the methods
 //! adamss synth --out DIR          generate a synthetic PET/CT cohort (HECKTOR layout)
 //! adamss cohort PATH              summarise a HECKTOR folder or a manifest CSV
 //! adamss inspect FILE.nii[.gz]    print a NIfTI header as this toolkit reads it
@@ -52,6 +53,32 @@ enum Command {
         /// Seed of the synthetic cohort.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+    },
+    /// Cross-validated training of AdaMSS and its baselines on a cohort; writes checkpoints,
+    /// metrics, predictions and a report under the run folder (rerunning resumes).
+    Train {
+        /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Run folder.
+        #[arg(long, default_value = "runs/train")]
+        out: PathBuf,
+        /// Experiment preset (paper, default, cpu-small); `--config` keys override it.
+        #[arg(long, default_value = "default")]
+        preset: String,
+        /// Experiment TOML (may name its own `preset = "…"`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Methods to compare (keys: lasso-cox-clinical, lasso-cox-radiomics, single-task,
+        /// mtl, ssl, ssl-radiomics, ssl-early-fusion, ssl-late-fusion).
+        #[arg(long, num_args = 1.., default_values_t = adamss::train::Method::MAIN.map(|m| m.key().to_string()))]
+        methods: Vec<String>,
+        /// Run only this fold (0-based): one job of a batch-scheduler array.
+        #[arg(long)]
+        fold: Option<usize>,
+        /// Device (overrides the config): cpu, cuda, cuda:N, auto.
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Generate a synthetic PET/CT cohort in the HECKTOR 2022 layout.
     Synth {
@@ -139,6 +166,29 @@ fn main() -> Result<()> {
     adamss::model::cpu::tune_allocator();
     match cli.command {
         Command::Demo { dir, preset, seed } => demo(&dir, preset, seed),
+        Command::Train {
+            cohort,
+            out,
+            preset,
+            config,
+            methods,
+            fold,
+            device,
+        } => {
+            let mut config = match config {
+                Some(path) => adamss::train::ExperimentConfig::from_toml_file(&path)?,
+                None => adamss::train::ExperimentConfig::preset(&preset)?,
+            };
+            if let Some(d) = device {
+                config.runtime.device = d;
+            }
+            let methods = methods
+                .iter()
+                .map(|m| adamss::train::Method::from_key(m))
+                .collect::<Result<Vec<_>, _>>()?;
+            let cohort = open_cohort(&cohort)?;
+            train(&out, &cohort, &config, &methods, fold, None).map(|_| ())
+        }
         Command::Synth {
             out,
             preset,
@@ -330,18 +380,166 @@ fn open_cohort(path: &Path) -> Result<Cohort> {
 fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
     println!("AdaMSS demo: {}", adamss::model::DeviceInfo::probe());
     let root = dir.join("cohort");
-    synthesise(&root, &preset_config(preset, seed))?;
+    let mut synth = preset_config(preset, seed);
+    if matches!(preset, Preset::Default) {
+        synth.patients = DEMO_PATIENTS;
+    }
+    synthesise(&root, &synth)?;
     let cohort = open_cohort(&root)?;
     let truth = synthetic::read_truth(&root)?;
-    summarise(&cohort, Some(&truth));
-    let fov = preset_config(preset, seed).field_of_view_mm[0];
-    preprocess_stage(dir, &cohort, fov)?;
-    radiomics_stage(dir, &cohort)?;
+    let mut config = adamss::train::ExperimentConfig::cpu_small();
+    config.seed = seed;
+    if matches!(preset, Preset::Tiny) {
+        config.cv.folds = 2;
+    }
+    train(
+        &dir.join("cpu-small"),
+        &cohort,
+        &config,
+        &adamss::train::Method::MAIN,
+        None,
+        Some(&truth),
+    )?;
+    Ok(())
+}
+
+/// Patients of the demo's synthetic cohort.
+const DEMO_PATIENTS: usize = 72;
+
+/// Prepares the cohort, runs the cross-validation and writes the report files.
+fn train(
+    out: &Path,
+    cohort: &Cohort,
+    config: &adamss::train::ExperimentConfig,
+    methods: &[adamss::train::Method],
+    fold: Option<usize>,
+    truth: Option<&[synthetic::TruthRow]>,
+) -> Result<()> {
+    use adamss::train::{data, report, run_cv};
+    config.validate()?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let resolved = out.join(adamss::train::config::RESOLVED_CONFIG_NAME);
+    io::write_atomic(&resolved, config.to_toml()?.as_bytes())?;
+    let t0 = Instant::now();
+    let bar = ProgressBar::new(cohort.len() as u64).with_style(
+        ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (cases, dropped) = data::prepare_cohort(
+        cohort,
+        &config.preprocess,
+        Some(&out.join("preprocessed")),
+        &|done, _| bar.set_position(done as u64),
+    )?;
+    bar.finish_and_clear();
+    let events = cases.iter().filter(|c| c.survival.event()).count();
     println!(
-        "\nNext stages (Stage I/II training, survival evaluation) join this job with issue #7; \
-         see README."
+        "{} patients ({events} events) on {:?} voxels of {:.2} mm in {:.1} s; {} left out{}",
+        cases.len(),
+        config.preprocess.crop_size,
+        config.preprocess.spacing_mm,
+        t0.elapsed().as_secs_f64(),
+        dropped.cases.len(),
+        if dropped.cases.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                dropped
+                    .cases
+                    .iter()
+                    .map(|(id, why)| format!("{id}: {why}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    data::check_cohort(&cases, config.cv.folds)?;
+    let device = adamss::train::parse_device(&config.runtime.device)?;
+    println!(
+        "training on {device:?}: {}-fold cross-validation, methods: {}",
+        config.cv.folds,
+        methods.iter().map(|m| m.key()).collect::<Vec<_>>().join(", ")
+    );
+    let observer = BarObserver::default();
+    let outcome = run_cv(config, &cases, methods, out, fold, &observer)?;
+    let truth_risk: Option<Vec<f64>> = truth.map(|t| {
+        cases
+            .iter()
+            .map(|c| {
+                t.iter()
+                    .find(|r| r.patient_id == c.id)
+                    .map_or(f64::NAN, |r| r.true_risk)
+            })
+            .collect()
+    });
+    let table = report::comparison_table(&outcome, &cases, methods, truth_risk.as_deref());
+    report::write_predictions(&outcome, &cases, &out.join("predictions.csv"))?;
+    report::write_outcome(&outcome, &out.join("outcome.json"))?;
+    io::write_atomic(&out.join("comparison.md"), table.as_bytes())?;
+    println!(
+        "\n{}-fold cross-validation of {} patients ({:.0} s):\n\n{table}",
+        config.cv.folds,
+        cases.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    println!(
+        "files: {} (config), {}, {}, {}",
+        resolved.display(),
+        out.join("comparison.md").display(),
+        out.join("predictions.csv").display(),
+        out.join("outcome.json").display()
     );
     Ok(())
+}
+
+/// Progress bars for training stages.
+#[derive(Default)]
+struct BarObserver {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl adamss::train::Observer for BarObserver {
+    fn event(&self, event: &adamss::train::Event<'_>) -> bool {
+        use adamss::train::Event;
+        let mut guard = self.bar.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Event::Start {
+                stage,
+                total_steps,
+                resumed_at,
+                steps_per_epoch,
+            } => {
+                let bar = ProgressBar::new(*total_steps as u64).with_style(
+                    ProgressStyle::with_template(
+                        "{prefix:<28} [{bar:25}] {pos}/{len} {per_sec} eta {eta} {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar.set_prefix(stage.to_string());
+                bar.set_position((resumed_at * steps_per_epoch) as u64);
+                *guard = Some(bar);
+            }
+            Event::Step { loss, .. } => {
+                if let Some(b) = guard.as_ref() {
+                    b.inc(1);
+                    b.set_message(format!("loss {loss:.4}"));
+                }
+            }
+            Event::Epoch { .. } => {}
+            Event::Done { stage, state } => {
+                if let Some(b) = guard.take() {
+                    b.finish_and_clear();
+                }
+                let best = state
+                    .best
+                    .map_or("–".to_string(), |(e, m)| format!("{m:.3} at epoch {}", e + 1));
+                let secs: f64 = state.history.iter().map(|r| r.seconds).sum();
+                println!("  {stage:<28} {} epochs, best validation {best} ({secs:.0} s)", state.epochs_done);
+            }
+        }
+        true
+    }
 }
 
 /// Preprocesses every patient onto its crop (cached under `<dir>/preprocessed`) and reports

@@ -76,6 +76,12 @@ impl Clinical {
         Self { names, values }
     }
 
+    /// A patient's variables from `(name, value)` pairs (for tests and hand-built cohorts).
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, ClinicalValue)>) -> Self {
+        let (names, values): (Vec<String>, Vec<ClinicalValue>) = pairs.into_iter().unzip();
+        Self::new(names.into(), values)
+    }
+
     /// Variable names.
     pub fn names(&self) -> &[String] {
         &self.names

@@ -259,6 +259,11 @@ impl AdaMss {
         &self.config
     }
 
+    /// The device the network's variables live on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
     /// The survival head (for its L2 penalty).
     pub fn survival_head(&self) -> &SurvivalHead {
         &self.surv_head

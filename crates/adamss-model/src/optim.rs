@@ -225,6 +225,58 @@ impl FlatAdam {
         Ok(())
     }
 
+    /// The optimiser's state as named CPU tensors, for a checkpoint: per group
+    /// `group{g}.exp_avg`, `group{g}.exp_avg_sq` and `group{g}.step` (a 1-element i64 tensor).
+    /// Learning rates are not part of it (the schedule sets them).
+    pub fn state(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::with_capacity(3 * self.groups.len());
+        for (id, g) in &self.groups {
+            let cpu = |t: &Tensor| t.to_device(tch::Device::Cpu).contiguous();
+            out.push((format!("group{id}.exp_avg"), cpu(&g.exp_avg)));
+            out.push((format!("group{id}.exp_avg_sq"), cpu(&g.exp_avg_sq)));
+            out.push((format!("group{id}.step"), Tensor::from_slice(&[g.step])));
+        }
+        out
+    }
+
+    /// Restores a state written by [`FlatAdam::state`] into an optimiser built over the same
+    /// network (same groups and sizes); nothing changes unless every entry fits.
+    pub fn load_state(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let find = |name: &str| {
+            state
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t)
+                .ok_or_else(|| Error::Config(format!("optimiser state lacks {name}")))
+        };
+        let mut staged = Vec::with_capacity(self.groups.len());
+        for (id, g) in &self.groups {
+            let avg = find(&format!("group{id}.exp_avg"))?;
+            let sq = find(&format!("group{id}.exp_avg_sq"))?;
+            let step = find(&format!("group{id}.step"))?;
+            if avg.size() != g.exp_avg.size() || sq.size() != g.exp_avg_sq.size() {
+                return Err(Error::Config(format!(
+                    "optimiser state of group {id} has {:?} values, the network {:?}",
+                    avg.size(),
+                    g.exp_avg.size()
+                )));
+            }
+            let step = step.f_int64_value(&[0])?;
+            staged.push((*id, avg.shallow_clone(), sq.shallow_clone(), step));
+        }
+        for (id, avg, sq, step) in staged {
+            if let Some(g) = self.groups.get_mut(&id) {
+                tch::no_grad(|| -> Result<()> {
+                    g.exp_avg.f_copy_(&avg)?;
+                    g.exp_avg_sq.f_copy_(&sq)?;
+                    Ok(())
+                })?;
+                g.step = step;
+            }
+        }
+        Ok(())
+    }
+
     /// Number of groups and of scalars per group, for logs.
     pub fn group_sizes(&self) -> Vec<(usize, i64)> {
         self.groups

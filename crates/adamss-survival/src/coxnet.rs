@@ -410,9 +410,19 @@ impl CoxnetValidParams {
         let mut coef = Array2::zeros((alphas.len(), p));
         let mut iterations = Vec::with_capacity(alphas.len());
         for (k, &alpha) in alphas.iter().enumerate() {
-            iterations.push(prob.solve(&mut beta, alpha, self.tol)?);
+            match prob.solve(&mut beta, alpha, self.tol) {
+                Ok(it) => iterations.push(it),
+                // Small penalties on (nearly) separable data have no finite solution: the
+                // path ends at the last penalty that converged, as glmnet ends its path early.
+                Err(Error::NotConverged { .. }) if k > 0 => break,
+                Err(e) => return Err(e),
+            }
             coef.row_mut(k).assign(&(&beta / &prob.scale));
         }
+        let fitted = iterations.len();
+        let mut alphas = alphas;
+        alphas.truncate(fitted);
+        let coef = coef.slice(ndarray::s![..fitted, ..]).to_owned();
         Ok(Coxnet {
             alphas,
             coef,
@@ -455,6 +465,8 @@ impl CoxnetValidParams {
         let k_alpha = full.alphas.len();
         let mut scores = Array2::<f64>::from_elem((folds, k_alpha), f64::NAN);
         let pl_all = PartialLikelihood::new(y, Ties::Breslow)?;
+        // Penalties every fold's path reached (a fold's path may end early, see fit_arrays).
+        let mut path_len = k_alpha;
         for f in 0..folds {
             let test: Vec<usize> = order.iter().copied().skip(f).step_by(folds).collect();
             let mut held_out = vec![false; n];
@@ -466,7 +478,8 @@ impl CoxnetValidParams {
             let fit = params.fit_arrays(xt.view(), &yt)?;
             let xv = x.select(Axis(0), &test);
             let yv: Vec<Surv> = test.iter().map(|&i| y[i]).collect();
-            for k in 0..k_alpha {
+            path_len = path_len.min(fit.alphas.len());
+            for k in 0..fit.alphas.len().min(k_alpha) {
                 scores[[f, k]] = match metric {
                     CvMetric::Deviance => {
                         // Verweij & van Houwelingen: the held-out contribution to the
@@ -487,7 +500,13 @@ impl CoxnetValidParams {
             }
         }
         let mean: Vec<f64> = (0..k_alpha)
-            .map(|k| nan_mean(scores.column(k).iter()))
+            .map(|k| {
+                if k < path_len {
+                    nan_mean(scores.column(k).iter())
+                } else {
+                    f64::NAN
+                }
+            })
             .collect();
         let se: Vec<f64> = (0..k_alpha)
             .map(|k| {

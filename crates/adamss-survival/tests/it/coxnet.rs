@@ -236,3 +236,39 @@ fn coxnet_bad_parameters() {
         .cross_validate(x.view(), &y, 1, 0, CvMetric::Deviance)
         .is_err());
 }
+
+#[test]
+fn path_ends_early_on_separable_data() {
+    // The first covariate orders the event times perfectly: small penalties diverge.
+    let n = 20;
+    let y: Vec<Surv> = (0..n)
+        .map(|i| Surv::new(1.0 + i as f64, true).expect("surv"))
+        .collect();
+    let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+        if j == 0 {
+            -(i as f64)
+        } else {
+            ((i * 7) % 5) as f64
+        }
+    });
+    let params = || {
+        Coxnet::params()
+            .alpha_min_ratio(1e-9)
+            .n_alphas(60)
+            .max_iter(50)
+            .check()
+            .expect("params")
+    };
+    let fit = params()
+        .fit_arrays(x.view(), &y)
+        .expect("a truncated path, not an error");
+    assert!(fit.alphas.len() < 60, "{} penalties", fit.alphas.len());
+    assert!(fit.alphas.len() > 1);
+    assert_eq!(fit.coef.nrows(), fit.alphas.len());
+    assert!(fit.coef.iter().all(|v| v.is_finite()));
+    let cv = params()
+        .cross_validate(x.view(), &y, 4, 0, CvMetric::Deviance)
+        .expect("cv");
+    assert!(cv.mean[cv.best].is_finite());
+    assert!(cv.best < cv.path.alphas.len());
+}

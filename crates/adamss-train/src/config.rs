@@ -1,0 +1,543 @@
+//! The experiment configuration: one TOML file nesting every component's config.
+
+use std::path::Path;
+
+use adamss_model::{AdaMssConfig, CoxTies, SurvivalOutput, Transfer};
+use adamss_preprocess::{AugmentConfig, LocatorConfig, PreprocessConfig};
+use adamss_radiomics::{ExtractionConfig, SelectorConfig, Settings};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// Name of the resolved configuration written into every run folder.
+pub const RESOLVED_CONFIG_NAME: &str = "config.toml";
+
+/// One training stage's schedule (spec §4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StageSchedule {
+    /// Epochs.
+    pub epochs: usize,
+    /// Optimiser steps per epoch (patients are drawn with replacement).
+    pub iters_per_epoch: usize,
+    /// Patients per step.
+    pub batch: usize,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// `[epoch, lr]` pairs: from that (0-based) epoch on, the learning rate is `lr`.
+    pub milestones: Vec<(usize, f64)>,
+    /// Run the validation split every this many epochs (and after the last).
+    pub validate_every: usize,
+}
+
+impl Default for StageSchedule {
+    fn default() -> Self {
+        Self {
+            epochs: 50,
+            iters_per_epoch: 200,
+            batch: 2,
+            lr: 1e-4,
+            milestones: vec![(20, 5e-5), (40, 1e-5)],
+            validate_every: 1,
+        }
+    }
+}
+
+impl StageSchedule {
+    /// The learning rate of `epoch`.
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        self.milestones
+            .iter()
+            .filter(|(e, _)| *e <= epoch)
+            .map(|(_, lr)| *lr)
+            .next_back()
+            .unwrap_or(self.lr)
+    }
+
+    fn validate(&self, name: &str) -> Result<()> {
+        let bad = |what: String| Err(Error::Config(format!("{name}: {what}")));
+        if self.epochs == 0 || self.iters_per_epoch == 0 || self.batch == 0 {
+            return bad(format!(
+                "epochs, iters_per_epoch and batch must be ≥ 1, got {}, {}, {}",
+                self.epochs, self.iters_per_epoch, self.batch
+            ));
+        }
+        if self.validate_every == 0 {
+            return bad("validate_every must be ≥ 1".into());
+        }
+        let lrs = std::iter::once(self.lr).chain(self.milestones.iter().map(|m| m.1));
+        for lr in lrs {
+            if !(lr.is_finite() && lr > 0.0) {
+                return bad(format!("learning rates must be positive, got {lr}"));
+            }
+        }
+        if self.milestones.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return bad("milestones must have increasing epochs".into());
+        }
+        Ok(())
+    }
+}
+
+/// Loss weights and options (spec §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LossConfig {
+    /// Focal loss α.
+    pub focal_alpha: f64,
+    /// Focal loss γ.
+    pub focal_gamma: f64,
+    /// Weight of the segmentation loss (Dice + focal) in Stage II; 0 drops it.
+    pub stage2_seg_weight: f64,
+    /// Weight of the survival loss in the MTL baseline's joint loss (segmentation weight 1).
+    pub mtl_survival_weight: f64,
+    /// Ties in the Cox loss.
+    pub ties: CoxTies,
+    /// Weight of the head's L2 term with the discrete-time output (released code: 0.1).
+    pub discrete_l2: f64,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        Self {
+            focal_alpha: 0.25,
+            focal_gamma: 2.0,
+            stage2_seg_weight: 0.0,
+            mtl_survival_weight: 1.0,
+            ties: CoxTies::Breslow,
+            discrete_l2: 0.1,
+        }
+    }
+}
+
+/// Radiomics from the Stage-I masks (spec §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RadiomicsConfig {
+    /// What to extract from PET (SUV) and CT (HU) inside the predicted GTVp.
+    pub extraction: ExtractionConfig,
+    /// LASSO-Cox selection inside the training fold.
+    pub selector: SelectorConfig,
+    /// Keep at most this many selected features (largest |coefficient| first).
+    pub max_selected: usize,
+}
+
+impl Default for RadiomicsConfig {
+    fn default() -> Self {
+        Self {
+            extraction: ExtractionConfig {
+                original: Settings {
+                    bin_width: 25.0,
+                    ..Settings::default()
+                },
+                wavelet: Some(Settings {
+                    bin_width: 10.0,
+                    ..Settings::default()
+                }),
+                ..ExtractionConfig::default()
+            },
+            selector: SelectorConfig::default(),
+            max_selected: 32,
+        }
+    }
+}
+
+/// Clinical variables fed to the survival head and the LASSO-CoxPH baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClinicalConfig {
+    /// Column names (as in the clinical CSV). Numbers are z-scored on the training fold, text
+    /// is one-hot encoded (first training level dropped), missing cells are imputed with the
+    /// training mean and flagged in an indicator column.
+    pub variables: Vec<String>,
+}
+
+impl Default for ClinicalConfig {
+    fn default() -> Self {
+        Self {
+            variables: [
+                "Gender",
+                "Age",
+                "Tobacco",
+                "Alcohol",
+                "Performance status",
+                "HPV status (0=-, 1=+)",
+                "Surgery",
+                "Chemotherapy",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// Cross-validation (spec §6).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CvConfig {
+    /// Folds (by patient, stratified by event).
+    pub folds: usize,
+    /// Share of each training fold held out for best-epoch selection.
+    pub validation_fraction: f64,
+    /// Keep every centre's patients in one fold (leave-centres-out); needs ≥ `folds` centres.
+    pub group_by_centre: bool,
+}
+
+impl Default for CvConfig {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            validation_fraction: 0.2,
+            group_by_centre: false,
+        }
+    }
+}
+
+/// Where to run the network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// `cpu`, `cuda`, `cuda:N`, or `auto` (the first GPU when there is one).
+    pub device: String,
+    /// Patients per forward pass when predicting.
+    pub predict_batch: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            device: "auto".into(),
+            predict_batch: 2,
+        }
+    }
+}
+
+/// Everything one experiment needs. Read from TOML ([`ExperimentConfig::from_toml_file`]),
+/// started from a preset ([`ExperimentConfig::preset`]); every table and key is optional and
+/// unknown keys are errors.
+///
+/// | preset | grid | network | Stage I / II | survival |
+/// |---|---|---|---|---|
+/// | `paper` | 1 mm, 160³, 112³ crops | C = 16 | 50 × 200 steps, batch 2 | discrete-time (released code) |
+/// | `default` | same | same | same, Stage II batch 8 | Cox, Breslow |
+/// | `cpu-small` | 3⅓ mm, 48³ (160 mm), 32³ crops | C = 4 | minutes on 2 cores | Cox, Breslow |
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// A name for reports.
+    pub name: String,
+    /// Seed of everything random (splits, sampling, augmentation, initialisation).
+    pub seed: u64,
+    /// Preprocessing onto the network's grid.
+    pub preprocess: PreprocessConfig,
+    /// Augmentation of Stage-I (segmentation) samples; its `crop` is the training crop.
+    pub augment: AugmentConfig,
+    /// Augment Stage-II samples too (same affine, no crop: the whole volume).
+    pub augment_stage2: bool,
+    /// The network; `survival.extra_features` is set from the selected features.
+    pub model: AdaMssConfig,
+    /// Losses.
+    pub loss: LossConfig,
+    /// Stage I (segmentation).
+    pub stage1: StageSchedule,
+    /// Stage II (survival fine-tuning); also the single-task baseline's schedule.
+    pub stage2: StageSchedule,
+    /// The baselines trained from scratch on survival (single-task, MTL): by default the
+    /// budget of Stage I and Stage II together, with survival-sized batches.
+    pub from_scratch: StageSchedule,
+    /// Balance Stage-II batches between events and censored patients.
+    pub balanced_batches: bool,
+    /// Which Stage-I weights start Stage II.
+    pub transfer: Transfer,
+    /// Radiomics for the head and the LASSO-CoxPH baseline.
+    pub radiomics: RadiomicsConfig,
+    /// Clinical variables.
+    pub clinical: ClinicalConfig,
+    /// Cross-validation.
+    pub cv: CvConfig,
+    /// Device and batch sizes.
+    pub runtime: RuntimeConfig,
+}
+
+impl Default for ExperimentConfig {
+    /// The `default` preset.
+    fn default() -> Self {
+        Self {
+            name: "default".into(),
+            seed: 0,
+            preprocess: PreprocessConfig::default(),
+            augment: AugmentConfig::default(),
+            augment_stage2: true,
+            model: AdaMssConfig::default(),
+            loss: LossConfig::default(),
+            stage1: StageSchedule::default(),
+            stage2: StageSchedule {
+                batch: 8,
+                lr: 5e-5,
+                milestones: vec![(20, 1e-5), (40, 1e-6)],
+                ..StageSchedule::default()
+            },
+            from_scratch: StageSchedule {
+                batch: 8,
+                epochs: 100,
+                milestones: vec![(40, 5e-5), (80, 1e-5)],
+                ..StageSchedule::default()
+            },
+            balanced_batches: true,
+            transfer: Transfer::EncoderDecoder,
+            radiomics: RadiomicsConfig::default(),
+            clinical: ClinicalConfig::default(),
+            cv: CvConfig::default(),
+            runtime: RuntimeConfig::default(),
+        }
+    }
+}
+
+/// Names of the built-in presets.
+pub const PRESETS: [&str; 3] = ["paper", "default", "cpu-small"];
+
+impl ExperimentConfig {
+    /// A built-in preset by name (see the table above).
+    pub fn preset(name: &str) -> Result<Self> {
+        match name {
+            "default" => Ok(Self::default()),
+            "paper" => Ok(Self::paper()),
+            "cpu-small" => Ok(Self::cpu_small()),
+            other => Err(Error::Config(format!(
+                "unknown preset {other:?}; choose one of {PRESETS:?}"
+            ))),
+        }
+    }
+
+    /// The released code's setup (spec §4): discrete-time head, batch 2 in both stages.
+    pub fn paper() -> Self {
+        let mut c = Self::default();
+        c.name = "paper".into();
+        c.model.survival.output = SurvivalOutput::released_discrete_time();
+        c.stage2.batch = 2;
+        c.from_scratch.batch = 2;
+        c
+    }
+
+    /// A run that finishes in minutes on 2 CPU cores: 160 mm at 3⅓ mm (48³), 32³ training
+    /// crops, C = 4, short schedules, 3 folds, original-image radiomics only.
+    pub fn cpu_small() -> Self {
+        let mut c = Self::default();
+        c.name = "cpu-small".into();
+        c.preprocess = PreprocessConfig {
+            spacing_mm: 10.0 / 3.0,
+            crop_size: [48; 3],
+            locator: LocatorConfig::scaled_to_field_of_view(160.0),
+            ..PreprocessConfig::default()
+        };
+        c.augment = AugmentConfig {
+            crop: [32; 3],
+            flips: false,
+            ..AugmentConfig::default()
+        };
+        c.model = AdaMssConfig::with_base_width(4);
+        c.model.survival.hidden_multiplier = 8;
+        c.stage1 = StageSchedule {
+            epochs: 6,
+            iters_per_epoch: 30,
+            batch: 4,
+            lr: 3e-3,
+            milestones: vec![(4, 1e-3)],
+            validate_every: 1,
+        };
+        c.stage2 = StageSchedule {
+            epochs: 3,
+            iters_per_epoch: 8,
+            batch: 6,
+            lr: 1e-3,
+            milestones: vec![(2, 3e-4)],
+            validate_every: 1,
+        };
+        c.from_scratch = StageSchedule {
+            epochs: 6,
+            iters_per_epoch: 8,
+            batch: 6,
+            lr: 3e-3,
+            milestones: vec![(4, 1e-3)],
+            validate_every: 1,
+        };
+        c.loss.stage2_seg_weight = 1.0;
+        c.radiomics.extraction.wavelet = None;
+        c.radiomics.selector.folds = 3;
+        c.radiomics.selector.n_alphas = 30;
+        c.radiomics.max_selected = 8;
+        c.cv.folds = 3;
+        c.runtime.device = "cpu".into();
+        c.runtime.predict_batch = 4;
+        c
+    }
+
+    /// Reads a TOML file on top of `base` (every key optional; unknown keys are errors).
+    /// A top-level `preset = "…"` key picks the base instead.
+    pub fn from_toml_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::File {
+            path: path.to_path_buf(),
+            problem: e.to_string(),
+        })?;
+        Self::from_toml_str(&text).map_err(|e| match e {
+            Error::Config(problem) => Error::File {
+                path: path.to_path_buf(),
+                problem,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses TOML text (see [`ExperimentConfig::from_toml_file`]).
+    pub fn from_toml_str(text: &str) -> Result<Self> {
+        let mut value: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+        let base = match value.remove("preset") {
+            None => Self::default(),
+            Some(toml::Value::String(name)) => Self::preset(&name)?,
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "preset must be a string, got {other}"
+                )))
+            }
+        };
+        let mut merged = toml::Table::try_from(&base)
+            .map_err(|e| Error::Config(format!("serialising the preset: {e}")))?;
+        merge(&mut merged, value);
+        let config: Self = toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The configuration as TOML (what is written into the run folder).
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string_pretty(self).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Checks every component and how they fit together.
+    pub fn validate(&self) -> Result<()> {
+        self.preprocess.validate()?;
+        self.augment.validate()?;
+        self.model.validate()?;
+        self.stage1.validate("stage1")?;
+        self.stage2.validate("stage2")?;
+        self.from_scratch.validate("from_scratch")?;
+        let m = self.model.size_multiple() as usize;
+        if self.preprocess.crop_size.iter().any(|&s| s % m != 0) {
+            return Err(Error::Config(format!(
+                "preprocess.crop_size {:?} must be multiples of {m} for {} levels",
+                self.preprocess.crop_size,
+                self.model.levels()
+            )));
+        }
+        for a in 0..3 {
+            let (c, s) = (self.augment.crop[a], self.preprocess.crop_size[a]);
+            if c > s || c % m != 0 {
+                return Err(Error::Config(format!(
+                    "augment.crop {:?} must fit in preprocess.crop_size {:?} and be multiples of {m}",
+                    self.augment.crop, self.preprocess.crop_size
+                )));
+            }
+        }
+        if self.cv.folds < 2 {
+            return Err(Error::Config(format!(
+                "cv.folds must be ≥ 2, got {}",
+                self.cv.folds
+            )));
+        }
+        if !(0.0..0.5).contains(&self.cv.validation_fraction) {
+            return Err(Error::Config(format!(
+                "cv.validation_fraction must be in [0, 0.5), got {}",
+                self.cv.validation_fraction
+            )));
+        }
+        if self.stage2.batch < 2 && matches!(self.model.survival.output, SurvivalOutput::Cox) {
+            return Err(Error::Config(
+                "stage2.batch must be ≥ 2 with the Cox loss (a partial likelihood compares patients)"
+                    .into(),
+            ));
+        }
+        let weights = [
+            self.loss.stage2_seg_weight,
+            self.loss.mtl_survival_weight,
+            self.loss.discrete_l2,
+        ];
+        if weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) {
+            return Err(Error::Config(format!(
+                "loss weights must be finite and ≥ 0, got {weights:?}"
+            )));
+        }
+        if self.runtime.predict_batch == 0 {
+            return Err(Error::Config("runtime.predict_batch must be ≥ 1".into()));
+        }
+        crate::device::parse_device(&self.runtime.device)?;
+        Ok(())
+    }
+}
+
+/// Overlays `over` onto `base`, table by table.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_validate_and_round_trip_through_toml() {
+        for name in PRESETS {
+            let c = ExperimentConfig::preset(name).expect("preset");
+            c.validate().expect("valid");
+            let text = c.to_toml().expect("toml");
+            let back = ExperimentConfig::from_toml_str(&text).expect("parse");
+            assert_eq!(back, c, "{name}");
+        }
+    }
+
+    #[test]
+    fn overrides_apply_on_the_named_preset() {
+        let c = ExperimentConfig::from_toml_str(
+            "preset = \"cpu-small\"\nseed = 7\n[stage1]\nepochs = 2\n[cv]\nfolds = 4\n",
+        )
+        .expect("parse");
+        assert_eq!(c.seed, 7);
+        assert_eq!(c.stage1.epochs, 2);
+        assert_eq!(c.stage1.batch, 4, "untouched keys keep the preset's value");
+        assert_eq!(c.cv.folds, 4);
+        assert_eq!(c.model.base_width, 4);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let e = ExperimentConfig::from_toml_str("[stage1]\nepoch = 3\n").unwrap_err();
+        assert!(e.to_string().contains("epoch"), "{e}");
+        let e = ExperimentConfig::from_toml_str("colour = 1\n").unwrap_err();
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = ExperimentConfig::from_toml_str("preset = \"huge\"\n").unwrap_err();
+        assert!(e.to_string().contains("huge"), "{e}");
+        let e = ExperimentConfig::from_toml_str("[cv]\nfolds = 1\n").unwrap_err();
+        assert!(e.to_string().contains("folds"), "{e}");
+        let e = ExperimentConfig::from_toml_str("[preprocess]\ncrop_size = [40, 48, 48]\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("crop_size"), "{e}");
+    }
+
+    #[test]
+    fn learning_rate_follows_milestones() {
+        let s = StageSchedule::default();
+        assert_eq!(s.lr_at(0), 1e-4);
+        assert_eq!(s.lr_at(19), 1e-4);
+        assert_eq!(s.lr_at(20), 5e-5);
+        assert_eq!(s.lr_at(45), 1e-5);
+    }
+}

@@ -1,0 +1,230 @@
+//! The cohort on the network's grid, in memory, and batches drawn from it.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use adamss_io::{Clinical, Cohort, Volume};
+use adamss_model::tch::{Device, Kind, Tensor};
+use adamss_preprocess::{
+    augment, preprocess_case, AugmentConfig, CropCentre, PreprocessCache, PreprocessConfig,
+    Preprocessed, Sample,
+};
+use adamss_survival::Surv;
+use ndarray::Array3;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// Label values segmented by the network, one output channel each: GTVp (1), GTVn (2).
+pub const LABELS: [u8; 2] = [1, 2];
+
+/// One patient, preprocessed onto the network's grid.
+#[derive(Debug, Clone)]
+pub struct PreparedCase {
+    /// Patient id.
+    pub id: String,
+    /// Centre (the id's prefix before `-` or `_`).
+    pub centre: String,
+    /// Network inputs and labels on the crop grid (CT in [−1, 1], PET Z-scored).
+    pub pre: Preprocessed,
+    /// Endpoint.
+    pub survival: Surv,
+    /// Clinical variables.
+    pub clinical: Clinical,
+}
+
+impl PreparedCase {
+    /// The label volume on the crop grid.
+    pub fn label(&self) -> Result<&Volume<u8>> {
+        self.pre
+            .label
+            .as_ref()
+            .ok_or_else(|| Error::Cohort(format!("patient {} has no labels", self.id)))
+    }
+
+    /// PET in SUV on the crop grid (the Z-score undone), for radiomics.
+    pub fn pet_suv(&self) -> Volume<f32> {
+        let z = self.pre.pet_zscore;
+        self.pre
+            .pet
+            .map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
+    }
+
+    /// CT in HU on the crop grid (clipped to the window), for radiomics.
+    pub fn ct_hu(&self, window: [f32; 2]) -> Volume<f32> {
+        let [lo, hi] = window;
+        self.pre.ct.map(|&v| lo + (v + 1.0) * 0.5 * (hi - lo))
+    }
+}
+
+/// Patients left out of an experiment, and why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dropped {
+    /// `(id, reason)`.
+    pub cases: Vec<(String, String)>,
+}
+
+/// Preprocesses every patient with an endpoint and labels (in parallel; through an on-disk
+/// cache when `cache_dir` is given). A patient whose files cannot be read or preprocessed is
+/// an error naming the patient; patients without an endpoint or without labels are dropped and
+/// listed. `progress(done, total)` is called after each patient.
+pub fn prepare_cohort(
+    cohort: &Cohort,
+    config: &PreprocessConfig,
+    cache_dir: Option<&Path>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<(Vec<PreparedCase>, Dropped)> {
+    config.validate()?;
+    let cache = cache_dir
+        .map(|d| PreprocessCache::open(d, config))
+        .transpose()?;
+    let mut dropped = Dropped::default();
+    let mut wanted = Vec::new();
+    for r in cohort.records() {
+        match (&r.survival, &r.mask) {
+            (None, _) => dropped.cases.push((r.id.clone(), "no endpoint".into())),
+            (_, None) => dropped.cases.push((r.id.clone(), "no labels".into())),
+            (Some(_), Some(_)) => wanted.push(r),
+        }
+    }
+    let total = wanted.len();
+    let done = AtomicUsize::new(0);
+    let results: Vec<Result<PreparedCase>> = wanted
+        .par_iter()
+        .map(|r| {
+            let pre = match &cache {
+                Some(c) => c.get(r, cohort.options(), CropCentre::Auto)?.0,
+                None => preprocess_case(&r.load(cohort.options())?, config, CropCentre::Auto)?,
+            };
+            let survival = r
+                .survival
+                .ok_or_else(|| Error::Cohort(format!("{}: no endpoint", r.id)))?;
+            let case = PreparedCase {
+                id: r.id.clone(),
+                centre: centre_of(&r.id),
+                pre,
+                survival: Surv::new(survival.time, survival.event)?,
+                clinical: r.clinical.clone(),
+            };
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            Ok(case)
+        })
+        .collect();
+    let mut cases = Vec::with_capacity(total);
+    for (r, res) in wanted.iter().zip(results) {
+        cases.push(res.map_err(|e| Error::Cohort(format!("patient {}: {e}", r.id)))?);
+    }
+    Ok((cases, dropped))
+}
+
+/// The centre of a HECKTOR-style id (`CHUM-001` → `CHUM`).
+pub fn centre_of(id: &str) -> String {
+    id.split(['-', '_']).next().unwrap_or(id).to_string()
+}
+
+/// Checks that `cases` can support a `folds`-fold survival experiment.
+pub fn check_cohort(cases: &[PreparedCase], folds: usize) -> Result<()> {
+    let events = cases.iter().filter(|c| c.survival.event()).count();
+    if cases.len() < folds {
+        return Err(Error::Cohort(format!(
+            "{} patients with endpoint and labels, fewer than the {folds} folds",
+            cases.len()
+        )));
+    }
+    if events == 0 {
+        return Err(Error::Cohort(format!(
+            "none of the {} patients has an event: survival models cannot be fitted",
+            cases.len()
+        )));
+    }
+    if events < folds {
+        return Err(Error::Cohort(format!(
+            "{events} events among {} patients, fewer than the {folds} folds: every test fold needs one",
+            cases.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A batch on a device: inputs `[N, 1, D, H, W]`, labels `[N, 2, D, H, W]` (0/1).
+#[derive(Debug)]
+pub struct Batch {
+    /// PET.
+    pub pet: Tensor,
+    /// CT.
+    pub ct: Tensor,
+    /// GTVp and GTVn maps.
+    pub labels: Tensor,
+}
+
+/// One patient's sample: its PET, CT and label maps, augmented when `augment` is given (with
+/// this `seed`).
+pub fn sample_of(
+    case: &PreparedCase,
+    augmentation: Option<&AugmentConfig>,
+    seed: u64,
+) -> Result<Sample> {
+    let label = case.label()?;
+    let sample = Sample {
+        images: vec![case.pre.pet.data().clone(), case.pre.ct.data().clone()],
+        labels: Sample::one_hot(label.data(), &LABELS),
+    };
+    Ok(match augmentation {
+        Some(a) => augment(&sample, a, seed)?,
+        None => sample,
+    })
+}
+
+/// Stacks samples into a batch on `device`.
+pub fn batch_of(samples: &[Sample], device: Device) -> Result<Batch> {
+    let stack = |get: &dyn Fn(&Sample) -> Vec<&Array3<f32>>| -> Result<Tensor> {
+        let mut parts = Vec::with_capacity(samples.len());
+        for s in samples {
+            let channels: Vec<Tensor> = get(s).into_iter().map(array_to_tensor).collect();
+            parts.push(Tensor::stack(&channels, 0));
+        }
+        Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
+    };
+    Ok(Batch {
+        pet: stack(&|s| vec![&s.images[0]])?,
+        ct: stack(&|s| vec![&s.images[1]])?,
+        labels: stack(&|s| s.labels.iter().collect())?,
+    })
+}
+
+fn array_to_tensor(a: &Array3<f32>) -> Tensor {
+    let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
+    match a.as_slice() {
+        Some(s) => Tensor::from_slice(s).view(shape.as_slice()),
+        None => {
+            let v: Vec<f32> = a.iter().copied().collect();
+            Tensor::from_slice(&v).view(shape.as_slice())
+        }
+    }
+}
+
+/// A `[C, D, H, W]` or `[D, H, W]` float tensor back to arrays, one per channel.
+pub fn tensor_to_arrays(t: &Tensor) -> Result<Vec<Array3<f32>>> {
+    let t = t.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?;
+    let size = t.size();
+    let (channels, dims) = match size.as_slice() {
+        [d, h, w] => (1, [*d, *h, *w]),
+        [c, d, h, w] => (*c, [*d, *h, *w]),
+        other => {
+            return Err(Error::Config(format!(
+                "expected a 3-D or 4-D tensor, got shape {other:?}"
+            )))
+        }
+    };
+    let flat: Vec<f32> = Vec::<f32>::try_from(t.f_contiguous()?.f_view([-1])?)?;
+    let per = (dims[0] * dims[1] * dims[2]) as usize;
+    (0..channels as usize)
+        .map(|c| {
+            Array3::from_shape_vec(
+                [dims[0] as usize, dims[1] as usize, dims[2] as usize],
+                flat[c * per..(c + 1) * per].to_vec(),
+            )
+            .map_err(|e| Error::Config(e.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,646 @@
+//! Cross-validated comparison of AdaMSS with its baselines on the same folds.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use adamss_io::Volume;
+use adamss_model::{AdaMssConfig, FusionMode};
+use adamss_radiomics::{extract_pet_ct, FeatureSelector, FeatureTable};
+use adamss_survival::Surv;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::clinical::ClinicalEncoder;
+use crate::config::ExperimentConfig;
+use crate::data::{check_cohort, PreparedCase};
+use crate::device::parse_device;
+use crate::error::{Error, Result};
+use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
+use crate::split::{folds, validation_split};
+use crate::stage::{mix, train_stage, Network, Objective, Observer, StageSpec};
+
+/// A method of the comparison (spec §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// LASSO-Cox on the clinical variables alone.
+    LassoCoxClinical,
+    /// LASSO-Cox on radiomics (PET + CT, Stage-I masks) + clinical variables.
+    LassoCoxRadiomics,
+    /// The same encoder–decoder without segmentation head, trained for survival only.
+    SingleTask,
+    /// Multi-task learning: segmentation + survival jointly from scratch.
+    Mtl,
+    /// AdaMSS: Stage I segmentation, then Stage II survival fine-tuning (clinical extras).
+    Ssl,
+    /// AdaMSS with the LASSO-selected radiomics added to the head's inputs.
+    SslRadiomics,
+    /// AdaMSS with early fusion (one encoder on cat(PET, CT)) in place of the gates.
+    SslEarlyFusion,
+    /// AdaMSS with late fusion (separate encoders, averaged) in place of the gates.
+    SslLateFusion,
+}
+
+impl Method {
+    /// The comparison the main job runs.
+    pub const MAIN: [Method; 6] = [
+        Method::LassoCoxClinical,
+        Method::LassoCoxRadiomics,
+        Method::SingleTask,
+        Method::Mtl,
+        Method::Ssl,
+        Method::SslRadiomics,
+    ];
+
+    /// Short name (folders, CSV).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::LassoCoxClinical => "lasso-cox-clinical",
+            Self::LassoCoxRadiomics => "lasso-cox-radiomics",
+            Self::SingleTask => "single-task",
+            Self::Mtl => "mtl",
+            Self::Ssl => "ssl",
+            Self::SslRadiomics => "ssl-radiomics",
+            Self::SslEarlyFusion => "ssl-early-fusion",
+            Self::SslLateFusion => "ssl-late-fusion",
+        }
+    }
+
+    /// Name for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LassoCoxClinical => "LASSO-Cox, clinical",
+            Self::LassoCoxRadiomics => "LASSO-CoxPH, radiomics + clinical",
+            Self::SingleTask => "single-task deep survival",
+            Self::Mtl => "MTL (joint, from scratch)",
+            Self::Ssl => "AdaMSS (SSL)",
+            Self::SslRadiomics => "AdaMSS (SSL) + radiomics",
+            Self::SslEarlyFusion => "SSL, early fusion",
+            Self::SslLateFusion => "SSL, late fusion",
+        }
+    }
+
+    /// Parses [`Method::key`].
+    pub fn from_key(key: &str) -> Result<Self> {
+        ALL_METHODS
+            .into_iter()
+            .find(|m| m.key() == key)
+            .ok_or_else(|| {
+                let keys: Vec<&str> = ALL_METHODS.iter().map(|m| m.key()).collect();
+                Error::Config(format!("unknown method {key:?}; choose from {keys:?}"))
+            })
+    }
+
+    fn needs_stage1(self) -> bool {
+        !matches!(self, Self::LassoCoxClinical | Self::SingleTask | Self::Mtl)
+    }
+
+    fn needs_radiomics(self) -> bool {
+        matches!(self, Self::LassoCoxRadiomics | Self::SslRadiomics)
+    }
+}
+
+/// Every method.
+pub const ALL_METHODS: [Method; 8] = [
+    Method::LassoCoxClinical,
+    Method::LassoCoxRadiomics,
+    Method::SingleTask,
+    Method::Mtl,
+    Method::Ssl,
+    Method::SslRadiomics,
+    Method::SslEarlyFusion,
+    Method::SslLateFusion,
+];
+
+/// One method on one test fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldResult {
+    /// Fold (0-based).
+    pub fold: usize,
+    /// Method.
+    pub method: Method,
+    /// Harrell's C-index on the test fold.
+    pub c_index: Option<f64>,
+    /// Aggregate DSC of GTVp and GTVn on the test fold (methods with masks).
+    pub dsc: Option<[f64; 2]>,
+    /// `(patient index, risk)` on the test fold.
+    pub test_risks: Vec<(usize, f64)>,
+    /// Median risk over the training fold (the stratification cut-off).
+    pub train_median_risk: f64,
+    /// Number of radiomics features selected (radiomics methods).
+    pub selected_features: Option<usize>,
+    /// Seconds spent on this method in this fold (training shared with other methods counts
+    /// once, where it ran first).
+    pub seconds: f64,
+}
+
+/// The whole cross-validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CvOutcome {
+    /// Fold of each patient.
+    pub fold_of: Vec<usize>,
+    /// Results per fold and method.
+    pub results: Vec<FoldResult>,
+}
+
+impl CvOutcome {
+    /// Mean and sample standard deviation of a method's C-index over folds.
+    pub fn c_index_summary(&self, method: Method) -> Option<(f64, f64)> {
+        mean_sd(
+            self.results
+                .iter()
+                .filter(|r| r.method == method)
+                .filter_map(|r| r.c_index),
+        )
+    }
+
+    /// A method's aggregate DSC over all test folds pooled (Σ over folds of the fold values
+    /// weighted equally; see the report for per-fold values).
+    pub fn dsc_summary(&self, method: Method, structure: usize) -> Option<(f64, f64)> {
+        mean_sd(
+            self.results
+                .iter()
+                .filter(|r| r.method == method)
+                .filter_map(|r| r.dsc.map(|d| d[structure])),
+        )
+    }
+}
+
+/// Mean and sample standard deviation (0 for a single value).
+pub fn mean_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+    let v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return None;
+    }
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let sd = if v.len() > 1 {
+        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    Some((m, sd))
+}
+
+/// Runs `methods` with `config.cv.folds`-fold cross-validation (or only `only_fold`), with
+/// every stage checkpointed under `run_dir/fold-K/…` (a rerun resumes or reuses them).
+pub fn run_cv(
+    config: &ExperimentConfig,
+    cases: &[PreparedCase],
+    methods: &[Method],
+    run_dir: &Path,
+    only_fold: Option<usize>,
+    observer: &dyn Observer,
+) -> Result<CvOutcome> {
+    config.validate()?;
+    let k = config.cv.folds;
+    check_cohort(cases, k)?;
+    if let Some(f) = only_fold.filter(|&f| f >= k) {
+        return Err(Error::Config(format!("fold {f} does not exist: folds are 0..{k}")));
+    }
+    if methods.is_empty() {
+        return Err(Error::Config("no method to run".into()));
+    }
+    let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
+    let centres: Vec<String> = cases.iter().map(|c| c.centre.clone()).collect();
+    let groups = config.cv.group_by_centre.then_some(centres.as_slice());
+    let fold_of = folds(&events, groups, k, config.seed)?;
+    // Every fold's test set needs an event for a C-index.
+    for f in 0..k {
+        if !(0..cases.len()).any(|i| fold_of[i] == f && events[i]) {
+            return Err(Error::Cohort(format!(
+                "test fold {f} has no event; use fewer folds or ungrouped folds"
+            )));
+        }
+    }
+    let mut results = Vec::new();
+    for fold in (0..k).filter(|f| only_fold.is_none_or(|o| o == *f)) {
+        let ctx = FoldContext::new(config, cases, &fold_of, fold, run_dir)?;
+        results.extend(ctx.run(methods, observer)?);
+    }
+    Ok(CvOutcome { fold_of, results })
+}
+
+struct FoldContext<'a> {
+    config: &'a ExperimentConfig,
+    cases: &'a [PreparedCase],
+    fold: usize,
+    dir: PathBuf,
+    train: Vec<usize>,
+    fit: Vec<usize>,
+    val: Vec<usize>,
+    test: Vec<usize>,
+    clinical: Vec<Vec<f64>>,
+    device: adamss_model::tch::Device,
+}
+
+impl<'a> FoldContext<'a> {
+    fn new(
+        config: &'a ExperimentConfig,
+        cases: &'a [PreparedCase],
+        fold_of: &[usize],
+        fold: usize,
+        run_dir: &Path,
+    ) -> Result<Self> {
+        let n = cases.len();
+        let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == fold).collect();
+        let train: Vec<usize> = (0..n).filter(|&i| fold_of[i] != fold).collect();
+        let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
+        let (fit, val) = validation_split(
+            &train,
+            &events,
+            config.cv.validation_fraction,
+            mix(config.seed, 1000 + fold as u64),
+        );
+        let train_clinical: Vec<_> = train.iter().map(|&i| &cases[i].clinical).collect();
+        let enc = ClinicalEncoder::fit(&train_clinical, &config.clinical.variables)?;
+        let clinical = cases.iter().map(|c| enc.transform(&c.clinical)).collect();
+        Ok(Self {
+            config,
+            cases,
+            fold,
+            dir: run_dir.join(format!("fold-{fold}")),
+            train,
+            fit,
+            val,
+            test,
+            clinical,
+            device: parse_device(&config.runtime.device)?,
+        })
+    }
+
+    fn surv(&self, idx: &[usize]) -> Vec<Surv> {
+        idx.iter().map(|&i| self.cases[i].survival).collect()
+    }
+
+    fn run(&self, methods: &[Method], observer: &dyn Observer) -> Result<Vec<FoldResult>> {
+        let mut out = Vec::new();
+        let mut stage1: Option<(Network, Vec<CasePrediction>, f64)> = None;
+        let mut radiomics: Option<(FeatureTable, f64)> = None;
+        for &method in methods {
+            let t0 = Instant::now();
+            let mut shared_seconds = 0.0;
+            if method.needs_stage1() && stage1.is_none() {
+                let s = Instant::now();
+                let net = self.train_stage1(observer)?;
+                let all: Vec<usize> = (0..self.cases.len()).collect();
+                let preds = predict(
+                    &net.net,
+                    self.cases,
+                    &all,
+                    &vec![Vec::new(); self.cases.len()],
+                    self.config.runtime.predict_batch,
+                    true,
+                )?;
+                stage1 = Some((net, preds, s.elapsed().as_secs_f64()));
+            }
+            if method.needs_radiomics() && radiomics.is_none() {
+                let s = Instant::now();
+                let preds = stage1.as_ref().map(|s| &s.1).ok_or_else(|| {
+                    Error::Config("radiomics need the Stage-I masks".into())
+                })?;
+                radiomics = Some((self.radiomics_table(preds)?, s.elapsed().as_secs_f64()));
+            }
+            if let Some((_, _, secs)) = stage1.as_mut() {
+                shared_seconds += std::mem::take(secs);
+            }
+            if let Some((_, secs)) = radiomics.as_mut() {
+                shared_seconds += std::mem::take(secs);
+            }
+            let mut r = match method {
+                Method::LassoCoxClinical => self.lasso_cox(method, None)?,
+                Method::LassoCoxRadiomics => {
+                    self.lasso_cox(method, radiomics.as_ref().map(|r| &r.0))?
+                }
+                _ => {
+                    let s1 = stage1.as_ref().map(|s| (&s.0, &s.1));
+                    let rad = radiomics.as_ref().map(|r| &r.0);
+                    self.deep(method, s1, rad, observer)?
+                }
+            };
+            r.seconds = t0.elapsed().as_secs_f64() + shared_seconds;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    fn base_model(&self) -> AdaMssConfig {
+        let mut m = self.config.model.clone();
+        m.survival.extra_features = 0;
+        m
+    }
+
+    fn spec<'s>(
+        &'s self,
+        name: &str,
+        objective: Objective,
+        schedule: &'s crate::config::StageSchedule,
+        extras: &'s [Vec<f64>],
+        seed: u64,
+    ) -> StageSpec<'s> {
+        StageSpec {
+            name: format!("fold-{}/{name}", self.fold),
+            dir: self.dir.join(name),
+            objective,
+            schedule,
+            loss: &self.config.loss,
+            augment: &self.config.augment,
+            augment_whole: self.config.augment_stage2,
+            balanced: self.config.balanced_batches,
+            seed,
+            fit: &self.fit,
+            val: &self.val,
+            extras,
+            predict_batch: self.config.runtime.predict_batch,
+        }
+    }
+
+    fn train_stage1(&self, observer: &dyn Observer) -> Result<Network> {
+        let seed = mix(self.config.seed, 10 * self.fold as u64 + 1);
+        let mut net = Network::new(&self.base_model(), self.device, seed)?;
+        let none = vec![Vec::new(); self.cases.len()];
+        let spec = self.spec(
+            "stage1",
+            Objective::Segmentation,
+            &self.config.stage1,
+            &none,
+            seed,
+        );
+        train_stage(&mut net, self.cases, &spec, observer)?;
+        Ok(net)
+    }
+
+    /// PyRadiomics-compatible features of every patient inside the Stage-I GTVp, on PET (SUV)
+    /// and CT (HU) on the crop grid. A patient whose predicted GTVp is unusable gets NaN
+    /// (imputed with the training mean after selection).
+    fn radiomics_table(&self, preds: &[CasePrediction]) -> Result<FeatureTable> {
+        let window = self.config.preprocess.ct_window;
+        let extraction = &self.config.radiomics.extraction;
+        let rows: Vec<Option<Vec<(String, f64)>>> = preds
+            .par_iter()
+            .map(|p| {
+                let case = &self.cases[p.index];
+                let mask = p.mask.as_ref()?;
+                let mask = Volume::new(mask.clone(), case.pre.ct.geometry().clone()).ok()?;
+                extract_pet_ct(&case.pet_suv(), &case.ct_hu(window), &mask, extraction).ok()
+            })
+            .collect();
+        let names: Vec<String> = rows
+            .iter()
+            .flatten()
+            .next()
+            .map(|f| f.iter().map(|(n, _)| n.clone()).collect())
+            .ok_or_else(|| {
+                Error::Cohort(format!(
+                    "fold {}: no patient has a usable predicted GTVp for radiomics",
+                    self.fold
+                ))
+            })?;
+        let table = FeatureTable {
+            rows: rows
+                .into_iter()
+                .zip(preds)
+                .map(|(r, p)| {
+                    let values = match r {
+                        Some(f) => f.into_iter().map(|(_, v)| v).collect(),
+                        None => vec![f64::NAN; names.len()],
+                    };
+                    (self.cases[p.index].id.clone(), values)
+                })
+                .collect(),
+            names,
+            failures: Vec::new(),
+        };
+        Ok(table)
+    }
+
+    /// Per patient: the selected radiomics (z-scored; NaN → 0) plus, with `clinical`, the
+    /// clinical columns. Selection on the training fold.
+    fn selected_features(
+        &self,
+        table: Option<&FeatureTable>,
+        with_clinical: bool,
+    ) -> Result<(Vec<Vec<f64>>, Option<FeatureSelector>)> {
+        let mut names = Vec::new();
+        let mut rows: Vec<Vec<f64>> = vec![Vec::new(); self.cases.len()];
+        if let Some(t) = table {
+            names.extend(t.names.iter().cloned());
+            for (i, (_, v)) in t.rows.iter().enumerate() {
+                rows[i].extend_from_slice(v);
+            }
+        }
+        if with_clinical {
+            let width = self.clinical.first().map_or(0, Vec::len);
+            names.extend((0..width).map(|j| format!("clinical_{j}")));
+            for (i, c) in self.clinical.iter().enumerate() {
+                rows[i].extend_from_slice(c);
+            }
+        }
+        // Training rows with a failed extraction are left out of the selection.
+        let usable: Vec<usize> = self
+            .train
+            .iter()
+            .copied()
+            .filter(|&i| rows[i].iter().all(|v| v.is_finite()))
+            .collect();
+        let train_table = FeatureTable {
+            names: names.clone(),
+            rows: usable
+                .iter()
+                .map(|&i| (self.cases[i].id.clone(), rows[i].clone()))
+                .collect(),
+            failures: Vec::new(),
+        };
+        let mut selector_config = self.config.radiomics.selector.clone();
+        selector_config.seed = mix(self.config.seed, 2000 + self.fold as u64);
+        let mut sel = FeatureSelector::fit(&train_table, &self.surv(&usable), &selector_config)?;
+        // Keep the largest coefficients.
+        let cap = self.config.radiomics.max_selected;
+        if sel.selected.len() > cap {
+            let mut order: Vec<usize> = (0..sel.selected.len()).collect();
+            order.sort_by(|&a, &b| sel.coef[b].abs().total_cmp(&sel.coef[a].abs()));
+            order.truncate(cap);
+            order.sort_unstable();
+            sel.selected = order.iter().map(|&j| sel.selected[j].clone()).collect();
+            sel.mean = order.iter().map(|&j| sel.mean[j]).collect();
+            sel.sd = order.iter().map(|&j| sel.sd[j]).collect();
+            sel.coef = order.iter().map(|&j| sel.coef[j]).collect();
+        }
+        let x = rows
+            .iter()
+            .map(|r| {
+                sel.transform(&names, r)
+                    .map(|v| v.into_iter().map(|z| if z.is_finite() { z } else { 0.0 }).collect())
+            })
+            .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
+        Ok((x, Some(sel)))
+    }
+
+    fn lasso_cox(&self, method: Method, table: Option<&FeatureTable>) -> Result<FoldResult> {
+        let (x, sel) = self.selected_features(table, true)?;
+        let sel = sel.ok_or_else(|| Error::Config("no selector".into()))?;
+        let risk = |i: usize| -> f64 { x[i].iter().zip(&sel.coef).map(|(a, b)| a * b).sum() };
+        let preds: Vec<CasePrediction> = self
+            .test
+            .iter()
+            .map(|&i| CasePrediction {
+                index: i,
+                risk: risk(i),
+                mask: None,
+                overlap: None,
+            })
+            .collect();
+        let train_risk: Vec<f64> = self.train.iter().map(|&i| risk(i)).collect();
+        Ok(FoldResult {
+            fold: self.fold,
+            method,
+            c_index: risks_c_index(self.cases, &self.test, &preds),
+            dsc: None,
+            test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
+            train_median_risk: median(&train_risk),
+            selected_features: Some(sel.selected.len()),
+            seconds: 0.0,
+        })
+    }
+
+    fn deep(
+        &self,
+        method: Method,
+        stage1: Option<(&Network, &Vec<CasePrediction>)>,
+        radiomics: Option<&FeatureTable>,
+        observer: &dyn Observer,
+    ) -> Result<FoldResult> {
+        let cfg = self.config;
+        let (extras, selected) = match method {
+            Method::SslRadiomics => {
+                let (x, sel) = self.selected_features(radiomics, false)?;
+                let n = sel.as_ref().map_or(0, |s| s.selected.len());
+                let x = x
+                    .into_iter()
+                    .zip(&self.clinical)
+                    .map(|(mut r, c)| {
+                        r.extend_from_slice(c);
+                        r
+                    })
+                    .collect();
+                (x, Some(n))
+            }
+            _ => (self.clinical.clone(), None),
+        };
+        let mut model = self.base_model();
+        model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
+        let seed = mix(cfg.seed, 10 * self.fold as u64 + 2 + method as u64);
+        let (objective, schedule, from_stage1) = match method {
+            Method::SingleTask => {
+                model.segmentation = false;
+                (Objective::Survival { seg_weight: 0.0 }, &cfg.from_scratch, false)
+            }
+            Method::Mtl => (
+                Objective::Survival {
+                    seg_weight: 1.0 / cfg.loss.mtl_survival_weight.max(1e-12),
+                },
+                &cfg.from_scratch,
+                false,
+            ),
+            Method::SslEarlyFusion | Method::SslLateFusion => {
+                model.fusion = if method == Method::SslEarlyFusion {
+                    FusionMode::Early
+                } else {
+                    FusionMode::Late
+                };
+                (
+                    Objective::Survival {
+                        seg_weight: cfg.loss.stage2_seg_weight,
+                    },
+                    &cfg.stage2,
+                    false,
+                )
+            }
+            _ => (
+                Objective::Survival {
+                    seg_weight: cfg.loss.stage2_seg_weight,
+                },
+                &cfg.stage2,
+                true,
+            ),
+        };
+        let mut net = Network::new(&model, self.device, seed)?;
+        let mut dsc_from_stage1 = None;
+        if from_stage1 {
+            let (s1, s1_preds) = stage1.ok_or_else(|| Error::Config("Stage I missing".into()))?;
+            let tmp = self.dir.join("stage1").join("best.safetensors");
+            if !tmp.is_file() {
+                adamss_model::checkpoint::save(&s1.vs, &tmp)?;
+            }
+            adamss_model::checkpoint::load(&mut net.vs, &tmp, &cfg.transfer)?;
+            let test_preds: Vec<CasePrediction> = s1_preds
+                .iter()
+                .filter(|p| self.test.contains(&p.index))
+                .cloned()
+                .collect();
+            dsc_from_stage1 = aggregate_dsc(&test_preds, 0).zip(aggregate_dsc(&test_preds, 1));
+        }
+        if matches!(method, Method::SslEarlyFusion | Method::SslLateFusion) {
+            // The fusion variants need their own Stage I (the encoder differs).
+            let s1_spec = self.spec(
+                &format!("{}/stage1", method.key()),
+                Objective::Segmentation,
+                &cfg.stage1,
+                &extras,
+                seed ^ 1,
+            );
+            train_stage(&mut net, self.cases, &s1_spec, observer)?;
+        }
+        let spec = self.spec(
+            &format!("{}/survival", method.key()),
+            objective,
+            schedule,
+            &extras,
+            seed,
+        );
+        train_stage(&mut net, self.cases, &spec, observer)?;
+        let preds = predict(
+            &net.net,
+            self.cases,
+            &self.test,
+            &extras,
+            cfg.runtime.predict_batch,
+            false,
+        )?;
+        let train_preds = predict(
+            &net.net,
+            self.cases,
+            &self.train,
+            &extras,
+            cfg.runtime.predict_batch,
+            false,
+        )?;
+        let own_dsc = aggregate_dsc(&preds, 0).zip(aggregate_dsc(&preds, 1));
+        let dsc = dsc_from_stage1.or(own_dsc).map(|(a, b)| [a, b]);
+        Ok(FoldResult {
+            fold: self.fold,
+            method,
+            c_index: risks_c_index(self.cases, &self.test, &preds),
+            dsc,
+            test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
+            train_median_risk: median(&train_preds.iter().map(|p| p.risk).collect::<Vec<_>>()),
+            selected_features: selected,
+            seconds: 0.0,
+        })
+    }
+}
+
+/// Median (mean of the middle two for an even count; NaN when empty).
+pub fn median(v: &[f64]) -> f64 {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        0.5 * (s[n / 2 - 1] + s[n / 2])
+    }
+}

@@ -1,0 +1,115 @@
+//! Inference on whole volumes: risks, masks and overlap counts.
+
+use adamss_model::tch::{self, Kind, Tensor};
+use adamss_model::{loss, AdaMss, SurvivalOutput};
+use adamss_survival::{harrell, Surv, DEFAULT_TIED_TOL};
+use ndarray::{Array3, Zip};
+
+use crate::data::{batch_of, sample_of, tensor_to_arrays, PreparedCase};
+use crate::error::Result;
+use crate::stage::extras_tensor;
+
+/// One patient's prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePrediction {
+    /// Index of the patient in the cases.
+    pub index: usize,
+    /// Risk score (higher = worse): the Cox log-risk, or minus the area under the
+    /// discrete-time survival curve.
+    pub risk: f64,
+    /// Predicted labels on the crop grid (1 = GTVp, 2 = GTVn; GTVp wins where both are
+    /// predicted), when asked for and the network segments.
+    pub mask: Option<Array3<u8>>,
+    /// Per structure (GTVp, GTVn): `[|P ∩ G|, |P|, |G|]` voxels at threshold 0.5.
+    pub overlap: Option<[[u64; 3]; 2]>,
+}
+
+/// Runs the network in evaluation mode over `idx`, `batch` patients at a time.
+pub fn predict(
+    net: &AdaMss,
+    cases: &[PreparedCase],
+    idx: &[usize],
+    extras: &[Vec<f64>],
+    batch: usize,
+    keep_masks: bool,
+) -> Result<Vec<CasePrediction>> {
+    let device = net.device();
+    let mut out = Vec::with_capacity(idx.len());
+    for chunk in idx.chunks(batch.max(1)) {
+        let samples = chunk
+            .iter()
+            .map(|&i| sample_of(&cases[i], None, 0))
+            .collect::<Result<Vec<_>>>()?;
+        let b = batch_of(&samples, device)?;
+        let extra = extras_tensor(extras, chunk, device)?;
+        let o = tch::no_grad(|| net.forward_t(&b.pet, &b.ct, extra.as_ref(), false))?;
+        let risk: Tensor = match &net.config().survival.output {
+            SurvivalOutput::Cox => o.survival.f_view([-1])?,
+            SurvivalOutput::DiscreteTime { breaks } => {
+                loss::discrete_time_risk(&o.survival, breaks)?
+            }
+        };
+        let risk: Vec<f64> = Vec::<f64>::try_from(risk.f_to_kind(Kind::Double)?.f_to_device(tch::Device::Cpu)?)?;
+        for (k, &i) in chunk.iter().enumerate() {
+            let (mut mask, mut overlap) = (None, None);
+            if let Some(logits) = &o.seg_logits {
+                let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
+                let truth = &samples[k].labels;
+                let mut counts = [[0u64; 3]; 2];
+                for c in 0..2 {
+                    Zip::from(&probs[c]).and(&truth[c]).for_each(|&p, &g| {
+                        let (p, g) = (p > 0.5, g > 0.5);
+                        counts[c][0] += u64::from(p && g);
+                        counts[c][1] += u64::from(p);
+                        counts[c][2] += u64::from(g);
+                    });
+                }
+                overlap = Some(counts);
+                if keep_masks {
+                    let mut m = Array3::<u8>::zeros(probs[0].raw_dim());
+                    Zip::from(&mut m)
+                        .and(&probs[0])
+                        .and(&probs[1])
+                        .for_each(|m, &p, &n| {
+                            *m = if p > 0.5 {
+                                1
+                            } else if n > 0.5 {
+                                2
+                            } else {
+                                0
+                            }
+                        });
+                    mask = Some(m);
+                }
+            }
+            out.push(CasePrediction {
+                index: i,
+                risk: risk[k],
+                mask,
+                overlap,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Aggregate Dice over the predictions for structure `c` (0 = GTVp, 1 = GTVn):
+/// `2Σ|P∩G| / Σ(|P| + |G|)` (spec §6). `None` without segmentation or without any voxel.
+pub fn aggregate_dsc(preds: &[CasePrediction], c: usize) -> Option<f64> {
+    let (mut inter, mut total) = (0u64, 0u64);
+    for p in preds {
+        let o = p.overlap?;
+        inter += o[c][0];
+        total += o[c][1] + o[c][2];
+    }
+    (total > 0).then(|| 2.0 * inter as f64 / total as f64)
+}
+
+/// Harrell's C-index of the predicted risks over the patients `idx` (`preds` in the same
+/// order). `None` when no pair is comparable.
+pub fn risks_c_index(cases: &[PreparedCase], idx: &[usize], preds: &[CasePrediction]) -> Option<f64> {
+    let y: Vec<Surv> = idx.iter().map(|&i| cases[i].survival).collect();
+    let risk: Vec<f64> = preds.iter().map(|p| p.risk).collect();
+    let c = harrell(&y, &risk, DEFAULT_TIED_TOL).ok()?;
+    (c.comparable() > 0).then_some(c.c_index)
+}

@@ -1,0 +1,537 @@
+//! One training stage: epochs of steps with checkpoints, resume, best-epoch selection.
+//!
+//! Everything random in an epoch (patients drawn, augmentation, dropout) is seeded from the
+//! stage's seed and the epoch number, and the checkpoint written after each epoch holds the
+//! weights, BatchNorm statistics and the optimiser state. A run killed at any point therefore
+//! resumes from the last finished epoch to exactly the weights an uninterrupted run reaches.
+
+use std::path::{Path, PathBuf};
+
+use adamss_model::tch::{self, nn, Device, Tensor};
+use adamss_model::{checkpoint, loss, AdaMss, AdaMssConfig, AdamConfig, FlatAdam, SurvivalOutput};
+use adamss_preprocess::{AugmentConfig, Sample};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{LossConfig, StageSchedule};
+use crate::data::{batch_of, sample_of, PreparedCase};
+use crate::error::{Error, Result};
+use crate::predict::{aggregate_dsc, predict, risks_c_index};
+
+/// A network with its variables.
+#[derive(Debug)]
+pub struct Network {
+    /// The variables (weights and BatchNorm statistics).
+    pub vs: nn::VarStore,
+    /// The network.
+    pub net: AdaMss,
+}
+
+impl Network {
+    /// Builds a network on `device` with libtorch's RNG seeded by `seed`.
+    pub fn new(config: &AdaMssConfig, device: Device, seed: u64) -> Result<Self> {
+        tch::manual_seed(seed as i64);
+        let vs = nn::VarStore::new(device);
+        let net = config.build(&vs.root())?;
+        Ok(Self { vs, net })
+    }
+}
+
+/// What a stage optimises.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// Stage I: Dice + focal on augmented training crops; validated by the GTVp DSC.
+    Segmentation,
+    /// Survival loss (+ `seg_weight` × segmentation loss when the network has a segmentation
+    /// head) on whole volumes; validated by Harrell's C-index. Stage II, the single-task
+    /// network (weight 0) and the MTL baseline (joint, from scratch).
+    Survival {
+        /// Weight of Dice + focal.
+        seg_weight: f64,
+    },
+}
+
+/// One epoch's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Learning rate.
+    pub lr: f64,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Validation metric (DSC or C-index), when validated this epoch.
+    pub metric: Option<f64>,
+    /// Seconds the epoch took (training and validation).
+    pub seconds: f64,
+}
+
+/// What `state.json` in a stage folder holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageState {
+    /// Fingerprint of everything that defines the stage; a mismatch restarts it.
+    pub fingerprint: String,
+    /// Epochs finished (and checkpointed).
+    pub epochs_done: usize,
+    /// Best validation metric so far and its epoch.
+    pub best: Option<(usize, f64)>,
+    /// Every finished epoch.
+    pub history: Vec<EpochRecord>,
+}
+
+/// Progress of a stage, for bars and logs.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A stage begins (`resumed_at` > 0 when continuing a checkpointed run).
+    Start {
+        /// Stage name.
+        stage: &'a str,
+        /// Total steps.
+        total_steps: usize,
+        /// First epoch to run.
+        resumed_at: usize,
+        /// Steps per epoch.
+        steps_per_epoch: usize,
+    },
+    /// One optimiser step finished.
+    Step {
+        /// Stage name.
+        stage: &'a str,
+        /// Epoch.
+        epoch: usize,
+        /// Step within the epoch.
+        step: usize,
+        /// Its loss.
+        loss: f64,
+    },
+    /// An epoch finished and was checkpointed.
+    Epoch {
+        /// Stage name.
+        stage: &'a str,
+        /// Its record.
+        record: &'a EpochRecord,
+    },
+    /// The stage finished (also when it was complete on disk already).
+    Done {
+        /// Stage name.
+        stage: &'a str,
+        /// The final state.
+        state: &'a StageState,
+    },
+}
+
+/// Receives [`Event`]s; returning `false` from a step stops the stage at once with
+/// [`Error::Interrupted`] (as if the process were killed: nothing of the epoch is kept).
+pub trait Observer: Sync {
+    /// Handles one event.
+    fn event(&self, event: &Event<'_>) -> bool;
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Observer for Silent {
+    fn event(&self, _: &Event<'_>) -> bool {
+        true
+    }
+}
+
+/// Everything a stage needs besides the network.
+#[derive(Debug)]
+pub struct StageSpec<'a> {
+    /// Name (for events and errors), e.g. `fold-1/ssl/stage2`.
+    pub name: String,
+    /// Folder for `state.json`, `weights-NNNN.safetensors` and `optim-NNNN.safetensors` (after
+    /// NNNN finished epochs), `best.safetensors` and `metrics.csv`.
+    pub dir: PathBuf,
+    /// What to optimise.
+    pub objective: Objective,
+    /// Schedule.
+    pub schedule: &'a StageSchedule,
+    /// Losses.
+    pub loss: &'a LossConfig,
+    /// Stage-I augmentation (its crop applies); Stage II uses it without the crop when
+    /// `augment_whole` is set.
+    pub augment: &'a AugmentConfig,
+    /// Augment whole-volume (survival) samples too.
+    pub augment_whole: bool,
+    /// Draw survival batches half events, half censored.
+    pub balanced: bool,
+    /// Seed of the stage.
+    pub seed: u64,
+    /// Patients trained on (indices into the cases).
+    pub fit: &'a [usize],
+    /// Patients for best-epoch selection (empty: the last epoch is kept).
+    pub val: &'a [usize],
+    /// Extra head inputs per patient (all the same length; empty vectors for none).
+    pub extras: &'a [Vec<f64>],
+    /// Patients per forward pass when validating.
+    pub predict_batch: usize,
+}
+
+/// Trains (or resumes, or just reloads a finished) stage, leaves the best epoch's weights in
+/// `network` and returns the stage's state.
+pub fn train_stage(
+    network: &mut Network,
+    cases: &[PreparedCase],
+    spec: &StageSpec<'_>,
+    observer: &dyn Observer,
+) -> Result<StageState> {
+    check_spec(network, cases, spec)?;
+    std::fs::create_dir_all(&spec.dir).map_err(|e| Error::file(&spec.dir, e))?;
+    let fingerprint = fingerprint(network, spec);
+    let paths = StagePaths::new(&spec.dir);
+    let mut opt = FlatAdam::new(&network.vs, spec.schedule.lr, AdamConfig::default())?;
+    let mut state = match read_state(&paths.state) {
+        Some(s) if s.fingerprint == fingerprint && paths.weights(s.epochs_done).is_file() => {
+            let (weights, optim) = (paths.weights(s.epochs_done), paths.optim(s.epochs_done));
+            checkpoint::load(&mut network.vs, &weights, &checkpoint::Transfer::All)?;
+            let named =
+                Tensor::read_safetensors(&optim).map_err(|e| Error::file(&optim, e))?;
+            opt.load_state(&named)?;
+            s
+        }
+        _ => StageState {
+            fingerprint,
+            epochs_done: 0,
+            best: None,
+            history: Vec::new(),
+        },
+    };
+    let s = spec.schedule;
+    observer.event(&Event::Start {
+        stage: &spec.name,
+        total_steps: s.epochs * s.iters_per_epoch,
+        resumed_at: state.epochs_done,
+        steps_per_epoch: s.iters_per_epoch,
+    });
+    for epoch in state.epochs_done..s.epochs {
+        let t0 = std::time::Instant::now();
+        let lr = s.lr_at(epoch);
+        opt.set_lr(lr)?;
+        let epoch_seed = mix(spec.seed, epoch as u64);
+        tch::manual_seed(epoch_seed as i64);
+        let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+        let mut total = 0.0;
+        for step in 0..s.iters_per_epoch {
+            let picks = draw(spec, cases, &mut rng);
+            let value = train_step(network, &mut opt, cases, spec, &picks, &mut rng)?;
+            if !value.is_finite() {
+                return Err(Error::NonFinite {
+                    stage: spec.name.clone(),
+                    epoch,
+                    step,
+                    value,
+                    checkpoint: paths.weights(state.epochs_done),
+                });
+            }
+            total += value;
+            let go_on = observer.event(&Event::Step {
+                stage: &spec.name,
+                epoch,
+                step,
+                loss: value,
+            });
+            if !go_on {
+                return Err(Error::Interrupted(spec.name.clone()));
+            }
+        }
+        let validate = !spec.val.is_empty()
+            && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
+        let metric = if validate {
+            Some(validation_metric(network, cases, spec)?)
+        } else {
+            None
+        };
+        let record = EpochRecord {
+            epoch,
+            lr,
+            loss: total / s.iters_per_epoch as f64,
+            metric,
+            seconds: t0.elapsed().as_secs_f64(),
+        };
+        let improved = match (metric, state.best) {
+            (Some(m), Some((_, b))) => m > b,
+            (Some(_), None) => true,
+            (None, _) => spec.val.is_empty(),
+        };
+        if improved {
+            state.best = Some((epoch, metric.unwrap_or(f64::NAN)));
+            checkpoint::save(&network.vs, &paths.best)?;
+        }
+        // Weights and optimiser go to files named by epoch; state.json (written last,
+        // atomically) says which pair is current, so a kill at any point leaves a consistent
+        // checkpoint. Then the previous pair goes.
+        save_optimiser(&opt, &paths.optim(epoch + 1))?;
+        checkpoint::save(&network.vs, &paths.weights(epoch + 1))?;
+        state.epochs_done = epoch + 1;
+        state.history.push(record);
+        write_state(&paths, &state)?;
+        let _ = std::fs::remove_file(paths.weights(epoch));
+        let _ = std::fs::remove_file(paths.optim(epoch));
+        if let Some(r) = state.history.last() {
+            observer.event(&Event::Epoch {
+                stage: &spec.name,
+                record: r,
+            });
+        }
+    }
+    if paths.best.is_file() {
+        checkpoint::load(&mut network.vs, &paths.best, &checkpoint::Transfer::All)?;
+    }
+    observer.event(&Event::Done {
+        stage: &spec.name,
+        state: &state,
+    })
+    .then_some(())
+    .ok_or_else(|| Error::Interrupted(spec.name.clone()))?;
+    Ok(state)
+}
+
+fn check_spec(network: &Network, cases: &[PreparedCase], spec: &StageSpec<'_>) -> Result<()> {
+    if spec.fit.is_empty() {
+        return Err(Error::Cohort(format!("{}: no training patients", spec.name)));
+    }
+    if let Some(&i) = spec.fit.iter().chain(spec.val).find(|&&i| i >= cases.len()) {
+        return Err(Error::Config(format!(
+            "{}: patient index {i} out of {} patients",
+            spec.name,
+            cases.len()
+        )));
+    }
+    let want = network.net.config().survival.extra_features as usize;
+    if spec.extras.len() != cases.len() || spec.extras.iter().any(|e| e.len() != want) {
+        return Err(Error::Config(format!(
+            "{}: the head takes {want} extra features per patient; extras do not match",
+            spec.name
+        )));
+    }
+    let seg = network.net.config().segmentation;
+    match spec.objective {
+        Objective::Segmentation if !seg => Err(Error::Config(format!(
+            "{}: a segmentation stage needs a network with a segmentation head",
+            spec.name
+        ))),
+        Objective::Survival { .. }
+            if !spec.fit.iter().any(|&i| cases[i].survival.event()) =>
+        {
+            Err(Error::Cohort(format!(
+                "{}: the training patients have no event",
+                spec.name
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// SplitMix64-style mixing of a seed with a counter.
+pub(crate) fn mix(seed: u64, n: u64) -> u64 {
+    let mut z = seed ^ n.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Patients of one step, drawn with replacement (balanced for survival when asked).
+fn draw(spec: &StageSpec<'_>, cases: &[PreparedCase], rng: &mut ChaCha8Rng) -> Vec<usize> {
+    let b = spec.schedule.batch;
+    let pick = |pool: &[usize], rng: &mut ChaCha8Rng| pool[rng.gen_range(0..pool.len())];
+    let survival = matches!(spec.objective, Objective::Survival { .. });
+    if survival && spec.balanced {
+        let (ev, cens): (Vec<usize>, Vec<usize>) =
+            spec.fit.iter().partition(|&&i| cases[i].survival.event());
+        if !ev.is_empty() && !cens.is_empty() {
+            return (0..b)
+                .map(|k| pick(if k % 2 == 0 { &ev } else { &cens }, rng))
+                .collect();
+        }
+    }
+    (0..b).map(|_| pick(spec.fit, rng)).collect()
+}
+
+fn train_step(
+    network: &mut Network,
+    opt: &mut FlatAdam,
+    cases: &[PreparedCase],
+    spec: &StageSpec<'_>,
+    picks: &[usize],
+    rng: &mut ChaCha8Rng,
+) -> Result<f64> {
+    let device = network.vs.device();
+    let whole = AugmentConfig {
+        crop: cases[picks[0]].pre.ct.shape(),
+        ..spec.augment.clone()
+    };
+    let augmentation = match spec.objective {
+        Objective::Segmentation => Some(spec.augment),
+        Objective::Survival { .. } => spec.augment_whole.then_some(&whole),
+    };
+    let samples: Vec<Sample> = picks
+        .iter()
+        .map(|&i| sample_of(&cases[i], augmentation, rng.gen()))
+        .collect::<Result<_>>()?;
+    let batch = batch_of(&samples, device)?;
+    let extra = extras_tensor(spec.extras, picks, device)?;
+    opt.zero_grad();
+    let out = network
+        .net
+        .forward_t(&batch.pet, &batch.ct, extra.as_ref(), true)?;
+    let l = spec.loss;
+    let seg_loss = |logits: &Tensor| -> Result<Tensor> {
+        Ok(loss::dice_loss(logits, &batch.labels)?
+            + loss::focal_loss(logits, &batch.labels, l.focal_alpha, l.focal_gamma)?)
+    };
+    let total = match spec.objective {
+        Objective::Segmentation => {
+            let logits = out.seg_logits.as_ref().ok_or_else(|| {
+                Error::Config(format!("{}: the network has no segmentation head", spec.name))
+            })?;
+            seg_loss(logits)?
+        }
+        Objective::Survival { seg_weight } => {
+            let time: Vec<f64> = picks.iter().map(|&i| cases[i].survival.time()).collect();
+            let event: Vec<bool> = picks.iter().map(|&i| cases[i].survival.event()).collect();
+            let mut total = match &network.net.config().survival.output {
+                SurvivalOutput::Cox => loss::cox_nll(&out.survival, &time, &event, l.ties)?,
+                SurvivalOutput::DiscreteTime { breaks } => {
+                    let target = loss::DiscreteTimeTarget::encode(&time, &event, breaks)?;
+                    let target = loss::DiscreteTimeTarget {
+                        surv: target.surv.to_device(device),
+                        fail: target.fail.to_device(device),
+                    };
+                    loss::discrete_time_loss(&out.survival, &target)?
+                        + network.net.survival_head().weight_l2() * l.discrete_l2
+                }
+            };
+            if seg_weight > 0.0 {
+                if let Some(logits) = &out.seg_logits {
+                    total = total + seg_loss(logits)? * seg_weight;
+                }
+            }
+            total
+        }
+    };
+    let value = total.f_double_value(&[])?;
+    if value.is_finite() {
+        total.f_backward()?;
+        opt.step()?;
+    }
+    Ok(value)
+}
+
+/// The `[N, E]` extra-feature tensor of `picks` (None when there are no extras).
+pub(crate) fn extras_tensor(
+    extras: &[Vec<f64>],
+    picks: &[usize],
+    device: Device,
+) -> Result<Option<Tensor>> {
+    let width = extras.first().map_or(0, Vec::len);
+    if width == 0 {
+        return Ok(None);
+    }
+    let flat: Vec<f32> = picks
+        .iter()
+        .flat_map(|&i| extras[i].iter().map(|&v| v as f32))
+        .collect();
+    Ok(Some(
+        Tensor::from_slice(&flat)
+            .f_view([picks.len() as i64, width as i64])?
+            .f_to_device(device)?,
+    ))
+}
+
+fn validation_metric(
+    network: &Network,
+    cases: &[PreparedCase],
+    spec: &StageSpec<'_>,
+) -> Result<f64> {
+    let preds = predict(&network.net, cases, spec.val, spec.extras, spec.predict_batch, false)?;
+    Ok(match spec.objective {
+        Objective::Segmentation => aggregate_dsc(&preds, 0).unwrap_or(0.0),
+        Objective::Survival { .. } => risks_c_index(cases, spec.val, &preds).unwrap_or(0.5),
+    })
+}
+
+struct StagePaths {
+    dir: PathBuf,
+    state: PathBuf,
+    best: PathBuf,
+    metrics: PathBuf,
+}
+
+impl StagePaths {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            state: dir.join("state.json"),
+            best: dir.join("best.safetensors"),
+            metrics: dir.join("metrics.csv"),
+        }
+    }
+
+    /// Weights after `epochs` finished epochs.
+    fn weights(&self, epochs: usize) -> PathBuf {
+        self.dir.join(format!("weights-{epochs:04}.safetensors"))
+    }
+
+    /// Optimiser state after `epochs` finished epochs.
+    fn optim(&self, epochs: usize) -> PathBuf {
+        self.dir.join(format!("optim-{epochs:04}.safetensors"))
+    }
+}
+
+fn read_state(path: &Path) -> Option<StageState> {
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_state(paths: &StagePaths, state: &StageState) -> Result<()> {
+    let json = serde_json::to_string_pretty(state).map_err(|e| Error::file(&paths.state, e))?;
+    adamss_io::write_atomic(&paths.state, json.as_bytes())?;
+    let mut csv = String::from("epoch,lr,loss,metric,seconds\n");
+    for r in &state.history {
+        let metric = r.metric.map_or(String::new(), |m| format!("{m:.6}"));
+        csv.push_str(&format!(
+            "{},{},{:.6},{metric},{:.3}\n",
+            r.epoch, r.lr, r.loss, r.seconds
+        ));
+    }
+    adamss_io::write_atomic(&paths.metrics, csv.as_bytes())?;
+    Ok(())
+}
+
+fn save_optimiser(opt: &FlatAdam, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("safetensors.tmp");
+    let state = opt.state();
+    Tensor::write_safetensors(&state, &tmp).map_err(|e| Error::file(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
+}
+
+/// A stable description of the stage: changing any of it restarts the stage from scratch.
+fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
+    let ids = |idx: &[usize]| idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let extras_sum: f64 = spec.extras.iter().flatten().sum();
+    let text = format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:.12e}",
+        network.net.config(),
+        spec.objective,
+        spec.schedule,
+        spec.loss,
+        spec.augment,
+        spec.augment_whole,
+        spec.balanced,
+        spec.seed,
+        ids(spec.fit),
+        ids(spec.val),
+        extras_sum
+    );
+    format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
