@@ -186,7 +186,14 @@ fn main() -> Result<()> {
                 .iter()
                 .map(|m| adamss::train::Method::from_key(m))
                 .collect::<Result<Vec<_>, _>>()?;
-            let cohort = open_cohort(&cohort)?;
+            let cohort = if cohort.is_dir() {
+                let (c, report) = Cohort::hecktor(&cohort)?;
+                println!("{report}");
+                adamss::train::data::check_join(&report)?;
+                c
+            } else {
+                open_cohort(&cohort)?
+            };
             train(&out, &cohort, &config, &methods, fold, None).map(|_| ())
         }
         Command::Synth {
@@ -459,9 +466,21 @@ fn train(
     println!(
         "training on {device:?}: {}-fold cross-validation, methods: {}",
         config.cv.folds,
-        methods.iter().map(|m| m.key()).collect::<Vec<_>>().join(", ")
+        methods
+            .iter()
+            .map(|m| m.key())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
-    let observer = BarObserver::default();
+    let observer = BarObserver {
+        bar: Default::default(),
+        export: Some(MaskExport {
+            cases: &cases,
+            cohort,
+            dir: out.join("masks"),
+            done: Default::default(),
+        }),
+    };
     let outcome = run_cv(config, &cases, methods, out, fold, &observer)?;
     let truth_risk: Option<Vec<f64>> = truth.map(|t| {
         cases
@@ -483,6 +502,20 @@ fn train(
         cases.len(),
         t0.elapsed().as_secs_f64()
     );
+    if let Some(export) = &observer.export {
+        let done = export.done.lock().unwrap_or_else(|p| p.into_inner());
+        let mean = |c: usize| {
+            let v: Vec<f64> = done.iter().filter_map(|m| m.dice[c]).collect();
+            (v.iter().sum::<f64>() / v.len().max(1) as f64, v.len())
+        };
+        let ((p, np), (n, nn)) = (mean(0), mean(1));
+        println!(
+            "Stage-I masks of {} test patients written on their original CT grids to {}; \
+             Dice with the labels there: GTVp {p:.3} (mean of {np}), GTVn {n:.3} (mean of {nn})",
+            done.len(),
+            export.dir.display()
+        );
+    }
     println!(
         "files: {} (config), {}, {}, {}",
         resolved.display(),
@@ -493,13 +526,43 @@ fn train(
     Ok(())
 }
 
-/// Progress bars for training stages.
-#[derive(Default)]
-struct BarObserver {
+/// Progress bars for training stages, and the export of predicted test masks.
+struct BarObserver<'a> {
     bar: std::sync::Mutex<Option<ProgressBar>>,
+    export: Option<MaskExport<'a>>,
 }
 
-impl adamss::train::Observer for BarObserver {
+/// Where predicted test masks go.
+struct MaskExport<'a> {
+    cases: &'a [adamss::train::PreparedCase],
+    cohort: &'a Cohort,
+    dir: PathBuf,
+    done: std::sync::Mutex<Vec<adamss::train::export::ExportedMask>>,
+}
+
+impl adamss::train::Observer for BarObserver<'_> {
+    fn test_mask(
+        &self,
+        _fold: usize,
+        case: usize,
+        mask: &adamss::train::ndarray::Array3<u8>,
+    ) -> adamss::train::Result<()> {
+        let Some(export) = &self.export else {
+            return Ok(());
+        };
+        let c = &export.cases[case];
+        let Some(record) = export.cohort.records().iter().find(|r| r.id == c.id) else {
+            return Ok(());
+        };
+        let m = adamss::train::export::export_mask(c, record, mask, &export.dir)?;
+        export
+            .done
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(m);
+        Ok(())
+    }
+
     fn event(&self, event: &adamss::train::Event<'_>) -> bool {
         use adamss::train::Event;
         let mut guard = self.bar.lock().unwrap_or_else(|p| p.into_inner());
@@ -531,11 +594,14 @@ impl adamss::train::Observer for BarObserver {
                 if let Some(b) = guard.take() {
                     b.finish_and_clear();
                 }
-                let best = state
-                    .best
-                    .map_or("–".to_string(), |(e, m)| format!("{m:.3} at epoch {}", e + 1));
+                let best = state.best.map_or("–".to_string(), |(e, m)| {
+                    format!("{m:.3} at epoch {}", e + 1)
+                });
                 let secs: f64 = state.history.iter().map(|r| r.seconds).sum();
-                println!("  {stage:<28} {} epochs, best validation {best} ({secs:.0} s)", state.epochs_done);
+                println!(
+                    "  {stage:<28} {} epochs, best validation {best} ({secs:.0} s)",
+                    state.epochs_done
+                );
             }
         }
         true

@@ -9,7 +9,11 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Column {
     /// A number, z-scored; missing → the training mean (0 after scaling).
-    Number { variable: String, mean: f64, sd: f64 },
+    Number {
+        variable: String,
+        mean: f64,
+        sd: f64,
+    },
     /// 1 when the text equals `level` (a non-reference level of a categorical variable).
     Level { variable: String, level: String },
     /// 1 when the variable is missing.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use adamss_model::{AdaMssConfig, CoxTies, SurvivalOutput, Transfer};
 use adamss_preprocess::{AugmentConfig, LocatorConfig, PreprocessConfig};
-use adamss_radiomics::{ExtractionConfig, SelectorConfig, Settings};
+use adamss_radiomics::{ExtractionConfig, FeatureClass, SelectorConfig, Settings};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -113,8 +113,14 @@ impl Default for LossConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RadiomicsConfig {
-    /// What to extract from PET (SUV) and CT (HU) inside the predicted GTVp.
-    pub extraction: ExtractionConfig,
+    /// Settings of the original image (released code: binWidth 25).
+    pub original: Settings,
+    /// Extract the eight wavelet sub-bands too (coif1, level 1).
+    pub use_wavelet: bool,
+    /// Settings of the wavelet images (released code: binWidth 10).
+    pub wavelet: Settings,
+    /// Feature classes, on every image type.
+    pub classes: Vec<FeatureClass>,
     /// LASSO-Cox selection inside the training fold.
     pub selector: SelectorConfig,
     /// Keep at most this many selected features (largest |coefficient| first).
@@ -124,19 +130,29 @@ pub struct RadiomicsConfig {
 impl Default for RadiomicsConfig {
     fn default() -> Self {
         Self {
-            extraction: ExtractionConfig {
-                original: Settings {
-                    bin_width: 25.0,
-                    ..Settings::default()
-                },
-                wavelet: Some(Settings {
-                    bin_width: 10.0,
-                    ..Settings::default()
-                }),
-                ..ExtractionConfig::default()
+            original: Settings {
+                bin_width: 25.0,
+                ..Settings::default()
             },
+            use_wavelet: true,
+            wavelet: Settings {
+                bin_width: 10.0,
+                ..Settings::default()
+            },
+            classes: FeatureClass::ALL.to_vec(),
             selector: SelectorConfig::default(),
             max_selected: 32,
+        }
+    }
+}
+
+impl RadiomicsConfig {
+    /// The extraction these settings describe.
+    pub fn extraction(&self) -> ExtractionConfig {
+        ExtractionConfig {
+            original: self.original.clone(),
+            wavelet: self.use_wavelet.then(|| self.wavelet.clone()),
+            classes: self.classes.clone(),
         }
     }
 }
@@ -361,7 +377,7 @@ impl ExperimentConfig {
             validate_every: 1,
         };
         c.loss.stage2_seg_weight = 1.0;
-        c.radiomics.extraction.wavelet = None;
+        c.radiomics.use_wavelet = false;
         c.radiomics.selector.folds = 3;
         c.radiomics.selector.n_alphas = 30;
         c.radiomics.max_selected = 8;

@@ -45,9 +45,7 @@ impl PreparedCase {
     /// PET in SUV on the crop grid (the Z-score undone), for radiomics.
     pub fn pet_suv(&self) -> Volume<f32> {
         let z = self.pre.pet_zscore;
-        self.pre
-            .pet
-            .map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
+        self.pre.pet.map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
     }
 
     /// CT in HU on the crop grid (clipped to the window), for radiomics.
@@ -120,6 +118,25 @@ pub fn prepare_cohort(
 /// The centre of a HECKTOR-style id (`CHUM-001` → `CHUM`).
 pub fn centre_of(id: &str) -> String {
     id.split(['-', '_']).next().unwrap_or(id).to_string()
+}
+
+/// Refuses a HECKTOR cohort where some patient has only one of CT and PET: training on the
+/// others would silently change the cohort. The error names every such patient and what is
+/// missing.
+pub fn check_join(report: &adamss_io::JoinReport) -> Result<()> {
+    if report.incomplete_images.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = report
+        .incomplete_images
+        .iter()
+        .map(|(id, missing)| format!("{id} (no {missing})"))
+        .collect();
+    Err(Error::Cohort(format!(
+        "{} patient(s) lack a modality: {}; add the files or remove the patients",
+        list.len(),
+        list.join(", ")
+    )))
 }
 
 /// Checks that `cases` can support a `folds`-fold survival experiment.

@@ -196,7 +196,9 @@ pub fn run_cv(
     let k = config.cv.folds;
     check_cohort(cases, k)?;
     if let Some(f) = only_fold.filter(|&f| f >= k) {
-        return Err(Error::Config(format!("fold {f} does not exist: folds are 0..{k}")));
+        return Err(Error::Config(format!(
+            "fold {f} does not exist: folds are 0..{k}"
+        )));
     }
     if methods.is_empty() {
         return Err(Error::Config("no method to run".into()));
@@ -292,13 +294,19 @@ impl<'a> FoldContext<'a> {
                     self.config.runtime.predict_batch,
                     true,
                 )?;
+                for p in preds.iter().filter(|p| self.test.contains(&p.index)) {
+                    if let Some(m) = &p.mask {
+                        observer.test_mask(self.fold, p.index, m)?;
+                    }
+                }
                 stage1 = Some((net, preds, s.elapsed().as_secs_f64()));
             }
             if method.needs_radiomics() && radiomics.is_none() {
                 let s = Instant::now();
-                let preds = stage1.as_ref().map(|s| &s.1).ok_or_else(|| {
-                    Error::Config("radiomics need the Stage-I masks".into())
-                })?;
+                let preds = stage1
+                    .as_ref()
+                    .map(|s| &s.1)
+                    .ok_or_else(|| Error::Config("radiomics need the Stage-I masks".into()))?;
                 radiomics = Some((self.radiomics_table(preds)?, s.elapsed().as_secs_f64()));
             }
             if let Some((_, _, secs)) = stage1.as_mut() {
@@ -375,7 +383,7 @@ impl<'a> FoldContext<'a> {
     /// (imputed with the training mean after selection).
     fn radiomics_table(&self, preds: &[CasePrediction]) -> Result<FeatureTable> {
         let window = self.config.preprocess.ct_window;
-        let extraction = &self.config.radiomics.extraction;
+        let extraction = &self.config.radiomics.extraction();
         let rows: Vec<Option<Vec<(String, f64)>>> = preds
             .par_iter()
             .map(|p| {
@@ -469,8 +477,11 @@ impl<'a> FoldContext<'a> {
         let x = rows
             .iter()
             .map(|r| {
-                sel.transform(&names, r)
-                    .map(|v| v.into_iter().map(|z| if z.is_finite() { z } else { 0.0 }).collect())
+                sel.transform(&names, r).map(|v| {
+                    v.into_iter()
+                        .map(|z| if z.is_finite() { z } else { 0.0 })
+                        .collect()
+                })
             })
             .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
         Ok((x, Some(sel)))
@@ -533,7 +544,11 @@ impl<'a> FoldContext<'a> {
         let (objective, schedule, from_stage1) = match method {
             Method::SingleTask => {
                 model.segmentation = false;
-                (Objective::Survival { seg_weight: 0.0 }, &cfg.from_scratch, false)
+                (
+                    Objective::Survival { seg_weight: 0.0 },
+                    &cfg.from_scratch,
+                    false,
+                )
             }
             Method::Mtl => (
                 Objective::Survival {

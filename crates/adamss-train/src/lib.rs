@@ -6,10 +6,13 @@ pub mod data;
 mod device;
 mod error;
 pub mod experiment;
+pub mod export;
 pub mod predict;
 pub mod report;
 pub mod split;
 pub mod stage;
+
+pub use ndarray;
 
 pub use clinical::ClinicalEncoder;
 pub use config::{ExperimentConfig, StageSchedule};

@@ -49,7 +49,10 @@ pub fn predict(
                 loss::discrete_time_risk(&o.survival, breaks)?
             }
         };
-        let risk: Vec<f64> = Vec::<f64>::try_from(risk.f_to_kind(Kind::Double)?.f_to_device(tch::Device::Cpu)?)?;
+        let risk: Vec<f64> = Vec::<f64>::try_from(
+            risk.f_to_kind(Kind::Double)?
+                .f_to_device(tch::Device::Cpu)?,
+        )?;
         for (k, &i) in chunk.iter().enumerate() {
             let (mut mask, mut overlap) = (None, None);
             if let Some(logits) = &o.seg_logits {
@@ -107,7 +110,11 @@ pub fn aggregate_dsc(preds: &[CasePrediction], c: usize) -> Option<f64> {
 
 /// Harrell's C-index of the predicted risks over the patients `idx` (`preds` in the same
 /// order). `None` when no pair is comparable.
-pub fn risks_c_index(cases: &[PreparedCase], idx: &[usize], preds: &[CasePrediction]) -> Option<f64> {
+pub fn risks_c_index(
+    cases: &[PreparedCase],
+    idx: &[usize],
+    preds: &[CasePrediction],
+) -> Option<f64> {
     let y: Vec<Surv> = idx.iter().map(|&i| cases[i].survival).collect();
     let risk: Vec<f64> = preds.iter().map(|p| p.risk).collect();
     let c = harrell(&y, &risk, DEFAULT_TIED_TOL).ok()?;

@@ -51,7 +51,8 @@ pub fn comparison_table(
         "| method | C-index (Harrell) | DSC GTVp | DSC GTVn | log-rank p (median split) | seconds |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|");
-    let pm = |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
+    let pm =
+        |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
     for &m in methods {
         let secs: f64 = outcome
             .results
@@ -74,7 +75,9 @@ pub fn comparison_table(
     if let Some(truth) = true_risk {
         let folds = outcome.fold_of.iter().copied().max().map_or(0, |k| k + 1);
         let per_fold = (0..folds).filter_map(|f| {
-            let idx: Vec<usize> = (0..cases.len()).filter(|&i| outcome.fold_of[i] == f).collect();
+            let idx: Vec<usize> = (0..cases.len())
+                .filter(|&i| outcome.fold_of[i] == f)
+                .collect();
             let y: Vec<Surv> = idx.iter().map(|&i| cases[i].survival).collect();
             let r: Vec<f64> = idx.iter().map(|&i| truth[i]).collect();
             harrell(&y, &r, DEFAULT_TIED_TOL).ok().map(|c| c.c_index)

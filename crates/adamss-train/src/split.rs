@@ -12,7 +12,12 @@ use crate::error::{Error, Result};
 /// so every fold gets ⌊events/k⌋ or ⌈events/k⌉ events. With groups (e.g. centres): whole
 /// groups go to folds, largest first, each to the fold with the fewest patients so far; there
 /// must be at least `k` groups.
-pub fn folds(events: &[bool], groups: Option<&[String]>, k: usize, seed: u64) -> Result<Vec<usize>> {
+pub fn folds(
+    events: &[bool],
+    groups: Option<&[String]>,
+    k: usize,
+    seed: u64,
+) -> Result<Vec<usize>> {
     let n = events.len();
     if k < 2 || n < k {
         return Err(Error::Cohort(format!(
@@ -80,7 +85,11 @@ pub fn validation_split(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut fit, mut val) = (Vec::new(), Vec::new());
     for want in [true, false] {
-        let mut idx: Vec<usize> = train.iter().copied().filter(|&i| events[i] == want).collect();
+        let mut idx: Vec<usize> = train
+            .iter()
+            .copied()
+            .filter(|&i| events[i] == want)
+            .collect();
         idx.shuffle(&mut rng);
         let take = if idx.len() >= 2 {
             ((idx.len() as f64 * fraction).round() as usize).clamp(1, idx.len() - 1)
@@ -109,7 +118,11 @@ mod tests {
             assert!((1..=3).contains(&ev), "fold {k}: {ev} events");
             assert!((5..=6).contains(&all), "fold {k}: {all} patients");
         }
-        assert_eq!(f, folds(&events, None, 4, 1).expect("again"), "deterministic");
+        assert_eq!(
+            f,
+            folds(&events, None, 4, 1).expect("again"),
+            "deterministic"
+        );
         assert_ne!(f, folds(&events, None, 4, 2).expect("other seed"));
     }
 
@@ -122,7 +135,10 @@ mod tests {
             let fs: Vec<usize> = (0..20).filter(|i| i % 5 == c).map(|i| f[i]).collect();
             assert!(fs.iter().all(|&x| x == fs[0]), "centre {c} split: {fs:?}");
         }
-        assert!(folds(&events, Some(&g), 6, 0).is_err(), "5 centres, 6 folds");
+        assert!(
+            folds(&events, Some(&g), 6, 0).is_err(),
+            "5 centres, 6 folds"
+        );
     }
 
     #[test]

@@ -126,6 +126,12 @@ pub enum Event<'a> {
 pub trait Observer: Sync {
     /// Handles one event.
     fn event(&self, event: &Event<'_>) -> bool;
+
+    /// Receives the Stage-I mask predicted for a test patient (labels on the crop grid; see
+    /// [`crate::export::export_mask`]). Ignored by default.
+    fn test_mask(&self, _fold: usize, _case: usize, _mask: &ndarray::Array3<u8>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// An observer that ignores everything.
@@ -188,8 +194,7 @@ pub fn train_stage(
         Some(s) if s.fingerprint == fingerprint && paths.weights(s.epochs_done).is_file() => {
             let (weights, optim) = (paths.weights(s.epochs_done), paths.optim(s.epochs_done));
             checkpoint::load(&mut network.vs, &weights, &checkpoint::Transfer::All)?;
-            let named =
-                Tensor::read_safetensors(&optim).map_err(|e| Error::file(&optim, e))?;
+            let named = Tensor::read_safetensors(&optim).map_err(|e| Error::file(&optim, e))?;
             opt.load_state(&named)?;
             s
         }
@@ -238,8 +243,8 @@ pub fn train_stage(
                 return Err(Error::Interrupted(spec.name.clone()));
             }
         }
-        let validate = !spec.val.is_empty()
-            && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
+        let validate =
+            !spec.val.is_empty() && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
         let metric = if validate {
             Some(validation_metric(network, cases, spec)?)
         } else {
@@ -281,18 +286,22 @@ pub fn train_stage(
     if paths.best.is_file() {
         checkpoint::load(&mut network.vs, &paths.best, &checkpoint::Transfer::All)?;
     }
-    observer.event(&Event::Done {
-        stage: &spec.name,
-        state: &state,
-    })
-    .then_some(())
-    .ok_or_else(|| Error::Interrupted(spec.name.clone()))?;
+    observer
+        .event(&Event::Done {
+            stage: &spec.name,
+            state: &state,
+        })
+        .then_some(())
+        .ok_or_else(|| Error::Interrupted(spec.name.clone()))?;
     Ok(state)
 }
 
 fn check_spec(network: &Network, cases: &[PreparedCase], spec: &StageSpec<'_>) -> Result<()> {
     if spec.fit.is_empty() {
-        return Err(Error::Cohort(format!("{}: no training patients", spec.name)));
+        return Err(Error::Cohort(format!(
+            "{}: no training patients",
+            spec.name
+        )));
     }
     if let Some(&i) = spec.fit.iter().chain(spec.val).find(|&&i| i >= cases.len()) {
         return Err(Error::Config(format!(
@@ -314,9 +323,7 @@ fn check_spec(network: &Network, cases: &[PreparedCase], spec: &StageSpec<'_>) -
             "{}: a segmentation stage needs a network with a segmentation head",
             spec.name
         ))),
-        Objective::Survival { .. }
-            if !spec.fit.iter().any(|&i| cases[i].survival.event()) =>
-        {
+        Objective::Survival { .. } if !spec.fit.iter().any(|&i| cases[i].survival.event()) => {
             Err(Error::Cohort(format!(
                 "{}: the training patients have no event",
                 spec.name
@@ -328,7 +335,9 @@ fn check_spec(network: &Network, cases: &[PreparedCase], spec: &StageSpec<'_>) -
 
 /// SplitMix64-style mixing of a seed with a counter.
 pub(crate) fn mix(seed: u64, n: u64) -> u64 {
-    let mut z = seed ^ n.wrapping_add(0x9E37_79B9_7F4A_7C15).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    let mut z = seed
+        ^ n.wrapping_add(0x9E37_79B9_7F4A_7C15)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -386,7 +395,10 @@ fn train_step(
     let total = match spec.objective {
         Objective::Segmentation => {
             let logits = out.seg_logits.as_ref().ok_or_else(|| {
-                Error::Config(format!("{}: the network has no segmentation head", spec.name))
+                Error::Config(format!(
+                    "{}: the network has no segmentation head",
+                    spec.name
+                ))
             })?;
             seg_loss(logits)?
         }
@@ -447,7 +459,14 @@ fn validation_metric(
     cases: &[PreparedCase],
     spec: &StageSpec<'_>,
 ) -> Result<f64> {
-    let preds = predict(&network.net, cases, spec.val, spec.extras, spec.predict_batch, false)?;
+    let preds = predict(
+        &network.net,
+        cases,
+        spec.val,
+        spec.extras,
+        spec.predict_batch,
+        false,
+    )?;
     Ok(match spec.objective {
         Objective::Segmentation => aggregate_dsc(&preds, 0).unwrap_or(0.0),
         Objective::Survival { .. } => risks_c_index(cases, spec.val, &preds).unwrap_or(0.5),
@@ -511,7 +530,12 @@ fn save_optimiser(opt: &FlatAdam, path: &Path) -> Result<()> {
 
 /// A stable description of the stage: changing any of it restarts the stage from scratch.
 fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
-    let ids = |idx: &[usize]| idx.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let ids = |idx: &[usize]| {
+        idx.iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let extras_sum: f64 = spec.extras.iter().flatten().sum();
     let text = format!(
         "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:.12e}",

@@ -1,0 +1,62 @@
+//! Predicted masks back on the patient's original CT grid, as NIfTI.
+
+use std::path::{Path, PathBuf};
+
+use adamss_io::{read_header, CaseRecord, Volume};
+use adamss_preprocess::{mask_to_ct_grid, Grid};
+use ndarray::Array3;
+
+use crate::data::PreparedCase;
+use crate::error::Result;
+
+/// A mask written on the CT grid, with its overlap with the patient's labels there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportedMask {
+    /// Patient id.
+    pub id: String,
+    /// The NIfTI file.
+    pub path: PathBuf,
+    /// Dice of GTVp and GTVn with the original labels on the CT grid (None for a structure
+    /// absent from both, or without labels).
+    pub dice: [Option<f64>; 2],
+}
+
+/// Maps `mask` (labels on the case's crop grid) onto the CT grid of `record` (nearest
+/// neighbour; 0 outside the crop), writes it to `<dir>/<id>.nii.gz` atomically, and compares it
+/// with the record's labels.
+pub fn export_mask(
+    case: &PreparedCase,
+    record: &CaseRecord,
+    mask: &Array3<u8>,
+    dir: &Path,
+) -> Result<ExportedMask> {
+    let on_crop = Volume::new(mask.clone(), case.pre.ct.geometry().clone())?;
+    let ct = read_header(&record.ct)?;
+    let grid = Grid::new(ct.shape, ct.geometry.clone())?;
+    let on_ct = mask_to_ct_grid(&on_crop, &grid)?;
+    std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
+    let path = dir.join(format!("{}.nii.gz", case.id));
+    let tmp = dir.join(format!(".{}.tmp.nii.gz", case.id));
+    on_ct.write(&tmp)?;
+    std::fs::rename(&tmp, &path).map_err(|e| crate::Error::file(&path, e))?;
+    let mut dice = [None, None];
+    if let Some(label_path) = &record.mask {
+        let labels = Volume::<u8>::read(label_path)?;
+        if labels.shape() == on_ct.shape() {
+            for (c, value) in [1u8, 2].into_iter().enumerate() {
+                let (mut inter, mut total) = (0u64, 0u64);
+                for (&p, &g) in on_ct.data().iter().zip(labels.data()) {
+                    let (p, g) = (p == value, g == value);
+                    inter += u64::from(p && g);
+                    total += u64::from(p) + u64::from(g);
+                }
+                dice[c] = (total > 0).then(|| 2.0 * inter as f64 / total as f64);
+            }
+        }
+    }
+    Ok(ExportedMask {
+        id: case.id.clone(),
+        path,
+        dice,
+    })
+}

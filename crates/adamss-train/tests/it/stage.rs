@@ -1,0 +1,164 @@
+//! Checkpoints, exact resume, divergence.
+
+use adamss_model::tch::{Device, Tensor};
+use adamss_train::stage::{train_stage, Event, Network, Objective, Observer, Silent, StageSpec};
+use adamss_train::{Error, ExperimentConfig};
+
+use crate::{prepared, tiny_config};
+
+/// Stops the stage at one (epoch, step): what a kill mid-epoch leaves on disk.
+struct KillAt(usize, usize);
+
+impl Observer for KillAt {
+    fn event(&self, e: &Event<'_>) -> bool {
+        !matches!(e, Event::Step { epoch, step, .. } if (*epoch, *step) == (self.0, self.1))
+    }
+}
+
+fn spec<'a>(
+    config: &'a ExperimentConfig,
+    dir: &std::path::Path,
+    objective: Objective,
+    fit: &'a [usize],
+    val: &'a [usize],
+    extras: &'a [Vec<f64>],
+) -> StageSpec<'a> {
+    StageSpec {
+        name: "test".into(),
+        dir: dir.to_path_buf(),
+        objective,
+        schedule: match objective {
+            Objective::Segmentation => &config.stage1,
+            Objective::Survival { .. } => &config.stage2,
+        },
+        loss: &config.loss,
+        augment: &config.augment,
+        augment_whole: true,
+        balanced: true,
+        seed: 11,
+        fit,
+        val,
+        extras,
+        predict_batch: 2,
+    }
+}
+
+fn weights(net: &Network) -> Vec<(String, Tensor)> {
+    let mut v = net.vs.variables().into_iter().collect::<Vec<_>>();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn killed_mid_epoch_resumes_to_the_same_weights() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 6);
+    let config = tiny_config();
+    let (fit, val) = (vec![0, 1, 2, 3], vec![4, 5]);
+    let extras = vec![vec![0.5, -1.0]; cases.len()];
+    let mut model = config.model.clone();
+    model.survival.extra_features = 2;
+    for objective in [
+        Objective::Segmentation,
+        Objective::Survival { seg_weight: 1.0 },
+    ] {
+        let tag = format!("{objective:?}").len();
+        // Uninterrupted.
+        let mut a = Network::new(&model, Device::Cpu, 5).expect("net");
+        let dir_a = tmp.path().join(format!("a{tag}"));
+        let sa = train_stage(
+            &mut a,
+            &cases,
+            &spec(&config, &dir_a, objective, &fit, &val, &extras),
+            &Silent,
+        )
+        .expect("train");
+        assert_eq!(sa.epochs_done, 3);
+        // Killed in the middle of epoch 1, then resumed by a fresh process (new network).
+        let dir_b = tmp.path().join(format!("b{tag}"));
+        let mut b = Network::new(&model, Device::Cpu, 5).expect("net");
+        let e = train_stage(
+            &mut b,
+            &cases,
+            &spec(&config, &dir_b, objective, &fit, &val, &extras),
+            &KillAt(1, 1),
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::Interrupted(_)), "{e}");
+        let state: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir_b.join("state.json")).expect("state"),
+        )
+        .expect("json");
+        assert_eq!(
+            state["epochs_done"], 1,
+            "epoch 0 checkpointed, epoch 1 lost"
+        );
+        let mut c = Network::new(&model, Device::Cpu, 99).expect("net");
+        let sc = train_stage(
+            &mut c,
+            &cases,
+            &spec(&config, &dir_b, objective, &fit, &val, &extras),
+            &Silent,
+        )
+        .expect("resume");
+        assert_eq!(
+            sc.history,
+            sa.history
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    r.seconds = sc.history[r.epoch].seconds;
+                    r
+                })
+                .collect::<Vec<_>>(),
+            "same losses and metrics epoch by epoch"
+        );
+        for ((na, ta), (nc, tc)) in weights(&a).iter().zip(weights(&c)) {
+            assert_eq!(na, &nc);
+            assert!(ta.equal(&tc), "{objective:?}: {na} differs after resume");
+        }
+        // A finished stage is reloaded, not retrained.
+        let mut d = Network::new(&model, Device::Cpu, 7).expect("net");
+        let sd = train_stage(
+            &mut d,
+            &cases,
+            &spec(&config, &dir_a, objective, &fit, &val, &extras),
+            &Silent,
+        )
+        .expect("reload");
+        assert_eq!(sd.history.len(), 3);
+        for ((_, ta), (_, td)) in weights(&a).iter().zip(weights(&d)) {
+            assert!(ta.equal(&td));
+        }
+    }
+}
+
+#[test]
+fn a_diverging_loss_stops_with_the_last_good_checkpoint() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 6);
+    let mut config = tiny_config();
+    // Epoch 0 trains normally; from epoch 1 the learning rate blows the weights up.
+    config.stage1.milestones = vec![(1, 1e30)];
+    let (fit, val) = (vec![0, 1, 2, 3], vec![4, 5]);
+    let none = vec![Vec::new(); cases.len()];
+    let mut net = Network::new(&config.model, Device::Cpu, 1).expect("net");
+    let dir = tmp.path().join("stage");
+    let e = train_stage(
+        &mut net,
+        &cases,
+        &spec(&config, &dir, Objective::Segmentation, &fit, &val, &none),
+        &Silent,
+    )
+    .unwrap_err();
+    match e {
+        Error::NonFinite {
+            epoch, checkpoint, ..
+        } => {
+            assert_eq!(epoch, 1);
+            assert!(checkpoint.is_file(), "{} kept", checkpoint.display());
+            assert!(checkpoint.ends_with("weights-0001.safetensors"));
+        }
+        other => panic!("expected NonFinite, got {other}"),
+    }
+}
