@@ -32,9 +32,9 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Preset {
-    /// 6 patients, 48 mm field of view (tests).
+    /// 6 patients, 48 mm field of view (tests); the demo uses 10 and the `tiny` experiment.
     Tiny,
-    /// 24 patients, 160 mm field of view (the demo).
+    /// 24 patients, 160 mm field of view; the demo uses 72 and the `cpu-small` experiment.
     Default,
     /// 100 patients, 200 mm field of view, CT 0.98×0.98×2.5 mm.
     Paper,
@@ -79,6 +79,32 @@ enum Command {
         /// Device (overrides the config): cpu, cuda, cuda:N, auto.
         #[arg(long)]
         device: Option<String>,
+    },
+    /// Preprocess a cohort onto the network grid of an experiment preset (cached under
+    /// `<out>/preprocessed`), reporting how many tumours the label-free crops hold.
+    Preprocess {
+        /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "runs/preprocess")]
+        out: PathBuf,
+        /// Experiment preset whose `preprocess` settings apply.
+        #[arg(long, default_value = "default")]
+        preset: String,
+        /// Experiment TOML instead of a preset.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// PyRadiomics-compatible features of the labelled GTVp on CT and PET (resampled onto the
+    /// CT grid), original image, one row per patient.
+    Radiomics {
+        /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Output CSV.
+        #[arg(long, default_value = "runs/radiomics.csv")]
+        out: PathBuf,
     },
     /// Generate a synthetic PET/CT cohort in the HECKTOR 2022 layout.
     Synth {
@@ -209,6 +235,19 @@ fn main() -> Result<()> {
             synthesise(&out, &config)?;
             Ok(())
         }
+        Command::Preprocess {
+            cohort,
+            out,
+            preset,
+            config,
+        } => {
+            let config = match config {
+                Some(path) => adamss::train::ExperimentConfig::from_toml_file(&path)?,
+                None => adamss::train::ExperimentConfig::preset(&preset)?,
+            };
+            preprocess_stage(&out, &open_cohort(&cohort)?, &config.preprocess)
+        }
+        Command::Radiomics { cohort, out } => radiomics_stage(&out, &open_cohort(&cohort)?),
         Command::Cohort { path } => {
             summarise(&open_cohort(&path)?, None);
             Ok(())
@@ -388,19 +427,21 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
     println!("AdaMSS demo: {}", adamss::model::DeviceInfo::probe());
     let root = dir.join("cohort");
     let mut synth = preset_config(preset, seed);
-    if matches!(preset, Preset::Default) {
-        synth.patients = DEMO_PATIENTS;
+    match preset {
+        Preset::Default => synth.patients = DEMO_PATIENTS,
+        Preset::Tiny => synth.patients = 10,
+        Preset::Paper => {}
     }
     synthesise(&root, &synth)?;
     let cohort = open_cohort(&root)?;
     let truth = synthetic::read_truth(&root)?;
-    let mut config = adamss::train::ExperimentConfig::cpu_small();
+    let mut config = match preset {
+        Preset::Tiny => adamss::train::ExperimentConfig::tiny(),
+        _ => adamss::train::ExperimentConfig::cpu_small(),
+    };
     config.seed = seed;
-    if matches!(preset, Preset::Tiny) {
-        config.cv.folds = 2;
-    }
     train(
-        &dir.join("cpu-small"),
+        &dir.join(&config.name),
         &cohort,
         &config,
         &adamss::train::Method::MAIN,
@@ -495,7 +536,15 @@ fn train(
     let table = report::comparison_table(&outcome, &cases, methods, truth_risk.as_deref());
     report::write_predictions(&outcome, &cases, &out.join("predictions.csv"))?;
     report::write_outcome(&outcome, &out.join("outcome.json"))?;
-    io::write_atomic(&out.join("comparison.md"), table.as_bytes())?;
+    io::write_atomic(out.join("comparison.md"), table.as_bytes())?;
+    let report_path = report::write_report(
+        out,
+        config,
+        &outcome,
+        &cases,
+        methods,
+        truth_risk.as_deref(),
+    )?;
     println!(
         "\n{}-fold cross-validation of {} patients ({:.0} s):\n\n{table}",
         config.cv.folds,
@@ -517,7 +566,8 @@ fn train(
         );
     }
     println!(
-        "files: {} (config), {}, {}, {}",
+        "files: {} (report, Kaplan–Meier figures km-*.svg beside it), {} (config), {}, {}, {}",
+        report_path.display(),
         resolved.display(),
         out.join("comparison.md").display(),
         out.join("predictions.csv").display(),
@@ -610,18 +660,13 @@ impl adamss::train::Observer for BarObserver<'_> {
 
 /// Preprocesses every patient onto its crop (cached under `<dir>/preprocessed`) and reports
 /// how many tumours the label-free crops hold.
-fn preprocess_stage(dir: &Path, cohort: &Cohort, fov_mm: f64) -> Result<()> {
-    use adamss::preprocess::{
-        CacheOutcome, CoverageSummary, CropCentre, LocatorConfig, PreprocessCache, PreprocessConfig,
-    };
-    // 1 mm crops as large as the field of view allows, in multiples of 16 (160³ for the demo).
-    let side = ((fov_mm as usize) / 16 * 16).clamp(16, 160);
-    let config = PreprocessConfig {
-        crop_size: [side; 3],
-        locator: LocatorConfig::scaled_to_field_of_view(fov_mm),
-        ..PreprocessConfig::default()
-    };
-    let cache = PreprocessCache::open(dir.join("preprocessed"), &config)?;
+fn preprocess_stage(
+    dir: &Path,
+    cohort: &Cohort,
+    config: &adamss::preprocess::PreprocessConfig,
+) -> Result<()> {
+    use adamss::preprocess::{CacheOutcome, CoverageSummary, CropCentre, PreprocessCache};
+    let cache = PreprocessCache::open(dir.join("preprocessed"), config)?;
     let bar = ProgressBar::new(cohort.len() as u64).with_style(
         ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -641,8 +686,10 @@ fn preprocess_stage(dir: &Path, cohort: &Cohort, fov_mm: f64) -> Result<()> {
     bar.finish_and_clear();
     let summary = CoverageSummary::from_cases(coverages.iter().map(|(id, c)| (id.as_str(), *c)));
     println!(
-        "\npreprocessed {} patients onto {side}³ crops at 1 mm ({hits} from the cache in {}); {summary}",
+        "\npreprocessed {} patients onto {:?} crops at {:.2} mm ({hits} from the cache in {}); {summary}",
         coverages.len(),
+        config.crop_size,
+        config.spacing_mm,
         cache.dir().display()
     );
     for f in failures {
@@ -652,8 +699,8 @@ fn preprocess_stage(dir: &Path, cohort: &Cohort, fov_mm: f64) -> Result<()> {
 }
 
 /// PyRadiomics-compatible features of the primary tumour (GTVp) on CT and PET (resampled onto
-/// the CT grid), original image, written to `<dir>/radiomics_original.csv`.
-fn radiomics_stage(dir: &Path, cohort: &Cohort) -> Result<()> {
+/// the CT grid), original image, written to `path`.
+fn radiomics_stage(path: &Path, cohort: &Cohort) -> Result<()> {
     use adamss::preprocess::{resample_linear, Grid};
     use adamss::radiomics::{Error as RadError, ExtractionConfig, FeatureTable};
     let ids: Vec<String> = cohort.records().iter().map(|r| r.id.clone()).collect();
@@ -671,8 +718,11 @@ fn radiomics_stage(dir: &Path, cohort: &Cohort) -> Result<()> {
     };
     let t0 = Instant::now();
     let table = FeatureTable::extract_many(&ids, load, &ExtractionConfig::default());
-    let path = dir.join("radiomics_original.csv");
-    table.write_csv(&path)?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    table.write_csv(path)?;
     println!(
         "radiomics: {} patients × {} features (GTVp, PET + CT, original image) in {:.2} s → {}",
         table.rows.len(),

@@ -236,6 +236,7 @@ impl Default for RuntimeConfig {
 /// | `paper` | 1 mm, 160³, 112³ crops | C = 16 | 50 × 200 steps, batch 2 | discrete-time (released code) |
 /// | `default` | same | same | same, Stage II batch 8 | Cox, Breslow |
 /// | `cpu-small` | 3⅓ mm, 48³ (160 mm), 32³ crops | C = 4 | minutes on 2 cores | Cox, Breslow |
+/// | `tiny` | 3 mm, 16³ (48 mm) | C = 2 | seconds (smoke tests only) | Cox, Breslow |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExperimentConfig {
@@ -309,7 +310,7 @@ impl Default for ExperimentConfig {
 }
 
 /// Names of the built-in presets.
-pub const PRESETS: [&str; 3] = ["paper", "default", "cpu-small"];
+pub const PRESETS: [&str; 4] = ["paper", "default", "cpu-small", "tiny"];
 
 impl ExperimentConfig {
     /// A built-in preset by name (see the table above).
@@ -318,6 +319,7 @@ impl ExperimentConfig {
             "default" => Ok(Self::default()),
             "paper" => Ok(Self::paper()),
             "cpu-small" => Ok(Self::cpu_small()),
+            "tiny" => Ok(Self::tiny()),
             other => Err(Error::Config(format!(
                 "unknown preset {other:?}; choose one of {PRESETS:?}"
             ))),
@@ -326,8 +328,10 @@ impl ExperimentConfig {
 
     /// The released code's setup (spec §4): discrete-time head, batch 2 in both stages.
     pub fn paper() -> Self {
-        let mut c = Self::default();
-        c.name = "paper".into();
+        let mut c = Self {
+            name: "paper".into(),
+            ..Self::default()
+        };
         c.model.survival.output = SurvivalOutput::released_discrete_time();
         c.stage2.batch = 2;
         c.from_scratch.batch = 2;
@@ -337,8 +341,10 @@ impl ExperimentConfig {
     /// A run that finishes in minutes on 2 CPU cores: 160 mm at 3⅓ mm (48³), 32³ training
     /// crops, C = 4, short schedules, 3 folds, original-image radiomics only.
     pub fn cpu_small() -> Self {
-        let mut c = Self::default();
-        c.name = "cpu-small".into();
+        let mut c = Self {
+            name: "cpu-small".into(),
+            ..Self::default()
+        };
         c.preprocess = PreprocessConfig {
             spacing_mm: 10.0 / 3.0,
             crop_size: [48; 3],
@@ -384,6 +390,40 @@ impl ExperimentConfig {
         c.cv.folds = 3;
         c.runtime.device = "cpu".into();
         c.runtime.predict_batch = 4;
+        c
+    }
+
+    /// A smoke test, not an experiment: 48 mm at 3 mm (16³), width 2, three epochs of two
+    /// steps per stage, 2 folds. For tests and `adamss demo --preset tiny`.
+    pub fn tiny() -> Self {
+        let mut c = Self::cpu_small();
+        c.name = "tiny".into();
+        c.preprocess = PreprocessConfig {
+            spacing_mm: 3.0,
+            crop_size: [16; 3],
+            locator: LocatorConfig::scaled_to_field_of_view(48.0),
+            ..PreprocessConfig::default()
+        };
+        c.augment.crop = [16; 3];
+        c.model = AdaMssConfig::with_base_width(2);
+        c.model.survival.hidden_multiplier = 2;
+        let short = StageSchedule {
+            epochs: 3,
+            iters_per_epoch: 2,
+            batch: 2,
+            lr: 1e-3,
+            milestones: vec![(2, 5e-4)],
+            validate_every: 1,
+        };
+        c.stage1 = short.clone();
+        c.stage2 = StageSchedule {
+            batch: 4,
+            ..short.clone()
+        };
+        c.from_scratch = StageSchedule { batch: 4, ..short };
+        c.cv.folds = 2;
+        c.radiomics.selector.folds = 2;
+        c.runtime.predict_batch = 2;
         c
     }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 use adamss_io::Volume;
 use adamss_model::{AdaMssConfig, FusionMode};
 use adamss_radiomics::{extract_pet_ct, FeatureSelector, FeatureTable};
-use adamss_survival::Surv;
+use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -121,6 +121,9 @@ pub struct FoldResult {
     pub method: Method,
     /// Harrell's C-index on the test fold.
     pub c_index: Option<f64>,
+    /// Uno's C-index on the test fold (censoring distribution from the training fold,
+    /// truncated at the training fold's last event time).
+    pub uno_c: Option<f64>,
     /// Aggregate DSC of GTVp and GTVn on the test fold (methods with masks).
     pub dsc: Option<[f64; 2]>,
     /// `(patient index, risk)` on the test fold.
@@ -144,6 +147,16 @@ pub struct CvOutcome {
 }
 
 impl CvOutcome {
+    /// Mean and sample standard deviation of a method's Uno C-index over folds.
+    pub fn uno_summary(&self, method: Method) -> Option<(f64, f64)> {
+        mean_sd(
+            self.results
+                .iter()
+                .filter(|r| r.method == method)
+                .filter_map(|r| r.uno_c),
+        )
+    }
+
     /// Mean and sample standard deviation of a method's C-index over folds.
     pub fn c_index_summary(&self, method: Method) -> Option<(f64, f64)> {
         mean_sd(
@@ -271,6 +284,21 @@ impl<'a> FoldContext<'a> {
         })
     }
 
+    fn uno(&self, preds: &[CasePrediction]) -> Option<f64> {
+        let train = self.surv(&self.train);
+        let tau = train
+            .iter()
+            .filter(|s| s.event())
+            .map(|s| s.time())
+            .fold(f64::NEG_INFINITY, f64::max);
+        let test = self.surv(&self.test);
+        let risk: Vec<f64> = preds.iter().map(|p| p.risk).collect();
+        uno_c(&train, &test, &risk, Some(tau), DEFAULT_TIED_TOL)
+            .ok()
+            .filter(|c| c.comparable() > 0)
+            .map(|c| c.c_index)
+    }
+
     fn surv(&self, idx: &[usize]) -> Vec<Surv> {
         idx.iter().map(|&i| self.cases[i].survival).collect()
     }
@@ -389,7 +417,7 @@ impl<'a> FoldContext<'a> {
             .map(|p| {
                 let case = &self.cases[p.index];
                 let mask = p.mask.as_ref()?;
-                let mask = Volume::new(mask.clone(), case.pre.ct.geometry().clone()).ok()?;
+                let mask = Volume::new(mask.clone(), *case.pre.ct.geometry()).ok()?;
                 extract_pet_ct(&case.pet_suv(), &case.ct_hu(window), &mask, extraction).ok()
             })
             .collect();
@@ -506,6 +534,7 @@ impl<'a> FoldContext<'a> {
             fold: self.fold,
             method,
             c_index: risks_c_index(self.cases, &self.test, &preds),
+            uno_c: self.uno(&preds),
             dsc: None,
             test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
             train_median_risk: median(&train_risk),
@@ -636,6 +665,7 @@ impl<'a> FoldContext<'a> {
             fold: self.fold,
             method,
             c_index: risks_c_index(self.cases, &self.test, &preds),
+            uno_c: self.uno(&preds),
             dsc,
             test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
             train_median_risk: median(&train_preds.iter().map(|p| p.risk).collect::<Vec<_>>()),

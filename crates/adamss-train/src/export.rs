@@ -30,9 +30,9 @@ pub fn export_mask(
     mask: &Array3<u8>,
     dir: &Path,
 ) -> Result<ExportedMask> {
-    let on_crop = Volume::new(mask.clone(), case.pre.ct.geometry().clone())?;
+    let on_crop = Volume::new(mask.clone(), *case.pre.ct.geometry())?;
     let ct = read_header(&record.ct)?;
-    let grid = Grid::new(ct.shape, ct.geometry.clone())?;
+    let grid = Grid::new(ct.shape, ct.geometry)?;
     let on_ct = mask_to_ct_grid(&on_crop, &grid)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
     let path = dir.join(format!("{}.nii.gz", case.id));

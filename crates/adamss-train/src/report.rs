@@ -4,10 +4,14 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use adamss_survival::{harrell, logrank, Surv, DEFAULT_TIED_TOL};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
+use crate::config::ExperimentConfig;
 use crate::data::PreparedCase;
 use crate::error::{Error, Result};
 use crate::experiment::{mean_sd, CvOutcome, Method};
+use crate::plot;
 
 /// Risk stratification of one method over the pooled test folds: each test patient is "high
 /// risk" when above its own training fold's median risk.
@@ -118,4 +122,141 @@ pub fn write_outcome(outcome: &CvOutcome, path: &Path) -> Result<()> {
     let json = serde_json::to_string_pretty(outcome).map_err(|e| Error::file(path, e))?;
     adamss_io::write_atomic(path, json.as_bytes())?;
     Ok(())
+}
+
+/// Percentile bootstrap interval (95 %) of a method's mean-over-folds Harrell C-index:
+/// test patients are resampled with replacement within each fold, `replicates` times.
+pub fn bootstrap_c_index(
+    outcome: &CvOutcome,
+    cases: &[PreparedCase],
+    method: Method,
+    replicates: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    let folds: Vec<&Vec<(usize, f64)>> = outcome
+        .results
+        .iter()
+        .filter(|r| r.method == method)
+        .map(|r| &r.test_risks)
+        .collect();
+    if folds.is_empty() || replicates == 0 {
+        return None;
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut stats = Vec::with_capacity(replicates);
+    for _ in 0..replicates {
+        let mut sum = 0.0;
+        let mut used = 0;
+        for f in &folds {
+            let pick: Vec<(usize, f64)> =
+                (0..f.len()).map(|_| f[rng.gen_range(0..f.len())]).collect();
+            let y: Vec<Surv> = pick.iter().map(|&(i, _)| cases[i].survival).collect();
+            let r: Vec<f64> = pick.iter().map(|&(_, r)| r).collect();
+            if let Ok(c) = harrell(&y, &r, DEFAULT_TIED_TOL) {
+                if c.comparable() > 0 {
+                    sum += c.c_index;
+                    used += 1;
+                }
+            }
+        }
+        if used > 0 {
+            stats.push(sum / used as f64);
+        }
+    }
+    if stats.is_empty() {
+        return None;
+    }
+    stats.sort_by(f64::total_cmp);
+    let q = |p: f64| stats[((stats.len() - 1) as f64 * p).round() as usize];
+    Some((q(0.025), q(0.975)))
+}
+
+/// Writes the run's report: `report.md` with the comparison, bootstrap intervals, Uno's
+/// C-index, per-fold values and the Kaplan–Meier figures `km-<method>.svg` (pooled test folds,
+/// split at each training fold's median risk). Returns the report's path.
+pub fn write_report(
+    dir: &Path,
+    config: &ExperimentConfig,
+    outcome: &CvOutcome,
+    cases: &[PreparedCase],
+    methods: &[Method],
+    true_risk: Option<&[f64]>,
+) -> Result<std::path::PathBuf> {
+    let mut s = String::new();
+    let events = cases.iter().filter(|c| c.survival.event()).count();
+    let _ = writeln!(s, "# AdaMSS run `{}`\n", config.name);
+    let _ = writeln!(
+        s,
+        "{} patients ({events} events), {}-fold cross-validation by patient (stratified by event{}), \
+         seed {}. Inputs {:?} voxels of {:.2} mm; network base width {}. The resolved \
+         configuration is `config.toml`.\n",
+        cases.len(),
+        config.cv.folds,
+        if config.cv.group_by_centre { ", grouped by centre" } else { "" },
+        config.seed,
+        config.preprocess.crop_size,
+        config.preprocess.spacing_mm,
+        config.model.base_width
+    );
+    let _ = writeln!(s, "## Comparison\n");
+    s.push_str(&comparison_table(outcome, cases, methods, true_risk));
+    let _ = writeln!(
+        s,
+        "\nC-index: Harrell's, mean ± sd over the test folds. DSC: aggregate over each test fold \
+         (threshold 0.5), mean ± sd over folds; the SSL rows show the Stage-I masks they use.\n"
+    );
+    let _ = writeln!(s, "## Intervals and Uno's C-index\n");
+    let _ = writeln!(s, "| method | Harrell 95 % bootstrap CI | Uno's C (mean ± sd) | selected radiomics per fold |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    for (k, &m) in methods.iter().enumerate() {
+        let ci = bootstrap_c_index(outcome, cases, m, 500, config.seed ^ k as u64)
+            .map_or("–".into(), |(a, b)| format!("{a:.3} – {b:.3}"));
+        let uno = outcome
+            .uno_summary(m)
+            .map_or("–".into(), |(a, b)| format!("{a:.3} ± {b:.3}"));
+        let sel: Vec<String> = outcome
+            .results
+            .iter()
+            .filter(|r| r.method == m)
+            .filter_map(|r| r.selected_features.map(|n| n.to_string()))
+            .collect();
+        let sel = if sel.is_empty() {
+            "–".into()
+        } else {
+            sel.join(", ")
+        };
+        let _ = writeln!(s, "| {} | {ci} | {uno} | {sel} |", m.label());
+    }
+    let _ = writeln!(s, "\n## Per fold\n");
+    let _ = writeln!(
+        s,
+        "| fold | method | Harrell | Uno | DSC GTVp | DSC GTVn | seconds |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let f3 = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    for r in &outcome.results {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {:.0} |",
+            r.fold,
+            r.method.label(),
+            f3(r.c_index),
+            f3(r.uno_c),
+            f3(r.dsc.map(|d| d[0])),
+            f3(r.dsc.map(|d| d[1])),
+            r.seconds
+        );
+    }
+    let _ = writeln!(s, "\n## Risk stratification\n");
+    for &m in methods {
+        let st = stratify(outcome, cases, m);
+        let y: Vec<Surv> = st.groups.iter().map(|&(i, _)| cases[i].survival).collect();
+        let high: Vec<bool> = st.groups.iter().map(|&(_, h)| h).collect();
+        let name = format!("km-{}.svg", m.key());
+        plot::km_svg(&dir.join(&name), m.label(), &y, &high, st.p_value)?;
+        let _ = writeln!(s, "![{}]({name})\n", m.label());
+    }
+    let path = dir.join("report.md");
+    adamss_io::write_atomic(&path, s.as_bytes())?;
+    Ok(path)
 }

@@ -286,6 +286,7 @@ pub fn train_stage(
     if paths.best.is_file() {
         checkpoint::load(&mut network.vs, &paths.best, &checkpoint::Transfer::All)?;
     }
+    crate::plot::training_svg(&spec.dir.join("training.svg"), &spec.name, &state.history)?;
     observer
         .event(&Event::Done {
             stage: &spec.name,
@@ -419,7 +420,7 @@ fn train_step(
             };
             if seg_weight > 0.0 {
                 if let Some(logits) = &out.seg_logits {
-                    total = total + seg_loss(logits)? * seg_weight;
+                    total += seg_loss(logits)? * seg_weight;
                 }
             }
             total

@@ -1,0 +1,48 @@
+//! The whole comparison end to end on a tiny cohort (plumbing, not quality: see the README's
+//! main job for results).
+
+use adamss_train::report::{comparison_table, write_predictions, write_report};
+use adamss_train::{run_cv, Method, Silent};
+
+use crate::{prepared, tiny_config};
+
+#[test]
+fn every_method_runs_on_shared_folds_and_reports() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 10);
+    let config = tiny_config();
+    let run = tmp.path().join("run");
+    let outcome = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("cv");
+    assert_eq!(outcome.results.len(), 2 * Method::MAIN.len());
+    assert_eq!(outcome.fold_of.len(), cases.len());
+    for r in &outcome.results {
+        let test: Vec<usize> = (0..cases.len())
+            .filter(|&i| outcome.fold_of[i] == r.fold)
+            .collect();
+        let got: Vec<usize> = r.test_risks.iter().map(|&(i, _)| i).collect();
+        assert_eq!(got, test, "{:?} predicts exactly its test fold", r.method);
+        assert!(r.test_risks.iter().all(|(_, v)| v.is_finite()));
+        let segments = matches!(r.method, Method::Mtl | Method::Ssl | Method::SslRadiomics);
+        assert_eq!(r.dsc.is_some(), segments, "{:?}", r.method);
+    }
+    let truth: Vec<f64> = (0..cases.len()).map(|i| i as f64).collect();
+    let table = comparison_table(&outcome, &cases, &Method::MAIN, Some(&truth));
+    assert_eq!(table.lines().count(), 2 + Method::MAIN.len() + 1, "{table}");
+    write_predictions(&outcome, &cases, &run.join("predictions.csv")).expect("csv");
+    let report =
+        write_report(&run, &config, &outcome, &cases, &Method::MAIN, None).expect("report");
+    let text = std::fs::read_to_string(report).expect("read");
+    assert!(text.contains("km-ssl.svg"));
+    let svg = std::fs::read_to_string(run.join("km-ssl.svg")).expect("svg");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("polyline"),
+        "an SVG with curves"
+    );
+    assert!(run.join("fold-0/stage1/training.svg").is_file());
+    // Rerunning reloads every finished stage and gives the same outcome.
+    let again = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("rerun");
+    assert_eq!(again.results.len(), outcome.results.len());
+    for (a, b) in outcome.results.iter().zip(&again.results) {
+        assert_eq!(a.test_risks, b.test_risks, "{:?} fold {}", a.method, a.fold);
+    }
+}
