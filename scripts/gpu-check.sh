@@ -6,8 +6,11 @@
 # Checks: libtorch sees CUDA; the tiny demo runs; the network matches its PyTorch twin's
 # reference files on the device (float64 exact, float32 reported); the whole-network Stage-I training step at
 # batch 2 × 112³ (fp32 and bf16) through our binary and through the PyTorch twin
-# (tools/adamss_twin.py), same card, same run. SIZE/BATCH/WIDTH/ITERS/DEVICE override the
-# defaults (e.g. DEVICE=cpu SIZE=32 WIDTH=4 to try the script on a CPU machine).
+# (tools/adamss_twin.py), same card, same run; a short paper-size `adamss train` (Stage I and
+# Stage II of one fold, fp32 and bf16) with seconds per step and peak GPU memory.
+# SIZE/BATCH/WIDTH/ITERS/DEVICE and TRAIN_* override the defaults; on a CPU machine:
+#   DEVICE=cpu SIZE=32 WIDTH=4 ITERS=2 TRAIN_PRESET=tiny TRAIN_PATIENTS=10 STAGE1_STEPS=2 \
+#   STAGE2_STEPS=2 BIN=target/release PY=.venv/bin/python bash scripts/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 OUT=${OUT:-gpu-out}
@@ -47,6 +50,33 @@ run step_rust 200 "$BIN/adamss" bench-step --device "$DEVICE" "${step_args[@]}" 
 run step_pytorch 200 "$PY" tools/adamss_twin.py train-step --device "$DEVICE" "${step_args[@]}" \
     --precisions fp32 bf16 --json "$OUT/step_pytorch.json"
 
+# Short paper-size training through `adamss train` (issue #7): a synthetic 1 mm cohort, the
+# paper preset (batch 2 × 112³ crops in Stage I, whole 160³ volumes in Stage II), one fold of
+# AdaMSS (Stage I then Stage II), fp32 and bf16, with the peak GPU memory sampled by
+# nvidia-smi. TRAIN_PRESET/TRAIN_PATIENTS/STAGE1_STEPS/STAGE2_STEPS override (e.g.
+# TRAIN_PRESET=tiny on a CPU machine).
+TRAIN_PRESET=${TRAIN_PRESET:-paper}
+TRAIN_PATIENTS=${TRAIN_PATIENTS:-12}
+STAGE1_STEPS=${STAGE1_STEPS:-150}
+STAGE2_STEPS=${STAGE2_STEPS:-100}
+synth_preset=paper
+[ "$TRAIN_PRESET" = tiny ] && synth_preset=tiny
+run train_synth 180 "$BIN/adamss" synth --out "$OUT/train-cohort" --preset "$synth_preset" \
+    --patients "$TRAIN_PATIENTS"
+for prec in f32 bf16; do
+    printf '%s\n' "preset = \"$TRAIN_PRESET\"" "[model]" "precision = \"$prec\"" \
+        "[stage1]" "epochs = 1" "iters_per_epoch = $STAGE1_STEPS" "milestones = []" \
+        "[stage2]" "epochs = 1" "iters_per_epoch = $STAGE2_STEPS" "milestones = []" \
+        "[cv]" "folds = 3" "validation_fraction = 0.1" \
+        "[runtime]" "device = \"$DEVICE\"" >"$OUT/train-$prec.toml"
+    nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 200 \
+        >"$OUT/train-$prec.memory.txt" 2>/dev/null &
+    smi=$!
+    run "train_$prec" 240 "$BIN/adamss" train --cohort "$OUT/train-cohort" \
+        --out "$OUT/train-$prec" --config "$OUT/train-$prec.toml" --methods ssl --fold 0
+    kill "$smi" 2>/dev/null
+done
+
 echo
 printf 'check\trc\tseconds\n'
 cat "$OUT/summary.tsv"
@@ -78,5 +108,27 @@ for prec in ("fp32", "bf16"):
             print(f"{prec:9}  {part:16}  {r[part]*1e3:7.1f}  {p[part]*1e3:10.1f}  {ratio:12.3f}  {flops}")
             table.append({"precision": prec, "part": part, "rust_s": r[part], "pytorch_s": p[part], "ratio": ratio})
 json.dump({"tflop_per_step": tflop, "rows": table}, open(os.path.join(out, "step_summary.json"), "w"), indent=1)
+
+# Short training runs: seconds per step (epoch time incl. its validation pass / steps) and
+# the peak GPU memory nvidia-smi saw (whole device, MiB).
+print("\nadamss train (paper preset, one fold of AdaMSS)")
+print("precision  stage    steps  s/step  peak_MiB")
+train = []
+for prec in ("f32", "bf16"):
+    mem = os.path.join(out, f"train-{prec}.memory.txt")
+    peak = max((int(l) for l in open(mem) if l.strip().isdigit()), default=None) if os.path.exists(mem) else None
+    for stage, rel in (("stage1", "fold-0/stage1"), ("stage2", "fold-0/ssl/survival")):
+        p = os.path.join(out, f"train-{prec}", rel, "state.json")
+        if not os.path.exists(p):
+            print(f"{prec:9}  {stage:7}  (no state.json)")
+            continue
+        h = json.load(open(p))["history"]
+        cfg = open(os.path.join(out, f"train-{prec}.toml")).read()
+        key = "stage1" if stage == "stage1" else "stage2"
+        steps = int(cfg.split(f"[{key}]")[1].split("iters_per_epoch = ")[1].split()[0]) * len(h)
+        secs = sum(r["seconds"] for r in h)
+        print(f"{prec:9}  {stage:7}  {steps:5}  {secs / steps:6.3f}  {peak if peak is not None else '-'}")
+        train.append({"precision": prec, "stage": stage, "steps": steps, "s_per_step": secs / steps, "peak_mib": peak})
+json.dump(train, open(os.path.join(out, "train_summary.json"), "w"), indent=1)
 PYEOF
 exit $status

@@ -80,6 +80,49 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
+    /// Predict new patients with one fold of a finished run: AdaMSS risk per patient
+    /// (`risks.csv`, high risk above the fold's training median) and the Stage-I GTVp/GTVn
+    /// masks as NIfTI on each patient's original CT grid (`masks/`). Only images are needed;
+    /// with labels, the Dice of each mask is reported.
+    Predict {
+        /// The run folder of `adamss train` (its `config.toml` and `fold-K/`).
+        #[arg(long)]
+        run: PathBuf,
+        /// Patients: HECKTOR 2022 folder or manifest `.csv`.
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Which fold's networks to use.
+        #[arg(long, default_value_t = 0)]
+        fold: usize,
+        /// Only the slice `i/n` of the patients (array jobs); merge with `adamss merge`.
+        #[arg(long)]
+        shard: Option<String>,
+    },
+    /// Evaluate risk scores against endpoints: Harrell's and Uno's C-index with a bootstrap
+    /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test.
+    Evaluate {
+        /// CSV with `PatientID`, `risk` and optionally `high_risk` (e.g. `risks.csv`).
+        #[arg(long)]
+        risks: PathBuf,
+        /// Cohort with the endpoints (HECKTOR folder or manifest `.csv`).
+        #[arg(long)]
+        cohort: PathBuf,
+        /// Output folder (`evaluation.md`, `km.svg`).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Concatenate CSV files with identical headers (e.g. shards of `predict`).
+    Merge {
+        /// Output CSV.
+        #[arg(long)]
+        out: PathBuf,
+        /// Input CSVs, in order.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+    },
     /// Preprocess a cohort onto the network grid of an experiment preset (cached under
     /// `<out>/preprocessed`), reporting how many tumours the label-free crops hold.
     Preprocess {
@@ -95,6 +138,9 @@ enum Command {
         /// Experiment TOML instead of a preset.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Only the slice `i/n` of the patients (array jobs sharing one cache folder).
+        #[arg(long)]
+        shard: Option<String>,
     },
     /// PyRadiomics-compatible features of the labelled GTVp on CT and PET (resampled onto the
     /// CT grid), original image, one row per patient.
@@ -105,6 +151,9 @@ enum Command {
         /// Output CSV.
         #[arg(long, default_value = "runs/radiomics.csv")]
         out: PathBuf,
+        /// Only the slice `i/n` of the patients; merge the CSVs with `adamss merge`.
+        #[arg(long)]
+        shard: Option<String>,
     },
     /// Generate a synthetic PET/CT cohort in the HECKTOR 2022 layout.
     Synth {
@@ -240,14 +289,61 @@ fn main() -> Result<()> {
             out,
             preset,
             config,
+            shard,
         } => {
             let config = match config {
                 Some(path) => adamss::train::ExperimentConfig::from_toml_file(&path)?,
                 None => adamss::train::ExperimentConfig::preset(&preset)?,
             };
-            preprocess_stage(&out, &open_cohort(&cohort)?, &config.preprocess)
+            let cohort = sharded(open_cohort(&cohort)?, shard.as_deref())?;
+            preprocess_stage(&out, &cohort, &config.preprocess)
         }
-        Command::Radiomics { cohort, out } => radiomics_stage(&out, &open_cohort(&cohort)?),
+        Command::Predict {
+            run,
+            cohort,
+            out,
+            fold,
+            shard,
+        } => {
+            use adamss::train::infer::{predict_cohort, risks_file_name, Shard};
+            let shard = shard.as_deref().map(Shard::parse).transpose()?;
+            let cohort = open_cohort(&cohort)?;
+            let bar = ProgressBar::new(cohort.len() as u64).with_style(
+                ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let preds = predict_cohort(&run, &cohort, fold, shard, &out, &|d, n| {
+                bar.set_length(n as u64);
+                bar.set_position(d as u64);
+            })?;
+            bar.finish_and_clear();
+            let dice: Vec<f64> = preds.iter().filter_map(|p| p.mask.dice[0]).collect();
+            println!(
+                "{} patients → {} and {}{}",
+                preds.len(),
+                out.join(risks_file_name(shard)).display(),
+                out.join("masks").display(),
+                if dice.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; GTVp Dice with the labels on the CT grid: {:.3} (mean of {})",
+                        dice.iter().sum::<f64>() / dice.len() as f64,
+                        dice.len()
+                    )
+                }
+            );
+            Ok(())
+        }
+        Command::Evaluate { risks, cohort, out } => evaluate(&risks, &open_cohort(&cohort)?, &out),
+        Command::Merge { out, parts } => {
+            let rows = adamss::train::infer::merge_csv(&parts, &out)?;
+            println!("{rows} rows from {} files → {}", parts.len(), out.display());
+            Ok(())
+        }
+        Command::Radiomics { cohort, out, shard } => {
+            radiomics_stage(&out, &sharded(open_cohort(&cohort)?, shard.as_deref())?)
+        }
         Command::Cohort { path } => {
             summarise(&open_cohort(&path)?, None);
             Ok(())
@@ -451,8 +547,76 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
     Ok(())
 }
 
+/// The patients of `cohort` in the slice `shard` (`i/n`), or all of them.
+fn sharded(cohort: Cohort, shard: Option<&str>) -> Result<Cohort> {
+    let Some(text) = shard else {
+        return Ok(cohort);
+    };
+    let shard = adamss::train::infer::Shard::parse(text)?;
+    let records: Vec<_> = cohort
+        .records()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.contains(*i))
+        .map(|(_, r)| r.clone())
+        .collect();
+    Ok(Cohort::from_records(records)?.with_options(cohort.options().clone()))
+}
+
+/// `adamss evaluate`: risks against endpoints.
+fn evaluate(risks: &Path, cohort: &Cohort, out: &Path) -> Result<()> {
+    use adamss::train::report::evaluate_risks;
+    let mut reader =
+        csv::Reader::from_path(risks).with_context(|| format!("reading {}", risks.display()))?;
+    let headers = reader.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (id_col, risk_col) = match (col("PatientID"), col("risk")) {
+        (Some(i), Some(r)) => (i, r),
+        _ => anyhow::bail!("{}: needs PatientID and risk columns", risks.display()),
+    };
+    let high_col = col("high_risk");
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec?;
+        let id = rec.get(id_col).unwrap_or_default().to_string();
+        let risk: f64 = rec
+            .get(risk_col)
+            .unwrap_or_default()
+            .parse()
+            .with_context(|| format!("{}: risk of {id}", risks.display()))?;
+        let high = high_col
+            .and_then(|c| rec.get(c))
+            .and_then(|v| v.parse::<u8>().ok())
+            .map(|v| v == 1);
+        rows.push((id, risk, high));
+    }
+    let mut matched = Vec::new();
+    let mut missing = Vec::new();
+    for (id, risk, high) in rows {
+        match cohort
+            .records()
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.survival)
+        {
+            Some(s) => matched.push((id, risk, high, s.time, s.event)),
+            None => missing.push(id),
+        }
+    }
+    if !missing.is_empty() {
+        println!(
+            "{} patients without an endpoint in the cohort are left out: {}",
+            missing.len(),
+            missing.join(", ")
+        );
+    }
+    let report = evaluate_risks(&matched, out)?;
+    println!("{report}");
+    Ok(())
+}
+
 /// Patients of the demo's synthetic cohort.
-const DEMO_PATIENTS: usize = 72;
+const DEMO_PATIENTS: usize = 150;
 
 /// Prepares the cohort, runs the cross-validation and writes the report files.
 fn train(

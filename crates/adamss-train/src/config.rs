@@ -28,6 +28,10 @@ pub struct StageSchedule {
     pub milestones: Vec<(usize, f64)>,
     /// Run the validation split every this many epochs (and after the last).
     pub validate_every: usize,
+    /// The survival head's learning rate as a multiple of the stage's (1 = the released code).
+    /// Short schedules need the freshly initialised head to learn faster than the transferred
+    /// encoder and decoder.
+    pub head_lr_multiplier: f64,
 }
 
 impl Default for StageSchedule {
@@ -39,6 +43,7 @@ impl Default for StageSchedule {
             lr: 1e-4,
             milestones: vec![(20, 5e-5), (40, 1e-5)],
             validate_every: 1,
+            head_lr_multiplier: 1.0,
         }
     }
 }
@@ -64,6 +69,12 @@ impl StageSchedule {
         }
         if self.validate_every == 0 {
             return bad("validate_every must be ≥ 1".into());
+        }
+        if !(self.head_lr_multiplier.is_finite() && self.head_lr_multiplier > 0.0) {
+            return bad(format!(
+                "head_lr_multiplier must be positive, got {}",
+                self.head_lr_multiplier
+            ));
         }
         let lrs = std::iter::once(self.lr).chain(self.milestones.iter().map(|m| m.1));
         for lr in lrs {
@@ -248,8 +259,8 @@ pub struct ExperimentConfig {
     pub preprocess: PreprocessConfig,
     /// Augmentation of Stage-I (segmentation) samples; its `crop` is the training crop.
     pub augment: AugmentConfig,
-    /// Augment Stage-II samples too (same affine, no crop: the whole volume).
-    pub augment_stage2: bool,
+    /// What survival stages (Stage II, single-task, MTL) train on.
+    pub survival_samples: SurvivalSamples,
     /// The network; `survival.extra_features` is set from the selected features.
     pub model: AdaMssConfig,
     /// Losses.
@@ -261,6 +272,11 @@ pub struct ExperimentConfig {
     /// The baselines trained from scratch on survival (single-task, MTL): by default the
     /// budget of Stage I and Stage II together, with survival-sized batches.
     pub from_scratch: StageSchedule,
+    /// Refresh BatchNorm statistics on whole training volumes before each validation pass
+    /// ("precise BN", this many batches of `runtime.predict_batch`; 0 = off, the released
+    /// code's behaviour). Short schedules need it: running averages over a few hundred crop
+    /// batches make evaluation on whole volumes erratic.
+    pub precise_bn_batches: usize,
     /// Balance Stage-II batches between events and censored patients.
     pub balanced_batches: bool,
     /// Which Stage-I weights start Stage II.
@@ -283,7 +299,7 @@ impl Default for ExperimentConfig {
             seed: 0,
             preprocess: PreprocessConfig::default(),
             augment: AugmentConfig::default(),
-            augment_stage2: true,
+            survival_samples: SurvivalSamples::Crops,
             model: AdaMssConfig::default(),
             loss: LossConfig::default(),
             stage1: StageSchedule::default(),
@@ -299,6 +315,7 @@ impl Default for ExperimentConfig {
                 milestones: vec![(40, 5e-5), (80, 1e-5)],
                 ..StageSchedule::default()
             },
+            precise_bn_batches: 0,
             balanced_batches: true,
             transfer: Transfer::EncoderDecoder,
             radiomics: RadiomicsConfig::default(),
@@ -307,6 +324,20 @@ impl Default for ExperimentConfig {
             runtime: RuntimeConfig::default(),
         }
     }
+}
+
+/// Training samples of the survival stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SurvivalSamples {
+    /// Augmented and cropped exactly like Stage I (the released code); evaluation still sees
+    /// whole volumes (the head pools globally, so sizes may differ).
+    #[default]
+    Crops,
+    /// The same affine augmentation without the crop: whole volumes (slower, more context).
+    WholeAugmented,
+    /// Whole volumes as preprocessed.
+    Whole,
 }
 
 /// Names of the built-in presets.
@@ -359,30 +390,34 @@ impl ExperimentConfig {
         c.model = AdaMssConfig::with_base_width(4);
         c.model.survival.hidden_multiplier = 8;
         c.stage1 = StageSchedule {
-            epochs: 6,
+            epochs: 10,
             iters_per_epoch: 30,
             batch: 4,
             lr: 3e-3,
-            milestones: vec![(4, 1e-3)],
+            milestones: vec![(5, 1e-3), (8, 3e-4)],
             validate_every: 1,
+            head_lr_multiplier: 1.0,
         };
         c.stage2 = StageSchedule {
-            epochs: 3,
-            iters_per_epoch: 8,
-            batch: 6,
+            epochs: 4,
+            iters_per_epoch: 10,
+            batch: 8,
             lr: 1e-3,
-            milestones: vec![(2, 3e-4)],
+            milestones: vec![(3, 3e-4)],
             validate_every: 1,
+            head_lr_multiplier: 10.0,
         };
         c.from_scratch = StageSchedule {
-            epochs: 6,
-            iters_per_epoch: 8,
-            batch: 6,
+            epochs: 8,
+            iters_per_epoch: 10,
+            batch: 8,
             lr: 3e-3,
-            milestones: vec![(4, 1e-3)],
+            milestones: vec![(4, 1e-3), (6, 3e-4)],
             validate_every: 1,
+            head_lr_multiplier: 10.0,
         };
         c.loss.stage2_seg_weight = 1.0;
+        c.precise_bn_batches = 6;
         c.radiomics.use_wavelet = false;
         c.radiomics.selector.folds = 3;
         c.radiomics.selector.n_alphas = 30;
@@ -414,6 +449,7 @@ impl ExperimentConfig {
             lr: 1e-3,
             milestones: vec![(2, 5e-4)],
             validate_every: 1,
+            head_lr_multiplier: 1.0,
         };
         c.stage1 = short.clone();
         c.stage2 = StageSchedule {

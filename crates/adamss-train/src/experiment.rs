@@ -19,6 +19,9 @@ use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
 use crate::split::{folds, validation_split};
 use crate::stage::{mix, train_stage, Network, Objective, Observer, StageSpec};
 
+/// File in each fold folder holding that fold's fitted [`ClinicalEncoder`].
+pub const CLINICAL_ENCODER_NAME: &str = "clinical_encoder.json";
+
 /// A method of the comparison (spec §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -270,11 +273,17 @@ impl<'a> FoldContext<'a> {
         let train_clinical: Vec<_> = train.iter().map(|&i| &cases[i].clinical).collect();
         let enc = ClinicalEncoder::fit(&train_clinical, &config.clinical.variables)?;
         let clinical = cases.iter().map(|c| enc.transform(&c.clinical)).collect();
+        // Kept for prediction on new patients (`crate::infer`).
+        let dir = run_dir.join(format!("fold-{fold}"));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
+        let enc_path = dir.join(CLINICAL_ENCODER_NAME);
+        let json = serde_json::to_string_pretty(&enc).map_err(|e| Error::file(&enc_path, e))?;
+        adamss_io::write_atomic(&enc_path, json.as_bytes())?;
         Ok(Self {
             config,
             cases,
             fold,
-            dir: run_dir.join(format!("fold-{fold}")),
+            dir,
             train,
             fit,
             val,
@@ -381,13 +390,14 @@ impl<'a> FoldContext<'a> {
             schedule,
             loss: &self.config.loss,
             augment: &self.config.augment,
-            augment_whole: self.config.augment_stage2,
+            survival_samples: self.config.survival_samples,
             balanced: self.config.balanced_batches,
             seed,
             fit: &self.fit,
             val: &self.val,
             extras,
             predict_batch: self.config.runtime.predict_batch,
+            precise_bn_batches: self.config.precise_bn_batches,
         }
     }
 

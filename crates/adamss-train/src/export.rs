@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use adamss_io::{read_header, CaseRecord, Volume};
+use adamss_io::{read_header, CaseRecord, Geometry, Volume};
 use adamss_preprocess::{mask_to_ct_grid, Grid};
 use ndarray::Array3;
 
@@ -30,13 +30,24 @@ pub fn export_mask(
     mask: &Array3<u8>,
     dir: &Path,
 ) -> Result<ExportedMask> {
-    let on_crop = Volume::new(mask.clone(), *case.pre.ct.geometry())?;
+    export_mask_on(&case.id, case.pre.ct.geometry(), record, mask, dir)
+}
+
+/// [`export_mask`] for a mask on the crop grid with geometry `crop`.
+pub fn export_mask_on(
+    id: &str,
+    crop: &Geometry,
+    record: &CaseRecord,
+    mask: &Array3<u8>,
+    dir: &Path,
+) -> Result<ExportedMask> {
+    let on_crop = Volume::new(mask.clone(), *crop)?;
     let ct = read_header(&record.ct)?;
     let grid = Grid::new(ct.shape, ct.geometry)?;
     let on_ct = mask_to_ct_grid(&on_crop, &grid)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
-    let path = dir.join(format!("{}.nii.gz", case.id));
-    let tmp = dir.join(format!(".{}.tmp.nii.gz", case.id));
+    let path = dir.join(format!("{id}.nii.gz"));
+    let tmp = dir.join(format!(".{id}.tmp.nii.gz"));
     on_ct.write(&tmp)?;
     std::fs::rename(&tmp, &path).map_err(|e| crate::Error::file(&path, e))?;
     let mut dice = [None, None];
@@ -55,7 +66,7 @@ pub fn export_mask(
         }
     }
     Ok(ExportedMask {
-        id: case.id.clone(),
+        id: id.to_string(),
         path,
         dice,
     })

@@ -7,6 +7,7 @@ mod device;
 mod error;
 pub mod experiment;
 pub mod export;
+pub mod infer;
 pub mod plot;
 pub mod predict;
 pub mod report;

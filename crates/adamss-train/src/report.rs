@@ -260,3 +260,86 @@ pub fn write_report(
     adamss_io::write_atomic(&path, s.as_bytes())?;
     Ok(path)
 }
+
+/// Evaluates risk scores against endpoints: `(id, risk, high_risk, time, event)` rows. Writes
+/// `evaluation.md` and `km.svg` under `out` and returns the markdown. Groups are the given
+/// `high_risk` flags when every row has one, otherwise the median split of the risks.
+pub fn evaluate_risks(
+    rows: &[(String, f64, Option<bool>, f64, bool)],
+    out: &Path,
+) -> Result<String> {
+    let y: Vec<Surv> = rows
+        .iter()
+        .map(|r| Surv::new(r.3, r.4))
+        .collect::<std::result::Result<_, _>>()?;
+    let risk: Vec<f64> = rows.iter().map(|r| r.1).collect();
+    let c = harrell(&y, &risk, DEFAULT_TIED_TOL)?;
+    let tau = y
+        .iter()
+        .filter(|s| s.event())
+        .map(|s| s.time())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let uno = adamss_survival::uno_c(&y, &y, &risk, Some(tau), DEFAULT_TIED_TOL)
+        .ok()
+        .map(|c| c.c_index);
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let mut boot = Vec::new();
+    for _ in 0..1000 {
+        let pick: Vec<usize> = (0..y.len()).map(|_| rng.gen_range(0..y.len())).collect();
+        let yb: Vec<Surv> = pick.iter().map(|&i| y[i]).collect();
+        let rb: Vec<f64> = pick.iter().map(|&i| risk[i]).collect();
+        if let Ok(cb) = harrell(&yb, &rb, DEFAULT_TIED_TOL) {
+            if cb.comparable() > 0 {
+                boot.push(cb.c_index);
+            }
+        }
+    }
+    boot.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        boot.get(((boot.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+    };
+    let (high, rule): (Vec<bool>, &str) = if rows.iter().all(|r| r.2.is_some()) {
+        (
+            rows.iter().map(|r| r.2 == Some(true)).collect(),
+            "the given high_risk flags",
+        )
+    } else {
+        let m = crate::experiment::median(&risk);
+        (
+            risk.iter().map(|&r| r > m).collect(),
+            "the median risk of these patients",
+        )
+    };
+    let groups: Vec<usize> = high.iter().map(|&h| usize::from(h)).collect();
+    let p = (groups.contains(&0) && groups.contains(&1))
+        .then(|| logrank(&y, &groups).ok().map(|l| l.p_value))
+        .flatten();
+    std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
+    plot::km_svg(&out.join("km.svg"), "risk groups", &y, &high, p)?;
+    let f3 = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.3}"));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Evaluation of {} patients ({} events)\n",
+        y.len(),
+        y.iter().filter(|s| s.event()).count()
+    );
+    let _ = writeln!(
+        s,
+        "| Harrell's C | 95 % bootstrap CI | Uno's C (τ = {tau:.0}) | log-rank p, high vs low |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| {:.3} | {} – {} | {} | {} |",
+        c.c_index,
+        f3(q(0.025)),
+        f3(q(0.975)),
+        f3(uno),
+        p.map_or("–".into(), |p| format!("{p:.2e}"))
+    );
+    let _ = writeln!(s, "\nGroups: {rule}. ![Kaplan–Meier](km.svg)");
+    adamss_io::write_atomic(out.join("evaluation.md"), s.as_bytes())?;
+    Ok(s)
+}

@@ -8,13 +8,15 @@
 use std::path::{Path, PathBuf};
 
 use adamss_model::tch::{self, nn, Device, Tensor};
-use adamss_model::{checkpoint, loss, AdaMss, AdaMssConfig, AdamConfig, FlatAdam, SurvivalOutput};
+use adamss_model::{
+    checkpoint, loss, AdaMss, AdaMssConfig, AdamConfig, FlatAdam, ParamGroup, SurvivalOutput,
+};
 use adamss_preprocess::{AugmentConfig, Sample};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LossConfig, StageSchedule};
+use crate::config::{LossConfig, StageSchedule, SurvivalSamples};
 use crate::data::{batch_of, sample_of, PreparedCase};
 use crate::error::{Error, Result};
 use crate::predict::{aggregate_dsc, predict, risks_c_index};
@@ -28,9 +30,19 @@ pub struct Network {
     pub net: AdaMss,
 }
 
+/// libtorch has one global random generator per process (initialisation, dropout). Stages and
+/// network construction hold this lock while they seed and use it, so trainings started from
+/// several threads of one process run one at a time and each stays deterministic.
+static TORCH_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn torch_rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    TORCH_RNG.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl Network {
     /// Builds a network on `device` with libtorch's RNG seeded by `seed`.
     pub fn new(config: &AdaMssConfig, device: Device, seed: u64) -> Result<Self> {
+        let _rng = torch_rng_lock();
         tch::manual_seed(seed as i64);
         let vs = nn::VarStore::new(device);
         let net = config.build(&vs.root())?;
@@ -158,11 +170,10 @@ pub struct StageSpec<'a> {
     pub schedule: &'a StageSchedule,
     /// Losses.
     pub loss: &'a LossConfig,
-    /// Stage-I augmentation (its crop applies); Stage II uses it without the crop when
-    /// `augment_whole` is set.
+    /// Stage-I augmentation (its crop is the training crop).
     pub augment: &'a AugmentConfig,
-    /// Augment whole-volume (survival) samples too.
-    pub augment_whole: bool,
+    /// What survival objectives train on.
+    pub survival_samples: SurvivalSamples,
     /// Draw survival batches half events, half censored.
     pub balanced: bool,
     /// Seed of the stage.
@@ -175,6 +186,11 @@ pub struct StageSpec<'a> {
     pub extras: &'a [Vec<f64>],
     /// Patients per forward pass when validating.
     pub predict_batch: usize,
+    /// Before each validation, refresh the BatchNorm running statistics with this many
+    /// no-gradient training-mode passes over whole training volumes ("precise BN"); 0 = off.
+    /// Training itself is unchanged (it uses batch statistics); evaluation then sees
+    /// statistics of whole volumes instead of lagging averages over augmented crops.
+    pub precise_bn_batches: usize,
 }
 
 /// Trains (or resumes, or just reloads a finished) stage, leaves the best epoch's weights in
@@ -186,6 +202,7 @@ pub fn train_stage(
     observer: &dyn Observer,
 ) -> Result<StageState> {
     check_spec(network, cases, spec)?;
+    let _rng = torch_rng_lock();
     std::fs::create_dir_all(&spec.dir).map_err(|e| Error::file(&spec.dir, e))?;
     let fingerprint = fingerprint(network, spec);
     let paths = StagePaths::new(&spec.dir);
@@ -216,6 +233,10 @@ pub fn train_stage(
         let t0 = std::time::Instant::now();
         let lr = s.lr_at(epoch);
         opt.set_lr(lr)?;
+        if s.head_lr_multiplier != 1.0 {
+            // The head's group may be absent (all frozen); then there is nothing to speed up.
+            let _ = opt.set_lr_group(ParamGroup::SurvivalHead as usize, lr * s.head_lr_multiplier);
+        }
         let epoch_seed = mix(spec.seed, epoch as u64);
         tch::manual_seed(epoch_seed as i64);
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
@@ -246,6 +267,7 @@ pub fn train_stage(
         let validate =
             !spec.val.is_empty() && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
         let metric = if validate {
+            precise_bn(network, cases, spec, &mut rng)?;
             Some(validation_metric(network, cases, spec)?)
         } else {
             None
@@ -376,7 +398,11 @@ fn train_step(
     };
     let augmentation = match spec.objective {
         Objective::Segmentation => Some(spec.augment),
-        Objective::Survival { .. } => spec.augment_whole.then_some(&whole),
+        Objective::Survival { .. } => match spec.survival_samples {
+            SurvivalSamples::Crops => Some(spec.augment),
+            SurvivalSamples::WholeAugmented => Some(&whole),
+            SurvivalSamples::Whole => None,
+        },
     };
     let samples: Vec<Sample> = picks
         .iter()
@@ -432,6 +458,35 @@ fn train_step(
         opt.step()?;
     }
     Ok(value)
+}
+
+/// Refreshes BatchNorm running statistics on whole training volumes (see
+/// [`StageSpec::precise_bn_batches`]).
+fn precise_bn(
+    network: &Network,
+    cases: &[PreparedCase],
+    spec: &StageSpec<'_>,
+    rng: &mut ChaCha8Rng,
+) -> Result<()> {
+    let device = network.vs.device();
+    let b = spec.predict_batch.max(1);
+    for _ in 0..spec.precise_bn_batches {
+        let picks: Vec<usize> = (0..b)
+            .map(|_| spec.fit[rng.gen_range(0..spec.fit.len())])
+            .collect();
+        let samples: Vec<Sample> = picks
+            .iter()
+            .map(|&i| sample_of(&cases[i], None, 0))
+            .collect::<Result<_>>()?;
+        let batch = batch_of(&samples, device)?;
+        let extra = extras_tensor(spec.extras, &picks, device)?;
+        tch::no_grad(|| {
+            network
+                .net
+                .forward_t(&batch.pet, &batch.ct, extra.as_ref(), true)
+        })?;
+    }
+    Ok(())
 }
 
 /// The `[N, E]` extra-feature tensor of `picks` (None when there are no extras).
@@ -539,18 +594,19 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
     };
     let extras_sum: f64 = spec.extras.iter().flatten().sum();
     let text = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}|{:.12e}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}",
         network.net.config(),
         spec.objective,
         spec.schedule,
         spec.loss,
         spec.augment,
-        spec.augment_whole,
+        spec.survival_samples,
         spec.balanced,
         spec.seed,
         ids(spec.fit),
         ids(spec.val),
-        extras_sum
+        extras_sum,
+        spec.precise_bn_batches
     );
     format!("{:016x}", fnv1a(text.as_bytes()))
 }

@@ -1,6 +1,7 @@
 //! The whole comparison end to end on a tiny cohort (plumbing, not quality: see the README's
 //! main job for results).
 
+use adamss_train::infer::{merge_csv, predict_cohort, risks_file_name, Shard};
 use adamss_train::report::{comparison_table, write_predictions, write_report};
 use adamss_train::{run_cv, Method, Silent};
 
@@ -39,6 +40,53 @@ fn every_method_runs_on_shared_folds_and_reports() {
         "an SVG with curves"
     );
     assert!(run.join("fold-0/stage1/training.svg").is_file());
+    // Prediction for "new" patients from fold 0, in two shards merged back.
+    adamss_io::write_atomic(
+        run.join("config.toml"),
+        config.to_toml().expect("toml").as_bytes(),
+    )
+    .expect("config");
+    adamss_train::report::write_outcome(&outcome, &run.join("outcome.json")).expect("outcome");
+    let (cohort, _) = adamss_io::Cohort::hecktor(tmp.path().join("cohort")).expect("cohort");
+    let out = tmp.path().join("predict");
+    let mut parts = Vec::new();
+    let mut predicted = 0;
+    for i in 0..2 {
+        let shard = Shard { index: i, count: 2 };
+        let preds =
+            predict_cohort(&run, &cohort, 0, Some(shard), &out, &|_, _| {}).expect("predict");
+        predicted += preds.len();
+        for p in &preds {
+            assert!(p.risk.is_finite());
+            assert!(p.high_risk.is_some(), "median from outcome.json");
+            let record = cohort
+                .records()
+                .iter()
+                .find(|r| r.id == p.id)
+                .expect("record");
+            let mask = adamss_io::read_header(&p.mask.path).expect("mask header");
+            let ct = adamss_io::read_header(&record.ct).expect("ct header");
+            assert_eq!(mask.shape, ct.shape, "{}: mask on the CT grid", p.id);
+            assert!(
+                mask.geometry.max_affine_difference(&ct.geometry) < 1e-4,
+                "{}: mask geometry equals the CT's",
+                p.id
+            );
+        }
+        parts.push(out.join(risks_file_name(Some(shard))));
+    }
+    assert_eq!(
+        predicted,
+        cohort.records().len(),
+        "shards cover the cohort once"
+    );
+    let merged = out.join("risks.csv");
+    assert_eq!(
+        merge_csv(&parts, &merged).expect("merge"),
+        cohort.records().len()
+    );
+    assert!(Shard::parse("2/2").is_err() && Shard::parse("a/2").is_err());
+
     // Rerunning reloads every finished stage and gives the same outcome.
     let again = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("rerun");
     assert_eq!(again.results.len(), outcome.results.len());

@@ -33,13 +33,14 @@ fn spec<'a>(
         },
         loss: &config.loss,
         augment: &config.augment,
-        augment_whole: true,
+        survival_samples: adamss_train::config::SurvivalSamples::Crops,
         balanced: true,
         seed: 11,
         fit,
         val,
         extras,
         predict_batch: 2,
+        precise_bn_batches: 2,
     }
 }
 

@@ -1,0 +1,260 @@
+//! Prediction for new patients from a finished run: risk scores and masks on the CT grid.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use adamss_io::Cohort;
+use adamss_model::tch::{self, Kind, Tensor};
+use adamss_model::{checkpoint, loss, SurvivalOutput, Transfer};
+use adamss_preprocess::{preprocess_case, CropCentre, Preprocessed};
+use ndarray::{Array3, Zip};
+use rayon::prelude::*;
+
+use crate::clinical::ClinicalEncoder;
+use crate::config::{ExperimentConfig, RESOLVED_CONFIG_NAME};
+use crate::data::tensor_to_arrays;
+use crate::device::parse_device;
+use crate::error::{Error, Result};
+use crate::experiment::{CvOutcome, Method, CLINICAL_ENCODER_NAME};
+use crate::export::{export_mask_on, ExportedMask};
+use crate::stage::{extras_tensor, Network};
+
+/// One slice of a cohort: patients at positions `index, index + count, …` (for batch-scheduler
+/// array jobs; the slices of `0/n … n−1/n` cover the cohort exactly once).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This slice (0-based).
+    pub index: usize,
+    /// Number of slices.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parses `i/n` with `0 ≤ i < n`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || Error::Config(format!("shard {text:?}: expected i/n with 0 ≤ i < n"));
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (
+            i.trim().parse::<usize>().map_err(|_| bad())?,
+            n.trim().parse::<usize>().map_err(|_| bad())?,
+        );
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Self { index, count })
+    }
+
+    /// Whether position `i` belongs to this slice.
+    pub fn contains(&self, i: usize) -> bool {
+        i % self.count == self.index
+    }
+}
+
+/// One new patient's prediction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPrediction {
+    /// Patient id.
+    pub id: String,
+    /// AdaMSS (SSL) risk score (higher = worse).
+    pub risk: f64,
+    /// Above the fold's training median risk.
+    pub high_risk: Option<bool>,
+    /// The Stage-I mask written on the CT grid.
+    pub mask: ExportedMask,
+}
+
+/// Predicts every patient of `cohort` (or one shard of it) with fold `fold` of the finished run
+/// in `run_dir`: the Stage-I network's GTVp/GTVn masks, written on each patient's CT grid under
+/// `out/masks`, and the AdaMSS (SSL) risk with the fold's clinical encoding, written to
+/// `out/risks.csv` (with `high_risk` at the fold's training median). Patients need images only;
+/// labels, when present, give the Dice of the written masks. `progress(done, total)` after each
+/// patient's preprocessing.
+pub fn predict_cohort(
+    run_dir: &Path,
+    cohort: &Cohort,
+    fold: usize,
+    shard: Option<Shard>,
+    out: &Path,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Vec<NewPrediction>> {
+    let config = ExperimentConfig::from_toml_file(&run_dir.join(RESOLVED_CONFIG_NAME))?;
+    let fold_dir = run_dir.join(format!("fold-{fold}"));
+    let need = |p: PathBuf| -> Result<PathBuf> {
+        if p.is_file() {
+            Ok(p)
+        } else {
+            Err(Error::file(
+                &p,
+                "missing: train this fold with the ssl method first (adamss train)",
+            ))
+        }
+    };
+    let stage1 = need(fold_dir.join("stage1").join("best.safetensors"))?;
+    let ssl = need(
+        fold_dir
+            .join(Method::Ssl.key())
+            .join("survival")
+            .join("best.safetensors"),
+    )?;
+    let enc_path = need(fold_dir.join(CLINICAL_ENCODER_NAME))?;
+    let enc: ClinicalEncoder = serde_json::from_str(
+        &std::fs::read_to_string(&enc_path).map_err(|e| Error::file(&enc_path, e))?,
+    )
+    .map_err(|e| Error::file(&enc_path, e))?;
+    let median = std::fs::read_to_string(run_dir.join("outcome.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<CvOutcome>(&t).ok())
+        .and_then(|o| {
+            o.results
+                .into_iter()
+                .find(|r| r.method == Method::Ssl && r.fold == fold)
+                .map(|r| r.train_median_risk)
+        });
+    let device = parse_device(&config.runtime.device)?;
+
+    let records: Vec<_> = cohort
+        .records()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|s| s.contains(*i)))
+        .map(|(_, r)| r)
+        .collect();
+    let done = AtomicUsize::new(0);
+    let pre: Vec<Preprocessed> = records
+        .par_iter()
+        .map(|r| {
+            let case = r.load(cohort.options())?;
+            let p = preprocess_case(&case, &config.preprocess, CropCentre::Auto)
+                .map_err(|e| Error::Cohort(format!("patient {}: {e}", r.id)))?;
+            progress(done.fetch_add(1, Ordering::Relaxed) + 1, records.len());
+            Ok(p)
+        })
+        .collect::<Result<_>>()?;
+
+    let mut base = config.model.clone();
+    base.survival.extra_features = 0;
+    let mut seg_net = Network::new(&base, device, 0)?;
+    checkpoint::load(&mut seg_net.vs, &stage1, &Transfer::All)?;
+    let mut surv_model = config.model.clone();
+    surv_model.survival.extra_features = enc.names().len() as i64;
+    let mut surv_net = Network::new(&surv_model, device, 0)?;
+    checkpoint::load(&mut surv_net.vs, &ssl, &Transfer::All)?;
+    let extras: Vec<Vec<f64>> = records.iter().map(|r| enc.transform(&r.clinical)).collect();
+
+    let mut out_rows = Vec::with_capacity(pre.len());
+    let batch = config.runtime.predict_batch.max(1);
+    let idx: Vec<usize> = (0..pre.len()).collect();
+    for chunk in idx.chunks(batch) {
+        let stack = |get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
+            let parts: Vec<Tensor> = chunk
+                .iter()
+                .map(|&i| {
+                    let a = get(&pre[i]);
+                    let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
+                    let v: Vec<f32> = a.iter().copied().collect();
+                    Tensor::from_slice(&v).view(shape.as_slice()).unsqueeze(0)
+                })
+                .collect();
+            Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
+        };
+        let pet = stack(&|p| p.pet.data())?;
+        let ct = stack(&|p| p.ct.data())?;
+        let seg = tch::no_grad(|| seg_net.net.forward_t(&pet, &ct, None, false))?;
+        let extra = extras_tensor(&extras, chunk, device)?;
+        let surv = tch::no_grad(|| surv_net.net.forward_t(&pet, &ct, extra.as_ref(), false))?;
+        let risk = match &surv_net.net.config().survival.output {
+            SurvivalOutput::Cox => surv.survival.f_view([-1])?,
+            SurvivalOutput::DiscreteTime { breaks } => {
+                loss::discrete_time_risk(&surv.survival, breaks)?
+            }
+        };
+        let risk = Vec::<f64>::try_from(
+            risk.f_to_kind(Kind::Double)?
+                .f_to_device(tch::Device::Cpu)?,
+        )?;
+        let logits = seg
+            .seg_logits
+            .ok_or_else(|| Error::Config("the Stage-I network has no segmentation head".into()))?;
+        for (k, &i) in chunk.iter().enumerate() {
+            let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
+            let mut m = Array3::<u8>::zeros(probs[0].raw_dim());
+            Zip::from(&mut m)
+                .and(&probs[0])
+                .and(&probs[1])
+                .for_each(|m, &p, &n| *m = if p > 0.5 { 1 } else { u8::from(n > 0.5) * 2 });
+            let mask = export_mask_on(
+                &pre[i].id,
+                pre[i].ct.geometry(),
+                records[i],
+                &m,
+                &out.join("masks"),
+            )?;
+            out_rows.push(NewPrediction {
+                id: pre[i].id.clone(),
+                risk: risk[k],
+                high_risk: median.map(|m| risk[k] > m),
+                mask,
+            });
+        }
+    }
+    let mut csv = String::from("PatientID,risk,high_risk,mask,dice_gtvp,dice_gtvn\n");
+    let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+    for p in &out_rows {
+        let _ = writeln!(
+            csv,
+            "{},{:.9},{},{},{},{}",
+            p.id,
+            p.risk,
+            p.high_risk
+                .map_or(String::new(), |h| u8::from(h).to_string()),
+            p.mask.path.display(),
+            f(p.mask.dice[0]),
+            f(p.mask.dice[1])
+        );
+    }
+    std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
+    adamss_io::write_atomic(out.join(risks_file_name(shard)), csv.as_bytes())?;
+    Ok(out_rows)
+}
+
+/// `risks.csv`, or `risks-<i>-of-<n>.csv` for a shard (so array jobs can share a folder).
+pub fn risks_file_name(shard: Option<Shard>) -> String {
+    match shard {
+        None => "risks.csv".into(),
+        Some(s) => format!("risks-{}-of-{}.csv", s.index, s.count),
+    }
+}
+
+/// Concatenates CSV files with identical headers (e.g. the shards of a prediction) into `out`,
+/// atomically. A header that differs is an error naming the file.
+pub fn merge_csv(parts: &[PathBuf], out: &Path) -> Result<usize> {
+    let mut header: Option<String> = None;
+    let mut body = String::new();
+    let mut rows = 0;
+    for p in parts {
+        let text = std::fs::read_to_string(p).map_err(|e| Error::file(p, e))?;
+        let mut lines = text.lines();
+        let h = lines
+            .next()
+            .ok_or_else(|| Error::file(p, "empty file (no header)"))?;
+        match &header {
+            None => header = Some(h.to_string()),
+            Some(first) if first != h => {
+                return Err(Error::file(
+                    p,
+                    format!("header {h:?} differs from the first file's {first:?}"),
+                ))
+            }
+            Some(_) => {}
+        }
+        for l in lines.filter(|l| !l.trim().is_empty()) {
+            body.push_str(l);
+            body.push('\n');
+            rows += 1;
+        }
+    }
+    let header = header.ok_or_else(|| Error::Config("nothing to merge".into()))?;
+    adamss_io::write_atomic(out, format!("{header}\n{body}").as_bytes())?;
+    Ok(rows)
+}
