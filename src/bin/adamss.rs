@@ -525,7 +525,7 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
     let mut synth = preset_config(preset, seed);
     match preset {
         Preset::Default => synth.patients = DEMO_PATIENTS,
-        Preset::Tiny => synth.patients = 10,
+        Preset::Tiny => synth.patients = 16,
         Preset::Paper => {}
     }
     synthesise(&root, &synth)?;

@@ -434,7 +434,9 @@ impl CoxnetValidParams {
 
     /// K-fold cross-validation of the penalty (folds by position after a seeded shuffle).
     /// The path's penalties come from a fit on all the data; each fold refits them on its
-    /// training part and scores its held-out part by `metric`.
+    /// training part and scores its held-out part by `metric`. A fold whose training part has
+    /// no event, or whose fit does not converge even at the first penalty, scores NaN and is
+    /// left out of the means.
     pub fn cross_validate(
         &self,
         x: ArrayView2<f64>,
@@ -474,8 +476,18 @@ impl CoxnetValidParams {
             let train: Vec<usize> = (0..n).filter(|&i| !held_out[i]).collect();
             let xt = x.select(Axis(0), &train);
             let yt: Vec<Surv> = train.iter().map(|&i| y[i]).collect();
+            if !yt.iter().any(|s| s.event()) {
+                // Nothing to fit without an event: this fold's scores stay NaN.
+                continue;
+            }
             let pl_train = PartialLikelihood::new(&yt, Ties::Breslow)?;
-            let fit = params.fit_arrays(xt.view(), &yt)?;
+            let fit = match params.fit_arrays(xt.view(), &yt) {
+                Ok(fit) => fit,
+                // This fold's training part diverges even at the largest penalty (tiny or
+                // separable folds): it scores nothing; the other folds decide.
+                Err(Error::NotConverged { .. }) => continue,
+                Err(e) => return Err(e),
+            };
             let xv = x.select(Axis(0), &test);
             let yv: Vec<Surv> = test.iter().map(|&i| y[i]).collect();
             path_len = path_len.min(fit.alphas.len());
