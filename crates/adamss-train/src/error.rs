@@ -41,7 +41,10 @@ pub enum Error {
     #[error("{0}: stopped by the caller")]
     Interrupted(String),
     /// Training diverged: the loss became NaN or infinite.
-    #[error("{stage}, epoch {epoch}, step {step}: the loss is {value} (not finite); the last good checkpoint is kept at {}", checkpoint.display())]
+    #[error("{stage}, epoch {epoch}, step {step}: the loss is {value} (not finite); {}", match checkpoint {
+        Some(p) => format!("the last good checkpoint is kept at {}", p.display()),
+        None => "no epoch had finished, so there is no checkpoint".to_string(),
+    })]
     NonFinite {
         /// Which training stage.
         stage: String,
@@ -51,8 +54,8 @@ pub enum Error {
         step: usize,
         /// The loss value.
         value: f64,
-        /// The last good checkpoint.
-        checkpoint: PathBuf,
+        /// The last good checkpoint (none when the first epoch diverged).
+        checkpoint: Option<PathBuf>,
     },
 }
 

@@ -250,7 +250,7 @@ pub fn train_stage(
                     epoch,
                     step,
                     value,
-                    checkpoint: paths.weights(state.epochs_done),
+                    checkpoint: (state.epochs_done > 0).then(|| paths.weights(state.epochs_done)),
                 });
             }
             total += value;

@@ -157,6 +157,7 @@ fn a_diverging_loss_stops_with_the_last_good_checkpoint() {
             epoch, checkpoint, ..
         } => {
             assert_eq!(epoch, 1);
+            let checkpoint = checkpoint.expect("epoch 0 finished");
             assert!(checkpoint.is_file(), "{} kept", checkpoint.display());
             assert!(checkpoint.ends_with("weights-0001.safetensors"));
         }
