@@ -327,3 +327,50 @@ fn bf16_forward_is_close_to_fp32() {
     assert!(rel < 0.05, "bf16 relative difference {rel}");
     let _ = std::fs::remove_file(file);
 }
+
+/// A few bf16 training steps stay finite. Before the CPU fp32 fallback in `Conv3d::forward`,
+/// libtorch's CPU bf16 convolution gave NaN weight gradients at the deepest (2³) level of a 32³
+/// input after the first step.
+#[test]
+fn bf16_training_stays_finite() {
+    use adamss_model::{loss, AdamConfig, FlatAdam};
+    let mut config = AdaMssConfig::with_base_width(4);
+    config.precision = adamss_model::Precision::Bf16;
+    let (vs, net) = build(&config, 7);
+    let mut opt = FlatAdam::new(&vs, 1e-3, AdamConfig::default()).unwrap();
+    let (pet, ct) = inputs(4, 32, 8);
+    let pet = &pet * 5.0;
+    let target = pet.gt(12.0).to_kind(Kind::Float).repeat([1, 2, 1, 1, 1]);
+    let mut first = None;
+    for step in 0..6 {
+        opt.zero_grad();
+        let out = net.forward_t(&pet, &ct, None, true).unwrap();
+        let logits = out.seg_logits.unwrap();
+        let l = loss::dice_loss(&logits, &target).unwrap()
+            + loss::focal_loss(&logits, &target, 0.25, 2.0).unwrap();
+        let v = l.double_value(&[]);
+        assert!(v.is_finite(), "step {step}: loss {v}");
+        first.get_or_insert(v);
+        l.backward();
+        for (name, t) in vs.variables() {
+            let g = t.grad();
+            assert!(
+                !g.defined() || g.isfinite().all().int64_value(&[]) == 1,
+                "step {step}: gradient of {name} is not finite"
+            );
+        }
+        opt.step().unwrap();
+    }
+    let last = net
+        .forward_t(&pet, &ct, None, true)
+        .unwrap()
+        .seg_logits
+        .unwrap();
+    let v = (loss::dice_loss(&last, &target).unwrap()
+        + loss::focal_loss(&last, &target, 0.25, 2.0).unwrap())
+    .double_value(&[]);
+    assert!(
+        v < first.unwrap(),
+        "training lowers the loss: {first:?} → {v}"
+    );
+}
