@@ -250,10 +250,7 @@ fn main() -> Result<()> {
             fold,
             device,
         } => {
-            let mut config = match config {
-                Some(path) => adamss::train::ExperimentConfig::from_toml_file(&path)?,
-                None => adamss::train::ExperimentConfig::preset(&preset)?,
-            };
+            let mut config = experiment(config.as_deref(), &preset)?;
             if let Some(d) = device {
                 config.runtime.device = d;
             }
@@ -291,10 +288,7 @@ fn main() -> Result<()> {
             config,
             shard,
         } => {
-            let config = match config {
-                Some(path) => adamss::train::ExperimentConfig::from_toml_file(&path)?,
-                None => adamss::train::ExperimentConfig::preset(&preset)?,
-            };
+            let config = experiment(config.as_deref(), &preset)?;
             let cohort = sharded(open_cohort(&cohort)?, shard.as_deref())?;
             preprocess_stage(&out, &cohort, &config.preprocess)
         }
@@ -545,6 +539,14 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
         Some(&truth),
     )?;
     Ok(())
+}
+
+/// The experiment of `--config FILE`, else of `--preset NAME`.
+fn experiment(config: Option<&Path>, preset: &str) -> Result<adamss::train::ExperimentConfig> {
+    Ok(match config {
+        Some(path) => adamss::train::ExperimentConfig::from_toml_file(path)?,
+        None => adamss::train::ExperimentConfig::preset(preset)?,
+    })
 }
 
 /// The patients of `cohort` in the slice `shard` (`i/n`), or all of them.

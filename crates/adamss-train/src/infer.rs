@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use adamss_io::Cohort;
-use adamss_model::tch::{self, Kind, Tensor};
-use adamss_model::{checkpoint, loss, SurvivalOutput, Transfer};
+use adamss_model::tch::{self, Tensor};
+use adamss_model::{checkpoint, Transfer};
 use adamss_preprocess::{preprocess_case, CropCentre, Preprocessed};
-use ndarray::{Array3, Zip};
+use ndarray::Array3;
 use rayon::prelude::*;
 
 use crate::clinical::ClinicalEncoder;
@@ -18,6 +18,7 @@ use crate::device::parse_device;
 use crate::error::{Error, Result};
 use crate::experiment::{CvOutcome, Method, CLINICAL_ENCODER_NAME};
 use crate::export::{export_mask_on, ExportedMask};
+use crate::predict::{labels_from_probs, risks_of};
 use crate::stage::{extras_tensor, Network};
 
 /// One slice of a cohort: patients at positions `index, index + count, …` (for batch-scheduler
@@ -163,26 +164,13 @@ pub fn predict_cohort(
         let seg = tch::no_grad(|| seg_net.net.forward_t(&pet, &ct, None, false))?;
         let extra = extras_tensor(&extras, chunk, device)?;
         let surv = tch::no_grad(|| surv_net.net.forward_t(&pet, &ct, extra.as_ref(), false))?;
-        let risk = match &surv_net.net.config().survival.output {
-            SurvivalOutput::Cox => surv.survival.f_view([-1])?,
-            SurvivalOutput::DiscreteTime { breaks } => {
-                loss::discrete_time_risk(&surv.survival, breaks)?
-            }
-        };
-        let risk = Vec::<f64>::try_from(
-            risk.f_to_kind(Kind::Double)?
-                .f_to_device(tch::Device::Cpu)?,
-        )?;
+        let risk = risks_of(&surv_net.net, &surv.survival)?;
         let logits = seg
             .seg_logits
             .ok_or_else(|| Error::Config("the Stage-I network has no segmentation head".into()))?;
         for (k, &i) in chunk.iter().enumerate() {
             let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
-            let mut m = Array3::<u8>::zeros(probs[0].raw_dim());
-            Zip::from(&mut m)
-                .and(&probs[0])
-                .and(&probs[1])
-                .for_each(|m, &p, &n| *m = if p > 0.5 { 1 } else { u8::from(n > 0.5) * 2 });
+            let m = labels_from_probs(&probs[0], &probs[1]);
             let mask = export_mask_on(
                 &pre[i].id,
                 pre[i].ct.geometry(),

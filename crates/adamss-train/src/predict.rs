@@ -43,16 +43,7 @@ pub fn predict(
         let b = batch_of(&samples, device)?;
         let extra = extras_tensor(extras, chunk, device)?;
         let o = tch::no_grad(|| net.forward_t(&b.pet, &b.ct, extra.as_ref(), false))?;
-        let risk: Tensor = match &net.config().survival.output {
-            SurvivalOutput::Cox => o.survival.f_view([-1])?,
-            SurvivalOutput::DiscreteTime { breaks } => {
-                loss::discrete_time_risk(&o.survival, breaks)?
-            }
-        };
-        let risk: Vec<f64> = Vec::<f64>::try_from(
-            risk.f_to_kind(Kind::Double)?
-                .f_to_device(tch::Device::Cpu)?,
-        )?;
+        let risk = risks_of(net, &o.survival)?;
         for (k, &i) in chunk.iter().enumerate() {
             let (mut mask, mut overlap) = (None, None);
             if let Some(logits) = &o.seg_logits {
@@ -69,20 +60,7 @@ pub fn predict(
                 }
                 overlap = Some(counts);
                 if keep_masks {
-                    let mut m = Array3::<u8>::zeros(probs[0].raw_dim());
-                    Zip::from(&mut m)
-                        .and(&probs[0])
-                        .and(&probs[1])
-                        .for_each(|m, &p, &n| {
-                            *m = if p > 0.5 {
-                                1
-                            } else if n > 0.5 {
-                                2
-                            } else {
-                                0
-                            }
-                        });
-                    mask = Some(m);
+                    mask = Some(labels_from_probs(&probs[0], &probs[1]));
                 }
             }
             out.push(CasePrediction {
@@ -94,6 +72,35 @@ pub fn predict(
         }
     }
     Ok(out)
+}
+
+/// Risk scores (higher = worse) from the survival head's output `[N, units]`: the Cox
+/// log-risk, or minus the area under the discrete-time survival curve.
+pub fn risks_of(net: &AdaMss, survival: &Tensor) -> Result<Vec<f64>> {
+    let risk = match &net.config().survival.output {
+        SurvivalOutput::Cox => survival.f_view([-1])?,
+        SurvivalOutput::DiscreteTime { breaks } => loss::discrete_time_risk(survival, breaks)?,
+    };
+    Ok(Vec::<f64>::try_from(
+        risk.f_to_kind(Kind::Double)?
+            .f_to_device(tch::Device::Cpu)?,
+    )?)
+}
+
+/// One label map from the GTVp and GTVn probabilities at threshold 0.5 (1 = GTVp, 2 = GTVn;
+/// GTVp wins where both are predicted).
+pub fn labels_from_probs(gtvp: &Array3<f32>, gtvn: &Array3<f32>) -> Array3<u8> {
+    let mut m = Array3::<u8>::zeros(gtvp.raw_dim());
+    Zip::from(&mut m).and(gtvp).and(gtvn).for_each(|m, &p, &n| {
+        *m = if p > 0.5 {
+            1
+        } else if n > 0.5 {
+            2
+        } else {
+            0
+        }
+    });
+    m
 }
 
 /// Aggregate Dice over the predictions for structure `c` (0 = GTVp, 1 = GTVn):
