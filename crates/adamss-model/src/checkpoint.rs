@@ -57,6 +57,17 @@ pub struct LoadReport {
 /// Writes every variable of `vs` to `path` (safetensors) atomically: a temporary file in the
 /// same folder is written, flushed and renamed, so a crash never leaves a torn checkpoint.
 pub fn save(vs: &VarStore, path: &Path) -> Result<()> {
+    let named: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .map(|(k, v)| (k, v.to_device(tch::Device::Cpu).contiguous()))
+        .collect();
+    save_tensors(named, path)
+}
+
+/// Writes named tensors to `path` (safetensors, sorted by name) atomically, as [`save`] does
+/// for a VarStore (e.g. an optimiser's state).
+pub fn save_tensors(mut named: Vec<(String, Tensor)>, path: &Path) -> Result<()> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -74,11 +85,6 @@ pub fn save(vs: &VarStore, path: &Path) -> Result<()> {
         .to_string_lossy()
         .into_owned();
     let tmp: PathBuf = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let mut named: Vec<(String, Tensor)> = vs
-        .variables()
-        .into_iter()
-        .map(|(k, v)| (k, v.to_device(tch::Device::Cpu).contiguous()))
-        .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let written = Tensor::write_safetensors(&named, &tmp);
     if let Err(e) = written {

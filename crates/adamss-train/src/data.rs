@@ -209,7 +209,8 @@ pub fn batch_of(samples: &[Sample], device: Device) -> Result<Batch> {
     })
 }
 
-fn array_to_tensor(a: &Array3<f32>) -> Tensor {
+/// A 3-D array as a `[D, H, W]` CPU tensor.
+pub(crate) fn array_to_tensor(a: &Array3<f32>) -> Tensor {
     let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
     match a.as_slice() {
         Some(s) => Tensor::from_slice(s).view(shape.as_slice()),

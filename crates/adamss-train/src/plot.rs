@@ -12,6 +12,25 @@ fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::file(path, format!("drawing the figure: {e}"))
 }
 
+/// The series legend, boxed, in the upper right.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+) -> std::result::Result<(), Box<dyn std::error::Error + 'a>>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
+
 /// Kaplan–Meier curves of the low- and high-risk groups (`high[i]` for `y[i]`) with the
 /// log-rank p-value in the title, as SVG.
 pub fn km_svg(
@@ -72,11 +91,7 @@ pub fn km_svg(
                     PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
                 });
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart)?;
         root.present()?;
         Ok(())
     };
@@ -128,11 +143,7 @@ pub fn training_svg(path: &Path, title: &str, history: &[EpochRecord]) -> Result
             ))?
             .label("validation metric")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
+        draw_legend(&mut chart)?;
         root.present()?;
         Ok(())
     };

@@ -578,10 +578,7 @@ fn write_state(paths: &StagePaths, state: &StageState) -> Result<()> {
 }
 
 fn save_optimiser(opt: &FlatAdam, path: &Path) -> Result<()> {
-    let tmp = path.with_extension("safetensors.tmp");
-    let state = opt.state();
-    Tensor::write_safetensors(&state, &tmp).map_err(|e| Error::file(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
+    Ok(checkpoint::save_tensors(opt.state(), path)?)
 }
 
 /// A stable description of the stage: changing any of it restarts the stage from scratch.
