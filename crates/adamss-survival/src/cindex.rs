@@ -1,6 +1,8 @@
 //! Harrell's concordance index in O(n log n).
 
-use crate::surv::{check_finite, time_groups};
+use crate::surv::check_finite;
+use rayon::prelude::*;
+
 use crate::{Error, Result, Surv};
 
 /// Default tolerance under which two risk scores count as tied (scikit-survival's `tied_tol`).
@@ -48,6 +50,18 @@ pub(crate) fn concordance(
     tied_tol: f64,
     weights: Option<&[f64]>,
 ) -> Result<Concordance> {
+    let slices = if y.len() >= PARALLEL_MIN_N { SLICES } else { 1 };
+    sliced(y, risk, tied_tol, weights, slices)
+}
+
+/// [`concordance`] with the sweep cut into `slices` parallel slices.
+fn sliced(
+    y: &[Surv],
+    risk: &[f64],
+    tied_tol: f64,
+    weights: Option<&[f64]>,
+    slices: usize,
+) -> Result<Concordance> {
     if y.is_empty() {
         return Err(Error::Empty);
     }
@@ -57,57 +71,93 @@ pub(crate) fn concordance(
             "tied_tol = {tied_tol} must be >= 0"
         )));
     }
-    // Risk ranks: position of each subject in risk order, and for each position the range of
-    // positions whose risk lies within ±tol of it (two pointers over the sorted risks).
+    // Risk order and time order (stable radix sorts) are independent: two threads.
     let n = y.len();
-    let mut by_risk: Vec<u32> = (0..n as u32).collect();
-    by_risk.sort_unstable_by(|&a, &b| risk[a as usize].total_cmp(&risk[b as usize]));
-    let sorted: Vec<f64> = by_risk.iter().map(|&i| risk[i as usize]).collect();
-    let mut pos = vec![0u32; n];
-    for (p, &i) in by_risk.iter().enumerate() {
-        pos[i as usize] = p as u32;
+    if n >= 1 << 31 {
+        return Err(Error::InvalidParameter(format!(
+            "{n} subjects: the concordance index takes fewer than 2^31"
+        )));
     }
-    let (mut lo, mut hi) = (vec![0u32; n], vec![0u32; n]);
+    let (by_risk, by_time) = rayon::join(
+        || {
+            let mut keyed: Vec<(f64, u32)> = risk
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| (r, i as u32))
+                .collect();
+            radsort::sort_by_key(&mut keyed, |p| p.0);
+            keyed
+        },
+        || {
+            // Stable, so ties keep index order; the tag carries the subject and its event.
+            let mut keyed: Vec<(f64, u32)> = y
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.time(), ((i as u32) << 1) | u32::from(s.event())))
+                .collect();
+            radsort::sort_by_key(&mut keyed, |p| p.0);
+            keyed
+        },
+    );
+    // For each subject: its position in risk order and the range of positions whose risk lies
+    // within ±tol of its own (two pointers over the sorted risks): below `lo` concordant,
+    // from `hi` on discordant.
+    let mut info = vec![[0u32; 3]; n];
     let (mut a, mut b) = (0usize, 0usize);
-    for p in 0..n {
-        while sorted[a] < sorted[p] - tied_tol {
+    for (p, &(r, i)) in by_risk.iter().enumerate() {
+        while by_risk[a].0 < r - tied_tol {
             a += 1;
         }
-        while b < n && sorted[b] <= sorted[p] + tied_tol {
+        while b < n && by_risk[b].0 <= r + tied_tol {
             b += 1;
         }
-        lo[p] = a as u32;
-        hi[p] = b as u32;
+        info[i as usize] = [p as u32, a as u32, b as u32];
     }
-    let mut tree = Fenwick::new(n);
-    let (order, groups) = time_groups(y);
+    drop(by_risk);
+    // Everything the sweep reads, laid out in time order so it streams through memory.
+    let rows: Vec<Row> = by_time
+        .par_iter()
+        .map(|&(time, tag)| {
+            let subject = tag >> 1;
+            let [rank, lo, hi] = info[subject as usize];
+            Row {
+                time,
+                rank,
+                lo,
+                hi,
+                event: tag & 1 == 1,
+                subject,
+            }
+        })
+        .collect();
+    drop((info, by_time));
+    // Cut the time order into a fixed number of slices at tie boundaries (fixed, so the
+    // floating-point sums do not depend on the thread count) and sweep them in parallel: a
+    // slice sees the subjects of the later slices through a static prefix count over ranks.
+    let mut cuts = vec![0usize];
+    for k in 1..slices {
+        let mut c = (n * k / slices).max(cuts[k - 1]);
+        while c > 0 && c < n && rows[c - 1].time == rows[c].time {
+            c += 1;
+        }
+        cuts.push(c.min(n));
+    }
+    cuts.push(n);
+    let parts: Vec<Sweep> = cuts
+        .windows(2)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|w| sweep(&rows, w[0], w[1], weights))
+        .collect();
     let (mut conc, mut disc, mut tied, mut tied_time) = (0u64, 0u64, 0u64, 0u64);
     let (mut num, mut den) = (0.0f64, 0.0f64);
-    let mut later = 0u64;
-    for &(s, e) in groups.iter().rev() {
-        let members = &order[s..e];
-        let censored: Vec<usize> = members.iter().copied().filter(|&i| !y[i].event()).collect();
-        for &j in &censored {
-            tree.add(pos[j] as usize);
-        }
-        let pool = later + censored.len() as u64;
-        for &i in members.iter().filter(|&&i| y[i].event()) {
-            // Below r − tol: concordant; within ±tol: tied; above: discordant.
-            let p = pos[i] as usize;
-            let below = tree.prefix(lo[p] as usize);
-            let up_to = tree.prefix(hi[p] as usize);
-            conc += below;
-            tied += up_to - below;
-            disc += pool - up_to;
-            tied_time += censored.len() as u64;
-            let w = weights.map_or(1.0, |w| w[i]);
-            num += w * (below as f64 + 0.5 * (up_to - below) as f64);
-            den += w * pool as f64;
-        }
-        for &i in members.iter().filter(|&&i| y[i].event()) {
-            tree.add(pos[i] as usize);
-        }
-        later += members.len() as u64;
+    for p in &parts {
+        conc += p.concordant;
+        disc += p.discordant;
+        tied += p.tied_risk;
+        tied_time += p.tied_time;
+        num += p.num;
+        den += p.den;
     }
     if conc + disc + tied == 0 || den == 0.0 {
         return Err(Error::Undefined(
@@ -121,6 +171,86 @@ pub(crate) fn concordance(
         tied_risk: tied,
         tied_time,
     })
+}
+
+/// From this many subjects on, the sweep runs in [`SLICES`] parallel slices.
+const PARALLEL_MIN_N: usize = 1 << 15;
+/// Number of slices of a parallel sweep.
+const SLICES: usize = 4;
+
+/// One subject, in time order, as the sweep reads it.
+struct Row {
+    time: f64,
+    /// Position of the subject's risk in risk order.
+    rank: u32,
+    /// Risk positions below `lo` are lower by more than the tolerance, from `hi` on higher.
+    lo: u32,
+    hi: u32,
+    event: bool,
+    subject: u32,
+}
+
+/// Pair counts and weighted sums of the events in one slice of the time order.
+#[derive(Default)]
+struct Sweep {
+    concordant: u64,
+    discordant: u64,
+    tied_risk: u64,
+    tied_time: u64,
+    num: f64,
+    den: f64,
+}
+
+/// Counts the comparable pairs whose earlier member is an event in `rows[start..end]`
+/// (a run of whole tie groups). Groups are swept from the latest time down while a Fenwick
+/// tree holds the risk ranks of the slice's later subjects (and the censored subjects of the
+/// current time); the subjects after `end` are all later and are counted through a prefix
+/// count over their ranks.
+fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Sweep {
+    let n = rows.len();
+    let mut after = vec![0u32; n + 1];
+    for row in &rows[end..] {
+        after[row.rank as usize + 1] += 1;
+    }
+    for r in 1..=n {
+        after[r] += after[r - 1];
+    }
+    let mut tree = Fenwick::new(n);
+    let mut out = Sweep::default();
+    let mut later = (n - end) as u64;
+    let mut e = end;
+    while e > start {
+        let t = rows[e - 1].time;
+        let mut s = e - 1;
+        while s > start && rows[s - 1].time == t {
+            s -= 1;
+        }
+        let group = &rows[s..e];
+        let mut censored = 0u64;
+        for row in group.iter().filter(|r| !r.event) {
+            tree.add(row.rank as usize);
+            censored += 1;
+        }
+        let pool = later + censored;
+        for row in group.iter().filter(|r| r.event) {
+            // Below r − tol: concordant; within ±tol: tied; above: discordant.
+            let lower = tree.prefix(row.lo as usize) + u64::from(after[row.lo as usize]);
+            let up_to = tree.prefix(row.hi as usize) + u64::from(after[row.hi as usize]);
+            out.concordant += lower;
+            out.tied_risk += up_to - lower;
+            out.discordant += pool - up_to;
+            out.tied_time += censored;
+            let w = weights.map_or(1.0, |w| w[row.subject as usize]);
+            out.num += w * (lower as f64 + 0.5 * (up_to - lower) as f64);
+            out.den += w * pool as f64;
+        }
+        for row in group.iter().filter(|r| r.event) {
+            tree.add(row.rank as usize);
+        }
+        later += group.len() as u64;
+        e = s;
+    }
+    out
 }
 
 /// A Fenwick (binary indexed) tree of counts over ranks `0..n`.
@@ -203,13 +333,15 @@ mod tests {
             let risk: Vec<f64> = (0..n).map(|_| (next() * 5.0).floor() / 2.0).collect();
             let y = surv_from(&time, &event).unwrap().to_vec();
             let (c, d, t, tt) = naive(&y, &risk, 1e-8);
-            match harrell(&y, &risk, 1e-8) {
-                Ok(got) => assert_eq!(
-                    (got.concordant, got.discordant, got.tied_risk, got.tied_time),
-                    (c, d, t, tt),
-                    "n = {n}"
-                ),
-                Err(_) => assert_eq!(c + d + t, 0),
+            for slices in 1..=5 {
+                match sliced(&y, &risk, 1e-8, None, slices) {
+                    Ok(got) => assert_eq!(
+                        (got.concordant, got.discordant, got.tied_risk, got.tied_time),
+                        (c, d, t, tt),
+                        "n = {n}, {slices} slices"
+                    ),
+                    Err(_) => assert_eq!(c + d + t, 0),
+                }
             }
         }
     }

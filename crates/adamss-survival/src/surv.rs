@@ -113,10 +113,17 @@ pub(crate) fn column_sd(x: ndarray::ArrayView2<f64>) -> Result<Array1<f64>> {
     }
 }
 
+/// Subject indices by increasing time, ties kept in index order (a stable LSD radix sort on
+/// the times' bits: the order of `total_cmp` then index, in O(n)).
+pub(crate) fn time_order(y: &[Surv]) -> Vec<usize> {
+    let mut keyed: Vec<(f64, usize)> = y.iter().enumerate().map(|(i, s)| (s.time, i)).collect();
+    radsort::sort_by_key(&mut keyed, |p| p.0);
+    keyed.into_iter().map(|p| p.1).collect()
+}
+
 /// Indices sorted by time ascending (stable), and the `[start, end)` ranges of equal times.
 pub(crate) fn time_groups(y: &[Surv]) -> (Vec<usize>, Vec<(usize, usize)>) {
-    let mut order: Vec<usize> = (0..y.len()).collect();
-    order.sort_unstable_by(|&a, &b| y[a].time.total_cmp(&y[b].time).then(a.cmp(&b)));
+    let order = time_order(y);
     let mut groups = Vec::new();
     let mut start = 0;
     while start < order.len() {
