@@ -32,9 +32,9 @@ struct Cli {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Preset {
-    /// 6 patients, 48 mm field of view (tests); the demo uses 10 and the `tiny` experiment.
+    /// 6 patients, 48 mm field of view (tests); the demo uses 16 and the `tiny` experiment.
     Tiny,
-    /// 24 patients, 160 mm field of view; the demo uses 72 and the `cpu-small` experiment.
+    /// 24 patients, 160 mm field of view; the demo uses 150 and the `cpu-small` experiment.
     Default,
     /// 100 patients, 200 mm field of view, CT 0.98×0.98×2.5 mm.
     Paper,

@@ -249,13 +249,23 @@ impl PartialLikelihood {
                 grad[j] = p1[j] - if self.event[j] { 1.0 } else { 0.0 };
             }
         }
+        // e^{m_{g−1} − m_g}: 1 except where a risk set gains a new maximum.
+        let rescale = (0..k)
+            .map(|gi| {
+                if gi == 0 {
+                    1.0
+                } else {
+                    (m[gi - 1] - m[gi]).exp()
+                }
+            })
+            .collect();
+        let coef = (0..k).map(|gi| d[gi] / (s0[gi] * s0[gi])).collect();
         Ok(BreslowHessian {
             grad,
             p1,
             weight,
-            m,
-            s0,
-            d,
+            rescale,
+            coef,
             pl: self,
         })
     }
@@ -379,9 +389,10 @@ pub(crate) struct BreslowHessian<'a> {
     p1: Vec<f64>,
     /// `e^{η_j − m_{g(j)}}`.
     weight: Vec<f64>,
-    m: Vec<f64>,
-    s0: Vec<f64>,
-    d: Vec<f64>,
+    /// `e^{m_{g−1} − m_g}` per group (sweep order, latest first).
+    rescale: Vec<f64>,
+    /// `d_g / S0_g²` on the group's scale.
+    coef: Vec<f64>,
     pl: &'a PartialLikelihood,
 }
 
@@ -394,21 +405,17 @@ impl BreslowHessian<'_> {
         let mut term = vec![0.0; k];
         let mut s = 0.0;
         for (gi, g) in groups.iter().enumerate() {
-            if gi > 0 {
-                s *= (self.m[gi - 1] - self.m[gi]).exp();
-            }
+            s *= self.rescale[gi];
             for &j in &g.members {
                 s += self.weight[j] * v[j];
             }
-            if self.d[gi] > 0.0 {
-                term[gi] = self.d[gi] * s / (self.s0[gi] * self.s0[gi]);
-            }
+            term[gi] = self.coef[gi] * s;
         }
         // Forward: subject j collects every event time up to its own.
         let mut acc = 0.0;
         for gi in (0..k).rev() {
             if gi + 1 < k {
-                acc *= (self.m[gi] - self.m[gi + 1]).exp();
+                acc *= self.rescale[gi + 1];
             }
             acc += term[gi];
             for &j in &groups[gi].members {

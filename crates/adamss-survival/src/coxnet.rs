@@ -15,7 +15,7 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 
 use crate::cindex::harrell;
 use crate::cox::{PartialLikelihood, Reduction, Ties};
-use crate::surv::{check_design, column_sd};
+use crate::surv::{check_design, column_sd, time_order};
 use crate::{Error, Result, Surv};
 
 /// Parameters of [`Coxnet`] (checked by `check()`).
@@ -410,8 +410,12 @@ impl CoxnetValidParams {
         } else {
             Array1::ones(p)
         };
-        let xs = (&x - &mean) / &scale;
-        let pl = PartialLikelihood::new(y, Ties::Breslow)?;
+        // Rows in time order (β does not depend on it): the solver's O(n) Hessian products
+        // then walk memory in order.
+        let order = time_order(y);
+        let xs = ((&x - &mean) / &scale).select(Axis(0), &order);
+        let y: Vec<Surv> = order.iter().map(|&i| y[i]).collect();
+        let pl = PartialLikelihood::new(&y, Ties::Breslow)?;
         let null = pl.nll(&vec![0.0; n], Reduction::Sum)? / n as f64;
         let prob = Problem {
             null,
