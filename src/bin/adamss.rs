@@ -100,6 +100,12 @@ enum Command {
         /// Only the slice `i/n` of the patients (array jobs); merge with `adamss merge`.
         #[arg(long)]
         shard: Option<String>,
+        /// Also write the AdaMSS network's fusion-gate weights (`gate-1..5`: near 1 the fused
+        /// branch is used, near 0 the separate PET/CT path) and attention maps
+        /// (`attention-6..9`) per patient under `<out>/maps/<id>/`, as NIfTI on the network
+        /// grid in the patient's physical space.
+        #[arg(long)]
+        maps: bool,
     },
     /// Evaluate risk scores against endpoints: Harrell's and Uno's C-index with a bootstrap
     /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test.
@@ -298,6 +304,7 @@ fn main() -> Result<()> {
             out,
             fold,
             shard,
+            maps,
         } => {
             use adamss::train::infer::{predict_cohort, risks_file_name, Shard};
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
@@ -306,7 +313,7 @@ fn main() -> Result<()> {
                 ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let preds = predict_cohort(&run, &cohort, fold, shard, &out, &|d, n| {
+            let preds = predict_cohort(&run, &cohort, fold, shard, &out, maps, &|d, n| {
                 bar.set_length(n as u64);
                 bar.set_position(d as u64);
             })?;

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use adamss_io::Cohort;
 use adamss_model::tch::{self, Tensor};
-use adamss_model::{checkpoint, Transfer};
+use adamss_model::{checkpoint, AdaMssOutput, Transfer};
 use adamss_preprocess::{preprocess_case, CropCentre, Preprocessed};
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -69,14 +69,16 @@ pub struct NewPrediction {
 /// in `run_dir`: the Stage-I network's GTVp/GTVn masks, written on each patient's CT grid under
 /// `out/masks`, and the AdaMSS (SSL) risk with the fold's clinical encoding, written to
 /// `out/risks.csv` (with `high_risk` at the fold's training median). Patients need images only;
-/// labels, when present, give the Dice of the written masks. `progress(done, total)` after each
-/// patient's preprocessing.
+/// labels, when present, give the Dice of the written masks. With `maps`, the AdaMSS network's
+/// fusion-gate weights and attention maps are written too (see [`write_maps`]).
+/// `progress(done, total)` after each patient's preprocessing.
 pub fn predict_cohort(
     run_dir: &Path,
     cohort: &Cohort,
     fold: usize,
     shard: Option<Shard>,
     out: &Path,
+    maps: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<NewPrediction>> {
     let config = ExperimentConfig::from_toml_file(&run_dir.join(RESOLVED_CONFIG_NAME))?;
@@ -164,6 +166,9 @@ pub fn predict_cohort(
             .seg_logits
             .ok_or_else(|| Error::Config("the Stage-I network has no segmentation head".into()))?;
         for (k, &i) in chunk.iter().enumerate() {
+            if maps {
+                write_maps(&surv, k, &pre[i], &out.join("maps").join(&pre[i].id))?;
+            }
             let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
             let m = labels_from_probs(&probs[0], &probs[1]);
             let mask = export_mask_on(
@@ -199,6 +204,51 @@ pub fn predict_cohort(
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
     adamss_io::write_atomic(out.join(risks_file_name(shard)), csv.as_bytes())?;
     Ok(out_rows)
+}
+
+/// Writes sample `k`'s fusion-gate weights and attention maps from one forward pass of the
+/// AdaMSS network into `dir` as NIfTI on the case's network grid (the preprocessed crop, in the
+/// patient's physical space, so viewers overlay them on the CT): `gate-<i>.nii.gz` for encoder
+/// level i = 1…5, the gate weight `w` averaged over channels (near 1: the fused branch is used,
+/// near 0: the separate PET/CT path), and `attention-<l>.nii.gz` for decoder level l = 6…9,
+/// the attention gate's α on its skip connection. Coarser levels are upsampled trilinearly.
+/// Networks without gated fusion or attention gates write only what they have.
+pub fn write_maps(
+    output: &AdaMssOutput,
+    k: usize,
+    case: &Preprocessed,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let geometry = *case.ct.geometry();
+    let size: Vec<i64> = case.ct.shape().iter().map(|&v| v as i64).collect();
+    let named = output
+        .gates
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("gate-{}", i + 1), t))
+        .chain(
+            output
+                .attention
+                .iter()
+                .enumerate()
+                .map(|(j, t)| (format!("attention-{}", 6 + j), t)),
+        );
+    std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+    let mut written = Vec::new();
+    for (name, t) in named {
+        let map = t
+            .f_get(k as i64)?
+            .f_to_kind(tch::Kind::Float)?
+            .f_mean_dim(0, true, tch::Kind::Float)?
+            .f_unsqueeze(0)?
+            .f_upsample_trilinear3d(&size, false, None, None, None)?
+            .f_squeeze()?;
+        let array = tensor_to_arrays(&map)?.swap_remove(0);
+        let path = dir.join(format!("{name}.nii.gz"));
+        adamss_io::Volume::new(array, geometry)?.write(&path)?;
+        written.push(path);
+    }
+    Ok(written)
 }
 
 /// `risks.csv`, or `risks-<i>-of-<n>.csv` for a shard (so array jobs can share a folder).

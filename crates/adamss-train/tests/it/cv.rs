@@ -53,10 +53,30 @@ fn every_method_runs_on_shared_folds_and_reports() {
     let mut predicted = 0;
     for i in 0..2 {
         let shard = Shard { index: i, count: 2 };
+        let maps = i == 0;
         let preds =
-            predict_cohort(&run, &cohort, 0, Some(shard), &out, &|_, _| {}).expect("predict");
+            predict_cohort(&run, &cohort, 0, Some(shard), &out, maps, &|_, _| {}).expect("predict");
         predicted += preds.len();
         for p in &preds {
+            let dir = out.join("maps").join(&p.id);
+            assert_eq!(dir.is_dir(), maps, "{}: maps only when asked", p.id);
+            if maps {
+                let levels = config.model.levels();
+                for name in (1..=levels)
+                    .map(|i| format!("gate-{i}"))
+                    .chain((0..levels - 1).map(|j| format!("attention-{}", 6 + j)))
+                {
+                    let map = adamss_io::Volume::<f32>::read(dir.join(format!("{name}.nii.gz")))
+                        .unwrap_or_else(|e| panic!("{}: {name}: {e}", p.id));
+                    let crop = config.preprocess.crop_size;
+                    assert_eq!(map.shape(), crop, "{}: {name} on the network grid", p.id);
+                    assert!(
+                        map.data().iter().all(|v| (0.0..=1.0).contains(v)),
+                        "{}: {name} holds weights in [0, 1]",
+                        p.id
+                    );
+                }
+            }
             assert!(p.risk.is_finite());
             assert!(p.high_risk.is_some(), "median from outcome.json");
             let record = cohort
