@@ -120,10 +120,46 @@ def main():
     params_expected = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
     with open(os.path.join(OUT, "params_case.expected.json"), "w") as f:
         json.dump(params_expected, f, indent=1, sort_keys=True)
+    write_yaml_params(params, ext)
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)
     print("wrote", len(cases), "cases;", {k: len(v["features"]) for k, v in cases.items()})
+
+
+PARAMS_YAML = """\
+# The parameter file of params_case.params.json in PyRadiomics' YAML form (as in its
+# examples/exampleSettings): comments, a class with no value (all its defaults), flow lists.
+setting:
+  binWidth: 25
+  label: 1
+  additionalInfo: true
+imageType:
+  Original: {}
+  Square:
+    binWidth: 5
+  Wavelet:
+    binWidth: 10
+featureClass:
+  firstorder: [Mean, Median, Entropy]
+  glcm:
+  ngtdm: []
+"""
+
+
+def write_yaml_params(params, ext_json):
+    """Writes the YAML twin of the JSON parameter file and checks, with PyRadiomics itself,
+    that it is the same file: same settings, image types and enabled features."""
+    import yaml  # PyYAML, which PyRadiomics uses to read YAML parameter files
+
+    path = os.path.join(OUT, "params_case.params.yaml")
+    with open(path, "w") as f:
+        f.write(PARAMS_YAML)
+    assert yaml.safe_load(PARAMS_YAML) == params, "the YAML twin must equal the JSON file"
+    ext_yaml = featureextractor.RadiomicsFeatureExtractor(path)
+    assert ext_yaml.settings == ext_json.settings
+    assert ext_yaml.enabledImagetypes == ext_json.enabledImagetypes
+    assert ext_yaml.enabledFeatures == ext_json.enabledFeatures
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 //! file; prints `name,value` lines.
 //!
 //! ```text
-//! cargo run --release -p adamss-radiomics --example radiomics_files -- IMAGE.nii.gz MASK.nii.gz [PARAMS.json]
+//! cargo run --release -p adamss-radiomics --example radiomics_files -- IMAGE.nii.gz MASK.nii.gz [PARAMS.yaml|PARAMS.json]
 //! ```
 
 use adamss_io::Volume;
@@ -12,12 +12,12 @@ use anyhow::{bail, Context, Result};
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        bail!("usage: radiomics_files IMAGE MASK [PARAMS.json]");
+        bail!("usage: radiomics_files IMAGE MASK [PARAMS.yaml|PARAMS.json]");
     }
     let image = Volume::<f32>::read(&args[0]).with_context(|| format!("reading {}", args[0]))?;
     let mask = Volume::<u8>::read(&args[1]).with_context(|| format!("reading {}", args[1]))?;
     let features = match args.get(2) {
-        Some(p) => ExtractionPlan::from_json_file(std::path::Path::new(p))?.run(&image, &mask)?,
+        Some(p) => ExtractionPlan::from_file(std::path::Path::new(p))?.run(&image, &mask)?,
         None => adamss_radiomics::extract(
             &image,
             &mask,

@@ -1,4 +1,4 @@
-//! PyRadiomics parameter files (JSON form) for the subset this crate implements.
+//! PyRadiomics parameter files (YAML or JSON) for the subset this crate implements.
 //!
 //! ```json
 //! { "setting": { "binWidth": 25, "label": 1 },
@@ -10,8 +10,9 @@
 //! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
 //! crate does not implement (e.g. `resampledPixelSpacing`, the `shape` class, `LoG`) are
 //! refused with an error naming them; `additionalInfo` and `enableCExtensions`, which do not
-//! change values, are accepted and ignored. YAML files are not read (no YAML parser in the
-//! workspace): convert them to JSON.
+//! change values, are accepted and ignored. YAML files (PyRadiomics' usual form, e.g. its
+//! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
+//! value is null, so `glcm:` enables the class's defaults as PyRadiomics does.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -61,11 +62,75 @@ fn settings_from(
     m.remove("enableCExtensions");
     let s: Settings = serde_json::from_value(Value::Object(m))
         .map_err(|e| bad(path, format!("unsupported or invalid setting: {e}")))?;
-    s.validate()?;
+    s.validate().map_err(|e| bad(path, e.to_string()))?;
     Ok(s)
 }
 
+/// The JSON value of a YAML node (scalars keep their YAML type: `25` is an integer, `25.0` a
+/// float, `'25'` a string; aliases are refused).
+fn yaml_to_json(path: &Path, y: &yaml_rust2::Yaml) -> Result<Value> {
+    use yaml_rust2::Yaml;
+    Ok(match y {
+        Yaml::Null => Value::Null,
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(_) => {
+            let f = y
+                .as_f64()
+                .ok_or_else(|| bad(path, format!("invalid number {y:?}")))?;
+            serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| bad(path, format!("non-finite number {f}")))?
+        }
+        Yaml::String(s) => Value::String(s.clone()),
+        Yaml::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| yaml_to_json(path, v))
+                .collect::<Result<_>>()?,
+        ),
+        Yaml::Hash(h) => {
+            let mut m = Map::new();
+            for (k, v) in h {
+                let key = match k {
+                    Yaml::String(s) => s.clone(),
+                    Yaml::Integer(i) => i.to_string(),
+                    other => return Err(bad(path, format!("unsupported YAML key {other:?}"))),
+                };
+                m.insert(key, yaml_to_json(path, v)?);
+            }
+            Value::Object(m)
+        }
+        Yaml::Alias(_) | Yaml::BadValue => {
+            return Err(bad(path, format!("unsupported YAML value {y:?}")))
+        }
+    })
+}
+
 impl ExtractionPlan {
+    /// Reads a parameter file: YAML for `.yaml`/`.yml`, JSON otherwise.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml") => {
+                Self::from_yaml_file(path)
+            }
+            _ => Self::from_json_file(path),
+        }
+    }
+
+    /// Reads a YAML parameter file.
+    pub fn from_yaml_file(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad(path, format!("cannot read: {e}")))?;
+        let docs = yaml_rust2::YamlLoader::load_from_str(&text)
+            .map_err(|e| bad(path, format!("not YAML: {e}")))?;
+        let v = match docs.as_slice() {
+            [] => Value::Object(Map::new()),
+            [doc] => yaml_to_json(path, doc)?,
+            _ => return Err(bad(path, "expected one YAML document".into())),
+        };
+        Self::from_value(path, &v)
+    }
+
     /// Reads a JSON parameter file.
     pub fn from_json_file(path: &Path) -> Result<Self> {
         let text =
@@ -76,9 +141,12 @@ impl ExtractionPlan {
     }
 
     fn from_value(path: &Path, v: &Value) -> Result<Self> {
-        let top = v
-            .as_object()
-            .ok_or_else(|| bad(path, "expected a JSON object".into()))?;
+        let top = v.as_object().ok_or_else(|| {
+            bad(
+                path,
+                "expected a mapping of setting, imageType, featureClass".into(),
+            )
+        })?;
         for k in top.keys() {
             if !matches!(k.as_str(), "setting" | "imageType" | "featureClass") {
                 return Err(bad(path, format!("unknown top-level key {k:?}")));

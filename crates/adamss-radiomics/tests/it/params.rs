@@ -1,5 +1,5 @@
-//! JSON parameter files: the same file read by PyRadiomics 3.1.4 (values from
-//! `tools/pyradiomics_reference.py`) and by `ExtractionPlan`.
+//! Parameter files: the same file, as JSON and as YAML, read by PyRadiomics 3.1.4 (values and
+//! the YAML/JSON equivalence from `tools/pyradiomics_reference.py`) and by `ExtractionPlan`.
 
 use std::path::PathBuf;
 
@@ -11,8 +11,22 @@ fn dir() -> PathBuf {
 }
 
 #[test]
+fn yaml_and_json_files_give_the_same_plan() {
+    let json = ExtractionPlan::from_json_file(&dir().join("params_case.params.json")).unwrap();
+    let yaml = ExtractionPlan::from_yaml_file(&dir().join("params_case.params.yaml")).unwrap();
+    assert_eq!(yaml, json);
+    let by_extension = ExtractionPlan::from_file(&dir().join("params_case.params.yaml")).unwrap();
+    assert_eq!(by_extension, json);
+}
+
+#[test]
 fn parameter_file_gives_pyradiomics_features() {
-    let plan = ExtractionPlan::from_json_file(&dir().join("params_case.params.json")).unwrap();
+    for file in ["params_case.params.json", "params_case.params.yaml"] {
+        check_against_pyradiomics(&ExtractionPlan::from_file(&dir().join(file)).unwrap());
+    }
+}
+
+fn check_against_pyradiomics(plan: &ExtractionPlan) {
     let image = Volume::<f32>::read(dir().join("params_case.image.nii.gz")).unwrap();
     let mask = Volume::<u8>::read(dir().join("params_case.mask.nii.gz")).unwrap();
     let ours = plan.run(&image, &mask).unwrap();
@@ -46,5 +60,31 @@ fn unsupported_keys_are_refused_by_name() {
         std::fs::write(&p, text).unwrap();
         let e = ExtractionPlan::from_json_file(&p).unwrap_err().to_string();
         assert!(e.contains(key), "{text}: {e}");
+        assert!(
+            e.contains(&format!("p{i}.json")),
+            "the error names the file: {e}"
+        );
+    }
+    let yaml_cases = [
+        (
+            "setting:\n  resampledPixelSpacing: [1, 1, 1]\n",
+            "resampledPixelSpacing",
+        ),
+        ("featureClass:\n  shape:\n  firstorder:\n", "shape"),
+        ("imageType:\n  LoG:\n    sigma: [1.0, 2.0]\n", "LoG"),
+        ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
+        ("setting:\n  binWidth: -1\n", "binWidth"),
+        ("setting: [binWidth\n", "not YAML"),
+        ("- 1\n- 2\n", "mapping"),
+    ];
+    for (i, (text, key)) in yaml_cases.iter().enumerate() {
+        let p = d.path().join(format!("p{i}.yaml"));
+        std::fs::write(&p, text).unwrap();
+        let e = ExtractionPlan::from_file(&p).unwrap_err().to_string();
+        assert!(e.contains(key), "{text}: {e}");
+        assert!(
+            e.contains(&format!("p{i}.yaml")),
+            "the error names the file: {e}"
+        );
     }
 }
