@@ -208,14 +208,12 @@ struct Sweep {
 /// count over their ranks.
 fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Sweep {
     let n = rows.len();
-    let mut after = vec![0u32; n + 1];
+    let mut after = RankSet::new(n);
     for row in &rows[end..] {
-        after[row.rank as usize + 1] += 1;
+        after.insert(row.rank as usize);
     }
-    for r in 1..=n {
-        after[r] += after[r - 1];
-    }
-    let mut tree = Fenwick::new(n);
+    let after = after.freeze();
+    let mut tree = RankSet::new(n);
     let mut out = Sweep::default();
     let mut later = (n - end) as u64;
     let mut e = end;
@@ -228,14 +226,20 @@ fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Swe
         let group = &rows[s..e];
         let mut censored = 0u64;
         for row in group.iter().filter(|r| !r.event) {
-            tree.add(row.rank as usize);
+            tree.insert(row.rank as usize);
             censored += 1;
         }
         let pool = later + censored;
         for row in group.iter().filter(|r| r.event) {
             // Below r − tol: concordant; within ±tol: tied; above: discordant.
-            let lower = tree.prefix(row.lo as usize) + u64::from(after[row.lo as usize]);
-            let up_to = tree.prefix(row.hi as usize) + u64::from(after[row.hi as usize]);
+            let lower = tree.below(row.lo as usize) + after.below(row.lo as usize);
+            // [lo, hi) always holds the subject's own rank, which is not counted yet: when it
+            // is the only one, no risk ties with it.
+            let up_to = if row.hi == row.lo + 1 {
+                lower
+            } else {
+                tree.below(row.hi as usize) + after.below(row.hi as usize)
+            };
             out.concordant += lower;
             out.tied_risk += up_to - lower;
             out.discordant += pool - up_to;
@@ -245,7 +249,7 @@ fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Swe
             out.den += w * pool as f64;
         }
         for row in group.iter().filter(|r| r.event) {
-            tree.add(row.rank as usize);
+            tree.insert(row.rank as usize);
         }
         later += group.len() as u64;
         e = s;
@@ -253,35 +257,74 @@ fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Swe
     out
 }
 
-/// A Fenwick (binary indexed) tree of counts over ranks `0..n`.
-struct Fenwick {
+/// A set of distinct ranks `0..n` counting its members below a rank: a bitmap, and a Fenwick
+/// (binary indexed) tree over its 64-bit words. Both stay in cache (n = 10⁶: 125 KB and
+/// 61 KB), where a tree over the ranks themselves (4 MB) would not.
+struct RankSet {
+    bits: Vec<u64>,
     tree: Vec<u32>,
 }
 
-impl Fenwick {
+impl RankSet {
     fn new(n: usize) -> Self {
+        let words = n / 64 + 1;
         Self {
-            tree: vec![0; n + 1],
+            bits: vec![0; words],
+            tree: vec![0; words + 1],
         }
     }
 
-    fn add(&mut self, rank: usize) {
-        let mut i = rank + 1;
+    /// Adds `rank` (not yet a member).
+    fn insert(&mut self, rank: usize) {
+        let w = rank / 64;
+        self.bits[w] |= 1 << (rank % 64);
+        let mut i = w + 1;
         while i < self.tree.len() {
             self.tree[i] += 1;
             i += i & i.wrapping_neg();
         }
     }
 
-    /// Count of entries with rank < `end`.
-    fn prefix(&self, end: usize) -> u64 {
-        let mut i = end.min(self.tree.len() - 1);
-        let mut s = 0u64;
+    /// Number of members `< end` (`end ≤ n`).
+    fn below(&self, end: usize) -> u64 {
+        let w = end / 64;
+        let mut s = u64::from((self.bits[w] & ((1u64 << (end % 64)) - 1)).count_ones());
+        let mut i = w;
         while i > 0 {
             s += u64::from(self.tree[i]);
             i -= i & i.wrapping_neg();
         }
         s
+    }
+
+    /// The same counts for a set that no longer changes: plain prefix sums over the words.
+    fn freeze(self) -> FrozenRankSet {
+        let mut before = Vec::with_capacity(self.bits.len());
+        let mut total = 0u32;
+        for w in &self.bits {
+            before.push(total);
+            total += w.count_ones();
+        }
+        FrozenRankSet {
+            bits: self.bits,
+            before,
+        }
+    }
+}
+
+/// A [`RankSet`] that no longer changes.
+struct FrozenRankSet {
+    bits: Vec<u64>,
+    /// Members in the words before each word.
+    before: Vec<u32>,
+}
+
+impl FrozenRankSet {
+    /// Number of members `< end` (`end ≤ n`).
+    fn below(&self, end: usize) -> u64 {
+        let w = end / 64;
+        u64::from(self.before[w])
+            + u64::from((self.bits[w] & ((1u64 << (end % 64)) - 1)).count_ones())
     }
 }
 
