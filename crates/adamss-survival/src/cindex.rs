@@ -208,11 +208,7 @@ struct Sweep {
 /// count over their ranks.
 fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Sweep {
     let n = rows.len();
-    let mut after = RankSet::new(n);
-    for row in &rows[end..] {
-        after.insert(row.rank as usize);
-    }
-    let after = after.freeze();
+    let after = FrozenRankSet::new(n, rows[end..].iter().map(|r| r.rank as usize));
     let mut tree = RankSet::new(n);
     let mut out = Sweep::default();
     let mut later = (n - end) as u64;
@@ -296,23 +292,9 @@ impl RankSet {
         }
         s
     }
-
-    /// The same counts for a set that no longer changes: plain prefix sums over the words.
-    fn freeze(self) -> FrozenRankSet {
-        let mut before = Vec::with_capacity(self.bits.len());
-        let mut total = 0u32;
-        for w in &self.bits {
-            before.push(total);
-            total += w.count_ones();
-        }
-        FrozenRankSet {
-            bits: self.bits,
-            before,
-        }
-    }
 }
 
-/// A [`RankSet`] that no longer changes.
+/// A set of ranks that no longer changes: a bitmap and the member count before each word.
 struct FrozenRankSet {
     bits: Vec<u64>,
     /// Members in the words before each word.
@@ -320,6 +302,21 @@ struct FrozenRankSet {
 }
 
 impl FrozenRankSet {
+    /// The set of `ranks` (distinct, `< n`).
+    fn new(n: usize, ranks: impl Iterator<Item = usize>) -> Self {
+        let mut bits = vec![0u64; n / 64 + 1];
+        for r in ranks {
+            bits[r / 64] |= 1 << (r % 64);
+        }
+        let mut before = Vec::with_capacity(bits.len());
+        let mut total = 0u32;
+        for w in &bits {
+            before.push(total);
+            total += w.count_ones();
+        }
+        Self { bits, before }
+    }
+
     /// Number of members `< end` (`end ≤ n`).
     fn below(&self, end: usize) -> u64 {
         let w = end / 64;
