@@ -222,11 +222,15 @@ impl Problem<'_> {
     }
 
     fn objective(&self, beta: &Array1<f64>, alpha: f64) -> Result<f64> {
+        Ok(self.objective_eta(beta, alpha)?.0)
+    }
+
+    /// The objective and the linear predictor it was computed from.
+    fn objective_eta(&self, beta: &Array1<f64>, alpha: f64) -> Result<(f64, Array1<f64>)> {
         let eta = self.x.dot(beta);
-        Ok(
-            self.pl.nll(eta.as_slice().unwrap_or(&[]), Reduction::Sum)? / self.n()
-                + self.penalty(beta, alpha),
-        )
+        let f = self.pl.nll(eta.as_slice().unwrap_or(&[]), Reduction::Sum)? / self.n()
+            + self.penalty(beta, alpha);
+        Ok((f, eta))
     }
 
     /// Gradient of (1/n)·NLL with respect to β.
@@ -251,11 +255,10 @@ impl Problem<'_> {
         let (n, p) = self.x.dim();
         let nf = n as f64;
         let threshold = tol * self.null;
-        let mut f_old = self.objective(beta, alpha)?;
+        let (mut f_old, mut eta) = self.objective_eta(beta, alpha)?;
         // H x_k / n for the working set, recomputed lazily after every Newton step.
         let mut hx: Vec<Vec<f64>> = vec![Vec::new(); p];
         for it in 1..=self.params.max_iter {
-            let eta = self.x.dot(&*beta);
             let model = self.pl.breslow_hessian(eta.as_slice().unwrap_or(&[]))?;
             // resid = (g + H u) / n with u = X(next − β): the model's gradient in η.
             let mut resid: Vec<f64> = model.grad.iter().map(|v| v / nf).collect();
@@ -319,11 +322,11 @@ impl Problem<'_> {
             let step = &next - &*beta;
             let mut t = 1.0;
             let mut cand = next;
-            let mut f_new = self.objective(&cand, alpha)?;
+            let (mut f_new, mut eta_new) = self.objective_eta(&cand, alpha)?;
             while f_new > f_old + 1e-14 * f_old.abs() && t > 1e-10 {
                 t *= 0.5;
                 cand = &*beta + &(&step * t);
-                f_new = self.objective(&cand, alpha)?;
+                (f_new, eta_new) = self.objective_eta(&cand, alpha)?;
             }
             // The same rule on the whole Newton step.
             let moved = (&cand - &*beta)
@@ -333,6 +336,7 @@ impl Problem<'_> {
                 .fold(0.0f64, |m, (d, c)| m.max(c * d * d));
             *beta = cand;
             f_old = f_new;
+            eta = eta_new;
             if moved <= threshold {
                 return Ok(it);
             }
