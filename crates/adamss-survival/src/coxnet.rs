@@ -221,10 +221,6 @@ impl Problem<'_> {
             * alpha
     }
 
-    fn objective(&self, beta: &Array1<f64>, alpha: f64) -> Result<f64> {
-        Ok(self.objective_eta(beta, alpha)?.0)
-    }
-
     /// The objective and the linear predictor it was computed from.
     fn objective_eta(&self, beta: &Array1<f64>, alpha: f64) -> Result<(f64, Array1<f64>)> {
         let eta = self.x.dot(beta);
