@@ -105,6 +105,16 @@ def main():
     case("filters_pet", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32, {"binWidth": 0.25},
          filters=simple)
 
+    # Resegmentation (resegmentRange/resegmentMode) on the original image, applied to every
+    # image type: absolute (with wavelet, whose crop follows the resegmented ROI), sigma,
+    # relative with one bound.
+    case("reseg_ct_absolute", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+         {"binWidth": 25, "resegmentRange": [150, -50]}, wavelet=True, filters=("Square",))
+    case("reseg_pet_sigma", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.25, "resegmentRange": [-1.5, 2.0], "resegmentMode": "sigma"})
+    case("reseg_pet_relative", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32,
+         {"binCount": 16, "resegmentRange": [0.4], "resegmentMode": "relative"})
+
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {
         "setting": {"binWidth": 25, "label": 1, "additionalInfo": True},

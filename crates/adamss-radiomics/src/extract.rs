@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::discretize::discretize;
 use crate::error::Result;
 use crate::filters::{filtered, ImageType};
-use crate::roi::{bounding_box, check_grids, label_absent, Roi};
+use crate::roi::{bounding_box, check_grids, label_absent, resegment, Roi};
 use crate::settings::Settings;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
@@ -65,6 +65,8 @@ pub fn extract(
     settings: &Settings,
     classes: &[FeatureClass],
 ) -> Result<Features> {
+    let resegmented = resegment(image, mask, settings)?;
+    let mask = resegmented.as_ref().unwrap_or(mask);
     let roi = Roi::new(image, mask, settings)?;
     Ok(features_of(&roi, settings, classes, "original"))
 }
@@ -139,6 +141,9 @@ pub fn extract_filtered(
     classes: &[FeatureClass],
     kind: ImageType,
 ) -> Result<Features> {
+    // The ROI is resegmented on the original image, as PyRadiomics does for every image type.
+    let resegmented = resegment(image, mask, settings)?;
+    let mask = resegmented.as_ref().unwrap_or(mask);
     let (img, msk) = crop_to_roi(image, mask, settings)?;
     let spacing = image.geometry().spacing;
     let d = img.dim();

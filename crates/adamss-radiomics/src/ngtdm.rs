@@ -5,9 +5,11 @@ use crate::glcm::neighbourhood;
 use crate::roi::Roi;
 use crate::settings::Settings;
 
-/// Coarseness, Contrast, Busyness, Complexity, Strength (sorted by name). A voxel counts when
-/// at least one neighbour (Chebyshev `distances`, inside the ROI) exists; `s_i` sums
-/// `|i − mean of its neighbours|` over such voxels of grey level `i`.
+/// Coarseness, Contrast, Busyness, Complexity, Strength (sorted by name). Every ROI voxel of
+/// grey level `i` counts in `n_i`; `s_i` sums `|i − mean of its neighbours|` (Chebyshev
+/// `distances`, inside the ROI) over those with at least one neighbour — a voxel without
+/// neighbours adds to `n_i` only, as PyRadiomics counts it (found with a resegmented,
+/// fragmented ROI; the IBSI phantom's reference values are met either way).
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
@@ -31,9 +33,10 @@ pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'st
                         cnt += 1;
                     }
                 }
+                // PyRadiomics counts a voxel without neighbours in n_i, adding nothing to s_i.
+                let l = disc.levels[a] as usize;
+                n[l] += 1.0;
                 if cnt > 0 {
-                    let l = disc.levels[a] as usize;
-                    n[l] += 1.0;
                     s[l] += (l as f64 - sum / cnt as f64).abs();
                 }
             }

@@ -3,7 +3,7 @@
 use adamss_io::Volume;
 
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::settings::{ResegmentMode, Settings};
 
 /// The image inside the bounding box of one mask label, with the ROI membership per voxel.
 /// Voxel `[i, j, k]` of the box is at `i + d0·(j + d1·k)`.
@@ -17,6 +17,70 @@ pub struct Roi {
     pub mask: Vec<bool>,
     /// Voxel spacing, mm.
     pub spacing: [f64; 3],
+}
+
+/// The mask after PyRadiomics' resegmentation (`resegmentRange`, `resegmentMode`): voxels
+/// of `settings.label` whose image value lies below the lower threshold, or above the upper
+/// one, are removed (set to 0). Thresholds are sorted; in relative mode they are fractions of
+/// the ROI's largest value, in sigma mode multiples of its standard deviation (population)
+/// around its mean. `None` when no range is set. Fewer than two voxels left is an error.
+pub fn resegment(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<Option<Volume<u8>>> {
+    let Some(range) = &settings.resegment_range else {
+        return Ok(None);
+    };
+    settings.validate()?;
+    check_grids(image, mask)?;
+    let label = settings.label;
+    let inside: Vec<f64> = image
+        .data()
+        .iter()
+        .zip(mask.data())
+        .filter(|(_, &m)| m == label)
+        .map(|(&v, _)| f64::from(v))
+        .collect();
+    if inside.is_empty() {
+        return Err(label_absent(mask.data(), label));
+    }
+    let mut bounds = range.clone();
+    bounds.sort_by(f64::total_cmp);
+    let thresholds: Vec<f64> = match settings.resegment_mode {
+        ResegmentMode::Absolute => bounds,
+        ResegmentMode::Relative => {
+            let max = inside.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            bounds.iter().map(|t| max * t).collect()
+        }
+        ResegmentMode::Sigma => {
+            let n = inside.len() as f64;
+            let mean = inside.iter().sum::<f64>() / n;
+            let sd = (inside.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
+            bounds.iter().map(|t| mean + sd * t).collect()
+        }
+    };
+    let mut kept = 0usize;
+    let data = ndarray::Zip::from(image.data())
+        .and(mask.data())
+        .map_collect(|&v, &m| {
+            let v = f64::from(v);
+            let keep =
+                m == label && v >= thresholds[0] && thresholds.get(1).is_none_or(|&hi| v <= hi);
+            kept += usize::from(keep);
+            if keep {
+                label
+            } else {
+                0
+            }
+        });
+    if kept <= 1 {
+        return Err(Error::RoiTooSmall(format!(
+            "resegmentation to {thresholds:?} left {kept} of {} voxels with label {label}",
+            inside.len()
+        )));
+    }
+    Ok(Some(Volume::new(data, *mask.geometry())?))
 }
 
 impl Roi {

@@ -32,6 +32,27 @@ pub struct Settings {
     /// `minimumROISize`: the ROI must hold at least this many voxels (default none).
     #[serde(rename = "minimumROISize")]
     pub minimum_roi_size: Option<usize>,
+    /// `resegmentRange`: ROI voxels whose (original-image) value lies below the first value or
+    /// above the second leave the ROI of every image type (default none: no resegmentation).
+    pub resegment_range: Option<Vec<f64>>,
+    /// `resegmentMode`: how `resegmentRange` is read (default absolute).
+    pub resegment_mode: ResegmentMode,
+    /// `resegmentShape`: whether the shape class uses the resegmented ROI too (default false).
+    /// Accepted for parameter files; no implemented class depends on it (no shape class yet).
+    pub resegment_shape: bool,
+}
+
+/// How `resegmentRange` is read (PyRadiomics' `resegmentMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResegmentMode {
+    /// Grey levels as given.
+    #[default]
+    Absolute,
+    /// Fractions of the largest grey level in the ROI.
+    Relative,
+    /// Multiples of the ROI's standard deviation (population) around its mean.
+    Sigma,
 }
 
 impl Default for Settings {
@@ -47,6 +68,9 @@ impl Default for Settings {
             pad_distance: 5,
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,
+            resegment_range: None,
+            resegment_mode: ResegmentMode::Absolute,
+            resegment_shape: false,
         }
     }
 }
@@ -74,6 +98,13 @@ impl Settings {
                 "minimumROIDimensions must be 1, 2 or 3, got {}",
                 self.minimum_roi_dimensions
             )));
+        }
+        if let Some(r) = &self.resegment_range {
+            if r.is_empty() || r.len() > 2 || r.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Settings(format!(
+                    "resegmentRange must hold one or two finite values, got {r:?}"
+                )));
+            }
         }
         if !self.voxel_array_shift.is_finite() {
             return Err(Error::Settings("voxelArrayShift must be finite".into()));

@@ -76,5 +76,37 @@ fn all_texture_classes_match_pyradiomics() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(compared, 6 * 93 + 2 * 9 * 93 + 2 * 6 * 93);
+    // Six plain cases, two wavelet, two simple-filter, and resegmentation: absolute with
+    // wavelet and Square, sigma, relative.
+    assert_eq!(
+        compared,
+        6 * 93 + 2 * 9 * 93 + 2 * 6 * 93 + 10 * 93 + 2 * 93
+    );
+}
+
+#[test]
+fn resegmentation_refuses_bad_ranges_and_empty_results() {
+    let image = Volume::<f32>::read(dir().join("reseg_pet_sigma.image.nii.gz")).unwrap();
+    let mask = Volume::<u8>::read(dir().join("reseg_pet_sigma.mask.nii.gz")).unwrap();
+    let with = |range: Vec<f64>| Settings {
+        bin_width: 0.25,
+        resegment_range: Some(range),
+        ..Settings::default()
+    };
+    // Above every value: nothing is left.
+    let e = extract(&image, &mask, &with(vec![1e9]), &ALL).unwrap_err();
+    assert!(matches!(e, adamss_radiomics::Error::RoiTooSmall(_)), "{e}");
+    assert!(e.to_string().contains("left 0"), "{e}");
+    for bad in [vec![], vec![1.0, 2.0, 3.0], vec![f64::NAN]] {
+        let e = extract(&image, &mask, &with(bad.clone()), &ALL).unwrap_err();
+        assert!(e.to_string().contains("resegmentRange"), "{bad:?}: {e}");
+    }
+    // A range holding every ROI value changes nothing.
+    let all = extract(&image, &mask, &with(vec![-1e9, 1e9]), &ALL).unwrap();
+    let plain = Settings {
+        bin_width: 0.25,
+        ..Settings::default()
+    };
+    let plain = extract(&image, &mask, &plain, &ALL).unwrap();
+    assert_eq!(all, plain);
 }
