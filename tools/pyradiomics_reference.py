@@ -115,6 +115,14 @@ def main():
     case("reseg_pet_relative", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32,
          {"binCount": 16, "resegmentRange": [0.4], "resegmentMode": "relative"})
 
+    # Normalisation of the whole image (sitk.Normalize: sample sd, f64), with outlier clipping
+    # and a scale, then resegmentation on the normalised values; and PET with Wavelet.
+    case("normalize_ct", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+         {"binWidth": 5, "normalize": True, "normalizeScale": 100, "removeOutliers": 1.5,
+          "resegmentRange": [-120, 140]}, filters=("Square",))
+    case("normalize_pet", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.1, "normalize": True}, wavelet=True)
+
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {
         "setting": {"binWidth": 25, "label": 1, "additionalInfo": True},

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::discretize::discretize;
 use crate::error::Result;
 use crate::filters::{filtered, ImageType};
-use crate::roi::{bounding_box, check_grids, label_absent, resegment, Roi};
+use crate::roi::{bounding_box, check_grids, image_values, label_absent, resegment, Roi};
 use crate::settings::Settings;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
@@ -111,9 +111,14 @@ pub fn crop_to_roi(
     let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(pad));
     let hi = [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1));
     let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
-    let img = Array3::from_shape_fn(dims, |(i, j, k)| {
-        f64::from(image.data()[[i + lo[0], j + lo[1], k + lo[2]]])
-    });
+    let img = if settings.normalize {
+        let values = image_values(image, settings)?;
+        Array3::from_shape_fn(dims, |(i, j, k)| values[[i + lo[0], j + lo[1], k + lo[2]]])
+    } else {
+        Array3::from_shape_fn(dims, |(i, j, k)| {
+            f64::from(image.data()[[i + lo[0], j + lo[1], k + lo[2]]])
+        })
+    };
     let msk = Array3::from_shape_fn(dims, |(i, j, k)| {
         mask.data()[[i + lo[0], j + lo[1], k + lo[2]]]
     });

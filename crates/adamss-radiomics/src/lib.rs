@@ -22,7 +22,7 @@ pub use extract::{
 };
 pub use filters::ImageType;
 pub use params::{ExtractionPlan, ImageTypeSelection};
-pub use roi::{resegment, Roi};
+pub use roi::{image_values, resegment, Roi};
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
 pub use settings::{ResegmentMode, Settings};
 pub use table::{extract_image, extract_pet_ct, write_case_json, ExtractionConfig, FeatureTable};

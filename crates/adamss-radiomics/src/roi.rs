@@ -19,6 +19,26 @@ pub struct Roi {
     pub spacing: [f64; 3],
 }
 
+/// The image PyRadiomics computes on, in f64: the original values, or with `normalize` the
+/// z-scores over the whole image (mean and sample standard deviation, as SimpleITK's
+/// `Normalize`), clipped to ±`removeOutliers`, times `normalizeScale`.
+pub fn image_values(image: &Volume<f32>, settings: &Settings) -> Result<ndarray::Array3<f64>> {
+    let values = image.data().mapv(f64::from);
+    if !settings.normalize {
+        return Ok(values);
+    }
+    let n = values.len() as f64;
+    let mean = values.sum() / n;
+    let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();
+    if !(sd > 0.0 && sd.is_finite()) {
+        return Err(Error::Settings(format!(
+            "normalize: the image has no spread (standard deviation {sd}) to normalise by"
+        )));
+    }
+    let limit = settings.remove_outliers.unwrap_or(f64::INFINITY);
+    Ok(values.mapv(|v| ((v - mean) / sd).clamp(-limit, limit) * settings.normalize_scale))
+}
+
 /// The mask after PyRadiomics' resegmentation (`resegmentRange`, `resegmentMode`): voxels
 /// of `settings.label` whose image value lies below the lower threshold, or above the upper
 /// one, are removed (set to 0). Thresholds are sorted; in relative mode they are fractions of
@@ -34,13 +54,13 @@ pub fn resegment(
     };
     settings.validate()?;
     check_grids(image, mask)?;
+    let values = image_values(image, settings)?;
     let label = settings.label;
-    let inside: Vec<f64> = image
-        .data()
+    let inside: Vec<f64> = values
         .iter()
         .zip(mask.data())
         .filter(|(_, &m)| m == label)
-        .map(|(&v, _)| f64::from(v))
+        .map(|(&v, _)| v)
         .collect();
     if inside.is_empty() {
         return Err(label_absent(mask.data(), label));
@@ -61,10 +81,9 @@ pub fn resegment(
         }
     };
     let mut kept = 0usize;
-    let data = ndarray::Zip::from(image.data())
+    let data = ndarray::Zip::from(&values)
         .and(mask.data())
         .map_collect(|&v, &m| {
-            let v = f64::from(v);
             let keep =
                 m == label && v >= thresholds[0] && thresholds.get(1).is_none_or(|&hi| v <= hi);
             kept += usize::from(keep);
@@ -89,6 +108,16 @@ impl Roi {
     /// ROI voxels are finite.
     pub fn new(image: &Volume<f32>, mask: &Volume<u8>, settings: &Settings) -> Result<Self> {
         check_grids(image, mask)?;
+        if settings.normalize {
+            let img = image_values(image, settings)?;
+            return Self::from_fn(
+                image.shape(),
+                |i, j, k| img[[i, j, k]],
+                mask.data(),
+                image.geometry().spacing,
+                settings,
+            );
+        }
         let img = image.data();
         Self::from_fn(
             image.shape(),

@@ -37,6 +37,14 @@ pub struct Settings {
     pub resegment_range: Option<Vec<f64>>,
     /// `resegmentMode`: how `resegmentRange` is read (default absolute).
     pub resegment_mode: ResegmentMode,
+    /// `normalize`: z-score the whole image before anything else, with its mean and sample
+    /// standard deviation (SimpleITK's `Normalize`, in f64), then clip to ±`removeOutliers`
+    /// and multiply by `normalizeScale` (default false).
+    pub normalize: bool,
+    /// `normalizeScale`: factor applied after normalisation (default 1).
+    pub normalize_scale: f64,
+    /// `removeOutliers`: with `normalize`, clip z-scores to ±this (default none).
+    pub remove_outliers: Option<f64>,
     /// `resegmentShape`: whether the shape class uses the resegmented ROI too (default false).
     /// Accepted for parameter files; no implemented class depends on it (no shape class yet).
     pub resegment_shape: bool,
@@ -70,6 +78,9 @@ impl Default for Settings {
             minimum_roi_size: None,
             resegment_range: None,
             resegment_mode: ResegmentMode::Absolute,
+            normalize: false,
+            normalize_scale: 1.0,
+            remove_outliers: None,
             resegment_shape: false,
         }
     }
@@ -98,6 +109,19 @@ impl Settings {
                 "minimumROIDimensions must be 1, 2 or 3, got {}",
                 self.minimum_roi_dimensions
             )));
+        }
+        if !(self.normalize_scale.is_finite() && self.normalize_scale > 0.0) {
+            return Err(Error::Settings(format!(
+                "normalizeScale must be positive, got {}",
+                self.normalize_scale
+            )));
+        }
+        if let Some(o) = self.remove_outliers {
+            if !(o.is_finite() && o > 0.0) {
+                return Err(Error::Settings(format!(
+                    "removeOutliers must be positive, got {o}"
+                )));
+            }
         }
         if let Some(r) = &self.resegment_range {
             if r.is_empty() || r.len() > 2 || r.iter().any(|v| !v.is_finite()) {

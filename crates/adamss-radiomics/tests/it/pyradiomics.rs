@@ -77,10 +77,10 @@ fn all_texture_classes_match_pyradiomics() {
         failures.join("\n")
     );
     // Six plain cases, two wavelet, two simple-filter, and resegmentation: absolute with
-    // wavelet and Square, sigma, relative.
+    // wavelet and Square, sigma, relative; normalisation with Square, and with wavelet.
     assert_eq!(
         compared,
-        6 * 93 + 2 * 9 * 93 + 2 * 6 * 93 + 10 * 93 + 2 * 93
+        6 * 93 + 2 * 9 * 93 + 2 * 6 * 93 + 10 * 93 + 2 * 93 + 2 * 93 + 9 * 93
     );
 }
 
@@ -109,4 +109,38 @@ fn resegmentation_refuses_bad_ranges_and_empty_results() {
     };
     let plain = extract(&image, &mask, &plain, &ALL).unwrap();
     assert_eq!(all, plain);
+}
+
+#[test]
+fn normalisation_refuses_bad_settings_and_flat_images() {
+    let image = Volume::<f32>::read(dir().join("normalize_pet.image.nii.gz")).unwrap();
+    let mask = Volume::<u8>::read(dir().join("normalize_pet.mask.nii.gz")).unwrap();
+    for (settings, key) in [
+        (
+            Settings {
+                normalize: true,
+                normalize_scale: 0.0,
+                ..Settings::default()
+            },
+            "normalizeScale",
+        ),
+        (
+            Settings {
+                normalize: true,
+                remove_outliers: Some(-1.0),
+                ..Settings::default()
+            },
+            "removeOutliers",
+        ),
+    ] {
+        let e = extract(&image, &mask, &settings, &ALL).unwrap_err();
+        assert!(e.to_string().contains(key), "{e}");
+    }
+    let flat = Volume::new(image.data().mapv(|_| 3.0f32), *image.geometry()).unwrap();
+    let settings = Settings {
+        normalize: true,
+        ..Settings::default()
+    };
+    let e = extract(&flat, &mask, &settings, &ALL).unwrap_err();
+    assert!(e.to_string().contains("no spread"), "{e}");
 }
