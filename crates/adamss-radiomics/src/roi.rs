@@ -23,6 +23,7 @@ pub struct Roi {
 /// z-scores over the whole image (mean and sample standard deviation, as SimpleITK's
 /// `Normalize`), clipped to ±`removeOutliers`, times `normalizeScale`.
 pub fn image_values(image: &Volume<f32>, settings: &Settings) -> Result<ndarray::Array3<f64>> {
+    settings.validate()?;
     let values = image.data().mapv(f64::from);
     if !settings.normalize {
         return Ok(values);
