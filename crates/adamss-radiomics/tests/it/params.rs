@@ -44,8 +44,7 @@ fn check_against_pyradiomics(plan: &ExtractionPlan) {
 
 #[test]
 fn unsupported_keys_are_refused_by_name() {
-    let d = tempfile::tempdir().unwrap();
-    let cases = [
+    let json = [
         (
             r#"{"setting": {"resampledPixelSpacing": [1, 1, 1]}}"#,
             "resampledPixelSpacing",
@@ -55,17 +54,7 @@ fn unsupported_keys_are_refused_by_name() {
         (r#"{"settings": {}}"#, "settings"),
         (r#"{"setting": {"binWidth": -1}}"#, "binWidth"),
     ];
-    for (i, (text, key)) in cases.iter().enumerate() {
-        let p = d.path().join(format!("p{i}.json"));
-        std::fs::write(&p, text).unwrap();
-        let e = ExtractionPlan::from_json_file(&p).unwrap_err().to_string();
-        assert!(e.contains(key), "{text}: {e}");
-        assert!(
-            e.contains(&format!("p{i}.json")),
-            "the error names the file: {e}"
-        );
-    }
-    let yaml_cases = [
+    let yaml = [
         (
             "setting:\n  resampledPixelSpacing: [1, 1, 1]\n",
             "resampledPixelSpacing",
@@ -77,14 +66,15 @@ fn unsupported_keys_are_refused_by_name() {
         ("setting: [binWidth\n", "not YAML"),
         ("- 1\n- 2\n", "mapping"),
     ];
-    for (i, (text, key)) in yaml_cases.iter().enumerate() {
-        let p = d.path().join(format!("p{i}.yaml"));
-        std::fs::write(&p, text).unwrap();
-        let e = ExtractionPlan::from_file(&p).unwrap_err().to_string();
-        assert!(e.contains(key), "{text}: {e}");
-        assert!(
-            e.contains(&format!("p{i}.yaml")),
-            "the error names the file: {e}"
-        );
+    let d = tempfile::tempdir().unwrap();
+    for (extension, cases) in [("json", &json[..]), ("yaml", &yaml[..])] {
+        for (i, (text, key)) in cases.iter().enumerate() {
+            let name = format!("p{i}.{extension}");
+            let p = d.path().join(&name);
+            std::fs::write(&p, text).unwrap();
+            let e = ExtractionPlan::from_file(&p).unwrap_err().to_string();
+            assert!(e.contains(key), "{text}: {e}");
+            assert!(e.contains(&name), "the error names the file: {e}");
+        }
     }
 }
