@@ -142,7 +142,22 @@ def main():
 
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases}, f, indent=1, sort_keys=True)
+    shape_reference(cases)
     print("wrote", len(cases), "cases;", {k: len(v["features"]) for k, v in cases.items()})
+
+
+def shape_reference(cases):
+    """The shape class (all 14 features) of every case's mask, with the case's label: the
+    Rust side checks the ten that do not depend on the mesh's triangulation."""
+    out = {}
+    for name, c in cases.items():
+        ext = featureextractor.RadiomicsFeatureExtractor(label=c["settings"].get("label", 1))
+        ext.disableAllFeatures()
+        ext.enableFeatureClassByName("shape")
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        out[name] = {k: float(v) for k, v in res.items() if k.startswith("original_shape_")}
+    with open(os.path.join(OUT, "shape_expected.json"), "w") as f:
+        json.dump({"pyradiomics": prver, "cases": out}, f, indent=1, sort_keys=True)
 
 
 PARAMS_YAML = """\

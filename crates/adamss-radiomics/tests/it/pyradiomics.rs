@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use adamss_io::Volume;
 use adamss_radiomics::{
-    extract, extract_filtered, extract_wavelet, FeatureClass, ImageType, Settings,
+    extract, extract_filtered, extract_wavelet, shape_features, FeatureClass, ImageType, Settings,
 };
 use serde_json::Value;
 
@@ -143,4 +143,48 @@ fn normalisation_refuses_bad_settings_and_flat_images() {
     };
     let e = extract(&flat, &mask, &settings, &ALL).unwrap_err();
     assert!(e.to_string().contains("no spread"), "{e}");
+}
+
+/// The ten shape features that do not depend on the mesh's triangulation, on every reference
+/// case's mask (values from `tools/pyradiomics_reference.py`, `shape_expected.json`); the four
+/// mesh features are absent.
+#[test]
+fn shape_features_without_the_mesh_match_pyradiomics() {
+    let text = std::fs::read_to_string(dir().join("shape_expected.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (name, want) in v["cases"].as_object().unwrap() {
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir().join("expected.json")).unwrap())
+                .unwrap();
+        let label = case["cases"][name]["settings"]["label"]
+            .as_u64()
+            .unwrap_or(1) as u8;
+        let mask = Volume::<u8>::read(dir().join(format!("{name}.mask.nii.gz"))).unwrap();
+        let settings = Settings {
+            label,
+            ..Settings::default()
+        };
+        let ours = shape_features(&mask, &settings).unwrap();
+        assert_eq!(ours.len(), 10, "{name}");
+        for (feature, value) in &ours {
+            let w = want[format!("original_shape_{feature}")].as_f64().unwrap();
+            if !((value - w).abs() <= 1e-9 || (value - w).abs() <= 1e-6 * w.abs()) {
+                failures.push(format!("{name} {feature}: ours {value} PyRadiomics {w}"));
+            }
+            compared += 1;
+        }
+        for absent in [
+            "MeshVolume",
+            "SurfaceArea",
+            "SurfaceVolumeRatio",
+            "Sphericity",
+        ] {
+            assert!(want.get(format!("original_shape_{absent}")).is_some());
+            assert!(ours.iter().all(|(f, _)| *f != absent));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(compared, 15 * 10);
 }
