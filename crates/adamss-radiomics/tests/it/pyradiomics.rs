@@ -152,12 +152,12 @@ fn normalisation_refuses_bad_settings_and_flat_images() {
 fn shape_features_without_the_mesh_match_pyradiomics() {
     let text = std::fs::read_to_string(dir().join("shape_expected.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
+    let case: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir().join("expected.json")).unwrap())
+            .unwrap();
     let mut failures = Vec::new();
     let mut compared = 0;
     for (name, want) in v["cases"].as_object().unwrap() {
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(dir().join("expected.json")).unwrap())
-                .unwrap();
         let label = case["cases"][name]["settings"]["label"]
             .as_u64()
             .unwrap_or(1) as u8;
