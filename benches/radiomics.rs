@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use adamss::io::{Geometry, Volume};
-use adamss::radiomics::{extract, extract_pet_ct, ExtractionConfig, FeatureClass, Settings};
+use adamss::radiomics::{
+    extract, extract_pet_ct, shape_features, ExtractionConfig, FeatureClass, Settings,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::Array3;
 use rand::{Rng, SeedableRng};
@@ -95,6 +97,10 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("original_wavelet_pet_ct_837x2", |b| {
         b.iter(|| extract_pet_ct(&pet, &ct, &mask, &config).expect("extract"))
+    });
+    // The ten shape features without the mesh (diameters over all mesh vertices, O(V²)).
+    g.bench_function("shape_without_mesh_10", |b| {
+        b.iter(|| shape_features(&mask, &ct_settings).expect("shape"))
     });
     g.finish();
 }
