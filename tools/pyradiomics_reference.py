@@ -55,7 +55,7 @@ def main():
     rng = np.random.default_rng(1126)
     cases = {}
 
-    def case(name, image, mask, spacing, dtype, settings, wavelet=False, filters=()):
+    def case(name, image, mask, spacing, dtype, settings, wavelet=False, filters=(), log=()):
         write(f"{name}.image.nii.gz", image, spacing, dtype)
         write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
         ext = featureextractor.RadiomicsFeatureExtractor(**settings)
@@ -66,9 +66,11 @@ def main():
             ext.enableImageTypeByName("Wavelet")
         for f in filters:
             ext.enableImageTypeByName(f)
+        if log:
+            ext.enableImageTypeByName("LoG", customArgs={"sigma": list(log)})
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": list(filters),
+        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": list(filters), "log": list(log),
                        "dtype": np.dtype(dtype).name, "features": feats}
 
     # (z, y, x) arrays; spacing (x, y, z)
@@ -122,6 +124,13 @@ def main():
           "resegmentRange": [-120, 140]}, filters=("Square",))
     case("normalize_pet", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6)), (2.0, 2.0, 3.0), np.float32,
          {"binWidth": 0.1, "normalize": True}, wavelet=True)
+
+    # LoG (SimpleITK's recursive-Gaussian Laplacian on the whole image, normalised across
+    # scale): anisotropic int16 CT, and float32 PET with sigma-mode resegmentation.
+    case("log_ct", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16, {"binWidth": 5},
+         log=(1.0, 2.5))
+    case("log_pet_reseg", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4), (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.05, "resegmentRange": [-2.0, 2.0], "resegmentMode": "sigma"}, log=(1.5, 3.0))
 
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {

@@ -6,8 +6,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::discretize::discretize;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
+use crate::log::laplacian_of_gaussian;
 use crate::roi::{bounding_box, check_grids, image_values, label_absent, resegment, Roi};
 use crate::settings::Settings;
 use crate::{firstorder, glcm, ngtdm, sizezone};
@@ -134,6 +135,70 @@ pub fn extract_wavelet(
     classes: &[FeatureClass],
 ) -> Result<Features> {
     extract_filtered(image, mask, settings, classes, ImageType::Wavelet)
+}
+
+/// Features of the Laplacian of Gaussian at each of `sigmas` (mm), named
+/// `log-sigma-<σ>-mm-3D_<class>_<Feature>` with σ written as Python writes a float (`1.0` →
+/// `1-0`, `2.5` → `2-5`), as PyRadiomics' `LoG` image type: SimpleITK's recursive-Gaussian
+/// Laplacian, normalised across scale, on the whole image (after normalisation; the ROI after
+/// resegmentation), in single precision — bit-equal to SimpleITK. A σ for which some axis has
+/// fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error (PyRadiomics
+/// skips it with a warning).
+pub fn extract_log(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    sigmas: &[f64],
+) -> Result<Features> {
+    let resegmented = resegment(image, mask, settings)?;
+    let mask = resegmented.as_ref().unwrap_or(mask);
+    check_grids(image, mask)?;
+    let values = image_values(image, settings)?;
+    let shape = image.shape();
+    let spacing = image.geometry().spacing;
+    let per_sigma: Vec<Result<Features>> = sigmas
+        .par_iter()
+        .map(|&sigma| {
+            if !(sigma.is_finite() && sigma > 0.0) {
+                return Err(Error::Settings(format!(
+                    "LoG sigma must be positive, got {sigma}"
+                )));
+            }
+            let too_small = (0..3)
+                .any(|a| shape[a] < 4 || (shape[a] as f64) < (sigma / spacing[a]).ceil() + 1.0);
+            if too_small {
+                return Err(Error::Settings(format!(
+                    "LoG sigma {sigma} mm needs at least max(4, ceil(sigma / spacing) + 1) voxels \
+                     along every axis; the image is {shape:?} voxels of {spacing:?} mm"
+                )));
+            }
+            let filtered = laplacian_of_gaussian(&values, spacing, sigma);
+            let roi = Roi::from_fn(
+                shape,
+                |i, j, k| f64::from(filtered[[i, j, k]]),
+                mask.data(),
+                spacing,
+                settings,
+            )?;
+            let name = format!("log-sigma-{}-mm-3D", python_float(sigma).replace('.', "-"));
+            Ok(features_of(&roi, settings, classes, &name))
+        })
+        .collect();
+    let mut out = Vec::new();
+    for f in per_sigma {
+        out.extend(f?);
+    }
+    Ok(out)
+}
+
+/// A float as Python's `str` writes it: shortest round-trip digits, `.0` for whole numbers.
+fn python_float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e16 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// Features of a filtered image type (see [`ImageType`]), named `<type>_<class>_<Feature>`

@@ -6,6 +6,7 @@ mod extract;
 mod filters;
 pub mod firstorder;
 pub mod glcm;
+mod log;
 pub mod ngtdm;
 mod params;
 mod roi;
@@ -19,9 +20,10 @@ pub mod wavelet;
 pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};
 pub use extract::{
-    crop_to_roi, extract, extract_filtered, extract_wavelet, FeatureClass, Features,
+    crop_to_roi, extract, extract_filtered, extract_log, extract_wavelet, FeatureClass, Features,
 };
 pub use filters::ImageType;
+pub use log::laplacian_of_gaussian;
 pub use params::{ExtractionPlan, ImageTypeSelection};
 pub use roi::{image_values, resegment, Roi};
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};

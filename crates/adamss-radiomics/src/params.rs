@@ -21,7 +21,7 @@ use adamss_io::Volume;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::extract::{extract, extract_filtered, FeatureClass, Features};
+use crate::extract::{extract, extract_filtered, extract_log, FeatureClass, Features};
 use crate::filters::ImageType;
 use crate::settings::Settings;
 
@@ -32,6 +32,8 @@ pub enum ImageTypeSelection {
     Original,
     /// A filtered image type.
     Filtered(ImageType),
+    /// Laplacian of Gaussian at the settings' `sigma` values (mm).
+    LoG,
 }
 
 /// What a parameter file asks for.
@@ -174,6 +176,7 @@ impl ExtractionPlan {
                         "Logarithm" => ImageTypeSelection::Filtered(ImageType::Logarithm),
                         "Exponential" => ImageTypeSelection::Filtered(ImageType::Exponential),
                         "Gradient" => ImageTypeSelection::Filtered(ImageType::Gradient),
+                        "LoG" => ImageTypeSelection::LoG,
                         other => {
                             return Err(bad(
                                 path,
@@ -191,7 +194,14 @@ impl ExtractionPlan {
                             ))
                         }
                     };
-                    image_types.push((sel, settings_from(path, base, over)?));
+                    let settings = settings_from(path, base, over)?;
+                    if sel == ImageTypeSelection::LoG && settings.sigma.is_empty() {
+                        return Err(bad(
+                            path,
+                            "image type LoG needs a sigma list (mm), e.g. sigma: [1.0, 2.0]".into(),
+                        ));
+                    }
+                    image_types.push((sel, settings));
                 }
             }
             Some(_) => return Err(bad(path, "\"imageType\" must be an object".into())),
@@ -249,6 +259,14 @@ impl ExtractionPlan {
                 ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
                 ImageTypeSelection::Filtered(kind) => {
                     extract_filtered(image, mask, s, &classes, *kind)?
+                }
+                ImageTypeSelection::LoG => {
+                    if s.sigma.is_empty() {
+                        return Err(Error::Settings(
+                            "image type LoG needs a sigma list (mm), e.g. sigma: [1.0, 2.0]".into(),
+                        ));
+                    }
+                    extract_log(image, mask, s, &classes, &s.sigma)?
                 }
             };
             out.extend(f.into_iter().filter(|(name, _)| {

@@ -45,6 +45,8 @@ pub struct Settings {
     pub normalize_scale: f64,
     /// `removeOutliers`: with `normalize`, clip z-scores to ±this (default none).
     pub remove_outliers: Option<f64>,
+    /// `sigma`: the LoG image type's Gaussian widths in mm (default none).
+    pub sigma: Vec<f64>,
     /// `resegmentShape`: whether the shape class uses the resegmented ROI too (default false).
     /// Accepted for parameter files; no implemented class depends on it (no shape class yet).
     pub resegment_shape: bool,
@@ -78,6 +80,7 @@ impl Default for Settings {
             minimum_roi_size: None,
             resegment_range: None,
             resegment_mode: ResegmentMode::Absolute,
+            sigma: Vec::new(),
             normalize: false,
             normalize_scale: 1.0,
             remove_outliers: None,
@@ -122,6 +125,12 @@ impl Settings {
                     "removeOutliers must be positive, got {o}"
                 )));
             }
+        }
+        if self.sigma.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::Settings(format!(
+                "sigma values must be positive, got {:?}",
+                self.sigma
+            )));
         }
         if let Some(r) = &self.resegment_range {
             if r.is_empty() || r.len() > 2 || r.iter().any(|v| !v.is_finite()) {

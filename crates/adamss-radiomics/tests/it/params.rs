@@ -50,7 +50,8 @@ fn unsupported_keys_are_refused_by_name() {
             "resampledPixelSpacing",
         ),
         (r#"{"featureClass": {"shape": []}}"#, "shape"),
-        (r#"{"imageType": {"LoG": {"sigma": [1.0]}}}"#, "LoG"),
+        (r#"{"imageType": {"LBP3D": {}}}"#, "LBP3D"),
+        (r#"{"imageType": {"LoG": {}}}"#, "sigma"),
         (r#"{"settings": {}}"#, "settings"),
         (r#"{"setting": {"binWidth": -1}}"#, "binWidth"),
     ];
@@ -60,7 +61,8 @@ fn unsupported_keys_are_refused_by_name() {
             "resampledPixelSpacing",
         ),
         ("featureClass:\n  shape:\n  firstorder:\n", "shape"),
-        ("imageType:\n  LoG:\n    sigma: [1.0, 2.0]\n", "LoG"),
+        ("imageType:\n  LBP3D:\n", "LBP3D"),
+        ("imageType:\n  LoG:\n    sigma: [1.0, -2.0]\n", "sigma"),
         ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
         ("setting:\n  binWidth: -1\n", "binWidth"),
         ("setting: [binWidth\n", "not YAML"),
@@ -77,4 +79,39 @@ fn unsupported_keys_are_refused_by_name() {
             assert!(e.contains(&name), "the error names the file: {e}");
         }
     }
+}
+
+#[test]
+fn log_image_type_from_a_parameter_file() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("log.yaml");
+    std::fs::write(
+        &p,
+        "setting:\n  binWidth: 5\nimageType:\n  LoG:\n    sigma: [1.0, 2.5]\nfeatureClass:\n  glcm:\n",
+    )
+    .unwrap();
+    let plan = ExtractionPlan::from_file(&p).unwrap();
+    let image = Volume::<f32>::read(dir().join("log_ct.image.nii.gz")).unwrap();
+    let mask = Volume::<u8>::read(dir().join("log_ct.mask.nii.gz")).unwrap();
+    let ours = plan.run(&image, &mask).unwrap();
+    let settings = adamss_radiomics::Settings {
+        bin_width: 5.0,
+        sigma: vec![1.0, 2.5],
+        ..Default::default()
+    };
+    let direct = adamss_radiomics::extract_log(
+        &image,
+        &mask,
+        &settings,
+        &[adamss_radiomics::FeatureClass::Glcm],
+        &[1.0, 2.5],
+    )
+    .unwrap();
+    assert_eq!(ours, direct);
+    assert_eq!(ours.len(), 2 * 24);
+    assert!(
+        ours[0].0.starts_with("log-sigma-1-0-mm-3D_glcm_"),
+        "{}",
+        ours[0].0
+    );
 }

@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use adamss_io::Volume;
 use adamss_radiomics::{
-    extract, extract_filtered, extract_wavelet, shape_features, FeatureClass, ImageType, Settings,
+    extract, extract_filtered, extract_log, extract_wavelet, shape_features, FeatureClass,
+    ImageType, Settings,
 };
 use serde_json::Value;
 
@@ -46,6 +47,13 @@ fn all_texture_classes_match_pyradiomics() {
             };
             ours.extend(extract_filtered(&image, &mask, &settings, &ALL, kind).unwrap());
         }
+        let sigmas: Vec<f64> = case["log"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_f64().unwrap()).collect())
+            .unwrap_or_default();
+        if !sigmas.is_empty() {
+            ours.extend(extract_log(&image, &mask, &settings, &ALL, &sigmas).unwrap());
+        }
         let want = case["features"].as_object().unwrap();
 
         assert_eq!(ours.len(), want.len(), "{name}: feature count");
@@ -77,10 +85,11 @@ fn all_texture_classes_match_pyradiomics() {
         failures.join("\n")
     );
     // Six plain cases, two wavelet, two simple-filter, and resegmentation: absolute with
-    // wavelet and Square, sigma, relative; normalisation with Square, and with wavelet.
+    // wavelet and Square, sigma, relative; normalisation with Square, and with wavelet; LoG at
+    // two sigmas on CT and on a resegmented PET.
     assert_eq!(
         compared,
-        6 * 93 + 2 * 9 * 93 + 2 * 6 * 93 + 10 * 93 + 2 * 93 + 2 * 93 + 9 * 93
+        6 * 93 + 2 * 9 * 93 + 2 * 6 * 93 + 10 * 93 + 2 * 93 + 2 * 93 + 9 * 93 + 2 * 3 * 93
     );
 }
 
@@ -186,5 +195,5 @@ fn shape_features_without_the_mesh_match_pyradiomics() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert_eq!(compared, 15 * 10);
+    assert_eq!(compared, 17 * 10);
 }

@@ -1,0 +1,218 @@
+//! Laplacian of Gaussian as SimpleITK's `LaplacianRecursiveGaussianImageFilter` computes it
+//! (PyRadiomics' `LoG` image type, normalised across scale).
+//!
+//! The Gaussian and its second derivative are Deriche's fourth-order recursive (IIR)
+//! approximations, run along one axis at a time: a causal and an anti-causal pass, each started
+//! as if the line's end value extended to infinity. For each axis d the second derivative
+//! along d is followed by smoothing along the other axes in increasing order; the three
+//! results, each divided by the squared spacing of its axis, are summed. Every intermediate
+//! image is single precision (ITK's internal `float`), each line is filtered in double — the
+//! same roundings as SimpleITK, so values agree to the last float bit in practice.
+
+use ndarray::{Array3, Axis};
+
+/// One recursive filter: numerator `n`, denominator `d` (causal), anti-causal numerator `m`,
+/// and the boundary terms of both passes.
+#[derive(Debug, Clone, Copy)]
+struct Recursive {
+    n: [f64; 4],
+    d: [f64; 4],
+    m: [f64; 4],
+    bn: [f64; 4],
+    bm: [f64; 4],
+}
+
+/// Deriche's fitted exponentials: `(a1, b1, a2, b2)` for orders 0, 1, 2, and the shared
+/// frequencies and decays `(w1, l1, w2, l2)`.
+const ORDER_COEFFICIENTS: [[f64; 4]; 3] = [
+    [1.3530, 1.8151, -0.3531, 0.0902],
+    [-0.6724, -3.4327, 0.6724, 0.6100],
+    [-1.3563, 5.2318, 0.3446, -2.2355],
+];
+const W1: f64 = 0.6681;
+const L1: f64 = -1.3932;
+const W2: f64 = 2.0787;
+const L2: f64 = -1.3732;
+
+/// Numerator coefficients for `(a1, b1, a2, b2)` at `sigmad` (σ in voxels), with their sum and
+/// first and second moments.
+fn numerator(sigmad: f64, [a1, b1, a2, b2]: [f64; 4]) -> ([f64; 4], [f64; 3]) {
+    let (s1, c1, e1) = (
+        (W1 / sigmad).sin(),
+        (W1 / sigmad).cos(),
+        (L1 / sigmad).exp(),
+    );
+    let (s2, c2, e2) = (
+        (W2 / sigmad).sin(),
+        (W2 / sigmad).cos(),
+        (L2 / sigmad).exp(),
+    );
+    let n0 = a1 + a2;
+    let mut n1 = e2 * (b2 * s2 - (a2 + 2.0 * a1) * c2);
+    n1 += e1 * (b1 * s1 - (a1 + 2.0 * a2) * c1);
+    let mut n2 = (a1 + a2) * c2 * c1;
+    n2 -= b1 * c2 * s1 + b2 * c1 * s2;
+    n2 *= 2.0 * e1 * e2;
+    n2 += a2 * e1 * e1 + a1 * e2 * e2;
+    let mut n3 = e2 * e1 * e1 * (b2 * s2 - a2 * c2);
+    n3 += e1 * e2 * e2 * (b1 * s1 - a1 * c1);
+    let n = [n0, n1, n2, n3];
+    let moments = [
+        n0 + n1 + n2 + n3,
+        n1 + 2.0 * n2 + 3.0 * n3,
+        n1 + 4.0 * n2 + 9.0 * n3,
+    ];
+    (n, moments)
+}
+
+impl Recursive {
+    /// The filter of derivative order 0 or 2 for σ = `sigma` mm on an axis of `spacing` mm;
+    /// order 2 is multiplied by σ² (normalised across scale).
+    fn new(sigma: f64, spacing: f64, order: usize) -> Self {
+        let sigmad = sigma / spacing;
+        let (c1, e1) = ((W1 / sigmad).cos(), (L1 / sigmad).exp());
+        let (c2, e2) = ((W2 / sigmad).cos(), (L2 / sigmad).exp());
+        let d4 = e1 * e1 * e2 * e2;
+        let mut d3 = -2.0 * c1 * e1 * e2 * e2;
+        d3 += -2.0 * c2 * e2 * e1 * e1;
+        let mut d2 = 4.0 * c2 * c1 * e1 * e2;
+        d2 += e1 * e1 + e2 * e2;
+        let d1 = -2.0 * (e2 * c2 + e1 * c1);
+        let sd = 1.0 + d1 + d2 + d3 + d4;
+        let dd = d1 + 2.0 * d2 + 3.0 * d3 + 4.0 * d4;
+        let ed = d1 + 4.0 * d2 + 9.0 * d3 + 16.0 * d4;
+        let n = if order == 0 {
+            let (n, [sn, _, _]) = numerator(sigmad, ORDER_COEFFICIENTS[0]);
+            let alpha0 = 2.0 * sn / sd - n[0];
+            n.map(|v| v / alpha0)
+        } else {
+            let (n0, [sn0, dn0, en0]) = numerator(sigmad, ORDER_COEFFICIENTS[0]);
+            let (n2, [sn2, dn2, en2]) = numerator(sigmad, ORDER_COEFFICIENTS[2]);
+            let beta = -(2.0 * sn2 - sd * n2[0]) / (2.0 * sn0 - sd * n0[0]);
+            let n = [0, 1, 2, 3].map(|i| n2[i] + beta * n0[i]);
+            let (sn, dn, en) = (sn2 + beta * sn0, dn2 + beta * dn0, en2 + beta * en0);
+            let mut alpha2 = en * sd * sd - ed * sn * sd - 2.0 * dn * dd * sd + 2.0 * dd * dd * sn;
+            alpha2 /= sd * sd * sd;
+            let scale = sigma * sigma;
+            n.map(|v| v * (scale / alpha2))
+        };
+        // Symmetric kernels (orders 0 and 2).
+        let d = [d1, d2, d3, d4];
+        let m = [
+            n[1] - d1 * n[0],
+            n[2] - d2 * n[0],
+            n[3] - d3 * n[0],
+            -d4 * n[0],
+        ];
+        let sn = n[0] + n[1] + n[2] + n[3];
+        let sm = m[0] + m[1] + m[2] + m[3];
+        let sd = 1.0 + d1 + d2 + d3 + d4;
+        Self {
+            n,
+            d,
+            m,
+            bn: d.map(|v| v * sn / sd),
+            bm: d.map(|v| v * sm / sd),
+        }
+    }
+
+    /// Filters one line (length ≥ 4) into `out`, using `scratch` for the anti-causal pass.
+    fn line(&self, data: &[f64], out: &mut [f64], scratch: &mut [f64]) {
+        let ln = data.len();
+        let (n, d, m, bn, bm) = (self.n, self.d, self.m, self.bn, self.bm);
+        let dot4 = |a: [f64; 4], b: [f64; 4]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
+        // Causal pass; the first value is taken to extend to −∞.
+        let v = data[0];
+        out[0] = dot4([v, v, v, v], n);
+        out[1] = dot4([data[1], v, v, v], n);
+        out[2] = dot4([data[2], data[1], v, v], n);
+        out[3] = dot4([data[3], data[2], data[1], v], n);
+        out[0] -= dot4([v, v, v, v], bn);
+        out[1] -= dot4([out[0], v, v, v], [d[0], bn[1], bn[2], bn[3]]);
+        out[2] -= dot4([out[1], out[0], v, v], [d[0], d[1], bn[2], bn[3]]);
+        out[3] -= dot4([out[2], out[1], out[0], v], [d[0], d[1], d[2], bn[3]]);
+        for i in 4..ln {
+            out[i] = dot4([data[i], data[i - 1], data[i - 2], data[i - 3]], n);
+            out[i] -= dot4([out[i - 1], out[i - 2], out[i - 3], out[i - 4]], d);
+        }
+        // Anti-causal pass; the last value is taken to extend to +∞.
+        let v = data[ln - 1];
+        scratch[ln - 1] = dot4([v, v, v, v], m);
+        scratch[ln - 2] = dot4([data[ln - 1], v, v, v], m);
+        scratch[ln - 3] = dot4([data[ln - 2], data[ln - 1], v, v], m);
+        scratch[ln - 4] = dot4([data[ln - 3], data[ln - 2], data[ln - 1], v], m);
+        scratch[ln - 1] -= dot4([v, v, v, v], bm);
+        scratch[ln - 2] -= dot4([scratch[ln - 1], v, v, v], [d[0], bm[1], bm[2], bm[3]]);
+        scratch[ln - 3] -= dot4(
+            [scratch[ln - 2], scratch[ln - 1], v, v],
+            [d[0], d[1], bm[2], bm[3]],
+        );
+        scratch[ln - 4] -= dot4(
+            [scratch[ln - 3], scratch[ln - 2], scratch[ln - 1], v],
+            [d[0], d[1], d[2], bm[3]],
+        );
+        for i in (1..=ln - 4).rev() {
+            scratch[i - 1] = dot4([data[i], data[i + 1], data[i + 2], data[i + 3]], m);
+            scratch[i - 1] -= dot4(
+                [scratch[i], scratch[i + 1], scratch[i + 2], scratch[i + 3]],
+                d,
+            );
+        }
+        for (o, s) in out.iter_mut().zip(scratch.iter()) {
+            *o += s;
+        }
+    }
+
+    /// Filters every line of `image` along `axis`, rounding the result to f32.
+    fn apply(&self, image: &Array3<f32>, axis: usize) -> Array3<f32> {
+        let mut out = image.clone();
+        let ln = image.len_of(Axis(axis));
+        let (mut data, mut res, mut scratch) = (vec![0.0; ln], vec![0.0; ln], vec![0.0; ln]);
+        for mut lane in out.lanes_mut(Axis(axis)) {
+            for (d, v) in data.iter_mut().zip(lane.iter()) {
+                *d = f64::from(*v);
+            }
+            self.line(&data, &mut res, &mut scratch);
+            for (v, r) in lane.iter_mut().zip(&res) {
+                *v = *r as f32;
+            }
+        }
+        out
+    }
+}
+
+/// The Laplacian of Gaussian of `image` (values as SimpleITK reads them, indexed `[x, y, z]`)
+/// at `sigma` mm on a grid of `spacing` mm, normalised across scale (× σ²), in single precision
+/// as SimpleITK returns it. Every axis needs at least 4 voxels (the caller checks).
+pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64) -> Array3<f32> {
+    let mut sum = Array3::<f32>::zeros(image.raw_dim());
+    for axis in 0..3 {
+        // The derivative filter reads the input in double and writes float.
+        let mut out = {
+            let second = Recursive::new(sigma, spacing[axis], 2);
+            let mut out = Array3::<f32>::zeros(image.raw_dim());
+            let ln = image.len_of(Axis(axis));
+            let (mut res, mut scratch) = (vec![0.0; ln], vec![0.0; ln]);
+            for (lane_in, mut lane_out) in image
+                .lanes(Axis(axis))
+                .into_iter()
+                .zip(out.lanes_mut(Axis(axis)))
+            {
+                let data: Vec<f64> = lane_in.to_vec();
+                second.line(&data, &mut res, &mut scratch);
+                for (v, r) in lane_out.iter_mut().zip(&res) {
+                    *v = *r as f32;
+                }
+            }
+            out
+        };
+        for other in (0..3).filter(|&a| a != axis) {
+            out = Recursive::new(sigma, spacing[other], 0).apply(&out, other);
+        }
+        let inv = 1.0 / (spacing[axis] * spacing[axis]);
+        ndarray::Zip::from(&mut sum)
+            .and(&out)
+            .for_each(|s, &b| *s = (f64::from(*s) + f64::from(b) * inv) as f32);
+    }
+    sum
+}
