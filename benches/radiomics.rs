@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use adamss::io::{Geometry, Volume};
 use adamss::radiomics::{
-    extract, extract_pet_ct, shape_features, ExtractionConfig, FeatureClass, Settings,
+    extract, extract_log, extract_pet_ct, extract_wavelet, shape_features, ExtractionConfig,
+    FeatureClass, Settings,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::Array3;
@@ -97,6 +98,21 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("original_wavelet_pet_ct_837x2", |b| {
         b.iter(|| extract_pet_ct(&pet, &ct, &mask, &config).expect("extract"))
+    });
+    // (c) original + LoG σ = 1…5 mm + wavelet, PET and CT side by side: 14 × 93 features each.
+    let wav_settings = Settings {
+        bin_width: 10.0,
+        ..Settings::default()
+    };
+    let sigmas = [1.0, 2.0, 3.0, 4.0, 5.0];
+    let full = |image: &Volume<f32>| {
+        let mut f = extract(image, &mask, &ct_settings, &CLASSES).expect("original");
+        f.extend(extract_log(image, &mask, &ct_settings, &CLASSES, &sigmas).expect("log"));
+        f.extend(extract_wavelet(image, &mask, &wav_settings, &CLASSES).expect("wavelet"));
+        f
+    };
+    g.bench_function("original_log5_wavelet_pet_ct_1302x2", |b| {
+        b.iter(|| rayon::join(|| full(&pet), || full(&ct)))
     });
     // The ten shape features without the mesh (diameters over all mesh vertices, O(V²)).
     g.bench_function("shape_without_mesh_10", |b| {
