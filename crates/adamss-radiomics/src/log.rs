@@ -116,68 +116,113 @@ impl Recursive {
         }
     }
 
-    /// Filters one line (length ≥ 4) into `out`, using `scratch` for the anti-causal pass.
-    fn line(&self, data: &[f64], out: &mut [f64], scratch: &mut [f64]) {
-        let ln = data.len();
-        let (n, d, m, bn, bm) = (self.n, self.d, self.m, self.bn, self.bm);
+    /// Filters every column of `data` (`ln ≥ 4` rows of `m` values, row-major) at once — each
+    /// column is one line of the image along the filtered axis. A causal pass starts as if the
+    /// first value extended to −∞, an anti-causal pass as if the last extended to +∞; their sum
+    /// is the result. Each step reads and writes whole contiguous rows, so every axis streams
+    /// through memory; per value the arithmetic (and its rounding) is ITK's.
+    fn columns(&self, data: &[f64], ln: usize, m: usize) -> Vec<f64> {
+        let (n, d, mm, bn, bm) = (self.n, self.d, self.m, self.bn, self.bm);
         let dot4 = |a: [f64; 4], b: [f64; 4]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
-        // Causal pass; the first value is taken to extend to −∞.
-        let v = data[0];
-        out[0] = dot4([v, v, v, v], n);
-        out[1] = dot4([data[1], v, v, v], n);
-        out[2] = dot4([data[2], data[1], v, v], n);
-        out[3] = dot4([data[3], data[2], data[1], v], n);
-        out[0] -= dot4([v, v, v, v], bn);
-        out[1] -= dot4([out[0], v, v, v], [d[0], bn[1], bn[2], bn[3]]);
-        out[2] -= dot4([out[1], out[0], v, v], [d[0], d[1], bn[2], bn[3]]);
-        out[3] -= dot4([out[2], out[1], out[0], v], [d[0], d[1], d[2], bn[3]]);
+        let x = |i: usize, c: usize| data[i * m + c];
+        let mut out = vec![0.0; ln * m];
+        let mut sc = vec![0.0; ln * m];
+        for c in 0..m {
+            // The first and last four rows, with the boundary terms.
+            let v = x(0, c);
+            let mut o = [0.0; 4];
+            o[0] = dot4([v, v, v, v], n);
+            o[1] = dot4([x(1, c), v, v, v], n);
+            o[2] = dot4([x(2, c), x(1, c), v, v], n);
+            o[3] = dot4([x(3, c), x(2, c), x(1, c), v], n);
+            o[0] -= dot4([v, v, v, v], bn);
+            o[1] -= dot4([o[0], v, v, v], [d[0], bn[1], bn[2], bn[3]]);
+            o[2] -= dot4([o[1], o[0], v, v], [d[0], d[1], bn[2], bn[3]]);
+            o[3] -= dot4([o[2], o[1], o[0], v], [d[0], d[1], d[2], bn[3]]);
+            for (i, value) in o.iter().enumerate() {
+                out[i * m + c] = *value;
+            }
+            let v = x(ln - 1, c);
+            let mut s = [0.0; 4]; // rows ln-1, ln-2, ln-3, ln-4
+            s[0] = dot4([v, v, v, v], mm);
+            s[1] = dot4([x(ln - 1, c), v, v, v], mm);
+            s[2] = dot4([x(ln - 2, c), x(ln - 1, c), v, v], mm);
+            s[3] = dot4([x(ln - 3, c), x(ln - 2, c), x(ln - 1, c), v], mm);
+            s[0] -= dot4([v, v, v, v], bm);
+            s[1] -= dot4([s[0], v, v, v], [d[0], bm[1], bm[2], bm[3]]);
+            s[2] -= dot4([s[1], s[0], v, v], [d[0], d[1], bm[2], bm[3]]);
+            s[3] -= dot4([s[2], s[1], s[0], v], [d[0], d[1], d[2], bm[3]]);
+            for (k, value) in s.iter().enumerate() {
+                sc[(ln - 1 - k) * m + c] = *value;
+            }
+        }
         for i in 4..ln {
-            out[i] = dot4([data[i], data[i - 1], data[i - 2], data[i - 3]], n);
-            out[i] -= dot4([out[i - 1], out[i - 2], out[i - 3], out[i - 4]], d);
-        }
-        // Anti-causal pass; the last value is taken to extend to +∞.
-        let v = data[ln - 1];
-        scratch[ln - 1] = dot4([v, v, v, v], m);
-        scratch[ln - 2] = dot4([data[ln - 1], v, v, v], m);
-        scratch[ln - 3] = dot4([data[ln - 2], data[ln - 1], v, v], m);
-        scratch[ln - 4] = dot4([data[ln - 3], data[ln - 2], data[ln - 1], v], m);
-        scratch[ln - 1] -= dot4([v, v, v, v], bm);
-        scratch[ln - 2] -= dot4([scratch[ln - 1], v, v, v], [d[0], bm[1], bm[2], bm[3]]);
-        scratch[ln - 3] -= dot4(
-            [scratch[ln - 2], scratch[ln - 1], v, v],
-            [d[0], d[1], bm[2], bm[3]],
-        );
-        scratch[ln - 4] -= dot4(
-            [scratch[ln - 3], scratch[ln - 2], scratch[ln - 1], v],
-            [d[0], d[1], d[2], bm[3]],
-        );
-        for i in (1..=ln - 4).rev() {
-            scratch[i - 1] = dot4([data[i], data[i + 1], data[i + 2], data[i + 3]], m);
-            scratch[i - 1] -= dot4(
-                [scratch[i], scratch[i + 1], scratch[i + 2], scratch[i + 3]],
-                d,
+            let (before, rest) = out.split_at_mut(i * m);
+            let row = &mut rest[..m];
+            let (r1, r2, r3, r4) = (
+                &before[(i - 1) * m..i * m],
+                &before[(i - 2) * m..(i - 1) * m],
+                &before[(i - 3) * m..(i - 2) * m],
+                &before[(i - 4) * m..(i - 3) * m],
             );
+            let (x0, x1, x2, x3) = (
+                &data[i * m..(i + 1) * m],
+                &data[(i - 1) * m..i * m],
+                &data[(i - 2) * m..(i - 1) * m],
+                &data[(i - 3) * m..(i - 2) * m],
+            );
+            for c in 0..m {
+                let mut v = x0[c] * n[0] + x1[c] * n[1] + x2[c] * n[2] + x3[c] * n[3];
+                v -= r1[c] * d[0] + r2[c] * d[1] + r3[c] * d[2] + r4[c] * d[3];
+                row[c] = v;
+            }
         }
-        for (o, s) in out.iter_mut().zip(scratch.iter()) {
+        for i in (1..=ln - 4).rev() {
+            let (head, tail) = sc.split_at_mut(i * m);
+            let row = &mut head[(i - 1) * m..i * m];
+            let (s1, s2, s3, s4) = (
+                &tail[..m],
+                &tail[m..2 * m],
+                &tail[2 * m..3 * m],
+                &tail[3 * m..4 * m],
+            );
+            let (x0, x1, x2, x3) = (
+                &data[i * m..(i + 1) * m],
+                &data[(i + 1) * m..(i + 2) * m],
+                &data[(i + 2) * m..(i + 3) * m],
+                &data[(i + 3) * m..(i + 4) * m],
+            );
+            for c in 0..m {
+                let mut v = x0[c] * mm[0] + x1[c] * mm[1] + x2[c] * mm[2] + x3[c] * mm[3];
+                v -= s1[c] * d[0] + s2[c] * d[1] + s3[c] * d[2] + s4[c] * d[3];
+                row[c] = v;
+            }
+        }
+        for (o, s) in out.iter_mut().zip(&sc) {
             *o += s;
         }
+        out
     }
 
-    /// Filters every line of `image` along `axis`, rounding the result to f32.
-    fn apply(&self, image: &Array3<f32>, axis: usize) -> Array3<f32> {
-        let mut out = image.clone();
-        let ln = image.len_of(Axis(axis));
-        let (mut data, mut res, mut scratch) = (vec![0.0; ln], vec![0.0; ln], vec![0.0; ln]);
-        for mut lane in out.lanes_mut(Axis(axis)) {
-            for (d, v) in data.iter_mut().zip(lane.iter()) {
-                *d = f64::from(*v);
-            }
-            self.line(&data, &mut res, &mut scratch);
-            for (v, r) in lane.iter_mut().zip(&res) {
-                *v = *r as f32;
-            }
+    /// Filters `image` along `axis`, rounding the result to f32.
+    fn along(&self, image: &Array3<f64>, axis: usize) -> Array3<f32> {
+        let mut perm = vec![axis];
+        perm.extend((0..3).filter(|&a| a != axis));
+        let moved = image.view().permuted_axes([perm[0], perm[1], perm[2]]);
+        let moved = moved.as_standard_layout();
+        let (ln, m) = (moved.len_of(Axis(0)), moved.len() / moved.len_of(Axis(0)));
+        let filtered = self.columns(moved.as_slice().unwrap_or(&[]), ln, m);
+        let dims = moved.raw_dim();
+        let back = Array3::from_shape_vec(dims, filtered.into_iter().map(|v| v as f32).collect())
+            .unwrap_or_else(|_| Array3::zeros(dims));
+        // Undo the permutation: axis `perm[k]` of the original is axis k here.
+        let mut inverse = [0usize; 3];
+        for (k, &p) in perm.iter().enumerate() {
+            inverse[p] = k;
         }
-        out
+        back.permuted_axes(inverse)
+            .as_standard_layout()
+            .into_owned()
     }
 }
 
@@ -187,27 +232,11 @@ impl Recursive {
 pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64) -> Array3<f32> {
     let mut sum = Array3::<f32>::zeros(image.raw_dim());
     for axis in 0..3 {
-        // The derivative filter reads the input in double and writes float.
-        let mut out = {
-            let second = Recursive::new(sigma, spacing[axis], 2);
-            let mut out = Array3::<f32>::zeros(image.raw_dim());
-            let ln = image.len_of(Axis(axis));
-            let (mut res, mut scratch) = (vec![0.0; ln], vec![0.0; ln]);
-            for (lane_in, mut lane_out) in image
-                .lanes(Axis(axis))
-                .into_iter()
-                .zip(out.lanes_mut(Axis(axis)))
-            {
-                let data: Vec<f64> = lane_in.to_vec();
-                second.line(&data, &mut res, &mut scratch);
-                for (v, r) in lane_out.iter_mut().zip(&res) {
-                    *v = *r as f32;
-                }
-            }
-            out
-        };
+        // The derivative filter reads the input in double and writes float; each smoothing
+        // pass reads float and writes float.
+        let mut out = Recursive::new(sigma, spacing[axis], 2).along(image, axis);
         for other in (0..3).filter(|&a| a != axis) {
-            out = Recursive::new(sigma, spacing[other], 0).apply(&out, other);
+            out = Recursive::new(sigma, spacing[other], 0).along(&out.mapv(f64::from), other);
         }
         let inv = 1.0 / (spacing[axis] * spacing[axis]);
         ndarray::Zip::from(&mut sum)
