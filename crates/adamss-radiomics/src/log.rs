@@ -121,12 +121,17 @@ impl Recursive {
     /// first value extended to −∞, an anti-causal pass as if the last extended to +∞; their sum
     /// is the result. Each step reads and writes whole contiguous rows, so every axis streams
     /// through memory; per value the arithmetic (and its rounding) is ITK's.
-    fn columns(&self, data: &[f64], ln: usize, m: usize) -> Vec<f64> {
+    fn columns<T: Copy + Into<f64>>(
+        &self,
+        data: &[T],
+        ln: usize,
+        m: usize,
+        out: &mut [f64],
+        sc: &mut [f64],
+    ) {
         let (n, d, mm, bn, bm) = (self.n, self.d, self.m, self.bn, self.bm);
         let dot4 = |a: [f64; 4], b: [f64; 4]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2] + a[3] * b[3];
-        let x = |i: usize, c: usize| data[i * m + c];
-        let mut out = vec![0.0; ln * m];
-        let mut sc = vec![0.0; ln * m];
+        let x = |i: usize, c: usize| -> f64 { data[i * m + c].into() };
         for c in 0..m {
             // The first and last four rows, with the boundary terms.
             let v = x(0, c);
@@ -172,7 +177,9 @@ impl Recursive {
                 &data[(i - 3) * m..(i - 2) * m],
             );
             for c in 0..m {
-                let mut v = x0[c] * n[0] + x1[c] * n[1] + x2[c] * n[2] + x3[c] * n[3];
+                let (a, b, e, f): (f64, f64, f64, f64) =
+                    (x0[c].into(), x1[c].into(), x2[c].into(), x3[c].into());
+                let mut v = a * n[0] + b * n[1] + e * n[2] + f * n[3];
                 v -= r1[c] * d[0] + r2[c] * d[1] + r3[c] * d[2] + r4[c] * d[3];
                 row[c] = v;
             }
@@ -193,36 +200,51 @@ impl Recursive {
                 &data[(i + 3) * m..(i + 4) * m],
             );
             for c in 0..m {
-                let mut v = x0[c] * mm[0] + x1[c] * mm[1] + x2[c] * mm[2] + x3[c] * mm[3];
+                let (a, b, e, f): (f64, f64, f64, f64) =
+                    (x0[c].into(), x1[c].into(), x2[c].into(), x3[c].into());
+                let mut v = a * mm[0] + b * mm[1] + e * mm[2] + f * mm[3];
                 v -= s1[c] * d[0] + s2[c] * d[1] + s3[c] * d[2] + s4[c] * d[3];
                 row[c] = v;
             }
         }
-        for (o, s) in out.iter_mut().zip(&sc) {
+        for (o, s) in out.iter_mut().zip(sc.iter()) {
             *o += s;
         }
-        out
     }
 
-    /// Filters `image` along `axis`, rounding the result to f32.
-    fn along(&self, image: &Array3<f64>, axis: usize) -> Array3<f32> {
-        let mut perm = vec![axis];
-        perm.extend((0..3).filter(|&a| a != axis));
-        let moved = image.view().permuted_axes([perm[0], perm[1], perm[2]]);
-        let moved = moved.as_standard_layout();
-        let (ln, m) = (moved.len_of(Axis(0)), moved.len() / moved.len_of(Axis(0)));
-        let filtered = self.columns(moved.as_slice().unwrap_or(&[]), ln, m);
-        let dims = moved.raw_dim();
-        let back = Array3::from_shape_vec(dims, filtered.into_iter().map(|v| v as f32).collect())
-            .unwrap_or_else(|_| Array3::zeros(dims));
-        // Undo the permutation: axis `perm[k]` of the original is axis k here.
-        let mut inverse = [0usize; 3];
-        for (k, &p) in perm.iter().enumerate() {
-            inverse[p] = k;
+    /// Filters a C-order `[nx, ny, nz]` volume along `axis` into `dst` (rounded to f32),
+    /// without moving data: along x the volume is `nx` rows of `ny·nz`, along y each x-slab is
+    /// `ny` rows of `nz`, along z each line is contiguous. `out`/`sc` are scratch of the
+    /// volume's size.
+    fn along<T: Copy + Into<f64>>(
+        &self,
+        src: &[T],
+        dims: [usize; 3],
+        axis: usize,
+        dst: &mut [f32],
+        out: &mut [f64],
+        sc: &mut [f64],
+    ) {
+        let [nx, ny, nz] = dims;
+        let (blocks, ln, m) = match axis {
+            0 => (1, nx, ny * nz),
+            1 => (nx, ny, nz),
+            _ => (nx * ny, nz, 1),
+        };
+        let size = ln * m;
+        for blk in 0..blocks {
+            let range = blk * size..(blk + 1) * size;
+            self.columns(
+                &src[range.clone()],
+                ln,
+                m,
+                &mut out[range.clone()],
+                &mut sc[range.clone()],
+            );
+            for (d, v) in dst[range.clone()].iter_mut().zip(&out[range]) {
+                *d = *v as f32;
+            }
         }
-        back.permuted_axes(inverse)
-            .as_standard_layout()
-            .into_owned()
     }
 }
 
@@ -230,18 +252,30 @@ impl Recursive {
 /// at `sigma` mm on a grid of `spacing` mm, normalised across scale (× σ²), in single precision
 /// as SimpleITK returns it. Every axis needs at least 4 voxels (the caller checks).
 pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64) -> Array3<f32> {
-    let mut sum = Array3::<f32>::zeros(image.raw_dim());
+    let image = image.as_standard_layout();
+    let src = image.as_slice().unwrap_or(&[]);
+    let dims = [
+        image.len_of(Axis(0)),
+        image.len_of(Axis(1)),
+        image.len_of(Axis(2)),
+    ];
+    let len = src.len();
+    let mut sum = vec![0.0f32; len];
+    let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
+    let (mut out, mut sc) = (vec![0.0f64; len], vec![0.0f64; len]);
     for axis in 0..3 {
         // The derivative filter reads the input in double and writes float; each smoothing
         // pass reads float and writes float.
-        let mut out = Recursive::new(sigma, spacing[axis], 2).along(image, axis);
-        for other in (0..3).filter(|&a| a != axis) {
-            out = Recursive::new(sigma, spacing[other], 0).along(&out.mapv(f64::from), other);
+        Recursive::new(sigma, spacing[axis], 2).along(src, dims, axis, &mut a, &mut out, &mut sc);
+        for other in (0..3).filter(|&o| o != axis) {
+            Recursive::new(sigma, spacing[other], 0)
+                .along(&a, dims, other, &mut b, &mut out, &mut sc);
+            std::mem::swap(&mut a, &mut b);
         }
         let inv = 1.0 / (spacing[axis] * spacing[axis]);
-        ndarray::Zip::from(&mut sum)
-            .and(&out)
-            .for_each(|s, &b| *s = (f64::from(*s) + f64::from(b) * inv) as f32);
+        for (s, &v) in sum.iter_mut().zip(&a) {
+            *s = (f64::from(*s) + f64::from(v) * inv) as f32;
+        }
     }
-    sum
+    Array3::from_shape_vec(dims, sum).unwrap_or_else(|_| Array3::zeros(dims))
 }
