@@ -34,44 +34,29 @@ def main():
     def both():
         return e_ct.execute(ct, mask), e_pet.execute(pet, mask)
 
-    both()
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        both()
-        ts.append(time.perf_counter() - t0)
-    print(f"original_pet_ct_93x2: {statistics.median(ts):.3f} s (median of {runs})")
+    timed("original_pet_ct_93x2", both, runs)
 
     # AdaMSS settings without shape: Original binWidth 25 + Wavelet binWidth 10, PET and CT.
     e = extractor(25)
     e.enableImageTypeByName("Wavelet", customArgs={"binWidth": 10})
-
-    def adamss():
-        return e.execute(ct, mask), e.execute(pet, mask)
-
-    adamss()
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        adamss()
-        ts.append(time.perf_counter() - t0)
-    print(f"original_wavelet_pet_ct_837x2: {statistics.median(ts):.3f} s (median of {runs})")
+    timed("original_wavelet_pet_ct_837x2", lambda: (e.execute(ct, mask), e.execute(pet, mask)), runs)
 
     # (c) Original + LoG sigma 1..5 mm (binWidth 25) + Wavelet (binWidth 10), PET and CT.
-    e = extractor(25)
-    e.enableImageTypeByName("LoG", customArgs={"sigma": [1.0, 2.0, 3.0, 4.0, 5.0]})
-    e.enableImageTypeByName("Wavelet", customArgs={"binWidth": 10})
+    f = extractor(25)
+    f.enableImageTypeByName("LoG", customArgs={"sigma": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    f.enableImageTypeByName("Wavelet", customArgs={"binWidth": 10})
+    timed("original_log5_wavelet_pet_ct_1302x2", lambda: (f.execute(ct, mask), f.execute(pet, mask)), runs)
 
-    def full():
-        return e.execute(ct, mask), e.execute(pet, mask)
 
-    full()
+def timed(label, fn, runs):
+    """Prints the median wall time of `runs` calls of `fn`, after one warm-up call."""
+    fn()
     ts = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        full()
+        fn()
         ts.append(time.perf_counter() - t0)
-    print(f"original_log5_wavelet_pet_ct_1302x2: {statistics.median(ts):.3f} s (median of {runs})")
+    print(f"{label}: {statistics.median(ts):.3f} s (median of {runs})")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ use crate::discretize::discretize;
 use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian;
-use crate::roi::{bounding_box, check_grids, image_values, label_absent, resegment, Roi};
+use crate::roi::{
+    bounding_box, check_grids, image_values, label_absent, resegment, resegment_values, Roi,
+};
 use crate::settings::Settings;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
@@ -151,13 +153,14 @@ pub fn extract_log(
     classes: &[FeatureClass],
     sigmas: &[f64],
 ) -> Result<Features> {
-    let resegmented = resegment(image, mask, settings)?;
-    let mask = resegmented.as_ref().unwrap_or(mask);
     check_grids(image, mask)?;
+    // Normalised (or plain) values once, for resegmentation and every sigma.
     let values = image_values(image, settings)?;
+    let resegmented = resegment_values(&values, mask, settings)?;
+    let mask = resegmented.as_ref().unwrap_or(mask);
     let shape = image.shape();
     let spacing = image.geometry().spacing;
-    let per_sigma: Vec<Result<Features>> = sigmas
+    let per_sigma: Vec<Features> = sigmas
         .par_iter()
         .map(|&sigma| {
             if !(sigma.is_finite() && sigma > 0.0) {
@@ -184,12 +187,8 @@ pub fn extract_log(
             let name = format!("log-sigma-{}-mm-3D", python_float(sigma).replace('.', "-"));
             Ok(features_of(&roi, settings, classes, &name))
         })
-        .collect();
-    let mut out = Vec::new();
-    for f in per_sigma {
-        out.extend(f?);
-    }
-    Ok(out)
+        .collect::<Result<_>>()?;
+    Ok(per_sigma.concat())
 }
 
 /// A float as Python's `str` writes it: shortest round-trip digits, `.0` for whole numbers.
@@ -218,7 +217,7 @@ pub fn extract_filtered(
     let spacing = image.geometry().spacing;
     let d = img.dim();
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.
-    let per_image: Vec<Result<Features>> = filtered(&img, spacing, kind)
+    let per_image: Vec<Features> = filtered(&img, spacing, kind)
         .into_par_iter()
         .map(|(name, band)| {
             let roi = Roi::from_fn(
@@ -230,10 +229,6 @@ pub fn extract_filtered(
             )?;
             Ok(features_of(&roi, settings, classes, &name))
         })
-        .collect();
-    let mut out = Vec::new();
-    for f in per_image {
-        out.extend(f?);
-    }
-    Ok(out)
+        .collect::<Result<_>>()?;
+    Ok(per_image.concat())
 }

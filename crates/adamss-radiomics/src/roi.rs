@@ -50,12 +50,23 @@ pub fn resegment(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Option<Volume<u8>>> {
+    if settings.resegment_range.is_none() {
+        return Ok(None);
+    }
+    check_grids(image, mask)?;
+    resegment_values(&image_values(image, settings)?, mask, settings)
+}
+
+/// [`resegment`] on values already computed by [`image_values`] (same grid as `mask`).
+pub(crate) fn resegment_values(
+    values: &ndarray::Array3<f64>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<Option<Volume<u8>>> {
     let Some(range) = &settings.resegment_range else {
         return Ok(None);
     };
     settings.validate()?;
-    check_grids(image, mask)?;
-    let values = image_values(image, settings)?;
     let label = settings.label;
     let inside: Vec<f64> = values
         .iter()
@@ -82,7 +93,7 @@ pub fn resegment(
         }
     };
     let mut kept = 0usize;
-    let data = ndarray::Zip::from(&values)
+    let data = ndarray::Zip::from(values)
         .and(mask.data())
         .map_collect(|&v, &m| {
             let keep =
