@@ -1,28 +1,30 @@
 //! Radiomics on a 160³ PET + CT pair at 1 mm with a ≈ 29 cm³ tumour, as
 //! `tools/bench_pyradiomics.py` runs PyRadiomics on the same files (written once under
-//! `target/bench-data/radiomics/`): the original image's first-order and texture classes
-//! (93 features per image; shape and filtered images are not implemented yet).
+//! `target/bench-data/radiomics/`): (a) the original image, all seven classes (107 features per
+//! image); (b) the AdaMSS preset (original + wavelet, 851 per image); (c) original + LoG
+//! σ 1–5 mm + wavelet (1316 per image); and the shape class alone.
 //!
 //! ```text
 //! cargo bench --bench radiomics
 //! .venv/bin/python tools/bench_pyradiomics.py
 //! ```
 
+#[path = "support/radiomics_pair.rs"]
+mod radiomics_pair;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use adamss::io::{Geometry, Volume};
+use adamss::io::Volume;
 use adamss::radiomics::{
     extract, extract_log, extract_pet_ct, extract_wavelet, shape_features, ExtractionConfig,
     FeatureClass, Settings,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
-use ndarray::Array3;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
-const CLASSES: [FeatureClass; 6] = FeatureClass::ALL;
+const CLASSES: [FeatureClass; 7] = FeatureClass::ALL;
 
+/// The bench's files, written from [`radiomics_pair::pair`] on the first run.
 fn data() -> (Volume<f32>, Volume<f32>, Volume<u8>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/radiomics");
     let (ct_p, pet_p, mask_p) = (
@@ -32,35 +34,12 @@ fn data() -> (Volume<f32>, Volume<f32>, Volume<u8>) {
     );
     if !(ct_p.exists() && pet_p.exists() && mask_p.exists()) {
         std::fs::create_dir_all(&dir).expect("bench dir");
-        let g = Geometry::axis_aligned([1.0; 3], [0.0; 3]).expect("geometry");
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let n = 160;
-        let c = 80.0;
-        let r = 19.0; // 4/3 π 19³ ≈ 28.7 cm³
-        let inside = |i: usize, j: usize, k: usize| {
-            let d =
-                ((i as f64 - c).powi(2) + (j as f64 - c + 10.0).powi(2) + (k as f64 - c).powi(2))
-                    .sqrt();
-            d <= r
-        };
-        let ct = Array3::from_shape_fn((n, n, n), |(i, j, k)| {
-            let base = if inside(i, j, k) { 55.0 } else { 40.0 };
-            (base + rng.gen_range(-60.0..60.0) + ((i + 2 * j) % 50) as f64).round() as i16
-        });
-        let pet = Array3::from_shape_fn((n, n, n), |(i, j, k)| {
-            let base = if inside(i, j, k) { 8.0 } else { 1.0 };
-            (base * rng.gen_range(0.7..1.3)) as f32
-        });
-        let mask = Array3::from_shape_fn((n, n, n), |(i, j, k)| u8::from(inside(i, j, k)));
-        Volume::new(ct, g).expect("ct").write(&ct_p).expect("write");
-        Volume::new(pet, g)
-            .expect("pet")
-            .write(&pet_p)
-            .expect("write");
-        Volume::new(mask, g)
-            .expect("mask")
-            .write(&mask_p)
-            .expect("write");
+        let (ct, pet, mask) = radiomics_pair::pair();
+        // The CT as int16, as scanners store it (its values are whole numbers).
+        let ct16 = Volume::new(ct.data().mapv(|v| v as i16), *ct.geometry()).expect("ct");
+        ct16.write(&ct_p).expect("write");
+        pet.write(&pet_p).expect("write");
+        mask.write(&mask_p).expect("write");
     }
     (
         Volume::<f32>::read(&ct_p).expect("ct"),
@@ -78,28 +57,20 @@ fn bench(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("radiomics");
     g.sample_size(10).measurement_time(Duration::from_secs(15));
-    g.bench_function("original_pet_ct_93x2", |b| {
+    g.bench_function("original_pet_ct_107x2", |b| {
         b.iter(|| {
             let a = extract(&ct, &mask, &ct_settings, &CLASSES).expect("ct");
             let p = extract(&pet, &mask, &pet_settings, &CLASSES).expect("pet");
             (a, p)
         })
     });
-    // The AdaMSS settings without the shape class: original binWidth 25 + wavelet binWidth 10.
-    let wav = Settings {
-        bin_width: 10.0,
-        ..Settings::default()
-    };
-    // As a user calls it: `extract_pet_ct` runs the two images as parallel tasks.
-    let config = ExtractionConfig {
-        original: ct_settings.clone(),
-        wavelet: Some(wav),
-        classes: CLASSES.to_vec(),
-    };
-    g.bench_function("original_wavelet_pet_ct_837x2", |b| {
+    // (b) The AdaMSS preset, as a user calls it: `extract_pet_ct` runs the two images as
+    // parallel tasks.
+    let config = ExtractionConfig::adamss();
+    g.bench_function("adamss_preset_pet_ct_851x2", |b| {
         b.iter(|| extract_pet_ct(&pet, &ct, &mask, &config).expect("extract"))
     });
-    // (c) original + LoG σ = 1…5 mm + wavelet, PET and CT side by side: 14 × 93 features each.
+    // (c) original + LoG σ = 1…5 mm + wavelet, PET and CT side by side: 14 + 14 × 93 each.
     let wav_settings = Settings {
         bin_width: 10.0,
         ..Settings::default()
@@ -111,11 +82,11 @@ fn bench(c: &mut Criterion) {
         f.extend(extract_wavelet(image, &mask, &wav_settings, &CLASSES).expect("wavelet"));
         f
     };
-    g.bench_function("original_log5_wavelet_pet_ct_1302x2", |b| {
+    g.bench_function("original_log5_wavelet_pet_ct_1316x2", |b| {
         b.iter(|| rayon::join(|| full(&pet), || full(&ct)))
     });
-    // The ten shape features without the mesh (diameters over all mesh vertices, O(V²)).
-    g.bench_function("shape_without_mesh_10", |b| {
+    // The shape class (mesh, and diameters over all mesh vertices, O(V²)).
+    g.bench_function("shape_14", |b| {
         b.iter(|| shape_features(&mask, &ct_settings).expect("shape"))
     });
     g.finish();

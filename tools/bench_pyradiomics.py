@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyRadiomics side of benches/radiomics.rs: the same files, the same classes and settings
-(original image; firstorder, glcm, glrlm, glszm, gldm, ngtdm; CT binWidth 25, PET binWidth 0.5),
-median of N runs, and the largest feature difference against our values when given a JSON of
-them. Run `cargo bench --bench radiomics` first (it writes the files).
+(all seven classes; (a) original, CT binWidth 25, PET binWidth 0.5; (b) the AdaMSS preset;
+(c) original + LoG sigma 1-5 mm + wavelet; the shape class alone), median of N runs.
+Run `cargo bench --bench radiomics` first (it writes the files).
 
 Run: .venv/bin/python tools/bench_pyradiomics.py [runs]
 """
@@ -21,7 +21,7 @@ D = os.path.join(os.path.dirname(__file__), "..", "target", "bench-data", "radio
 def extractor(bin_width):
     e = featureextractor.RadiomicsFeatureExtractor(binWidth=bin_width)
     e.disableAllFeatures()
-    for c in ("firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
+    for c in ("shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"):
         e.enableFeatureClassByName(c)
     return e
 
@@ -34,18 +34,24 @@ def main():
     def both():
         return e_ct.execute(ct, mask), e_pet.execute(pet, mask)
 
-    timed("original_pet_ct_93x2", both, runs)
+    timed("original_pet_ct_107x2", both, runs)
 
-    # AdaMSS settings without shape: Original binWidth 25 + Wavelet binWidth 10, PET and CT.
+    # (b) The AdaMSS preset: Original binWidth 25 + Wavelet binWidth 10, PET and CT.
     e = extractor(25)
     e.enableImageTypeByName("Wavelet", customArgs={"binWidth": 10})
-    timed("original_wavelet_pet_ct_837x2", lambda: (e.execute(ct, mask), e.execute(pet, mask)), runs)
+    timed("adamss_preset_pet_ct_851x2", lambda: (e.execute(ct, mask), e.execute(pet, mask)), runs)
 
     # (c) Original + LoG sigma 1..5 mm (binWidth 25) + Wavelet (binWidth 10), PET and CT.
     f = extractor(25)
     f.enableImageTypeByName("LoG", customArgs={"sigma": [1.0, 2.0, 3.0, 4.0, 5.0]})
     f.enableImageTypeByName("Wavelet", customArgs={"binWidth": 10})
-    timed("original_log5_wavelet_pet_ct_1302x2", lambda: (f.execute(ct, mask), f.execute(pet, mask)), runs)
+    timed("original_log5_wavelet_pet_ct_1316x2", lambda: (f.execute(ct, mask), f.execute(pet, mask)), runs)
+
+
+    s = featureextractor.RadiomicsFeatureExtractor()
+    s.disableAllFeatures()
+    s.enableFeatureClassByName("shape")
+    timed("shape_14", lambda: s.execute(ct, mask), runs)
 
 
 def timed(label, fn, runs):

@@ -21,7 +21,7 @@ from radiomics import featureextractor
 
 logging.getLogger("radiomics").setLevel(logging.ERROR)
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "radiomics")
-CLASSES = ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
+CLASSES = ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]
 
 
 def smooth(shape, rng, scale, offset, blobs=5):
@@ -156,15 +156,36 @@ def main():
 
 
 def shape_reference(cases):
-    """The shape class (all 14 features) of every case's mask, with the case's label: the
-    Rust side checks the ten that do not depend on the mesh's triangulation."""
+    """The shape class (all 14 features) of every case's mask, with the case's label, and of
+    shape-only masks that stress the marching-cubes mesh: a fragmented random mask (many faces
+    with two diagonal ROI voxels, where PyRadiomics' mesh has holes), a noisy blob with another
+    label beside it, a blob touching every border, and four voxels that touch only at corners; anisotropic spacings."""
+    rng = np.random.default_rng(2611)
+    extra = {}
+    frag = (rng.random((9, 10, 12)) < 0.35).astype(np.uint8)
+    extra["shape_fragmented"] = (frag, (0.7, 1.3, 2.1), 1)
+    blob = ellipsoid((12, 14, 11), (6, 7, 5), (4, 5, 4), rng, 0.9) * 2
+    blob[blob == 0] = (rng.random(blob.shape) < 0.1)[blob == 0]
+    extra["shape_noisy_blob"] = (blob, (1.0, 0.8, 3.0), 2)
+    border = ((rng.random((8, 8, 8)) < 0.8) | (ellipsoid((8, 8, 8), (3.5, 3.5, 3.5), (5, 5, 5)) == 1)).astype(np.uint8)
+    extra["shape_border"] = (border, (2.0, 2.0, 1.5), 1)
+    corner = np.zeros((5, 5, 5), np.uint8)
+    for z, y, x in [(2, 2, 2), (1, 1, 1), (3, 3, 1), (3, 1, 3)]:
+        corner[z, y, x] = 1
+    extra["shape_corners"] = (corner, (0.9, 1.1, 1.3), 1)
+    for name, (mask, spacing, _) in extra.items():
+        write(f"{name}.image.nii.gz", rng.normal(0, 1, mask.shape), spacing, np.float32)
+        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+    jobs = [(name, c["settings"].get("label", 1)) for name, c in cases.items()]
+    jobs += [(name, label) for name, (_, _, label) in extra.items()]
     out = {}
-    for name, c in cases.items():
-        ext = featureextractor.RadiomicsFeatureExtractor(label=c["settings"].get("label", 1))
+    for name, label in jobs:
+        ext = featureextractor.RadiomicsFeatureExtractor(label=label)
         ext.disableAllFeatures()
         ext.enableFeatureClassByName("shape")
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
-        out[name] = {k: float(v) for k, v in res.items() if k.startswith("original_shape_")}
+        feats = {k: float(v) for k, v in res.items() if k.startswith("original_shape_")}
+        out[name] = {"label": label, "features": feats}
     with open(os.path.join(OUT, "shape_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": out}, f, indent=1, sort_keys=True)
 

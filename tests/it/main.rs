@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod model;
+mod radiomics;
 
 use std::process::Command;
 

@@ -13,12 +13,15 @@ use crate::roi::{
     bounding_box, check_grids, image_values, label_absent, resegment, resegment_values, Roi,
 };
 use crate::settings::Settings;
+use crate::shape::shape_features;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
 /// A feature class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FeatureClass {
+    /// 3-D shape of the ROI (14 features; original image only, as in PyRadiomics).
+    Shape,
     /// First-order statistics (18 features).
     FirstOrder,
     /// Grey-level co-occurrence matrix (24 features).
@@ -34,8 +37,9 @@ pub enum FeatureClass {
 }
 
 impl FeatureClass {
-    /// Every class implemented, in PyRadiomics' order (shape is not implemented yet).
-    pub const ALL: [FeatureClass; 6] = [
+    /// Every class, in PyRadiomics' order.
+    pub const ALL: [FeatureClass; 7] = [
+        Self::Shape,
         Self::FirstOrder,
         Self::Glcm,
         Self::Glrlm,
@@ -47,6 +51,7 @@ impl FeatureClass {
     /// PyRadiomics' class name, as in feature names.
     pub fn name(self) -> &'static str {
         match self {
+            Self::Shape => "shape",
             Self::FirstOrder => "firstorder",
             Self::Glcm => "glcm",
             Self::Glrlm => "glrlm",
@@ -61,7 +66,7 @@ impl FeatureClass {
 pub type Features = Vec<(String, f64)>;
 
 /// Extracts the classes' default features from the original image, named as PyRadiomics
-/// names them (`original_<class>_<Feature>`).
+/// names them (`original_<class>_<Feature>`); shape first (see [`extract_shape`]).
 pub fn extract(
     image: &Volume<f32>,
     mask: &Volume<u8>,
@@ -69,9 +74,71 @@ pub fn extract(
     classes: &[FeatureClass],
 ) -> Result<Features> {
     let resegmented = resegment(image, mask, settings)?;
-    let mask = resegmented.as_ref().unwrap_or(mask);
-    let roi = Roi::new(image, mask, settings)?;
-    Ok(features_of(&roi, settings, classes, "original"))
+    let roi_mask = resegmented.as_ref().unwrap_or(mask);
+    let roi = Roi::new(image, roi_mask, settings)?;
+    let mut out = Vec::new();
+    if classes.contains(&FeatureClass::Shape) {
+        let described = shape_mask(mask, resegmented.as_ref(), settings)?;
+        out.extend(named_shape(&described, settings)?);
+    }
+    out.extend(features_of(&roi, settings, classes, "original"));
+    Ok(out)
+}
+
+/// The shape class, named `original_shape_<Feature>` whatever image types are enabled (as
+/// PyRadiomics does). With `resegmentRange`, PyRadiomics 3.x describes the resegmented ROI only
+/// when `resegment_shape` is set; otherwise it takes the mask as given but cropped to the
+/// resegmented ROI's bounding box (its `execute` crops with the rechecked box), and so do we —
+/// the voxels of the mask outside that box do not count. The image is read only for
+/// resegmentation and the grid check.
+pub fn extract_shape(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<Features> {
+    check_grids(image, mask)?;
+    let resegmented = resegment(image, mask, settings)?;
+    let described = shape_mask(mask, resegmented.as_ref(), settings)?;
+    named_shape(&described, settings)
+}
+
+/// The mask the shape class describes (see [`extract_shape`]).
+fn shape_mask<'a>(
+    mask: &'a Volume<u8>,
+    resegmented: Option<&'a Volume<u8>>,
+    settings: &Settings,
+) -> Result<std::borrow::Cow<'a, Volume<u8>>> {
+    use std::borrow::Cow;
+    let Some(roi) = resegmented else {
+        return Ok(Cow::Borrowed(mask));
+    };
+    if settings.resegment_shape {
+        return Ok(Cow::Borrowed(roi));
+    }
+    let (lo, hi, count) = bounding_box(roi.data(), settings.label);
+    if count == 0 {
+        return Err(label_absent(roi.data(), settings.label));
+    }
+    let data = ndarray::Array3::from_shape_fn(mask.data().dim(), |(i, j, k)| {
+        let v = mask.data()[[i, j, k]];
+        let inside = [i, j, k]
+            .iter()
+            .zip(lo.iter().zip(&hi))
+            .all(|(&x, (&l, &h))| l <= x && x <= h);
+        if inside {
+            v
+        } else {
+            0
+        }
+    });
+    Ok(Cow::Owned(Volume::new(data, *mask.geometry())?))
+}
+
+fn named_shape(mask: &Volume<u8>, settings: &Settings) -> Result<Features> {
+    Ok(shape_features(mask, settings)?
+        .into_iter()
+        .map(|(n, v)| (format!("original_shape_{n}"), v))
+        .collect())
 }
 
 fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix: &str) -> Features {
@@ -79,6 +146,8 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
     let mut out = Vec::new();
     for &c in classes {
         let values = match c {
+            // Shape is a property of the mask: `extract` adds it once, for the original image.
+            FeatureClass::Shape => continue,
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
             FeatureClass::Glcm => glcm::features(roi, &disc, settings),
             FeatureClass::Glrlm => sizezone::glrlm(roi, &disc),

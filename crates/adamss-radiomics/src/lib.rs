@@ -7,6 +7,7 @@ mod filters;
 pub mod firstorder;
 pub mod glcm;
 mod log;
+mod mc_table;
 pub mod ngtdm;
 mod params;
 mod roi;
@@ -20,7 +21,8 @@ pub mod wavelet;
 pub use discretize::{bin_edges, discretize, Discretized};
 pub use error::{Error, Result};
 pub use extract::{
-    crop_to_roi, extract, extract_filtered, extract_log, extract_wavelet, FeatureClass, Features,
+    crop_to_roi, extract, extract_filtered, extract_log, extract_shape, extract_wavelet,
+    FeatureClass, Features,
 };
 pub use filters::ImageType;
 pub use log::laplacian_of_gaussian;

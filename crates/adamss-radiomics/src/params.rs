@@ -8,7 +8,7 @@
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
 //! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
-//! crate does not implement (e.g. `resampledPixelSpacing`, the `shape` class, `LoG`) are
+//! crate does not implement (e.g. `resampledPixelSpacing`, `preCrop`, the `shape2D` class) are
 //! refused with an error naming them; `additionalInfo` and `enableCExtensions`, which do not
 //! change values, are accepted and ignored. YAML files (PyRadiomics' usual form, e.g. its
 //! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
@@ -21,7 +21,9 @@ use adamss_io::Volume;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::extract::{extract, extract_filtered, extract_log, FeatureClass, Features};
+use crate::extract::{
+    extract, extract_filtered, extract_log, extract_shape, FeatureClass, Features,
+};
 use crate::filters::ImageType;
 use crate::settings::Settings;
 
@@ -43,6 +45,9 @@ pub struct ExtractionPlan {
     pub image_types: Vec<(ImageTypeSelection, Settings)>,
     /// Classes, each with the features to keep (`None`: all).
     pub classes: Vec<(FeatureClass, Option<Vec<String>>)>,
+    /// The file's `setting` block alone: the shape class's settings (it is computed once,
+    /// not per image type, as in PyRadiomics).
+    pub settings: Settings,
 }
 
 fn bad(path: &Path, msg: String) -> Error {
@@ -242,18 +247,30 @@ impl ExtractionPlan {
         Ok(Self {
             image_types,
             classes,
+            settings: settings_from(path, base, None)?,
         })
     }
 
     /// Runs the plan on one image and mask.
     pub fn run(&self, image: &Volume<f32>, mask: &Volume<u8>) -> Result<Features> {
-        let classes: Vec<FeatureClass> = self.classes.iter().map(|(c, _)| *c).collect();
+        // Shape once, first, from the top-level settings; the other classes per image type.
+        let shape = self.classes.iter().any(|(c, _)| *c == FeatureClass::Shape);
+        let classes: Vec<FeatureClass> = self
+            .classes
+            .iter()
+            .map(|(c, _)| *c)
+            .filter(|c| *c != FeatureClass::Shape)
+            .collect();
         let keep: BTreeMap<&str, &Vec<String>> = self
             .classes
             .iter()
             .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
             .collect();
-        let mut out = Vec::new();
+        let mut out = if shape {
+            extract_shape(image, mask, &self.settings)?
+        } else {
+            Vec::new()
+        };
         for (sel, s) in &self.image_types {
             let f = match sel {
                 ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
@@ -269,15 +286,16 @@ impl ExtractionPlan {
                     extract_log(image, mask, s, &classes, &s.sigma)?
                 }
             };
-            out.extend(f.into_iter().filter(|(name, _)| {
-                // name = <image>_<class>_<feature>
-                let mut parts = name.rsplitn(3, '_');
-                let feature = parts.next().unwrap_or("");
-                let class = parts.next().unwrap_or("");
-                keep.get(class)
-                    .is_none_or(|k| k.iter().any(|x| x == feature))
-            }));
+            out.extend(f);
         }
+        out.retain(|(name, _)| {
+            // name = <image>_<class>_<feature>
+            let mut parts = name.rsplitn(3, '_');
+            let feature = parts.next().unwrap_or("");
+            let class = parts.next().unwrap_or("");
+            keep.get(class)
+                .is_none_or(|k| k.iter().any(|x| x == feature))
+        });
         Ok(out)
     }
 }

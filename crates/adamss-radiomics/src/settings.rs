@@ -48,7 +48,7 @@ pub struct Settings {
     /// `sigma`: the LoG image type's Gaussian widths in mm (default none).
     pub sigma: Vec<f64>,
     /// `resegmentShape`: whether the shape class uses the resegmented ROI too (default false).
-    /// Accepted for parameter files; no implemented class depends on it (no shape class yet).
+    /// When false, shape features describe the mask as given, not the resegmented ROI.
     pub resegment_shape: bool,
 }
 

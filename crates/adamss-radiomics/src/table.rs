@@ -34,6 +34,26 @@ impl Default for ExtractionConfig {
     }
 }
 
+impl ExtractionConfig {
+    /// The AdaMSS configuration (the released code's PyRadiomics settings): `binWidth` 25 and
+    /// label 1 on the original image, the eight wavelet sub-bands (coif1, level 1) with
+    /// `binWidth` 10, all seven classes — 107 + 8 × 93 = 851 features per image, 1702 for a
+    /// PET + CT pair.
+    pub fn adamss() -> Self {
+        Self {
+            original: Settings {
+                bin_width: 25.0,
+                ..Settings::default()
+            },
+            wavelet: Some(Settings {
+                bin_width: 10.0,
+                ..Settings::default()
+            }),
+            classes: FeatureClass::ALL.to_vec(),
+        }
+    }
+}
+
 /// Features of one image (original, then the wavelet sub-bands when configured).
 pub fn extract_image(
     image: &Volume<f32>,

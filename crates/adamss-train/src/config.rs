@@ -139,18 +139,14 @@ pub struct RadiomicsConfig {
 }
 
 impl Default for RadiomicsConfig {
+    /// The AdaMSS preset ([`ExtractionConfig::adamss`]: 851 features per image).
     fn default() -> Self {
+        let preset = ExtractionConfig::adamss();
         Self {
-            original: Settings {
-                bin_width: 25.0,
-                ..Settings::default()
-            },
+            original: preset.original,
             use_wavelet: true,
-            wavelet: Settings {
-                bin_width: 10.0,
-                ..Settings::default()
-            },
-            classes: FeatureClass::ALL.to_vec(),
+            wavelet: preset.wavelet.unwrap_or_default(),
+            classes: preset.classes,
             selector: SelectorConfig::default(),
             max_selected: 32,
         }

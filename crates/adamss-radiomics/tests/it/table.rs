@@ -55,8 +55,9 @@ fn cohort_table_keeps_going_past_a_failure_and_writes_csv() {
         "{}",
         table.failures[0].1
     );
-    // 93 original + 8 × 93 wavelet per image, PET and CT.
-    assert_eq!(table.names.len(), 2 * 9 * 93);
+    // 107 original (14 shape) + 8 × 93 wavelet per image, PET and CT: the AdaMSS preset's 1702.
+    assert_eq!(table.names.len(), 2 * (107 + 8 * 93));
+    assert_eq!(table.names.len(), 1702);
     assert!(table.names[0].starts_with("PET_original_"));
     assert!(table
         .names
@@ -77,7 +78,7 @@ fn cohort_table_keeps_going_past_a_failure_and_writes_csv() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("PatientID,PET_original_firstorder_10Percentile"));
+        .starts_with("PatientID,PET_original_shape_Elongation"));
     assert_eq!(text.lines().count(), 3);
     let a_row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(a_row[0], "A");

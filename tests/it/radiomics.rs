@@ -1,0 +1,65 @@
+//! The AdaMSS radiomics preset on a paper-size 160³ PET + CT pair, against PyRadiomics.
+
+#[path = "../../benches/support/radiomics_pair.rs"]
+mod radiomics_pair;
+
+use adamss::radiomics::{extract_pet_ct, ExtractionConfig};
+use serde_json::Value;
+
+/// `ExtractionConfig::adamss()` (binWidth 25; Original + Wavelet with binWidth 10; all seven
+/// classes) on the radiomics bench's pair gives PyRadiomics' 851 features per image
+/// (`tests/data/radiomics/adamss_160_expected.json`, from `tools/pyradiomics_adamss_160.py`
+/// with `tools/params_adamss.json`). Tolerance 1e-6 relative or 1e-9 absolute, except the
+/// PET's wavelet features: PyRadiomics filters a float32 image in float32, so a sub-band value
+/// carries an absolute error of order 1e-7 of the image's range — 1e-4 relative or 1e-6 ×
+/// max |PET| absolute (a median of a sub-band near 0 differs by 1.1e-6 on a range of 10.4).
+#[test]
+fn adamss_preset_on_a_160_cube_pair_matches_pyradiomics() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/radiomics/adamss_160_expected.json"
+    );
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (ct, pet, mask) = radiomics_pair::pair();
+    // The same volumes as PyRadiomics read (a changed generator fails here, not below).
+    let sum = |v: &adamss::io::Volume<f32>| v.data().iter().map(|&x| f64::from(x)).sum::<f64>();
+    for (name, v) in [("CT", &ct), ("PET", &pet)] {
+        let w = want[format!("{name}_voxel_sum")].as_f64().unwrap();
+        assert!((sum(v) - w).abs() <= 1e-9 * w.abs(), "{name} voxel sum");
+    }
+    let voxels = mask.data().iter().filter(|&&m| m == 1).count();
+    assert_eq!(voxels as u64, want["mask_voxels"].as_u64().unwrap());
+
+    let pet_range = pet
+        .data()
+        .iter()
+        .fold(0.0f64, |m, &x| m.max(f64::from(x).abs()));
+    let ours = extract_pet_ct(&pet, &ct, &mask, &ExtractionConfig::adamss()).unwrap();
+    assert_eq!(ours.len(), 1702);
+    let mut failures = Vec::new();
+    for (name, value) in &ours {
+        let (image, feature) = name.split_once('_').unwrap();
+        let w = want[image][feature]
+            .as_f64()
+            .unwrap_or_else(|| panic!("PyRadiomics has no {name}"));
+        let single = image == "PET" && feature.starts_with("wavelet");
+        let (rel, abs) = if single {
+            (1e-4, 1e-6 * pet_range)
+        } else {
+            (1e-6, 1e-9)
+        };
+        let d = (value - w).abs();
+        if !(d <= abs || d <= rel * w.abs()) {
+            failures.push(format!("{name}: ours {value}, PyRadiomics {w}"));
+        }
+    }
+    for image in ["CT", "PET"] {
+        assert_eq!(want[image].as_object().unwrap().len(), 851);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of 1702 differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
