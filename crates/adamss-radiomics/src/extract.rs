@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::discretize::discretize;
 use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
-use crate::log::laplacian_of_gaussian;
+use crate::log::laplacian_of_gaussian_in;
 use crate::roi::{
     bounding_box, check_grids, image_values, label_absent, resegment, resegment_values, Roi,
 };
@@ -223,12 +223,30 @@ pub fn extract_log(
     sigmas: &[f64],
 ) -> Result<Features> {
     check_grids(image, mask)?;
-    // Normalised (or plain) values once, for resegmentation and every sigma.
-    let values = image_values(image, settings)?;
-    let resegmented = resegment_values(&values, mask, settings)?;
+    // Normalised values once, for resegmentation and every sigma; without normalisation the
+    // filter reads the image itself (it converts each value to f64, as SimpleITK does).
+    let values = if settings.normalize {
+        Some(image_values(image, settings)?)
+    } else {
+        None
+    };
+    let resegmented = match &values {
+        Some(v) => resegment_values(v, mask, settings)?,
+        None => resegment(image, mask, settings)?,
+    };
     let mask = resegmented.as_ref().unwrap_or(mask);
     let shape = image.shape();
     let spacing = image.geometry().spacing;
+    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
+    if count == 0 {
+        return Err(label_absent(mask.data(), settings.label));
+    }
+    // The ROI's box of the mask, once (each sigma's ROI is built on the box alone).
+    let box_dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
+    let box_mask = mask
+        .data()
+        .slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]])
+        .to_owned();
     let per_sigma: Vec<Features> = sigmas
         .par_iter()
         .map(|&sigma| {
@@ -245,11 +263,15 @@ pub fn extract_log(
                      along every axis; the image is {shape:?} voxels of {spacing:?} mm"
                 )));
             }
-            let filtered = laplacian_of_gaussian(&values, spacing, sigma);
+            // Only the ROI's box is read: the LoG is computed there alone (same values).
+            let filtered = match &values {
+                Some(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo, hi),
+                None => laplacian_of_gaussian_in(image.data(), spacing, sigma, lo, hi),
+            };
             let roi = Roi::from_fn(
-                shape,
+                box_dims,
                 |i, j, k| f64::from(filtered[[i, j, k]]),
-                mask.data(),
+                &box_mask,
                 spacing,
                 settings,
             )?;

@@ -9,7 +9,9 @@
 //! image is single precision (ITK's internal `float`), each line is filtered in double — the
 //! same roundings as SimpleITK, so values agree to the last float bit in practice.
 
-use ndarray::{Array3, Axis};
+use std::ops::Range;
+
+use ndarray::{Array3, ShapeBuilder};
 
 /// One recursive filter: numerator `n`, denominator `d` (causal), anti-causal numerator `m`,
 /// and the boundary terms of both passes.
@@ -119,13 +121,15 @@ impl Recursive {
     /// Filters every column of `data` (`ln ≥ 4` rows of `m` values, row-major) at once — each
     /// column is one line of the image along the filtered axis. A causal pass starts as if the
     /// first value extended to −∞, an anti-causal pass as if the last extended to +∞; their sum
-    /// is the result. Each step reads and writes whole contiguous rows, so every axis streams
-    /// through memory; per value the arithmetic (and its rounding) is ITK's.
+    /// is the result, in `out`, for the rows in `rows` only: the causal pass stops after the
+    /// last of them, the anti-causal one after the first. Each step reads and writes whole
+    /// rows; per value the arithmetic (and its rounding) is ITK's.
     fn columns<T: Copy + Into<f64>>(
         &self,
         data: &[T],
         ln: usize,
         m: usize,
+        rows: Range<usize>,
         out: &mut [f64],
         sc: &mut [f64],
     ) {
@@ -161,7 +165,7 @@ impl Recursive {
                 sc[(ln - 1 - k) * m + c] = *value;
             }
         }
-        for i in 4..ln {
+        for i in 4..rows.end.max(4) {
             let (before, rest) = out.split_at_mut(i * m);
             let row = &mut rest[..m];
             let (r1, r2, r3, r4) = (
@@ -184,7 +188,7 @@ impl Recursive {
                 row[c] = v;
             }
         }
-        for i in (1..=ln - 4).rev() {
+        for i in (rows.start + 1..=ln - 4).rev() {
             let (head, tail) = sc.split_at_mut(i * m);
             let row = &mut head[(i - 1) * m..i * m];
             let (s1, s2, s3, s4) = (
@@ -207,44 +211,123 @@ impl Recursive {
                 row[c] = v;
             }
         }
-        for (o, s) in out.iter_mut().zip(sc.iter()) {
+        let (lo, hi) = (rows.start * m, rows.end * m);
+        for (o, s) in out[lo..hi].iter_mut().zip(&sc[lo..hi]) {
             *o += s;
         }
     }
 
-    /// Filters a C-order `[nx, ny, nz]` volume along `axis` into `dst` (rounded to f32),
-    /// without moving data: along x the volume is `nx` rows of `ny·nz`, along y each x-slab is
-    /// `ny` rows of `nz`, along z each line is contiguous. `out`/`sc` are scratch of the
-    /// volume's size.
+    /// Filters the lines along `axis` of a C-order `[nx, ny, nz]` volume whose other two
+    /// coordinates lie in `ranges`, writing into `dst` (rounded to f32) their voxels in
+    /// `ranges[axis]` (the filter still runs from each line's ends); other voxels of `dst`
+    /// are untouched.
+    /// Lines go through [`Recursive::columns`] in small tiles (up to `TILE` lines side by side
+    /// as columns, gathered into f64 and scattered back), so each pass streams the volume once
+    /// while its scratch stays in cache; the arithmetic per value is unchanged.
     fn along<T: Copy + Into<f64>>(
         &self,
         src: &[T],
         dims: [usize; 3],
         axis: usize,
+        ranges: &[Range<usize>; 3],
         dst: &mut [f32],
-        out: &mut [f64],
-        sc: &mut [f64],
+        tile: &mut Tile,
     ) {
-        let [nx, ny, nz] = dims;
-        let (blocks, ln, m) = match axis {
-            0 => (1, nx, ny * nz),
-            1 => (nx, ny, nz),
-            _ => (nx * ny, nz, 1),
-        };
-        let size = ln * m;
-        for blk in 0..blocks {
-            let range = blk * size..(blk + 1) * size;
-            self.columns(
-                &src[range.clone()],
-                ln,
-                m,
-                &mut out[range.clone()],
-                &mut sc[range.clone()],
-            );
-            for (d, v) in dst[range.clone()].iter_mut().zip(&out[range]) {
-                *d = *v as f32;
+        let [_, ny, nz] = dims;
+        let stride = [ny * nz, nz, 1];
+        let ln = dims[axis];
+        // Lines as (first voxel's offset, step between neighbouring lines) runs of `width`.
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        match axis {
+            0 => {
+                for y in ranges[1].clone() {
+                    for z0 in ranges[2].clone().step_by(TILE) {
+                        let w = TILE.min(ranges[2].end - z0);
+                        runs.push((y * stride[1] + z0, 1, w));
+                    }
+                }
+            }
+            1 => {
+                for x in ranges[0].clone() {
+                    for z0 in ranges[2].clone().step_by(TILE) {
+                        let w = TILE.min(ranges[2].end - z0);
+                        runs.push((x * stride[0] + z0, 1, w));
+                    }
+                }
+            }
+            _ => {
+                for x in ranges[0].clone() {
+                    for y0 in ranges[1].clone().step_by(TILE) {
+                        let w = TILE.min(ranges[1].end - y0);
+                        runs.push((x * stride[0] + y0 * stride[1], stride[1], w));
+                    }
+                }
             }
         }
+        let step = stride[axis];
+        for (base, across, w) in runs {
+            tile.resize(ln * w);
+            if across == 1 {
+                // Lines side by side in memory: whole rows of the tile at once.
+                for i in 0..ln {
+                    let from = &src[base + i * step..][..w];
+                    for (t, &v) in tile.input[i * w..(i + 1) * w].iter_mut().zip(from) {
+                        *t = v.into();
+                    }
+                }
+            } else {
+                // Contiguous lines (step 1): read each line in order, transpose into the tile.
+                for c in 0..w {
+                    let line = &src[base + c * across..][..ln];
+                    for (i, &v) in line.iter().enumerate() {
+                        tile.input[i * w + c] = v.into();
+                    }
+                }
+            }
+            let rows = ranges[axis].clone();
+            self.columns(
+                &tile.input,
+                ln,
+                w,
+                rows.clone(),
+                &mut tile.out,
+                &mut tile.sc,
+            );
+            if across == 1 {
+                for i in rows {
+                    let to = &mut dst[base + i * step..][..w];
+                    for (d, &v) in to.iter_mut().zip(&tile.out[i * w..(i + 1) * w]) {
+                        *d = v as f32;
+                    }
+                }
+            } else {
+                for c in 0..w {
+                    let line = &mut dst[base + c * across..][..ln];
+                    for i in rows.clone() {
+                        line[i] = tile.out[i * w + c] as f32;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Lines filtered side by side (see [`Recursive::along`]).
+const TILE: usize = 32;
+
+/// Scratch of one tile: its input lines in f64, and the two passes' results.
+#[derive(Default)]
+struct Tile {
+    input: Vec<f64>,
+    out: Vec<f64>,
+    sc: Vec<f64>,
+}
+
+impl Tile {
+    fn resize(&mut self, len: usize) {
+        self.input.resize(len, 0.0);
+        self.out.resize(len, 0.0);
+        self.sc.resize(len, 0.0);
     }
 }
 
@@ -252,30 +335,140 @@ impl Recursive {
 /// at `sigma` mm on a grid of `spacing` mm, normalised across scale (× σ²), in single precision
 /// as SimpleITK returns it. Every axis needs at least 4 voxels (the caller checks).
 pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64) -> Array3<f32> {
+    let d = image.dim();
+    laplacian_of_gaussian_in(
+        image,
+        spacing,
+        sigma,
+        [0, 0, 0],
+        [d.0 - 1, d.1 - 1, d.2 - 1],
+    )
+}
+
+/// The Laplacian of Gaussian of the whole `image`, as [`laplacian_of_gaussian`], but returned
+/// (and computed) only on the box `lo..=hi`: the same values, bit for bit, for less work.
+///
+/// For each derivative axis the first pass (the derivative) must filter every line of the
+/// image, but the second pass only the lines that cross the box along the first axis, and the
+/// third only those that cross it along the first two: for a 38-voxel tumour box in a 160³
+/// image that is 1.3 instead of 3 whole-volume passes per axis.
+pub(crate) fn laplacian_of_gaussian_in<T: Copy + Into<f64>>(
+    image: &Array3<T>,
+    spacing: [f64; 3],
+    sigma: f64,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) -> Array3<f32> {
+    let d = image.dim();
+    let dims = [d.0, d.1, d.2];
+    let out = (hi[0] + 1 - lo[0], hi[1] + 1 - lo[1], hi[2] + 1 - lo[2]);
+    // Filter in the array's own memory order (a NIfTI volume is x-fastest): memory axis
+    // `map[a]` is image axis a.
+    if let (true, Some(src)) = (
+        image.t().is_standard_layout(),
+        image.as_slice_memory_order(),
+    ) {
+        let r = |v: [usize; 3]| [v[2], v[1], v[0]];
+        let sum = log_box(src, r(dims), [2, 1, 0], spacing, sigma, r(lo), r(hi));
+        return Array3::from_shape_vec(out.f(), sum).unwrap_or_else(|_| Array3::zeros(out));
+    }
     let image = image.as_standard_layout();
     let src = image.as_slice().unwrap_or(&[]);
-    let dims = [
-        image.len_of(Axis(0)),
-        image.len_of(Axis(1)),
-        image.len_of(Axis(2)),
-    ];
+    let sum = log_box(src, dims, [0, 1, 2], spacing, sigma, lo, hi);
+    Array3::from_shape_vec(out, sum).unwrap_or_else(|_| Array3::zeros(out))
+}
+
+/// The LoG on the box `lo..=hi` of a C-order volume of `dims` (memory axes), whose image axis
+/// a (ITK's x, y, z order, with `spacing[a]`) is memory axis `map[a]`; the box's values in
+/// C order. The passes run in ITK's order of image axes, whatever the memory order.
+fn log_box<T: Copy + Into<f64>>(
+    src: &[T],
+    dims: [usize; 3],
+    map: [usize; 3],
+    spacing: [f64; 3],
+    sigma: f64,
+    lo: [usize; 3],
+    hi: [usize; 3],
+) -> Vec<f32> {
+    let boxed: [Range<usize>; 3] = [0, 1, 2].map(|a| lo[a]..hi[a] + 1);
+    let full: [Range<usize>; 3] = dims.map(|n| 0..n);
+    let mut sum = vec![0.0f32; boxed.iter().map(|r| r.len()).product()];
     let len = src.len();
-    let mut sum = vec![0.0f32; len];
     let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
-    let (mut out, mut sc) = (vec![0.0f64; len], vec![0.0f64; len]);
+    let mut tile = Tile::default();
     for axis in 0..3 {
         // The derivative filter reads the input in double and writes float; each smoothing
-        // pass reads float and writes float.
-        Recursive::new(sigma, spacing[axis], 2).along(src, dims, axis, &mut a, &mut out, &mut sc);
+        // pass reads float and writes float. After each pass, the axes filtered so far only
+        // matter inside the box.
+        let mut ranges = full.clone();
+        let m = map[axis];
+        ranges[m] = boxed[m].clone();
+        Recursive::new(sigma, spacing[axis], 2).along(src, dims, m, &ranges, &mut a, &mut tile);
         for other in (0..3).filter(|&o| o != axis) {
+            let mo = map[other];
+            ranges[mo] = boxed[mo].clone();
             Recursive::new(sigma, spacing[other], 0)
-                .along(&a, dims, other, &mut b, &mut out, &mut sc);
+                .along(&a, dims, mo, &ranges, &mut b, &mut tile);
             std::mem::swap(&mut a, &mut b);
         }
         let inv = 1.0 / (spacing[axis] * spacing[axis]);
-        for (s, &v) in sum.iter_mut().zip(&a) {
-            *s = (f64::from(*s) + f64::from(v) * inv) as f32;
+        let mut at = 0;
+        for x in boxed[0].clone() {
+            for y in boxed[1].clone() {
+                let row = (x * dims[1] + y) * dims[2];
+                for &v in &a[row + boxed[2].start..row + boxed[2].end] {
+                    sum[at] = (f64::from(sum[at]) + f64::from(v) * inv) as f32;
+                    at += 1;
+                }
+            }
         }
     }
-    Array3::from_shape_vec(dims, sum).unwrap_or_else(|_| Array3::zeros(dims))
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The LoG computed on a box only equals the whole image's LoG there, bit for bit
+    /// (odd sizes, anisotropic spacing, boxes touching the borders or one voxel thick).
+    #[test]
+    fn box_only_log_equals_the_whole_image_log_in_the_box() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let image = Array3::from_shape_fn((23, 17, 29), |_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % 2000) as f64 - 1000.0
+        });
+        let spacing = [0.8, 1.1, 2.5];
+        for sigma in [1.0, 2.5] {
+            let whole = laplacian_of_gaussian(&image, spacing, sigma);
+            // The same image in x-fastest (NIfTI) memory order gives the same bits.
+            let mut fortran = Array3::zeros(image.dim().f());
+            fortran.assign(&image);
+            let again = laplacian_of_gaussian(&fortran, spacing, sigma);
+            assert!(whole
+                .iter()
+                .zip(again.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            for (lo, hi) in [
+                ([3, 4, 5], [11, 9, 20]),
+                ([0, 0, 0], [22, 16, 28]),
+                ([7, 0, 13], [7, 16, 13]),
+                ([20, 2, 0], [22, 5, 28]),
+            ] {
+                let part = laplacian_of_gaussian_in(&image, spacing, sigma, lo, hi);
+                let want = whole.slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
+                assert_eq!(part.dim(), want.dim());
+                for (a, b) in part.iter().zip(want.iter()) {
+                    assert_eq!(
+                        a.to_bits(),
+                        b.to_bits(),
+                        "sigma {sigma}, box {lo:?}..={hi:?}"
+                    );
+                }
+            }
+        }
+    }
 }
