@@ -121,6 +121,49 @@ struct Common {
     voxels: f64,
 }
 
+/// The ROI's grey levels in a box padded by `pad` voxels on every side, `-1` outside the
+/// ROI: a neighbour is a fixed index offset away and needs no bounds check, and a level
+/// comparison with an outside voxel is simply false (levels are ≥ 1).
+struct Padded {
+    lv: Vec<i64>,
+    /// Index strides of the padded box (x fastest).
+    stride: [isize; 3],
+    /// Padded indices of the ROI's voxels, in box order.
+    voxels: Vec<usize>,
+}
+
+impl Padded {
+    fn new(roi: &Roi, disc: &Discretized, pad: usize) -> Self {
+        let [d0, d1, d2] = roi.dims;
+        let p = [d0 + 2 * pad, d1 + 2 * pad, d2 + 2 * pad];
+        let mut lv = vec![-1i64; p[0] * p[1] * p[2]];
+        let mut voxels = Vec::new();
+        for k in 0..d2 {
+            for j in 0..d1 {
+                for i in 0..d0 {
+                    let a = i + d0 * (j + d1 * k);
+                    if roi.mask[a] {
+                        let b = (i + pad) + p[0] * ((j + pad) + p[1] * (k + pad));
+                        lv[b] = i64::from(disc.levels[a]);
+                        voxels.push(b);
+                    }
+                }
+            }
+        }
+        Self {
+            lv,
+            stride: [1, p[0] as isize, (p[0] * p[1]) as isize],
+            voxels,
+        }
+    }
+
+    fn offset(&self, o: [i64; 3]) -> isize {
+        o[0] as isize * self.stride[0]
+            + o[1] as isize * self.stride[1]
+            + o[2] as isize * self.stride[2]
+    }
+}
+
 fn rows(disc: &Discretized) -> Vec<usize> {
     let mut row = vec![usize::MAX; disc.ng as usize + 1];
     for (r, &g) in disc.grey_levels.iter().enumerate() {
@@ -132,43 +175,28 @@ fn rows(disc: &Discretized) -> Vec<usize> {
 /// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions.
 pub fn glrlm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
-    let idx = |i: i64, j: i64, k: i64| -> Option<usize> {
-        (i >= 0 && j >= 0 && k >= 0 && (i as usize) < d0 && (j as usize) < d1 && (k as usize) < d2)
-            .then(|| i as usize + d0 * (j as usize + d1 * k as usize))
-    };
     let row = rows(disc);
     let nr = d0.max(d1).max(d2);
+    let padded = Padded::new(roi, disc, 1);
+    let lv = &padded.lv;
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
     for off in offsets(&[1]) {
+        let step = padded.offset(off);
         let mut counts = vec![vec![0.0; nr]; disc.grey_levels.len()];
-        for k in 0..d2 as i64 {
-            for j in 0..d1 as i64 {
-                for i in 0..d0 as i64 {
-                    let Some(a) = idx(i, j, k) else { continue };
-                    if !roi.mask[a] {
-                        continue;
-                    }
-                    let level = disc.levels[a];
-                    // Start of a run: the previous voxel along the direction is not part of it.
-                    let prev = idx(i - off[0], j - off[1], k - off[2]);
-                    if prev.is_some_and(|p| roi.mask[p] && disc.levels[p] == level) {
-                        continue;
-                    }
-                    let mut len = 1;
-                    let (mut x, mut y, mut z) = (i + off[0], j + off[1], k + off[2]);
-                    while let Some(b) = idx(x, y, z) {
-                        if !(roi.mask[b] && disc.levels[b] == level) {
-                            break;
-                        }
-                        len += 1;
-                        x += off[0];
-                        y += off[1];
-                        z += off[2];
-                    }
-                    counts[row[level as usize]][len - 1] += 1.0;
-                }
+        for &a in &padded.voxels {
+            let level = lv[a];
+            // Start of a run: the previous voxel along the direction is not part of it.
+            if lv[a.wrapping_add_signed(-step)] == level {
+                continue;
             }
+            let mut len = 1;
+            let mut b = a.wrapping_add_signed(step);
+            while lv[b] == level {
+                len += 1;
+                b = b.wrapping_add_signed(step);
+            }
+            counts[row[level as usize]][len - 1] += 1.0;
         }
         let m = SizeMatrix::new(counts, &disc.grey_levels);
         let nz = m.total();
@@ -227,34 +255,31 @@ pub fn glrlm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
 
 /// GLSZM: 16 features over 26-connected zones of equal grey level.
 pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
-    let [d0, d1, _] = roi.dims;
     let row = rows(disc);
-    let n = roi.mask.len();
-    let mut seen = vec![false; n];
+    let padded = Padded::new(roi, disc, 1);
+    let lv = &padded.lv;
+    let neighbours: Vec<isize> = neighbourhood(&[1])
+        .into_iter()
+        .map(|o| padded.offset(o))
+        .collect();
+    let mut seen = vec![false; lv.len()];
     let mut zones: Vec<(usize, usize)> = Vec::new(); // (row, size)
     let mut stack = Vec::new();
-    for start in 0..n {
-        if !roi.mask[start] || seen[start] {
+    for &start in &padded.voxels {
+        if seen[start] {
             continue;
         }
-        let level = disc.levels[start];
+        let level = lv[start];
         seen[start] = true;
         stack.push(start);
         let mut size = 0;
         while let Some(a) = stack.pop() {
             size += 1;
-            let (i, j, k) = (a % d0, (a / d0) % d1, a / (d0 * d1));
-            for dz in -1i64..=1 {
-                for dy in -1i64..=1 {
-                    for dx in -1i64..=1 {
-                        let Some(b) = roi.offset_index(i, j, k, [dx, dy, dz]) else {
-                            continue;
-                        };
-                        if roi.mask[b] && !seen[b] && disc.levels[b] == level {
-                            seen[b] = true;
-                            stack.push(b);
-                        }
-                    }
+            for &o in &neighbours {
+                let b = a.wrapping_add_signed(o);
+                if lv[b] == level && !seen[b] {
+                    seen[b] = true;
+                    stack.push(b);
                 }
             }
         }
@@ -291,32 +316,23 @@ pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
 /// GLDM: 14 features; a voxel's dependence is 1 + the number of neighbours (Chebyshev
 /// `distances`, inside the ROI) whose grey level differs by at most `gldm_a`.
 pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
-    let [d0, d1, d2] = roi.dims;
     let row = rows(disc);
     let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
+    let reach = settings.distances.iter().copied().max().unwrap_or(1);
+    let padded = Padded::new(roi, disc, reach);
+    let lv = &padded.lv;
+    let offs: Vec<isize> = offs.into_iter().map(|o| padded.offset(o)).collect();
     let mut counts = vec![vec![0.0; offs.len() + 1]; disc.grey_levels.len()];
-    for k in 0..d2 {
-        for j in 0..d1 {
-            for i in 0..d0 {
-                let a = i + d0 * (j + d1 * k);
-                if !roi.mask[a] {
-                    continue;
-                }
-                let level = i64::from(disc.levels[a]);
-                let mut dep = 0usize;
-                for o in &offs {
-                    let Some(b) = roi.offset_index(i, j, k, *o) else {
-                        continue;
-                    };
-                    if roi.mask[b]
-                        && ((i64::from(disc.levels[b]) - level).abs() as f64) <= settings.gldm_a
-                    {
-                        dep += 1;
-                    }
-                }
-                counts[row[level as usize]][dep] += 1.0;
+    for &a in &padded.voxels {
+        let level = lv[a];
+        let mut dep = 0usize;
+        for &o in &offs {
+            let b = lv[a.wrapping_add_signed(o)];
+            if b >= 0 && ((b - level).abs() as f64) <= settings.gldm_a {
+                dep += 1;
             }
         }
+        counts[row[level as usize]][dep] += 1.0;
     }
     let m = SizeMatrix::new(counts, &disc.grey_levels);
     let nz = m.total().max(1.0);
