@@ -132,6 +132,16 @@ def main():
     case("log_pet_reseg", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4), (2.0, 2.0, 3.0), np.float32,
          {"binWidth": 0.05, "resegmentRange": [-2.0, 2.0], "resegmentMode": "sigma"}, log=(1.5, 3.0))
 
+    # preCrop: the LoG is taken on the ROI's box plus padDistance, not on the whole image (CT
+    # with wavelet; PET normalised on the whole image first, then cropped).
+    big = (24, 36, 40)
+    ct_big = np.round(smooth(big, rng, 300, 40)).clip(-1024, 3000)
+    case("precrop_ct", ct_big, ellipsoid(big, (10, 20, 14), (5, 6, 7)), (1.2, 0.9, 0.9), np.int16,
+         {"binWidth": 25, "preCrop": True, "padDistance": 3}, wavelet=True, log=(1.0, 2.0))
+    pet_big = np.abs(smooth(big, rng, 6, 2))
+    case("precrop_pet_normalized", pet_big, ellipsoid(big, (12, 16, 25), (4, 5, 6)), (2.0, 2.0, 2.0), np.float32,
+         {"binWidth": 0.1, "normalize": True, "preCrop": True, "interpolator": "sitkBSpline"}, log=(1.5,))
+
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {
         "setting": {"binWidth": 25, "label": 1, "additionalInfo": True},

@@ -234,13 +234,32 @@ pub fn extract_log(
         Some(v) => resegment_values(v, mask, settings)?,
         None => resegment(image, mask, settings)?,
     };
+    let original_mask = mask;
     let mask = resegmented.as_ref().unwrap_or(mask);
-    let shape = image.shape();
     let spacing = image.geometry().spacing;
     let (lo, hi, count) = bounding_box(mask.data(), settings.label);
     if count == 0 {
         return Err(label_absent(mask.data(), settings.label));
     }
+    // The image the filter sees: whole, or with `preCrop` the original ROI's box plus
+    // `padDistance` (normalised before cropping, as PyRadiomics does).
+    let (from, to) = if settings.pre_crop {
+        let (plo, phi, _) = bounding_box(original_mask.data(), settings.label);
+        let dims = image.shape();
+        let pad = settings.pad_distance;
+        (
+            [0, 1, 2].map(|a| plo[a].saturating_sub(pad)),
+            [0, 1, 2].map(|a| (phi[a] + pad).min(dims[a] - 1)),
+        )
+    } else {
+        ([0; 3], image.shape().map(|n| n - 1))
+    };
+    let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
+    let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
+    let (lo_in, hi_in) = (
+        [0, 1, 2].map(|a| lo[a] - from[a]),
+        [0, 1, 2].map(|a| hi[a] - from[a]),
+    );
     // The ROI's box of the mask, once (each sigma's ROI is built on the box alone).
     let box_dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
     let box_mask = mask
@@ -264,9 +283,23 @@ pub fn extract_log(
                 )));
             }
             // Only the ROI's box is read: the LoG is computed there alone (same values).
-            let filtered = match &values {
-                Some(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo, hi),
-                None => laplacian_of_gaussian_in(image.data(), spacing, sigma, lo, hi),
+            let filtered = match (&values, settings.pre_crop) {
+                (Some(v), false) => laplacian_of_gaussian_in(v, spacing, sigma, lo, hi),
+                (None, false) => laplacian_of_gaussian_in(image.data(), spacing, sigma, lo, hi),
+                (Some(v), true) => laplacian_of_gaussian_in(
+                    &v.slice(crop).to_owned(),
+                    spacing,
+                    sigma,
+                    lo_in,
+                    hi_in,
+                ),
+                (None, true) => laplacian_of_gaussian_in(
+                    &image.data().slice(crop).to_owned(),
+                    spacing,
+                    sigma,
+                    lo_in,
+                    hi_in,
+                ),
             };
             let roi = Roi::from_fn(
                 box_dims,

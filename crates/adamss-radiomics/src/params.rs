@@ -8,7 +8,7 @@
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
 //! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
-//! crate does not implement (e.g. `resampledPixelSpacing`, `preCrop`, the `shape2D` class) are
+//! crate does not implement (e.g. a non-null `resampledPixelSpacing`, the `shape2D` class) are
 //! refused with an error naming them; `additionalInfo` and `enableCExtensions`, which do not
 //! change values, are accepted and ignored. YAML files (PyRadiomics' usual form, e.g. its
 //! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
@@ -67,6 +67,10 @@ fn settings_from(
     }
     m.remove("additionalInfo");
     m.remove("enableCExtensions");
+    // No resampling asked (PyRadiomics' default): nothing to refuse.
+    if m.get("resampledPixelSpacing") == Some(&Value::Null) {
+        m.remove("resampledPixelSpacing");
+    }
     let s: Settings = serde_json::from_value(Value::Object(m))
         .map_err(|e| bad(path, format!("unsupported or invalid setting: {e}")))?;
     s.validate().map_err(|e| bad(path, e.to_string()))?;

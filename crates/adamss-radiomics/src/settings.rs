@@ -50,6 +50,14 @@ pub struct Settings {
     /// `resegmentShape`: whether the shape class uses the resegmented ROI too (default false).
     /// When false, shape features describe the mask as given, not the resegmented ROI.
     pub resegment_shape: bool,
+    /// `preCrop`: crop the image to the ROI's box plus `padDistance` before any filter (default
+    /// false). Only the LoG image type depends on it (the other filters already run on that
+    /// crop); its values then describe the cropped image, as PyRadiomics computes them.
+    pub pre_crop: bool,
+    /// `interpolator`: accepted for PyRadiomics parameter files, where it is always present;
+    /// it would only matter with `resampledPixelSpacing`, which this crate does not implement
+    /// (refused). Default `sitkBSpline`.
+    pub interpolator: String,
 }
 
 /// How `resegmentRange` is read (PyRadiomics' `resegmentMode`).
@@ -85,6 +93,8 @@ impl Default for Settings {
             normalize_scale: 1.0,
             remove_outliers: None,
             resegment_shape: false,
+            pre_crop: false,
+            interpolator: "sitkBSpline".into(),
         }
     }
 }
@@ -92,6 +102,25 @@ impl Default for Settings {
 impl Settings {
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
+        const INTERPOLATORS: [&str; 10] = [
+            "sitkNearestNeighbor",
+            "sitkLinear",
+            "sitkBSpline",
+            "sitkGaussian",
+            "sitkLabelGaussian",
+            "sitkHammingWindowedSinc",
+            "sitkCosineWindowedSinc",
+            "sitkWelchWindowedSinc",
+            "sitkLanczosWindowedSinc",
+            "sitkBlackmanWindowedSinc",
+        ];
+        if !INTERPOLATORS.contains(&self.interpolator.as_str()) {
+            return Err(Error::Settings(format!(
+                "interpolator {:?} is not one of SimpleITK's: {}",
+                self.interpolator,
+                INTERPOLATORS.join(", ")
+            )));
+        }
         if !(self.bin_width.is_finite() && self.bin_width > 0.0) {
             return Err(Error::Settings(format!(
                 "binWidth must be positive, got {}",

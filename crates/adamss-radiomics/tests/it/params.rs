@@ -54,6 +54,7 @@ fn unsupported_keys_are_refused_by_name() {
         (r#"{"imageType": {"LoG": {}}}"#, "sigma"),
         (r#"{"settings": {}}"#, "settings"),
         (r#"{"setting": {"binWidth": -1}}"#, "binWidth"),
+        (r#"{"setting": {"interpolator": "sitkCubic"}}"#, "sitkCubic"),
     ];
     let yaml = [
         (
@@ -114,4 +115,21 @@ fn log_image_type_from_a_parameter_file() {
         "{}",
         ours[0].0
     );
+}
+
+/// PyRadiomics' usual settings that do not resample are accepted: `interpolator` (always in
+/// its example files), a null `resampledPixelSpacing`, and `preCrop`.
+#[test]
+fn settings_without_resampling_are_accepted() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("p.yaml");
+    std::fs::write(
+        &p,
+        "setting:\n  interpolator: 'sitkBSpline'\n  resampledPixelSpacing:\n  preCrop: true\n  padDistance: 3\n",
+    )
+    .unwrap();
+    let plan = ExtractionPlan::from_file(&p).unwrap();
+    assert!(plan.settings.pre_crop);
+    assert_eq!(plan.settings.pad_distance, 3);
+    assert_eq!(plan.settings.interpolator, "sitkBSpline");
 }
