@@ -125,7 +125,7 @@ fn survival(c: &mut Criterion) {
         .n_alphas(100)
         .alpha_min_ratio(0.01)
         .standardize(false)
-        .tol(7e-6)
+        .tol(2e-5)
         .check()
         .expect("params");
     let fit = params.fit_arrays(x.view(), &y).expect("fit");

@@ -6,8 +6,8 @@ different things in scikit-survival and adamss-survival): for every penalty,
     cargo bench --bench survival -- coxnet      # writes the data and our coefficients
     .venv/bin/python tools/coxnet_accuracy.py 1e-7 1e-8
 
-Prints the time of each scikit-survival run, the largest gap over the path for it and for our
-coefficients (target/bench-data/survival/coxnet_1000x1456.rust.csv, at the bench's tol), and
+Prints the time of each scikit-survival run, the largest, summed and median gap over the path
+for it and for our coefficients (target/bench-data/survival/coxnet_1000x1456.rust.csv, at the bench's tol), and
 the penalties where ours is worse than the first scikit-survival run.
 """
 import sys
@@ -53,12 +53,15 @@ def main():
     ref = [objective(best.coef_[:, k], alphas[k]) for k in range(len(alphas))]
     ours = np.loadtxt(D / "coxnet_1000x1456.rust.csv", delimiter=",")
     ours_obj = [objective(ours[k], alphas[k]) for k in range(min(len(ours), len(alphas)))]
-    print(f"ours: largest gap {max(o - r for o, r in zip(ours_obj, ref)):.3g}")
+    g = np.array([o - r for o, r in zip(ours_obj, ref)])
+    print(f"ours: largest gap {g.max():.3g}, sum {g.sum():.3g}, median {np.median(g):.3g}")
     first = None
     for tol in [float(v) for v in sys.argv[1:]] or [1e-7]:
         m, dt = fit(tol)
         obj = [objective(m.coef_[:, k], alphas[k]) for k in range(len(alphas))]
-        print(f"scikit-survival tol {tol:g}: {dt:.2f} s, largest gap {max(o - r for o, r in zip(obj, ref)):.3g}")
+        g = np.array([o - r for o, r in zip(obj, ref)])
+        print(f"scikit-survival tol {tol:g}: {dt:.2f} s, largest gap {g.max():.3g}, sum {g.sum():.3g}, "
+              f"median {np.median(g):.3g}")
         if first is None:
             first = obj
             worse = [k for k, (o, s) in enumerate(zip(ours_obj, obj)) if o > s + 1e-12]
