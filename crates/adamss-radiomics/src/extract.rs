@@ -1,5 +1,7 @@
 //! Extraction of named features from an image and a mask.
 
+use std::borrow::Cow;
+
 use adamss_io::Volume;
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -107,8 +109,7 @@ fn shape_mask<'a>(
     mask: &'a Volume<u8>,
     resegmented: Option<&'a Volume<u8>>,
     settings: &Settings,
-) -> Result<std::borrow::Cow<'a, Volume<u8>>> {
-    use std::borrow::Cow;
+) -> Result<Cow<'a, Volume<u8>>> {
     let Some(roi) = resegmented else {
         return Ok(Cow::Borrowed(mask));
     };
@@ -256,6 +257,15 @@ pub fn extract_log(
     };
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
+    let source = match values {
+        Some(v) if settings.pre_crop => LogSource::Values(v.slice(crop).to_owned()),
+        Some(v) => LogSource::Values(v),
+        None if settings.pre_crop => {
+            LogSource::Stored(Cow::Owned(image.data().slice(crop).to_owned()))
+        }
+        None => LogSource::Stored(Cow::Borrowed(image.data())),
+    };
+    // The ROI's box in the filtered image's indices.
     let (lo_in, hi_in) = (
         [0, 1, 2].map(|a| lo[a] - from[a]),
         [0, 1, 2].map(|a| hi[a] - from[a]),
@@ -283,23 +293,9 @@ pub fn extract_log(
                 )));
             }
             // Only the ROI's box is read: the LoG is computed there alone (same values).
-            let filtered = match (&values, settings.pre_crop) {
-                (Some(v), false) => laplacian_of_gaussian_in(v, spacing, sigma, lo, hi),
-                (None, false) => laplacian_of_gaussian_in(image.data(), spacing, sigma, lo, hi),
-                (Some(v), true) => laplacian_of_gaussian_in(
-                    &v.slice(crop).to_owned(),
-                    spacing,
-                    sigma,
-                    lo_in,
-                    hi_in,
-                ),
-                (None, true) => laplacian_of_gaussian_in(
-                    &image.data().slice(crop).to_owned(),
-                    spacing,
-                    sigma,
-                    lo_in,
-                    hi_in,
-                ),
+            let filtered = match &source {
+                LogSource::Values(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
+                LogSource::Stored(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
             };
             let roi = Roi::from_fn(
                 box_dims,
@@ -313,6 +309,13 @@ pub fn extract_log(
         })
         .collect::<Result<_>>()?;
     Ok(per_sigma.concat())
+}
+
+/// What the LoG filters: the normalised values (f64), or the image as stored (f32, each value
+/// read as f64 by the filter, as SimpleITK does); whole or pre-cropped.
+enum LogSource<'a> {
+    Values(Array3<f64>),
+    Stored(Cow<'a, Array3<f32>>),
 }
 
 /// A float as Python's `str` writes it: shortest round-trip digits, `.0` for whole numbers.
