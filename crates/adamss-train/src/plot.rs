@@ -1,8 +1,13 @@
-//! SVG figures (plotters): Kaplan–Meier curves of a risk stratification and training curves.
+//! Figures (plotters): Kaplan–Meier curves of a risk stratification (SVG) and training
+//! curves (SVG and PNG). Text is laid out (and drawn, in PNGs) with DejaVu Sans Mono, embedded
+//! in the binary (`assets/`, with its licence), so a machine without fonts still labels its
+//! figures.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use adamss_survival::{KaplanMeier, Surv};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
@@ -60,6 +65,7 @@ pub fn km_svg(
         Some(p) => format!("{title} — log-rank p = {p:.2e}"),
         None => title.to_string(),
     };
+    font().map_err(|e| plot_err(path, e))?;
     let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
     let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
         root.fill(&WHITE)?;
@@ -98,11 +104,45 @@ pub fn km_svg(
     draw().map_err(|e| plot_err(path, e))
 }
 
-/// Training loss and validation metric per epoch of one stage, as SVG.
-pub fn training_svg(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
+/// The embedded font, registered once as plotters' `sans-serif` (plotters lays out text with
+/// it for every backend).
+fn font() -> std::result::Result<(), String> {
+    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(
+                "sans-serif",
+                FontStyle::Normal,
+                include_bytes!("../assets/DejaVuSansMono.ttf"),
+            )
+            .map_err(|_| "the embedded font could not be read".to_string())
+        })
+        .clone()
+}
+
+/// Training loss and validation metric per epoch of one stage, as `<stem>.svg` and
+/// `<stem>.png` beside each other (`path` names the SVG).
+pub fn training_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
     if history.is_empty() {
         return Ok(());
     }
+    font().map_err(|e| plot_err(path, e))?;
+    let size = (640, 400);
+    let svg = SVGBackend::new(path, size).into_drawing_area();
+    draw_training(&svg, title, history).map_err(|e| plot_err(path, e))?;
+    let png = path.with_extension("png");
+    let bitmap = BitMapBackend::new(&png, size).into_drawing_area();
+    draw_training(&bitmap, title, history).map_err(|e| plot_err(&png, e))
+}
+
+fn draw_training<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    history: &[EpochRecord],
+) -> std::result::Result<(), Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
     let n = history.len() as f64;
     let (lo, hi) = history
         .iter()
@@ -117,35 +157,35 @@ pub fn training_svg(path: &Path, title: &str, history: &[EpochRecord]) -> Result
         (lo - 1.0, lo + 1.0)
     };
     let pad = 0.05 * (hi - lo);
-    let root = SVGBackend::new(path, (640, 400)).into_drawing_area();
-    let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(0.5..n + 0.5, (lo - pad)..(hi + pad))?;
-        chart.configure_mesh().x_desc("epoch").draw()?;
-        chart
-            .draw_series(LineSeries::new(
-                history.iter().map(|r| (r.epoch as f64 + 1.0, r.loss)),
-                BLUE.stroke_width(2),
-            ))?
-            .label("training loss")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                history
-                    .iter()
-                    .filter_map(|r| r.metric.map(|m| (r.epoch as f64 + 1.0, m))),
-                RED.stroke_width(2),
-            ))?
-            .label("validation metric")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-        draw_legend(&mut chart)?;
-        root.present()?;
-        Ok(())
-    };
-    draw().map_err(|e| plot_err(path, e))
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.5..n + 0.5, (lo - pad)..(hi + pad))?;
+    chart.configure_mesh().x_desc("epoch").draw()?;
+    chart
+        .draw_series(LineSeries::new(
+            history.iter().map(|r| (r.epoch as f64 + 1.0, r.loss)),
+            BLUE.stroke_width(2),
+        ))?
+        .label("training loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(
+            history
+                .iter()
+                .filter_map(|r| r.metric.map(|m| (r.epoch as f64 + 1.0, m))),
+            RED.stroke_width(2),
+        ))?
+        .label("validation metric")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
 }

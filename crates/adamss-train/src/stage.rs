@@ -308,7 +308,7 @@ pub fn train_stage(
     if paths.best.is_file() {
         checkpoint::load(&mut network.vs, &paths.best, &checkpoint::Transfer::All)?;
     }
-    crate::plot::training_svg(&spec.dir.join("training.svg"), &spec.name, &state.history)?;
+    crate::plot::training_curves(&spec.dir.join("training.svg"), &spec.name, &state.history)?;
     observer
         .event(&Event::Done {
             stage: &spec.name,

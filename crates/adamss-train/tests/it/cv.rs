@@ -40,6 +40,10 @@ fn every_method_runs_on_shared_folds_and_reports() {
         "an SVG with curves"
     );
     assert!(run.join("fold-0/stage1/training.svg").is_file());
+    // The same curves as PNG: a PNG signature, and its 640 × 400 size in the IHDR chunk.
+    let png = std::fs::read(run.join("fold-0/stage1/training.png")).expect("training.png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[16..24], &[0, 0, 2, 128, 0, 0, 1, 144]);
     // Prediction for "new" patients from fold 0, in two shards merged back.
     adamss_io::write_atomic(
         run.join("config.toml"),
