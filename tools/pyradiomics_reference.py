@@ -141,6 +141,13 @@ def main():
     pet_big = np.abs(smooth(big, rng, 6, 2))
     case("precrop_pet_normalized", pet_big, ellipsoid(big, (12, 16, 25), (4, 5, 6)), (2.0, 2.0, 2.0), np.float32,
          {"binWidth": 0.1, "normalize": True, "preCrop": True, "interpolator": "sitkBSpline"}, log=(1.5,))
+    # resampledPixelSpacing equal to the image's own spacing (directly, and through 0 = keep):
+    # PyRadiomics crops to the ROI's box plus padDistance instead of resampling.
+    case("resample_same_ct", ct_big, ellipsoid(big, (10, 20, 14), (5, 6, 7)), (1.2, 0.9, 0.9), np.int16,
+         {"binWidth": 25, "resampledPixelSpacing": [1.2, 0.9, 0.9], "padDistance": 2}, wavelet=True,
+         log=(1.0, 2.0))
+    case("resample_keep_pet", pet_big, ellipsoid(big, (12, 16, 25), (4, 5, 6)), (2.0, 2.0, 2.0), np.float32,
+         {"binWidth": 0.25, "resampledPixelSpacing": [0, 2.0, 0]}, log=(1.5,))
 
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {

@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian_in;
 use crate::roi::{
-    bounding_box, check_grids, image_values, label_absent, resegment, resegment_values, Roi,
+    bounding_box, check_grids, crops_first, image_values, label_absent, resegment,
+    resegment_values, Roi,
 };
 use crate::settings::Settings;
 use crate::shape::shape_features;
@@ -75,6 +76,7 @@ pub fn extract(
     settings: &Settings,
     classes: &[FeatureClass],
 ) -> Result<Features> {
+    crops_first(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let roi_mask = resegmented.as_ref().unwrap_or(mask);
     let roi = Roi::new(image, roi_mask, settings)?;
@@ -99,6 +101,7 @@ pub fn extract_shape(
     settings: &Settings,
 ) -> Result<Features> {
     check_grids(image, mask)?;
+    crops_first(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let described = shape_mask(mask, resegmented.as_ref(), settings)?;
     named_shape(&described, settings)
@@ -235,6 +238,7 @@ pub fn extract_log(
         Some(v) => resegment_values(v, mask, settings)?,
         None => resegment(image, mask, settings)?,
     };
+    let crop_first = crops_first(image, mask, settings)?;
     let original_mask = mask;
     let mask = resegmented.as_ref().unwrap_or(mask);
     let spacing = image.geometry().spacing;
@@ -242,9 +246,10 @@ pub fn extract_log(
     if count == 0 {
         return Err(label_absent(mask.data(), settings.label));
     }
-    // The image the filter sees: whole, or with `preCrop` the original ROI's box plus
-    // `padDistance` (normalised before cropping, as PyRadiomics does).
-    let (from, to) = if settings.pre_crop {
+    // The image the filter sees: whole, or (`preCrop`, or a `resampledPixelSpacing` equal to
+    // the image's) the original ROI's box plus `padDistance`, normalised before cropping, as
+    // PyRadiomics does.
+    let (from, to) = if crop_first {
         let (plo, phi, _) = bounding_box(original_mask.data(), settings.label);
         let dims = image.shape();
         let pad = settings.pad_distance;
@@ -258,11 +263,9 @@ pub fn extract_log(
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
     let source = match values {
-        Some(v) if settings.pre_crop => LogSource::Values(v.slice(crop).to_owned()),
+        Some(v) if crop_first => LogSource::Values(v.slice(crop).to_owned()),
         Some(v) => LogSource::Values(v),
-        None if settings.pre_crop => {
-            LogSource::Stored(Cow::Owned(image.data().slice(crop).to_owned()))
-        }
+        None if crop_first => LogSource::Stored(Cow::Owned(image.data().slice(crop).to_owned())),
         None => LogSource::Stored(Cow::Borrowed(image.data())),
     };
     // The ROI's box in the filtered image's indices.
@@ -338,6 +341,7 @@ pub fn extract_filtered(
     kind: ImageType,
 ) -> Result<Features> {
     // The ROI is resegmented on the original image, as PyRadiomics does for every image type.
+    crops_first(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let mask = resegmented.as_ref().unwrap_or(mask);
     let (img, msk) = crop_to_roi(image, mask, settings)?;

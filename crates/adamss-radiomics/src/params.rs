@@ -8,9 +8,10 @@
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
 //! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
-//! crate does not implement (e.g. a non-null `resampledPixelSpacing`, the `shape2D` class) are
-//! refused with an error naming them; `additionalInfo` and `enableCExtensions`, which do not
-//! change values, are accepted and ignored. YAML files (PyRadiomics' usual form, e.g. its
+//! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
+//! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
+//! accepted and ignored. A `resampledPixelSpacing` other than the image's own is refused when
+//! the plan runs (see [`Settings`]). YAML files (PyRadiomics' usual form, e.g. its
 //! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
 //! value is null, so `glcm:` enables the class's defaults as PyRadiomics does.
 
@@ -67,10 +68,6 @@ fn settings_from(
     }
     m.remove("additionalInfo");
     m.remove("enableCExtensions");
-    // No resampling asked (PyRadiomics' default): nothing to refuse.
-    if m.get("resampledPixelSpacing") == Some(&Value::Null) {
-        m.remove("resampledPixelSpacing");
-    }
     let s: Settings = serde_json::from_value(Value::Object(m))
         .map_err(|e| bad(path, format!("unsupported or invalid setting: {e}")))?;
     s.validate().map_err(|e| bad(path, e.to_string()))?;

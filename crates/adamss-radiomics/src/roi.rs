@@ -276,6 +276,45 @@ pub(crate) fn bounding_box(
     (lo, hi, count)
 }
 
+/// Whether the extraction works on the ROI's box plus `padDistance` rather than the whole
+/// image: with `preCrop`, or with a `resampledPixelSpacing` equal to the image's own spacing
+/// (PyRadiomics then crops instead of resampling). A `resampledPixelSpacing` that would really
+/// resample is an error: resampling is not implemented.
+pub(crate) fn crops_first(
+    image: &Volume<f32>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<bool> {
+    let Some(target) = &settings.resampled_pixel_spacing else {
+        return Ok(settings.pre_crop);
+    };
+    let spacing = image.geometry().spacing;
+    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
+    if count == 0 {
+        return Err(label_absent(mask.data(), settings.label));
+    }
+    // PyRadiomics: 0 keeps the mask's spacing, and so does an axis the ROI is one voxel thick
+    // along; no interpolation when the result is `allclose` to the image's spacing.
+    let effective: Vec<f64> = (0..3)
+        .map(|a| {
+            if target[a] == 0.0 || hi[a] == lo[a] {
+                mask.geometry().spacing[a]
+            } else {
+                target[a]
+            }
+        })
+        .collect();
+    let same =
+        (0..3).all(|a| (spacing[a] - effective[a]).abs() <= 1e-8 + 1e-5 * effective[a].abs());
+    if !same {
+        return Err(Error::Settings(format!(
+            "resampledPixelSpacing {target:?} would resample the image (spacing {spacing:?} mm to \
+             {effective:?} mm), which is not implemented; only the image's own spacing (or 0) is"
+        )));
+    }
+    Ok(true)
+}
+
 /// Checks that image and mask share a grid: equal shapes, affines within 1e-3 mm.
 pub(crate) fn check_grids(image: &Volume<f32>, mask: &Volume<u8>) -> Result<()> {
     if image.shape() != mask.shape() {

@@ -55,9 +55,15 @@ pub struct Settings {
     /// crop); its values then describe the cropped image, as PyRadiomics computes them.
     pub pre_crop: bool,
     /// `interpolator`: accepted for PyRadiomics parameter files, where it is always present;
-    /// it would only matter with `resampledPixelSpacing`, which this crate does not implement
-    /// (refused). Default `sitkBSpline`.
+    /// it only matters when resampling to another spacing, which this crate does not implement
+    /// (see `resampledPixelSpacing`). Default `sitkBSpline`.
     pub interpolator: String,
+    /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none). Only the
+    /// spacing the image already has is implemented — PyRadiomics then crops image and mask to
+    /// the ROI's box plus `padDistance`, like `preCrop` — after its rules: 0 and axes along
+    /// which the ROI is one voxel thick keep the image's spacing, equality within numpy's
+    /// `allclose`. Another spacing is an error naming the setting.
+    pub resampled_pixel_spacing: Option<Vec<f64>>,
 }
 
 /// How `resegmentRange` is read (PyRadiomics' `resegmentMode`).
@@ -95,6 +101,7 @@ impl Default for Settings {
             resegment_shape: false,
             pre_crop: false,
             interpolator: "sitkBSpline".into(),
+            resampled_pixel_spacing: None,
         }
     }
 }
@@ -114,6 +121,13 @@ impl Settings {
             "sitkLanczosWindowedSinc",
             "sitkBlackmanWindowedSinc",
         ];
+        if let Some(r) = &self.resampled_pixel_spacing {
+            if r.len() != 3 || r.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(Error::Settings(format!(
+                    "resampledPixelSpacing must be three spacings ≥ 0 (mm; 0 keeps an axis), got {r:?}"
+                )));
+            }
+        }
         if !INTERPOLATORS.contains(&self.interpolator.as_str()) {
             return Err(Error::Settings(format!(
                 "interpolator {:?} is not one of SimpleITK's: {}",

@@ -46,7 +46,7 @@ fn check_against_pyradiomics(plan: &ExtractionPlan) {
 fn unsupported_keys_are_refused_by_name() {
     let json = [
         (
-            r#"{"setting": {"resampledPixelSpacing": [1, 1, 1]}}"#,
+            r#"{"setting": {"resampledPixelSpacing": [1, 1]}}"#,
             "resampledPixelSpacing",
         ),
         (r#"{"featureClass": {"shape2D": []}}"#, "shape2D"),
@@ -58,7 +58,7 @@ fn unsupported_keys_are_refused_by_name() {
     ];
     let yaml = [
         (
-            "setting:\n  resampledPixelSpacing: [1, 1, 1]\n",
+            "setting:\n  resampledPixelSpacing: [1, -1, 1]\n",
             "resampledPixelSpacing",
         ),
         ("featureClass:\n  shape2D:\n  firstorder:\n", "shape2D"),
@@ -118,7 +118,8 @@ fn log_image_type_from_a_parameter_file() {
 }
 
 /// PyRadiomics' usual settings that do not resample are accepted: `interpolator` (always in
-/// its example files), a null `resampledPixelSpacing`, and `preCrop`.
+/// its example files), a null `resampledPixelSpacing`, and `preCrop`; a spacing that would
+/// resample is refused when the plan runs, naming the setting.
 #[test]
 fn settings_without_resampling_are_accepted() {
     let d = tempfile::tempdir().unwrap();
@@ -132,4 +133,16 @@ fn settings_without_resampling_are_accepted() {
     assert!(plan.settings.pre_crop);
     assert_eq!(plan.settings.pad_distance, 3);
     assert_eq!(plan.settings.interpolator, "sitkBSpline");
+    assert_eq!(plan.settings.resampled_pixel_spacing, None);
+
+    // params_case's image has 0.98 × 0.98 × 2.5 mm voxels: 1 mm would resample.
+    std::fs::write(&p, "setting:\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap();
+    let plan = ExtractionPlan::from_file(&p).unwrap();
+    let image = Volume::<f32>::read(dir().join("params_case.image.nii.gz")).unwrap();
+    let mask = Volume::<u8>::read(dir().join("params_case.mask.nii.gz")).unwrap();
+    let e = plan.run(&image, &mask).unwrap_err().to_string();
+    assert!(
+        e.contains("resampledPixelSpacing") && e.contains("not implemented"),
+        "{e}"
+    );
 }

@@ -87,8 +87,9 @@ fn all_classes_match_pyradiomics() {
     // Six plain cases, two wavelet, two simple-filter, and resegmentation: absolute with
     // wavelet and Square, sigma, relative; normalisation with Square, and with wavelet; LoG at
     // two sigmas on CT and on a resegmented PET; preCrop with wavelet and two sigmas on CT,
-    // with normalisation and one sigma on PET; and the 14 shape features of every case (the
-    // resegmented ones: PyRadiomics' mask cropped to the resegmented ROI's box).
+    // with normalisation and one sigma on PET; the same two with a resampledPixelSpacing equal
+    // to the image's (given, and through 0 = keep); and the 14 shape features of every case
+    // (the resegmented ones: PyRadiomics' mask cropped to the resegmented ROI's box).
     assert_eq!(
         compared,
         6 * 93
@@ -101,7 +102,9 @@ fn all_classes_match_pyradiomics() {
             + 2 * 3 * 93
             + 11 * 93
             + 2 * 93
-            + 19 * 14
+            + 11 * 93
+            + 2 * 93
+            + 21 * 14
     );
 }
 
