@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian_in;
 use crate::roi::{
-    bounding_box, check_grids, crops_first, image_values, label_absent, resegment,
+    bounding_box, check_grids, crop_window, image_values, label_absent, resegment,
     resegment_values, Roi,
 };
 use crate::settings::Settings;
@@ -76,7 +76,8 @@ pub fn extract(
     settings: &Settings,
     classes: &[FeatureClass],
 ) -> Result<Features> {
-    crops_first(image, mask, settings)?;
+    // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
+    crop_window(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let roi_mask = resegmented.as_ref().unwrap_or(mask);
     let roi = Roi::new(image, roi_mask, settings)?;
@@ -101,7 +102,8 @@ pub fn extract_shape(
     settings: &Settings,
 ) -> Result<Features> {
     check_grids(image, mask)?;
-    crops_first(image, mask, settings)?;
+    // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
+    crop_window(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let described = shape_mask(mask, resegmented.as_ref(), settings)?;
     named_shape(&described, settings)
@@ -123,18 +125,9 @@ fn shape_mask<'a>(
     if count == 0 {
         return Err(label_absent(roi.data(), settings.label));
     }
-    let data = ndarray::Array3::from_shape_fn(mask.data().dim(), |(i, j, k)| {
-        let v = mask.data()[[i, j, k]];
-        let inside = [i, j, k]
-            .iter()
-            .zip(lo.iter().zip(&hi))
-            .all(|(&x, (&l, &h))| l <= x && x <= h);
-        if inside {
-            v
-        } else {
-            0
-        }
-    });
+    let inside = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
+    let mut data = Array3::zeros(mask.data().dim());
+    data.slice_mut(inside).assign(&mask.data().slice(inside));
     Ok(Cow::Owned(Volume::new(data, *mask.geometry())?))
 }
 
@@ -238,28 +231,18 @@ pub fn extract_log(
         Some(v) => resegment_values(v, mask, settings)?,
         None => resegment(image, mask, settings)?,
     };
-    let crop_first = crops_first(image, mask, settings)?;
-    let original_mask = mask;
+    // The image the filter sees: whole, or (`preCrop`, or a `resampledPixelSpacing` equal to
+    // the image's) the original ROI's box plus `padDistance`, normalised before cropping, as
+    // PyRadiomics does.
+    let window = crop_window(image, mask, settings)?;
+    let crop_first = window.is_some();
     let mask = resegmented.as_ref().unwrap_or(mask);
     let spacing = image.geometry().spacing;
     let (lo, hi, count) = bounding_box(mask.data(), settings.label);
     if count == 0 {
         return Err(label_absent(mask.data(), settings.label));
     }
-    // The image the filter sees: whole, or (`preCrop`, or a `resampledPixelSpacing` equal to
-    // the image's) the original ROI's box plus `padDistance`, normalised before cropping, as
-    // PyRadiomics does.
-    let (from, to) = if crop_first {
-        let (plo, phi, _) = bounding_box(original_mask.data(), settings.label);
-        let dims = image.shape();
-        let pad = settings.pad_distance;
-        (
-            [0, 1, 2].map(|a| plo[a].saturating_sub(pad)),
-            [0, 1, 2].map(|a| (phi[a] + pad).min(dims[a] - 1)),
-        )
-    } else {
-        ([0; 3], image.shape().map(|n| n - 1))
-    };
+    let (from, to) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
     let source = match values {
@@ -340,8 +323,9 @@ pub fn extract_filtered(
     classes: &[FeatureClass],
     kind: ImageType,
 ) -> Result<Features> {
+    // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
+    crop_window(image, mask, settings)?;
     // The ROI is resegmented on the original image, as PyRadiomics does for every image type.
-    crops_first(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
     let mask = resegmented.as_ref().unwrap_or(mask);
     let (img, msk) = crop_to_roi(image, mask, settings)?;

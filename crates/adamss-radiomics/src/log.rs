@@ -238,29 +238,20 @@ impl Recursive {
         let ln = dims[axis];
         // Lines as (first voxel's offset, step between neighbouring lines) runs of `width`.
         let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-        match axis {
-            0 => {
-                for y in ranges[1].clone() {
-                    for z0 in ranges[2].clone().step_by(TILE) {
-                        let w = TILE.min(ranges[2].end - z0);
-                        runs.push((y * stride[1] + z0, 1, w));
-                    }
+        if axis < 2 {
+            // Lines side by side along z (contiguous), one run per voxel of the other axis.
+            let outer = 1 - axis;
+            for o in ranges[outer].clone() {
+                for z0 in ranges[2].clone().step_by(TILE) {
+                    let w = TILE.min(ranges[2].end - z0);
+                    runs.push((o * stride[outer] + z0, 1, w));
                 }
             }
-            1 => {
-                for x in ranges[0].clone() {
-                    for z0 in ranges[2].clone().step_by(TILE) {
-                        let w = TILE.min(ranges[2].end - z0);
-                        runs.push((x * stride[0] + z0, 1, w));
-                    }
-                }
-            }
-            _ => {
-                for x in ranges[0].clone() {
-                    for y0 in ranges[1].clone().step_by(TILE) {
-                        let w = TILE.min(ranges[1].end - y0);
-                        runs.push((x * stride[0] + y0 * stride[1], stride[1], w));
-                    }
+        } else {
+            for x in ranges[0].clone() {
+                for y0 in ranges[1].clone().step_by(TILE) {
+                    let w = TILE.min(ranges[1].end - y0);
+                    runs.push((x * stride[0] + y0 * stride[1], stride[1], w));
                 }
             }
         }

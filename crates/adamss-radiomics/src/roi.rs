@@ -276,23 +276,33 @@ pub(crate) fn bounding_box(
     (lo, hi, count)
 }
 
-/// Whether the extraction works on the ROI's box plus `padDistance` rather than the whole
-/// image: with `preCrop`, or with a `resampledPixelSpacing` equal to the image's own spacing
-/// (PyRadiomics then crops instead of resampling). A `resampledPixelSpacing` that would really
-/// resample is an error: resampling is not implemented.
-pub(crate) fn crops_first(
+/// The box (first and last voxel index per axis) the extraction crops the image to before
+/// filtering — the ROI's box plus `padDistance`, clamped to the image — with `preCrop`, or with
+/// a `resampledPixelSpacing` equal to the image's own spacing (PyRadiomics then crops instead
+/// of resampling); `None` when the whole image is used. A `resampledPixelSpacing` that would
+/// really resample is an error: resampling is not implemented.
+pub(crate) fn crop_window(
     image: &Volume<f32>,
     mask: &Volume<u8>,
     settings: &Settings,
-) -> Result<bool> {
-    let Some(target) = &settings.resampled_pixel_spacing else {
-        return Ok(settings.pre_crop);
-    };
-    let spacing = image.geometry().spacing;
+) -> Result<Option<([usize; 3], [usize; 3])>> {
+    if settings.resampled_pixel_spacing.is_none() && !settings.pre_crop {
+        return Ok(None);
+    }
     let (lo, hi, count) = bounding_box(mask.data(), settings.label);
     if count == 0 {
         return Err(label_absent(mask.data(), settings.label));
     }
+    let dims = image.shape();
+    let pad = settings.pad_distance;
+    let window = (
+        [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
+        [0, 1, 2].map(|a| (hi[a] + pad).min(dims[a] - 1)),
+    );
+    let Some(target) = &settings.resampled_pixel_spacing else {
+        return Ok(Some(window));
+    };
+    let spacing = image.geometry().spacing;
     // PyRadiomics: 0 keeps the mask's spacing, and so does an axis the ROI is one voxel thick
     // along; no interpolation when the result is `allclose` to the image's spacing.
     let effective: Vec<f64> = (0..3)
@@ -312,7 +322,7 @@ pub(crate) fn crops_first(
              {effective:?} mm), which is not implemented; only the image's own spacing (or 0) is"
         )));
     }
-    Ok(true)
+    Ok(Some(window))
 }
 
 /// Checks that image and mask share a grid: equal shapes, affines within 1e-3 mm.
