@@ -7,6 +7,7 @@ from them with the stated settings:
 
   tests/data/radiomics/<case>.image.nii.gz, <case>.mask.nii.gz
   tests/data/radiomics/expected.json   {case: {"settings": {...}, "features": {name: value}}}
+  tests/data/radiomics/resample_expected.json   resampling cases, each with <case>.params.json
 
 Run: .venv/bin/python tools/pyradiomics_reference.py
 """
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 
+import nibabel as nib
 import numpy as np
 import SimpleITK as sitk
 from radiomics import __version__ as prver
@@ -148,6 +150,81 @@ def main():
          log=(1.0, 2.0))
     case("resample_keep_pet", pet_big, ellipsoid(big, (12, 16, 25), (4, 5, 6)), (2.0, 2.0, 2.0), np.float32,
          {"binWidth": 0.25, "resampledPixelSpacing": [0, 2.0, 0]}, log=(1.5,))
+
+    # Resampling to another spacing (resampledPixelSpacing + interpolator): each case a
+    # parameter file, run by PyRadiomics on the files and by ExtractionPlan::run_files.
+    resampled = {}
+
+    def resample_case(name, image, mask, spacing, dtype, params, writer=None):
+        if writer is None:
+            write(f"{name}.image.nii.gz", image, spacing, dtype)
+        else:
+            writer(f"{name}.image.nii.gz", image, spacing)
+        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+        pfile = os.path.join(OUT, f"{name}.params.json")
+        with open(pfile, "w") as f:
+            json.dump(params, f, indent=1)
+        ext = featureextractor.RadiomicsFeatureExtractor(pfile)
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        # The resampled pair itself, as PyRadiomics' loadImage returns it (stored type kept).
+        rimg, rmsk = ext.loadImage(os.path.join(OUT, f"{name}.image.nii.gz"),
+                                   os.path.join(OUT, f"{name}.mask.nii.gz"), None, **ext.settings)
+        sitk.WriteImage(rimg, os.path.join(OUT, f"{name}.resampled.image.nii.gz"))
+        sitk.WriteImage(sitk.Cast(rmsk, sitk.sitkUInt8), os.path.join(OUT, f"{name}.resampled.mask.nii.gz"))
+        resampled[name] = {"dtype": np.dtype(dtype).name, "features": feats,
+                           "resampled_size": [int(x) for x in res["diagnostics_Image-interpolated_Size"]],
+                           "resampled_spacing": [float(x) for x in res["diagnostics_Image-interpolated_Spacing"]]}
+
+    all_classes = {c: [] for c in CLASSES}
+    # int16 CT, 0.98 x 0.98 x 2.5 mm to 1 mm (B-spline, truncated to int16), with wavelet and LoG.
+    resample_case("resample_ct_bspline", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+                  {"setting": {"binWidth": 25, "resampledPixelSpacing": [1, 1, 1], "interpolator": "sitkBSpline"},
+                   "imageType": {"Original": {}, "Wavelet": {"binWidth": 10}, "LoG": {"sigma": [1.0, 2.0]}},
+                   "featureClass": all_classes})
+    # An odd downsampling ratio (0.8 -> 2.4 mm in-plane, z kept through 0): new voxel centres fall
+    # on old ones, where ITK's single-precision floor and the int16 truncation both matter.
+    grid = (20, 30, 33)
+    ct_grid = np.round(smooth(grid, rng, 300, 40)).clip(-1024, 3000)
+    resample_case("resample_ct_odd_ratio", ct_grid, ellipsoid(grid, (10, 15, 16), (6, 11, 12)), (0.8, 0.8, 2.0),
+                  np.int16,
+                  {"setting": {"binWidth": 25, "resampledPixelSpacing": [2.4, 2.4, 0], "padDistance": 3},
+                   "imageType": {"Original": {}}, "featureClass": all_classes})
+    # The same grid on a float64 image (resampled in f64, so any ulp of the interpolation shows).
+    resample_case("resample_f64_odd_ratio", ct_grid + 0.25, ellipsoid(grid, (10, 15, 16), (6, 11, 12)),
+                  (0.8, 0.8, 2.0), np.float64,
+                  {"setting": {"binWidth": 25, "resampledPixelSpacing": [2.4, 2.4, 0], "padDistance": 3},
+                   "imageType": {"Original": {}}, "featureClass": all_classes})
+    # float32 PET normalised (f64) before resampling to 3 x 2.5 x 1.5 mm, with LoG; label 2.
+    m = ellipsoid(big, (12, 16, 25), (4, 5, 6))
+    m[ellipsoid(big, (12, 16, 8), (3, 4, 4)) == 1] = 2
+    resample_case("resample_pet_normalized", pet_big, m, (2.0, 2.0, 2.0), np.float32,
+                  {"setting": {"binWidth": 0.1, "normalize": True, "label": 2,
+                               "resampledPixelSpacing": [3.0, 2.5, 1.5]},
+                   "imageType": {"Original": {}, "LoG": {"sigma": [2.0]}}, "featureClass": all_classes})
+    # Nearest-neighbour image interpolation, float32 PET, 4 x 4 x 3 mm to 2.5 mm, with wavelet.
+    resample_case("resample_pet_nearest", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4), (4.0, 4.0, 3.0),
+                  np.float32,
+                  {"setting": {"binWidth": 0.25, "resampledPixelSpacing": [2.5, 2.5, 2.5],
+                               "interpolator": "sitkNearestNeighbor"},
+                   "imageType": {"Original": {}, "Wavelet": {}}, "featureClass": all_classes})
+
+    # An int16 file with scl_inter (nibabel): SimpleITK reads it as float32, so the resampled
+    # values are rounded to float32, not truncated.
+    def scaled_writer(fname, arr, spacing):
+        data = (arr.astype(np.float64) + 1024.0).astype(np.int16)
+        affine = np.diag([-spacing[0], -spacing[1], spacing[2], 1.0])
+        affine[:3, 3] = [-12.5, 30.0, 100.0]
+        img = nib.Nifti1Image(np.ascontiguousarray(data.transpose(2, 1, 0)), affine)
+        img.header.set_data_dtype(np.int16)
+        img.header.set_slope_inter(1.0, -1024.0)
+        nib.save(img, os.path.join(OUT, fname))
+    resample_case("resample_ct_scaled", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+                  {"setting": {"binWidth": 25, "resampledPixelSpacing": [1.5, 1.5, 1.5]},
+                   "imageType": {"Original": {}}, "featureClass": all_classes},
+                  writer=scaled_writer)
+    with open(os.path.join(OUT, "resample_expected.json"), "w") as f:
+        json.dump({"pyradiomics": prver, "cases": resampled}, f, indent=1, sort_keys=True)
 
     # A JSON parameter file, read by PyRadiomics itself and by ExtractionPlan::from_json_file.
     params = {

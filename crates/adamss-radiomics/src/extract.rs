@@ -11,6 +11,7 @@ use crate::discretize::discretize;
 use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian_in;
+use crate::pixel::Pixel;
 use crate::roi::{
     bounding_box, check_grids, crop_window, image_values, label_absent, resegment,
     resegment_values, Roi,
@@ -70,8 +71,8 @@ pub type Features = Vec<(String, f64)>;
 
 /// Extracts the classes' default features from the original image, named as PyRadiomics
 /// names them (`original_<class>_<Feature>`); shape first (see [`extract_shape`]).
-pub fn extract(
-    image: &Volume<f32>,
+pub fn extract<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
     classes: &[FeatureClass],
@@ -96,8 +97,8 @@ pub fn extract(
 /// resegmented ROI's bounding box (its `execute` crops with the rechecked box), and so do we —
 /// the voxels of the mask outside that box do not count. The image is read only for
 /// resegmentation and the grid check.
-pub fn extract_shape(
-    image: &Volume<f32>,
+pub fn extract_shape<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Features> {
@@ -163,8 +164,8 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
 
 /// The image (as f64) and mask cropped to the ROI's bounding box plus `padDistance` voxels
 /// (clamped to the image), as PyRadiomics crops before computing filtered images.
-pub fn crop_to_roi(
-    image: &Volume<f32>,
+pub fn crop_to_roi<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
@@ -185,7 +186,7 @@ pub fn crop_to_roi(
         Array3::from_shape_fn(dims, |(i, j, k)| values[[i + lo[0], j + lo[1], k + lo[2]]])
     } else {
         Array3::from_shape_fn(dims, |(i, j, k)| {
-            f64::from(image.data()[[i + lo[0], j + lo[1], k + lo[2]]])
+            image.data()[[i + lo[0], j + lo[1], k + lo[2]]].to_f64()
         })
     };
     let msk = Array3::from_shape_fn(dims, |(i, j, k)| {
@@ -196,8 +197,8 @@ pub fn crop_to_roi(
 
 /// Features of the eight coif1 wavelet sub-bands (`wavelet-LLH_glcm_Contrast`, …), computed on
 /// the image cropped to the ROI plus `padDistance`, as PyRadiomics' `Wavelet` image type.
-pub fn extract_wavelet(
-    image: &Volume<f32>,
+pub fn extract_wavelet<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
     classes: &[FeatureClass],
@@ -212,8 +213,8 @@ pub fn extract_wavelet(
 /// resegmentation), in single precision — bit-equal to SimpleITK. A σ for which some axis has
 /// fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error (PyRadiomics
 /// skips it with a warning).
-pub fn extract_log(
-    image: &Volume<f32>,
+pub fn extract_log<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
     classes: &[FeatureClass],
@@ -245,11 +246,22 @@ pub fn extract_log(
     let (from, to) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
-    let source = match values {
-        Some(v) if crop_first => LogSource::Values(v.slice(crop).to_owned()),
-        Some(v) => LogSource::Values(v),
-        None if crop_first => LogSource::Stored(Cow::Owned(image.data().slice(crop).to_owned())),
-        None => LogSource::Stored(Cow::Borrowed(image.data())),
+    // An f64 image (values normalised or resampled before extraction) is filtered in double
+    // precision, as SimpleITK filters a float64 image; an f32 image in single precision.
+    let stored = (image.data() as &dyn std::any::Any).downcast_ref::<Array3<f32>>();
+    let source = match (values, stored) {
+        (Some(v), _) if crop_first => LogSource::Values(v.slice(crop).to_owned()),
+        (Some(v), _) => LogSource::Values(v),
+        (None, Some(s)) if crop_first => LogSource::Stored(Cow::Owned(s.slice(crop).to_owned())),
+        (None, Some(s)) => LogSource::Stored(Cow::Borrowed(s)),
+        (None, None) => {
+            let v = image.data().mapv(Pixel::to_f64);
+            LogSource::Values(if crop_first {
+                v.slice(crop).to_owned()
+            } else {
+                v
+            })
+        }
     };
     // The ROI's box in the filtered image's indices.
     let (lo_in, hi_in) = (
@@ -316,8 +328,8 @@ fn python_float(v: f64) -> String {
 /// Features of a filtered image type (see [`ImageType`]), named `<type>_<class>_<Feature>`
 /// (`wavelet-LLH_…` for the wavelet sub-bands), computed on the image cropped to the ROI plus
 /// `padDistance`.
-pub fn extract_filtered(
-    image: &Volume<f32>,
+pub fn extract_filtered<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
     classes: &[FeatureClass],

@@ -10,6 +10,8 @@ mod log;
 mod mc_table;
 pub mod ngtdm;
 mod params;
+mod pixel;
+mod resample;
 mod roi;
 mod select;
 mod settings;
@@ -27,6 +29,8 @@ pub use extract::{
 pub use filters::ImageType;
 pub use log::laplacian_of_gaussian;
 pub use params::{ExtractionPlan, ImageTypeSelection};
+pub use pixel::{Pixel, PixelType};
+pub use resample::{resample, Resampled, ResampledImage};
 pub use roi::{image_values, resegment, Roi};
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
 pub use settings::{ResegmentMode, Settings};

@@ -10,15 +10,15 @@
 //! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
 //! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
 //! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
-//! accepted and ignored. A `resampledPixelSpacing` other than the image's own is refused when
-//! the plan runs (see [`Settings`]). YAML files (PyRadiomics' usual form, e.g. its
+//! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
+//! top-level settings, before any image type runs (see [`crate::resample()`]). YAML files (PyRadiomics' usual form, e.g. its
 //! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
 //! value is null, so `glcm:` enables the class's defaults as PyRadiomics does.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use adamss_io::Volume;
+use adamss_io::{read_header, Volume};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -26,6 +26,8 @@ use crate::extract::{
     extract, extract_filtered, extract_log, extract_shape, FeatureClass, Features,
 };
 use crate::filters::ImageType;
+use crate::pixel::{Pixel, PixelType};
+use crate::resample::{resample, ResampledImage};
 use crate::settings::Settings;
 
 /// An image type of a parameter file.
@@ -252,8 +254,62 @@ impl ExtractionPlan {
         })
     }
 
-    /// Runs the plan on one image and mask.
+    /// Runs the plan on one image and mask, the image taken as stored in float32 (see
+    /// [`ExtractionPlan::run_stored`] for other stored types; it only matters when resampling).
     pub fn run(&self, image: &Volume<f32>, mask: &Volume<u8>) -> Result<Features> {
+        self.run_stored(image, mask, PixelType::Float32)
+    }
+
+    /// Runs the plan on the image and mask files, as PyRadiomics' `execute(image, mask)`: the
+    /// image's stored pixel type is read from its header ([`PixelType::from_nifti`]).
+    pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
+        let info = read_header(image)?;
+        let stored = PixelType::from_nifti(&info).ok_or_else(|| {
+            Error::Settings(format!(
+                "{}: NIfTI datatype {} ({}) is not a scalar image type",
+                image.display(),
+                info.datatype,
+                info.datatype_name
+            ))
+        })?;
+        let img = Volume::<f32>::read(image)?;
+        let msk = Volume::<u8>::read(mask)?;
+        self.run_stored(&img, &msk, stored)
+    }
+
+    /// Runs the plan on one image stored as `stored` (e.g. [`PixelType::Int16`] for a CT read
+    /// from an int16 file) and its mask. With a `resampledPixelSpacing` that changes the
+    /// spacing, image and mask are first normalised (with `normalize`) and resampled by
+    /// [`resample`] with the top-level settings, as PyRadiomics' `loadImage` does; the image
+    /// types then run on the resampled pair.
+    pub fn run_stored(
+        &self,
+        image: &Volume<f32>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+    ) -> Result<Features> {
+        let Some(r) = resample(image, mask, &self.settings, stored)? else {
+            return self.run_prepared(image, mask, |s| s.clone());
+        };
+        // Resampling has cropped (preCrop no longer applies) and normalised.
+        let strip = |s: &Settings| Settings {
+            resampled_pixel_spacing: None,
+            pre_crop: false,
+            normalize: s.normalize && !r.normalized,
+            ..s.clone()
+        };
+        match &r.image {
+            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, strip),
+            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, strip),
+        }
+    }
+
+    fn run_prepared<T: Pixel>(
+        &self,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        adjust: impl Fn(&Settings) -> Settings,
+    ) -> Result<Features> {
         // Shape once, first, from the top-level settings; the other classes per image type.
         let shape = self.classes.iter().any(|(c, _)| *c == FeatureClass::Shape);
         let classes: Vec<FeatureClass> = self
@@ -268,11 +324,12 @@ impl ExtractionPlan {
             .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
             .collect();
         let mut out = if shape {
-            extract_shape(image, mask, &self.settings)?
+            extract_shape(image, mask, &adjust(&self.settings))?
         } else {
             Vec::new()
         };
         for (sel, s) in &self.image_types {
+            let s = &adjust(s);
             let f = match sel {
                 ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
                 ImageTypeSelection::Filtered(kind) => {

@@ -3,6 +3,7 @@
 use adamss_io::Volume;
 
 use crate::error::{Error, Result};
+use crate::pixel::Pixel;
 use crate::settings::{ResegmentMode, Settings};
 
 /// The image inside the bounding box of one mask label, with the ROI membership per voxel.
@@ -22,9 +23,12 @@ pub struct Roi {
 /// The image PyRadiomics computes on, in f64: the original values, or with `normalize` the
 /// z-scores over the whole image (mean and sample standard deviation, as SimpleITK's
 /// `Normalize`), clipped to ±`removeOutliers`, times `normalizeScale`.
-pub fn image_values(image: &Volume<f32>, settings: &Settings) -> Result<ndarray::Array3<f64>> {
+pub fn image_values<T: Pixel>(
+    image: &Volume<T>,
+    settings: &Settings,
+) -> Result<ndarray::Array3<f64>> {
     settings.validate()?;
-    let values = image.data().mapv(f64::from);
+    let values = image.data().mapv(Pixel::to_f64);
     if !settings.normalize {
         return Ok(values);
     }
@@ -45,8 +49,8 @@ pub fn image_values(image: &Volume<f32>, settings: &Settings) -> Result<ndarray:
 /// one, are removed (set to 0). Thresholds are sorted; in relative mode they are fractions of
 /// the ROI's largest value, in sigma mode multiples of its standard deviation (population)
 /// around its mean. `None` when no range is set. Fewer than two voxels left is an error.
-pub fn resegment(
-    image: &Volume<f32>,
+pub fn resegment<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Option<Volume<u8>>> {
@@ -118,7 +122,11 @@ impl Roi {
     /// Crops `image` to the bounding box of `mask == settings.label`, checking that mask and
     /// image share a grid, that the label is present, that the ROI is large enough, and that
     /// ROI voxels are finite.
-    pub fn new(image: &Volume<f32>, mask: &Volume<u8>, settings: &Settings) -> Result<Self> {
+    pub fn new<T: Pixel>(
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        settings: &Settings,
+    ) -> Result<Self> {
         check_grids(image, mask)?;
         if settings.normalize {
             let img = image_values(image, settings)?;
@@ -133,7 +141,7 @@ impl Roi {
         let img = image.data();
         Self::from_fn(
             image.shape(),
-            |i, j, k| f64::from(img[[i, j, k]]),
+            |i, j, k| img[[i, j, k]].to_f64(),
             mask.data(),
             image.geometry().spacing,
             settings,
@@ -280,9 +288,9 @@ pub(crate) fn bounding_box(
 /// filtering — the ROI's box plus `padDistance`, clamped to the image — with `preCrop`, or with
 /// a `resampledPixelSpacing` equal to the image's own spacing (PyRadiomics then crops instead
 /// of resampling); `None` when the whole image is used. A `resampledPixelSpacing` that would
-/// really resample is an error: resampling is not implemented.
-pub(crate) fn crop_window(
-    image: &Volume<f32>,
+/// really resample is an error here: [`crate::resample()`] does that, once per image, first.
+pub(crate) fn crop_window<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Option<([usize; 3], [usize; 3])>> {
@@ -319,14 +327,15 @@ pub(crate) fn crop_window(
     if !same {
         return Err(Error::Settings(format!(
             "resampledPixelSpacing {target:?} would resample the image (spacing {spacing:?} mm to \
-             {effective:?} mm), which is not implemented; only the image's own spacing (or 0) is"
+             {effective:?} mm): resample first (`resample`, or `ExtractionPlan::run_stored`, which \
+             does), then extract from the resampled pair without the setting"
         )));
     }
     Ok(Some(window))
 }
 
 /// Checks that image and mask share a grid: equal shapes, affines within 1e-3 mm.
-pub(crate) fn check_grids(image: &Volume<f32>, mask: &Volume<u8>) -> Result<()> {
+pub(crate) fn check_grids<T: Pixel>(image: &Volume<T>, mask: &Volume<u8>) -> Result<()> {
     if image.shape() != mask.shape() {
         return Err(Error::GeometryMismatch(format!(
             "image shape {:?}, mask shape {:?}",

@@ -54,15 +54,17 @@ pub struct Settings {
     /// false). Only the LoG image type depends on it (the other filters already run on that
     /// crop); its values then describe the cropped image, as PyRadiomics computes them.
     pub pre_crop: bool,
-    /// `interpolator`: accepted for PyRadiomics parameter files, where it is always present;
-    /// it only matters when resampling to another spacing, which this crate does not implement
-    /// (see `resampledPixelSpacing`). Default `sitkBSpline`.
+    /// `interpolator`: the image's interpolator when resampling (`sitkBSpline`, the default,
+    /// or `sitkNearestNeighbor`; the mask always uses nearest neighbour). Other SimpleITK names
+    /// are accepted, and refused only if the image is to be resampled.
     pub interpolator: String,
-    /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none). Only the
-    /// spacing the image already has is implemented — PyRadiomics then crops image and mask to
-    /// the ROI's box plus `padDistance`, like `preCrop` — after its rules: 0 and axes along
-    /// which the ROI is one voxel thick keep the image's spacing, equality within numpy's
-    /// `allclose`. Another spacing is an error naming the setting.
+    /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none), with
+    /// PyRadiomics' rules: 0 and axes along which the ROI is one voxel thick keep the mask's
+    /// spacing; a result `allclose` to the image's spacing crops image and mask to the ROI's box
+    /// plus `padDistance` (like `preCrop`); any other resamples both, once, before the image
+    /// types run ([`crate::resample()`], called by `ExtractionPlan::run_stored`). The
+    /// per-image-type functions (`extract`, …) take an image already resampled and refuse a
+    /// spacing that would resample.
     pub resampled_pixel_spacing: Option<Vec<f64>>,
 }
 

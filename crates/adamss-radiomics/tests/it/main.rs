@@ -4,5 +4,6 @@
 mod ibsi;
 mod params;
 mod pyradiomics;
+mod resample;
 mod select;
 mod table;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use adamss_io::Volume;
-use adamss_radiomics::ExtractionPlan;
+use adamss_radiomics::{extract, ExtractionPlan, FeatureClass};
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/radiomics")
@@ -118,8 +118,10 @@ fn log_image_type_from_a_parameter_file() {
 }
 
 /// PyRadiomics' usual settings that do not resample are accepted: `interpolator` (always in
-/// its example files), a null `resampledPixelSpacing`, and `preCrop`; a spacing that would
-/// resample is refused when the plan runs, naming the setting.
+/// its example files), a null `resampledPixelSpacing`, and `preCrop`. A spacing that resamples
+/// runs through the plan (`resample.rs` checks the values); with an interpolator that is not
+/// implemented the plan refuses it by name, and the per-image-type functions, which take an
+/// image already resampled, refuse the setting itself.
 #[test]
 fn settings_without_resampling_are_accepted() {
     let d = tempfile::tempdir().unwrap();
@@ -135,14 +137,28 @@ fn settings_without_resampling_are_accepted() {
     assert_eq!(plan.settings.interpolator, "sitkBSpline");
     assert_eq!(plan.settings.resampled_pixel_spacing, None);
 
-    // params_case's image has 0.98 × 0.98 × 2.5 mm voxels: 1 mm would resample.
-    std::fs::write(&p, "setting:\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap();
-    let plan = ExtractionPlan::from_file(&p).unwrap();
+    // params_case's image has 0.98 × 0.98 × 2.5 mm voxels: 1 mm resamples.
     let image = Volume::<f32>::read(dir().join("params_case.image.nii.gz")).unwrap();
     let mask = Volume::<u8>::read(dir().join("params_case.mask.nii.gz")).unwrap();
+    std::fs::write(&p, "setting:\n  resampledPixelSpacing: [1, 1, 1]\n").unwrap();
+    let plan = ExtractionPlan::from_file(&p).unwrap();
+    assert!(!plan.run(&image, &mask).unwrap().is_empty());
+    let e = extract(&image, &mask, &plan.settings, &[FeatureClass::FirstOrder])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("resampledPixelSpacing") && e.contains("resample first"),
+        "{e}"
+    );
+    std::fs::write(
+        &p,
+        "setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLinear\n",
+    )
+    .unwrap();
+    let plan = ExtractionPlan::from_file(&p).unwrap();
     let e = plan.run(&image, &mask).unwrap_err().to_string();
     assert!(
-        e.contains("resampledPixelSpacing") && e.contains("not implemented"),
+        e.contains("sitkLinear") && e.contains("not implemented"),
         "{e}"
     );
 }
