@@ -209,6 +209,12 @@ def main():
                                "interpolator": "sitkNearestNeighbor"},
                    "imageType": {"Original": {}, "Wavelet": {}}, "featureClass": all_classes})
 
+    # Trilinear (sitkLinear) on a float64 image, 0.98 x 0.98 x 2.5 mm to 0.7 x 0.7 x 1.3 mm, with LoG.
+    resample_case("resample_f64_linear", ct + 0.125, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5),
+                  np.float64,
+                  {"setting": {"binWidth": 25, "resampledPixelSpacing": [0.7, 0.7, 1.3], "interpolator": "sitkLinear"},
+                   "imageType": {"Original": {}, "LoG": {"sigma": [1.0]}}, "featureClass": all_classes})
+
     # An int16 file with scl_inter (nibabel): SimpleITK reads it as float32, so the resampled
     # values are rounded to float32, not truncated.
     def scaled_writer(fname, arr, spacing):

@@ -24,12 +24,13 @@
 //!   line is longer), along x, then y, then z, in f64; the support starts at
 //!   `floor(float(c)) − 1` — ITK rounds the index to single precision first, which matters when
 //!   a point falls within an ulp of a voxel centre (odd downsampling ratios);
+//! - `sitkLinear`: ITK's trilinear lerps, x then y then z, an axis skipped at its upper end;
 //! - `sitkNearestNeighbor`: the voxel at `round half up(c)`; the mask always uses it.
 //!
 //! The interpolated value is cast to the image's stored [`PixelType`] (an `int16` CT is
 //! truncated toward zero), or kept in f64 when the image was normalised first (PyRadiomics
 //! normalises before resampling, and `sitk.Normalize` returns float64). Other interpolators
-//! are refused with an error naming the two that are implemented.
+//! (Gaussian, windowed sinc) are refused with an error naming the three that are implemented.
 
 use adamss_io::{Geometry, Volume};
 use ndarray::Array3;
@@ -68,6 +69,7 @@ pub struct Resampled {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Interpolator {
     BSpline,
+    Linear,
     Nearest,
 }
 
@@ -106,11 +108,12 @@ pub fn resample<T: Pixel>(
     }
     let interpolator = match settings.interpolator.as_str() {
         "sitkBSpline" => Interpolator::BSpline,
+        "sitkLinear" => Interpolator::Linear,
         "sitkNearestNeighbor" => Interpolator::Nearest,
         other => {
             return Err(Error::Settings(format!(
                 "resampling with interpolator {other} is not implemented; sitkBSpline \
-                 (PyRadiomics' default) and sitkNearestNeighbor are"
+                 (PyRadiomics' default), sitkLinear and sitkNearestNeighbor are"
             )))
         }
     };
@@ -139,6 +142,9 @@ pub fn resample<T: Pixel>(
             let spline = BSpline::new(image.shape(), &read, &maps, grid.shape);
             maps.resample(grid.shape, image.shape(), |c| spline.evaluate(c))
         }
+        Interpolator::Linear => maps.resample(grid.shape, image.shape(), |c| {
+            linear(c, image.shape(), &read)
+        }),
         Interpolator::Nearest => maps.resample(grid.shape, image.shape(), |c| {
             let [i, j, k] = nearest(c);
             read(i, j, k)
@@ -314,6 +320,43 @@ impl Maps {
 /// ITK's nearest index (`RoundHalfIntegerUp`) of an inside continuous index.
 fn nearest(c: [f64; 3]) -> [usize; 3] {
     c.map(|x| (((2.0 * x + 0.5).round_ties_even() as i64) >> 1).max(0) as usize)
+}
+
+/// ITK's trilinear interpolation (`LinearInterpolateImageFunction`, its 3-D path): lerps along
+/// x, then y, then z, `a + (b − a)·d`; an axis is skipped (the lower voxel kept) when the
+/// offset from the floor is ≤ 0 — the floor clamped to 0 — or the upper voxel lies past the end.
+fn linear(c: [f64; 3], size: [usize; 3], read: &impl Fn(usize, usize, usize) -> f64) -> f64 {
+    let mut base = [0usize; 3];
+    let mut d = [0.0; 3];
+    let mut active = [false; 3];
+    for a in 0..3 {
+        let b = (c[a].floor() as i64).max(0);
+        d[a] = c[a] - b as f64;
+        base[a] = b as usize;
+        active[a] = d[a] > 0.0 && base[a] + 1 < size[a];
+    }
+    let along_x = |dy: usize, dz: usize| {
+        let v0 = read(base[0], base[1] + dy, base[2] + dz);
+        if active[0] {
+            v0 + (read(base[0] + 1, base[1] + dy, base[2] + dz) - v0) * d[0]
+        } else {
+            v0
+        }
+    };
+    let along_y = |dz: usize| {
+        let v0 = along_x(0, dz);
+        if active[1] {
+            v0 + (along_x(1, dz) - v0) * d[1]
+        } else {
+            v0
+        }
+    };
+    let v0 = along_y(0);
+    if active[2] {
+        v0 + (along_y(1) - v0) * d[2]
+    } else {
+        v0
+    }
 }
 
 /// ITK's mirror boundary for an index on an axis of `n` voxels.

@@ -55,7 +55,7 @@ pub struct Settings {
     /// crop); its values then describe the cropped image, as PyRadiomics computes them.
     pub pre_crop: bool,
     /// `interpolator`: the image's interpolator when resampling (`sitkBSpline`, the default,
-    /// or `sitkNearestNeighbor`; the mask always uses nearest neighbour). Other SimpleITK names
+    /// `sitkLinear` or `sitkNearestNeighbor`; the mask always uses nearest neighbour). Other SimpleITK names
     /// are accepted, and refused only if the image is to be resampled.
     pub interpolator: String,
     /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none), with

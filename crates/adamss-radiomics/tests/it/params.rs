@@ -152,7 +152,7 @@ fn settings_without_resampling_are_accepted() {
     );
     std::fs::write(
         &p,
-        "setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkLinear\n",
+        "setting:\n  resampledPixelSpacing: [1, 1, 1]\n  interpolator: sitkGaussian\n",
     )
     .unwrap();
     let plan = ExtractionPlan::from_file(&p).unwrap();

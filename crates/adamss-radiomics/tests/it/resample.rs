@@ -65,11 +65,11 @@ fn resampled_features_match_pyradiomics() {
         failures.join("\n")
     );
     // B-spline CT with wavelet and two LoG sigmas; odd ratio (int16, float64); normalised PET
-    // with one sigma;
+    // with one sigma; trilinear float64 with one sigma;
     // nearest-neighbour PET with wavelet; scaled int16 (read as float32).
     assert_eq!(
         compared,
-        (107 + 10 * 93) + 2 * 107 + (107 + 93) + (107 + 8 * 93) + 107
+        (107 + 10 * 93) + 2 * 107 + 2 * (107 + 93) + (107 + 8 * 93) + 107
     );
 }
 
@@ -145,7 +145,7 @@ fn resampled_grid_and_cast_follow_pyradiomics() {
                 assert!(whole(img), "{name}: int16 values are truncated");
             }
             ("resample_pet_normalized", ResampledImage::Double(_)) => assert!(r.normalized),
-            ("resample_f64_odd_ratio", ResampledImage::Double(_)) => {
+            ("resample_f64_odd_ratio" | "resample_f64_linear", ResampledImage::Double(_)) => {
                 assert_eq!(stored, PixelType::Float64);
                 assert!(!r.normalized);
             }
