@@ -2,7 +2,8 @@
 //! `tools/bench_pyradiomics.py` runs PyRadiomics on the same files (written once under
 //! `target/bench-data/radiomics/`): (a) the original image, all seven classes (107 features per
 //! image); (b) the AdaMSS preset (original + wavelet, 851 per image); (c) original + LoG
-//! σ 1–5 mm + wavelet (1316 per image); and the shape class alone.
+//! σ 1–5 mm + wavelet (1316 per image); (d) a clinical CT grid (512 × 512 × 120 at
+//! 0.98 × 0.98 × 2.5 mm) resampled to 1 mm, then the AdaMSS preset; and the shape class alone.
 //!
 //! ```text
 //! cargo bench --bench radiomics
@@ -15,12 +16,15 @@ mod radiomics_pair;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use adamss::io::Volume;
+use adamss::io::{Geometry, Volume};
 use adamss::radiomics::{
-    extract, extract_log, extract_pet_ct, extract_wavelet, shape_features, ExtractionConfig,
-    FeatureClass, Settings,
+    extract, extract_log, extract_pet_ct, extract_wavelet, resample, shape_features,
+    ExtractionConfig, ExtractionPlan, FeatureClass, PixelType, Settings,
 };
 use criterion::{criterion_group, criterion_main, Criterion};
+use ndarray::Array3;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const CLASSES: [FeatureClass; 7] = FeatureClass::ALL;
 
@@ -44,6 +48,45 @@ fn data() -> (Volume<f32>, Volume<f32>, Volume<u8>) {
     (
         Volume::<f32>::read(&ct_p).expect("ct"),
         Volume::<f32>::read(&pet_p).expect("pet"),
+        Volume::<u8>::read(&mask_p).expect("mask"),
+    )
+}
+
+/// The clinical-grid CT and its mask (files `ct_clinical.nii.gz`, `mask_clinical.nii.gz`,
+/// written on the first run): a ≈ 29 cm³ ellipsoidal tumour in seeded noise, int16 on disk.
+fn clinical() -> (Volume<f32>, Volume<u8>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-data/radiomics");
+    let (ct_p, mask_p) = (
+        dir.join("ct_clinical.nii.gz"),
+        dir.join("mask_clinical.nii.gz"),
+    );
+    if !(ct_p.exists() && mask_p.exists()) {
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        let spacing = [0.98, 0.98, 2.5];
+        let g = Geometry::axis_aligned(spacing, [-250.0, -250.0, -150.0]).expect("geometry");
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let inside = |i: usize, j: usize, k: usize| {
+            let p = [
+                i as f64 * spacing[0],
+                j as f64 * spacing[1],
+                k as f64 * spacing[2],
+            ];
+            let c = [250.0, 240.0, 150.0];
+            (0..3).map(|a| (p[a] - c[a]).powi(2)).sum::<f64>().sqrt() <= 19.0
+        };
+        let ct = Array3::from_shape_fn((512, 512, 120), |(i, j, k)| {
+            let base = if inside(i, j, k) { 55.0 } else { 40.0 };
+            (base + rng.gen_range(-60.0..60.0) + ((i + 2 * j) % 50) as f64).round() as i16
+        });
+        let mask = Array3::from_shape_fn((512, 512, 120), |(i, j, k)| u8::from(inside(i, j, k)));
+        Volume::new(ct, g).expect("ct").write(&ct_p).expect("write");
+        Volume::new(mask, g)
+            .expect("mask")
+            .write(&mask_p)
+            .expect("write");
+    }
+    (
+        Volume::<f32>::read(&ct_p).expect("ct"),
         Volume::<u8>::read(&mask_p).expect("mask"),
     )
 }
@@ -84,6 +127,29 @@ fn bench(c: &mut Criterion) {
     };
     g.bench_function("original_log5_wavelet_pet_ct_1316x2", |b| {
         b.iter(|| rayon::join(|| full(&pet), || full(&ct)))
+    });
+    // (d) A clinical CT grid — 512 × 512 × 120 at 0.98 × 0.98 × 2.5 mm, int16 — resampled to
+    // 1 mm (B-spline) around the tumour, then the AdaMSS preset (`tools/params_resample.json`).
+    let (ct_clinical, mask_clinical) = clinical();
+    let params = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/params_resample.json");
+    let plan = ExtractionPlan::from_file(&params).expect("params");
+    g.bench_function("resample_1mm_adamss_preset_ct_851", |b| {
+        b.iter(|| {
+            plan.run_stored(&ct_clinical, &mask_clinical, PixelType::Int16)
+                .expect("resampled extraction")
+        })
+    });
+    // The resampling step of (d) alone (image and mask onto the 1 mm grid around the tumour).
+    g.bench_function("resample_1mm_ct_step", |b| {
+        b.iter(|| {
+            resample(
+                &ct_clinical,
+                &mask_clinical,
+                &plan.settings,
+                PixelType::Int16,
+            )
+            .expect("resample")
+        })
     });
     // The shape class (mesh, and diameters over all mesh vertices, O(V²)).
     g.bench_function("shape_14", |b| {

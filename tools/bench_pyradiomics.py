@@ -48,6 +48,12 @@ def main():
     timed("original_log5_wavelet_pet_ct_1316x2", lambda: (f.execute(ct, mask), f.execute(pet, mask)), runs)
 
 
+    # (d) A clinical CT grid (512 x 512 x 120 at 0.98 x 0.98 x 2.5 mm, int16) resampled to 1 mm
+    # (B-spline), then the AdaMSS preset: tools/params_resample.json.
+    r = featureextractor.RadiomicsFeatureExtractor(os.path.join(os.path.dirname(__file__), "params_resample.json"))
+    ct_c, mask_c = (os.path.join(D, f) for f in ("ct_clinical.nii.gz", "mask_clinical.nii.gz"))
+    timed("resample_1mm_adamss_preset_ct_851", lambda: r.execute(ct_c, mask_c), runs)
+
     s = featureextractor.RadiomicsFeatureExtractor()
     s.disableAllFeatures()
     s.enableFeatureClassByName("shape")

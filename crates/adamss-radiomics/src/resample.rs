@@ -34,6 +34,7 @@
 
 use adamss_io::{Geometry, Volume};
 use ndarray::Array3;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::pixel::{Pixel, PixelType};
@@ -139,7 +140,18 @@ pub fn resample<T: Pixel>(
     let maps = Maps::new(image.geometry(), &grid.geometry);
     let resampled = match interpolator {
         Interpolator::BSpline => {
-            let spline = BSpline::new(image.shape(), &read, &maps, grid.shape);
+            // x lines read as rows (contiguous in the NIfTI's x-fastest order).
+            let fill_row = |j: usize, k: usize, line: &mut Vec<f64>| match &values {
+                Some(v) => line.extend(v.slice(ndarray::s![.., j, k]).iter().copied()),
+                None => line.extend(
+                    image
+                        .data()
+                        .slice(ndarray::s![.., j, k])
+                        .iter()
+                        .map(|x| x.to_f64()),
+                ),
+            };
+            let spline = BSpline::new(image.shape(), &fill_row, &maps, grid.shape);
             maps.resample(grid.shape, image.shape(), |c| spline.evaluate(c))
         }
         Interpolator::Linear => maps.resample(grid.shape, image.shape(), |c| {
@@ -297,23 +309,28 @@ impl Maps {
         &self,
         shape: [usize; 3],
         input: [usize; 3],
-        value: impl Fn([f64; 3]) -> f64,
+        value: impl Fn([f64; 3]) -> f64 + Sync,
     ) -> Array3<f64> {
         let limit = input.map(|n| n as f64 - 0.5);
-        let mut out = Array3::zeros(shape);
-        for k in 0..shape[2] {
-            for j in 0..shape[1] {
-                let (start, vector) = self.row(shape[0], j, k);
-                for i in 0..shape[0] {
-                    let alpha = i as f64 / shape[0] as f64;
-                    let c = [0, 1, 2].map(|a| start[a] + alpha * vector[a]);
-                    if (0..3).all(|a| c[a] >= -0.5 && c[a] < limit[a]) {
-                        out[[i, j, k]] = value(c);
+        // One z slice per task; each slice's values in x-fastest order.
+        let slices: Vec<Vec<f64>> = (0..shape[2])
+            .into_par_iter()
+            .map(|k| {
+                let mut slice = vec![0.0; shape[0] * shape[1]];
+                for j in 0..shape[1] {
+                    let (start, vector) = self.row(shape[0], j, k);
+                    for i in 0..shape[0] {
+                        let alpha = i as f64 / shape[0] as f64;
+                        let c = [0, 1, 2].map(|a| start[a] + alpha * vector[a]);
+                        if (0..3).all(|a| c[a] >= -0.5 && c[a] < limit[a]) {
+                            slice[i + shape[0] * j] = value(c);
+                        }
                     }
                 }
-            }
-        }
-        out
+                slice
+            })
+            .collect();
+        Array3::from_shape_fn(shape, |(i, j, k)| slices[k][i + shape[0] * j])
     }
 }
 
@@ -325,7 +342,11 @@ fn nearest(c: [f64; 3]) -> [usize; 3] {
 /// ITK's trilinear interpolation (`LinearInterpolateImageFunction`, its 3-D path): lerps along
 /// x, then y, then z, `a + (b − a)·d`; an axis is skipped (the lower voxel kept) when the
 /// offset from the floor is ≤ 0 — the floor clamped to 0 — or the upper voxel lies past the end.
-fn linear(c: [f64; 3], size: [usize; 3], read: &impl Fn(usize, usize, usize) -> f64) -> f64 {
+fn linear(
+    c: [f64; 3],
+    size: [usize; 3],
+    read: &(impl Fn(usize, usize, usize) -> f64 + Sync),
+) -> f64 {
     let mut base = [0usize; 3];
     let mut d = [0.0; 3];
     let mut active = [false; 3];
@@ -402,56 +423,70 @@ struct BSpline {
 }
 
 impl BSpline {
-    /// Coefficients of the image `read(i, j, k)` of `size` voxels, on the box the output grid
+    /// Coefficients of the image of `size` voxels whose x line `(j, k)` `fill_row` appends to a
+    /// buffer, on the box the output grid
     /// of `shape` reads through `maps`. Each pass runs over whole lines (as ITK's filter does on
     /// the whole image), so the box's values are those of the full decomposition.
     fn new(
         size: [usize; 3],
-        read: &impl Fn(usize, usize, usize) -> f64,
+        fill_row: &(impl Fn(usize, usize, &mut Vec<f64>) + Sync),
         maps: &Maps,
         shape: [usize; 3],
     ) -> Self {
         let (lo, hi) = support_box(maps, shape, size);
         let b = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
         let z = 3f64.sqrt() - 2.0;
-        let mut line = Vec::new();
-        // x: every line of the image, the box's columns kept.
-        let mut ax = Array3::zeros((b[0], size[1], size[2]));
-        for k in 0..size[2] {
-            for j in 0..size[1] {
-                line.clear();
-                line.extend((0..size[0]).map(|i| read(i, j, k)));
-                decompose(&mut line, z);
-                for i in 0..b[0] {
-                    ax[[i, j, k]] = line[lo[0] + i];
+        // Each pass decomposes whole lines (one task per z slice, or per y row for the z pass)
+        // and keeps the box's part: x over every line of the image; y over the lines through
+        // the kept columns; z over the lines through the kept columns and rows.
+        const LANES: usize = 8;
+        let ax: Vec<Vec<f64>> = (0..size[2])
+            .into_par_iter()
+            .map(|k| {
+                let mut line = Vec::with_capacity(size[0]);
+                let mut lanes = vec![0.0; size[0] * LANES];
+                let mut kept = vec![0.0; b[0] * size[1]];
+                for j0 in (0..size[1]).step_by(LANES) {
+                    let m = LANES.min(size[1] - j0);
+                    for l in 0..m {
+                        line.clear();
+                        fill_row(j0 + l, k, &mut line);
+                        for (i, &v) in line.iter().enumerate() {
+                            lanes[i * m + l] = v;
+                        }
+                    }
+                    decompose_lanes(&mut lanes[..size[0] * m], size[0], m, z);
+                    for l in 0..m {
+                        for i in 0..b[0] {
+                            kept[i + b[0] * (j0 + l)] = lanes[(lo[0] + i) * m + l];
+                        }
+                    }
                 }
-            }
-        }
-        // y: lines through the kept columns.
-        let mut ay = Array3::zeros((b[0], b[1], size[2]));
-        for k in 0..size[2] {
-            for i in 0..b[0] {
-                line.clear();
-                line.extend((0..size[1]).map(|j| ax[[i, j, k]]));
-                decompose(&mut line, z);
-                for j in 0..b[1] {
-                    ay[[i, j, k]] = line[lo[1] + j];
-                }
-            }
-        }
+                kept // [i + b0 * j]
+            })
+            .collect();
+        let ay: Vec<Vec<f64>> = ax
+            .par_iter()
+            .map(|plane| {
+                // The plane is already the y lines of the kept columns, interleaved.
+                let mut lines = plane.clone();
+                decompose_lanes(&mut lines, size[1], b[0], z);
+                lines[lo[1] * b[0]..(hi[1] + 1) * b[0]].to_vec() // [i + b0 * j], j in the box
+            })
+            .collect();
         drop(ax);
-        // z.
-        let mut coef = Array3::zeros((b[0], b[1], b[2]));
-        for j in 0..b[1] {
-            for i in 0..b[0] {
-                line.clear();
-                line.extend((0..size[2]).map(|k| ay[[i, j, k]]));
-                decompose(&mut line, z);
-                for k in 0..b[2] {
-                    coef[[i, j, k]] = line[lo[2] + k];
+        let az: Vec<Vec<f64>> = (0..b[1])
+            .into_par_iter()
+            .map(|j| {
+                let mut lines = Vec::with_capacity(b[0] * size[2]);
+                for plane in &ay {
+                    lines.extend_from_slice(&plane[b[0] * j..b[0] * (j + 1)]);
                 }
-            }
-        }
+                decompose_lanes(&mut lines, size[2], b[0], z);
+                lines[lo[2] * b[0]..(hi[2] + 1) * b[0]].to_vec() // [i + b0 * k], k in the box
+            })
+            .collect();
+        let coef = Array3::from_shape_fn((b[0], b[1], b[2]), |(i, j, k)| az[j][i + b[0] * k]);
         Self { lo, size, coef }
     }
 
@@ -525,8 +560,17 @@ fn support_box(maps: &Maps, shape: [usize; 3], size: [usize; 3]) -> ([usize; 3],
 }
 
 /// ITK's `BSplineDecompositionImageFilter` on one line (cubic, pole `z`), in place.
+#[cfg(test)]
 fn decompose(c: &mut [f64], z: f64) {
     let n = c.len();
+    decompose_lanes(c, n, 1, z);
+}
+
+/// [`decompose`] on `lanes` lines of `n` samples at once, interleaved: sample `i` of line `l` at
+/// `c[i * lanes + l]`. Each line gets exactly the operations of the one-line filter; the lines
+/// only share the loops, so their recursions (a serial chain each) overlap.
+fn decompose_lanes(c: &mut [f64], n: usize, lanes: usize, z: f64) {
+    debug_assert_eq!(c.len(), n * lanes);
     if n == 1 {
         return;
     }
@@ -534,36 +578,62 @@ fn decompose(c: &mut [f64], z: f64) {
     for v in c.iter_mut() {
         *v *= gain;
     }
-    // Causal initialisation (mirror boundaries).
+    // Causal initialisation (mirror boundaries), into c[0..lanes].
     let horizon = (1e-10f64.ln() / z.abs().ln()).ceil() as usize;
-    let mut zn = z;
     if horizon < n {
-        let mut sum = c[0];
-        for v in &c[1..horizon] {
-            sum += zn * v;
+        let mut zn = z;
+        for i in 1..horizon {
+            let (head, rest) = c.split_at_mut(lanes);
+            let row = &rest[(i - 1) * lanes..i * lanes];
+            for (h, v) in head.iter_mut().zip(row) {
+                *h += zn * v;
+            }
             zn *= z;
         }
-        c[0] = sum;
     } else {
         let iz = 1.0 / z;
-        let mut z2n = z.powf((n - 1) as f64);
-        let mut sum = c[0] + z2n * c[n - 1];
+        let z2n0 = z.powf((n - 1) as f64);
         // z^(2n − 3) = z2n · (z2n / z), ITK's order.
-        let step = z2n * iz;
-        z2n *= step;
-        for v in &c[1..n - 1] {
-            sum += (zn + z2n) * v;
+        let step = z2n0 * iz;
+        let (head, rest) = c.split_at_mut(lanes);
+        let last = &rest[(n - 2) * lanes..];
+        for (h, v) in head.iter_mut().zip(last) {
+            *h += z2n0 * v;
+        }
+        let mut zn = z;
+        let mut z2n = z2n0 * step;
+        for i in 1..n - 1 {
+            let row = &rest[(i - 1) * lanes..i * lanes];
+            let w = zn + z2n;
+            for (h, v) in head.iter_mut().zip(row) {
+                *h += w * v;
+            }
             zn *= z;
             z2n *= iz;
         }
-        c[0] = sum / (1.0 - zn * zn);
+        let d = 1.0 - zn * zn;
+        for h in head.iter_mut() {
+            *h /= d;
+        }
     }
     for i in 1..n {
-        c[i] += z * c[i - 1];
+        let (prev, cur) = c[(i - 1) * lanes..(i + 1) * lanes].split_at_mut(lanes);
+        for (x, p) in cur.iter_mut().zip(prev.iter()) {
+            *x += z * p;
+        }
     }
-    c[n - 1] = (z / (z * z - 1.0)) * (z * c[n - 2] + c[n - 1]);
+    let k = z / (z * z - 1.0);
+    {
+        let (prev, last) = c[(n - 2) * lanes..].split_at_mut(lanes);
+        for (x, p) in last.iter_mut().zip(prev.iter()) {
+            *x = k * (z * p + *x);
+        }
+    }
     for i in (0..n - 1).rev() {
-        c[i] = z * (c[i + 1] - c[i]);
+        let (cur, next) = c[i * lanes..(i + 2) * lanes].split_at_mut(lanes);
+        for (x, nx) in cur.iter_mut().zip(next.iter()) {
+            *x = z * (nx - *x);
+        }
     }
 }
 
