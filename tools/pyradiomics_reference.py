@@ -151,6 +151,18 @@ def main():
     case("resample_keep_pet", pet_big, ellipsoid(big, (12, 16, 25), (4, 5, 6)), (2.0, 2.0, 2.0), np.float32,
          {"binWidth": 0.25, "resampledPixelSpacing": [0, 2.0, 0]}, log=(1.5,))
 
+    # Texture settings: weightingNorm (GLCM and GLRLM directions merged, weighted by offset
+    # length on anisotropic voxels), distances (GLCM, GLDM, NGTDM), symmetricalGLCM, gldm_a.
+    case("texture_manhattan_d12", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+         {"binWidth": 25, "weightingNorm": "manhattan", "distances": [1, 2]})
+    case("texture_euclidean_asym", pet, ellipsoid(shape, (6, 9, 12), (4, 6, 6), np.random.default_rng(2027), 0.4),
+         (2.0, 2.0, 3.0),
+         np.float32, {"binWidth": 0.25, "weightingNorm": "euclidean", "symmetricalGLCM": False, "gldm_a": 1})
+    case("texture_infinity_d2", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (1.0, 0.8, 1.5), np.int16,
+         {"binWidth": 10, "weightingNorm": "infinity", "distances": [2], "gldm_a": 2})
+    case("texture_no_weighting_asym", ct, ellipsoid(shape, (7, 10, 11), (5, 7, 8)), (0.98, 0.98, 2.5), np.int16,
+         {"binWidth": 25, "weightingNorm": "no_weighting", "symmetricalGLCM": False}, wavelet=True)
+
     # Resampling to another spacing (resampledPixelSpacing + interpolator): each case a
     # parameter file, run by PyRadiomics on the files and by ExtractionPlan::run_files.
     resampled = {}

@@ -148,7 +148,7 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
             FeatureClass::Shape => continue,
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
             FeatureClass::Glcm => glcm::features(roi, &disc, settings),
-            FeatureClass::Glrlm => sizezone::glrlm(roi, &disc),
+            FeatureClass::Glrlm => sizezone::glrlm(roi, &disc, settings),
             FeatureClass::Glszm => sizezone::glszm(roi, &disc),
             FeatureClass::Gldm => sizezone::gldm(roi, &disc, settings),
             FeatureClass::Ngtdm => ngtdm::features(roi, &disc, settings),

@@ -1,5 +1,6 @@
 //! Grey-level co-occurrence matrix features: PyRadiomics' 24 default features, 3-D, per
-//! direction then averaged over the non-empty directions (IBSI "3D, averaged").
+//! direction then averaged over the non-empty directions (IBSI "3D, averaged"), or with
+//! `weightingNorm` on one matrix merging the directions, weighted by offset length.
 
 use ndarray::Array2;
 use ndarray_linalg::EigVals;
@@ -57,6 +58,10 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
     }
     let n = disc.grey_levels.len();
     let mut out = Vec::new();
+    // With `weightingNorm`, one matrix: the directions' (symmetrised) counts, weighted, summed.
+    let mut merged = settings
+        .weighting_norm
+        .map(|_| Array2::<f64>::zeros((n, n)));
     for off in offsets(&settings.distances) {
         let mut p = Array2::<f64>::zeros((n, n));
         for k in 0..d2 {
@@ -87,9 +92,19 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
         if settings.symmetrical_glcm {
             p = &p + &p.t();
         }
+        if let (Some(m), Some(norm)) = (merged.as_mut(), settings.weighting_norm) {
+            m.scaled_add(norm.glcm_weight(off, roi.spacing), &p);
+            continue;
+        }
         let s = p.sum();
         if s > 0.0 {
             out.push(p / s);
+        }
+    }
+    if let Some(m) = merged {
+        let s = m.sum();
+        if s > 0.0 {
+            out.push(m / s);
         }
     }
     out

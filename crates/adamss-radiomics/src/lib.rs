@@ -33,6 +33,6 @@ pub use pixel::{Pixel, PixelType};
 pub use resample::{resample, Resampled, ResampledImage};
 pub use roi::{image_values, resegment, Roi};
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
-pub use settings::{ResegmentMode, Settings};
+pub use settings::{ResegmentMode, Settings, WeightingNorm};
 pub use shape::shape_features;
 pub use table::{extract_image, extract_pet_ct, write_case_json, ExtractionConfig, FeatureTable};

@@ -24,6 +24,9 @@ pub struct Settings {
     /// `gldm_a`: GLDM dependence threshold α (default 0).
     #[serde(rename = "gldm_a")]
     pub gldm_a: f64,
+    /// `weightingNorm`: merge the GLCM and GLRLM directions into one matrix, each weighted by
+    /// the length of its offset in mm (default none: features per direction, averaged).
+    pub weighting_norm: Option<WeightingNorm>,
     /// `padDistance`: voxels kept around the ROI's bounding box before filtering (default 5).
     pub pad_distance: usize,
     /// `minimumROIDimensions`: the ROI must extend over at least this many axes (default 2).
@@ -68,6 +71,57 @@ pub struct Settings {
     pub resampled_pixel_spacing: Option<Vec<f64>>,
 }
 
+/// PyRadiomics' `weightingNorm`: how a direction's offset `a` (voxels) is measured, `d` being
+/// `|a|·spacing` per axis. GLCM weights are `exp(−‖d‖²)`, GLRLM weights `‖d‖` (PyRadiomics'
+/// formulas: for Manhattan the square of the sum, for Euclidean the sum of squares);
+/// `no_weighting` gives every direction 1. The weighted matrices are summed into one. An
+/// unknown name is an error (PyRadiomics warns and uses `no_weighting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightingNorm {
+    /// `manhattan`: `Σ d`.
+    Manhattan,
+    /// `euclidean`: `√Σ d²`.
+    Euclidean,
+    /// `infinity`: `max d`.
+    Infinity,
+    /// `no_weighting`: 1.
+    NoWeighting,
+}
+
+impl WeightingNorm {
+    /// The norm of offset `a` with voxel `spacing` (`None` for `no_weighting`), and its square
+    /// as PyRadiomics forms it for the GLCM's exponent.
+    fn lengths(self, a: [i64; 3], spacing: [f64; 3]) -> Option<(f64, f64)> {
+        let d = [0, 1, 2].map(|k| a[k].unsigned_abs() as f64 * spacing[k]);
+        match self {
+            Self::Manhattan => {
+                let n = d[0] + d[1] + d[2];
+                Some((n, n * n))
+            }
+            Self::Euclidean => {
+                let sq = d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
+                Some((sq.sqrt(), sq))
+            }
+            Self::Infinity => {
+                let n = d[0].max(d[1]).max(d[2]);
+                Some((n, n * n))
+            }
+            Self::NoWeighting => None,
+        }
+    }
+
+    /// The GLCM weight of direction `a`: `exp(−‖d‖²)`, or 1.
+    pub fn glcm_weight(self, a: [i64; 3], spacing: [f64; 3]) -> f64 {
+        self.lengths(a, spacing).map_or(1.0, |(_, sq)| (-sq).exp())
+    }
+
+    /// The GLRLM weight of direction `a`: `‖d‖`, or 1.
+    pub fn glrlm_weight(self, a: [i64; 3], spacing: [f64; 3]) -> f64 {
+        self.lengths(a, spacing).map_or(1.0, |(n, _)| n)
+    }
+}
+
 /// How `resegmentRange` is read (PyRadiomics' `resegmentMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -91,6 +145,7 @@ impl Default for Settings {
             symmetrical_glcm: true,
             distances: vec![1],
             gldm_a: 0.0,
+            weighting_norm: None,
             pad_distance: 5,
             minimum_roi_dimensions: 2,
             minimum_roi_size: None,

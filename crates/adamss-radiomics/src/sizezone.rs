@@ -172,32 +172,59 @@ fn rows(disc: &Discretized) -> Vec<usize> {
     row
 }
 
-/// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions.
-pub fn glrlm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
+/// Run counts along one direction: `[grey-level row][length − 1]`.
+fn runs(padded: &Padded, off: [i64; 3], row: &[usize], nr: usize, levels: usize) -> Vec<Vec<f64>> {
+    let lv = &padded.lv;
+    let step = padded.offset(off);
+    let mut counts = vec![vec![0.0; nr]; levels];
+    for &a in &padded.voxels {
+        let level = lv[a];
+        // Start of a run: the previous voxel along the direction is not part of it.
+        if lv[a.wrapping_add_signed(-step)] == level {
+            continue;
+        }
+        let mut len = 1;
+        let mut b = a.wrapping_add_signed(step);
+        while lv[b] == level {
+            len += 1;
+            b = b.wrapping_add_signed(step);
+        }
+        counts[row[level as usize]][len - 1] += 1.0;
+    }
+    counts
+}
+
+/// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions — or,
+/// with `weightingNorm`, on the one matrix of the weighted directions.
+pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let row = rows(disc);
     let nr = d0.max(d1).max(d2);
     let padded = Padded::new(roi, disc, 1);
-    let lv = &padded.lv;
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
-    for off in offsets(&[1]) {
-        let step = padded.offset(off);
-        let mut counts = vec![vec![0.0; nr]; disc.grey_levels.len()];
-        for &a in &padded.voxels {
-            let level = lv[a];
-            // Start of a run: the previous voxel along the direction is not part of it.
-            if lv[a.wrapping_add_signed(-step)] == level {
-                continue;
+    let levels = disc.grey_levels.len();
+    let directions = offsets(&[1]);
+    let matrices: Vec<Vec<Vec<f64>>> = match settings.weighting_norm {
+        None => directions
+            .iter()
+            .map(|&off| runs(&padded, off, &row, nr, levels))
+            .collect(),
+        // One matrix: the directions' run counts, weighted, summed.
+        Some(norm) => {
+            let mut merged = vec![vec![0.0; nr]; levels];
+            for off in directions {
+                let w = norm.glrlm_weight(off, roi.spacing);
+                for (mr, cr) in merged.iter_mut().zip(runs(&padded, off, &row, nr, levels)) {
+                    for (x, c) in mr.iter_mut().zip(cr) {
+                        *x += w * c;
+                    }
+                }
             }
-            let mut len = 1;
-            let mut b = a.wrapping_add_signed(step);
-            while lv[b] == level {
-                len += 1;
-                b = b.wrapping_add_signed(step);
-            }
-            counts[row[level as usize]][len - 1] += 1.0;
+            vec![merged]
         }
+    };
+    for counts in matrices {
         let m = SizeMatrix::new(counts, &disc.grey_levels);
         let nz = m.total();
         if nz == 0.0 {

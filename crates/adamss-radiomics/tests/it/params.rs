@@ -55,6 +55,10 @@ fn unsupported_keys_are_refused_by_name() {
         (r#"{"settings": {}}"#, "settings"),
         (r#"{"setting": {"binWidth": -1}}"#, "binWidth"),
         (r#"{"setting": {"interpolator": "sitkCubic"}}"#, "sitkCubic"),
+        (
+            r#"{"setting": {"weightingNorm": "chebyshev"}}"#,
+            "chebyshev",
+        ),
     ];
     let yaml = [
         (
@@ -66,6 +70,7 @@ fn unsupported_keys_are_refused_by_name() {
         ("imageType:\n  LoG:\n    sigma: [1.0, -2.0]\n", "sigma"),
         ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
         ("setting:\n  binWidth: -1\n", "binWidth"),
+        ("setting:\n  weightingNorm: l2\n", "l2"),
         ("setting: [binWidth\n", "not YAML"),
         ("- 1\n- 2\n", "mapping"),
     ];

@@ -88,7 +88,9 @@ fn all_classes_match_pyradiomics() {
     // wavelet and Square, sigma, relative; normalisation with Square, and with wavelet; LoG at
     // two sigmas on CT and on a resegmented PET; preCrop with wavelet and two sigmas on CT,
     // with normalisation and one sigma on PET; the same two with a resampledPixelSpacing equal
-    // to the image's (given, and through 0 = keep); and the 14 shape features of every case
+    // to the image's (given, and through 0 = keep); texture settings (weightingNorm ×3 with
+    // distances, asymmetric GLCM and gldm_a; no_weighting with wavelet); and the 14 shape
+    // features of every case
     // (the resegmented ones: PyRadiomics' mask cropped to the resegmented ROI's box).
     assert_eq!(
         compared,
@@ -104,7 +106,9 @@ fn all_classes_match_pyradiomics() {
             + 2 * 93
             + 11 * 93
             + 2 * 93
-            + 21 * 14
+            + 3 * 93
+            + 9 * 93
+            + 25 * 14
     );
 }
 
