@@ -590,6 +590,12 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
             .join(",")
     };
     let extras_sum: f64 = spec.extras.iter().flatten().sum();
+    // A segmentation stage never reads `survival_samples`: fingerprinted as the default, so
+    // changing it keeps a finished Stage I (the text is the one earlier runs wrote).
+    let samples = match spec.objective {
+        Objective::Segmentation => SurvivalSamples::default(),
+        Objective::Survival { .. } => spec.survival_samples,
+    };
     let text = format!(
         "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}",
         network.net.config(),
@@ -597,7 +603,7 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
         spec.schedule,
         spec.loss,
         spec.augment,
-        spec.survival_samples,
+        samples,
         spec.balanced,
         spec.seed,
         ids(spec.fit),

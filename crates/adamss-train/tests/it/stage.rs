@@ -164,3 +164,48 @@ fn a_diverging_loss_stops_with_the_last_good_checkpoint() {
         other => panic!("expected NonFinite, got {other}"),
     }
 }
+
+/// Counts optimiser steps (0 when a finished stage is reloaded).
+#[derive(Default)]
+struct CountSteps(std::sync::atomic::AtomicUsize);
+
+impl Observer for CountSteps {
+    fn event(&self, e: &Event<'_>) -> bool {
+        if matches!(e, Event::Step { .. }) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        true
+    }
+}
+
+/// `survival_samples` only matters to survival stages: changing it keeps a finished Stage I
+/// (reloaded, no step taken) and retrains a survival stage.
+#[test]
+fn survival_samples_do_not_invalidate_a_segmentation_stage() {
+    use adamss_train::config::SurvivalSamples;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 6);
+    let config = tiny_config();
+    let (fit, val) = (vec![0, 1, 2, 3], vec![4, 5]);
+    let extras = vec![Vec::new(); cases.len()];
+    for (objective, retrains) in [
+        (Objective::Segmentation, false),
+        (Objective::Survival { seg_weight: 1.0 }, true),
+    ] {
+        let dir = tmp
+            .path()
+            .join(format!("{}", format!("{objective:?}").len()));
+        let mut a = Network::new(&config.model, Device::Cpu, 5).expect("net");
+        let first = spec(&config, &dir, objective, &fit, &val, &extras);
+        train_stage(&mut a, &cases, &first, &Silent).expect("train");
+        let again = StageSpec {
+            survival_samples: SurvivalSamples::Whole,
+            ..spec(&config, &dir, objective, &fit, &val, &extras)
+        };
+        let steps = CountSteps::default();
+        let mut b = Network::new(&config.model, Device::Cpu, 5).expect("net");
+        train_stage(&mut b, &cases, &again, &steps).expect("rerun");
+        let taken = steps.0.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(taken > 0, retrains, "{objective:?}: {taken} steps");
+    }
+}
