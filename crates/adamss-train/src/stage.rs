@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use adamss_model::tch::{self, nn, Device, Tensor};
 use adamss_model::{
-    checkpoint, loss, AdaMss, AdaMssConfig, AdamConfig, FlatAdam, ParamGroup, SurvivalOutput,
+    checkpoint, loss, AdaMss, AdaMssConfig, AdamConfig, FlatAdam, ParamGroup, SurvivalHeadConfig,
+    SurvivalOutput,
 };
 use adamss_preprocess::{AugmentConfig, Sample};
 use rand::{Rng, SeedableRng};
@@ -590,15 +591,20 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
             .join(",")
     };
     let extras_sum: f64 = spec.extras.iter().flatten().sum();
-    // A segmentation stage never reads `survival_samples`: fingerprinted as the default, so
-    // changing it keeps a finished Stage I (the text is the one earlier runs wrote).
+    // A segmentation stage never reads `survival_samples` nor the survival head's dropout (the
+    // head's loss is not trained, its parameters are the same): both fingerprinted as their
+    // defaults, so changing them keeps a finished Stage I (the text earlier runs wrote).
+    let mut model = network.net.config().clone();
     let samples = match spec.objective {
-        Objective::Segmentation => SurvivalSamples::default(),
+        Objective::Segmentation => {
+            model.survival.dropout = SurvivalHeadConfig::default().dropout;
+            SurvivalSamples::default()
+        }
         Objective::Survival { .. } => spec.survival_samples,
     };
     let text = format!(
         "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}",
-        network.net.config(),
+        model,
         spec.objective,
         spec.schedule,
         spec.loss,

@@ -178,8 +178,9 @@ impl Observer for CountSteps {
     }
 }
 
-/// `survival_samples` only matters to survival stages: changing it keeps a finished Stage I
-/// (reloaded, no step taken) and retrains a survival stage.
+/// `survival_samples` and the survival head's dropout only matter to survival stages: changing
+/// them keeps a finished Stage I (reloaded, no step taken) and retrains a survival stage. That
+/// is sound: Stage I trained with another head dropout reaches the same weights.
 #[test]
 fn survival_samples_do_not_invalidate_a_segmentation_stage() {
     use adamss_train::config::SurvivalSamples;
@@ -202,10 +203,27 @@ fn survival_samples_do_not_invalidate_a_segmentation_stage() {
             survival_samples: SurvivalSamples::Whole,
             ..spec(&config, &dir, objective, &fit, &val, &extras)
         };
+        let mut model = config.model.clone();
+        model.survival.dropout = 0.2;
         let steps = CountSteps::default();
-        let mut b = Network::new(&config.model, Device::Cpu, 5).expect("net");
+        let mut b = Network::new(&model, Device::Cpu, 5).expect("net");
         train_stage(&mut b, &cases, &again, &steps).expect("rerun");
         let taken = steps.0.load(std::sync::atomic::Ordering::Relaxed);
         assert_eq!(taken > 0, retrains, "{objective:?}: {taken} steps");
+        if !retrains {
+            // Trained afresh with the other dropout: the same weights as the reloaded ones.
+            let mut c = Network::new(&model, Device::Cpu, 5).expect("net");
+            let fresh = tmp.path().join("fresh");
+            train_stage(
+                &mut c,
+                &cases,
+                &spec(&config, &fresh, objective, &fit, &val, &extras),
+                &Silent,
+            )
+            .expect("train");
+            for ((n, ta), (_, tc)) in weights(&a).iter().zip(weights(&c)) {
+                assert!(ta.equal(&tc), "{n} depends on the head's dropout");
+            }
+        }
     }
 }
