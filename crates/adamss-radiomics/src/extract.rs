@@ -210,9 +210,10 @@ pub fn extract_wavelet<T: Pixel>(
 /// `log-sigma-<σ>-mm-3D_<class>_<Feature>` with σ written as Python writes a float (`1.0` →
 /// `1-0`, `2.5` → `2-5`), as PyRadiomics' `LoG` image type: SimpleITK's recursive-Gaussian
 /// Laplacian, normalised across scale, on the whole image (after normalisation; the ROI after
-/// resegmentation), in single precision — bit-equal to SimpleITK. A σ for which some axis has
-/// fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error (PyRadiomics
-/// skips it with a warning).
+/// resegmentation), in the precision SimpleITK uses for the image — single for an `f32` image,
+/// double for normalised values or an `f64` image — bit-equal to SimpleITK. A σ for which some
+/// axis has fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error
+/// (PyRadiomics skips it with a warning).
 pub fn extract_log<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,

@@ -11,9 +11,10 @@
 //! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
 //! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
 //! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
-//! top-level settings, before any image type runs (see [`crate::resample()`]). YAML files (PyRadiomics' usual form, e.g. its
-//! `exampleSettings/*.yaml`) are read by `yaml-rust2` into the same structure: a key with no
-//! value is null, so `glcm:` enables the class's defaults as PyRadiomics does.
+//! top-level settings, before any image type runs (see [`crate::resample()`]). YAML files
+//! (PyRadiomics' usual form, e.g. its `exampleSettings/*.yaml`) are read by `yaml-rust2` into
+//! the same structure: a key with no value is null, so `glcm:` enables the class's defaults as
+//! PyRadiomics does.
 
 use std::collections::BTreeMap;
 use std::path::Path;
