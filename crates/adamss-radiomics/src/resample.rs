@@ -303,6 +303,26 @@ impl Maps {
         (start, [0, 1, 2].map(|a| end[a] - start[a]))
     }
 
+    /// The voxels `i` of output row `(j, k)` (`nx` voxels) that fall inside an input of `input`
+    /// voxels (`[−½, size − ½)` on every axis), with their continuous indices.
+    fn inside_row(
+        &self,
+        nx: usize,
+        j: usize,
+        k: usize,
+        input: [usize; 3],
+    ) -> impl Iterator<Item = (usize, [f64; 3])> {
+        let limit = input.map(|n| n as f64 - 0.5);
+        let (start, vector) = self.row(nx, j, k);
+        (0..nx).filter_map(move |i| {
+            let alpha = i as f64 / nx as f64;
+            let c = [0, 1, 2].map(|a| start[a] + alpha * vector[a]);
+            (0..3)
+                .all(|a| c[a] >= -0.5 && c[a] < limit[a])
+                .then_some((i, c))
+        })
+    }
+
     /// Every output voxel's value: `value(c)` where the continuous index `c` lies inside the
     /// input (`[−½, size − ½)` on every axis), 0 elsewhere.
     fn resample(
@@ -311,20 +331,14 @@ impl Maps {
         input: [usize; 3],
         value: impl Fn([f64; 3]) -> f64 + Sync,
     ) -> Array3<f64> {
-        let limit = input.map(|n| n as f64 - 0.5);
         // One z slice per task; each slice's values in x-fastest order.
         let slices: Vec<Vec<f64>> = (0..shape[2])
             .into_par_iter()
             .map(|k| {
                 let mut slice = vec![0.0; shape[0] * shape[1]];
                 for j in 0..shape[1] {
-                    let (start, vector) = self.row(shape[0], j, k);
-                    for i in 0..shape[0] {
-                        let alpha = i as f64 / shape[0] as f64;
-                        let c = [0, 1, 2].map(|a| start[a] + alpha * vector[a]);
-                        if (0..3).all(|a| c[a] >= -0.5 && c[a] < limit[a]) {
-                            slice[i + shape[0] * j] = value(c);
-                        }
+                    for (i, c) in self.inside_row(shape[0], j, k, input) {
+                        slice[i + shape[0] * j] = value(c);
                     }
                 }
                 slice
@@ -521,21 +535,15 @@ impl BSpline {
 /// The box (first and last voxel per axis) of input voxels the B-spline support of any inside
 /// output point touches, mirror boundaries included.
 fn support_box(maps: &Maps, shape: [usize; 3], size: [usize; 3]) -> ([usize; 3], [usize; 3]) {
-    let limit = size.map(|n| n as f64 - 0.5);
     let mut first = [i64::MAX; 3];
     let mut last = [i64::MIN; 3];
     for k in 0..shape[2] {
         for j in 0..shape[1] {
-            let (start, vector) = maps.row(shape[0], j, k);
-            for i in 0..shape[0] {
-                let alpha = i as f64 / shape[0] as f64;
-                let c = [0, 1, 2].map(|a| start[a] + alpha * vector[a]);
-                if (0..3).all(|a| c[a] >= -0.5 && c[a] < limit[a]) {
-                    for a in 0..3 {
-                        let s = support_start(c[a]);
-                        first[a] = first[a].min(s);
-                        last[a] = last[a].max(s + 3);
-                    }
+            for (_, c) in maps.inside_row(shape[0], j, k, size) {
+                for a in 0..3 {
+                    let s = support_start(c[a]);
+                    first[a] = first[a].min(s);
+                    last[a] = last[a].max(s + 3);
                 }
             }
         }
