@@ -29,7 +29,6 @@ fn all_classes_match_pyradiomics() {
     let mut failures = Vec::new();
     for (name, case) in v["cases"].as_object().unwrap() {
         let settings: Settings = serde_json::from_value(case["settings"].clone()).unwrap();
-        let mut worst = (0.0f64, String::new());
         let image = Volume::<f32>::read(dir().join(format!("{name}.image.nii.gz"))).unwrap();
         let mask = Volume::<u8>::read(dir().join(format!("{name}.mask.nii.gz"))).unwrap();
         let mut ours = extract(&image, &mask, &settings, &ALL).unwrap();
@@ -54,29 +53,7 @@ fn all_classes_match_pyradiomics() {
         if !sigmas.is_empty() {
             ours.extend(extract_log(&image, &mask, &settings, &ALL, &sigmas).unwrap());
         }
-        let want = case["features"].as_object().unwrap();
-
-        assert_eq!(ours.len(), want.len(), "{name}: feature count");
-        for (fname, value) in &ours {
-            let w = want[fname]
-                .as_f64()
-                .unwrap_or_else(|| panic!("{name}: {fname} missing"));
-            let single = case["dtype"] == "float32" && fname.starts_with("wavelet");
-            let (rel_tol, abs_tol) = if single { (1e-4, 1e-6) } else { (1e-6, 1e-9) };
-            let ok = (value - w).abs() <= abs_tol || (value - w).abs() <= rel_tol * w.abs();
-            if !ok {
-                failures.push(format!("{name} {fname}: ours {value} PyRadiomics {w}"));
-            }
-            let rel = (value - w).abs() / w.abs().max(1e-300);
-            if (value - w).abs() > 1e-9 && rel > worst.0 {
-                worst = (rel, fname.clone());
-            }
-            compared += 1;
-        }
-        eprintln!(
-            "{name}: worst relative difference {:e} ({})",
-            worst.0, worst.1
-        );
+        compared += check_case(name, case, &ours, &mut failures);
     }
     assert!(
         failures.is_empty(),
@@ -90,8 +67,8 @@ fn all_classes_match_pyradiomics() {
     // with normalisation and one sigma on PET; the same two with a resampledPixelSpacing equal
     // to the image's (given, and through 0 = keep); texture settings (weightingNorm ×3 with
     // distances, asymmetric GLCM and gldm_a; no_weighting with wavelet); and the 14 shape
-    // features of every case
-    // (the resegmented ones: PyRadiomics' mask cropped to the resegmented ROI's box).
+    // features of every case (the resegmented ones: PyRadiomics' mask cropped to the
+    // resegmented ROI's box).
     assert_eq!(
         compared,
         6 * 93
@@ -110,6 +87,40 @@ fn all_classes_match_pyradiomics() {
             + 9 * 93
             + 25 * 14
     );
+}
+
+/// Compares one case's features with PyRadiomics' (`case["features"]`, `case["dtype"]`) at the
+/// tolerance stated above, adding mismatches to `failures` and printing the worst relative
+/// difference; returns the number compared.
+pub(crate) fn check_case(
+    name: &str,
+    case: &Value,
+    ours: &[(String, f64)],
+    failures: &mut Vec<String>,
+) -> usize {
+    let want = case["features"].as_object().unwrap();
+    assert_eq!(ours.len(), want.len(), "{name}: feature count");
+    let mut worst = (0.0f64, String::new());
+    for (fname, value) in ours {
+        let w = want[fname]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{name}: {fname} missing"));
+        let single = case["dtype"] == "float32" && fname.starts_with("wavelet");
+        let (rel_tol, abs_tol) = if single { (1e-4, 1e-6) } else { (1e-6, 1e-9) };
+        let d = (value - w).abs();
+        if !(d <= abs_tol || d <= rel_tol * w.abs()) {
+            failures.push(format!("{name} {fname}: ours {value} PyRadiomics {w}"));
+        }
+        let rel = d / w.abs().max(1e-300);
+        if d > 1e-9 && rel > worst.0 {
+            worst = (rel, fname.clone());
+        }
+    }
+    eprintln!(
+        "{name}: worst relative difference {:e} ({})",
+        worst.0, worst.1
+    );
+    ours.len()
 }
 
 #[test]

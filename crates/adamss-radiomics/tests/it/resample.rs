@@ -12,6 +12,8 @@ use adamss_io::Volume;
 use adamss_radiomics::{resample, ExtractionPlan, PixelType, ResampledImage, Settings};
 use serde_json::Value;
 
+use crate::pyradiomics::check_case;
+
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/radiomics")
 }
@@ -34,29 +36,7 @@ fn resampled_features_match_pyradiomics() {
                 &dir().join(format!("{name}.mask.nii.gz")),
             )
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let want = case["features"].as_object().unwrap();
-        assert_eq!(ours.len(), want.len(), "{name}: feature count");
-        let mut worst = (0.0f64, String::new());
-        for (fname, value) in &ours {
-            let w = want[fname]
-                .as_f64()
-                .unwrap_or_else(|| panic!("{name}: {fname} missing"));
-            let single = case["dtype"] == "float32" && fname.starts_with("wavelet");
-            let (rel_tol, abs_tol) = if single { (1e-4, 1e-6) } else { (1e-6, 1e-9) };
-            let d = (value - w).abs();
-            if !(d <= abs_tol || d <= rel_tol * w.abs()) {
-                failures.push(format!("{name} {fname}: ours {value} PyRadiomics {w}"));
-            }
-            let rel = d / w.abs().max(1e-300);
-            if d > 1e-9 && rel > worst.0 {
-                worst = (rel, fname.clone());
-            }
-            compared += 1;
-        }
-        eprintln!(
-            "{name}: worst relative difference {:e} ({})",
-            worst.0, worst.1
-        );
+        compared += check_case(name, case, &ours, &mut failures);
     }
     assert!(
         failures.is_empty(),
@@ -74,8 +54,8 @@ fn resampled_features_match_pyradiomics() {
 }
 
 /// The resampled grids and voxels are PyRadiomics' (size and spacing from its diagnostics; the
-/// image and mask from its `loadImage`, bit for bit), and the cast follows the stored type: the int16 CT comes back as whole numbers, the scaled file (float32
-/// for SimpleITK) does not.
+/// image and mask from its `loadImage`, bit for bit), and the cast follows the stored type: the
+/// int16 CT comes back as whole numbers, the scaled file (float32 for SimpleITK) does not.
 #[test]
 fn resampled_grid_and_cast_follow_pyradiomics() {
     let v = expected();
