@@ -387,7 +387,8 @@ impl ExperimentConfig {
         c.model.survival.hidden_multiplier = 8;
         // The paper's 0.5 drops half of a 32-unit head's inputs and units each step; at 0.2 the
         // survival rows gained (SSL 0.577 → 0.671, SSL + radiomics 0.710 → 0.723) at the same
-        // cost (docs/benchmarks.md, "The main job").
+        // cost (docs/benchmarks.md, "The main job"; chosen on the demo's own folds among three
+        // settings, so an optimistic estimate).
         c.model.survival.dropout = 0.2;
         c.stage1 = StageSchedule {
             epochs: 10,
