@@ -157,6 +157,11 @@ enum Command {
         /// Output CSV.
         #[arg(long, default_value = "runs/radiomics.csv")]
         out: PathBuf,
+        /// A PyRadiomics parameter file (YAML or JSON: settings such as `binWidth` or
+        /// `resampledPixelSpacing`, image types, feature classes) instead of the default
+        /// (all classes on the original image); the CT's stored pixel type comes from its file.
+        #[arg(long)]
+        params: Option<PathBuf>,
         /// Only the slice `i/n` of the patients; merge the CSVs with `adamss merge`.
         #[arg(long)]
         shard: Option<String>,
@@ -342,9 +347,16 @@ fn main() -> Result<()> {
             println!("{rows} rows from {} files → {}", parts.len(), out.display());
             Ok(())
         }
-        Command::Radiomics { cohort, out, shard } => {
-            radiomics_stage(&out, &sharded(open_cohort(&cohort)?, shard.as_deref())?)
-        }
+        Command::Radiomics {
+            cohort,
+            out,
+            params,
+            shard,
+        } => radiomics_stage(
+            &out,
+            &sharded(open_cohort(&cohort)?, shard.as_deref())?,
+            params.as_deref(),
+        ),
         Command::Cohort { path } => {
             summarise(&open_cohort(&path)?, None);
             Ok(())
@@ -873,10 +885,17 @@ fn preprocess_stage(
 
 /// PyRadiomics-compatible features of the primary tumour (GTVp) on CT and PET (resampled onto
 /// the CT grid), original image, written to `path`.
-fn radiomics_stage(path: &Path, cohort: &Cohort) -> Result<()> {
+fn radiomics_stage(path: &Path, cohort: &Cohort, params: Option<&Path>) -> Result<()> {
     use adamss::preprocess::{resample_linear, Grid};
-    use adamss::radiomics::{Error as RadError, ExtractionConfig, FeatureTable};
+    use adamss::radiomics::{
+        Error as RadError, ExtractionConfig, ExtractionPlan, FeatureTable, PixelType,
+    };
+    use rayon::prelude::*;
     let ids: Vec<String> = cohort.records().iter().map(|r| r.id.clone()).collect();
+    let plan = params
+        .map(ExtractionPlan::from_file)
+        .transpose()
+        .context("reading the parameter file")?;
     let load = |id: &str| -> std::result::Result<_, RadError> {
         let i = cohort
             .position(id)
@@ -890,16 +909,35 @@ fn radiomics_stage(path: &Path, cohort: &Cohort) -> Result<()> {
         Ok((pet, case.ct, mask))
     };
     let t0 = Instant::now();
-    let table = FeatureTable::extract_many(&ids, load, &ExtractionConfig::default());
+    let table = match &plan {
+        None => FeatureTable::extract_many(&ids, load, &ExtractionConfig::default()),
+        // The PET is on the CT grid in float32; the CT keeps the type its file stores (which a
+        // resampled image is cast to, as PyRadiomics does).
+        Some(plan) => FeatureTable::from_results(
+            cohort
+                .records()
+                .par_iter()
+                .map(|record| {
+                    let r = load(&record.id).and_then(|(pet, ct, mask)| {
+                        let header = adamss::io::read_header(&record.ct)?;
+                        let stored = PixelType::from_nifti(&header).unwrap_or(PixelType::Float32);
+                        plan.run_pet_ct((&pet, PixelType::Float32), (&ct, stored), &mask)
+                    });
+                    (record.id.clone(), r)
+                })
+                .collect(),
+        ),
+    };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
     table.write_csv(path)?;
     println!(
-        "radiomics: {} patients × {} features (GTVp, PET + CT, original image) in {:.2} s → {}",
+        "radiomics: {} patients × {} features (GTVp, PET + CT, {}) in {:.2} s → {}",
         table.rows.len(),
         table.names.len(),
+        params.map_or("original image".to_string(), |p| p.display().to_string()),
         t0.elapsed().as_secs_f64(),
         path.display()
     );

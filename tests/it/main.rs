@@ -53,7 +53,7 @@ fn demo_runs_end_to_end_and_is_idempotent() {
 }
 
 #[test]
-fn synth_cohort_and_inspect() {
+fn synth_cohort_inspect_and_radiomics() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c");
     let out = out.to_str().unwrap();
@@ -85,4 +85,58 @@ fn synth_cohort_and_inspect() {
     );
     let (ok, text) = adamss(&["cohort", dir.path().to_str().unwrap()]);
     assert!(!ok && text.contains("imagesTr"), "{text}");
+
+    // Cohort radiomics: the default (all classes, original image), and a PyRadiomics
+    // parameter file that resamples the 2 × 2 × 3 mm CT to 2 mm (first-order + one shape
+    // feature, PET and CT: 2 × 19 columns after PatientID).
+    let csv = dir.path().join("f.csv");
+    let csv = csv.to_str().unwrap();
+    let (ok, text) = adamss(&["radiomics", "--cohort", out, "--out", csv]);
+    assert!(ok && text.contains("2 patients × 214 features"), "{text}");
+    let params = dir.path().join("p.json");
+    std::fs::write(
+        &params,
+        r#"{"setting": {"binWidth": 25, "resampledPixelSpacing": [2, 2, 2]},
+            "imageType": {"Original": {}},
+            "featureClass": {"firstorder": [], "shape": ["VoxelVolume"]}}"#,
+    )
+    .unwrap();
+    let params = params.to_str().unwrap();
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--cohort",
+        out,
+        "--out",
+        csv,
+        "--params",
+        params,
+    ]);
+    assert!(ok && text.contains("2 patients × 38 features"), "{text}");
+    let header = std::fs::read_to_string(csv).unwrap();
+    let header = header.lines().next().unwrap();
+    assert!(
+        header.starts_with("PatientID,PET_original_shape_VoxelVolume,")
+            && header.contains(",CT_original_firstorder_Mean,"),
+        "{header}"
+    );
+    // A bad parameter file is an error naming it.
+    std::fs::write(
+        dir.path().join("bad.json"),
+        r#"{"setting": {"binWidht": 25}}"#,
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.json");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--cohort",
+        out,
+        "--out",
+        csv,
+        "--params",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("bad.json") && text.contains("binWidht"),
+        "{text}"
+    );
 }

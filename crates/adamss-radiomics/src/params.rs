@@ -305,6 +305,27 @@ impl ExtractionPlan {
         }
     }
 
+    /// The plan on a PET and a CT sharing one mask (all three on the mask's grid), each with
+    /// its stored pixel type, named `PET_<feature>` and `CT_<feature>` as
+    /// [`crate::extract_pet_ct`] names them; the two images run as parallel tasks.
+    pub fn run_pet_ct(
+        &self,
+        pet: (&Volume<f32>, PixelType),
+        ct: (&Volume<f32>, PixelType),
+        mask: &Volume<u8>,
+    ) -> Result<Features> {
+        let (p, c) = rayon::join(
+            || self.run_stored(pet.0, mask, pet.1),
+            || self.run_stored(ct.0, mask, ct.1),
+        );
+        let mut out: Features = p?
+            .into_iter()
+            .map(|(n, v)| (format!("PET_{n}"), v))
+            .collect();
+        out.extend(c?.into_iter().map(|(n, v)| (format!("CT_{n}"), v)));
+        Ok(out)
+    }
+
     fn run_prepared<T: Pixel>(
         &self,
         image: &Volume<T>,
