@@ -30,6 +30,7 @@ use crate::filters::ImageType;
 use crate::pixel::{Pixel, PixelType};
 use crate::resample::{resample, ResampledImage};
 use crate::settings::Settings;
+use crate::table::pet_ct;
 
 /// An image type of a parameter file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,16 +315,10 @@ impl ExtractionPlan {
         ct: (&Volume<f32>, PixelType),
         mask: &Volume<u8>,
     ) -> Result<Features> {
-        let (p, c) = rayon::join(
+        pet_ct(
             || self.run_stored(pet.0, mask, pet.1),
             || self.run_stored(ct.0, mask, ct.1),
-        );
-        let mut out: Features = p?
-            .into_iter()
-            .map(|(n, v)| (format!("PET_{n}"), v))
-            .collect();
-        out.extend(c?.into_iter().map(|(n, v)| (format!("CT_{n}"), v)));
-        Ok(out)
+        )
     }
 
     fn run_prepared<T: Pixel>(

@@ -77,10 +77,19 @@ pub fn extract_pet_ct(
     mask: &Volume<u8>,
     config: &ExtractionConfig,
 ) -> Result<Features> {
-    let (p, c) = rayon::join(
+    pet_ct(
         || extract_image(pet, mask, config),
         || extract_image(ct, mask, config),
-    );
+    )
+}
+
+/// Runs the PET and CT extractions as parallel tasks and names their features `PET_<feature>`
+/// and `CT_<feature>`.
+pub(crate) fn pet_ct(
+    pet: impl FnOnce() -> Result<Features> + Send,
+    ct: impl FnOnce() -> Result<Features> + Send,
+) -> Result<Features> {
+    let (p, c) = rayon::join(pet, ct);
     let mut out: Features = p?
         .into_iter()
         .map(|(n, v)| (format!("PET_{n}"), v))
