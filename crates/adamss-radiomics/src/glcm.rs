@@ -61,7 +61,7 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
     // With `weightingNorm`, one matrix: the directions' (symmetrised) counts, weighted, summed.
     let mut merged = settings
         .weighting_norm
-        .map(|_| Array2::<f64>::zeros((n, n)));
+        .map(|norm| (norm, Array2::<f64>::zeros((n, n))));
     for off in offsets(&settings.distances) {
         let mut p = Array2::<f64>::zeros((n, n));
         for k in 0..d2 {
@@ -92,7 +92,7 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
         if settings.symmetrical_glcm {
             p = &p + &p.t();
         }
-        if let (Some(m), Some(norm)) = (merged.as_mut(), settings.weighting_norm) {
+        if let Some((norm, m)) = merged.as_mut() {
             m.scaled_add(norm.glcm_weight(off, roi.spacing), &p);
             continue;
         }
@@ -101,7 +101,7 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
             out.push(p / s);
         }
     }
-    if let Some(m) = merged {
+    if let Some((_, m)) = merged {
         let s = m.sum();
         if s > 0.0 {
             out.push(m / s);
