@@ -136,6 +136,24 @@ pub struct RadiomicsConfig {
     pub selector: SelectorConfig,
     /// Keep at most this many selected features (largest |coefficient| first).
     pub max_selected: usize,
+    /// How "AdaMSS + radiomics" uses the selected radiomics and clinical features.
+    pub head: RadiomicsHead,
+}
+
+/// How the selected radiomics (and clinical features) enter the survival head of
+/// "AdaMSS (SSL) + radiomics".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RadiomicsHead {
+    /// As the paper describes: the LASSO-selected radiomics and the clinical features are
+    /// appended to the pooled deep features at the head's input.
+    #[default]
+    Inputs,
+    /// As `inputs`, and the LASSO-CoxPH model of the radiomics + clinical baseline (fitted on
+    /// the training fold) is added to the head's output as a fixed offset: the log-risk is
+    /// `x·β_LASSO + head(…)`, the head's last layer starts at zero, so Stage II starts from the
+    /// baseline's risk and learns what the images add to it. Cox output only.
+    Offset,
 }
 
 impl Default for RadiomicsConfig {
@@ -149,6 +167,7 @@ impl Default for RadiomicsConfig {
             classes: preset.classes,
             selector: SelectorConfig::default(),
             max_selected: 32,
+            head: RadiomicsHead::default(),
         }
     }
 }
@@ -552,6 +571,14 @@ impl ExperimentConfig {
         if self.stage2.batch < 2 && matches!(self.model.survival.output, SurvivalOutput::Cox) {
             return Err(Error::Config(
                 "stage2.batch must be ≥ 2 with the Cox loss (a partial likelihood compares patients)"
+                    .into(),
+            ));
+        }
+        if self.radiomics.head == RadiomicsHead::Offset
+            && !matches!(self.model.survival.output, SurvivalOutput::Cox)
+        {
+            return Err(Error::Config(
+                "radiomics.head = \"offset\" adds a Cox log-risk; it needs model.survival.output.kind = \"cox\""
                     .into(),
             ));
         }

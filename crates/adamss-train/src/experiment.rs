@@ -11,16 +11,28 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clinical::ClinicalEncoder;
-use crate::config::ExperimentConfig;
+use crate::config::{ExperimentConfig, RadiomicsHead};
 use crate::data::{check_cohort, PreparedCase};
 use crate::device::parse_device;
 use crate::error::{Error, Result};
 use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
 use crate::split::{folds, validation_split};
-use crate::stage::{mix, train_stage, Network, Objective, Observer, StageSpec};
+use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, StageSpec};
 
 /// File in each fold folder holding that fold's fitted [`ClinicalEncoder`].
 pub const CLINICAL_ENCODER_NAME: &str = "clinical_encoder.json";
+
+/// File in each fold folder holding the radiomics of every patient from the fold's Stage-I
+/// masks (PET `pet_…` and CT `ct_…` features; empty cells where a mask was unusable).
+pub const RADIOMICS_TABLE_NAME: &str = "radiomics.csv";
+
+/// File in a radiomics method's folder holding its fitted [`FeatureSelector`] (the selected
+/// columns, their training-fold mean and sd, LASSO-Cox coefficients and penalty).
+pub const SELECTOR_NAME: &str = "selector.json";
+
+/// File in the "AdaMSS + radiomics" folder holding the LASSO-CoxPH model whose risk is the
+/// head's offset (`radiomics.head = "offset"`).
+pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
 
 /// A method of the comparison (spec §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -344,7 +356,9 @@ impl<'a> FoldContext<'a> {
                     .as_ref()
                     .map(|s| &s.1)
                     .ok_or_else(|| Error::Config("radiomics need the Stage-I masks".into()))?;
-                radiomics = Some((self.radiomics_table(preds)?, s.elapsed().as_secs_f64()));
+                let table = self.radiomics_table(preds)?;
+                table.write_csv(&self.dir.join(RADIOMICS_TABLE_NAME))?;
+                radiomics = Some((table, s.elapsed().as_secs_f64()));
             }
             if let Some((_, _, secs)) = stage1.as_mut() {
                 shared_seconds += std::mem::take(secs);
@@ -396,6 +410,7 @@ impl<'a> FoldContext<'a> {
             fit: &self.fit,
             val: &self.val,
             extras,
+            offsets: &[],
             predict_batch: self.config.runtime.predict_batch,
             precise_bn_batches: self.config.precise_bn_batches,
         }
@@ -466,7 +481,7 @@ impl<'a> FoldContext<'a> {
         &self,
         table: Option<&FeatureTable>,
         with_clinical: bool,
-    ) -> Result<(Vec<Vec<f64>>, Option<FeatureSelector>)> {
+    ) -> Result<(Vec<Vec<f64>>, FeatureSelector)> {
         let mut names = Vec::new();
         let mut rows: Vec<Vec<f64>> = vec![Vec::new(); self.cases.len()];
         if let Some(t) = table {
@@ -522,12 +537,21 @@ impl<'a> FoldContext<'a> {
                 })
             })
             .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
-        Ok((x, Some(sel)))
+        Ok((x, sel))
+    }
+
+    /// Keeps a fitted selector as `fold-k/<method>/<file>`.
+    fn write_selector(&self, method: Method, file: &str, sel: &FeatureSelector) -> Result<()> {
+        let dir = self.dir.join(method.key());
+        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
+        let path = dir.join(file);
+        let json = serde_json::to_string_pretty(sel).map_err(|e| Error::file(&path, e))?;
+        Ok(adamss_io::write_atomic(&path, json.as_bytes())?)
     }
 
     fn lasso_cox(&self, method: Method, table: Option<&FeatureTable>) -> Result<FoldResult> {
         let (x, sel) = self.selected_features(table, true)?;
-        let sel = sel.ok_or_else(|| Error::Config("no selector".into()))?;
+        self.write_selector(method, SELECTOR_NAME, &sel)?;
         let risk = |i: usize| -> f64 { x[i].iter().zip(&sel.coef).map(|(a, b)| a * b).sum() };
         let preds: Vec<CasePrediction> = self
             .test
@@ -561,10 +585,21 @@ impl<'a> FoldContext<'a> {
         observer: &dyn Observer,
     ) -> Result<FoldResult> {
         let cfg = self.config;
+        let mut offsets = Vec::new();
         let (extras, selected) = match method {
             Method::SslRadiomics => {
                 let (x, sel) = self.selected_features(radiomics, false)?;
-                let n = sel.as_ref().map_or(0, |s| s.selected.len());
+                self.write_selector(method, SELECTOR_NAME, &sel)?;
+                if cfg.radiomics.head == RadiomicsHead::Offset {
+                    // The LASSO-CoxPH baseline's model (the same selection on the same fold).
+                    let (xj, joint) = self.selected_features(radiomics, true)?;
+                    self.write_selector(method, OFFSET_SELECTOR_NAME, &joint)?;
+                    offsets = xj
+                        .iter()
+                        .map(|r| r.iter().zip(&joint.coef).map(|(a, b)| a * b).sum())
+                        .collect();
+                }
+                let n = sel.selected.len();
                 let x = x
                     .into_iter()
                     .zip(&self.clinical)
@@ -627,6 +662,10 @@ impl<'a> FoldContext<'a> {
                 adamss_model::checkpoint::save(&s1.vs, &tmp)?;
             }
             adamss_model::checkpoint::load(&mut net.vs, &tmp, &cfg.transfer)?;
+            if !offsets.is_empty() {
+                // Stage II starts from the offset's risk: the head's last layer at zero.
+                zero_head_output(&mut net)?;
+            }
             let test_preds: Vec<CasePrediction> = s1_preds
                 .iter()
                 .filter(|p| self.test.contains(&p.index))
@@ -645,15 +684,16 @@ impl<'a> FoldContext<'a> {
             );
             train_stage(&mut net, self.cases, &s1_spec, observer)?;
         }
-        let spec = self.spec(
+        let mut spec = self.spec(
             &format!("{}/survival", method.key()),
             objective,
             schedule,
             &extras,
             seed,
         );
+        spec.offsets = &offsets;
         train_stage(&mut net, self.cases, &spec, observer)?;
-        let preds = predict(
+        let mut preds = predict(
             &net.net,
             self.cases,
             &self.test,
@@ -661,7 +701,7 @@ impl<'a> FoldContext<'a> {
             cfg.runtime.predict_batch,
             false,
         )?;
-        let train_preds = predict(
+        let mut train_preds = predict(
             &net.net,
             self.cases,
             &self.train,
@@ -669,6 +709,8 @@ impl<'a> FoldContext<'a> {
             cfg.runtime.predict_batch,
             false,
         )?;
+        add_offsets(&mut preds, &offsets);
+        add_offsets(&mut train_preds, &offsets);
         let own_dsc = aggregate_dsc(&preds, 0).zip(aggregate_dsc(&preds, 1));
         let dsc = dsc_from_stage1.or(own_dsc).map(|(a, b)| [a, b]);
         Ok(FoldResult {
@@ -683,6 +725,18 @@ impl<'a> FoldContext<'a> {
             seconds: 0.0,
         })
     }
+}
+
+/// Sets the survival head's output layer (`surv_head.fc2`) to zero, so the head adds nothing
+/// until Stage II trains it.
+fn zero_head_output(net: &mut Network) -> Result<()> {
+    let _guard = adamss_model::tch::no_grad_guard();
+    for (name, mut t) in net.vs.variables() {
+        if name.starts_with("surv_head.fc2.") {
+            let _ = t.f_zero_()?;
+        }
+    }
+    Ok(())
 }
 
 /// Median (mean of the middle two for an even count; NaN when empty).

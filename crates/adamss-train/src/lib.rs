@@ -17,9 +17,12 @@ pub mod stage;
 pub use ndarray;
 
 pub use clinical::ClinicalEncoder;
-pub use config::{ExperimentConfig, StageSchedule};
+pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule};
 pub use data::{prepare_cohort, PreparedCase};
 pub use device::parse_device;
 pub use error::{Error, Result};
-pub use experiment::{run_cv, CvOutcome, FoldResult, Method};
+pub use experiment::{
+    run_cv, CvOutcome, FoldResult, Method, OFFSET_SELECTOR_NAME, RADIOMICS_TABLE_NAME,
+    SELECTOR_NAME,
+};
 pub use stage::{train_stage, Event, Network, Objective, Observer, Silent, StageSpec, StageState};

@@ -185,6 +185,9 @@ pub struct StageSpec<'a> {
     pub val: &'a [usize],
     /// Extra head inputs per patient (all the same length; empty vectors for none).
     pub extras: &'a [Vec<f64>],
+    /// A fixed log-risk per patient added to the head's Cox output (indexed like the cases;
+    /// empty for none): the survival loss and validation see `offset + head(…)`.
+    pub offsets: &'a [f64],
     /// Patients per forward pass when validating.
     pub predict_batch: usize,
     /// Before each validation, refresh the BatchNorm running statistics with this many
@@ -341,6 +344,20 @@ fn check_spec(network: &Network, cases: &[PreparedCase], spec: &StageSpec<'_>) -
             spec.name
         )));
     }
+    if !spec.offsets.is_empty() {
+        if spec.offsets.len() != cases.len() || spec.offsets.iter().any(|o| !o.is_finite()) {
+            return Err(Error::Config(format!(
+                "{}: offsets must be finite, one per patient",
+                spec.name
+            )));
+        }
+        if !matches!(network.net.config().survival.output, SurvivalOutput::Cox) {
+            return Err(Error::Config(format!(
+                "{}: a risk offset needs the Cox output",
+                spec.name
+            )));
+        }
+    }
     let seg = network.net.config().segmentation;
     match spec.objective {
         Objective::Segmentation if !seg => Err(Error::Config(format!(
@@ -434,7 +451,10 @@ fn train_step(
             let time: Vec<f64> = picks.iter().map(|&i| cases[i].survival.time()).collect();
             let event: Vec<bool> = picks.iter().map(|&i| cases[i].survival.event()).collect();
             let mut total = match &network.net.config().survival.output {
-                SurvivalOutput::Cox => loss::cox_nll(&out.survival, &time, &event, l.ties)?,
+                SurvivalOutput::Cox => match offsets_tensor(spec.offsets, picks, device)? {
+                    Some(o) => loss::cox_nll(&(&out.survival + o), &time, &event, l.ties)?,
+                    None => loss::cox_nll(&out.survival, &time, &event, l.ties)?,
+                },
                 SurvivalOutput::DiscreteTime { breaks } => {
                     let target = loss::DiscreteTimeTarget::encode(&time, &event, breaks)?;
                     let target = loss::DiscreteTimeTarget {
@@ -511,12 +531,35 @@ pub(crate) fn extras_tensor(
     ))
 }
 
+/// The `[N, 1]` offsets of `picks` (None when there are none).
+fn offsets_tensor(offsets: &[f64], picks: &[usize], device: Device) -> Result<Option<Tensor>> {
+    if offsets.is_empty() {
+        return Ok(None);
+    }
+    let flat: Vec<f32> = picks.iter().map(|&i| offsets[i] as f32).collect();
+    Ok(Some(
+        Tensor::from_slice(&flat)
+            .f_view([picks.len() as i64, 1])?
+            .f_to_device(device)?,
+    ))
+}
+
+/// Adds each patient's offset to its predicted risk (nothing when `offsets` is empty).
+pub(crate) fn add_offsets(preds: &mut [crate::predict::CasePrediction], offsets: &[f64]) {
+    if offsets.is_empty() {
+        return;
+    }
+    for p in preds {
+        p.risk += offsets[p.index];
+    }
+}
+
 fn validation_metric(
     network: &Network,
     cases: &[PreparedCase],
     spec: &StageSpec<'_>,
 ) -> Result<f64> {
-    let preds = predict(
+    let mut preds = predict(
         &network.net,
         cases,
         spec.val,
@@ -524,6 +567,7 @@ fn validation_metric(
         spec.predict_batch,
         false,
     )?;
+    add_offsets(&mut preds, spec.offsets);
     Ok(match spec.objective {
         Objective::Segmentation => aggregate_dsc(&preds, 0).unwrap_or(0.0),
         Objective::Survival { .. } => risks_c_index(cases, spec.val, &preds).unwrap_or(0.5),
@@ -591,6 +635,11 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
             .join(",")
     };
     let extras_sum: f64 = spec.extras.iter().flatten().sum();
+    let offsets = if spec.offsets.is_empty() {
+        String::new()
+    } else {
+        format!("|{:.12e}", spec.offsets.iter().sum::<f64>())
+    };
     // A segmentation stage never reads `survival_samples` nor the survival head's dropout (the
     // head's loss is not trained, its parameters are the same): both fingerprinted as their
     // defaults, so changing them keeps a finished Stage I (the text earlier runs wrote).
@@ -603,7 +652,7 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
         Objective::Survival { .. } => spec.survival_samples,
     };
     let text = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}",
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}{}",
         model,
         spec.objective,
         spec.schedule,
@@ -615,7 +664,8 @@ fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
         ids(spec.fit),
         ids(spec.val),
         extras_sum,
-        spec.precise_bn_batches
+        spec.precise_bn_batches,
+        offsets
     );
     format!("{:016x}", fnv1a(text.as_bytes()))
 }

@@ -40,6 +40,32 @@ fn every_method_runs_on_shared_folds_and_reports() {
         "an SVG with curves"
     );
     assert!(run.join("fold-0/stage1/training.svg").is_file());
+    // The fold's radiomics table and the fitted selectors are kept beside the stages.
+    let table =
+        std::fs::read_to_string(run.join("fold-0").join(adamss_train::RADIOMICS_TABLE_NAME))
+            .expect("radiomics.csv");
+    let header: Vec<&str> = table.lines().next().expect("header").split(',').collect();
+    assert_eq!(header[0], "PatientID");
+    assert_eq!(
+        table.lines().count(),
+        1 + cases.len(),
+        "one row per patient"
+    );
+    for method in [Method::LassoCoxRadiomics, Method::SslRadiomics] {
+        let path = run
+            .join("fold-0")
+            .join(method.key())
+            .join(adamss_train::SELECTOR_NAME);
+        let text = std::fs::read_to_string(&path).expect("selector.json");
+        let sel: adamss_radiomics::FeatureSelector = serde_json::from_str(&text).expect("parse");
+        assert_eq!(sel.selected.len(), sel.coef.len());
+        for name in &sel.selected {
+            assert!(
+                header.contains(&name.as_str()) || name.starts_with("clinical_"),
+                "{name} is a radiomics column or a clinical one"
+            );
+        }
+    }
     // The same curves as PNG: a PNG signature, and its 640 × 400 size in the IHDR chunk.
     let png = std::fs::read(run.join("fold-0/stage1/training.png")).expect("training.png");
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");

@@ -39,6 +39,7 @@ fn spec<'a>(
         fit,
         val,
         extras,
+        offsets: &[],
         predict_batch: 2,
         precise_bn_batches: 2,
     }
@@ -226,4 +227,68 @@ fn survival_samples_do_not_invalidate_a_segmentation_stage() {
             }
         }
     }
+}
+
+/// Sets the survival head's output layer to zero (what `radiomics.head = "offset"` starts from).
+fn zero_head_output(net: &Network) {
+    let _guard = adamss_model::tch::no_grad_guard();
+    for (name, mut t) in net.vs.variables() {
+        if name.starts_with("surv_head.fc2.") {
+            let _ = t.zero_();
+        }
+    }
+}
+
+/// A risk offset enters the Cox loss and the validation risks as `offset + head(…)`: with the
+/// head's output at zero and no learning, validation ranks patients by their offsets, a constant
+/// offset leaves the partial likelihood unchanged (it is shift-invariant), a varying one changes
+/// it; offsets of the wrong length are refused.
+#[test]
+fn a_risk_offset_adds_to_the_head() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 8);
+    let config = tiny_config();
+    let fit: Vec<usize> = (0..8).collect();
+    let extras = vec![Vec::new(); cases.len()];
+    let mut schedule = config.stage2.clone();
+    (schedule.lr, schedule.milestones, schedule.epochs) = (0.0, Vec::new(), 1);
+    let objective = Objective::Survival { seg_weight: 0.0 };
+    let times: Vec<f64> = cases.iter().map(|c| c.survival.time()).collect();
+    // Offsets ordered against survival time: a perfect ranking on comparable pairs.
+    let ranked: Vec<f64> = times.iter().map(|t| -t / 1000.0).collect();
+    let constant = vec![3.0; cases.len()];
+    let run = |name: &str, offsets: &[f64]| {
+        let mut net = Network::new(&config.model, Device::Cpu, 5).expect("net");
+        zero_head_output(&net);
+        let s = StageSpec {
+            schedule: &schedule,
+            offsets,
+            ..spec(
+                &config,
+                &tmp.path().join(name),
+                objective,
+                &fit,
+                &fit,
+                &extras,
+            )
+        };
+        train_stage(&mut net, &cases, &s, &Silent)
+    };
+    let none = run("none", &[]).expect("no offset");
+    let shifted = run("constant", &constant).expect("constant offset");
+    let ranked_state = run("ranked", &ranked).expect("ranked offset");
+    let loss = |s: &adamss_train::StageState| s.history[0].loss;
+    assert!(
+        (loss(&none) - loss(&shifted)).abs() < 1e-5,
+        "{none:?} {shifted:?}"
+    );
+    assert!((loss(&none) - loss(&ranked_state)).abs() > 1e-3);
+    assert_eq!(
+        none.best.map(|b| b.1),
+        Some(0.5),
+        "a zero head ties every pair"
+    );
+    assert_eq!(ranked_state.best.map(|b| b.1), Some(1.0));
+    let short = run("short", &ranked[..3]).expect_err("wrong length");
+    assert!(short.to_string().contains("offsets"), "{short}");
 }
