@@ -55,7 +55,7 @@ enum Command {
         seed: u64,
     },
     /// Cross-validated training of AdaMSS and its baselines on a cohort; writes checkpoints,
-    /// metrics, predictions and a report under the run folder (rerunning resumes).
+    /// metrics, predictions and a report under the run folder (`--resume` continues it).
     Train {
         /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
         #[arg(long)]
@@ -79,6 +79,13 @@ enum Command {
         /// Device (overrides the config): cpu, cuda, cuda:N, auto.
         #[arg(long)]
         device: Option<String>,
+        /// Continue the run already in `--out`: finished stages are reloaded, a killed stage
+        /// continues from its last finished epoch to the weights an uninterrupted run reaches,
+        /// and a stage whose settings changed starts again. Without it, a run folder that
+        /// already holds the folds to run is refused (nothing is touched). Either way a folder
+        /// trained on other patients is refused.
+        #[arg(long)]
+        resume: bool,
     },
     /// Predict new patients with one fold of a finished run: AdaMSS risk per patient
     /// (`risks.csv`, high risk above the fold's training median) and the Stage-I GTVp/GTVn
@@ -260,8 +267,18 @@ fn main() -> Result<()> {
             methods,
             fold,
             device,
+            resume,
         } => {
             let mut config = experiment(config.as_deref(), &preset)?;
+            let folds = fold.map_or(0..config.cv.folds, |f| f..f + 1);
+            let existing = adamss::train::existing_folds(&out, folds);
+            if !resume && !existing.is_empty() {
+                anyhow::bail!(
+                    "{} already holds fold(s) {existing:?} of a run; pass --resume to continue it \
+                     (finished stages are reloaded), or choose another --out",
+                    out.display()
+                );
+            }
             if let Some(d) = device {
                 config.runtime.device = d;
             }

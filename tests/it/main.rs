@@ -52,6 +52,52 @@ fn demo_runs_end_to_end_and_is_idempotent() {
     assert_eq!(strip(&table), strip(&table_again), "{text}\n{again}");
 }
 
+/// `train` refuses a folder that already holds the run's folds unless `--resume` is given; with
+/// it, every finished stage is reloaded and the same table printed; a folder trained on other
+/// patients is refused even then, before anything is written.
+#[test]
+fn train_resumes_only_when_asked_and_only_its_own_patients() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (cohort, other, run) = (path("cohort"), path("other"), path("run"));
+    for (out, n) in [(&cohort, "16"), (&other, "18")] {
+        let (ok, text) = adamss(&["synth", "--out", out, "--preset", "tiny", "--patients", n]);
+        assert!(ok, "{text}");
+    }
+    let train = |cohort: &str, resume: bool| {
+        let mut args = vec![
+            "train", "--cohort", cohort, "--out", &run, "--preset", "tiny",
+        ];
+        args.extend(["--methods", "lasso-cox-clinical", "ssl"]);
+        if resume {
+            args.push("--resume");
+        }
+        adamss(&args)
+    };
+    let table = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("| "))
+            .map(|l| l.rsplitn(3, '|').nth(2).unwrap_or(l).to_string())
+            .collect()
+    };
+    let (ok, first) = train(&cohort, false);
+    assert!(ok, "{first}");
+    let (ok, refused) = train(&cohort, false);
+    assert!(!ok && refused.contains("--resume"), "{refused}");
+    let (ok, resumed) = train(&cohort, true);
+    assert!(ok, "{resumed}");
+    assert_eq!(table(&first), table(&resumed), "{first}\n{resumed}");
+    assert_eq!(table(&first).len(), 3, "header and two methods: {first}");
+    let listed = std::fs::read_to_string(dir.path().join("run/patients.txt")).unwrap();
+    let (ok, other_cohort) = train(&other, true);
+    assert!(
+        !ok && other_cohort.contains("other patients"),
+        "{other_cohort}"
+    );
+    let after = std::fs::read_to_string(dir.path().join("run/patients.txt")).unwrap();
+    assert_eq!(listed, after, "the refused run left the folder alone");
+}
+
 #[test]
 fn synth_cohort_inspect_and_radiomics() {
     let dir = tempfile::tempdir().unwrap();

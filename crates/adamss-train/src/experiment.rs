@@ -34,6 +34,10 @@ pub const SELECTOR_NAME: &str = "selector.json";
 /// head's offset (`radiomics.head = "offset"`).
 pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
 
+/// File in a run folder listing its patients (one ID per line) in the order the folds and
+/// checkpoints refer to; a run folder is never reused for other patients.
+pub const PATIENTS_NAME: &str = "patients.txt";
+
 /// A method of the comparison (spec §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -210,8 +214,54 @@ pub fn mean_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     Some((m, sd))
 }
 
+/// Records the run's patients in `run_dir/patients.txt`, or checks them against the list a
+/// previous run left there: fold assignments and checkpoints refer to patients by position, so
+/// another cohort in the same folder would silently reuse networks trained on other patients.
+fn check_patients(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
+    let path = run_dir.join(PATIENTS_NAME);
+    let ids: String = cases.iter().map(|c| format!("{}\n", c.id)).collect();
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old == ids => Ok(()),
+        Ok(old) => {
+            let before: Vec<&str> = old.lines().collect();
+            let at = before
+                .iter()
+                .zip(cases)
+                .position(|(a, c)| *a != c.id)
+                .unwrap_or(before.len().min(cases.len()));
+            Err(Error::File {
+                path,
+                problem: format!(
+                    "this run folder was trained on other patients ({} then, {} now; they differ \
+                     from position {at}: {:?} then, {:?} now), so its folds and checkpoints do not \
+                     fit this cohort; use another run folder",
+                    before.len(),
+                    cases.len(),
+                    before.get(at).copied().unwrap_or("(none)"),
+                    cases.get(at).map_or("(none)", |c| c.id.as_str()),
+                ),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(run_dir).map_err(|e| Error::file(run_dir, e))?;
+            Ok(adamss_io::write_atomic(&path, ids.as_bytes())?)
+        }
+        Err(e) => Err(Error::file(&path, e)),
+    }
+}
+
+/// The folds among `folds` that already have a folder under `run_dir` (what a rerun would
+/// resume or reload).
+pub fn existing_folds(run_dir: &Path, folds: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    folds
+        .into_iter()
+        .filter(|f| run_dir.join(format!("fold-{f}")).is_dir())
+        .collect()
+}
+
 /// Runs `methods` with `config.cv.folds`-fold cross-validation (or only `only_fold`), with
-/// every stage checkpointed under `run_dir/fold-K/…` (a rerun resumes or reuses them).
+/// every stage checkpointed under `run_dir/fold-K/…` (a rerun resumes or reuses them; a
+/// `run_dir` trained on other patients is refused, see [`PATIENTS_NAME`]).
 pub fn run_cv(
     config: &ExperimentConfig,
     cases: &[PreparedCase],
@@ -231,6 +281,7 @@ pub fn run_cv(
     if methods.is_empty() {
         return Err(Error::Config("no method to run".into()));
     }
+    check_patients(run_dir, cases)?;
     let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
     let centres: Vec<String> = cases.iter().map(|c| c.centre.clone()).collect();
     let groups = config.cv.group_by_centre.then_some(centres.as_slice());
