@@ -715,7 +715,7 @@ impl<'a> FoldContext<'a> {
             adamss_model::checkpoint::load(&mut net.vs, &tmp, &cfg.transfer)?;
             if !offsets.is_empty() {
                 // Stage II starts from the offset's risk: the head's last layer at zero.
-                zero_head_output(&mut net)?;
+                net.zero_survival_output()?;
             }
             let test_preds: Vec<CasePrediction> = s1_preds
                 .iter()
@@ -776,18 +776,6 @@ impl<'a> FoldContext<'a> {
             seconds: 0.0,
         })
     }
-}
-
-/// Sets the survival head's output layer (`surv_head.fc2`) to zero, so the head adds nothing
-/// until Stage II trains it.
-fn zero_head_output(net: &mut Network) -> Result<()> {
-    let _guard = adamss_model::tch::no_grad_guard();
-    for (name, mut t) in net.vs.variables() {
-        if name.starts_with("surv_head.fc2.") {
-            let _ = t.f_zero_()?;
-        }
-    }
-    Ok(())
 }
 
 /// Median (mean of the middle two for an even count; NaN when empty).

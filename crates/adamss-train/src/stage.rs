@@ -49,6 +49,18 @@ impl Network {
         let net = config.build(&vs.root())?;
         Ok(Self { vs, net })
     }
+
+    /// Sets the survival head's output layer (`surv_head.fc2`, weights and bias) to zero: the
+    /// head then adds nothing to a risk offset until training moves it.
+    pub fn zero_survival_output(&mut self) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        for (name, mut t) in self.vs.variables() {
+            if name.starts_with("surv_head.fc2.") {
+                let _ = t.f_zero_()?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What a stage optimises.

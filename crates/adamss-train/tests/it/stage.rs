@@ -229,16 +229,6 @@ fn survival_samples_do_not_invalidate_a_segmentation_stage() {
     }
 }
 
-/// Sets the survival head's output layer to zero (what `radiomics.head = "offset"` starts from).
-fn zero_head_output(net: &Network) {
-    let _guard = adamss_model::tch::no_grad_guard();
-    for (name, mut t) in net.vs.variables() {
-        if name.starts_with("surv_head.fc2.") {
-            let _ = t.zero_();
-        }
-    }
-}
-
 /// A risk offset enters the Cox loss and the validation risks as `offset + head(…)`: with the
 /// head's output at zero and no learning, validation ranks patients by their offsets, a constant
 /// offset leaves the partial likelihood unchanged (it is shift-invariant), a varying one changes
@@ -259,7 +249,7 @@ fn a_risk_offset_adds_to_the_head() {
     let constant = vec![3.0; cases.len()];
     let run = |name: &str, offsets: &[f64]| {
         let mut net = Network::new(&config.model, Device::Cpu, 5).expect("net");
-        zero_head_output(&net);
+        net.zero_survival_output().expect("zero head");
         let s = StageSpec {
             schedule: &schedule,
             offsets,
