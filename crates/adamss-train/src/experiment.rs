@@ -22,6 +22,10 @@ use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, 
 /// File in each fold folder holding that fold's fitted [`ClinicalEncoder`].
 pub const CLINICAL_ENCODER_NAME: &str = "clinical_encoder.json";
 
+/// File in each fold folder holding every patient's clinical variables as encoded by that
+/// fold's [`ClinicalEncoder`] (the columns named as [`ClinicalEncoder::names`]).
+pub const CLINICAL_TABLE_NAME: &str = "clinical.csv";
+
 /// File in each fold folder holding the radiomics of every patient from the fold's Stage-I
 /// masks (PET `pet_…` and CT `ct_…` features; empty cells where a mask was unusable).
 pub const RADIOMICS_TABLE_NAME: &str = "radiomics.csv";
@@ -312,6 +316,8 @@ struct FoldContext<'a> {
     val: Vec<usize>,
     test: Vec<usize>,
     clinical: Vec<Vec<f64>>,
+    /// Names of the clinical columns (`clinical:Age`, `clinical:HPV…:missing`).
+    clinical_names: Vec<String>,
     device: adamss_model::tch::Device,
 }
 
@@ -335,13 +341,24 @@ impl<'a> FoldContext<'a> {
         );
         let train_clinical: Vec<_> = train.iter().map(|&i| &cases[i].clinical).collect();
         let enc = ClinicalEncoder::fit(&train_clinical, &config.clinical.variables)?;
-        let clinical = cases.iter().map(|c| enc.transform(&c.clinical)).collect();
+        let clinical: Vec<Vec<f64>> = cases.iter().map(|c| enc.transform(&c.clinical)).collect();
         // Kept for prediction on new patients (`crate::infer`).
         let dir = run_dir.join(format!("fold-{fold}"));
         std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
         let enc_path = dir.join(CLINICAL_ENCODER_NAME);
         let json = serde_json::to_string_pretty(&enc).map_err(|e| Error::file(&enc_path, e))?;
         adamss_io::write_atomic(&enc_path, json.as_bytes())?;
+        // What the baselines and the heads are given, per patient.
+        FeatureTable {
+            names: enc.names(),
+            rows: cases
+                .iter()
+                .zip(&clinical)
+                .map(|(c, v)| (c.id.clone(), v.clone()))
+                .collect(),
+            failures: Vec::new(),
+        }
+        .write_csv(&dir.join(CLINICAL_TABLE_NAME))?;
         Ok(Self {
             config,
             cases,
@@ -352,6 +369,11 @@ impl<'a> FoldContext<'a> {
             val,
             test,
             clinical,
+            clinical_names: enc
+                .names()
+                .iter()
+                .map(|n| format!("clinical:{n}"))
+                .collect(),
             device: parse_device(&config.runtime.device)?,
         })
     }
@@ -542,8 +564,7 @@ impl<'a> FoldContext<'a> {
             }
         }
         if with_clinical {
-            let width = self.clinical.first().map_or(0, Vec::len);
-            names.extend((0..width).map(|j| format!("clinical_{j}")));
+            names.extend(self.clinical_names.iter().cloned());
             for (i, c) in self.clinical.iter().enumerate() {
                 rows[i].extend_from_slice(c);
             }

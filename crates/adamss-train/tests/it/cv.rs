@@ -51,6 +51,14 @@ fn every_method_runs_on_shared_folds_and_reports() {
         1 + cases.len(),
         "one row per patient"
     );
+    let clinical =
+        std::fs::read_to_string(run.join("fold-0").join(adamss_train::CLINICAL_TABLE_NAME))
+            .expect("clinical.csv");
+    assert_eq!(
+        clinical.lines().count(),
+        1 + cases.len(),
+        "one row per patient"
+    );
     for method in [Method::LassoCoxRadiomics, Method::SslRadiomics] {
         let path = run
             .join("fold-0")
@@ -61,7 +69,7 @@ fn every_method_runs_on_shared_folds_and_reports() {
         assert_eq!(sel.selected.len(), sel.coef.len());
         for name in &sel.selected {
             assert!(
-                header.contains(&name.as_str()) || name.starts_with("clinical_"),
+                header.contains(&name.as_str()) || name.starts_with("clinical:"),
                 "{name} is a radiomics column or a clinical one"
             );
         }
