@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The main job's LASSO-Cox on clinical variables, redone with scikit-survival and lifelines.
+"""The main job's LASSO-Cox rows, redone with scikit-survival and lifelines.
 
 For every fold of a finished run, on exactly the design the run used (`fold-k/clinical.csv`,
-the patients of `patients.txt`, the folds of `outcome.json`), this fits
+with `radiomics` also `fold-k/radiomics.csv`; the patients of `patients.txt`, the folds of
+`outcome.json`), this fits
 
 - scikit-survival's `CoxnetSurvivalAnalysis` (LASSO, 30 penalties) on the training fold,
   choosing the penalty by 3-fold cross-validated partial-likelihood deviance
@@ -12,10 +13,12 @@ the patients of `patients.txt`, the folds of `outcome.json`), this fits
   one-hot and missingness columns), i.e. no selection at all;
 
 and prints the features each selects and the test-fold Harrell C beside the run's own
-(`fold-k/lasso-cox-clinical/selector.json`, `outcome.json`). Used for docs/benchmarks.md,
-"The main job". Run:
+(`fold-k/<method>/selector.json`, `outcome.json`). With radiomics, as in the run, training
+rows with a failed extraction are left out of the fit, the largest `--cap` coefficients are
+kept (cpu-small's `max_selected`, 8), and lifelines' column is skipped (p > n). Used for
+docs/benchmarks.md, "The main job". Run:
 
-    .venv/bin/python tools/lasso_cox_check.py runs/demo/cpu-small runs/demo/cohort
+    .venv/bin/python tools/lasso_cox_check.py runs/demo/cpu-small runs/demo/cohort [radiomics]
 """
 
 import json
@@ -58,45 +61,56 @@ def cv_deviance_choice(x, time, event, alphas, rng, folds=3):
     return int(np.argmin(dev.mean(axis=0)))
 
 
-def main(run, cohort):
+def main(run, cohort, radiomics=False, cap=8):
     ids = open(f"{run}/patients.txt").read().split()
     outcome = json.load(open(f"{run}/outcome.json"))
     fold_of = np.array(outcome["fold_of"])
     ends = pd.read_csv(f"{cohort}/hecktor2022_endpoint_training.csv").set_index("PatientID")
     time = ends.loc[ids, "RFS"].to_numpy(float)
     event = ends.loc[ids, "Relapse"].to_numpy(bool)
-    ours_c = {r["fold"]: r["c_index"] for r in outcome["results"] if r["method"] == "lasso-cox-clinical"}
+    method = "lasso-cox-radiomics" if radiomics else "lasso-cox-clinical"
+    ours_c = {r["fold"]: r["c_index"] for r in outcome["results"] if r["method"] == method}
     rng = np.random.default_rng(0)
     print("| fold | ours: selected (C) | scikit-survival: selected in 20 CV repeats, median test C | lifelines, all columns: C |")
     print("|---|---|---|---|")
     for k in sorted(set(fold_of)):
         table = pd.read_csv(f"{run}/fold-{k}/clinical.csv").set_index("PatientID").loc[ids]
+        if radiomics:
+            rad = pd.read_csv(f"{run}/fold-{k}/radiomics.csv").set_index("PatientID").loc[ids]
+            table = rad.join(table)
         names = list(table.columns)
         x = table.to_numpy(float)
-        tr, te = fold_of != k, fold_of == k
+        usable = np.isfinite(x).all(axis=1)
+        tr, te = (fold_of != k) & usable, fold_of == k
         mean, sd = x[tr].mean(axis=0), x[tr].std(axis=0)
-        sd[sd == 0] = 1.0
-        z = (x - mean) / sd
+        keep = sd > 0  # constant on the training fold: no information
+        x, mean, sd, names = x[:, keep], mean[keep], sd[keep], [n for n, c in zip(names, keep) if c]
+        z = np.nan_to_num((x - mean) / sd)
         path = CoxnetSurvivalAnalysis(l1_ratio=1.0, n_alphas=30, alpha_min_ratio=0.01, normalize=False)
         path.fit(z[tr], Surv.from_arrays(event[tr], time[tr]))
         alphas = path.alphas_
         sizes, cs = [], []
         for _ in range(20):
             best = cv_deviance_choice(z[tr], time[tr], event[tr], alphas, rng)
-            beta = path.coef_[:, best]
+            beta = path.coef_[:, best].copy()
+            if (beta != 0).sum() > cap:
+                beta[np.argsort(-np.abs(beta))[cap:]] = 0.0
             sizes.append(int((beta != 0).sum()))
             cs.append(concordance_index(time[te], -(z[te] @ beta), event[te]) if beta.any() else 0.5)
-        sel = json.load(open(f"{run}/fold-{k}/lasso-cox-clinical/selector.json"))
-        cph = CoxPHFitter(penalizer=0.01)
-        frame = pd.DataFrame(z[tr], columns=names).assign(T=time[tr], E=event[tr])
-        cph.fit(frame, "T", "E")
-        c_all = concordance_index(time[te], -cph.predict_partial_hazard(pd.DataFrame(z[te], columns=names)), event[te])
+        sel = json.load(open(f"{run}/fold-{k}/{method}/selector.json"))
+        c_all = float("nan")
+        if not radiomics:
+            cph = CoxPHFitter(penalizer=0.01)
+            frame = pd.DataFrame(z[tr], columns=names).assign(T=time[tr], E=event[tr])
+            cph.fit(frame, "T", "E")
+            hazard = cph.predict_partial_hazard(pd.DataFrame(z[te], columns=names))
+            c_all = concordance_index(time[te], -hazard, event[te])
         counts = np.bincount(sizes)
         spread = ", ".join(f"{n}: {c}×" for n, c in enumerate(counts) if c)
-        print(f"| {k} | {len(sel['selected'])} ({ours_c[k]:.3f}) | {spread}; C {np.median(cs):.3f} | {c_all:.3f} |")
+        print(f"| {k} | {len(sel['selected'])} ({ours_c[k]:.3f}) | {spread}; C {np.median(cs):.3f} | {'–' if np.isnan(c_all) else f'{c_all:.3f}'} |")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) not in (3, 4) or sys.argv[3:] not in ([], ["radiomics"]):
         sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], radiomics=sys.argv[3:] == ["radiomics"])
