@@ -349,8 +349,10 @@ impl<'a> FoldContext<'a> {
         let json = serde_json::to_string_pretty(&enc).map_err(|e| Error::file(&enc_path, e))?;
         adamss_io::write_atomic(&enc_path, json.as_bytes())?;
         // What the baselines and the heads are given, per patient.
+        let names = enc.names();
+        let clinical_names = names.iter().map(|n| format!("clinical:{n}")).collect();
         FeatureTable {
-            names: enc.names(),
+            names,
             rows: cases
                 .iter()
                 .zip(&clinical)
@@ -369,11 +371,7 @@ impl<'a> FoldContext<'a> {
             val,
             test,
             clinical,
-            clinical_names: enc
-                .names()
-                .iter()
-                .map(|n| format!("clinical:{n}"))
-                .collect(),
+            clinical_names,
             device: parse_device(&config.runtime.device)?,
         })
     }
