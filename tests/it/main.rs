@@ -147,16 +147,19 @@ fn synth_cohort_inspect_and_radiomics() {
             "featureClass": {"firstorder": [], "shape": ["VoxelVolume"]}}"#,
     )
     .unwrap();
-    let params = params.to_str().unwrap();
-    let (ok, text) = adamss(&[
-        "radiomics",
-        "--cohort",
-        out,
-        "--out",
-        csv,
-        "--params",
-        params,
-    ]);
+    let with_params = |params: &std::path::Path| {
+        let params = params.to_str().unwrap();
+        adamss(&[
+            "radiomics",
+            "--cohort",
+            out,
+            "--out",
+            csv,
+            "--params",
+            params,
+        ])
+    };
+    let (ok, text) = with_params(&params);
     assert!(ok && text.contains("2 patients × 38 features"), "{text}");
     let header = std::fs::read_to_string(csv).unwrap();
     let header = header.lines().next().unwrap();
@@ -171,16 +174,7 @@ fn synth_cohort_inspect_and_radiomics() {
         r#"{"setting": {"binWidht": 25}}"#,
     )
     .unwrap();
-    let bad = dir.path().join("bad.json");
-    let (ok, text) = adamss(&[
-        "radiomics",
-        "--cohort",
-        out,
-        "--out",
-        csv,
-        "--params",
-        bad.to_str().unwrap(),
-    ]);
+    let (ok, text) = with_params(&dir.path().join("bad.json"));
     assert!(
         !ok && text.contains("bad.json") && text.contains("binWidht"),
         "{text}"

@@ -532,15 +532,7 @@ pub(crate) fn extras_tensor(
     if width == 0 {
         return Ok(None);
     }
-    let flat: Vec<f32> = picks
-        .iter()
-        .flat_map(|&i| extras[i].iter().map(|&v| v as f32))
-        .collect();
-    Ok(Some(
-        Tensor::from_slice(&flat)
-            .f_view([picks.len() as i64, width as i64])?
-            .f_to_device(device)?,
-    ))
+    rows_tensor(picks, width, |i| &extras[i], device).map(Some)
 }
 
 /// The `[N, 1]` offsets of `picks` (None when there are none).
@@ -548,12 +540,23 @@ fn offsets_tensor(offsets: &[f64], picks: &[usize], device: Device) -> Result<Op
     if offsets.is_empty() {
         return Ok(None);
     }
-    let flat: Vec<f32> = picks.iter().map(|&i| offsets[i] as f32).collect();
-    Ok(Some(
-        Tensor::from_slice(&flat)
-            .f_view([picks.len() as i64, 1])?
-            .f_to_device(device)?,
-    ))
+    rows_tensor(picks, 1, |i| std::slice::from_ref(&offsets[i]), device).map(Some)
+}
+
+/// The `[N, width]` float32 tensor of the rows `row(i)` of the patients `picks`.
+fn rows_tensor<'a>(
+    picks: &[usize],
+    width: usize,
+    row: impl Fn(usize) -> &'a [f64],
+    device: Device,
+) -> Result<Tensor> {
+    let flat: Vec<f32> = picks
+        .iter()
+        .flat_map(|&i| row(i).iter().map(|&v| v as f32))
+        .collect();
+    Ok(Tensor::from_slice(&flat)
+        .f_view([picks.len() as i64, width as i64])?
+        .f_to_device(device)?)
 }
 
 /// Adds each patient's offset to its predicted risk (nothing when `offsets` is empty).
