@@ -8,7 +8,8 @@
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
 //! iterations converge linearly at small penalties), solves it by cyclic coordinate descent
 //! over a working set grown by optimality checks, and halves the step if the true objective
-//! does not decrease. Solutions are warm-started along the path.
+//! does not decrease. Solutions are warm-started along the path, which ends early by glmnet's
+//! rules (deviance explained flat or saturated, pass budget spent; see [`PathEnd`]).
 
 use linfa::ParamGuard;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -30,6 +31,15 @@ use crate::{Error, Result, Surv};
 /// | `standardize` | true: scale columns to population sd 1 (coefficients returned on the raw scale) | |
 /// | `tol` | 1e-12 | > 0: glmnet's rule — a penalty is solved when no Newton step moves a coefficient by more than `curvature · δ² ≤ tol ×` the null objective; each step's coordinate descent runs to `tol × 1e-3` |
 /// | `max_iter` | 1000 | ≥ 1 Newton steps per penalty |
+/// | `max_passes` | 100 000 | ≥ 1 coordinate-descent passes over the working set (and optimality checks over all features) for the whole path, as glmnet's `maxit`; when they are spent the path ends at the last solved penalty |
+/// | `fdev` | 1e-5 | ≥ 0: the path ends when the deviance explained grows by less than this fraction from one penalty to the next (glmnet's `fdev`) |
+/// | `devmax` | 0.999 | (0, 1]: the path ends once this fraction of the null deviance is explained (glmnet's `devmax`) |
+///
+/// The three path-ending rules apply after at least five penalties (glmnet's `mnlam`) and
+/// are what keep a path short where the data cannot identify more: nearly collinear
+/// covariates (radiomics: PET and CT shape features from one mask are identical, `Energy` and
+/// `TotalEnergy` agree up to a constant) make coordinate descent crawl at small penalties, and
+/// with p > n the likelihood saturates. [`Coxnet::end`] says why a path ended early.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CoxnetValidParams {
@@ -41,6 +51,9 @@ pub struct CoxnetValidParams {
     standardize: bool,
     tol: f64,
     max_iter: usize,
+    max_passes: usize,
+    fdev: f64,
+    devmax: f64,
 }
 
 impl Default for CoxnetValidParams {
@@ -54,6 +67,9 @@ impl Default for CoxnetValidParams {
             standardize: true,
             tol: 1e-12,
             max_iter: 1000,
+            max_passes: 100_000,
+            fdev: 1e-5,
+            devmax: 0.999,
         }
     }
 }
@@ -103,6 +119,23 @@ impl CoxnetParams {
         self.0.max_iter = n;
         self
     }
+    /// Coordinate-descent passes allowed for the whole path (glmnet's `maxit`).
+    pub fn max_passes(mut self, n: usize) -> Self {
+        self.0.max_passes = n;
+        self
+    }
+    /// The path ends when the deviance explained grows by less than this fraction between
+    /// penalties (glmnet's `fdev`; 0 turns the rule off).
+    pub fn fdev(mut self, f: f64) -> Self {
+        self.0.fdev = f;
+        self
+    }
+    /// The path ends once this fraction of the null deviance is explained (glmnet's
+    /// `devmax`; 1 turns the rule off).
+    pub fn devmax(mut self, f: f64) -> Self {
+        self.0.devmax = f;
+        self
+    }
 }
 
 impl ParamGuard for CoxnetParams {
@@ -136,8 +169,15 @@ impl ParamGuard for CoxnetParams {
                 return bad("penalty factors must be >= 0 and not all 0".into());
             }
         }
-        if !(p.tol > 0.0 && p.tol.is_finite()) || p.max_iter == 0 {
-            return bad("tol must be > 0 and max_iter >= 1".into());
+        if !(p.tol > 0.0 && p.tol.is_finite()) || p.max_iter == 0 || p.max_passes == 0 {
+            return bad("tol must be > 0, max_iter and max_passes >= 1".into());
+        }
+        let valid = p.fdev >= 0.0 && p.fdev.is_finite() && p.devmax > 0.0 && p.devmax <= 1.0;
+        if !valid {
+            return bad(format!(
+                "fdev = {} must be >= 0 and devmax = {} in (0, 1]",
+                p.fdev, p.devmax
+            ));
         }
         Ok(p)
     }
@@ -161,6 +201,27 @@ pub struct Coxnet {
     pub penalty_factor: Vec<f64>,
     /// The mixing ratio used.
     pub l1_ratio: f64,
+    /// Fraction of the null deviance explained at each penalty (glmnet's `dev.ratio`).
+    pub dev_ratio: Vec<f64>,
+    /// Why the path ends where it does.
+    pub end: PathEnd,
+}
+
+/// Why a [`Coxnet`] path ends where it does (glmnet ends its paths by the same rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathEnd {
+    /// Every penalty asked for was solved.
+    Complete,
+    /// The deviance explained grew by less than `fdev` (relative) at the last penalty.
+    DevianceFlat,
+    /// At least `devmax` of the null deviance is explained.
+    Saturated,
+    /// The coordinate-descent pass budget (`max_passes`) ran out at the next penalty.
+    PassBudget,
+    /// Newton's method did not converge at the next penalty in `max_iter` steps (e.g.
+    /// separable data, whose optimum runs off as the penalty shrinks).
+    NotConverged,
 }
 
 impl Coxnet {
@@ -247,7 +308,15 @@ impl Problem<'_> {
     /// matrix-vector product) until none does. The step is halved until the true objective
     /// does not increase; the penalty is solved when a step moves no coefficient by more
     /// than glmnet's rule allows (`curvature · δ² ≤ tol · null objective`).
-    fn solve(&self, beta: &mut Array1<f64>, alpha: f64, tol: f64) -> Result<usize> {
+    /// Each coordinate-descent sweep and each optimality check spends one of `passes`; when
+    /// none is left the penalty is not solved (`Error::NotConverged`, with `passes` at 0).
+    fn solve(
+        &self,
+        beta: &mut Array1<f64>,
+        alpha: f64,
+        tol: f64,
+        passes: &mut usize,
+    ) -> Result<usize> {
         let (n, p) = self.x.dim();
         let nf = n as f64;
         let threshold = tol * self.null;
@@ -274,6 +343,7 @@ impl Problem<'_> {
             let mut order = Shuffler::new(it as u64);
             loop {
                 for _sweep in 0..MAX_SWEEPS {
+                    *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
                     let mut max_move: f64 = 0.0;
                     order.shuffle(&mut set);
                     for &k in &set {
@@ -307,6 +377,7 @@ impl Problem<'_> {
                     }
                 }
                 // Coefficients outside the working set that the model would move off zero.
+                *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
                 let grad = self.xt.dot(&Array1::from(resid.clone()));
                 let violators: Vec<usize> = (0..p)
                     .filter(|&k| !working[k] && grad[k].abs() > alpha * self.l1 * self.pf[k])
@@ -345,13 +416,22 @@ impl Problem<'_> {
         Err(Error::NotConverged {
             iterations: self.params.max_iter,
             step: f64::NAN,
-            gradient: self
-                .gradient(beta)?
-                .iter()
-                .map(|v| v * v)
-                .sum::<f64>()
-                .sqrt(),
+            gradient: self.gradient_norm(beta),
         })
+    }
+
+    fn gradient_norm(&self, beta: &Array1<f64>) -> f64 {
+        self.gradient(beta)
+            .map_or(f64::NAN, |g| g.iter().map(|v| v * v).sum::<f64>().sqrt())
+    }
+
+    /// The error of a spent pass budget.
+    fn spent(&self, beta: &Array1<f64>) -> Error {
+        Error::NotConverged {
+            iterations: self.params.max_passes,
+            step: f64::NAN,
+            gradient: self.gradient_norm(beta),
+        }
     }
 }
 
@@ -361,6 +441,22 @@ impl Problem<'_> {
 const INNER: f64 = 1e-3;
 /// Coordinate sweeps allowed per Newton step.
 const MAX_SWEEPS: usize = 100_000;
+/// Penalties solved before a path may end by its deviance (glmnet's `mnlam`).
+const MIN_PENALTIES: usize = 5;
+
+/// The Breslow log-likelihood of the saturated model: `−Σ d·log d` over the distinct event
+/// times, `d` events at each (0 without ties).
+fn saturated_loglik(y: &[Surv]) -> f64 {
+    let mut times: Vec<f64> = y.iter().filter(|s| s.event()).map(|s| s.time()).collect();
+    times.sort_by(f64::total_cmp);
+    times
+        .chunk_by(|a, b| a == b)
+        .map(|g| {
+            let d = g.len() as f64;
+            -d * d.ln()
+        })
+        .sum()
+}
 
 /// `aᵀb` with eight independent partial sums, so the compiler can vectorise it (a plain
 /// fold is one serial chain of additions).
@@ -453,9 +549,10 @@ impl CoxnetValidParams {
         };
         // Unpenalised covariates first (penalised ones held at 0), then α_max.
         let mut beta = Array1::<f64>::zeros(p);
+        let mut passes = self.max_passes;
         // Tightly, since α_max is read off the gradient there.
         if prob.pf.contains(&0.0) {
-            prob.solve(&mut beta, 1e12, self.tol.min(1e-24))?;
+            prob.solve(&mut beta, 1e12, self.tol.min(1e-24), &mut passes)?;
         }
         let alphas = match &self.alphas {
             Some(a) => a.clone(),
@@ -475,17 +572,51 @@ impl CoxnetValidParams {
         };
         let mut coef = Array2::zeros((alphas.len(), p));
         let mut iterations = Vec::with_capacity(alphas.len());
+        let mut dev_ratio = Vec::with_capacity(alphas.len());
+        // Deviance = 2·(saturated log-likelihood − log-likelihood); the saturated model of
+        // Breslow's likelihood puts each tied event group alone: −Σ d·log d.
+        let saturated = saturated_loglik(&y);
+        let null_dev = 2.0 * (saturated + prob.null * n as f64);
+        let mut end = PathEnd::Complete;
         for (k, &alpha) in alphas.iter().enumerate() {
-            match prob.solve(&mut beta, alpha, self.tol) {
+            match prob.solve(&mut beta, alpha, self.tol, &mut passes) {
                 Ok(it) => iterations.push(it),
                 // Small penalties on (nearly) separable data have no finite solution: the
                 // path ends at the last penalty that converged, as glmnet ends its path early.
-                Err(Error::NotConverged { .. }) if k > 0 => break,
+                Err(Error::NotConverged { .. }) if k > 0 => {
+                    end = if passes == 0 {
+                        PathEnd::PassBudget
+                    } else {
+                        PathEnd::NotConverged
+                    };
+                    break;
+                }
                 Err(e) => return Err(e),
             }
             coef.row_mut(k).assign(&(&beta / &prob.scale));
+            let eta = prob.x.dot(&beta);
+            let nll = prob.pl.nll(eta.as_slice().unwrap_or(&[]), Reduction::Sum)?;
+            let ratio = if null_dev > 0.0 {
+                1.0 - 2.0 * (saturated + nll) / null_dev
+            } else {
+                0.0
+            };
+            let previous = dev_ratio.last().copied().unwrap_or(0.0);
+            dev_ratio.push(ratio);
+            // glmnet's path-ending rules, on the automatic path only (as glmnet: a path the
+            // caller chose is solved as far as it can be).
+            if self.alphas.is_none() && k + 1 >= MIN_PENALTIES && k + 1 < alphas.len() {
+                if ratio >= self.devmax {
+                    end = PathEnd::Saturated;
+                    break;
+                }
+                if ratio - previous < self.fdev * ratio {
+                    end = PathEnd::DevianceFlat;
+                    break;
+                }
+            }
         }
-        let fitted = iterations.len();
+        let fitted = dev_ratio.len();
         let mut alphas = alphas;
         alphas.truncate(fitted);
         let coef = coef.slice(ndarray::s![..fitted, ..]).to_owned();
@@ -495,6 +626,8 @@ impl CoxnetValidParams {
             iterations,
             penalty_factor: prob.pf,
             l1_ratio: self.l1_ratio,
+            dev_ratio,
+            end,
         })
     }
 

@@ -14,7 +14,7 @@ mod surv;
 pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction, Stratification};
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use cox::{PartialLikelihood, Reduction, Ties};
-pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult};
+pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, PathEnd};
 pub use coxph::{CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};

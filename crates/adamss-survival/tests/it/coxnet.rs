@@ -5,7 +5,7 @@
 //! slightly short of the optimum along a flat direction, 1e-4 — and there our objective must be
 //! no worse than the reference's (1e-12). Penalties of the automatic path 1e-10.
 
-use adamss_survival::{Coxnet, CvMetric, PartialLikelihood, Reduction, Surv, Ties};
+use adamss_survival::{Coxnet, CvMetric, PartialLikelihood, PathEnd, Reduction, Surv, Ties};
 use linfa::ParamGuard;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
@@ -178,8 +178,26 @@ fn coxnet_path_properties_and_cv() {
         .fit_arrays(x.view(), &y)
         .unwrap();
     // Nothing is selected at α_max; more features enter as α falls.
+    let last = fit.alphas.len() - 1;
     assert!(fit.selected(0).is_empty());
-    assert!(fit.selected(14).len() > fit.selected(3).len());
+    assert!(fit.selected(last).len() > fit.selected(3).len());
+    // glmnet's fdev rule: the path ends once the deviance explained stops growing (here at
+    // about 0.0994 of the null deviance, before the 15th penalty).
+    assert_eq!(fit.end, PathEnd::DevianceFlat);
+    assert!(last + 1 < 15 && last + 1 >= 5);
+    let d = &fit.dev_ratio;
+    assert!(d.windows(2).all(|w| w[1] >= w[0]), "{d:?}");
+    assert!(d[last] - d[last - 1] < 1e-5 * d[last]);
+    assert!(d[..last].windows(2).all(|w| w[1] - w[0] >= 1e-5 * w[1]));
+    let whole = Coxnet::params()
+        .n_alphas(15)
+        .fdev(0.0)
+        .check()
+        .unwrap()
+        .fit_arrays(x.view(), &y)
+        .unwrap();
+    assert_eq!((whole.end, whole.alphas.len()), (PathEnd::Complete, 15));
+    assert_eq!(whole.coef.row(last), fit.coef.row(last));
     // An unpenalised covariate is non-zero from the start.
     let mut pf = vec![1.0; x.ncols()];
     pf[0] = 0.0;
@@ -196,7 +214,7 @@ fn coxnet_path_properties_and_cv() {
     let cv = params
         .cross_validate(x.view(), &y, 5, 7, CvMetric::Deviance)
         .unwrap();
-    assert_eq!(cv.scores.dim(), (5, 12));
+    assert_eq!(cv.scores.dim(), (5, cv.path.alphas.len()));
     assert!(cv.one_se <= cv.best);
     assert!(cv.mean[cv.best] <= cv.mean[0]);
     let again = params
@@ -257,9 +275,22 @@ fn separable_data_gives_a_growing_but_finite_path() {
             .alpha_min_ratio(1e-9)
             .n_alphas(60)
             .max_iter(max_iter)
+            .devmax(1.0)
+            .fdev(0.0)
             .check()
             .expect("params")
     };
+    // By default the path ends once the deviance is all but explained (glmnet's devmax).
+    let saturated = Coxnet::params()
+        .alpha_min_ratio(1e-9)
+        .n_alphas(60)
+        .check()
+        .expect("params")
+        .fit_arrays(x.view(), &y)
+        .expect("fit");
+    assert_eq!(saturated.end, PathEnd::Saturated);
+    assert!(saturated.dev_ratio.last().is_some_and(|&d| d >= 0.999));
+    assert!(saturated.dev_ratio.iter().rev().skip(1).all(|&d| d < 0.999));
     let fit = params(100).fit_arrays(x.view(), &y).expect("fit");
     assert_eq!(fit.coef.nrows(), fit.alphas.len());
     assert!(fit.coef.iter().all(|v| v.is_finite()));
@@ -272,6 +303,7 @@ fn separable_data_gives_a_growing_but_finite_path() {
         .fit_arrays(x.view(), &y)
         .expect("a truncated path");
     assert!(short.alphas.len() < 60, "{} penalties", short.alphas.len());
+    assert_eq!(short.end, PathEnd::NotConverged);
     assert!(short.alphas.len() > 1);
     assert_eq!(short.coef.nrows(), short.alphas.len());
     let cv = params(4)
@@ -279,4 +311,30 @@ fn separable_data_gives_a_growing_but_finite_path() {
         .expect("cv");
     assert!(cv.mean[cv.best].is_finite());
     assert!(cv.best < cv.path.alphas.len());
+}
+
+#[test]
+fn a_spent_pass_budget_ends_the_path_and_fails_only_at_the_first_penalty() {
+    let (x, y, _) = load("whas500");
+    let params = |passes| {
+        Coxnet::params()
+            .n_alphas(15)
+            .fdev(0.0)
+            .max_passes(passes)
+            .check()
+            .unwrap()
+    };
+    let whole = params(100_000).fit_arrays(x.view(), &y).unwrap();
+    assert_eq!(whole.end, PathEnd::Complete);
+    let short = params(20).fit_arrays(x.view(), &y).unwrap();
+    assert_eq!(short.end, PathEnd::PassBudget);
+    let k = short.alphas.len();
+    assert!((1..15).contains(&k), "{k} penalties");
+    assert_eq!(short.coef.nrows(), k);
+    assert_eq!(short.alphas[..], whole.alphas[..k]);
+    let none = params(1).fit_arrays(x.view(), &y);
+    assert!(
+        matches!(none, Err(adamss_survival::Error::NotConverged { .. })),
+        "{none:?}"
+    );
 }
