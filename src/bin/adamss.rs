@@ -89,8 +89,8 @@ enum Command {
     },
     /// Predict new patients with one fold of a finished run: AdaMSS risk per patient
     /// (`risks.csv`, high risk above the fold's training median) and the Stage-I GTVp/GTVn
-    /// masks as NIfTI on each patient's original CT grid (`masks/`). Only images are needed;
-    /// with labels, the Dice of each mask is reported.
+    /// masks as NIfTI on each patient's original CT grid (`masks/`). Only images (and the
+    /// clinical table) are needed; with labels, the Dice of each mask is reported.
     Predict {
         /// The run folder of `adamss train` (its `config.toml` and `fold-K/`).
         #[arg(long)]
@@ -104,6 +104,11 @@ enum Command {
         /// Which fold's networks to use.
         #[arg(long, default_value_t = 0)]
         fold: usize,
+        /// Which AdaMSS network: `ssl`, or `ssl-radiomics` (its head also gets the fold's
+        /// LASSO-selected radiomics, extracted from each patient's Stage-I mask as in
+        /// training).
+        #[arg(long, default_value = "ssl")]
+        method: String,
         /// Only the slice `i/n` of the patients (array jobs); merge with `adamss merge`.
         #[arg(long)]
         shard: Option<String>,
@@ -325,17 +330,19 @@ fn main() -> Result<()> {
             cohort,
             out,
             fold,
+            method,
             shard,
             maps,
         } => {
             use adamss::train::infer::{predict_cohort, risks_file_name, Shard};
+            let method = adamss::train::Method::from_key(&method)?;
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
             let cohort = open_cohort(&cohort)?;
             let bar = ProgressBar::new(cohort.len() as u64).with_style(
                 ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let preds = predict_cohort(&run, &cohort, fold, shard, &out, maps, &|d, n| {
+            let preds = predict_cohort(&run, &cohort, fold, method, shard, &out, maps, &|d, n| {
                 bar.set_length(n as u64);
                 bar.set_position(d as u64);
             })?;

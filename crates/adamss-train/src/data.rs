@@ -9,6 +9,7 @@ use adamss_preprocess::{
     augment, preprocess_case, AugmentConfig, CropCentre, PreprocessCache, PreprocessConfig,
     Preprocessed, Sample,
 };
+use adamss_radiomics::{extract_pet_ct, ExtractionConfig};
 use adamss_survival::Surv;
 use ndarray::Array3;
 use rayon::prelude::*;
@@ -44,15 +45,38 @@ impl PreparedCase {
 
     /// PET in SUV on the crop grid (the Z-score undone), for radiomics.
     pub fn pet_suv(&self) -> Volume<f32> {
-        let z = self.pre.pet_zscore;
-        self.pre.pet.map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
+        pet_suv(&self.pre)
     }
 
     /// CT in HU on the crop grid (clipped to the window), for radiomics.
     pub fn ct_hu(&self, window: [f32; 2]) -> Volume<f32> {
-        let [lo, hi] = window;
-        self.pre.ct.map(|&v| lo + (v + 1.0) * 0.5 * (hi - lo))
+        ct_hu(&self.pre, window)
     }
+}
+
+/// PET in SUV on the crop grid (the Z-score undone), for radiomics.
+pub fn pet_suv(pre: &Preprocessed) -> Volume<f32> {
+    let z = pre.pet_zscore;
+    pre.pet.map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
+}
+
+/// CT in HU on the crop grid (clipped to the window), for radiomics.
+pub fn ct_hu(pre: &Preprocessed, window: [f32; 2]) -> Volume<f32> {
+    let [lo, hi] = window;
+    pre.ct.map(|&v| lo + (v + 1.0) * 0.5 * (hi - lo))
+}
+
+/// PyRadiomics-compatible features of PET (SUV) and CT (HU) inside the label map `mask`
+/// (the Stage-I prediction on the crop grid; the extraction's `label`, 1 = GTVp). `None` when
+/// the mask cannot be used (e.g. empty).
+pub fn radiomics_of(
+    pre: &Preprocessed,
+    mask: &Array3<u8>,
+    ct_window: [f32; 2],
+    extraction: &ExtractionConfig,
+) -> Option<Vec<(String, f64)>> {
+    let mask = Volume::new(mask.clone(), *pre.ct.geometry()).ok()?;
+    extract_pet_ct(&pet_suv(pre), &ct_hu(pre, ct_window), &mask, extraction).ok()
 }
 
 /// Patients left out of an experiment, and why.

@@ -3,16 +3,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use adamss_io::Volume;
 use adamss_model::{AdaMssConfig, FusionMode};
-use adamss_radiomics::{extract_pet_ct, FeatureSelector, FeatureTable};
+use adamss_radiomics::{FeatureSelector, FeatureTable};
 use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::clinical::ClinicalEncoder;
 use crate::config::{ExperimentConfig, RadiomicsHead};
-use crate::data::{check_cohort, PreparedCase};
+use crate::data::{check_cohort, radiomics_of, PreparedCase};
 use crate::device::parse_device;
 use crate::error::{Error, Result};
 use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
@@ -511,10 +510,12 @@ impl<'a> FoldContext<'a> {
         let rows: Vec<Option<Vec<(String, f64)>>> = preds
             .par_iter()
             .map(|p| {
-                let case = &self.cases[p.index];
-                let mask = p.mask.as_ref()?;
-                let mask = Volume::new(mask.clone(), *case.pre.ct.geometry()).ok()?;
-                extract_pet_ct(&case.pet_suv(), &case.ct_hu(window), &mask, extraction).ok()
+                radiomics_of(
+                    &self.cases[p.index].pre,
+                    p.mask.as_ref()?,
+                    window,
+                    extraction,
+                )
             })
             .collect();
         let names: Vec<String> = rows

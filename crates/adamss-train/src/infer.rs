@@ -8,15 +8,18 @@ use adamss_io::Cohort;
 use adamss_model::tch::{self, Tensor};
 use adamss_model::{checkpoint, AdaMssOutput, Transfer};
 use adamss_preprocess::{preprocess_case, CropCentre, Preprocessed};
+use adamss_radiomics::FeatureSelector;
 use ndarray::Array3;
 use rayon::prelude::*;
 
 use crate::clinical::ClinicalEncoder;
-use crate::config::{ExperimentConfig, RESOLVED_CONFIG_NAME};
-use crate::data::{array_to_tensor, tensor_to_arrays};
+use crate::config::{ExperimentConfig, RadiomicsHead, RESOLVED_CONFIG_NAME};
+use crate::data::{array_to_tensor, radiomics_of, tensor_to_arrays};
 use crate::device::parse_device;
 use crate::error::{Error, Result};
-use crate::experiment::{CvOutcome, Method, CLINICAL_ENCODER_NAME};
+use crate::experiment::{
+    CvOutcome, Method, CLINICAL_ENCODER_NAME, OFFSET_SELECTOR_NAME, SELECTOR_NAME,
+};
 use crate::export::{export_mask_on, ExportedMask};
 use crate::predict::{labels_from_probs, risks_of};
 use crate::stage::{extras_tensor, Network};
@@ -57,7 +60,7 @@ impl Shard {
 pub struct NewPrediction {
     /// Patient id.
     pub id: String,
-    /// AdaMSS (SSL) risk score (higher = worse).
+    /// The AdaMSS network's risk score (higher = worse).
     pub risk: f64,
     /// Above the fold's training median risk.
     pub high_risk: Option<bool>,
@@ -67,20 +70,30 @@ pub struct NewPrediction {
 
 /// Predicts every patient of `cohort` (or one shard of it) with fold `fold` of the finished run
 /// in `run_dir`: the Stage-I network's GTVp/GTVn masks, written on each patient's CT grid under
-/// `out/masks`, and the AdaMSS (SSL) risk with the fold's clinical encoding, written to
-/// `out/risks.csv` (with `high_risk` at the fold's training median). Patients need images only;
-/// labels, when present, give the Dice of the written masks. With `maps`, the AdaMSS network's
-/// fusion-gate weights and attention maps are written too (see [`write_maps`]).
-/// `progress(done, total)` after each patient's preprocessing.
+/// `out/masks`, and the risk of the AdaMSS network `method` — [`Method::Ssl`], or
+/// [`Method::SslRadiomics`], whose head also gets the fold's LASSO-selected radiomics,
+/// extracted here from the Stage-I mask exactly as in training — with the fold's clinical
+/// encoding, written to `out/risks.csv` (with `high_risk` at the fold's training median).
+/// Patients need images only; labels, when present, give the Dice of the written masks. With
+/// `maps`, the AdaMSS network's fusion-gate weights and attention maps are written too (see
+/// [`write_maps`]). `progress(done, total)` after each patient's preprocessing.
+#[allow(clippy::too_many_arguments)]
 pub fn predict_cohort(
     run_dir: &Path,
     cohort: &Cohort,
     fold: usize,
+    method: Method,
     shard: Option<Shard>,
     out: &Path,
     maps: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<NewPrediction>> {
+    if !matches!(method, Method::Ssl | Method::SslRadiomics) {
+        return Err(Error::Config(format!(
+            "predict runs the AdaMSS networks (ssl, ssl-radiomics), not {}",
+            method.key()
+        )));
+    }
     let config = ExperimentConfig::from_toml_file(&run_dir.join(RESOLVED_CONFIG_NAME))?;
     let fold_dir = run_dir.join(format!("fold-{fold}"));
     let need = |p: PathBuf| -> Result<PathBuf> {
@@ -89,29 +102,43 @@ pub fn predict_cohort(
         } else {
             Err(Error::file(
                 &p,
-                "missing: train this fold with the ssl method first (adamss train)",
+                format!(
+                    "missing: train this fold with the {} method first (adamss train)",
+                    method.key()
+                ),
             ))
         }
     };
     let stage1 = need(fold_dir.join("stage1").join("best.safetensors"))?;
-    let ssl = need(
-        fold_dir
-            .join(Method::Ssl.key())
-            .join("survival")
-            .join("best.safetensors"),
-    )?;
-    let enc_path = need(fold_dir.join(CLINICAL_ENCODER_NAME))?;
-    let enc: ClinicalEncoder = serde_json::from_str(
-        &std::fs::read_to_string(&enc_path).map_err(|e| Error::file(&enc_path, e))?,
-    )
-    .map_err(|e| Error::file(&enc_path, e))?;
+    let method_dir = fold_dir.join(method.key());
+    let weights = need(method_dir.join("survival").join("best.safetensors"))?;
+    let read_json = |path: PathBuf| -> Result<String> {
+        let path = need(path)?;
+        std::fs::read_to_string(&path).map_err(|e| Error::file(&path, e))
+    };
+    let enc_path = fold_dir.join(CLINICAL_ENCODER_NAME);
+    let enc: ClinicalEncoder = serde_json::from_str(&read_json(enc_path.clone())?)
+        .map_err(|e| Error::file(&enc_path, e))?;
+    let selector = |name: &str| -> Result<FeatureSelector> {
+        let path = method_dir.join(name);
+        serde_json::from_str(&read_json(path.clone())?).map_err(|e| Error::file(&path, e))
+    };
+    // The head's radiomics (and, with `radiomics.head = "offset"`, the fixed LASSO offset).
+    let (selector, offset_selector) = if method == Method::SslRadiomics {
+        let offset = (config.radiomics.head == RadiomicsHead::Offset)
+            .then(|| selector(OFFSET_SELECTOR_NAME))
+            .transpose()?;
+        (Some(selector(SELECTOR_NAME)?), offset)
+    } else {
+        (None, None)
+    };
     let median = std::fs::read_to_string(run_dir.join("outcome.json"))
         .ok()
         .and_then(|t| serde_json::from_str::<CvOutcome>(&t).ok())
         .and_then(|o| {
             o.results
                 .into_iter()
-                .find(|r| r.method == Method::Ssl && r.fold == fold)
+                .find(|r| r.method == method && r.fold == fold)
                 .map(|r| r.train_median_risk)
         });
     let device = parse_device(&config.runtime.device)?;
@@ -139,49 +166,103 @@ pub fn predict_cohort(
     base.survival.extra_features = 0;
     let mut seg_net = Network::new(&base, device, 0)?;
     checkpoint::load(&mut seg_net.vs, &stage1, &Transfer::All)?;
-    let mut surv_model = config.model.clone();
-    surv_model.survival.extra_features = enc.names().len() as i64;
-    let mut surv_net = Network::new(&surv_model, device, 0)?;
-    checkpoint::load(&mut surv_net.vs, &ssl, &Transfer::All)?;
-    let extras: Vec<Vec<f64>> = records.iter().map(|r| enc.transform(&r.clinical)).collect();
 
-    let mut out_rows = Vec::with_capacity(pre.len());
     let batch = config.runtime.predict_batch.max(1);
     let idx: Vec<usize> = (0..pre.len()).collect();
+    let stack = |chunk: &[usize], get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
+        let parts: Vec<Tensor> = chunk
+            .iter()
+            .map(|&i| array_to_tensor(get(&pre[i])).unsqueeze(0))
+            .collect();
+        Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
+    };
+    // The Stage-I masks on the crop grid.
+    let mut masks = Vec::with_capacity(pre.len());
     for chunk in idx.chunks(batch) {
-        let stack = |get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
-            let parts: Vec<Tensor> = chunk
-                .iter()
-                .map(|&i| array_to_tensor(get(&pre[i])).unsqueeze(0))
-                .collect();
-            Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
-        };
-        let pet = stack(&|p| p.pet.data())?;
-        let ct = stack(&|p| p.ct.data())?;
+        let pet = stack(chunk, &|p| p.pet.data())?;
+        let ct = stack(chunk, &|p| p.ct.data())?;
         let seg = tch::no_grad(|| seg_net.net.forward_t(&pet, &ct, None, false))?;
-        let extra = extras_tensor(&extras, chunk, device)?;
-        let surv = tch::no_grad(|| surv_net.net.forward_t(&pet, &ct, extra.as_ref(), false))?;
-        let risk = risks_of(&surv_net.net, &surv.survival)?;
         let logits = seg
             .seg_logits
             .ok_or_else(|| Error::Config("the Stage-I network has no segmentation head".into()))?;
+        for k in 0..chunk.len() {
+            let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
+            masks.push(labels_from_probs(&probs[0], &probs[1]));
+        }
+    }
+    drop(seg_net);
+
+    // What the survival head is given besides the images, as in training.
+    let clinical: Vec<Vec<f64>> = records.iter().map(|r| enc.transform(&r.clinical)).collect();
+    let (extras, offsets) = match &selector {
+        None => (clinical, Vec::new()),
+        Some(sel) => {
+            let window = config.preprocess.ct_window;
+            let extraction = config.radiomics.extraction();
+            let radiomics: Vec<Option<Vec<(String, f64)>>> = pre
+                .par_iter()
+                .zip(&masks)
+                .map(|(p, m)| radiomics_of(p, m, window, &extraction))
+                .collect();
+            let clinical_names: Vec<String> = enc
+                .names()
+                .iter()
+                .map(|n| format!("clinical:{n}"))
+                .collect();
+            let mut extras = Vec::with_capacity(pre.len());
+            let mut offsets = Vec::new();
+            for (features, clin) in radiomics.iter().zip(&clinical) {
+                let (mut names, mut values): (Vec<String>, Vec<f64>) = match features {
+                    Some(f) => f.iter().cloned().unzip(),
+                    // An unusable mask: every radiomics value missing, as in training.
+                    None => sel
+                        .selected
+                        .iter()
+                        .chain(offset_selector.iter().flat_map(|j| &j.selected))
+                        .filter(|n| !n.starts_with("clinical:"))
+                        .map(|n| (n.clone(), f64::NAN))
+                        .unzip(),
+                };
+                let z = selected_z(sel, &names, &values)?;
+                if let Some(joint) = &offset_selector {
+                    names.extend(clinical_names.iter().cloned());
+                    values.extend_from_slice(clin);
+                    let zj = selected_z(joint, &names, &values)?;
+                    offsets.push(zj.iter().zip(&joint.coef).map(|(a, b)| a * b).sum());
+                }
+                extras.push(z.into_iter().chain(clin.iter().copied()).collect());
+            }
+            (extras, offsets)
+        }
+    };
+    let mut surv_model = config.model.clone();
+    surv_model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
+    let mut surv_net = Network::new(&surv_model, device, 0)?;
+    checkpoint::load(&mut surv_net.vs, &weights, &Transfer::All)?;
+
+    let mut out_rows = Vec::with_capacity(pre.len());
+    for chunk in idx.chunks(batch) {
+        let pet = stack(chunk, &|p| p.pet.data())?;
+        let ct = stack(chunk, &|p| p.ct.data())?;
+        let extra = extras_tensor(&extras, chunk, device)?;
+        let surv = tch::no_grad(|| surv_net.net.forward_t(&pet, &ct, extra.as_ref(), false))?;
+        let risk = risks_of(&surv_net.net, &surv.survival)?;
         for (k, &i) in chunk.iter().enumerate() {
             if maps {
                 write_maps(&surv, k, &pre[i], &out.join("maps").join(&pre[i].id))?;
             }
-            let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
-            let m = labels_from_probs(&probs[0], &probs[1]);
+            let risk = risk[k] + offsets.get(i).copied().unwrap_or(0.0);
             let mask = export_mask_on(
                 &pre[i].id,
                 pre[i].ct.geometry(),
                 records[i],
-                &m,
+                &masks[i],
                 &out.join("masks"),
             )?;
             out_rows.push(NewPrediction {
                 id: pre[i].id.clone(),
-                risk: risk[k],
-                high_risk: median.map(|m| risk[k] > m),
+                risk,
+                high_risk: median.map(|m| risk > m),
                 mask,
             });
         }
@@ -204,6 +285,16 @@ pub fn predict_cohort(
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
     adamss_io::write_atomic(out.join(risks_file_name(shard)), csv.as_bytes())?;
     Ok(out_rows)
+}
+
+/// The selected features of one patient, z-scored with the training statistics; a missing
+/// (non-finite) value gets the training mean (0), as in training.
+fn selected_z(sel: &FeatureSelector, names: &[String], values: &[f64]) -> Result<Vec<f64>> {
+    Ok(sel
+        .transform(names, values)?
+        .into_iter()
+        .map(|z| if z.is_finite() { z } else { 0.0 })
+        .collect())
 }
 
 /// Writes sample `k`'s fusion-gate weights and attention maps from one forward pass of the

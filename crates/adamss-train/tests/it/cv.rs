@@ -67,6 +67,10 @@ fn every_method_runs_on_shared_folds_and_reports() {
         let text = std::fs::read_to_string(&path).expect("selector.json");
         let sel: adamss_radiomics::FeatureSelector = serde_json::from_str(&text).expect("parse");
         assert_eq!(sel.selected.len(), sel.coef.len());
+        if method == Method::SslRadiomics {
+            // So that the prediction check below goes through the radiomics path.
+            assert!(!sel.selected.is_empty(), "fold 0 selects some radiomics");
+        }
         for name in &sel.selected {
             assert!(
                 header.contains(&name.as_str()) || name.starts_with("clinical:"),
@@ -92,8 +96,17 @@ fn every_method_runs_on_shared_folds_and_reports() {
     for i in 0..2 {
         let shard = Shard { index: i, count: 2 };
         let maps = i == 0;
-        let preds =
-            predict_cohort(&run, &cohort, 0, Some(shard), &out, maps, &|_, _| {}).expect("predict");
+        let preds = predict_cohort(
+            &run,
+            &cohort,
+            0,
+            Method::Ssl,
+            Some(shard),
+            &out,
+            maps,
+            &|_, _| {},
+        )
+        .expect("predict");
         predicted += preds.len();
         for p in &preds {
             let dir = out.join("maps").join(&p.id);
@@ -144,6 +157,60 @@ fn every_method_runs_on_shared_folds_and_reports() {
         cohort.records().len()
     );
     assert!(Shard::parse("2/2").is_err() && Shard::parse("a/2").is_err());
+
+    // Predicting the fold's own test patients from their files gives the risks the
+    // cross-validation computed for them — for AdaMSS + radiomics too, whose head needs the
+    // radiomics of each patient's Stage-I mask and the fold's selector.
+    for method in [Method::Ssl, Method::SslRadiomics] {
+        let preds = predict_cohort(
+            &run,
+            &cohort,
+            0,
+            method,
+            None,
+            &tmp.path().join(format!("predict-{}", method.key())),
+            false,
+            &|_, _| {},
+        )
+        .expect("predict");
+        let r = outcome
+            .results
+            .iter()
+            .find(|r| r.method == method && r.fold == 0)
+            .expect("fold 0");
+        for &(i, want) in &r.test_risks {
+            let got = preds
+                .iter()
+                .find(|p| p.id == cases[i].id)
+                .expect("predicted")
+                .risk;
+            assert!(
+                (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+                "{:?} {}: {got} vs {want} in the cross-validation",
+                method,
+                cases[i].id
+            );
+            assert_eq!(
+                preds
+                    .iter()
+                    .find(|p| p.id == cases[i].id)
+                    .unwrap()
+                    .high_risk,
+                Some(got > r.train_median_risk)
+            );
+        }
+    }
+    assert!(predict_cohort(
+        &run,
+        &cohort,
+        0,
+        Method::Mtl,
+        None,
+        &tmp.path().join("predict-mtl"),
+        false,
+        &|_, _| {},
+    )
+    .is_err());
 
     // Rerunning reloads every finished stage and gives the same outcome.
     let again = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("rerun");
