@@ -322,7 +322,7 @@ fn main() -> Result<()> {
             shard,
         } => {
             let config = experiment(config.as_deref(), &preset)?;
-            let cohort = sharded(open_cohort(&cohort)?, shard.as_deref())?;
+            let cohort = sharded(open_images(&cohort)?, shard.as_deref())?;
             preprocess_stage(&out, &cohort, &config.preprocess)
         }
         Command::Predict {
@@ -337,7 +337,7 @@ fn main() -> Result<()> {
             use adamss::train::infer::{predict_cohort, risks_file_name, Shard};
             let method = adamss::train::Method::from_key(&method)?;
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
-            let cohort = open_cohort(&cohort)?;
+            let cohort = open_images(&cohort)?;
             let bar = ProgressBar::new(cohort.len() as u64).with_style(
                 ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -378,7 +378,7 @@ fn main() -> Result<()> {
             shard,
         } => radiomics_stage(
             &out,
-            &sharded(open_cohort(&cohort)?, shard.as_deref())?,
+            &sharded(open_images(&cohort)?, shard.as_deref())?,
             params.as_deref(),
         ),
         Command::Cohort { path } => {
@@ -541,6 +541,21 @@ fn synthesise(out: &Path, config: &SyntheticConfig) -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A cohort for the image-only commands (preprocess, radiomics, predict): in a HECKTOR folder
+/// every complete CT/PET pair, with or without an endpoint (new patients have none).
+fn open_images(path: &Path) -> Result<Cohort> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        Ok(Cohort::manifest(path)?)
+    } else {
+        let (cohort, report) = Cohort::hecktor_images(path)?;
+        println!("{report}");
+        Ok(cohort)
+    }
 }
 
 fn open_cohort(path: &Path) -> Result<Cohort> {

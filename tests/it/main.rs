@@ -50,6 +50,22 @@ fn demo_runs_end_to_end_and_is_idempotent() {
             .collect()
     };
     assert_eq!(strip(&table), strip(&table_again), "{text}\n{again}");
+
+    // The finished run predicts new patients with AdaMSS + radiomics (here the cohort's own).
+    let run = format!("{work}/tiny");
+    let cohort = format!("{work}/cohort");
+    let out = format!("{work}/predict");
+    let predict = |method: &str| {
+        adamss(&[
+            "predict", "--run", &run, "--cohort", &cohort, "--out", &out, "--method", method,
+        ])
+    };
+    let (ok, text) = predict("ssl-radiomics");
+    assert!(ok && text.contains("16 patients"), "{text}");
+    let risks = std::fs::read_to_string(format!("{out}/risks.csv")).unwrap();
+    assert_eq!(risks.lines().count(), 1 + 16, "{risks}");
+    let (ok, text) = predict("mtl");
+    assert!(!ok && text.contains("ssl-radiomics"), "{text}");
 }
 
 /// `train` refuses a folder that already holds the run's folds unless `--resume` is given; with

@@ -9,6 +9,9 @@
 //! <root>/hecktor2022_clinical_info_training.csv   optional; quoted header with a comma
 //! ```
 //! `_` is accepted for `-` in every patient id; ids are reported with `-`.
+//! [`Cohort::hecktor`] opens a training cohort (patients with an endpoint);
+//! [`Cohort::hecktor_images`] opens any folder of this layout for prediction, endpoint table
+//! optional (e.g. new patients, or a test set without endpoints).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -41,7 +44,9 @@ pub struct JoinReport {
     pub no_label: Vec<String>,
     /// Kept patients absent from the clinical table (all clinical values missing).
     pub no_clinical: Vec<String>,
-    /// The endpoint table used.
+    /// Patients kept without an endpoint ([`Cohort::hecktor_images`], for prediction).
+    pub kept_without_endpoint: Vec<String>,
+    /// The endpoint table used (empty when [`Cohort::hecktor_images`] found none).
     pub endpoint_file: PathBuf,
     /// The clinical table used, if present.
     pub clinical_file: Option<PathBuf>,
@@ -56,9 +61,14 @@ impl JoinReport {
 
 impl fmt::Display for JoinReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let joined = if self.kept_without_endpoint.is_empty() {
+            "images + endpoint"
+        } else {
+            "images; endpoints where known"
+        };
         writeln!(
             f,
-            "{} patients joined (images + endpoint), {} dropped",
+            "{} patients joined ({joined}), {} dropped",
             self.joined,
             self.dropped()
         )?;
@@ -81,6 +91,7 @@ impl fmt::Display for JoinReport {
             .map(|(id, what)| format!("{id} (no {what})"))
             .collect();
         list(f, "dropped, incomplete images", &incomplete)?;
+        list(f, "kept without endpoint", &self.kept_without_endpoint)?;
         list(f, "kept without labels", &self.no_label)?;
         list(f, "kept without clinical data", &self.no_clinical)?;
         match &self.clinical_file {
@@ -123,7 +134,18 @@ impl Cohort {
     /// who was dropped and why. Clinical data are joined when the table is present; missing
     /// cells stay [`ClinicalValue::Missing`]. Records are sorted by patient id.
     pub fn hecktor(root: impl AsRef<Path>) -> Result<(Cohort, JoinReport)> {
-        let root = root.as_ref();
+        Self::hecktor_join(root.as_ref(), true)
+    }
+
+    /// Opens a HECKTOR 2022 layout for prediction: every complete CT/PET pair, whether or not
+    /// it has an endpoint (the endpoint table may be absent altogether; patients without one
+    /// get `survival: None` and are listed in `kept_without_endpoint`). Labels and clinical
+    /// data are joined as by [`Cohort::hecktor`].
+    pub fn hecktor_images(root: impl AsRef<Path>) -> Result<(Cohort, JoinReport)> {
+        Self::hecktor_join(root.as_ref(), false)
+    }
+
+    fn hecktor_join(root: &Path, need_endpoint: bool) -> Result<(Cohort, JoinReport)> {
         let images_dir = root.join("imagesTr");
         if !images_dir.is_dir() {
             return Err(Error::Layout {
@@ -156,15 +178,20 @@ impl Cohort {
         let endpoint_file = ENDPOINT_CSV_NAMES
             .iter()
             .map(|n| root.join(n))
-            .find(|p| p.is_file())
-            .ok_or_else(|| Error::Layout {
-                path: root.to_owned(),
-                reason: format!(
-                    "no endpoint table: expected {}",
-                    ENDPOINT_CSV_NAMES.join(" or ")
-                ),
-            })?;
-        let endpoints = read_endpoints(&endpoint_file)?;
+            .find(|p| p.is_file());
+        let endpoints = match &endpoint_file {
+            Some(p) => read_endpoints(p)?,
+            None if !need_endpoint => BTreeMap::new(),
+            None => {
+                return Err(Error::Layout {
+                    path: root.to_owned(),
+                    reason: format!(
+                        "no endpoint table: expected {}",
+                        ENDPOINT_CSV_NAMES.join(" or ")
+                    ),
+                })
+            }
+        };
 
         let clinical_path = root.join(CLINICAL_CSV_NAME);
         let (clinical_names, clinical) = if clinical_path.is_file() {
@@ -175,7 +202,7 @@ impl Cohort {
         };
 
         let mut report = JoinReport {
-            endpoint_file,
+            endpoint_file: endpoint_file.unwrap_or_default(),
             clinical_file: clinical.as_ref().map(|_| clinical_path.clone()),
             ..JoinReport::default()
         };
@@ -187,10 +214,14 @@ impl Cohort {
                 report.incomplete_images.push((id.clone(), missing));
                 continue;
             };
-            let Some(&survival) = endpoints.get(id) else {
-                report.no_endpoint.push(id.clone());
-                continue;
-            };
+            let survival = endpoints.get(id).copied();
+            if survival.is_none() {
+                if need_endpoint {
+                    report.no_endpoint.push(id.clone());
+                    continue;
+                }
+                report.kept_without_endpoint.push(id.clone());
+            }
             let mask = labels.get(id).cloned();
             if mask.is_none() {
                 report.no_label.push(id.clone());
@@ -208,7 +239,7 @@ impl Cohort {
                 ct: ct_path.clone(),
                 pet: pet_path.clone(),
                 mask,
-                survival: Some(survival),
+                survival,
                 clinical,
             });
         }

@@ -130,6 +130,32 @@ fn hecktor_join_and_report() {
 }
 
 #[test]
+fn hecktor_images_keeps_patients_without_an_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    hecktor_tree(dir.path());
+    // For prediction every complete image pair is a patient: MDA-005 (no endpoint row) too.
+    let (cohort, report) = Cohort::hecktor_images(dir.path()).unwrap();
+    let ids: Vec<&str> = cohort.records().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["CHUM-001", "CHUM-002", "CHUS-003", "MDA-005"]);
+    assert!(cohort.records()[3].survival.is_none());
+    assert!(cohort.records()[0].survival.is_some());
+    assert!(report.no_endpoint.is_empty());
+    assert_eq!(report.kept_without_endpoint, ["MDA-005"]);
+    assert_eq!(report.incomplete_images, [("HGJ-004".to_string(), "PET")]);
+    assert!(report
+        .to_string()
+        .contains("kept without endpoint (1): MDA-005"));
+    // Without any endpoint table: the training join refuses, the prediction join keeps all.
+    std::fs::remove_file(dir.path().join("hecktor2022_patient_endpoint_training.csv")).unwrap();
+    assert!(Cohort::hecktor(dir.path()).is_err());
+    let (cohort, report) = Cohort::hecktor_images(dir.path()).unwrap();
+    assert_eq!(cohort.len(), 4);
+    assert!(cohort.records().iter().all(|r| r.survival.is_none()));
+    assert_eq!(report.kept_without_endpoint.len(), 4);
+    assert_eq!(report.endpoint_file, std::path::PathBuf::new());
+}
+
+#[test]
 fn hecktor_layout_errors() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
