@@ -546,26 +546,26 @@ fn synthesise(out: &Path, config: &SyntheticConfig) -> Result<()> {
 /// A cohort for the image-only commands (preprocess, radiomics, predict): in a HECKTOR folder
 /// every complete CT/PET pair, with or without an endpoint (new patients have none).
 fn open_images(path: &Path) -> Result<Cohort> {
-    if path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
-    {
-        Ok(Cohort::manifest(path)?)
-    } else {
-        let (cohort, report) = Cohort::hecktor_images(path)?;
-        println!("{report}");
-        Ok(cohort)
-    }
+    open(path, |p| Cohort::hecktor_images(p))
 }
 
+/// A training cohort: in a HECKTOR folder, the patients with images and an endpoint.
 fn open_cohort(path: &Path) -> Result<Cohort> {
+    open(path, |p| Cohort::hecktor(p))
+}
+
+/// A manifest `.csv`, or a HECKTOR folder joined by `hecktor` (its report printed).
+fn open(
+    path: &Path,
+    hecktor: fn(&Path) -> adamss::io::Result<(Cohort, adamss::io::JoinReport)>,
+) -> Result<Cohort> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
         Ok(Cohort::manifest(path)?)
     } else {
-        let (cohort, report) = Cohort::hecktor(path)?;
+        let (cohort, report) = hecktor(path)?;
         println!("{report}");
         Ok(cohort)
     }
