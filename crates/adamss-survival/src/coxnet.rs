@@ -6,8 +6,9 @@
 //! scikit-survival do; a factor of 0 leaves a covariate unpenalised (e.g. clinical variables
 //! beside radiomics). Each Newton step builds the exact quadratic model (gradient and the full
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
-//! iterations converge linearly at small penalties), solves it by cyclic coordinate descent
-//! over a working set grown by optimality checks, and halves the step if the true objective
+//! iterations converge linearly at small penalties), solves it by coordinate descent in a
+//! seeded random order over a working set grown by optimality checks, and halves the step if
+//! the true objective
 //! does not decrease. Solutions are warm-started along the path, which ends early by glmnet's
 //! rules (deviance explained flat or saturated, pass budget spent; see [`PathEnd`]).
 
