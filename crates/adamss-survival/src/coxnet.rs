@@ -8,9 +8,9 @@
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
 //! iterations converge linearly at small penalties), solves it by coordinate descent in a
 //! seeded random order over a working set grown by optimality checks, and halves the step if
-//! the true objective
-//! does not decrease. Solutions are warm-started along the path, which ends early by glmnet's
-//! rules (deviance explained flat or saturated, pass budget spent; see [`PathEnd`]).
+//! the true objective does not decrease. Solutions are warm-started along the path, which ends
+//! early by glmnet's rules (deviance explained flat or saturated, pass budget spent; see
+//! [`PathEnd`]).
 
 use linfa::ParamGuard;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
