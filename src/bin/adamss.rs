@@ -334,7 +334,7 @@ fn main() -> Result<()> {
             shard,
             maps,
         } => {
-            use adamss::train::infer::{predict_cohort, risks_file_name, Shard};
+            use adamss::train::infer::{predict_cohort, risks_file_name, PredictOptions, Shard};
             let method = adamss::train::Method::from_key(&method)?;
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
             let cohort = open_images(&cohort)?;
@@ -342,7 +342,13 @@ fn main() -> Result<()> {
                 ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let preds = predict_cohort(&run, &cohort, fold, method, shard, &out, maps, &|d, n| {
+            let options = PredictOptions {
+                fold,
+                method,
+                shard,
+                maps,
+            };
+            let preds = predict_cohort(&run, &cohort, &options, &out, &|d, n| {
                 bar.set_length(n as u64);
                 bar.set_position(d as u64);
             })?;

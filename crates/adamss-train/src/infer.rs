@@ -55,6 +55,32 @@ impl Shard {
     }
 }
 
+/// What [`predict_cohort`] runs: which fold's networks, which AdaMSS network, which patients,
+/// and whether to write the fusion-gate and attention maps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PredictOptions {
+    /// The fold whose networks predict.
+    pub fold: usize,
+    /// [`Method::Ssl`] or [`Method::SslRadiomics`].
+    pub method: Method,
+    /// Only this slice of the cohort.
+    pub shard: Option<Shard>,
+    /// Also write the maps (see [`write_maps`]).
+    pub maps: bool,
+}
+
+impl Default for PredictOptions {
+    /// Fold 0, SSL, every patient, no maps.
+    fn default() -> Self {
+        Self {
+            fold: 0,
+            method: Method::Ssl,
+            shard: None,
+            maps: false,
+        }
+    }
+}
+
 /// One new patient's prediction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewPrediction {
@@ -68,26 +94,28 @@ pub struct NewPrediction {
     pub mask: ExportedMask,
 }
 
-/// Predicts every patient of `cohort` (or one shard of it) with fold `fold` of the finished run
-/// in `run_dir`: the Stage-I network's GTVp/GTVn masks, written on each patient's CT grid under
-/// `out/masks`, and the risk of the AdaMSS network `method` — [`Method::Ssl`], or
+/// Predicts every patient of `cohort` (or one shard of it) with one fold of the finished run
+/// in `run_dir` (see [`PredictOptions`]): the Stage-I network's GTVp/GTVn masks, written on each
+/// patient's CT grid under `out/masks`, and the risk of the AdaMSS network — [`Method::Ssl`], or
 /// [`Method::SslRadiomics`], whose head also gets the fold's LASSO-selected radiomics,
 /// extracted here from the Stage-I mask exactly as in training — with the fold's clinical
 /// encoding, written to `out/risks.csv` (with `high_risk` at the fold's training median).
 /// Patients need images only; labels, when present, give the Dice of the written masks. With
 /// `maps`, the AdaMSS network's fusion-gate weights and attention maps are written too (see
 /// [`write_maps`]). `progress(done, total)` after each patient's preprocessing.
-#[allow(clippy::too_many_arguments)]
 pub fn predict_cohort(
     run_dir: &Path,
     cohort: &Cohort,
-    fold: usize,
-    method: Method,
-    shard: Option<Shard>,
+    options: &PredictOptions,
     out: &Path,
-    maps: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<Vec<NewPrediction>> {
+    let PredictOptions {
+        fold,
+        method,
+        shard,
+        maps,
+    } = *options;
     if !matches!(method, Method::Ssl | Method::SslRadiomics) {
         return Err(Error::Config(format!(
             "predict runs the AdaMSS networks (ssl, ssl-radiomics), not {}",

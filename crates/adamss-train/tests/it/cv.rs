@@ -1,7 +1,7 @@
 //! The whole comparison end to end on a tiny cohort (plumbing, not quality: see the README's
 //! main job for results).
 
-use adamss_train::infer::{merge_csv, predict_cohort, risks_file_name, Shard};
+use adamss_train::infer::{merge_csv, predict_cohort, risks_file_name, PredictOptions, Shard};
 use adamss_train::report::{comparison_table, write_predictions, write_report};
 use adamss_train::{run_cv, Method, Silent};
 
@@ -96,17 +96,12 @@ fn every_method_runs_on_shared_folds_and_reports() {
     for i in 0..2 {
         let shard = Shard { index: i, count: 2 };
         let maps = i == 0;
-        let preds = predict_cohort(
-            &run,
-            &cohort,
-            0,
-            Method::Ssl,
-            Some(shard),
-            &out,
+        let options = PredictOptions {
+            shard: Some(shard),
             maps,
-            &|_, _| {},
-        )
-        .expect("predict");
+            ..PredictOptions::default()
+        };
+        let preds = predict_cohort(&run, &cohort, &options, &out, &|_, _| {}).expect("predict");
         predicted += preds.len();
         for p in &preds {
             let dir = out.join("maps").join(&p.id);
@@ -162,17 +157,12 @@ fn every_method_runs_on_shared_folds_and_reports() {
     // cross-validation computed for them — for AdaMSS + radiomics too, whose head needs the
     // radiomics of each patient's Stage-I mask and the fold's selector.
     for method in [Method::Ssl, Method::SslRadiomics] {
-        let preds = predict_cohort(
-            &run,
-            &cohort,
-            0,
+        let options = PredictOptions {
             method,
-            None,
-            &tmp.path().join(format!("predict-{}", method.key())),
-            false,
-            &|_, _| {},
-        )
-        .expect("predict");
+            ..PredictOptions::default()
+        };
+        let out = tmp.path().join(format!("predict-{}", method.key()));
+        let preds = predict_cohort(&run, &cohort, &options, &out, &|_, _| {}).expect("predict");
         let r = outcome
             .results
             .iter()
@@ -200,17 +190,12 @@ fn every_method_runs_on_shared_folds_and_reports() {
             );
         }
     }
-    assert!(predict_cohort(
-        &run,
-        &cohort,
-        0,
-        Method::Mtl,
-        None,
-        &tmp.path().join("predict-mtl"),
-        false,
-        &|_, _| {},
-    )
-    .is_err());
+    let mtl = PredictOptions {
+        method: Method::Mtl,
+        ..PredictOptions::default()
+    };
+    let out = tmp.path().join("predict-mtl");
+    assert!(predict_cohort(&run, &cohort, &mtl, &out, &|_, _| {}).is_err());
 
     // Rerunning reloads every finished stage and gives the same outcome.
     let again = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("rerun");
