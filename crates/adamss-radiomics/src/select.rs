@@ -160,4 +160,20 @@ impl FeatureSelector {
             })
             .collect()
     }
+
+    /// [`transform`](Self::transform) with a missing (non-finite) value imputed by the
+    /// training mean, i.e. 0 on the z-scored scale — how AdaMSS feeds patients whose Stage-I
+    /// mask gave no usable features.
+    pub fn transform_imputed(&self, names: &[String], values: &[f64]) -> Result<Vec<f64>> {
+        Ok(self
+            .transform(names, values)?
+            .into_iter()
+            .map(|z| if z.is_finite() { z } else { 0.0 })
+            .collect())
+    }
+
+    /// The LASSO-Cox log-risk `Σ coef_j · z_j` of a transformed feature vector `z`.
+    pub fn linear_predictor(&self, z: &[f64]) -> f64 {
+        z.iter().zip(&self.coef).map(|(a, b)| a * b).sum()
+    }
 }

@@ -99,6 +99,18 @@ impl PartialLikelihood {
         self.n_events
     }
 
+    /// The log-likelihood of the saturated model under Breslow's ties: `−Σ d·log d` over the
+    /// distinct event times, `d` events at each (0 without ties) — the reference of glmnet's
+    /// Cox deviance.
+    pub(crate) fn breslow_saturated_loglik(&self) -> f64 {
+        self.groups
+            .iter()
+            .map(|g| g.events.len() as f64)
+            .filter(|&d| d > 0.0)
+            .map(|d| -d * d.ln())
+            .sum()
+    }
+
     fn scale(&self, reduction: Reduction) -> f64 {
         match reduction {
             Reduction::Sum => 1.0,

@@ -445,20 +445,6 @@ const MAX_SWEEPS: usize = 100_000;
 /// Penalties solved before a path may end by its deviance (glmnet's `mnlam`).
 const MIN_PENALTIES: usize = 5;
 
-/// The Breslow log-likelihood of the saturated model: `−Σ d·log d` over the distinct event
-/// times, `d` events at each (0 without ties).
-fn saturated_loglik(y: &[Surv]) -> f64 {
-    let mut times: Vec<f64> = y.iter().filter(|s| s.event()).map(|s| s.time()).collect();
-    times.sort_by(f64::total_cmp);
-    times
-        .chunk_by(|a, b| a == b)
-        .map(|g| {
-            let d = g.len() as f64;
-            -d * d.ln()
-        })
-        .sum()
-}
-
 /// `aᵀb` with eight independent partial sums, so the compiler can vectorise it (a plain
 /// fold is one serial chain of additions).
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -574,9 +560,8 @@ impl CoxnetValidParams {
         let mut coef = Array2::zeros((alphas.len(), p));
         let mut iterations = Vec::with_capacity(alphas.len());
         let mut dev_ratio = Vec::with_capacity(alphas.len());
-        // Deviance = 2·(saturated log-likelihood − log-likelihood); the saturated model of
-        // Breslow's likelihood puts each tied event group alone: −Σ d·log d.
-        let saturated = saturated_loglik(&y);
+        // Deviance = 2·(saturated log-likelihood − log-likelihood).
+        let saturated = prob.pl.breslow_saturated_loglik();
         let null_dev = 2.0 * (saturated + prob.null * n as f64);
         let mut end = PathEnd::Complete;
         for (k, &alpha) in alphas.iter().enumerate() {

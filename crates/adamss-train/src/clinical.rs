@@ -5,6 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// Prefix of the clinical columns where they stand beside radiomics (feature tables, the
+/// LASSO-Cox selectors): `clinical:Age`.
+pub const CLINICAL_PREFIX: &str = "clinical:";
+
 /// How one output column is computed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum Column {
@@ -96,6 +100,15 @@ impl ClinicalEncoder {
             }
         }
         Ok(enc)
+    }
+
+    /// The output columns as named beside radiomics in a feature table or selector:
+    /// [`CLINICAL_PREFIX`] + [`names`](Self::names) (`clinical:Age`, …).
+    pub fn feature_names(&self) -> Vec<String> {
+        self.names()
+            .iter()
+            .map(|n| format!("{CLINICAL_PREFIX}{n}"))
+            .collect()
     }
 
     /// Output column names (`Age`, `Gender=M`, `HPV…:missing`).

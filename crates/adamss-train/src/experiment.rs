@@ -349,7 +349,7 @@ impl<'a> FoldContext<'a> {
         adamss_io::write_atomic(&enc_path, json.as_bytes())?;
         // What the baselines and the heads are given, per patient.
         let names = enc.names();
-        let clinical_names = names.iter().map(|n| format!("clinical:{n}")).collect();
+        let clinical_names = enc.feature_names();
         FeatureTable {
             names,
             rows: cases
@@ -600,13 +600,7 @@ impl<'a> FoldContext<'a> {
         }
         let x = rows
             .iter()
-            .map(|r| {
-                sel.transform(&names, r).map(|v| {
-                    v.into_iter()
-                        .map(|z| if z.is_finite() { z } else { 0.0 })
-                        .collect()
-                })
-            })
+            .map(|r| sel.transform_imputed(&names, r))
             .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
         Ok((x, sel))
     }
@@ -623,7 +617,7 @@ impl<'a> FoldContext<'a> {
     fn lasso_cox(&self, method: Method, table: Option<&FeatureTable>) -> Result<FoldResult> {
         let (x, sel) = self.selected_features(table, true)?;
         self.write_selector(method, SELECTOR_NAME, &sel)?;
-        let risk = |i: usize| -> f64 { x[i].iter().zip(&sel.coef).map(|(a, b)| a * b).sum() };
+        let risk = |i: usize| sel.linear_predictor(&x[i]);
         let preds: Vec<CasePrediction> = self
             .test
             .iter()
@@ -665,10 +659,7 @@ impl<'a> FoldContext<'a> {
                     // The LASSO-CoxPH baseline's model (the same selection on the same fold).
                     let (xj, joint) = self.selected_features(radiomics, true)?;
                     self.write_selector(method, OFFSET_SELECTOR_NAME, &joint)?;
-                    offsets = xj
-                        .iter()
-                        .map(|r| r.iter().zip(&joint.coef).map(|(a, b)| a * b).sum())
-                        .collect();
+                    offsets = xj.iter().map(|r| joint.linear_predictor(r)).collect();
                 }
                 let n = sel.selected.len();
                 let x = x

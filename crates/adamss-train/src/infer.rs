@@ -12,7 +12,7 @@ use adamss_radiomics::FeatureSelector;
 use ndarray::Array3;
 use rayon::prelude::*;
 
-use crate::clinical::ClinicalEncoder;
+use crate::clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 use crate::config::{ExperimentConfig, RadiomicsHead, RESOLVED_CONFIG_NAME};
 use crate::data::{array_to_tensor, radiomics_of, tensor_to_arrays};
 use crate::device::parse_device;
@@ -232,11 +232,7 @@ pub fn predict_cohort(
                 .zip(&masks)
                 .map(|(p, m)| radiomics_of(p, m, window, &extraction))
                 .collect();
-            let clinical_names: Vec<String> = enc
-                .names()
-                .iter()
-                .map(|n| format!("clinical:{n}"))
-                .collect();
+            let clinical_names = enc.feature_names();
             let mut extras = Vec::with_capacity(pre.len());
             let mut offsets = Vec::new();
             for (features, clin) in radiomics.iter().zip(&clinical) {
@@ -247,16 +243,16 @@ pub fn predict_cohort(
                         .selected
                         .iter()
                         .chain(offset_selector.iter().flat_map(|j| &j.selected))
-                        .filter(|n| !n.starts_with("clinical:"))
+                        .filter(|n| !n.starts_with(CLINICAL_PREFIX))
                         .map(|n| (n.clone(), f64::NAN))
                         .unzip(),
                 };
-                let z = selected_z(sel, &names, &values)?;
+                let z = sel.transform_imputed(&names, &values)?;
                 if let Some(joint) = &offset_selector {
                     names.extend(clinical_names.iter().cloned());
                     values.extend_from_slice(clin);
-                    let zj = selected_z(joint, &names, &values)?;
-                    offsets.push(zj.iter().zip(&joint.coef).map(|(a, b)| a * b).sum());
+                    offsets
+                        .push(joint.linear_predictor(&joint.transform_imputed(&names, &values)?));
                 }
                 extras.push(z.into_iter().chain(clin.iter().copied()).collect());
             }
@@ -313,16 +309,6 @@ pub fn predict_cohort(
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
     adamss_io::write_atomic(out.join(risks_file_name(shard)), csv.as_bytes())?;
     Ok(out_rows)
-}
-
-/// The selected features of one patient, z-scored with the training statistics; a missing
-/// (non-finite) value gets the training mean (0), as in training.
-fn selected_z(sel: &FeatureSelector, names: &[String], values: &[f64]) -> Result<Vec<f64>> {
-    Ok(sel
-        .transform(names, values)?
-        .into_iter()
-        .map(|z| if z.is_finite() { z } else { 0.0 })
-        .collect())
 }
 
 /// Writes sample `k`'s fusion-gate weights and attention maps from one forward pass of the

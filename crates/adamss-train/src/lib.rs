@@ -16,7 +16,7 @@ pub mod stage;
 
 pub use ndarray;
 
-pub use clinical::ClinicalEncoder;
+pub use clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule};
 pub use data::{prepare_cohort, PreparedCase};
 pub use device::parse_device;
