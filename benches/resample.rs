@@ -7,8 +7,12 @@
 //! - a full patient: read CT and PET `.nii.gz` → locate → resample onto the 160³ crop →
 //!   normalise → write both crops `.nii.gz`; and reading the CT alone, for scale.
 //!
+//! - training-time augmentation (three plane passes, PET + CT + two label maps) at the main
+//!   job's size (48³ → 32³) and the paper's (160³ → 112³).
+//!
 //! ```text
 //! cargo bench --bench resample
+//! cargo bench --bench resample -- augment
 //! .venv/bin/python tools/bench_sitk.py
 //! ```
 
@@ -17,7 +21,10 @@ use std::time::Duration;
 use std::path::PathBuf;
 
 use adamss::io::{Case, Clinical, Geometry, Volume};
-use adamss::preprocess::{preprocess_case, resample_linear, CropCentre, Grid, PreprocessConfig};
+use adamss::preprocess::{
+    augment, preprocess_case, resample_linear, AugmentConfig, CropCentre, Grid, PreprocessConfig,
+    Sample,
+};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ndarray::{Array3, ShapeBuilder};
 
@@ -113,9 +120,56 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// PET, CT and the two one-hot label maps of a `n³` sample: smooth images, a ball and a
+/// half-shell as labels (as the training loop hands them to `augment`).
+fn training_sample(n: usize) -> Sample {
+    let c = n as f64 / 2.0;
+    let r2 = |i: usize, j: usize, k: usize| {
+        (i as f64 - c).powi(2) + (j as f64 - c).powi(2) + (k as f64 - c).powi(2)
+    };
+    let pet = field((n, n, n), |i, j, k| ((i + 2 * j + 3 * k) % 97) as f32 * 0.1);
+    let ct = field((n, n, n), |i, j, k| {
+        ((i * 7 + j * 3 + k * 11) % 200) as f32 * 0.01
+    });
+    let lab = field((n, n, n), |i, j, k| {
+        let d = r2(i, j, k);
+        if d <= (n as f64 / 6.0).powi(2) {
+            1u8
+        } else if d <= (n as f64 / 4.0).powi(2) && i as f64 > c {
+            2
+        } else {
+            0
+        }
+    });
+    Sample {
+        images: vec![pet, ct],
+        labels: Sample::one_hot(&lab, &[1, 2]),
+    }
+}
+
+fn bench_augment(c: &mut Criterion) {
+    let mut g = c.benchmark_group("augment");
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    for (n, crop) in [(48, 32), (160, 112)] {
+        let sample = training_sample(n);
+        let config = AugmentConfig {
+            crop: [crop; 3],
+            ..AugmentConfig::default()
+        };
+        let mut seed = 0u64;
+        g.bench_function(format!("{n}_to_{crop}"), |b| {
+            b.iter(|| {
+                seed += 1;
+                augment(&sample, &config, seed).expect("augment")
+            })
+        });
+    }
+    g.finish();
+}
+
 #[allow(missing_docs)]
 mod harness {
     use super::*;
-    criterion_group!(benches, bench);
+    criterion_group!(benches, bench, bench_augment);
 }
 criterion_main!(harness::benches);

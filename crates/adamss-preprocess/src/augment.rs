@@ -3,7 +3,7 @@
 //! a random crop of the remaining axis, so a 160³ input becomes a 112³ training crop. Labels
 //! are interpolated like images and re-binarised at > 0.2. Deterministic given the seed.
 
-use ndarray::{Array3, Axis, Zip};
+use ndarray::{Array3, Axis, ShapeBuilder};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -130,22 +130,25 @@ pub fn augment(sample: &Sample, config: &AugmentConfig, seed: u64) -> Result<Sam
         }
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut out = sample.clone();
+    let n_images = sample.images.len();
+    let mut channels: Vec<Array3<f32>> = Vec::new();
     // Planes: axial (i, j | k), coronal (i, k | j), sagittal (j, k | i).
-    for axes in [[0, 1, 2], [0, 2, 1], [1, 2, 0]] {
+    for (pass, axes) in [[0, 1, 2], [0, 2, 1], [1, 2, 0]].into_iter().enumerate() {
         let p = draw(&mut rng, config, axes, shape);
-        // The affine acts within each slice along the slicing axis and the crop selects whole
-        // slices, so cropping first gives the same result with less work.
-        let warp = |c: &Array3<f32>| {
-            warp_plane(
-                &crop_axis(c, axes[2], p.crop_start, config.crop[axes[2]]),
-                &p,
-            )
+        let len = config.crop[axes[2]];
+        channels = if pass == 0 {
+            let input: Vec<&Array3<f32>> = sample.images.iter().chain(&sample.labels).collect();
+            warp_plane(&input, &p, len)?
+        } else {
+            warp_plane(&channels.iter().collect::<Vec<_>>(), &p, len)?
         };
-        out.images = out.images.iter().map(warp).collect();
-        out.labels = out.labels.iter().map(warp).collect();
-        shape[axes[2]] = config.crop[axes[2]];
+        shape[axes[2]] = len;
     }
+    let labels = channels.split_off(n_images);
+    let mut out = Sample {
+        images: channels,
+        labels,
+    };
     if config.flips {
         for a in 0..3 {
             if rng.gen_bool(0.5) {
@@ -189,12 +192,66 @@ fn draw(
     }
 }
 
-/// Applies the plane's 2-D affine (about the plane's centre) to every slice, bilinear, zeros
-/// outside.
-fn warp_plane(c: &Array3<f32>, p: &PlaneParams) -> Array3<f32> {
+/// Applies the plane's 2-D affine (about the plane's centre) to every slice of the crop
+/// `p.crop_start .. p.crop_start + len` along the slicing axis, bilinear, zeros outside; one
+/// output per input channel (all the same shape).
+///
+/// The affine acts within each slice and the crop selects whole slices, so only the kept
+/// slices are warped. The source position and weights of an output voxel are computed once
+/// and applied to every channel.
+fn warp_plane(channels: &[&Array3<f32>], p: &PlaneParams, len: usize) -> Result<Vec<Array3<f32>>> {
     let [u, v, w] = p.axes;
-    let dims = c.dim();
+    let Some(first) = channels.first() else {
+        return Ok(Vec::new());
+    };
+    let dims = first.dim();
     let shape = [dims.0, dims.1, dims.2];
+    if p.crop_start + len > shape[w] {
+        return Err(Error::Config(format!(
+            "plane crop {}..{} exceeds the sample's extent {} along axis {w}",
+            p.crop_start,
+            p.crop_start + len,
+            shape[w]
+        )));
+    }
+    // Sources as contiguous slices in one layout, C (element (i, j, k) at i·s0 + j·s1 + k)
+    // or Fortran (at i + j·s1 + k·s2) after the first channel; a channel in another layout
+    // is copied into it.
+    let fortran = !first.is_standard_layout() && first.t().is_standard_layout();
+    let copies: Vec<Option<Array3<f32>>> = channels
+        .iter()
+        .map(|c| {
+            let fits = if fortran {
+                c.t().is_standard_layout()
+            } else {
+                c.is_standard_layout()
+            };
+            (!fits).then(|| {
+                let mut a = if fortran {
+                    Array3::zeros(dims.f())
+                } else {
+                    Array3::zeros(dims)
+                };
+                a.assign(*c);
+                a
+            })
+        })
+        .collect();
+    let src: Vec<&[f32]> = channels
+        .iter()
+        .zip(&copies)
+        .map(|(c, copy)| {
+            copy.as_ref()
+                .unwrap_or(c)
+                .as_slice_memory_order()
+                .ok_or_else(|| Error::Config("a sample channel is not contiguous".into()))
+        })
+        .collect::<Result<_>>()?;
+    let stride = if fortran {
+        [1, shape[0], shape[0] * shape[1]]
+    } else {
+        [shape[1] * shape[2], shape[2], 1]
+    };
     let (nu, nv) = (shape[u], shape[v]);
     // Forward matrix A = R · Sh · S; output x = A (in − centre) + centre + t.
     let (s, sa) = p.scale;
@@ -213,28 +270,136 @@ fn warp_plane(c: &Array3<f32>, p: &PlaneParams) -> Array3<f32> {
         [-a[1][0] / det, a[0][0] / det],
     ];
     let centre = [(nu as f64 - 1.0) / 2.0, (nv as f64 - 1.0) / 2.0];
-    let mut out = Array3::<f32>::zeros(dims);
-    // Work slice by slice along w, in parallel.
-    let src_slices: Vec<_> = c.axis_iter(Axis(w)).collect();
-    let mut dst_slices: Vec<_> = out.axis_iter_mut(Axis(w)).collect();
-    dst_slices
-        .par_iter_mut()
-        .zip(src_slices.par_iter())
-        .for_each(|(dst, src)| {
-            // In the 2-D slice, the remaining axes keep their order: the smaller of u, v first.
-            let swap = u > v;
-            Zip::indexed(dst).for_each(|(a0, a1), o| {
-                let (x, y) = if swap { (a1, a0) } else { (a0, a1) };
-                let d = [
-                    x as f64 - centre[0] - p.translate[0],
-                    y as f64 - centre[1] - p.translate[1],
-                ];
-                let sx = inv[0][0] * d[0] + inv[0][1] * d[1] + centre[0];
-                let sy = inv[1][0] * d[0] + inv[1][1] * d[1] + centre[1];
-                *o = bilinear(src, sx, sy, swap);
-            });
-        });
-    out
+    let mut out_shape = shape;
+    out_shape[w] = len;
+    let mut outs: Vec<Array3<f32>> = channels
+        .iter()
+        .map(|_| Array3::zeros((out_shape[0], out_shape[1], out_shape[2])))
+        .collect();
+    // The slice's two axes in storage order (the smaller first), and where x (along u) and
+    // y (along v) sit among them.
+    let swap = u > v;
+    let (n0, n1) = if swap { (nv, nu) } else { (nu, nv) };
+    // The four source offsets (within slice 0 of the source) and weights of output pixel
+    // (a0, a1); None when it lies wholly outside. The same for every slice: tabulated once.
+    let taps_of = |a0: usize, a1: usize| -> Option<([Option<usize>; 4], f64, f64)> {
+        let (x, y) = if swap { (a1, a0) } else { (a0, a1) };
+        let d = [
+            x as f64 - centre[0] - p.translate[0],
+            y as f64 - centre[1] - p.translate[1],
+        ];
+        let sx = inv[0][0] * d[0] + inv[0][1] * d[1] + centre[0];
+        let sy = inv[1][0] * d[0] + inv[1][1] * d[1] + centre[1];
+        let t = Taps::at(sx, sy, nu, nv)?;
+        let at = |(xi, yi): (usize, usize)| xi * stride[u] + yi * stride[v];
+        let off = [
+            t.x0.zip(t.y0).map(at),
+            t.x1.zip(t.y0).map(at),
+            t.x0.zip(t.y1).map(at),
+            t.x1.zip(t.y1).map(at),
+        ];
+        Some((off, t.fx, t.fy))
+    };
+    let table: Vec<_> = (0..n0 * n1)
+        .into_par_iter()
+        .map(|i| taps_of(i / n1, i % n1))
+        .collect();
+    let taps_at = |a0: usize, a1: usize| table[a0 * n1 + a1];
+    // Jobs run in parallel, each filling one sub-array of every output channel (C order).
+    // When the slicing axis is the contiguous one of source and output (w = 2, C order) a
+    // job is one row a0 of the plane with all kept slices innermost, so that reads and
+    // writes run along memory; otherwise a job is one kept slice.
+    let slices_inner = w == 2 && !fortran;
+    let job_axis = if slices_inner { 0 } else { w };
+    let mut jobs: Vec<Vec<ndarray::ArrayViewMut2<'_, f32>>> =
+        (0..out_shape[job_axis]).map(|_| Vec::new()).collect();
+    for o in &mut outs {
+        for (job, view) in jobs.iter_mut().zip(o.axis_iter_mut(Axis(job_axis))) {
+            job.push(view);
+        }
+    }
+    jobs.par_iter_mut().enumerate().for_each(|(j, dst)| {
+        let plane = dst.first().map_or(0, |v| v.len());
+        let mut buf = vec![0.0f32; plane * src.len()];
+        if slices_inner {
+            // Job j is row a0 = j; buffer index a1 · len + slice.
+            for a1 in 0..n1 {
+                let Some((off, fx, fy)) = taps_at(j, a1) else {
+                    continue;
+                };
+                for (c, s) in src.iter().enumerate() {
+                    let row = &mut buf[c * plane + a1 * len..][..len];
+                    for (slice, o) in row.iter_mut().enumerate() {
+                        *o = bilinear(s, &off, p.crop_start + slice, fx, fy);
+                    }
+                }
+            }
+        } else {
+            // Job j is kept slice j; buffer index a0 · n1 + a1.
+            // The source's contiguous axis innermost (a0 in Fortran order).
+            let shift = (p.crop_start + j) * stride[w];
+            let (m0, m1) = if fortran { (n1, n0) } else { (n0, n1) };
+            for b0 in 0..m0 {
+                for b1 in 0..m1 {
+                    let (a0, a1) = if fortran { (b1, b0) } else { (b0, b1) };
+                    let Some((off, fx, fy)) = taps_at(a0, a1) else {
+                        continue;
+                    };
+                    for (c, s) in src.iter().enumerate() {
+                        buf[c * plane + a0 * n1 + a1] = bilinear(s, &off, shift, fx, fy);
+                    }
+                }
+            }
+        }
+        // Both buffer layouts are the views' logical (row-major) order.
+        for (c, view) in dst.iter_mut().enumerate() {
+            for (o, &v) in view.iter_mut().zip(&buf[c * plane..(c + 1) * plane]) {
+                *o = v;
+            }
+        }
+    });
+    Ok(outs)
+}
+
+/// Bilinear interpolation from the four taps `off` (shifted by `shift`; `None` counts as 0).
+fn bilinear(s: &[f32], off: &[Option<usize>; 4], shift: usize, fx: f64, fy: f64) -> f32 {
+    let g = |o: Option<usize>| o.map_or(0.0, |o| f64::from(s[o + shift]));
+    let v = g(off[0]) * (1.0 - fx) * (1.0 - fy)
+        + g(off[1]) * fx * (1.0 - fy)
+        + g(off[2]) * (1.0 - fx) * fy
+        + g(off[3]) * fx * fy;
+    v as f32
+}
+
+/// The bilinear neighbourhood of a point (x along u, y along v) of an `nx × ny` slice: the
+/// lower and upper neighbour index per axis where inside the slice (outside ones count as 0),
+/// and the fractional offsets. `None` when the point is a whole voxel or more outside.
+struct Taps {
+    x0: Option<usize>,
+    x1: Option<usize>,
+    y0: Option<usize>,
+    y1: Option<usize>,
+    fx: f64,
+    fy: f64,
+}
+
+impl Taps {
+    fn at(x: f64, y: f64, nx: usize, ny: usize) -> Option<Self> {
+        if x <= -1.0 || y <= -1.0 || x >= nx as f64 || y >= ny as f64 {
+            return None;
+        }
+        let (x0, y0) = (x.floor(), y.floor());
+        // x0 ∈ [−1, nx − 1]: the lower neighbour is outside only at −1, the upper at nx − 1.
+        let inside = |i: f64, n: usize| (i >= 0.0 && i < n as f64).then_some(i as usize);
+        Some(Self {
+            x0: inside(x0, nx),
+            x1: inside(x0 + 1.0, nx),
+            y0: inside(y0, ny),
+            y1: inside(y0 + 1.0, ny),
+            fx: x - x0,
+            fy: y - y0,
+        })
+    }
 }
 
 fn mul2(a: &[[f64; 2]; 2], b: &[[f64; 2]; 2]) -> [[f64; 2]; 2] {
@@ -245,35 +410,6 @@ fn mul2(a: &[[f64; 2]; 2], b: &[[f64; 2]; 2]) -> [[f64; 2]; 2] {
         }
     }
     m
-}
-
-/// Bilinear sample of a 2-D slice at (x along u, y along v); neighbours outside count as 0.
-fn bilinear(src: &ndarray::ArrayView2<'_, f32>, x: f64, y: f64, swap: bool) -> f32 {
-    let (d0, d1) = src.dim();
-    let (nx, ny) = if swap { (d1, d0) } else { (d0, d1) };
-    if x <= -1.0 || y <= -1.0 || x >= nx as f64 || y >= ny as f64 {
-        return 0.0;
-    }
-    let (x0, y0) = (x.floor(), y.floor());
-    let (fx, fy) = (x - x0, y - y0);
-    let get = |xi: f64, yi: f64| -> f64 {
-        if xi < 0.0 || yi < 0.0 || xi >= nx as f64 || yi >= ny as f64 {
-            0.0
-        } else {
-            let (xi, yi) = (xi as usize, yi as usize);
-            f64::from(if swap { src[[yi, xi]] } else { src[[xi, yi]] })
-        }
-    };
-    let v = get(x0, y0) * (1.0 - fx) * (1.0 - fy)
-        + get(x0 + 1.0, y0) * fx * (1.0 - fy)
-        + get(x0, y0 + 1.0) * (1.0 - fx) * fy
-        + get(x0 + 1.0, y0 + 1.0) * fx * fy;
-    v as f32
-}
-
-fn crop_axis(c: &Array3<f32>, axis: usize, start: usize, len: usize) -> Array3<f32> {
-    c.slice_axis(Axis(axis), ndarray::Slice::from(start..start + len))
-        .to_owned()
 }
 
 #[cfg(test)]
@@ -297,7 +433,9 @@ mod tests {
     fn rotation_by_90_degrees_is_exact() {
         let n = 9;
         let src = Array3::from_shape_fn((n, n, 2), |(i, j, k)| (i * 10 + j + 100 * k) as f32);
-        let out = warp_plane(&src, &params(90.0, [0.0, 0.0]));
+        let out = warp_plane(&[&src], &params(90.0, [0.0, 0.0]), 2)
+            .unwrap()
+            .remove(0);
         let c = 4i64;
         for ((x, y, k), v) in out.indexed_iter() {
             // out(x, y) = src(A⁻¹((x, y) − c) + c): A⁻¹ rotates by −90°.
@@ -312,7 +450,9 @@ mod tests {
     #[test]
     fn translation_shifts_with_zero_fill() {
         let src = Array3::from_elem((6, 5, 1), 1.0f32);
-        let out = warp_plane(&src, &params(0.0, [2.0, 0.0]));
+        let out = warp_plane(&[&src], &params(0.0, [2.0, 0.0]), 1)
+            .unwrap()
+            .remove(0);
         for ((x, _, _), v) in out.indexed_iter() {
             assert_eq!(*v, if x >= 2 { 1.0 } else { 0.0 }, "x = {x}");
         }

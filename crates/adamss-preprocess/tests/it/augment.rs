@@ -88,3 +88,39 @@ fn bad_settings_are_rejected() {
     };
     assert!(augment(&empty, &AugmentConfig::default(), 0).is_err());
 }
+
+/// The warp walks C-order and Fortran-order channels in different loop orders (and a mixed
+/// sample is brought to one layout); the result must not depend on the input's layout.
+#[test]
+fn memory_layout_does_not_change_the_result() {
+    use ndarray::ShapeBuilder;
+    // Not a cube, so that a stride taken from the wrong axis shows.
+    let cube = sample(40);
+    let cut = |a: &Array3<f32>| a.slice(ndarray::s![..38, 1..36, 3..]).to_owned();
+    let c_order = Sample {
+        images: cube.images.iter().map(cut).collect(),
+        labels: cube.labels.iter().map(cut).collect(),
+    };
+    let fortran = |a: &Array3<f32>| {
+        let mut f = Array3::zeros(a.dim().f());
+        f.assign(a);
+        f
+    };
+    let f_order = Sample {
+        images: c_order.images.iter().map(fortran).collect(),
+        labels: c_order.labels.iter().map(fortran).collect(),
+    };
+    let mixed = Sample {
+        images: vec![f_order.images[0].clone(), c_order.images[1].clone()],
+        labels: c_order.labels.clone(),
+    };
+    let cfg = AugmentConfig {
+        crop: [32, 28, 24],
+        ..AugmentConfig::default()
+    };
+    for seed in 0..6 {
+        let want = augment(&c_order, &cfg, seed).unwrap();
+        assert_eq!(augment(&f_order, &cfg, seed).unwrap(), want, "seed {seed}");
+        assert_eq!(augment(&mixed, &cfg, seed).unwrap(), want, "seed {seed}");
+    }
+}
