@@ -192,25 +192,50 @@ fn draw(
     }
 }
 
-/// Applies the plane's 2-D affine (about the plane's centre) to every slice of the crop
-/// `p.crop_start .. p.crop_start + len` along the slicing axis, bilinear, zeros outside; one
-/// output per input channel (all the same shape).
+/// One plane pass of [`augment`] with given parameters: keeps the slices
+/// `p.crop_start .. p.crop_start + len` along the slicing axis `p.axes[2]` and applies, within
+/// every kept slice, the 2-D affine about the plane's centre `c` (x along `p.axes[0]`, y along
+/// `p.axes[1]`): `out(q) = in(A⁻¹ (q − c − t) + c)` with `A = R(rotate) · Sh(shear) ·
+/// S(scale)`, bilinear, voxels outside the slice counting as 0 (SciPy's
+/// `ndimage.affine_transform(order=1, mode="grid-constant")`). One output per input channel.
 ///
-/// The affine acts within each slice and the crop selects whole slices, so only the kept
-/// slices are warped. The source position and weights of an output voxel are computed once
-/// and applied to every channel.
-fn warp_plane(channels: &[&Array3<f32>], p: &PlaneParams, len: usize) -> Result<Vec<Array3<f32>>> {
+/// The source position and weights of an output pixel are computed once and applied to every
+/// slice and channel. Errors: channels of different shapes, axes that are not a permutation of
+/// 0, 1, 2, or a crop outside the volume.
+pub fn warp_plane(
+    channels: &[&Array3<f32>],
+    p: &PlaneParams,
+    len: usize,
+) -> Result<Vec<Array3<f32>>> {
     let [u, v, w] = p.axes;
     let Some(first) = channels.first() else {
         return Ok(Vec::new());
     };
     let dims = first.dim();
     let shape = [dims.0, dims.1, dims.2];
-    if p.crop_start + len > shape[w] {
+    if channels.iter().any(|c| c.dim() != dims) {
+        return Err(Error::Config("sample channels differ in shape".into()));
+    }
+    let mut seen = [false; 3];
+    for &a in &p.axes {
+        if let Some(s) = seen.get_mut(a) {
+            *s = true;
+        }
+    }
+    if seen != [true; 3] {
+        return Err(Error::Config(format!(
+            "plane axes {:?} are not a permutation of 0, 1, 2",
+            p.axes
+        )));
+    }
+    if p.crop_start
+        .checked_add(len)
+        .is_none_or(|end| end > shape[w])
+    {
         return Err(Error::Config(format!(
             "plane crop {}..{} exceeds the sample's extent {} along axis {w}",
             p.crop_start,
-            p.crop_start + len,
+            p.crop_start.saturating_add(len),
             shape[w]
         )));
     }

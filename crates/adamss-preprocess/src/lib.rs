@@ -10,7 +10,7 @@ mod normalize;
 mod pipeline;
 mod resample;
 
-pub use augment::{augment, AugmentConfig, PlaneParams, Sample};
+pub use augment::{augment, warp_plane, AugmentConfig, PlaneParams, Sample};
 pub use cache::{CacheOutcome, PreprocessCache};
 pub use centres::{read_crop_centres, Coordinates, CoverageSummary};
 pub use error::{Error, Result};
