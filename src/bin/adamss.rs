@@ -783,17 +783,25 @@ fn train(
     );
     if let Some(export) = &observer.export {
         let done = export.done.lock().unwrap_or_else(|p| p.into_inner());
+        // "–" where no test patient has that label (a mean of nothing).
         let mean = |c: usize| {
             let v: Vec<f64> = done.iter().filter_map(|m| m.dice[c]).collect();
-            (v.iter().sum::<f64>() / v.len().max(1) as f64, v.len())
+            match v.len() {
+                0 => "–".to_string(),
+                n => format!("{:.3} (mean of {n})", v.iter().sum::<f64>() / n as f64),
+            }
         };
-        let ((p, np), (n, nn)) = (mean(0), mean(1));
-        println!(
-            "Stage-I masks of {} test patients written on their original CT grids to {}; \
-             Dice with the labels there: GTVp {p:.3} (mean of {np}), GTVn {n:.3} (mean of {nn})",
-            done.len(),
-            export.dir.display()
-        );
+        // Methods without Stage I (the LASSO rows alone) export nothing.
+        if !done.is_empty() {
+            println!(
+                "Stage-I masks of {} test patients written on their original CT grids to {}; \
+                 Dice with the labels there: GTVp {}, GTVn {}",
+                done.len(),
+                export.dir.display(),
+                mean(0),
+                mean(1)
+            );
+        }
     }
     println!(
         "files: {} (report, Kaplan–Meier figures km-*.svg beside it), {} (config), {}, {}, {}",

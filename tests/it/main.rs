@@ -70,7 +70,8 @@ fn demo_runs_end_to_end_and_is_idempotent() {
 
 /// `train` refuses a folder that already holds the run's folds unless `--resume` is given; with
 /// it, every finished stage is reloaded and the same table printed; a folder trained on other
-/// patients is refused even then, before anything is written.
+/// patients, or on the same patients before their endpoint or images changed, is refused even
+/// then, before anything is written.
 #[test]
 fn train_resumes_only_when_asked_and_only_its_own_patients() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,6 +113,47 @@ fn train_resumes_only_when_asked_and_only_its_own_patients() {
     );
     let after = std::fs::read_to_string(dir.path().join("run/patients.txt")).unwrap();
     assert_eq!(listed, after, "the refused run left the folder alone");
+
+    // The same patients with changed data: refused too, naming what changed.
+    let inputs = std::fs::read_to_string(dir.path().join("run/inputs.tsv")).unwrap();
+    let endpoints = dir.path().join("cohort/hecktor2022_endpoint_training.csv");
+    let table_text = std::fs::read_to_string(&endpoints).unwrap();
+    let rows: Vec<Vec<String>> = table_text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let (first, second) = (rows[0][0].clone(), rows[1][0].clone());
+    let edited = table_text.replacen(
+        &format!("{first},{},{}", rows[0][1], rows[0][2]),
+        &format!(
+            "{first},{},{}",
+            rows[0][1],
+            rows[0][2].parse::<f64>().unwrap() + 1.0
+        ),
+        1,
+    );
+    assert_ne!(edited, table_text);
+    std::fs::write(&endpoints, edited).unwrap();
+    let (ok, text) = train(&cohort, true);
+    assert!(
+        !ok && text.contains("changed") && text.contains(&format!("{first}, its endpoint")),
+        "{text}"
+    );
+    std::fs::write(&endpoints, &table_text).unwrap();
+    let images = dir.path().join("cohort/imagesTr");
+    std::fs::copy(
+        images.join(format!("{second}__PT.nii.gz")),
+        images.join(format!("{first}__PT.nii.gz")),
+    )
+    .unwrap();
+    let (ok, text) = train(&cohort, true);
+    assert!(
+        !ok && text.contains(&format!("{first}, its images")),
+        "{text}"
+    );
+    let after = std::fs::read_to_string(dir.path().join("run/inputs.tsv")).unwrap();
+    assert_eq!(inputs, after, "the refused runs left the digests alone");
 }
 
 #[test]

@@ -6,6 +6,7 @@ use std::time::Instant;
 use adamss_model::{AdaMssConfig, FusionMode};
 use adamss_radiomics::{FeatureSelector, FeatureTable};
 use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
+use ndarray::Array3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +41,15 @@ pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
 /// File in a run folder listing its patients (one ID per line) in the order the folds and
 /// checkpoints refer to; a run folder is never reused for other patients.
 pub const PATIENTS_NAME: &str = "patients.txt";
+
+/// File in a run folder with one line per patient (tab-separated): the ID and CRC-32 digests
+/// of what training reads — images (PET, CT), labels, endpoint, clinical variables. A rerun
+/// on the same patients whose data changed is refused instead of silently reusing stages
+/// trained on the old data. (Runs made before this file existed get it on their next run.)
+pub const INPUTS_NAME: &str = "inputs.tsv";
+
+/// The parts of a patient's inputs that [`INPUTS_NAME`] digests, in its column order.
+const INPUT_PARTS: [&str; 4] = ["images", "labels", "endpoint", "clinical"];
 
 /// A method of the comparison (spec §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -253,6 +263,111 @@ fn check_patients(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
     }
 }
 
+/// Digests (CRC-32, hex) of one patient's inputs, in [`INPUT_PARTS`] order.
+fn input_digests(case: &PreparedCase) -> [String; 4] {
+    // Values stream through a small buffer in logical order, so the digest does not depend on
+    // the arrays' memory layout.
+    fn digest<T: Copy>(arrays: &[&Array3<T>], bytes: impl Fn(T, &mut Vec<u8>)) -> String {
+        let mut h = crc32fast::Hasher::new();
+        let mut buf = Vec::with_capacity(1 << 16);
+        for a in arrays {
+            for d in a.shape() {
+                h.update(&(*d as u64).to_le_bytes());
+            }
+            for &v in a.iter() {
+                bytes(v, &mut buf);
+                if buf.len() >= 1 << 16 {
+                    h.update(&buf);
+                    buf.clear();
+                }
+            }
+        }
+        h.update(&buf);
+        format!("{:08x}", h.finalize())
+    }
+    let text = |t: &str| format!("{:08x}", crc32fast::hash(t.as_bytes()));
+    let images = digest(&[case.pre.pet.data(), case.pre.ct.data()], |v: f32, b| {
+        b.extend_from_slice(&v.to_le_bytes())
+    });
+    let labels = case.pre.label.as_ref().map_or_else(
+        || "none".to_string(),
+        |l| digest(&[l.data()], |v: u8, b| b.push(v)),
+    );
+    let endpoint = text(&format!(
+        "{:016x}|{}",
+        case.survival.time().to_bits(),
+        case.survival.event()
+    ));
+    let clinical = text(
+        &case
+            .clinical
+            .iter()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect::<String>(),
+    );
+    [images, labels, endpoint, clinical]
+}
+
+/// Records the digests of the run's inputs in `run_dir/inputs.tsv`, or checks them against
+/// the ones a previous run left there (see [`INPUTS_NAME`]); call after [`check_patients`].
+fn check_inputs(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
+    let path = run_dir.join(INPUTS_NAME);
+    let digests: Vec<[String; 4]> = cases.par_iter().map(input_digests).collect();
+    let mut text = format!("id\t{}\n", INPUT_PARTS.join("\t"));
+    for (case, d) in cases.iter().zip(&digests) {
+        text.push_str(&format!("{}\t{}\n", case.id, d.join("\t")));
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old == text => Ok(()),
+        Ok(old) => {
+            let before: std::collections::HashMap<&str, Vec<&str>> = old
+                .lines()
+                .skip(1)
+                .filter_map(|l| {
+                    let mut f = l.split('\t');
+                    Some((f.next()?, f.collect()))
+                })
+                .collect();
+            let changed: Vec<(&str, Vec<&str>)> = cases
+                .iter()
+                .zip(&digests)
+                .map(|(c, d)| {
+                    let parts = match before.get(c.id.as_str()) {
+                        Some(b) if b.len() == d.len() => INPUT_PARTS
+                            .iter()
+                            .zip(b.iter().zip(d))
+                            .filter(|(_, (b, d))| *b != d)
+                            .map(|(p, _)| *p)
+                            .collect(),
+                        _ => INPUT_PARTS.to_vec(),
+                    };
+                    (c.id.as_str(), parts)
+                })
+                .filter(|(_, parts)| !parts.is_empty())
+                .collect();
+            let (first, parts) = changed
+                .first()
+                .map_or(("(unknown)", "inputs".to_string()), |(id, p)| {
+                    (*id, p.join(", "))
+                });
+            Err(Error::File {
+                path,
+                problem: format!(
+                    "the data of {} of this run's {} patients changed since the run was trained \
+                     (first: {first}, its {parts}), so its checkpoints and tables do not fit \
+                     them; use another run folder",
+                    changed.len().max(1),
+                    cases.len(),
+                ),
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(adamss_io::write_atomic(&path, text.as_bytes())?)
+        }
+        Err(e) => Err(Error::file(&path, e)),
+    }
+}
+
 /// The folds among `folds` that already have a folder under `run_dir` (what a rerun would
 /// resume or reload).
 pub fn existing_folds(run_dir: &Path, folds: impl IntoIterator<Item = usize>) -> Vec<usize> {
@@ -285,6 +400,7 @@ pub fn run_cv(
         return Err(Error::Config("no method to run".into()));
     }
     check_patients(run_dir, cases)?;
+    check_inputs(run_dir, cases)?;
     let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
     let centres: Vec<String> = cases.iter().map(|c| c.centre.clone()).collect();
     let groups = config.cv.group_by_centre.then_some(centres.as_slice());

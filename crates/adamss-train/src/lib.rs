@@ -22,7 +22,7 @@ pub use data::{prepare_cohort, PreparedCase};
 pub use device::parse_device;
 pub use error::{Error, Result};
 pub use experiment::{
-    existing_folds, run_cv, CvOutcome, FoldResult, Method, CLINICAL_TABLE_NAME,
+    existing_folds, run_cv, CvOutcome, FoldResult, Method, CLINICAL_TABLE_NAME, INPUTS_NAME,
     OFFSET_SELECTOR_NAME, PATIENTS_NAME, RADIOMICS_TABLE_NAME, SELECTOR_NAME,
 };
 pub use stage::{train_stage, Event, Network, Objective, Observer, Silent, StageSpec, StageState};
