@@ -178,117 +178,134 @@ pub fn predict_cohort(
         .filter(|(i, _)| shard.is_none_or(|s| s.contains(*i)))
         .map(|(_, r)| r)
         .collect();
-    let done = AtomicUsize::new(0);
-    let pre: Vec<Preprocessed> = records
-        .par_iter()
-        .map(|r| {
-            let case = r.load(cohort.options())?;
-            let p = preprocess_case(&case, &config.preprocess, CropCentre::Auto)
-                .map_err(|e| Error::Cohort(format!("patient {}: {e}", r.id)))?;
-            progress(done.fetch_add(1, Ordering::Relaxed) + 1, records.len());
-            Ok(p)
-        })
-        .collect::<Result<_>>()?;
-
     let mut base = config.model.clone();
     base.survival.extra_features = 0;
     let mut seg_net = Network::new(&base, device, 0)?;
     checkpoint::load(&mut seg_net.vs, &stage1, &Transfer::All)?;
+    // The survival network is built at the first chunk, once the width of the head's extra
+    // inputs (selected radiomics + clinical features) is known.
+    let mut surv_net: Option<Network> = None;
 
+    // Patients stream through in chunks (preprocessed in parallel, then both networks), so
+    // memory holds one chunk's volumes, not the cohort's. A chunk is a whole number of network
+    // batches, so the batches are the same as in one pass over the cohort.
     let batch = config.runtime.predict_batch.max(1);
-    let idx: Vec<usize> = (0..pre.len()).collect();
-    let stack = |chunk: &[usize], get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
-        let parts: Vec<Tensor> = chunk
+    let chunk_len = rayon::current_num_threads().div_ceil(batch).max(1) * batch;
+    let done = AtomicUsize::new(0);
+    let clinical_names = enc.feature_names();
+    let mut out_rows = Vec::with_capacity(records.len());
+    for chunk_records in records.chunks(chunk_len) {
+        let pre: Vec<Preprocessed> = chunk_records
+            .par_iter()
+            .map(|r| {
+                let case = r.load(cohort.options())?;
+                let p = preprocess_case(&case, &config.preprocess, CropCentre::Auto)
+                    .map_err(|e| Error::Cohort(format!("patient {}: {e}", r.id)))?;
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, records.len());
+                Ok(p)
+            })
+            .collect::<Result<_>>()?;
+        let idx: Vec<usize> = (0..pre.len()).collect();
+        let stack =
+            |chunk: &[usize], get: &dyn Fn(&Preprocessed) -> &Array3<f32>| -> Result<Tensor> {
+                let parts: Vec<Tensor> = chunk
+                    .iter()
+                    .map(|&i| array_to_tensor(get(&pre[i])).unsqueeze(0))
+                    .collect();
+                Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
+            };
+        let inputs: Vec<(Tensor, Tensor)> = idx
+            .chunks(batch)
+            .map(|c| Ok((stack(c, &|p| p.pet.data())?, stack(c, &|p| p.ct.data())?)))
+            .collect::<Result<_>>()?;
+        // The Stage-I masks on the crop grid.
+        let mut masks = Vec::with_capacity(pre.len());
+        for (chunk, (pet, ct)) in idx.chunks(batch).zip(&inputs) {
+            let seg = tch::no_grad(|| seg_net.net.forward_t(pet, ct, None, false))?;
+            let logits = seg.seg_logits.ok_or_else(|| {
+                Error::Config("the Stage-I network has no segmentation head".into())
+            })?;
+            for k in 0..chunk.len() {
+                let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
+                masks.push(labels_from_probs(&probs[0], &probs[1]));
+            }
+        }
+
+        // What the survival head is given besides the images, as in training.
+        let clinical: Vec<Vec<f64>> = chunk_records
             .iter()
-            .map(|&i| array_to_tensor(get(&pre[i])).unsqueeze(0))
+            .map(|r| enc.transform(&r.clinical))
             .collect();
-        Ok(Tensor::f_stack(&parts, 0)?.f_to_device(device)?)
-    };
-    // The Stage-I masks on the crop grid.
-    let mut masks = Vec::with_capacity(pre.len());
-    for chunk in idx.chunks(batch) {
-        let pet = stack(chunk, &|p| p.pet.data())?;
-        let ct = stack(chunk, &|p| p.ct.data())?;
-        let seg = tch::no_grad(|| seg_net.net.forward_t(&pet, &ct, None, false))?;
-        let logits = seg
-            .seg_logits
-            .ok_or_else(|| Error::Config("the Stage-I network has no segmentation head".into()))?;
-        for k in 0..chunk.len() {
-            let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
-            masks.push(labels_from_probs(&probs[0], &probs[1]));
-        }
-    }
-    drop(seg_net);
-
-    // What the survival head is given besides the images, as in training.
-    let clinical: Vec<Vec<f64>> = records.iter().map(|r| enc.transform(&r.clinical)).collect();
-    let (extras, offsets) = match &selector {
-        None => (clinical, Vec::new()),
-        Some(sel) => {
-            let window = config.preprocess.ct_window;
-            let extraction = config.radiomics.extraction();
-            let radiomics: Vec<Option<Vec<(String, f64)>>> = pre
-                .par_iter()
-                .zip(&masks)
-                .map(|(p, m)| radiomics_of(p, m, window, &extraction))
-                .collect();
-            let clinical_names = enc.feature_names();
-            let mut extras = Vec::with_capacity(pre.len());
-            let mut offsets = Vec::new();
-            for (features, clin) in radiomics.iter().zip(&clinical) {
-                let (mut names, mut values): (Vec<String>, Vec<f64>) = match features {
-                    Some(f) => f.iter().cloned().unzip(),
-                    // An unusable mask: every radiomics value missing, as in training.
-                    None => sel
-                        .selected
-                        .iter()
-                        .chain(offset_selector.iter().flat_map(|j| &j.selected))
-                        .filter(|n| !n.starts_with(CLINICAL_PREFIX))
-                        .map(|n| (n.clone(), f64::NAN))
-                        .unzip(),
-                };
-                let z = sel.transform_imputed(&names, &values)?;
-                if let Some(joint) = &offset_selector {
-                    names.extend(clinical_names.iter().cloned());
-                    values.extend_from_slice(clin);
-                    offsets
-                        .push(joint.linear_predictor(&joint.transform_imputed(&names, &values)?));
+        let (extras, offsets) = match &selector {
+            None => (clinical, Vec::new()),
+            Some(sel) => {
+                let window = config.preprocess.ct_window;
+                let extraction = config.radiomics.extraction();
+                let radiomics: Vec<Option<Vec<(String, f64)>>> = pre
+                    .par_iter()
+                    .zip(&masks)
+                    .map(|(p, m)| radiomics_of(p, m, window, &extraction))
+                    .collect();
+                let mut extras = Vec::with_capacity(pre.len());
+                let mut offsets = Vec::new();
+                for (features, clin) in radiomics.iter().zip(&clinical) {
+                    let (mut names, mut values): (Vec<String>, Vec<f64>) = match features {
+                        Some(f) => f.iter().cloned().unzip(),
+                        // An unusable mask: every radiomics value missing, as in training.
+                        None => sel
+                            .selected
+                            .iter()
+                            .chain(offset_selector.iter().flat_map(|j| &j.selected))
+                            .filter(|n| !n.starts_with(CLINICAL_PREFIX))
+                            .map(|n| (n.clone(), f64::NAN))
+                            .unzip(),
+                    };
+                    let z = sel.transform_imputed(&names, &values)?;
+                    if let Some(joint) = &offset_selector {
+                        names.extend(clinical_names.iter().cloned());
+                        values.extend_from_slice(clin);
+                        offsets.push(
+                            joint.linear_predictor(&joint.transform_imputed(&names, &values)?),
+                        );
+                    }
+                    extras.push(z.into_iter().chain(clin.iter().copied()).collect());
                 }
-                extras.push(z.into_iter().chain(clin.iter().copied()).collect());
+                (extras, offsets)
             }
-            (extras, offsets)
-        }
-    };
-    let mut surv_model = config.model.clone();
-    surv_model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
-    let mut surv_net = Network::new(&surv_model, device, 0)?;
-    checkpoint::load(&mut surv_net.vs, &weights, &Transfer::All)?;
-
-    let mut out_rows = Vec::with_capacity(pre.len());
-    for chunk in idx.chunks(batch) {
-        let pet = stack(chunk, &|p| p.pet.data())?;
-        let ct = stack(chunk, &|p| p.ct.data())?;
-        let extra = extras_tensor(&extras, chunk, device)?;
-        let surv = tch::no_grad(|| surv_net.net.forward_t(&pet, &ct, extra.as_ref(), false))?;
-        let risk = risks_of(&surv_net.net, &surv.survival)?;
-        for (k, &i) in chunk.iter().enumerate() {
-            if maps {
-                write_maps(&surv, k, &pre[i], &out.join("maps").join(&pre[i].id))?;
+        };
+        let surv_net = match &mut surv_net {
+            Some(n) => n,
+            None => {
+                let mut surv_model = config.model.clone();
+                surv_model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
+                let mut n = Network::new(&surv_model, device, 0)?;
+                checkpoint::load(&mut n.vs, &weights, &Transfer::All)?;
+                surv_net.insert(n)
             }
-            let risk = risk[k] + offsets.get(i).copied().unwrap_or(0.0);
-            let mask = export_mask_on(
-                &pre[i].id,
-                pre[i].ct.geometry(),
-                records[i],
-                &masks[i],
-                &out.join("masks"),
-            )?;
-            out_rows.push(NewPrediction {
-                id: pre[i].id.clone(),
-                risk,
-                high_risk: median.map(|m| risk > m),
-                mask,
-            });
+        };
+        for (chunk, (pet, ct)) in idx.chunks(batch).zip(&inputs) {
+            let extra = extras_tensor(&extras, chunk, device)?;
+            let surv = tch::no_grad(|| surv_net.net.forward_t(pet, ct, extra.as_ref(), false))?;
+            let risk = risks_of(&surv_net.net, &surv.survival)?;
+            for (k, &i) in chunk.iter().enumerate() {
+                if maps {
+                    write_maps(&surv, k, &pre[i], &out.join("maps").join(&pre[i].id))?;
+                }
+                let risk = risk[k] + offsets.get(i).copied().unwrap_or(0.0);
+                let mask = export_mask_on(
+                    &pre[i].id,
+                    pre[i].ct.geometry(),
+                    chunk_records[i],
+                    &masks[i],
+                    &out.join("masks"),
+                )?;
+                out_rows.push(NewPrediction {
+                    id: pre[i].id.clone(),
+                    risk,
+                    high_risk: median.map(|m| risk > m),
+                    mask,
+                });
+            }
         }
     }
     let mut csv = String::from("PatientID,risk,high_risk,mask,dice_gtvp,dice_gtvn\n");
