@@ -256,30 +256,57 @@ pub fn train_stage(
         let epoch_seed = mix(spec.seed, epoch as u64);
         tch::manual_seed(epoch_seed as i64);
         let mut rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+        // The epoch's draws come first, in the order the steps would make them (each step's
+        // patients, then one augmentation seed per patient), so that a worker thread can
+        // prepare step k + 1's samples while step k trains (overlapping the CPU's
+        // augmentation with the device's work) without changing any result.
+        let plan: Vec<(Vec<usize>, Vec<u64>)> = (0..s.iters_per_epoch)
+            .map(|_| {
+                let picks = draw(spec, cases, &mut rng);
+                let seeds = picks.iter().map(|_| rng.gen()).collect();
+                (picks, seeds)
+            })
+            .collect();
         let mut total = 0.0;
-        for step in 0..s.iters_per_epoch {
-            let picks = draw(spec, cases, &mut rng);
-            let value = train_step(network, &mut opt, cases, spec, &picks, &mut rng)?;
-            if !value.is_finite() {
-                return Err(Error::NonFinite {
-                    stage: spec.name.clone(),
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Sample>>>(1);
+            let plan = &plan;
+            scope.spawn(move || {
+                for (picks, seeds) in plan {
+                    // A closed channel means the loop below stopped early: so does this.
+                    if tx.send(samples_of(cases, spec, picks, seeds)).is_err() {
+                        break;
+                    }
+                }
+            });
+            for (step, (picks, _)) in plan.iter().enumerate() {
+                let samples = rx.recv().map_err(|_| {
+                    Error::Config(format!("{}: the sample worker stopped", spec.name))
+                })??;
+                let value = train_step(network, &mut opt, cases, spec, picks, &samples)?;
+                if !value.is_finite() {
+                    return Err(Error::NonFinite {
+                        stage: spec.name.clone(),
+                        epoch,
+                        step,
+                        value,
+                        checkpoint: (state.epochs_done > 0)
+                            .then(|| paths.weights(state.epochs_done)),
+                    });
+                }
+                total += value;
+                let go_on = observer.event(&Event::Step {
+                    stage: &spec.name,
                     epoch,
                     step,
-                    value,
-                    checkpoint: (state.epochs_done > 0).then(|| paths.weights(state.epochs_done)),
+                    loss: value,
                 });
+                if !go_on {
+                    return Err(Error::Interrupted(spec.name.clone()));
+                }
             }
-            total += value;
-            let go_on = observer.event(&Event::Step {
-                stage: &spec.name,
-                epoch,
-                step,
-                loss: value,
-            });
-            if !go_on {
-                return Err(Error::Interrupted(spec.name.clone()));
-            }
-        }
+            Ok(())
+        })?;
         let validate =
             !spec.val.is_empty() && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
         let metric = if validate {
@@ -413,17 +440,19 @@ fn draw(spec: &StageSpec<'_>, cases: &[PreparedCase], rng: &mut ChaCha8Rng) -> V
     (0..b).map(|_| pick(spec.fit, rng)).collect()
 }
 
-fn train_step(
-    network: &mut Network,
-    opt: &mut FlatAdam,
+/// The (augmented, per the stage's objective and `survival_samples`) training samples of
+/// one step's patients, each with its own augmentation seed.
+fn samples_of(
     cases: &[PreparedCase],
     spec: &StageSpec<'_>,
     picks: &[usize],
-    rng: &mut ChaCha8Rng,
-) -> Result<f64> {
-    let device = network.vs.device();
+    seeds: &[u64],
+) -> Result<Vec<Sample>> {
+    let Some(&first) = picks.first() else {
+        return Ok(Vec::new());
+    };
     let whole = AugmentConfig {
-        crop: cases[picks[0]].pre.ct.shape(),
+        crop: cases[first].pre.ct.shape(),
         ..spec.augment.clone()
     };
     let augmentation = match spec.objective {
@@ -434,11 +463,23 @@ fn train_step(
             SurvivalSamples::Whole => None,
         },
     };
-    let samples: Vec<Sample> = picks
+    picks
         .iter()
-        .map(|&i| sample_of(&cases[i], augmentation, rng.gen()))
-        .collect::<Result<_>>()?;
-    let batch = batch_of(&samples, device)?;
+        .zip(seeds)
+        .map(|(&i, &seed)| sample_of(&cases[i], augmentation, seed))
+        .collect()
+}
+
+fn train_step(
+    network: &mut Network,
+    opt: &mut FlatAdam,
+    cases: &[PreparedCase],
+    spec: &StageSpec<'_>,
+    picks: &[usize],
+    samples: &[Sample],
+) -> Result<f64> {
+    let device = network.vs.device();
+    let batch = batch_of(samples, device)?;
     let extra = extras_tensor(spec.extras, picks, device)?;
     opt.zero_grad();
     let out = network
