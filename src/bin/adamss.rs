@@ -781,6 +781,9 @@ fn train(
         cases.len(),
         t0.elapsed().as_secs_f64()
     );
+    if let Some(gaps) = report::gaps_table(&outcome, &cases, methods, truth_risk.as_deref()) {
+        println!("Gaps in C-index, paired by test fold (mean ± sd over folds):\n\n{gaps}");
+    }
     if let Some(export) = &observer.export {
         let done = export.done.lock().unwrap_or_else(|p| p.into_inner());
         // "–" where no test patient has that label (a mean of nothing).

@@ -189,6 +189,11 @@ impl CvOutcome {
         )
     }
 
+    /// Number of folds of the split (those run or not).
+    pub fn folds(&self) -> usize {
+        self.fold_of.iter().copied().max().map_or(0, |k| k + 1)
+    }
+
     /// Mean and sample standard deviation of a method's C-index over folds.
     pub fn c_index_summary(&self, method: Method) -> Option<(f64, f64)> {
         mean_sd(

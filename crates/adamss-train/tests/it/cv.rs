@@ -2,7 +2,7 @@
 //! main job for results).
 
 use adamss_train::infer::{merge_csv, predict_cohort, risks_file_name, PredictOptions, Shard};
-use adamss_train::report::{comparison_table, write_predictions, write_report};
+use adamss_train::report::{comparison_table, gaps_table, write_predictions, write_report};
 use adamss_train::{run_cv, Method, Silent};
 
 use crate::{prepared, tiny_config};
@@ -29,6 +29,52 @@ fn every_method_runs_on_shared_folds_and_reports() {
     let truth: Vec<f64> = (0..cases.len()).map(|i| i as f64).collect();
     let table = comparison_table(&outcome, &cases, &Method::MAIN, Some(&truth));
     assert_eq!(table.lines().count(), 2 + Method::MAIN.len() + 1, "{table}");
+    // The gaps: each method minus the LASSO-CoxPH radiomics row and minus the oracle, paired
+    // by fold; recomputed here from the per-fold results for AdaMSS + radiomics.
+    let gaps = gaps_table(&outcome, &cases, &Method::MAIN, Some(&truth)).expect("gaps");
+    assert_eq!(gaps.lines().count(), 2 + Method::MAIN.len() - 1, "{gaps}");
+    let c = |m: Method, f: usize| {
+        outcome
+            .results
+            .iter()
+            .find(|r| r.method == m && r.fold == f)
+            .and_then(|r| r.c_index)
+    };
+    let folds = config.cv.folds;
+    let diffs: Vec<f64> = (0..folds)
+        .filter_map(|f| Some(c(Method::SslRadiomics, f)? - c(Method::LassoCoxRadiomics, f)?))
+        .collect();
+    let oracle_diffs: Vec<f64> = (0..folds)
+        .filter_map(|f| {
+            let idx: Vec<usize> = (0..cases.len())
+                .filter(|&i| outcome.fold_of[i] == f)
+                .collect();
+            let y: Vec<_> = idx.iter().map(|&i| cases[i].survival).collect();
+            let r: Vec<f64> = idx.iter().map(|&i| truth[i]).collect();
+            let oracle = adamss_survival::harrell(&y, &r, adamss_survival::DEFAULT_TIED_TOL)
+                .ok()?
+                .c_index;
+            Some(c(Method::SslRadiomics, f)? - oracle)
+        })
+        .collect();
+    let cell = |d: &[f64]| {
+        let (m, sd) = adamss_train::experiment::mean_sd(d.iter().copied()).expect("folds");
+        format!("{m:+.3} ± {sd:.3}")
+    };
+    let row = gaps
+        .lines()
+        .find(|l| l.starts_with(&format!("| {} |", Method::SslRadiomics.label())))
+        .expect("AdaMSS + radiomics row");
+    assert_eq!(
+        row,
+        format!(
+            "| {} | {} | {} |",
+            Method::SslRadiomics.label(),
+            cell(&diffs),
+            cell(&oracle_diffs)
+        ),
+        "{gaps}"
+    );
     write_predictions(&outcome, &cases, &run.join("predictions.csv")).expect("csv");
     let report =
         write_report(&run, &config, &outcome, &cases, &Method::MAIN, None).expect("report");
