@@ -112,7 +112,11 @@ json.dump({"tflop_per_step": tflop, "rows": table}, open(os.path.join(out, "step
 # Short training runs: seconds per step (epoch time incl. its validation pass / steps) and
 # the peak GPU memory nvidia-smi saw (whole device, MiB).
 print("\nadamss train (paper preset, one fold of AdaMSS)")
-print("precision  stage    steps  s/step  peak_MiB")
+# Stage I's s/step over bench-step's pure step time (same batch and crop at the defaults):
+# what data preparation (augmentation, batching; overlapped by the sample worker), the
+# epoch's validation and checkpointing add.
+bench = {"f32": rows.get(("rust", "fp32")), "bf16": rows.get(("rust", "bf16"))}
+print("precision  stage    steps  s/step  peak_MiB  vs_bench_step")
 train = []
 for prec in ("f32", "bf16"):
     mem = os.path.join(out, f"train-{prec}.memory.txt")
@@ -127,8 +131,10 @@ for prec in ("f32", "bf16"):
         key = "stage1" if stage == "stage1" else "stage2"
         steps = int(cfg.split(f"[{key}]")[1].split("iters_per_epoch = ")[1].split()[0]) * len(h)
         secs = sum(r["seconds"] for r in h)
-        print(f"{prec:9}  {stage:7}  {steps:5}  {secs / steps:6.3f}  {peak if peak is not None else '-'}")
-        train.append({"precision": prec, "stage": stage, "steps": steps, "s_per_step": secs / steps, "peak_mib": peak})
+        b = bench.get(prec)
+        ratio = (secs / steps) / b["step_s"] if (b and stage == "stage1") else None
+        print(f"{prec:9}  {stage:7}  {steps:5}  {secs / steps:6.3f}  {peak if peak is not None else '-':>8}  {f'{ratio:.2f}' if ratio else '-'}")
+        train.append({"precision": prec, "stage": stage, "steps": steps, "s_per_step": secs / steps, "peak_mib": peak, "vs_bench_step": ratio})
 json.dump(train, open(os.path.join(out, "train_summary.json"), "w"), indent=1)
 PYEOF
 exit $status
