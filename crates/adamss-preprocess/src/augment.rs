@@ -136,12 +136,12 @@ pub fn augment(sample: &Sample, config: &AugmentConfig, seed: u64) -> Result<Sam
     for (pass, axes) in [[0, 1, 2], [0, 2, 1], [1, 2, 0]].into_iter().enumerate() {
         let p = draw(&mut rng, config, axes, shape);
         let len = config.crop[axes[2]];
-        channels = if pass == 0 {
-            let input: Vec<&Array3<f32>> = sample.images.iter().chain(&sample.labels).collect();
-            warp_plane(&input, &p, len)?
+        let input: Vec<&Array3<f32>> = if pass == 0 {
+            sample.images.iter().chain(&sample.labels).collect()
         } else {
-            warp_plane(&channels.iter().collect::<Vec<_>>(), &p, len)?
+            channels.iter().collect()
         };
+        channels = warp_plane(&input, &p, len)?;
         shape[axes[2]] = len;
     }
     let labels = channels.split_off(n_images);
