@@ -103,6 +103,11 @@ pub struct NewPrediction {
 /// Patients need images only; labels, when present, give the Dice of the written masks. With
 /// `maps`, the AdaMSS network's fusion-gate weights and attention maps are written too (see
 /// [`write_maps`]). `progress(done, total)` after each patient's preprocessing.
+///
+/// Patients go through in chunks of a few (see the body), so memory does not grow with the
+/// cohort. Every file is written atomically and `risks.csv` last: a patient that fails (an
+/// unreadable image, say) stops the prediction with its error, leaving the masks of the
+/// chunks before it but no risks file.
 pub fn predict_cohort(
     run_dir: &Path,
     cohort: &Cohort,
