@@ -236,35 +236,43 @@ pub fn mean_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 /// previous run left there: fold assignments and checkpoints refer to patients by position, so
 /// another cohort in the same folder would silently reuse networks trained on other patients.
 fn check_patients(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
-    let path = run_dir.join(PATIENTS_NAME);
     let ids: String = cases.iter().map(|c| format!("{}\n", c.id)).collect();
-    match std::fs::read_to_string(&path) {
-        Ok(old) if old == ids => Ok(()),
-        Ok(old) => {
-            let before: Vec<&str> = old.lines().collect();
-            let at = before
-                .iter()
-                .zip(cases)
-                .position(|(a, c)| *a != c.id)
-                .unwrap_or(before.len().min(cases.len()));
-            Err(Error::File {
-                path,
-                problem: format!(
-                    "this run folder was trained on other patients ({} then, {} now; they differ \
-                     from position {at}: {:?} then, {:?} now), so its folds and checkpoints do not \
-                     fit this cohort; use another run folder",
-                    before.len(),
-                    cases.len(),
-                    before.get(at).copied().unwrap_or("(none)"),
-                    cases.get(at).map_or("(none)", |c| c.id.as_str()),
-                ),
-            })
-        }
+    pin(&run_dir.join(PATIENTS_NAME), &ids, |old| {
+        let before: Vec<&str> = old.lines().collect();
+        let at = before
+            .iter()
+            .zip(cases)
+            .position(|(a, c)| *a != c.id)
+            .unwrap_or(before.len().min(cases.len()));
+        format!(
+            "this run folder was trained on other patients ({} then, {} now; they differ from \
+             position {at}: {:?} then, {:?} now), so its folds and checkpoints do not fit this \
+             cohort; use another run folder",
+            before.len(),
+            cases.len(),
+            before.get(at).copied().unwrap_or("(none)"),
+            cases.get(at).map_or("(none)", |c| c.id.as_str()),
+        )
+    })
+}
+
+/// Pins a run folder to `text` in the file `path`: writes it (atomically, creating the folder)
+/// when the file does not exist yet, accepts an identical file, and otherwise fails with the
+/// problem `mismatch` describes from the file's old text.
+fn pin(path: &Path, text: &str, mismatch: impl FnOnce(&str) -> String) -> Result<()> {
+    match std::fs::read_to_string(path) {
+        Ok(old) if old == text => Ok(()),
+        Ok(old) => Err(Error::File {
+            path: path.to_path_buf(),
+            problem: mismatch(&old),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(run_dir).map_err(|e| Error::file(run_dir, e))?;
-            Ok(adamss_io::write_atomic(&path, ids.as_bytes())?)
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+            }
+            Ok(adamss_io::write_atomic(path, text.as_bytes())?)
         }
-        Err(e) => Err(Error::file(&path, e)),
+        Err(e) => Err(Error::file(path, e)),
     }
 }
 
@@ -322,55 +330,45 @@ fn check_inputs(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
     for (case, d) in cases.iter().zip(&digests) {
         text.push_str(&format!("{}\t{}\n", case.id, d.join("\t")));
     }
-    match std::fs::read_to_string(&path) {
-        Ok(old) if old == text => Ok(()),
-        Ok(old) => {
-            let before: std::collections::HashMap<&str, Vec<&str>> = old
-                .lines()
-                .skip(1)
-                .filter_map(|l| {
-                    let mut f = l.split('\t');
-                    Some((f.next()?, f.collect()))
-                })
-                .collect();
-            let changed: Vec<(&str, Vec<&str>)> = cases
-                .iter()
-                .zip(&digests)
-                .map(|(c, d)| {
-                    let parts = match before.get(c.id.as_str()) {
-                        Some(b) if b.len() == d.len() => INPUT_PARTS
-                            .iter()
-                            .zip(b.iter().zip(d))
-                            .filter(|(_, (b, d))| *b != d)
-                            .map(|(p, _)| *p)
-                            .collect(),
-                        _ => INPUT_PARTS.to_vec(),
-                    };
-                    (c.id.as_str(), parts)
-                })
-                .filter(|(_, parts)| !parts.is_empty())
-                .collect();
-            let (first, parts) = changed
-                .first()
-                .map_or(("(unknown)", "inputs".to_string()), |(id, p)| {
-                    (*id, p.join(", "))
-                });
-            Err(Error::File {
-                path,
-                problem: format!(
-                    "the data of {} of this run's {} patients changed since the run was trained \
-                     (first: {first}, its {parts}), so its checkpoints and tables do not fit \
-                     them; use another run folder",
-                    changed.len().max(1),
-                    cases.len(),
-                ),
+    pin(&path, &text, |old| {
+        let before: std::collections::HashMap<&str, Vec<&str>> = old
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                Some((f.next()?, f.collect()))
             })
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(adamss_io::write_atomic(&path, text.as_bytes())?)
-        }
-        Err(e) => Err(Error::file(&path, e)),
-    }
+            .collect();
+        let changed: Vec<(&str, Vec<&str>)> = cases
+            .iter()
+            .zip(&digests)
+            .map(|(c, d)| {
+                let parts = match before.get(c.id.as_str()) {
+                    Some(b) if b.len() == d.len() => INPUT_PARTS
+                        .iter()
+                        .zip(b.iter().zip(d))
+                        .filter(|(_, (b, d))| *b != d)
+                        .map(|(p, _)| *p)
+                        .collect(),
+                    _ => INPUT_PARTS.to_vec(),
+                };
+                (c.id.as_str(), parts)
+            })
+            .filter(|(_, parts)| !parts.is_empty())
+            .collect();
+        let (first, parts) = changed
+            .first()
+            .map_or(("(unknown)", "inputs".to_string()), |(id, p)| {
+                (*id, p.join(", "))
+            });
+        format!(
+            "the data of {} of this run's {} patients changed since the run was trained \
+             (first: {first}, its {parts}), so its checkpoints and tables do not fit them; use \
+             another run folder",
+            changed.len().max(1),
+            cases.len(),
+        )
+    })
 }
 
 /// The folds among `folds` that already have a folder under `run_dir` (what a rerun would
