@@ -51,7 +51,8 @@ run step_pytorch 200 "$PY" tools/adamss_twin.py train-step --device "$DEVICE" "$
     --precisions fp32 bf16 --json "$OUT/step_pytorch.json"
 
 # Short paper-size training through `adamss train` (issue #7): a synthetic 1 mm cohort, the
-# paper preset (batch 2 × 112³ crops in Stage I, whole 160³ volumes in Stage II), one fold of
+# paper preset (batch 2 × 112³ crops of the 160³ volumes in both stages, validation on whole
+# 160³ volumes), one fold of
 # AdaMSS (Stage I then Stage II), fp32 and bf16, with the peak GPU memory sampled by
 # nvidia-smi. TRAIN_PRESET/TRAIN_PATIENTS/STAGE1_STEPS/STAGE2_STEPS override (e.g.
 # TRAIN_PRESET=tiny on a CPU machine).
@@ -109,14 +110,15 @@ for prec in ("fp32", "bf16"):
             table.append({"precision": prec, "part": part, "rust_s": r[part], "pytorch_s": p[part], "ratio": ratio})
 json.dump({"tflop_per_step": tflop, "rows": table}, open(os.path.join(out, "step_summary.json"), "w"), indent=1)
 
-# Short training runs: seconds per step (epoch time incl. its validation pass / steps) and
-# the peak GPU memory nvidia-smi saw (whole device, MiB).
+# Short training runs: seconds per step (the epoch's wall time / steps), the peak GPU memory
+# nvidia-smi saw (whole device, MiB), and where the epoch went (metrics.csv's timing, from
+# state.json): the median step, the slowest step (cuDNN autotuning), the time spent waiting
+# for the sample worker's augmentation and the validation pass.
 print("\nadamss train (paper preset, one fold of AdaMSS)")
-# Stage I's s/step over bench-step's pure step time (same batch and crop at the defaults):
-# what data preparation (augmentation, batching; overlapped by the sample worker), the
-# epoch's validation and checkpointing add.
+# The median training step over bench-step's bare step (same batch and crop at the defaults):
+# what stacking the batch, the loss on real labels and the step's bookkeeping add.
 bench = {"f32": rows.get(("rust", "fp32")), "bf16": rows.get(("rust", "bf16"))}
-print("precision  stage    steps  s/step  peak_MiB  vs_bench_step")
+print("precision  stage    steps  s/step  median_s  max_s  wait_s  val_s  peak_MiB  vs_bench_step")
 train = []
 for prec in ("f32", "bf16"):
     mem = os.path.join(out, f"train-{prec}.memory.txt")
@@ -131,10 +133,17 @@ for prec in ("f32", "bf16"):
         key = "stage1" if stage == "stage1" else "stage2"
         steps = int(cfg.split(f"[{key}]")[1].split("iters_per_epoch = ")[1].split()[0]) * len(h)
         secs = sum(r["seconds"] for r in h)
+        t = [r.get("timing", {}) for r in h]
+        med = sorted(x.get("median_step", float("nan")) for x in t)[len(t) // 2]
+        mx = max(x.get("max_step", float("nan")) for x in t)
+        wait = sum(x.get("data_wait", float("nan")) for x in t)
+        val = sum(x.get("validation", float("nan")) for x in t)
         b = bench.get(prec)
-        ratio = (secs / steps) / b["step_s"] if (b and stage == "stage1") else None
-        print(f"{prec:9}  {stage:7}  {steps:5}  {secs / steps:6.3f}  {peak if peak is not None else '-':>8}  {f'{ratio:.2f}' if ratio else '-'}")
-        train.append({"precision": prec, "stage": stage, "steps": steps, "s_per_step": secs / steps, "peak_mib": peak, "vs_bench_step": ratio})
+        ratio = med / b["step_s"] if b else None
+        print(f"{prec:9}  {stage:7}  {steps:5}  {secs / steps:6.3f}  {med:8.3f}  {mx:5.2f}  {wait:6.2f}  {val:5.2f}  {peak if peak is not None else '-':>8}  {f'{ratio:.2f}' if ratio else '-'}")
+        train.append({"precision": prec, "stage": stage, "steps": steps, "s_per_step": secs / steps,
+                      "median_step_s": med, "max_step_s": mx, "data_wait_s": wait, "validation_s": val,
+                      "peak_mib": peak, "vs_bench_step": ratio})
 json.dump(train, open(os.path.join(out, "train_summary.json"), "w"), indent=1)
 PYEOF
 exit $status

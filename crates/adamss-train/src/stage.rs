@@ -90,6 +90,25 @@ pub struct EpochRecord {
     pub metric: Option<f64>,
     /// Seconds the epoch took (training and validation).
     pub seconds: f64,
+    /// Where those seconds went (absent from runs written before it was recorded).
+    #[serde(default)]
+    pub timing: EpochTiming,
+}
+
+/// Where an epoch's wall-clock seconds went. Each step ends by reading its loss back, so a
+/// step's time includes the device's work.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochTiming {
+    /// All training steps (batch to the device, forward, loss, backward, update).
+    pub steps: f64,
+    /// The median step.
+    pub median_step: f64,
+    /// The slowest step (usually the first: cuDNN autotuning, the allocator growing).
+    pub max_step: f64,
+    /// Waiting for the sample worker's augmented samples (zero when it keeps ahead).
+    pub data_wait: f64,
+    /// The validation pass (with precise BN when configured).
+    pub validation: f64,
 }
 
 /// What `state.json` in a stage folder holds.
@@ -268,6 +287,8 @@ pub fn train_stage(
             })
             .collect();
         let mut total = 0.0;
+        let mut step_times = Vec::with_capacity(s.iters_per_epoch);
+        let mut data_wait = 0.0;
         std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Sample>>>(1);
             let plan = &plan;
@@ -280,10 +301,14 @@ pub fn train_stage(
                 }
             });
             for (step, (picks, _)) in plan.iter().enumerate() {
+                let waited = std::time::Instant::now();
                 let samples = rx.recv().map_err(|_| {
                     Error::Config(format!("{}: the sample worker stopped", spec.name))
                 })??;
+                data_wait += waited.elapsed().as_secs_f64();
+                let stepped = std::time::Instant::now();
                 let value = train_step(network, &mut opt, cases, spec, picks, &samples)?;
+                step_times.push(stepped.elapsed().as_secs_f64());
                 if !value.is_finite() {
                     return Err(Error::NonFinite {
                         stage: spec.name.clone(),
@@ -309,18 +334,27 @@ pub fn train_stage(
         })?;
         let validate =
             !spec.val.is_empty() && ((epoch + 1) % s.validate_every == 0 || epoch + 1 == s.epochs);
+        let validated = std::time::Instant::now();
         let metric = if validate {
             precise_bn(network, cases, spec, &mut rng)?;
             Some(validation_metric(network, cases, spec)?)
         } else {
             None
         };
+        let validation = validated.elapsed().as_secs_f64();
         let record = EpochRecord {
             epoch,
             lr,
             loss: total / s.iters_per_epoch as f64,
             metric,
             seconds: t0.elapsed().as_secs_f64(),
+            timing: EpochTiming {
+                steps: step_times.iter().sum(),
+                median_step: crate::experiment::median(&step_times),
+                max_step: step_times.iter().copied().fold(0.0, f64::max),
+                data_wait,
+                validation,
+            },
         };
         let improved = match (metric, state.best) {
             (Some(m), Some((_, b))) => m > b,
@@ -666,12 +700,24 @@ fn read_state(path: &Path) -> Option<StageState> {
 fn write_state(paths: &StagePaths, state: &StageState) -> Result<()> {
     let json = serde_json::to_string_pretty(state).map_err(|e| Error::file(&paths.state, e))?;
     adamss_io::write_atomic(&paths.state, json.as_bytes())?;
-    let mut csv = String::from("epoch,lr,loss,metric,seconds\n");
+    let mut csv = String::from(
+        "epoch,lr,loss,metric,seconds,step_seconds,median_step_seconds,max_step_seconds,\
+         data_wait_seconds,validation_seconds\n",
+    );
     for r in &state.history {
         let metric = r.metric.map_or(String::new(), |m| format!("{m:.6}"));
+        let t = &r.timing;
         csv.push_str(&format!(
-            "{},{},{:.6},{metric},{:.3}\n",
-            r.epoch, r.lr, r.loss, r.seconds
+            "{},{},{:.6},{metric},{:.3},{:.3},{:.4},{:.4},{:.3},{:.3}\n",
+            r.epoch,
+            r.lr,
+            r.loss,
+            r.seconds,
+            t.steps,
+            t.median_step,
+            t.max_step,
+            t.data_wait,
+            t.validation
         ));
     }
     adamss_io::write_atomic(&paths.metrics, csv.as_bytes())?;

@@ -76,6 +76,19 @@ fn killed_mid_epoch_resumes_to_the_same_weights() {
         )
         .expect("train");
         assert_eq!(sa.epochs_done, 3);
+        // Each epoch says where its time went, in state.json and metrics.csv alike.
+        for r in &sa.history {
+            let t = &r.timing;
+            assert!(t.median_step > 0.0 && t.median_step <= t.max_step, "{t:?}");
+            assert!(t.max_step <= t.steps && t.validation > 0.0, "{t:?}");
+            assert!(t.steps + t.data_wait + t.validation <= r.seconds, "{r:?}");
+        }
+        let csv = std::fs::read_to_string(dir_a.join("metrics.csv")).expect("metrics");
+        let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+        assert_eq!(rows[0].len(), 10, "{csv}");
+        assert_eq!(rows[0][8], "data_wait_seconds");
+        assert!(rows[1..].iter().all(|r| r.len() == 10), "{csv}");
+        assert_eq!(rows.len(), 4, "{csv}");
         // Killed in the middle of epoch 1, then resumed by a fresh process (new network).
         let dir_b = tmp.path().join(format!("b{tag}"));
         let mut b = Network::new(&model, Device::Cpu, 5).expect("net");
@@ -110,6 +123,7 @@ fn killed_mid_epoch_resumes_to_the_same_weights() {
                 .map(|r| {
                     let mut r = r.clone();
                     r.seconds = sc.history[r.epoch].seconds;
+                    r.timing = sc.history[r.epoch].timing.clone();
                     r
                 })
                 .collect::<Vec<_>>(),
