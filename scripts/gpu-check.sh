@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # GPU check, run on the device machine (PyTorch 2.11.0+cu130, no Rust) over binaries built
 # here:   scripts/build-gpu-bundle.sh   then   run (carry target/gpu): scripts/gpu-check.sh
-# Writes results under $OUT (default ./gpu-out) and ends with a short table.
+# Works in $WORK (default a fresh /tmp/adamss-gpu-check.*) and packs what is worth keeping
+# into $OUT (default ./gpu-out) on any exit, a timeout's SIGTERM included: results.tgz (every
+# small file: logs, JSON, CSV, configs, reports; no images or checkpoints) beside
+# summary.tsv, step_summary.json and train_summary.json — few files, as the device tool
+# returns at most 8. Ends with a short table. BUDGET (seconds, default 480) bounds the whole
+# script: each check's own limit is cut to what is left, and a check with under 20 s left is
+# skipped (rc "skip" in summary.tsv).
 #
 # Checks: libtorch sees CUDA; the tiny demo runs; the network matches its PyTorch twin's
 # reference files on the device (float64 exact, float32 reported); the whole-network Stage-I training step at
 # batch 2 × 112³ (fp32 and bf16) through our binary and through the PyTorch twin
 # (tools/adamss_twin.py), same card, same run; a short paper-size `adamss train` (Stage I and
-# Stage II of one fold, fp32 and bf16) with seconds per step and peak GPU memory.
+# Stage II of one fold, fp32 and bf16) with seconds per step, where the epoch's time went and
+# the peak GPU memory.
 # SIZE/BATCH/WIDTH/ITERS/DEVICE and TRAIN_* override the defaults; on a CPU machine:
 #   DEVICE=cpu SIZE=32 WIDTH=4 ITERS=2 TRAIN_PRESET=tiny TRAIN_PATIENTS=10 STAGE1_STEPS=2 \
 #   STAGE2_STEPS=2 BIN=target/release PY=.venv/bin/python bash scripts/gpu-check.sh
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-OUT=${OUT:-gpu-out}
+RESULTS=${OUT:-gpu-out}
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd)
+OUT=${WORK:-$(mktemp -d /tmp/adamss-gpu-check.XXXXXX)}
 mkdir -p "$OUT"
+BUDGET=${BUDGET:-480}
+deadline=$(($(date +%s) + BUDGET))
 BIN=${BIN:-target/gpu}
 PY=${PY:-python3}
 DEVICE=${DEVICE:-cuda}
@@ -26,6 +38,18 @@ ITERS=${ITERS:-15}
 torch_lib=$("$PY" -c 'import torch, os; print(os.path.dirname(torch.__file__) + "/lib")' 2>/dev/null || true)
 [ -n "$torch_lib" ] && export LD_LIBRARY_PATH="$torch_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+pack() {
+    kill $(jobs -p) 2>/dev/null
+    tar czf "$RESULTS/results.tgz" -C "$OUT" --exclude=train-cohort --exclude=cohort \
+        --exclude='*.nii' --exclude='*.nii.gz' --exclude='*.safetensors' . 2>/dev/null
+    for f in summary.tsv step_summary.json train_summary.json; do
+        [ -f "$OUT/$f" ] && cp "$OUT/$f" "$RESULTS/"
+    done
+    echo "results: $RESULTS (work files: $OUT)"
+}
+trap pack EXIT
+trap 'echo "stopped by a signal"; exit 143' TERM INT
+
 nvidia-smi -L 2>&1 | tee "$OUT/nvidia-smi.txt" || echo "no nvidia-smi"
 nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv >>"$OUT/nvidia-smi.txt" 2>&1 || true
 "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version())' 2>&1 | tee "$OUT/torch.txt"
@@ -33,8 +57,17 @@ nvidia-smi --query-gpu=name,clocks.max.sm,power.limit --format=csv >>"$OUT/nvidi
 status=0
 run() { # name seconds command...
     local name=$1 secs=$2; shift 2
+    local left=$((deadline - $(date +%s) - 10))
+    if [ "$left" -lt 20 ]; then
+        printf '%s\tskip\t0\n' "$name" >>"$OUT/summary.tsv"
+        status=1
+        return
+    fi
+    [ "$secs" -gt "$left" ] && secs=$left
     local t0=$(date +%s%N)
-    timeout "$secs" "$@" >"$OUT/$name.out" 2>&1
+    # In the background and waited for, so that a SIGTERM to this script is handled at once.
+    timeout "$secs" "$@" >"$OUT/$name.out" 2>&1 &
+    wait $!
     local rc=$?
     local ms=$((($(date +%s%N) - t0) / 1000000))
     printf '%s\t%s\t%d.%03d\n' "$name" "$rc" $((ms / 1000)) $((ms % 1000)) >>"$OUT/summary.tsv"
