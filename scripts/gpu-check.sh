@@ -14,7 +14,7 @@
 # batch 2 × 112³ (fp32 and bf16) through our binary and through the PyTorch twin
 # (tools/adamss_twin.py), same card, same run; a short paper-size `adamss train` (Stage I and
 # Stage II of one fold, fp32 and bf16) with seconds per step, where the epoch's time went and
-# the peak GPU memory.
+# the peak GPU memory; `adamss predict --maps` with the fp32 fold on the device.
 # SIZE/BATCH/WIDTH/ITERS/DEVICE and TRAIN_* override the defaults; on a CPU machine:
 #   DEVICE=cpu SIZE=32 WIDTH=4 ITERS=2 TRAIN_PRESET=tiny TRAIN_PATIENTS=10 STAGE1_STEPS=2 \
 #   STAGE2_STEPS=2 BIN=target/release PY=.venv/bin/python bash scripts/gpu-check.sh
@@ -110,6 +110,10 @@ for prec in f32 bf16; do
         --out "$OUT/train-$prec" --config "$OUT/train-$prec.toml" --methods ssl --fold 0
     kill "$smi" 2>/dev/null
 done
+# The trained fold applied to the cohort on the device (risks, masks on the CT grids with their
+# Dice, fusion-gate and attention maps).
+run predict_f32 120 "$BIN/adamss" predict --run "$OUT/train-f32" --cohort "$OUT/train-cohort" \
+    --out "$OUT/predict-f32" --maps
 
 echo
 printf 'check\trc\tseconds\n'
