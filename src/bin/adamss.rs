@@ -889,8 +889,30 @@ impl adamss::train::Observer for BarObserver<'_> {
                     format!("{m:.3} at epoch {}", e + 1)
                 });
                 let secs: f64 = state.history.iter().map(|r| r.seconds).sum();
+                // Where the time went (absent from runs recorded before timing was kept).
+                let sum = |f: fn(&adamss::train::stage::EpochTiming) -> f64| -> f64 {
+                    state.history.iter().map(|r| f(&r.timing)).sum()
+                };
+                let steps = sum(|t| t.steps);
+                let split = if steps > 0.0 {
+                    let median = adamss::train::experiment::median(
+                        &state
+                            .history
+                            .iter()
+                            .map(|r| r.timing.median_step)
+                            .collect::<Vec<_>>(),
+                    );
+                    format!(
+                        ": steps {steps:.1} s at {median:.3} s median, waiting for samples \
+                         {:.1} s, validation {:.1} s",
+                        sum(|t| t.data_wait),
+                        sum(|t| t.validation)
+                    )
+                } else {
+                    String::new()
+                };
                 println!(
-                    "  {stage:<28} {} epochs, best validation {best} ({secs:.0} s)",
+                    "  {stage:<28} {} epochs, best validation {best} ({secs:.0} s{split})",
                     state.epochs_done
                 );
             }
