@@ -296,3 +296,11 @@ fn a_risk_offset_adds_to_the_head() {
     let short = run("short", &ranked[..3]).expect_err("wrong length");
     assert!(short.to_string().contains("offsets"), "{short}");
 }
+
+#[test]
+fn epoch_records_written_before_timing_was_kept_still_load() {
+    let old = r#"{"epoch":3,"lr":0.001,"loss":0.25,"metric":0.7,"seconds":12.5}"#;
+    let r: adamss_train::stage::EpochRecord = serde_json::from_str(old).expect("old record");
+    assert_eq!((r.epoch, r.seconds), (3, 12.5));
+    assert_eq!(r.timing, adamss_train::stage::EpochTiming::default());
+}
