@@ -9,12 +9,13 @@
 # script: each check's own limit is cut to what is left, and a check with under 20 s left is
 # skipped (rc "skip" in summary.tsv).
 #
-# Checks: libtorch sees CUDA; the tiny demo runs; the network matches its PyTorch twin's
-# reference files on the device (float64 exact, float32 reported); the whole-network Stage-I training step at
-# batch 2 × 112³ (fp32 and bf16) through our binary and through the PyTorch twin
-# (tools/adamss_twin.py), same card, same run; a short paper-size `adamss train` (Stage I and
-# Stage II of one fold, fp32 and bf16) with seconds per step, where the epoch's time went and
-# the peak GPU memory; `adamss predict --maps` with the fp32 fold on the device.
+# Checks, most informative first (BUDGET skips from the end): libtorch sees CUDA; the network
+# matches its PyTorch twin's reference files on the device (float64 exact, float32 reported);
+# the whole-network Stage-I training step at batch 2 × 112³ (fp32 and bf16) through our binary
+# and through the PyTorch twin (tools/adamss_twin.py), same card, same run; a short paper-size
+# `adamss train` (Stage I and Stage II of one fold, fp32 and bf16) with seconds per step, where
+# the epoch's time went and the peak GPU memory; the bare step with cuDNN's heuristic
+# algorithms; `adamss predict --maps` with the fp32 fold on the device; the tiny main job.
 # SIZE/BATCH/WIDTH/ITERS/DEVICE and TRAIN_* override the defaults; on a CPU machine:
 #   DEVICE=cpu SIZE=32 WIDTH=4 ITERS=2 TRAIN_PRESET=tiny TRAIN_PATIENTS=10 STAGE1_STEPS=2 \
 #   STAGE2_STEPS=2 BIN=target/release PY=.venv/bin/python bash scripts/gpu-check.sh
@@ -75,7 +76,6 @@ run() { # name seconds command...
 }
 : >"$OUT/summary.tsv"
 run device 60 "$BIN/adamss" device --json
-run demo_tiny 120 "$BIN/adamss" demo --dir "$OUT/demo" --preset tiny
 run check_twin 120 "$BIN/adamss" check-twin --device "$DEVICE"
 step_args=(--size "$SIZE" --batch "$BATCH" --width "$WIDTH" --warmup "$WARMUP" --iters "$ITERS")
 run step_rust 200 "$BIN/adamss" bench-step --device "$DEVICE" "${step_args[@]}" \
@@ -110,10 +110,17 @@ for prec in f32 bf16; do
         --out "$OUT/train-$prec" --config "$OUT/train-$prec.toml" --methods ssl --fold 0
     kill "$smi" 2>/dev/null
 done
+# The same step with cuDNN's heuristic algorithm choice instead of its timed search
+# (`runtime.cudnn_benchmark = false`; `adamss train` searches by default since session 10).
+run step_rust_heuristic 120 "$BIN/adamss" bench-step --device "$DEVICE" "${step_args[@]}" \
+    --precision fp32 bf16 --cudnn-benchmark false --json "$OUT/step_rust_heuristic.json"
 # The trained fold applied to the cohort on the device (risks, masks on the CT grids with their
 # Dice, fusion-gate and attention maps).
 run predict_f32 120 "$BIN/adamss" predict --run "$OUT/train-f32" --cohort "$OUT/train-cohort" \
     --out "$OUT/predict-f32" --maps
+# Last, as the least informative about the GPU (the BUDGET skips it first): the tiny main
+# job end to end on the device.
+run demo_tiny 120 "$BIN/adamss" demo --dir "$OUT/demo" --preset tiny
 
 echo
 printf 'check\trc\tseconds\n'
@@ -145,6 +152,16 @@ for prec in ("fp32", "bf16"):
             flops = f"{tflop / r[part]:12.1f}" if part == "step_s" else ""
             print(f"{prec:9}  {part:16}  {r[part]*1e3:7.1f}  {p[part]*1e3:10.1f}  {ratio:12.3f}  {flops}")
             table.append({"precision": prec, "part": part, "rust_s": r[part], "pytorch_s": p[part], "ratio": ratio})
+heuristic = os.path.join(out, "step_rust_heuristic.json")
+if os.path.exists(heuristic):
+    print("\ncuDNN's heuristic algorithm choice (no search), ours")
+    print("precision  step_ms  vs_search")
+    for r in json.load(open(heuristic)):
+        s = rows.get(("rust", r["precision"]))
+        ratio = f"{r['step_s'] / s['step_s']:9.3f}" if s else "-"
+        print(f"{r['precision']:9}  {r['step_s']*1e3:7.1f}  {ratio}")
+        table.append({"precision": r["precision"], "part": "step_s_heuristic", "rust_s": r["step_s"],
+                      "pytorch_s": None, "ratio": r["step_s"] / s["step_s"] if s else None})
 json.dump({"tflop_per_step": tflop, "rows": table}, open(os.path.join(out, "step_summary.json"), "w"), indent=1)
 
 # Short training runs: seconds per step (the epoch's wall time / steps), the peak GPU memory

@@ -230,6 +230,10 @@ enum Command {
         /// Untimed steps first (cuDNN autotuning).
         #[arg(long, default_value_t = 5)]
         warmup: usize,
+        /// cuDNN's algorithm search (`true`, as `adamss train` by default: `runtime.cudnn_benchmark`)
+        /// or its heuristic choice (`false`). CUDA only.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        cudnn_benchmark: bool,
         /// Timed steps (the median is reported).
         #[arg(long, default_value_t = 20)]
         iters: usize,
@@ -416,6 +420,7 @@ fn main() -> Result<()> {
             width,
             precision,
             warmup,
+            cudnn_benchmark,
             iters,
             json,
         } => bench_step(
@@ -425,6 +430,7 @@ fn main() -> Result<()> {
             width,
             &precision,
             warmup,
+            cudnn_benchmark,
             iters,
             json.as_deref(),
         ),
@@ -481,11 +487,15 @@ fn bench_step(
     width: i64,
     precisions: &[BenchPrecision],
     warmup: usize,
+    cudnn_benchmark: bool,
     iters: usize,
     json: Option<&Path>,
 ) -> Result<()> {
     use adamss::model::{timing, AdaMssConfig, Precision};
     let dev = parse_device(device)?;
+    if dev.is_cuda() {
+        adamss::model::tch::Cuda::cudnn_set_benchmark(cudnn_benchmark);
+    }
     let mut rows = Vec::new();
     for &p in precisions {
         let (precision, name) = match p {
@@ -503,6 +513,7 @@ fn bench_step(
             "device": device, "step_s": t.step.median_s, "step_min_s": t.step.min_s,
             "step_max_s": t.step.max_s, "forward_s": t.forward.median_s,
             "forward_backward_s": t.forward_backward.median_s, "iters": t.step.iters,
+            "cudnn_benchmark": cudnn_benchmark,
         });
         println!("{row}");
         rows.push(row);
@@ -733,7 +744,7 @@ fn train(
         }
     );
     data::check_cohort(&cases, config.cv.folds)?;
-    let device = adamss::train::parse_device(&config.runtime.device)?;
+    let device = adamss::train::open_device(&config.runtime)?;
     println!(
         "training on {device:?}: {}-fold cross-validation, methods: {}",
         config.cv.folds,

@@ -75,8 +75,9 @@ fn time_it(
 
 /// Times the Stage-I training step — forward, Dice + focal on both structures, backward,
 /// Adam (lr 1e-4, [`FlatAdam`]) — and its parts on random inputs of `batch × size³`, after `warmup`
-/// untimed runs each (cuDNN autotuning is switched on for CUDA). Clocks are read after
-/// synchronising the device; medians are reported.
+/// untimed runs each (where cuDNN's algorithm search is on — `tch::Cuda::cudnn_set_benchmark`,
+/// the caller's choice — they hold it). Clocks are read after synchronising the device; medians
+/// are reported.
 pub fn time_train_step(
     config: &AdaMssConfig,
     device: Device,
@@ -85,9 +86,6 @@ pub fn time_train_step(
     warmup: usize,
     iters: usize,
 ) -> Result<TrainStepTimings> {
-    if device.is_cuda() {
-        tch::Cuda::cudnn_set_benchmark(true);
-    }
     tch::manual_seed(0);
     let vs = nn::VarStore::new(device);
     let net = config.build(&vs.root())?;

@@ -242,6 +242,11 @@ pub struct RuntimeConfig {
     pub device: String,
     /// Patients per forward pass when predicting.
     pub predict_batch: usize,
+    /// On CUDA, let cuDNN time its convolution algorithms on the first pass of each input
+    /// shape and keep the fastest (PyTorch's `torch.backends.cudnn.benchmark`). Training crops
+    /// have one shape, so the first steps pay for it once. Off: cuDNN's heuristic choice.
+    /// Results on CUDA are not bit-reproducible either way; the CPU ignores it.
+    pub cudnn_benchmark: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -249,6 +254,7 @@ impl Default for RuntimeConfig {
         Self {
             device: "auto".into(),
             predict_batch: 2,
+            cudnn_benchmark: true,
         }
     }
 }
@@ -642,6 +648,13 @@ mod tests {
         assert_eq!(c.stage1.batch, 4, "untouched keys keep the preset's value");
         assert_eq!(c.cv.folds, 4);
         assert_eq!(c.model.base_width, 4);
+        assert!(
+            c.runtime.cudnn_benchmark,
+            "cuDNN's algorithm search is on by default"
+        );
+        let off =
+            ExperimentConfig::from_toml_str("[runtime]\ncudnn_benchmark = false\n").expect("parse");
+        assert!(!off.runtime.cudnn_benchmark);
     }
 
     #[test]

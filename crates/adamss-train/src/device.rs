@@ -2,7 +2,18 @@
 
 use adamss_model::tch::{Cuda, Device};
 
+use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
+
+/// Parses `runtime.device` ([`parse_device`]) and applies the rest of `runtime` to it: on CUDA,
+/// cuDNN's algorithm search (`runtime.cudnn_benchmark`, a process-wide libtorch setting).
+pub fn open_device(runtime: &RuntimeConfig) -> Result<Device> {
+    let device = parse_device(&runtime.device)?;
+    if device.is_cuda() {
+        Cuda::cudnn_set_benchmark(runtime.cudnn_benchmark);
+    }
+    Ok(device)
+}
 
 /// Parses `cpu`, `cuda` (first GPU), `cuda:N` or `auto` (first GPU if CUDA is available,
 /// else CPU). Asking for CUDA where it is unavailable is an error.

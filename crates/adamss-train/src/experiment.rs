@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::clinical::ClinicalEncoder;
 use crate::config::{ExperimentConfig, RadiomicsHead};
 use crate::data::{check_cohort, radiomics_of, PreparedCase};
-use crate::device::parse_device;
+use crate::device::open_device;
 use crate::error::{Error, Result};
 use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
 use crate::split::{folds, validation_split};
@@ -490,7 +490,7 @@ impl<'a> FoldContext<'a> {
             test,
             clinical,
             clinical_names,
-            device: parse_device(&config.runtime.device)?,
+            device: open_device(&config.runtime)?,
         })
     }
 

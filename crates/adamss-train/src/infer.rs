@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use crate::clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 use crate::config::{ExperimentConfig, RadiomicsHead, RESOLVED_CONFIG_NAME};
 use crate::data::{array_to_tensor, radiomics_of, tensor_to_arrays};
-use crate::device::parse_device;
+use crate::device::open_device;
 use crate::error::{Error, Result};
 use crate::experiment::{
     CvOutcome, Method, CLINICAL_ENCODER_NAME, OFFSET_SELECTOR_NAME, SELECTOR_NAME,
@@ -174,7 +174,7 @@ pub fn predict_cohort(
                 .find(|r| r.method == method && r.fold == fold)
                 .map(|r| r.train_median_risk)
         });
-    let device = parse_device(&config.runtime.device)?;
+    let device = open_device(&config.runtime)?;
 
     let records: Vec<_> = cohort
         .records()

@@ -19,7 +19,7 @@ pub use ndarray;
 pub use clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule};
 pub use data::{prepare_cohort, PreparedCase};
-pub use device::parse_device;
+pub use device::{open_device, parse_device};
 pub use error::{Error, Result};
 pub use experiment::{
     existing_folds, run_cv, CvOutcome, FoldResult, Method, CLINICAL_TABLE_NAME, INPUTS_NAME,
