@@ -95,8 +95,10 @@ pub struct EpochRecord {
     pub timing: EpochTiming,
 }
 
-/// Where an epoch's wall-clock seconds went. Each step ends by reading its loss back, so a
-/// step's time includes the device's work.
+/// Where an epoch's wall-clock seconds went. A step reads its loss back after the forward pass
+/// and returns while the device runs the backward pass and the update; the next step's batch
+/// waits for those, so on CUDA each step's time holds the unfinished part of the previous one
+/// (and the sum over an epoch holds all of them but the last).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EpochTiming {
     /// All training steps (batch to the device, forward, loss, backward, update).
