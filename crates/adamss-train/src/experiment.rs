@@ -416,9 +416,11 @@ pub fn run_cv(
             )));
         }
     }
+    // Process-wide libtorch settings come with the device: applied once for all folds.
+    let device = open_device(&config.runtime)?;
     let mut results = Vec::new();
     for fold in (0..k).filter(|f| only_fold.is_none_or(|o| o == *f)) {
-        let ctx = FoldContext::new(config, cases, &fold_of, fold, run_dir)?;
+        let ctx = FoldContext::new(config, cases, &fold_of, fold, run_dir, device)?;
         results.extend(ctx.run(methods, observer)?);
     }
     Ok(CvOutcome { fold_of, results })
@@ -446,6 +448,7 @@ impl<'a> FoldContext<'a> {
         fold_of: &[usize],
         fold: usize,
         run_dir: &Path,
+        device: adamss_model::tch::Device,
     ) -> Result<Self> {
         let n = cases.len();
         let test: Vec<usize> = (0..n).filter(|&i| fold_of[i] == fold).collect();
@@ -490,7 +493,7 @@ impl<'a> FoldContext<'a> {
             test,
             clinical,
             clinical_names,
-            device: open_device(&config.runtime)?,
+            device,
         })
     }
 
