@@ -32,7 +32,8 @@ fi
 have=$(.venv/bin/python -c 'import numpy, torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)
 if [ "$have" != "$TORCH_VERSION" ]; then
     say "installing torch==$TORCH_VERSION into .venv (first time: 1-2 minutes)"
-    .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" numpy
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-cache-dir \
+        "torch==$TORCH_VERSION" numpy
 fi
 
 # 3. A stable path to the wheel's torch/ folder for LIBTORCH (.cargo/config.toml).
