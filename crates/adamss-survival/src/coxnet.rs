@@ -234,9 +234,15 @@ impl Coxnet {
     /// Risk (`Xβ`, **higher = worse**) at penalty index `k`.
     pub fn risk(&self, x: ArrayView2<f64>, k: usize) -> Result<Array1<f64>> {
         let p = self.coef.ncols();
-        if x.ncols() != p || k >= self.alphas.len() {
+        if k >= self.alphas.len() {
+            return Err(Error::InvalidParameter(format!(
+                "penalty index {k} is past the path's {} penalties",
+                self.alphas.len()
+            )));
+        }
+        if x.ncols() != p {
             return Err(Error::LengthMismatch {
-                what: "covariate columns / penalty index",
+                what: "covariate columns",
                 got: x.ncols(),
                 expected: p,
             });
@@ -490,6 +496,31 @@ fn soft_threshold(z: f64, t: f64) -> f64 {
         z + t
     } else {
         0.0
+    }
+}
+
+impl CoxnetParams {
+    /// Checks the parameters, then fits the path to covariates `x` (`n × p`) and survival `y`
+    /// ([`CoxnetValidParams::fit_arrays`]).
+    pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Coxnet> {
+        self.check_ref()?.fit_arrays(x, y)
+    }
+}
+
+/// linfa's `fit` on a `Dataset` whose targets are `Array1<Surv>` (the parameters' unchecked
+/// form gets it through linfa's `ParamGuard`).
+impl<D: ndarray::Data<Elem = f64>>
+    linfa::traits::Fit<ndarray::ArrayBase<D, ndarray::Ix2>, Array1<Surv>, Error>
+    for CoxnetValidParams
+{
+    type Object = Coxnet;
+
+    fn fit(
+        &self,
+        dataset: &linfa::DatasetBase<ndarray::ArrayBase<D, ndarray::Ix2>, Array1<Surv>>,
+    ) -> Result<Coxnet> {
+        let y = Surv::slice(dataset.targets().view());
+        self.fit_arrays(dataset.records().view(), &y)
     }
 }
 

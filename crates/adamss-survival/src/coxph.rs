@@ -155,6 +155,14 @@ impl CoxPh {
     }
 }
 
+impl CoxPhParams {
+    /// Checks the parameters, then fits covariates `x` (`n × p`) to survival `y`
+    /// ([`CoxPhValidParams::fit_arrays`]).
+    pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
+        self.check_ref()?.fit_arrays(x, y)
+    }
+}
+
 impl CoxPhValidParams {
     /// Fits covariates `x` (`n × p`) to survival `y`.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
@@ -270,6 +278,11 @@ impl<D: Data<Elem = f64>> Fit<ArrayBase<D, Ix2>, Array1<Surv>, Error> for CoxPhV
     }
 }
 
+/// linfa's `predict`: the linear predictor, as [`CoxPh::risk`].
+///
+/// # Panics
+/// On a column count other than the fit's: linfa's `Predict` has no error path (its own models
+/// assert the same way). [`CoxPh::risk`] returns that case as an error instead.
 impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for CoxPh {
     fn predict_inplace(&self, x: &ArrayBase<D, Ix2>, y: &mut Array1<f64>) {
         assert_eq!(

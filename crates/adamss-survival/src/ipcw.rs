@@ -226,6 +226,13 @@ pub fn brier_score(
             expected: n * times.len(),
         });
     }
+    if let Some((index, &value)) = surv_prob.iter().enumerate().find(|(_, p)| !p.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "survival probability",
+            index,
+            value,
+        });
+    }
     let cens = CensoringKm::fit(train)?;
     let inv = |g: f64| if g == 0.0 { 0.0 } else { 1.0 / g };
     let g_y: Vec<f64> = test

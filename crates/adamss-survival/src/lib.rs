@@ -20,4 +20,35 @@ pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
 pub use kaplan_meier::KaplanMeier;
 pub use logrank::{logrank, LogRank};
-pub use surv::{surv_from, Surv};
+pub use surv::{surv_from, EventIndicator, Surv};
+
+/// The linfa this crate implements its traits for (`Fit`, `Predict`, `ParamGuard`, datasets):
+/// use it instead of pinning a matching version yourself.
+pub use linfa;
+/// The ndarray of every array in this crate's API.
+pub use ndarray;
+
+/// Everything a typical analysis needs in one import: this crate's models and metrics, and the
+/// linfa traits and dataset types that `CoxPh::params().fit(…)`, `.check()` and
+/// `.predict(…)` need in scope.
+///
+/// ```
+/// use adamss_survival::prelude::*;
+///
+/// // 0/1 event codes, or bools
+/// let y = surv_from(&[5.0, 8.0, 3.0, 9.0, 2.0, 7.0], &[1, 0, 1, 1, 1, 0])?;
+/// let x = array![[1.2], [0.1], [2.0], [-0.5], [1.0], [0.3]];
+/// let model = CoxPh::params().fit(&Dataset::new(x.clone(), y))?;
+/// assert_eq!(model.predict(&x).len(), 6);
+/// # Ok::<(), adamss_survival::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::{
+        brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
+        nelson_aalen, surv_from, uno_c, BreslowBaseline, CoxPh, Coxnet, Error, EventIndicator,
+        KaplanMeier, PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
+    };
+    pub use linfa::traits::{Fit, Predict, PredictInplace};
+    pub use linfa::{Dataset, DatasetBase, ParamGuard};
+    pub use ndarray::{array, Array1, Array2, ArrayView1, ArrayView2};
+}

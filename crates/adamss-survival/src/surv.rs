@@ -36,10 +36,67 @@ impl Surv {
     pub fn event(&self) -> bool {
         self.event
     }
+
+    /// The observations of an array (what [`surv_from`] returns, or a linfa dataset's
+    /// targets) as the slice this crate's functions take, copying only when the array is not
+    /// contiguous.
+    pub fn slice(y: ndarray::ArrayView1<'_, Surv>) -> std::borrow::Cow<'_, [Surv]> {
+        match y.to_slice() {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(y.to_vec()),
+        }
+    }
 }
 
-/// Builds checked observations from parallel slices; errors name the offending index.
-pub fn surv_from(time: &[f64], event: &[bool]) -> Result<Array1<Surv>> {
+/// An event flag as tables store it: `bool`, or a 0/1 code (`u8`, `i32`, `i64`, `u32`,
+/// `usize`, and `f64`/`f32` as pandas and CSV readers give them). 1 = event observed, 0 =
+/// censored; any other value is refused by [`surv_from`], naming its position (lifelines
+/// and scikit-survival read the same two codes).
+pub trait EventIndicator: Copy {
+    /// `Some(true)` for an observed event, `Some(false)` for censoring, `None` otherwise.
+    fn as_event(self) -> Option<bool>;
+    /// The value as written in an error message.
+    fn describe(self) -> String;
+}
+
+impl EventIndicator for bool {
+    fn as_event(self) -> Option<bool> {
+        Some(self)
+    }
+    fn describe(self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! event_codes {
+    ($($t:ty),*) => {$(
+        impl EventIndicator for $t {
+            #[allow(clippy::float_cmp)]
+            fn as_event(self) -> Option<bool> {
+                if self == 1 as $t {
+                    Some(true)
+                } else if self == 0 as $t {
+                    Some(false)
+                } else {
+                    None
+                }
+            }
+            fn describe(self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+event_codes!(u8, i32, i64, u32, usize, f32, f64);
+
+/// Builds checked observations from parallel slices of times and event flags (`bool` or 0/1
+/// codes, see [`EventIndicator`]); errors name the offending index. From ndarray columns:
+/// `surv_from(t.as_slice().unwrap(), …)` or `surv_from(&t.to_vec(), …)`.
+///
+/// The result is an `Array1<Surv>`, the target type of a linfa `Dataset`; the functions of
+/// this crate take `&[Surv]`, which `y.as_slice()` (always `Some` here: the array is
+/// contiguous) or `Surv::slice(y.view())` give.
+pub fn surv_from<E: EventIndicator>(time: &[f64], event: &[E]) -> Result<Array1<Surv>> {
     if time.len() != event.len() {
         return Err(Error::LengthMismatch {
             what: "event",
@@ -51,7 +108,13 @@ pub fn surv_from(time: &[f64], event: &[bool]) -> Result<Array1<Surv>> {
         .zip(event)
         .enumerate()
         .map(|(index, (&t, &e))| {
-            Surv::new(t, e).map_err(|_| Error::InvalidTime { index, value: t })
+            let flag = e.as_event().ok_or_else(|| {
+                Error::InvalidParameter(format!(
+                    "event at index {index} is {}: use 1 (event) or 0 (censored)",
+                    e.describe()
+                ))
+            })?;
+            Surv::new(t, flag).map_err(|_| Error::InvalidTime { index, value: t })
         })
         .collect()
 }

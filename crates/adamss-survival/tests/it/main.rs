@@ -1,6 +1,7 @@
 //! Integration tests of adamss-survival.
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
+mod api;
 mod coxnet;
 mod edge;
 mod ipcw;
