@@ -13,6 +13,11 @@ use adamss::train::{data, prepare_cohort, report, run_cv, ExperimentConfig, Meth
 use anyhow::Result;
 
 fn main() -> Result<()> {
+    // The same CPU code paths on every x86-64 machine with AVX2 (as the `adamss` binary does),
+    // so the run's numbers follow the seed, not the CPU; ADAMSS_CPU_ISA=native lifts it.
+    let isa = adamss::model::cpu::CpuIsa::from_env(adamss::model::cpu::CpuIsa::Avx2)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    println!("{}", adamss::model::cpu::pin_isa(isa)?.describe());
     adamss::model::cpu::tune_allocator();
     let mut args = std::env::args().skip(1);
     let preset = args.next().unwrap_or_else(|| "tiny".into());

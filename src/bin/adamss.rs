@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use adamss::io::{self, synthetic, Cohort, Dataset, SyntheticConfig};
+use adamss::model::cpu::{CpuIsa, IsaPin};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -53,6 +54,17 @@ enum Command {
         /// Seed of the synthetic cohort.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        /// Also train this many replicates in all (1 = the main job alone): each redraws the
+        /// networks' randomness on the same folds (`replicate` in the experiment config) in
+        /// its own folder beside the main one, and a second table shows how far retraining
+        /// moves each method's C-index. Each replicate takes about as long as the main job.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=20))]
+        replicates: u64,
+        /// libtorch CPU threads (0 = libtorch's default, the cores). The order of libtorch's
+        /// sums depends on it, so the table does too: 2 (default) gives README's table on any
+        /// machine.
+        #[arg(long, default_value_t = DEMO_THREADS)]
+        threads: usize,
     },
     /// Cross-validated training of AdaMSS and its baselines on a cohort; writes checkpoints,
     /// metrics, predictions and a report under the run folder (`--resume` continues it).
@@ -265,9 +277,18 @@ enum BenchPrecision {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // Before anything else runs: the numerical libraries read their CPU level at load time.
+    let isa = CpuIsa::from_env(CpuIsa::Avx2).map_err(anyhow::Error::msg)?;
+    let pin = adamss::model::cpu::pin_isa(isa)?;
     adamss::model::cpu::tune_allocator();
     match cli.command {
-        Command::Demo { dir, preset, seed } => demo(&dir, preset, seed),
+        Command::Demo {
+            dir,
+            preset,
+            seed,
+            replicates,
+            threads,
+        } => demo(&dir, preset, seed, replicates, threads, pin),
         Command::Train {
             cohort,
             out,
@@ -303,7 +324,8 @@ fn main() -> Result<()> {
             } else {
                 open_cohort(&cohort)?
             };
-            train(&out, &cohort, &config, &methods, fold, None).map(|_| ())
+            let cache = out.join("preprocessed");
+            train(&out, &cache, &cohort, &config, &methods, fold, None, pin).map(|_| ())
         }
         Command::Synth {
             out,
@@ -406,10 +428,11 @@ fn main() -> Result<()> {
                         "cuda_devices": info.cuda_devices,
                         "cudnn_available": info.cudnn_available,
                         "cpu_threads": info.cpu_threads,
+                        "cpu": pin.describe(),
                     })
                 );
             } else {
-                println!("{info}");
+                println!("{info}; {}", pin.describe());
             }
             Ok(())
         }
@@ -588,8 +611,19 @@ fn open(
     }
 }
 
-fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
-    println!("AdaMSS demo: {}", adamss::model::DeviceInfo::probe());
+fn demo(
+    dir: &Path,
+    preset: Preset,
+    seed: u64,
+    replicates: u64,
+    threads: usize,
+    pin: IsaPin,
+) -> Result<()> {
+    println!(
+        "AdaMSS demo: {}; {}",
+        adamss::model::DeviceInfo::probe(),
+        pin.describe()
+    );
     let root = dir.join("cohort");
     let mut synth = preset_config(preset, seed);
     match preset {
@@ -605,14 +639,45 @@ fn demo(dir: &Path, preset: Preset, seed: u64) -> Result<()> {
         _ => adamss::train::ExperimentConfig::cpu_small(),
     };
     config.seed = seed;
-    train(
-        &dir.join(&config.name),
+    config.runtime.torch_threads = threads;
+    let methods = &adamss::train::Method::MAIN;
+    let main_dir = dir.join(&config.name);
+    let cache = main_dir.join("preprocessed");
+    let mut outcomes = vec![train(
+        &main_dir,
+        &cache,
         &cohort,
         &config,
-        &adamss::train::Method::MAIN,
+        methods,
         None,
         Some(&truth),
-    )?;
+        pin,
+    )?];
+    for r in 1..replicates {
+        config.replicate = r;
+        println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
+        let out = dir.join(format!("{}-replicate-{r}", config.name));
+        outcomes.push(train(
+            &out,
+            &cache,
+            &cohort,
+            &config,
+            methods,
+            None,
+            Some(&truth),
+            pin,
+        )?);
+    }
+    if replicates > 1 {
+        let table = adamss::train::report::replicates_table(&outcomes, methods)?;
+        let path = main_dir.join("replicates.md");
+        io::write_atomic(&path, table.as_bytes())?;
+        println!(
+            "\nC-index over {replicates} replicates of the networks' training (same folds; the \
+             first is the table above):\n\n{table}\nwritten to {}",
+            path.display()
+        );
+    }
     Ok(())
 }
 
@@ -695,15 +760,22 @@ fn evaluate(risks: &Path, cohort: &Cohort, out: &Path) -> Result<()> {
 /// Patients of the demo's synthetic cohort.
 const DEMO_PATIENTS: usize = 150;
 
-/// Prepares the cohort, runs the cross-validation and writes the report files.
+/// libtorch CPU threads of the demo: the machine size README's table was made on.
+const DEMO_THREADS: usize = 2;
+
+/// Prepares the cohort (through the preprocessing cache `cache`), runs the cross-validation and
+/// writes the report files.
+#[allow(clippy::too_many_arguments)]
 fn train(
     out: &Path,
+    cache: &Path,
     cohort: &Cohort,
     config: &adamss::train::ExperimentConfig,
     methods: &[adamss::train::Method],
     fold: Option<usize>,
     truth: Option<&[synthetic::TruthRow]>,
-) -> Result<()> {
+    pin: IsaPin,
+) -> Result<adamss::train::CvOutcome> {
     use adamss::train::{data, report, run_cv};
     config.validate()?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
@@ -714,12 +786,10 @@ fn train(
         ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (cases, dropped) = data::prepare_cohort(
-        cohort,
-        &config.preprocess,
-        Some(&out.join("preprocessed")),
-        &|done, _| bar.set_position(done as u64),
-    )?;
+    let (cases, dropped) =
+        data::prepare_cohort(cohort, &config.preprocess, Some(cache), &|done, _| {
+            bar.set_position(done as u64)
+        })?;
     bar.finish_and_clear();
     let events = cases.iter().filter(|c| c.survival.event()).count();
     println!(
@@ -787,10 +857,12 @@ fn train(
         truth_risk.as_deref(),
     )?;
     println!(
-        "\n{}-fold cross-validation of {} patients ({:.0} s):\n\n{table}",
+        "\n{}-fold cross-validation of {} patients ({:.0} s; {}, {} libtorch CPU threads):\n\n{table}",
         config.cv.folds,
         cases.len(),
-        t0.elapsed().as_secs_f64()
+        t0.elapsed().as_secs_f64(),
+        pin.describe(),
+        adamss::model::tch::get_num_threads()
     );
     if let Some(gaps) = report::gaps_table(&outcome, &cases, methods, truth_risk.as_deref()) {
         println!("Gaps in C-index, paired by test fold (mean ± sd over folds):\n\n{gaps}");
@@ -825,7 +897,7 @@ fn train(
         out.join("predictions.csv").display(),
         out.join("outcome.json").display()
     );
-    Ok(())
+    Ok(outcome)
 }
 
 /// Progress bars for training stages, and the export of predicted test masks.

@@ -282,6 +282,12 @@ pub struct ExperimentConfig {
     pub name: String,
     /// Seed of everything random (splits, sampling, augmentation, initialisation).
     pub seed: u64,
+    /// Replicate of the networks' randomness on the same folds: 0 (default) is the seed's own
+    /// run; `r > 0` redraws every network's initialisation, patient sampling, augmentation and
+    /// dropout from (`seed`, `r`) while the folds, the validation split and the LASSO's inner
+    /// cross-validation stay those of `seed`. Replicates show how far another training run
+    /// moves each method (`adamss demo --replicates N`).
+    pub replicate: u64,
     /// Preprocessing onto the network's grid.
     pub preprocess: PreprocessConfig,
     /// Augmentation of Stage-I (segmentation) samples; its `crop` is the training crop.
@@ -324,6 +330,7 @@ impl Default for ExperimentConfig {
         Self {
             name: "default".into(),
             seed: 0,
+            replicate: 0,
             preprocess: PreprocessConfig::default(),
             augment: AugmentConfig::default(),
             survival_samples: SurvivalSamples::Crops,
@@ -371,6 +378,15 @@ pub enum SurvivalSamples {
 pub const PRESETS: [&str; 4] = ["paper", "default", "cpu-small", "tiny"];
 
 impl ExperimentConfig {
+    /// The seed every network stage's seed is mixed from: `seed` itself for replicate 0, one
+    /// drawn from (`seed`, `replicate`) otherwise.
+    pub fn network_seed(&self) -> u64 {
+        match self.replicate {
+            0 => self.seed,
+            r => crate::stage::mix(self.seed, 0x7265_706c_0000_0000 ^ r),
+        }
+    }
+
     /// A built-in preset by name (see the table above).
     pub fn preset(name: &str) -> Result<Self> {
         match name {

@@ -609,7 +609,7 @@ impl<'a> FoldContext<'a> {
     }
 
     fn train_stage1(&self, observer: &dyn Observer) -> Result<Network> {
-        let seed = mix(self.config.seed, 10 * self.fold as u64 + 1);
+        let seed = mix(self.config.network_seed(), 10 * self.fold as u64 + 1);
         let mut net = Network::new(&self.base_model(), self.device, seed)?;
         let none = vec![Vec::new(); self.cases.len()];
         let spec = self.spec(
@@ -798,7 +798,10 @@ impl<'a> FoldContext<'a> {
         };
         let mut model = self.base_model();
         model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
-        let seed = mix(cfg.seed, 10 * self.fold as u64 + 2 + method as u64);
+        let seed = mix(
+            cfg.network_seed(),
+            10 * self.fold as u64 + 2 + method as u64,
+        );
         let (objective, schedule, from_stage1) = match method {
             Method::SingleTask => {
                 model.segmentation = false;

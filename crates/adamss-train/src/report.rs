@@ -161,6 +161,93 @@ pub fn gaps_table(
     Some(s)
 }
 
+/// How far another training run moves each method. `outcomes` are replicates of one
+/// cross-validation on the same folds that differ only in the networks' randomness
+/// ([`ExperimentConfig::replicate`](crate::config::ExperimentConfig::replicate) 0, 1, …; the
+/// first is the run the main table shows). Per method: the C-index (mean over folds) of each
+/// replicate, their mean and range, and the same for the gap to the LASSO-CoxPH radiomics
+/// baseline paired by fold within each replicate (the baseline moves too, with the Stage-I
+/// masks its radiomics come from). A difference between two methods smaller than these
+/// ranges is within what retraining moves. Refuses outcomes on different folds.
+pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<String> {
+    let Some(first) = outcomes.first() else {
+        return Err(Error::Config("no replicate to tabulate".into()));
+    };
+    if outcomes.iter().any(|o| o.fold_of != first.fold_of) {
+        return Err(Error::Config(
+            "replicates must share their folds (same seed, cohort and cv settings)".into(),
+        ));
+    }
+    let n = outcomes.len();
+    let has_baseline = methods.contains(&Method::LassoCoxRadiomics);
+    let range = |v: &[f64]| -> String {
+        if v.is_empty() {
+            return "–".into();
+        }
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{mean:.3} [{lo:.3}, {hi:.3}]")
+    };
+    let range_signed = |v: &[f64]| -> String {
+        if v.is_empty() {
+            return "–".into();
+        }
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{mean:+.3} [{lo:+.3}, {hi:+.3}]")
+    };
+    let mut s = String::new();
+    let _ = write!(s, "| method |");
+    for r in 0..n {
+        let _ = write!(s, " C, replicate {r} |");
+    }
+    let _ = write!(s, " C over {n} replicates: mean [min, max] |");
+    if has_baseline {
+        let _ = write!(
+            s,
+            " − {}: mean [min, max] |",
+            Method::LassoCoxRadiomics.label()
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "|---|{}---|{}",
+        "---|".repeat(n),
+        if has_baseline { "---|" } else { "" }
+    );
+    for &m in methods {
+        let means: Vec<Option<f64>> = outcomes
+            .iter()
+            .map(|o| mean_sd(c_per_fold(o, m).into_iter().flatten()).map(|(mean, _)| mean))
+            .collect();
+        let mut row = format!("| {} |", m.label());
+        for v in &means {
+            let _ = write!(row, " {} |", v.map_or("–".into(), |c| format!("{c:.3}")));
+        }
+        let present: Vec<f64> = means.iter().flatten().copied().collect();
+        let _ = write!(row, " {} |", range(&present));
+        if has_baseline {
+            let gaps: Vec<f64> = if m == Method::LassoCoxRadiomics {
+                Vec::new()
+            } else {
+                outcomes
+                    .iter()
+                    .filter_map(|o| {
+                        paired_gap(&c_per_fold(o, m), &c_per_fold(o, Method::LassoCoxRadiomics))
+                            .map(|(g, _)| g)
+                    })
+                    .collect()
+            };
+            let _ = write!(row, " {} |", range_signed(&gaps));
+        }
+        let _ = writeln!(s, "{row}");
+    }
+    Ok(s)
+}
+
 /// Writes `predictions.csv`: `fold,method,PatientID,risk,high_risk,time,event`.
 pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Path) -> Result<()> {
     let mut s = String::from("fold,method,PatientID,risk,high_risk,time,event\n");
@@ -417,4 +504,68 @@ pub fn evaluate_risks(
     let _ = writeln!(s, "\nGroups: {rule}. ![Kaplan–Meier](km.svg)");
     adamss_io::write_atomic(out.join("evaluation.md"), s.as_bytes())?;
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::FoldResult;
+
+    fn outcome(c: &[(Method, [f64; 2])]) -> CvOutcome {
+        let results = c
+            .iter()
+            .flat_map(|&(method, per_fold)| {
+                per_fold
+                    .into_iter()
+                    .enumerate()
+                    .map(move |(fold, c)| FoldResult {
+                        fold,
+                        method,
+                        c_index: Some(c),
+                        uno_c: None,
+                        dsc: None,
+                        test_risks: Vec::new(),
+                        train_median_risk: 0.0,
+                        selected_features: None,
+                        seconds: 0.0,
+                    })
+            })
+            .collect();
+        CvOutcome {
+            fold_of: vec![0, 1, 0, 1],
+            results,
+        }
+    }
+
+    /// Means over folds per replicate, their mean and range, and the gap to the baseline paired
+    /// by fold within each replicate, computed by hand.
+    #[test]
+    fn replicates_table_by_hand() {
+        let b = Method::LassoCoxRadiomics;
+        let s = Method::Ssl;
+        let reps = [
+            outcome(&[(b, [0.70, 0.80]), (s, [0.60, 0.70])]), // means 0.75, 0.65; gap −0.10
+            outcome(&[(b, [0.60, 0.70]), (s, [0.70, 0.70])]), // means 0.65, 0.70; gap +0.05
+            outcome(&[(b, [0.70, 0.70]), (s, [0.60, 0.60])]), // means 0.70, 0.60; gap −0.10
+        ];
+        let table = replicates_table(&reps, &[b, s]).expect("table");
+        let rows: Vec<&str> = table.lines().collect();
+        assert_eq!(rows.len(), 4, "{table}");
+        assert!(rows[0].contains("C over 3 replicates"), "{table}");
+        assert_eq!(
+            rows[2],
+            format!(
+                "| {} | 0.750 | 0.650 | 0.700 | 0.700 [0.650, 0.750] | – |",
+                b.label()
+            )
+        );
+        assert_eq!(
+            rows[3],
+            format!(
+                "| {} | 0.650 | 0.700 | 0.600 | 0.650 [0.600, 0.700] | -0.050 [-0.100, +0.050] |",
+                s.label()
+            )
+        );
+        assert!(replicates_table(&[], &[b]).is_err());
+    }
 }

@@ -250,3 +250,56 @@ fn every_method_runs_on_shared_folds_and_reports() {
         assert_eq!(a.test_risks, b.test_risks, "{:?} fold {}", a.method, a.fold);
     }
 }
+
+/// A replicate redraws the networks only: the same folds and the same clinical LASSO (no
+/// network involved), other Stage-I weights; `replicates_table` tabulates the two.
+#[test]
+fn replicates_redraw_networks_on_the_same_folds() {
+    use adamss_train::report::replicates_table;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 10);
+    let methods = [Method::LassoCoxClinical, Method::Ssl];
+    let mut config = tiny_config();
+    let first = run_cv(
+        &config,
+        &cases,
+        &methods,
+        &tmp.path().join("r0"),
+        Some(0),
+        &Silent,
+    )
+    .expect("replicate 0");
+    config.replicate = 1;
+    let second = run_cv(
+        &config,
+        &cases,
+        &methods,
+        &tmp.path().join("r1"),
+        Some(0),
+        &Silent,
+    )
+    .expect("replicate 1");
+    assert_eq!(first.fold_of, second.fold_of);
+    let risks = |o: &adamss_train::CvOutcome, m: Method| {
+        o.results
+            .iter()
+            .find(|r| r.method == m)
+            .map(|r| r.test_risks.clone())
+            .expect("method ran")
+    };
+    assert_eq!(
+        risks(&first, Method::LassoCoxClinical),
+        risks(&second, Method::LassoCoxClinical)
+    );
+    let weights = |dir: &str| {
+        std::fs::read(tmp.path().join(dir).join("fold-0/stage1/best.safetensors")).expect("weights")
+    };
+    assert_ne!(weights("r0"), weights("r1"), "Stage I redrawn");
+    let table = replicates_table(&[first.clone(), second], &methods).expect("table");
+    assert_eq!(table.lines().count(), 2 + methods.len(), "{table}");
+    assert!(table.contains("C, replicate 1"), "{table}");
+    // Outcomes on other folds are refused.
+    let mut other = first.clone();
+    other.fold_of.rotate_left(1);
+    assert!(replicates_table(&[first, other], &methods).is_err());
+}
