@@ -129,9 +129,117 @@ pub struct CoxPh {
     pub iterations: usize,
     /// Tie handling used.
     pub ties: Ties,
+    /// The score (log-rank) test of all coefficients at β = 0 (R's `sctest`); `None` in models
+    /// saved before it was recorded. The other two global tests are methods:
+    /// [`CoxPh::likelihood_ratio_test`], [`CoxPh::wald_test`].
+    #[serde(default)]
+    pub score_test: Option<ChiSquareTest>,
+}
+
+/// A chi-square test of all coefficients together, as R's `summary(coxph)` and lifelines'
+/// `print_summary` report them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ChiSquareTest {
+    /// The test statistic.
+    pub statistic: f64,
+    /// Degrees of freedom (the number of coefficients).
+    pub df: usize,
+    /// Upper-tail p-value of the statistic under χ²(df).
+    pub p_value: f64,
+}
+
+impl ChiSquareTest {
+    fn new(statistic: f64, df: usize) -> Self {
+        let p_value = statrs::distribution::ChiSquared::new(df as f64)
+            .map(|d| d.sf(statistic.max(0.0)))
+            .unwrap_or(f64::NAN);
+        Self {
+            statistic,
+            df,
+            p_value,
+        }
+    }
 }
 
 impl CoxPh {
+    /// The likelihood-ratio test of all coefficients: `2 (ℓ(β̂) − ℓ(0))` on `p` degrees of
+    /// freedom (R's `logtest`, lifelines' `log_likelihood_ratio_test`).
+    pub fn likelihood_ratio_test(&self) -> ChiSquareTest {
+        ChiSquareTest::new(
+            2.0 * (self.log_likelihood - self.log_likelihood_null),
+            self.coef.len(),
+        )
+    }
+
+    /// A printable summary in the shape of R's `summary(coxph)` and lifelines'
+    /// `print_summary`: per covariate the coefficient, hazard ratio, standard error, z, p and
+    /// confidence bounds; then the concordance, the partial log-likelihood and the three global
+    /// tests. `names` label the covariates (`x0`, `x1`, … where absent or of another length).
+    pub fn summary(&self, names: &[&str]) -> String {
+        use std::fmt::Write as _;
+        let p = self.coef.len();
+        let label = |j: usize| {
+            if names.len() == p {
+                names[j].to_string()
+            } else {
+                format!("x{j}")
+            }
+        };
+        let width = (0..p).map(|j| label(j).len()).max().unwrap_or(0).max(9);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<width$} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10} {:>10}",
+            "covariate", "coef", "exp(coef)", "se(coef)", "z", "p", "lower", "upper"
+        );
+        for j in 0..p {
+            let _ = writeln!(
+                s,
+                "{:<width$} {:>10.4} {:>10.4} {:>10.4} {:>8.3} {:>10.3e} {:>10.4} {:>10.4}",
+                label(j),
+                self.coef[j],
+                self.coef[j].exp(),
+                self.se[j],
+                self.z[j],
+                self.p[j],
+                self.ci_lower[j],
+                self.ci_upper[j]
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\nties: {:?}; concordance {:.4}; partial log-likelihood {:.4} (null {:.4})",
+            self.ties, self.concordance.c_index, self.log_likelihood, self.log_likelihood_null
+        );
+        let mut test = |name: &str, t: Option<ChiSquareTest>| {
+            let _ = match t {
+                Some(t) => writeln!(
+                    s,
+                    "{name:<22} {:>10.4} on {} df, p = {:.3e}",
+                    t.statistic, t.df, t.p_value
+                ),
+                None => writeln!(s, "{name:<22} unavailable"),
+            };
+        };
+        test("likelihood ratio test", Some(self.likelihood_ratio_test()));
+        test("Wald test", self.wald_test().ok());
+        test("score (log-rank) test", self.score_test);
+        s
+    }
+
+    /// The Wald test of all coefficients: `β̂ᵀ V⁻¹ β̂` with `V` the covariance, on `p` degrees
+    /// of freedom (R's `waldtest`).
+    pub fn wald_test(&self) -> Result<ChiSquareTest> {
+        let v_inv_beta = self
+            .covariance
+            .solvec(&self.coef)
+            .map_err(|e| Error::Linalg(format!("Wald test: covariance not invertible: {e}")))?;
+        Ok(ChiSquareTest::new(
+            self.coef.dot(&v_inv_beta),
+            self.coef.len(),
+        ))
+    }
+
     /// Default parameters, linfa style: `CoxPh::params().ties(Ties::Breslow).fit(&dataset)`.
     pub fn params() -> CoxPhParams {
         CoxPhParams::default()
@@ -177,6 +285,11 @@ impl CoxPhValidParams {
         let mut beta = Array1::<f64>::zeros(p);
         let (mut f, mut g, mut h) = pl.nll_grad_hess(xs.view(), beta.view(), Reduction::Sum)?;
         let f_null = f;
+        // The score test at β = 0, `Uᵀ I⁻¹ U` (invariant under the standardisation).
+        let score_test = h
+            .solvec(&g)
+            .ok()
+            .map(|step| ChiSquareTest::new(g.dot(&step), p));
         let mut iterations = 0;
         let mut converged = false;
         let mut last_step = f64::INFINITY;
@@ -263,6 +376,7 @@ impl CoxPhValidParams {
             log_likelihood: -f,
             log_likelihood_null: -f_null,
             concordance,
+            score_test,
             iterations,
             ties: params.ties,
         })

@@ -15,7 +15,7 @@ pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use cox::{PartialLikelihood, Reduction, Ties};
 pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, PathEnd};
-pub use coxph::{CoxPh, CoxPhParams, CoxPhValidParams};
+pub use coxph::{ChiSquareTest, CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
 pub use kaplan_meier::KaplanMeier;
@@ -45,8 +45,8 @@ pub use ndarray;
 pub mod prelude {
     pub use crate::{
         brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
-        nelson_aalen, surv_from, uno_c, BreslowBaseline, CoxPh, Coxnet, Error, EventIndicator,
-        KaplanMeier, PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
+        nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxPh, Coxnet, Error,
+        EventIndicator, KaplanMeier, PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
     };
     pub use linfa::traits::{Fit, Predict, PredictInplace};
     pub use linfa::{Dataset, DatasetBase, ParamGuard};

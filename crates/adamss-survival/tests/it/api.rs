@@ -109,3 +109,26 @@ fn coxph_wrong_columns_error_through_risk() {
     let caught = std::panic::catch_unwind(|| model.predict(&x.slice(ndarray::s![.., ..1])));
     assert!(caught.is_err());
 }
+
+/// The summary a lifelines or R user expects: one row per named covariate, then the global
+/// tests (their values are checked against R in `reference.rs`).
+#[test]
+fn coxph_summary_lists_covariates_and_global_tests() {
+    let (x, y) = data();
+    let model = CoxPh::params().fit(&Dataset::new(x, y)).unwrap();
+    let text = model.summary(&["age", "dose"]);
+    let lr = model.likelihood_ratio_test();
+    assert!(text.lines().nth(1).unwrap().starts_with("age "), "{text}");
+    assert!(text.lines().nth(2).unwrap().starts_with("dose "), "{text}");
+    for needle in [
+        "likelihood ratio test",
+        "Wald test",
+        "score (log-rank) test",
+        "on 2 df",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert!(text.contains(&format!("{:.4}", lr.statistic)), "{text}");
+    assert!(!text.contains("unavailable"), "{text}");
+    assert!(model.summary(&[]).contains("\nx1 "));
+}

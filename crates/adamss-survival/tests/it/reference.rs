@@ -243,3 +243,57 @@ fn logrank_matches_lifelines_and_r() {
         }
     }
 }
+
+/// The global tests of all coefficients (likelihood ratio, Wald, score) against R survival's
+/// `coxph` (`tools/cox_global_tests.py`: `2·diff(loglik)`, `wald.test`, `score`, p-values by
+/// `pchisq`) with both tie rules, and the likelihood ratio against lifelines (Efron).
+/// Tolerance 1e-6 relative on the statistics (the coefficients' own tolerance) and on the
+/// p-values.
+#[test]
+fn global_tests_match_r_and_lifelines() {
+    let text = std::fs::read_to_string(crate::data_dir().join("global_tests.json")).unwrap();
+    let exp: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for name in DATASETS {
+        let (x, y, names) = load(name);
+        for (ties, key) in [(Ties::Breslow, "r_breslow"), (Ties::Efron, "r_efron")] {
+            let model = CoxPh::params()
+                .ties(ties)
+                .tol(1e-12)
+                .fit(&DatasetBase::new(x.clone(), Array1::from(y.clone())))
+                .unwrap();
+            let r = &exp["datasets"][name][key];
+            let score = model.score_test.expect("score test recorded");
+            for (test, got) in [
+                ("likelihood_ratio", model.likelihood_ratio_test()),
+                ("wald", model.wald_test().unwrap()),
+                ("score", score),
+            ] {
+                let want = &r[test];
+                let what = format!("{name} {key} {test}");
+                assert_eq!(got.df, names.len(), "{what} df");
+                assert_eq!(want["df"].as_u64(), Some(names.len() as u64), "{what} R df");
+                assert_close(
+                    &what,
+                    &[got.statistic, got.p_value],
+                    &[
+                        want["statistic"].as_f64().unwrap(),
+                        want["p_value"].as_f64().unwrap(),
+                    ],
+                    1e-6,
+                    1e-300,
+                );
+            }
+            if ties == Ties::Efron {
+                let l = &exp["datasets"][name]["lifelines_efron_likelihood_ratio"];
+                let got = model.likelihood_ratio_test();
+                assert_close(
+                    &format!("{name} lifelines likelihood ratio"),
+                    &[got.statistic],
+                    &[l["statistic"].as_f64().unwrap()],
+                    1e-6,
+                    1.0,
+                );
+            }
+        }
+    }
+}
