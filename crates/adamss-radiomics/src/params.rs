@@ -7,7 +7,9 @@
 //! ```
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
-//! A feature-class value lists the features to keep (empty or null: all defaults). Keys this
+//! A feature-class value lists the features to keep (empty or null: all defaults); a name the
+//! class does not have is refused, naming the class's features, and so is a PyRadiomics
+//! deprecated feature ([`FeatureClass::deprecated_names`]), which is not computed. Keys this
 //! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
 //! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
 //! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
@@ -244,6 +246,26 @@ impl ExtractionPlan {
                         ),
                         _ => return Err(bad(path, format!("{name}: expected a list of features"))),
                     };
+                    // PyRadiomics refuses unknown names; a silently empty class would hide a typo.
+                    for f in keep.iter().flatten() {
+                        if class.feature_names().contains(&f.as_str()) {
+                            continue;
+                        }
+                        return Err(bad(
+                            path,
+                            if class.deprecated_names().contains(&f.as_str()) {
+                                format!(
+                                    "{name}: {f:?} is deprecated in PyRadiomics and not computed \
+                                     here (it duplicates another feature); remove it"
+                                )
+                            } else {
+                                format!(
+                                    "{name}: unknown feature {f:?}; this class has {}",
+                                    class.feature_names().join(", ")
+                                )
+                            },
+                        ));
+                    }
                     classes.push((class, keep));
                 }
             }

@@ -167,3 +167,62 @@ fn settings_without_resampling_are_accepted() {
         "{e}"
     );
 }
+
+/// Each class's feature names and deprecated names are PyRadiomics' own
+/// (`tools/pyradiomics_feature_names.py`, PyRadiomics 3.1.4; 2-D shape is not implemented).
+#[test]
+fn feature_names_are_pyradiomics_names() {
+    let text = std::fs::read_to_string(dir().join("feature_names.json")).unwrap();
+    let want: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sorted = |v: &[&str]| {
+        let mut v: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    };
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    for class in FeatureClass::ALL {
+        let w = &want["classes"][class.name()];
+        assert_eq!(
+            sorted(class.feature_names()),
+            strings(&w["features"]),
+            "{class:?}"
+        );
+        assert_eq!(
+            sorted(class.deprecated_names()),
+            strings(&w["deprecated"]),
+            "{class:?}"
+        );
+    }
+}
+
+/// A misspelt feature is refused, naming it and the class's features (PyRadiomics raises too);
+/// a deprecated one is refused by name instead of silently dropped.
+#[test]
+fn unknown_and_deprecated_feature_names_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |body: &str| {
+        let path = tmp.path().join("params.yaml");
+        std::fs::write(&path, body).unwrap();
+        path
+    };
+    let ok = write("featureClass:\n  glcm: [Contrast, Id]\n");
+    assert!(ExtractionPlan::from_file(&ok).is_ok());
+    let typo = write("featureClass:\n  glcm: [Contrst]\n");
+    let err = ExtractionPlan::from_file(&typo).unwrap_err().to_string();
+    assert!(
+        err.contains("params.yaml") && err.contains("\"Contrst\"") && err.contains("Contrast"),
+        "{err}"
+    );
+    let old = write("featureClass:\n  firstorder: [Mean, StandardDeviation]\n");
+    let err = ExtractionPlan::from_file(&old).unwrap_err().to_string();
+    assert!(
+        err.contains("StandardDeviation") && err.contains("deprecated"),
+        "{err}"
+    );
+}
