@@ -118,32 +118,8 @@ pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'st
     let n = g.len();
     let eps = f64::EPSILON;
     let ngu = disc.ng as usize;
-    let names = [
-        "Autocorrelation",
-        "ClusterProminence",
-        "ClusterShade",
-        "ClusterTendency",
-        "Contrast",
-        "Correlation",
-        "DifferenceAverage",
-        "DifferenceEntropy",
-        "DifferenceVariance",
-        "Id",
-        "Idm",
-        "Idmn",
-        "Idn",
-        "Imc1",
-        "Imc2",
-        "InverseVariance",
-        "JointAverage",
-        "JointEnergy",
-        "JointEntropy",
-        "MCC",
-        "MaximumProbability",
-        "SumAverage",
-        "SumEntropy",
-        "SumSquares",
-    ];
+    // PyRadiomics' names, sorted: the order `acc` is filled in.
+    let names = crate::extract::FeatureClass::Glcm.feature_names();
     let mut acc = [0.0f64; 24];
     for p in &ps {
         let px: Vec<f64> = (0..n).map(|i| p.row(i).sum()).collect();
@@ -248,7 +224,8 @@ pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'st
     }
     let m = ps.len().max(1) as f64;
     names
-        .into_iter()
+        .iter()
+        .copied()
         .zip(acc)
         .map(|(name, v)| (name, if ps.is_empty() { f64::NAN } else { v / m }))
         .collect()

@@ -254,27 +254,12 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
         }
         angles += 1;
     }
-    let names = [
-        "GrayLevelNonUniformity",
-        "GrayLevelNonUniformityNormalized",
-        "GrayLevelVariance",
-        "HighGrayLevelRunEmphasis",
-        "LongRunEmphasis",
-        "LongRunHighGrayLevelEmphasis",
-        "LongRunLowGrayLevelEmphasis",
-        "LowGrayLevelRunEmphasis",
-        "RunEntropy",
-        "RunLengthNonUniformity",
-        "RunLengthNonUniformityNormalized",
-        "RunPercentage",
-        "RunVariance",
-        "ShortRunEmphasis",
-        "ShortRunHighGrayLevelEmphasis",
-        "ShortRunLowGrayLevelEmphasis",
-    ];
+    // PyRadiomics' names, sorted: the order `acc` is filled in.
+    let names = crate::extract::FeatureClass::Glrlm.feature_names();
     let m = angles.max(1) as f64;
     names
-        .into_iter()
+        .iter()
+        .copied()
         .zip(acc)
         .map(|(n, v)| (n, if angles == 0 { f64::NAN } else { v / m }))
         .collect()
