@@ -643,29 +643,25 @@ fn demo(
     let methods = &adamss::train::Method::MAIN;
     let main_dir = dir.join(&config.name);
     let cache = main_dir.join("preprocessed");
-    let mut outcomes = vec![train(
-        &main_dir,
-        &cache,
-        &cohort,
-        &config,
-        methods,
-        None,
-        Some(&truth),
-        pin,
-    )?];
-    for r in 1..replicates {
-        config.replicate = r;
-        println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
-        let out = dir.join(format!("{}-replicate-{r}", config.name));
-        outcomes.push(train(
-            &out,
+    let run = |out: &Path, config: &adamss::train::ExperimentConfig| {
+        train(
+            out,
             &cache,
             &cohort,
-            &config,
+            config,
             methods,
             None,
             Some(&truth),
             pin,
+        )
+    };
+    let mut outcomes = vec![run(&main_dir, &config)?];
+    for r in 1..replicates {
+        config.replicate = r;
+        println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
+        outcomes.push(run(
+            &dir.join(format!("{}-replicate-{r}", config.name)),
+            &config,
         )?);
     }
     if replicates > 1 {

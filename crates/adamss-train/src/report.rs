@@ -180,23 +180,19 @@ pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<St
     }
     let n = outcomes.len();
     let has_baseline = methods.contains(&Method::LassoCoxRadiomics);
-    let range = |v: &[f64]| -> String {
+    // "mean [min, max]" of the replicates' values, signed for gaps.
+    let range = |v: &[f64], signed: bool| -> String {
         if v.is_empty() {
             return "–".into();
         }
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
         let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        format!("{mean:.3} [{lo:.3}, {hi:.3}]")
-    };
-    let range_signed = |v: &[f64]| -> String {
-        if v.is_empty() {
-            return "–".into();
+        if signed {
+            format!("{mean:+.3} [{lo:+.3}, {hi:+.3}]")
+        } else {
+            format!("{mean:.3} [{lo:.3}, {hi:.3}]")
         }
-        let mean = v.iter().sum::<f64>() / v.len() as f64;
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        format!("{mean:+.3} [{lo:+.3}, {hi:+.3}]")
     };
     let mut s = String::new();
     let _ = write!(s, "| method |");
@@ -228,7 +224,7 @@ pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<St
             let _ = write!(row, " {} |", v.map_or("–".into(), |c| format!("{c:.3}")));
         }
         let present: Vec<f64> = means.iter().flatten().copied().collect();
-        let _ = write!(row, " {} |", range(&present));
+        let _ = write!(row, " {} |", range(&present, false));
         if has_baseline {
             let gaps: Vec<f64> = if m == Method::LassoCoxRadiomics {
                 Vec::new()
@@ -241,7 +237,7 @@ pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<St
                     })
                     .collect()
             };
-            let _ = write!(row, " {} |", range_signed(&gaps));
+            let _ = write!(row, " {} |", range(&gaps, true));
         }
         let _ = writeln!(s, "{row}");
     }
