@@ -181,8 +181,8 @@ impl FeatureClass {
     }
 
     /// PyRadiomics' deprecated features of this class: PyRadiomics computes them when a
-    /// parameter file names them, this toolkit does not (they duplicate others, e.g. glcm
-    /// `Homogeneity1` is `Id`), so a parameter file naming one is refused, by name.
+    /// parameter file names them, this toolkit does not (each equals or derives from another, e.g.
+    /// glcm `Homogeneity1` is `Id`), so a parameter file naming one is refused, by name.
     pub fn deprecated_names(self) -> &'static [&'static str] {
         match self {
             Self::Shape => &["Compactness1", "Compactness2", "SphericalDisproportion"],

@@ -256,7 +256,7 @@ impl ExtractionPlan {
                             if class.deprecated_names().contains(&f.as_str()) {
                                 format!(
                                     "{name}: {f:?} is deprecated in PyRadiomics and not computed \
-                                     here (it duplicates another feature); remove it"
+                                     here (it equals or derives from another feature); remove it"
                                 )
                             } else {
                                 format!(

@@ -13,8 +13,10 @@
 //! a mini-batch (`adamss_model::loss::cox_nll` equals it), and a batch of censored patients
 //! only is ordinary at a few patients per batch; it then adds nothing to the step, where an
 //! error would stop the training and a NaN would poison the weights. Statistics that are
-//! undefined without events refuse instead: a Cox fit (`check_design`), Harrell's C. Sums of exponentials are kept relative to a running
-//! maximum of `η`, so any finite `η` (800, −800, both at once) is safe.
+//! undefined without events refuse instead: a Cox fit, Harrell's C.
+//!
+//! Sums of exponentials are kept relative to a running maximum of `η`, so any finite `η`
+//! (800, −800, both at once) is safe.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 

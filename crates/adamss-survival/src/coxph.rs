@@ -387,7 +387,7 @@ impl<D: Data<Elem = f64>> Fit<ArrayBase<D, Ix2>, Array1<Surv>, Error> for CoxPhV
     type Object = CoxPh;
 
     fn fit(&self, dataset: &DatasetBase<ArrayBase<D, Ix2>, Array1<Surv>>) -> Result<CoxPh> {
-        let y = dataset.targets().to_vec();
+        let y = Surv::slice(dataset.targets().view());
         self.fit_arrays(dataset.records().view(), &y)
     }
 }

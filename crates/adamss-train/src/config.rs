@@ -378,15 +378,6 @@ pub enum SurvivalSamples {
 pub const PRESETS: [&str; 4] = ["paper", "default", "cpu-small", "tiny"];
 
 impl ExperimentConfig {
-    /// The seed every network stage's seed is mixed from: `seed` itself for replicate 0, one
-    /// drawn from (`seed`, `replicate`) otherwise.
-    pub fn network_seed(&self) -> u64 {
-        match self.replicate {
-            0 => self.seed,
-            r => crate::stage::mix(self.seed, 0x7265_706c_0000_0000 ^ r),
-        }
-    }
-
     /// A built-in preset by name (see the table above).
     pub fn preset(name: &str) -> Result<Self> {
         match name {

@@ -426,6 +426,16 @@ pub fn run_cv(
     Ok(CvOutcome { fold_of, results })
 }
 
+/// The seed every network stage's seed is mixed from: `seed` itself for replicate 0 (so runs
+/// from before replicates existed keep their stages), one drawn from (`seed`, `replicate`)
+/// otherwise ([`ExperimentConfig::replicate`]).
+fn network_seed(config: &ExperimentConfig) -> u64 {
+    match config.replicate {
+        0 => config.seed,
+        r => mix(config.seed, 0x7265_706c_0000_0000 ^ r),
+    }
+}
+
 struct FoldContext<'a> {
     config: &'a ExperimentConfig,
     cases: &'a [PreparedCase],
@@ -609,7 +619,7 @@ impl<'a> FoldContext<'a> {
     }
 
     fn train_stage1(&self, observer: &dyn Observer) -> Result<Network> {
-        let seed = mix(self.config.network_seed(), 10 * self.fold as u64 + 1);
+        let seed = mix(network_seed(self.config), 10 * self.fold as u64 + 1);
         let mut net = Network::new(&self.base_model(), self.device, seed)?;
         let none = vec![Vec::new(); self.cases.len()];
         let spec = self.spec(
@@ -798,10 +808,7 @@ impl<'a> FoldContext<'a> {
         };
         let mut model = self.base_model();
         model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
-        let seed = mix(
-            cfg.network_seed(),
-            10 * self.fold as u64 + 2 + method as u64,
-        );
+        let seed = mix(network_seed(cfg), 10 * self.fold as u64 + 2 + method as u64);
         let (objective, schedule, from_stage1) = match method {
             Method::SingleTask => {
                 model.segmentation = false;

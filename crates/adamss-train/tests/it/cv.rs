@@ -259,26 +259,15 @@ fn replicates_redraw_networks_on_the_same_folds() {
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 10);
     let methods = [Method::LassoCoxClinical, Method::Ssl];
-    let mut config = tiny_config();
-    let first = run_cv(
-        &config,
-        &cases,
-        &methods,
-        &tmp.path().join("r0"),
-        Some(0),
-        &Silent,
-    )
-    .expect("replicate 0");
-    config.replicate = 1;
-    let second = run_cv(
-        &config,
-        &cases,
-        &methods,
-        &tmp.path().join("r1"),
-        Some(0),
-        &Silent,
-    )
-    .expect("replicate 1");
+    let replicate = |r: u64| {
+        let config = adamss_train::ExperimentConfig {
+            replicate: r,
+            ..tiny_config()
+        };
+        let run = tmp.path().join(format!("r{r}"));
+        run_cv(&config, &cases, &methods, &run, Some(0), &Silent).expect("replicate")
+    };
+    let (first, second) = (replicate(0), replicate(1));
     assert_eq!(first.fold_of, second.fold_of);
     let risks = |o: &adamss_train::CvOutcome, m: Method| {
         o.results
