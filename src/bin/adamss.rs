@@ -105,8 +105,14 @@ enum Command {
     /// clinical table) are needed; with labels, the Dice of each mask is reported.
     Predict {
         /// The run folder of `adamss train` (its `config.toml` and `fold-K/`).
+        #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+        run: Option<PathBuf>,
+        /// A model bundle of `adamss export` (in place of `--run`, `--fold`, `--method`).
         #[arg(long)]
-        run: PathBuf,
+        model: Option<PathBuf>,
+        /// Device for `--model` (cpu, cuda, cuda:N, auto); a run uses its config's.
+        #[arg(long, default_value = "auto", requires = "model")]
+        device: String,
         /// Patients: HECKTOR 2022 folder or manifest `.csv`.
         #[arg(long)]
         cohort: PathBuf,
@@ -130,6 +136,24 @@ enum Command {
         /// grid in the patient's physical space.
         #[arg(long)]
         maps: bool,
+    },
+    /// Write a model bundle: one fold's AdaMSS network (Stage I, the survival network, the
+    /// head's clinical encoding and radiomics selection, the preprocessing settings) in a
+    /// self-contained folder with a SHA-256 per file, for `adamss predict --model` or the
+    /// library's `Predictor` on any machine.
+    Export {
+        /// The run folder of `adamss train`.
+        #[arg(long)]
+        run: PathBuf,
+        /// Which fold's networks.
+        #[arg(long, default_value_t = 0)]
+        fold: usize,
+        /// Which AdaMSS network: `ssl` or `ssl-radiomics`.
+        #[arg(long, default_value = "ssl")]
+        method: String,
+        /// The bundle folder to create (must not exist).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Evaluate risk scores against endpoints: Harrell's and Uno's C-index with a bootstrap
     /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test.
@@ -353,6 +377,8 @@ fn main() -> Result<()> {
         }
         Command::Predict {
             run,
+            model,
+            device,
             cohort,
             out,
             fold,
@@ -360,31 +386,44 @@ fn main() -> Result<()> {
             shard,
             maps,
         } => {
-            use adamss::train::infer::{predict_cohort, risks_file_name, PredictOptions, Shard};
-            let method = adamss::train::Method::from_key(&method)?;
+            use adamss::train::infer::{predict_with, risks_file_name, Shard};
+            use adamss::train::{Bundle, Predictor, RunDir};
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
+            let (bundle, device) = match (&model, &run) {
+                (Some(model), _) => {
+                    let runtime = adamss::train::config::RuntimeConfig {
+                        device,
+                        ..Default::default()
+                    };
+                    (Bundle::open(model)?, adamss::train::open_device(&runtime)?)
+                }
+                (None, Some(run)) => {
+                    let run = RunDir::new(run);
+                    let method = adamss::train::Method::from_key(&method)?;
+                    let device = adamss::train::open_device(&run.read_config()?.runtime)?;
+                    (Bundle::from_run(&run, fold, method)?, device)
+                }
+                (None, None) => anyhow::bail!("give --run or --model"),
+            };
+            let predictor = Predictor::new(&bundle, device)?.with_maps(maps);
             let cohort = open_images(&cohort)?;
             let bar = ProgressBar::new(cohort.len() as u64).with_style(
                 ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
-            let options = PredictOptions {
-                fold,
-                method,
-                shard,
-                maps,
-            };
-            let preds = predict_cohort(&run, &cohort, &options, &out, &|d, n| {
+            let preds = predict_with(&predictor, &cohort, shard, &out, &|d, n| {
                 bar.set_length(n as u64);
                 bar.set_position(d as u64);
             })?;
             bar.finish_and_clear();
             let dice: Vec<f64> = preds.iter().filter_map(|p| p.mask.dice[0]).collect();
             println!(
-                "{} patients → {} and {}{}",
+                "{} patients → {} and {} ({} of fold {} on {device:?}){}",
                 preds.len(),
                 out.join(risks_file_name(shard)).display(),
                 out.join("masks").display(),
+                bundle.manifest.method.key(),
+                bundle.manifest.fold,
                 if dice.is_empty() {
                     String::new()
                 } else {
@@ -393,6 +432,36 @@ fn main() -> Result<()> {
                         dice.iter().sum::<f64>() / dice.len() as f64,
                         dice.len()
                     )
+                }
+            );
+            Ok(())
+        }
+        Command::Export {
+            run,
+            fold,
+            method,
+            out,
+        } => {
+            use adamss::train::{Bundle, RunDir};
+            let method = adamss::train::Method::from_key(&method)?;
+            let bundle = Bundle::from_run(&RunDir::new(&run), fold, method)?.write(&out)?;
+            println!(
+                "{} of fold {fold} → {} ({} files, {:.1} MB; head: {} radiomics + {} clinical \
+                 inputs{})",
+                method.key(),
+                out.display(),
+                bundle.manifest.files.len() + 1,
+                bundle.manifest.files.values().map(|f| f.bytes).sum::<u64>() as f64 / 1e6,
+                bundle
+                    .head
+                    .radiomics
+                    .as_ref()
+                    .map_or(0, |s| s.selected.len()),
+                bundle.head.clinical.names().len(),
+                if bundle.head.offset.is_some() {
+                    ", LASSO-CoxPH offset"
+                } else {
+                    ""
                 }
             );
             Ok(())
@@ -775,8 +844,8 @@ fn train(
     use adamss::train::{data, report, run_cv};
     config.validate()?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let resolved = out.join(adamss::train::config::RESOLVED_CONFIG_NAME);
-    io::write_atomic(&resolved, config.to_toml()?.as_bytes())?;
+    let run = adamss::train::RunDir::new(out);
+    run.write_config(config)?;
     let t0 = Instant::now();
     let bar = ProgressBar::new(cohort.len() as u64).with_style(
         ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
@@ -842,7 +911,7 @@ fn train(
     });
     let table = report::comparison_table(&outcome, &cases, methods, truth_risk.as_deref());
     report::write_predictions(&outcome, &cases, &out.join("predictions.csv"))?;
-    report::write_outcome(&outcome, &out.join("outcome.json"))?;
+    run.write_outcome(&outcome)?;
     io::write_atomic(out.join("comparison.md"), table.as_bytes())?;
     let report_path = report::write_report(
         out,
@@ -888,7 +957,7 @@ fn train(
     println!(
         "files: {} (report, Kaplan–Meier figures km-*.svg beside it), {} (config), {}, {}, {}",
         report_path.display(),
-        resolved.display(),
+        run.config_path().display(),
         out.join("comparison.md").display(),
         out.join("predictions.csv").display(),
         out.join("outcome.json").display()

@@ -67,6 +67,61 @@ fn demo_runs_end_to_end_and_is_idempotent() {
     assert_eq!(risks.lines().count(), 1 + 16, "{risks}");
     let (ok, text) = predict("mtl");
     assert!(!ok && text.contains("ssl-radiomics"), "{text}");
+
+    // The same network exported as a bundle and predicted from there: the same risks.
+    let model = format!("{work}/model");
+    let export = || {
+        adamss(&[
+            "export",
+            "--run",
+            &run,
+            "--fold",
+            "0",
+            "--method",
+            "ssl-radiomics",
+            "--out",
+            &model,
+        ])
+    };
+    let (ok, text) = export();
+    assert!(ok && text.contains("ssl-radiomics of fold 0"), "{text}");
+    let (ok, text) = export();
+    assert!(!ok && text.contains("already exists"), "{text}");
+    let out_model = format!("{work}/predict-model");
+    let predict_model = || {
+        adamss(&[
+            "predict", "--model", &model, "--device", "cpu", "--cohort", &cohort, "--out",
+            &out_model,
+        ])
+    };
+    let (ok, text) = predict_model();
+    assert!(ok && text.contains("16 patients"), "{text}");
+    let risk_columns = |path: String| -> Vec<String> {
+        std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').take(3).collect::<Vec<_>>().join(","))
+            .collect()
+    };
+    assert_eq!(
+        risk_columns(format!("{out}/risks.csv")),
+        risk_columns(format!("{out_model}/risks.csv"))
+    );
+    // An altered or incomplete bundle is refused, naming the file.
+    let head = format!("{model}/head.json");
+    let original = std::fs::read_to_string(&head).unwrap();
+    std::fs::write(&head, original.replacen('1', "2", 1)).unwrap();
+    let (ok, text) = predict_model();
+    assert!(
+        !ok && text.contains("head.json") && text.contains("altered"),
+        "{text}"
+    );
+    std::fs::remove_file(&head).unwrap();
+    let (ok, text) = predict_model();
+    assert!(
+        !ok && text.contains("head.json") && text.contains("missing"),
+        "{text}"
+    );
 }
 
 /// `train` refuses a folder that already holds the run's folds unless `--resume` is given; with

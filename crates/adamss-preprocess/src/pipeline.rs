@@ -130,16 +130,36 @@ pub fn preprocess_case(
     config: &PreprocessConfig,
     centre: CropCentre,
 ) -> Result<Preprocessed> {
+    preprocess_volumes(
+        &case.id,
+        &case.ct,
+        &case.pet,
+        case.mask.as_ref(),
+        config,
+        centre,
+    )
+}
+
+/// [`preprocess_case`] from volumes held anywhere (read from files, built in memory, or
+/// borrowed from a larger structure), without copying them into a `Case`: `id` names the
+/// patient in errors and in the result.
+pub fn preprocess_volumes(
+    id: &str,
+    ct: &Volume<f32>,
+    pet: &Volume<f32>,
+    mask: Option<&Volume<u8>>,
+    config: &PreprocessConfig,
+    centre: CropCentre,
+) -> Result<Preprocessed> {
     config.validate()?;
-    if let Some(mask) = &case.mask {
+    if let Some(mask) = mask {
         if mask.data().iter().all(|&v| v == 0) {
             return Err(Error::EmptyLabel(format!(
-                "patient {}: the label volume has no tumour voxel (give no mask for unlabelled patients)",
-                case.id
+                "patient {id}: the label volume has no tumour voxel (give no mask for unlabelled patients)"
             )));
         }
     }
-    let common = Grid::common_for(&case.ct, config.spacing_mm)?;
+    let common = Grid::common_for(ct, config.spacing_mm)?;
     let (centre, located) = match centre {
         CropCentre::At(p) => {
             let (lo, hi) = common.bounds();
@@ -151,17 +171,17 @@ pub fn preprocess_case(
             (p, None)
         }
         CropCentre::Auto => {
-            let l = locate_head_neck(&case.ct, &case.pet, &config.locator)?;
+            let l = locate_head_neck(ct, pet, &config.locator)?;
             (l.centre, Some(l))
         }
     };
     let crop = common.crop_around(centre, config.crop_size)?;
-    let mut ct = resample_linear(&case.ct, &crop, config.ct_fill_hu)?;
-    ct_to_unit(&mut ct, config.ct_window[0], config.ct_window[1])?;
-    let mut pet = resample_linear(&case.pet, &crop, config.pet_fill)?;
-    let in_fov = inside_mask(&Grid::of(&case.pet), &crop)?;
-    let pet_zscore = zscore(&mut pet, |[i, j, k]| in_fov[[i, j, k]])?;
-    let (label, coverage) = match &case.mask {
+    let mut ct_crop = resample_linear(ct, &crop, config.ct_fill_hu)?;
+    ct_to_unit(&mut ct_crop, config.ct_window[0], config.ct_window[1])?;
+    let mut pet_crop = resample_linear(pet, &crop, config.pet_fill)?;
+    let in_fov = inside_mask(&Grid::of(pet), &crop)?;
+    let pet_zscore = zscore(&mut pet_crop, |[i, j, k]| in_fov[[i, j, k]])?;
+    let (label, coverage) = match mask {
         Some(mask) => {
             let on_crop = resample_nearest(mask, &crop, 0u8)?;
             (Some(on_crop), Some(coverage_of(mask, &crop)))
@@ -169,9 +189,9 @@ pub fn preprocess_case(
         None => (None, None),
     };
     Ok(Preprocessed {
-        id: case.id.clone(),
-        ct,
-        pet,
+        id: id.to_string(),
+        ct: ct_crop,
+        pet: pet_crop,
         label,
         crop,
         common,

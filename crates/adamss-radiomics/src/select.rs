@@ -176,4 +176,52 @@ impl FeatureSelector {
     pub fn linear_predictor(&self, z: &[f64]) -> f64 {
         z.iter().zip(&self.coef).map(|(a, b)| a * b).sum()
     }
+
+    /// Keeps at most `k` selected features: those with the largest coefficients in absolute
+    /// value (ties: the earlier column), still in table order. The kept coefficients are not
+    /// refitted. Returns how many features were removed.
+    pub fn keep_largest(&mut self, k: usize) -> usize {
+        let n = self.selected.len();
+        if n <= k {
+            return 0;
+        }
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| self.coef[b].abs().total_cmp(&self.coef[a].abs()));
+        order.truncate(k);
+        order.sort_unstable();
+        let pick = |v: &[f64]| order.iter().map(|&j| v[j]).collect::<Vec<f64>>();
+        self.mean = pick(&self.mean);
+        self.sd = pick(&self.sd);
+        self.coef = pick(&self.coef);
+        self.selected = order.iter().map(|&j| self.selected[j].clone()).collect();
+        n - k
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_largest_keeps_the_largest_coefficients_in_table_order() {
+        let mut sel = FeatureSelector {
+            selected: ["a", "b", "c", "d"].map(String::from).to_vec(),
+            mean: vec![1.0, 2.0, 3.0, 4.0],
+            sd: vec![0.1, 0.2, 0.3, 0.4],
+            coef: vec![0.5, -2.0, 0.1, -0.5],
+            alpha: 0.01,
+            dropped: Vec::new(),
+        };
+        let untouched = sel.clone();
+        assert_eq!(sel.clone().keep_largest(4), 0);
+        assert_eq!(sel.keep_largest(2), 2);
+        // |−2.0| first, then the tie |0.5| = |−0.5| goes to the earlier column "a".
+        assert_eq!(sel.selected, ["a", "b"]);
+        assert_eq!(sel.mean, [1.0, 2.0]);
+        assert_eq!(sel.sd, [0.1, 0.2]);
+        assert_eq!(sel.coef, [0.5, -2.0]);
+        let z = [1.0, 1.0];
+        assert_eq!(sel.linear_predictor(&z), -1.5);
+        assert_ne!(sel, untouched);
+    }
 }

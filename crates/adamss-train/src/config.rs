@@ -9,9 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Name of the resolved configuration written into every run folder.
-pub const RESOLVED_CONFIG_NAME: &str = "config.toml";
-
 /// One training stage's schedule (spec §4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

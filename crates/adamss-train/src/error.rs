@@ -34,6 +34,14 @@ pub enum Error {
         /// What went wrong.
         problem: String,
     },
+    /// A model bundle is incomplete, altered, or from an incompatible version.
+    #[error("model bundle: {}: {problem}", path.display())]
+    Bundle {
+        /// The bundle's folder or the file at fault.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// The cohort cannot support the experiment (no events, too few patients, missing data).
     #[error("cohort: {0}")]
     Cohort(String),

@@ -15,40 +15,13 @@ use crate::config::{ExperimentConfig, RadiomicsHead};
 use crate::data::{check_cohort, radiomics_of, PreparedCase};
 use crate::device::open_device;
 use crate::error::{Error, Result};
+use crate::head::HeadInputs;
 use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
+use crate::run::{RunDir, BEST_WEIGHTS_NAME, OFFSET_SELECTOR_NAME, SELECTOR_NAME};
 use crate::split::{folds, validation_split};
 use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, StageSpec};
 
-/// File in each fold folder holding that fold's fitted [`ClinicalEncoder`].
-pub const CLINICAL_ENCODER_NAME: &str = "clinical_encoder.json";
-
-/// File in each fold folder holding every patient's clinical variables as encoded by that
-/// fold's [`ClinicalEncoder`] (the columns named as [`ClinicalEncoder::names`]).
-pub const CLINICAL_TABLE_NAME: &str = "clinical.csv";
-
-/// File in each fold folder holding the radiomics of every patient from the fold's Stage-I
-/// masks (PET `pet_…` and CT `ct_…` features; empty cells where a mask was unusable).
-pub const RADIOMICS_TABLE_NAME: &str = "radiomics.csv";
-
-/// File in a radiomics method's folder holding its fitted [`FeatureSelector`] (the selected
-/// columns, their training-fold mean and sd, LASSO-Cox coefficients and penalty).
-pub const SELECTOR_NAME: &str = "selector.json";
-
-/// File in the "AdaMSS + radiomics" folder holding the LASSO-CoxPH model whose risk is the
-/// head's offset (`radiomics.head = "offset"`).
-pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
-
-/// File in a run folder listing its patients (one ID per line) in the order the folds and
-/// checkpoints refer to; a run folder is never reused for other patients.
-pub const PATIENTS_NAME: &str = "patients.txt";
-
-/// File in a run folder with one line per patient (tab-separated): the ID and CRC-32 digests
-/// of what training reads — images (PET, CT), labels, endpoint, clinical variables. A rerun
-/// on the same patients whose data changed is refused instead of silently reusing stages
-/// trained on the old data. (Runs made before this file existed get it on their next run.)
-pub const INPUTS_NAME: &str = "inputs.tsv";
-
-/// The parts of a patient's inputs that [`INPUTS_NAME`] digests, in its column order.
+/// The parts of a patient's inputs that [`INPUTS_NAME`](crate::run::INPUTS_NAME) digests, in its column order.
 const INPUT_PARTS: [&str; 4] = ["images", "labels", "endpoint", "clinical"];
 
 /// A method of the comparison (spec §6).
@@ -235,9 +208,9 @@ pub fn mean_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 /// Records the run's patients in `run_dir/patients.txt`, or checks them against the list a
 /// previous run left there: fold assignments and checkpoints refer to patients by position, so
 /// another cohort in the same folder would silently reuse networks trained on other patients.
-fn check_patients(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
+fn check_patients(run: &RunDir, cases: &[PreparedCase]) -> Result<()> {
     let ids: String = cases.iter().map(|c| format!("{}\n", c.id)).collect();
-    pin(&run_dir.join(PATIENTS_NAME), &ids, |old| {
+    pin(&run.patients_path(), &ids, |old| {
         let before: Vec<&str> = old.lines().collect();
         let at = before
             .iter()
@@ -322,9 +295,9 @@ fn input_digests(case: &PreparedCase) -> [String; 4] {
 }
 
 /// Records the digests of the run's inputs in `run_dir/inputs.tsv`, or checks them against
-/// the ones a previous run left there (see [`INPUTS_NAME`]); call after [`check_patients`].
-fn check_inputs(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
-    let path = run_dir.join(INPUTS_NAME);
+/// the ones a previous run left there (see [`INPUTS_NAME`](crate::run::INPUTS_NAME)); call after [`check_patients`].
+fn check_inputs(run: &RunDir, cases: &[PreparedCase]) -> Result<()> {
+    let path = run.inputs_path();
     let digests: Vec<[String; 4]> = cases.par_iter().map(input_digests).collect();
     let mut text = format!("id\t{}\n", INPUT_PARTS.join("\t"));
     for (case, d) in cases.iter().zip(&digests) {
@@ -372,17 +345,14 @@ fn check_inputs(run_dir: &Path, cases: &[PreparedCase]) -> Result<()> {
 }
 
 /// The folds among `folds` that already have a folder under `run_dir` (what a rerun would
-/// resume or reload).
+/// resume or reload); see [`RunDir::existing_folds`].
 pub fn existing_folds(run_dir: &Path, folds: impl IntoIterator<Item = usize>) -> Vec<usize> {
-    folds
-        .into_iter()
-        .filter(|f| run_dir.join(format!("fold-{f}")).is_dir())
-        .collect()
+    RunDir::new(run_dir).existing_folds(folds)
 }
 
 /// Runs `methods` with `config.cv.folds`-fold cross-validation (or only `only_fold`), with
 /// every stage checkpointed under `run_dir/fold-K/…` (a rerun resumes or reuses them; a
-/// `run_dir` trained on other patients is refused, see [`PATIENTS_NAME`]).
+/// `run_dir` trained on other patients is refused, see [`PATIENTS_NAME`](crate::run::PATIENTS_NAME)).
 pub fn run_cv(
     config: &ExperimentConfig,
     cases: &[PreparedCase],
@@ -402,8 +372,9 @@ pub fn run_cv(
     if methods.is_empty() {
         return Err(Error::Config("no method to run".into()));
     }
-    check_patients(run_dir, cases)?;
-    check_inputs(run_dir, cases)?;
+    let run = RunDir::new(run_dir);
+    check_patients(&run, cases)?;
+    check_inputs(&run, cases)?;
     let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
     let centres: Vec<String> = cases.iter().map(|c| c.centre.clone()).collect();
     let groups = config.cv.group_by_centre.then_some(centres.as_slice());
@@ -420,7 +391,7 @@ pub fn run_cv(
     let device = open_device(&config.runtime)?;
     let mut results = Vec::new();
     for fold in (0..k).filter(|f| only_fold.is_none_or(|o| o == *f)) {
-        let ctx = FoldContext::new(config, cases, &fold_of, fold, run_dir, device)?;
+        let ctx = FoldContext::new(config, cases, &fold_of, fold, &run, device)?;
         results.extend(ctx.run(methods, observer)?);
     }
     Ok(CvOutcome { fold_of, results })
@@ -440,11 +411,14 @@ struct FoldContext<'a> {
     config: &'a ExperimentConfig,
     cases: &'a [PreparedCase],
     fold: usize,
+    run: RunDir,
     dir: PathBuf,
     train: Vec<usize>,
     fit: Vec<usize>,
     val: Vec<usize>,
     test: Vec<usize>,
+    /// The fold's clinical encoding, and every patient's encoded clinical columns.
+    encoder: ClinicalEncoder,
     clinical: Vec<Vec<f64>>,
     /// Names of the clinical columns (`clinical:Age`, `clinical:HPV…:missing`).
     clinical_names: Vec<String>,
@@ -457,7 +431,7 @@ impl<'a> FoldContext<'a> {
         cases: &'a [PreparedCase],
         fold_of: &[usize],
         fold: usize,
-        run_dir: &Path,
+        run: &RunDir,
         device: adamss_model::tch::Device,
     ) -> Result<Self> {
         let n = cases.len();
@@ -474,11 +448,8 @@ impl<'a> FoldContext<'a> {
         let enc = ClinicalEncoder::fit(&train_clinical, &config.clinical.variables)?;
         let clinical: Vec<Vec<f64>> = cases.iter().map(|c| enc.transform(&c.clinical)).collect();
         // Kept for prediction on new patients (`crate::infer`).
-        let dir = run_dir.join(format!("fold-{fold}"));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
-        let enc_path = dir.join(CLINICAL_ENCODER_NAME);
-        let json = serde_json::to_string_pretty(&enc).map_err(|e| Error::file(&enc_path, e))?;
-        adamss_io::write_atomic(&enc_path, json.as_bytes())?;
+        let dir = run.fold(fold);
+        crate::run::write_json(&run.clinical_encoder(fold), &enc)?;
         // What the baselines and the heads are given, per patient.
         let names = enc.names();
         let clinical_names = enc.feature_names();
@@ -491,16 +462,18 @@ impl<'a> FoldContext<'a> {
                 .collect(),
             failures: Vec::new(),
         }
-        .write_csv(&dir.join(CLINICAL_TABLE_NAME))?;
+        .write_csv(&run.clinical_table(fold))?;
         Ok(Self {
             config,
             cases,
             fold,
+            run: run.clone(),
             dir,
             train,
             fit,
             val,
             test,
+            encoder: enc,
             clinical,
             clinical_names,
             device,
@@ -559,7 +532,7 @@ impl<'a> FoldContext<'a> {
                     .map(|s| &s.1)
                     .ok_or_else(|| Error::Config("radiomics need the Stage-I masks".into()))?;
                 let table = self.radiomics_table(preds)?;
-                table.write_csv(&self.dir.join(RADIOMICS_TABLE_NAME))?;
+                table.write_csv(&self.run.radiomics_table(self.fold))?;
                 radiomics = Some((table, s.elapsed().as_secs_f64()));
             }
             if let Some((_, _, secs)) = stage1.as_mut() {
@@ -719,17 +692,7 @@ impl<'a> FoldContext<'a> {
         selector_config.seed = mix(self.config.seed, 2000 + self.fold as u64);
         let mut sel = FeatureSelector::fit(&train_table, &self.surv(&usable), &selector_config)?;
         // Keep the largest coefficients.
-        let cap = self.config.radiomics.max_selected;
-        if sel.selected.len() > cap {
-            let mut order: Vec<usize> = (0..sel.selected.len()).collect();
-            order.sort_by(|&a, &b| sel.coef[b].abs().total_cmp(&sel.coef[a].abs()));
-            order.truncate(cap);
-            order.sort_unstable();
-            sel.selected = order.iter().map(|&j| sel.selected[j].clone()).collect();
-            sel.mean = order.iter().map(|&j| sel.mean[j]).collect();
-            sel.sd = order.iter().map(|&j| sel.sd[j]).collect();
-            sel.coef = order.iter().map(|&j| sel.coef[j]).collect();
-        }
+        sel.keep_largest(self.config.radiomics.max_selected);
         let x = rows
             .iter()
             .map(|r| sel.transform_imputed(&names, r))
@@ -739,11 +702,7 @@ impl<'a> FoldContext<'a> {
 
     /// Keeps a fitted selector as `fold-k/<method>/<file>`.
     fn write_selector(&self, method: Method, file: &str, sel: &FeatureSelector) -> Result<()> {
-        let dir = self.dir.join(method.key());
-        std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
-        let path = dir.join(file);
-        let json = serde_json::to_string_pretty(sel).map_err(|e| Error::file(&path, e))?;
-        Ok(adamss_io::write_atomic(&path, json.as_bytes())?)
+        crate::run::write_json(&self.run.method(self.fold, method).join(file), sel)
     }
 
     fn lasso_cox(&self, method: Method, table: Option<&FeatureTable>) -> Result<FoldResult> {
@@ -782,30 +741,43 @@ impl<'a> FoldContext<'a> {
         observer: &dyn Observer,
     ) -> Result<FoldResult> {
         let cfg = self.config;
-        let mut offsets = Vec::new();
-        let (extras, selected) = match method {
+        // What the head is given besides the images (one object, kept for prediction).
+        let head = match method {
             Method::SslRadiomics => {
-                let (x, sel) = self.selected_features(radiomics, false)?;
+                let table = radiomics.ok_or_else(|| {
+                    Error::Config("AdaMSS + radiomics needs the radiomics".into())
+                })?;
+                let (_, sel) = self.selected_features(Some(table), false)?;
                 self.write_selector(method, SELECTOR_NAME, &sel)?;
-                if cfg.radiomics.head == RadiomicsHead::Offset {
+                let offset = if cfg.radiomics.head == RadiomicsHead::Offset {
                     // The LASSO-CoxPH baseline's model (the same selection on the same fold).
-                    let (xj, joint) = self.selected_features(radiomics, true)?;
+                    let (_, joint) = self.selected_features(Some(table), true)?;
                     self.write_selector(method, OFFSET_SELECTOR_NAME, &joint)?;
-                    offsets = xj.iter().map(|r| joint.linear_predictor(r)).collect();
+                    Some(joint)
+                } else {
+                    None
+                };
+                HeadInputs {
+                    clinical: self.encoder.clone(),
+                    radiomics: Some(sel),
+                    offset,
                 }
-                let n = sel.selected.len();
-                let x = x
-                    .into_iter()
-                    .zip(&self.clinical)
-                    .map(|(mut r, c)| {
-                        r.extend_from_slice(c);
-                        r
-                    })
-                    .collect();
-                (x, Some(n))
             }
-            _ => (self.clinical.clone(), None),
+            _ => HeadInputs::clinical(self.encoder.clone()),
         };
+        crate::run::write_json(&self.run.head_inputs(self.fold, method), &head)?;
+        let selected = head.radiomics.as_ref().map(|s| s.selected.len());
+        let rows = (0..self.cases.len())
+            .map(|i| match radiomics.filter(|_| head.needs_radiomics()) {
+                Some(t) => head.row_encoded(&self.clinical[i], &t.names, &t.rows[i].1),
+                None => head.row_encoded(&self.clinical[i], &[], &[]),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let offsets: Vec<f64> = match head.offset {
+            Some(_) => rows.iter().map(|r| r.offset).collect(),
+            None => Vec::new(),
+        };
+        let extras: Vec<Vec<f64>> = rows.into_iter().map(|r| r.extras).collect();
         let mut model = self.base_model();
         model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
         let seed = mix(network_seed(cfg), 10 * self.fold as u64 + 2 + method as u64);
@@ -851,7 +823,7 @@ impl<'a> FoldContext<'a> {
         let mut dsc_from_stage1 = None;
         if from_stage1 {
             let (s1, s1_preds) = stage1.ok_or_else(|| Error::Config("Stage I missing".into()))?;
-            let tmp = self.dir.join("stage1").join("best.safetensors");
+            let tmp = self.run.stage1(self.fold).join(BEST_WEIGHTS_NAME);
             if !tmp.is_file() {
                 adamss_model::checkpoint::save(&s1.vs, &tmp)?;
             }

@@ -44,7 +44,17 @@ pub fn export_mask_on(
     let on_crop = Volume::new(mask.clone(), *crop)?;
     let ct = read_header(&record.ct)?;
     let grid = Grid::new(ct.shape, ct.geometry)?;
-    let on_ct = mask_to_ct_grid(&on_crop, &grid)?;
+    write_mask(id, &mask_to_ct_grid(&on_crop, &grid)?, record, dir)
+}
+
+/// Writes `on_ct` (labels already on the CT grid of `record`) to `<dir>/<id>.nii.gz`
+/// atomically, and compares it with the record's labels.
+pub fn write_mask(
+    id: &str,
+    on_ct: &Volume<u8>,
+    record: &CaseRecord,
+    dir: &Path,
+) -> Result<ExportedMask> {
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
     let path = dir.join(format!("{id}.nii.gz"));
     on_ct.write(&path)?; // atomic: a temporary file renamed into place

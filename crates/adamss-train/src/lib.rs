@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bundle;
 pub mod clinical;
 pub mod config;
 pub mod data;
@@ -7,22 +8,30 @@ mod device;
 mod error;
 pub mod experiment;
 pub mod export;
+pub mod head;
 pub mod infer;
 pub mod plot;
 pub mod predict;
+pub mod predictor;
 pub mod report;
+pub mod run;
 pub mod split;
 pub mod stage;
 
+pub use adamss_model::tch;
 pub use ndarray;
 
+pub use bundle::{Bundle, BundleManifest, BundleModel};
 pub use clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule};
 pub use data::{prepare_cohort, PreparedCase};
 pub use device::{open_device, parse_device};
 pub use error::{Error, Result};
-pub use experiment::{
-    existing_folds, run_cv, CvOutcome, FoldResult, Method, CLINICAL_TABLE_NAME, INPUTS_NAME,
-    OFFSET_SELECTOR_NAME, PATIENTS_NAME, RADIOMICS_TABLE_NAME, SELECTOR_NAME,
+pub use experiment::{existing_folds, run_cv, CvOutcome, FoldResult, Method};
+pub use head::{HeadInputs, HeadRow};
+pub use predictor::{PatientInput, Prediction, Predictor, PredictorPool, SurvivalCurve};
+pub use run::{
+    RunDir, CLINICAL_TABLE_NAME, HEAD_INPUTS_NAME, INPUTS_NAME, OFFSET_SELECTOR_NAME,
+    PATIENTS_NAME, RADIOMICS_TABLE_NAME, SELECTOR_NAME,
 };
 pub use stage::{train_stage, Event, Network, Objective, Observer, Silent, StageSpec, StageState};

@@ -1,9 +1,13 @@
 //! The whole comparison end to end on a tiny cohort (plumbing, not quality: see the README's
 //! main job for results).
 
-use adamss_train::infer::{merge_csv, predict_cohort, risks_file_name, PredictOptions, Shard};
+use adamss_train::infer::{
+    merge_csv, predict_cohort, predict_with, risks_file_name, PredictOptions, Shard,
+};
 use adamss_train::report::{comparison_table, gaps_table, write_predictions, write_report};
+use adamss_train::tch::Device;
 use adamss_train::{run_cv, Method, Silent};
+use adamss_train::{Bundle, PatientInput, Predictor};
 
 use crate::{prepared, tiny_config};
 
@@ -129,12 +133,9 @@ fn every_method_runs_on_shared_folds_and_reports() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png[16..24], &[0, 0, 2, 128, 0, 0, 1, 144]);
     // Prediction for "new" patients from fold 0, in two shards merged back.
-    adamss_io::write_atomic(
-        run.join("config.toml"),
-        config.to_toml().expect("toml").as_bytes(),
-    )
-    .expect("config");
-    adamss_train::report::write_outcome(&outcome, &run.join("outcome.json")).expect("outcome");
+    let run_dir = adamss_train::RunDir::new(&run);
+    run_dir.write_config(&config).expect("config");
+    run_dir.write_outcome(&outcome).expect("outcome");
     let (cohort, _) = adamss_io::Cohort::hecktor(tmp.path().join("cohort")).expect("cohort");
     let out = tmp.path().join("predict");
     let mut parts = Vec::new();
@@ -201,40 +202,78 @@ fn every_method_runs_on_shared_folds_and_reports() {
 
     // Predicting the fold's own test patients from their files gives the risks the
     // cross-validation computed for them — for AdaMSS + radiomics too, whose head needs the
-    // radiomics of each patient's Stage-I mask and the fold's selector.
+    // radiomics of each patient's Stage-I mask and the fold's selector — to the last bit,
+    // whether from the run folder or from an exported bundle in another folder.
     for method in [Method::Ssl, Method::SslRadiomics] {
-        let options = PredictOptions {
-            method,
-            ..PredictOptions::default()
-        };
-        let out = tmp.path().join(format!("predict-{}", method.key()));
-        let preds = predict_cohort(&run, &cohort, &options, &out, &|_, _| {}).expect("predict");
         let r = outcome
             .results
             .iter()
             .find(|r| r.method == method && r.fold == 0)
             .expect("fold 0");
-        for &(i, want) in &r.test_risks {
-            let got = preds
-                .iter()
-                .find(|p| p.id == cases[i].id)
-                .expect("predicted")
-                .risk;
-            assert!(
-                (got - want).abs() <= 1e-4 * want.abs().max(1.0),
-                "{:?} {}: {got} vs {want} in the cross-validation",
-                method,
-                cases[i].id
-            );
-            assert_eq!(
-                preds
+        let test_records: Vec<_> = r
+            .test_risks
+            .iter()
+            .map(|&(i, _)| {
+                cohort
+                    .records()
                     .iter()
-                    .find(|p| p.id == cases[i].id)
-                    .unwrap()
-                    .high_risk,
-                Some(got > r.train_median_risk)
-            );
+                    .find(|rec| rec.id == cases[i].id)
+                    .expect("record")
+                    .clone()
+            })
+            .collect();
+        let test_cohort = adamss_io::Cohort::from_records(test_records).expect("cohort");
+        let options = PredictOptions {
+            method,
+            ..PredictOptions::default()
+        };
+        let out = tmp.path().join(format!("predict-{}", method.key()));
+        let from_run =
+            predict_cohort(&run, &test_cohort, &options, &out, &|_, _| {}).expect("predict");
+        let model = tmp.path().join(format!("model-{}", method.key()));
+        let bundle = Bundle::from_run(&run_dir, 0, method)
+            .expect("bundle")
+            .write(&model)
+            .expect("export");
+        assert_eq!(bundle.manifest.method, method);
+        assert_eq!(bundle.manifest.train_median_risk, Some(r.train_median_risk));
+        let predictor = Predictor::open(&model, Device::Cpu).expect("open bundle");
+        let out = tmp.path().join(format!("predict-model-{}", method.key()));
+        let from_model =
+            predict_with(&predictor, &test_cohort, None, &out, &|_, _| {}).expect("predict");
+        for (k, &(i, want)) in r.test_risks.iter().enumerate() {
+            for (source, preds) in [("run", &from_run), ("bundle", &from_model)] {
+                assert_eq!(preds[k].id, cases[i].id);
+                assert_eq!(
+                    preds[k].risk, want,
+                    "{method:?} {} from the {source}: the cross-validation's risk exactly",
+                    cases[i].id
+                );
+                assert_eq!(preds[k].high_risk, Some(want > r.train_median_risk));
+            }
         }
+        // In memory: the first test patient's volumes, scored on their own.
+        let record = &test_cohort.records()[0];
+        let case = record.load(test_cohort.options()).expect("load");
+        let input = PatientInput::new(&case.id, case.ct.clone(), case.pet.clone())
+            .with_clinical(record.clinical.clone());
+        let p = predictor.predict(&input).expect("in memory");
+        let want = r.test_risks[0].1;
+        assert!(
+            (p.risk - want).abs() <= 1e-4 * want.abs().max(1.0),
+            "{method:?}: one patient alone {} vs {want} in a batch",
+            p.risk
+        );
+        assert_eq!(p.mask.shape(), case.ct.shape(), "the mask on the CT grid");
+        assert_eq!(p.mask_on_crop.shape(), config.preprocess.crop_size);
+        assert_eq!(p.crop.shape, config.preprocess.crop_size);
+        assert!(p.survival_curve.is_none(), "a Cox head gives no curve");
+        let written = adamss_io::Volume::<u8>::read(&from_model[0].mask.path).expect("mask");
+        assert_eq!(
+            written.data(),
+            p.mask.data(),
+            "the CLI's mask is the predictor's"
+        );
     }
     let mtl = PredictOptions {
         method: Method::Mtl,

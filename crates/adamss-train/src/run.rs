@@ -1,0 +1,229 @@
+//! The run folder: one type owns the name of every file and folder a run writes, so training
+//! writes it and prediction, export and evaluation open it through the same paths.
+//!
+//! ```text
+//! RUN/
+//!   config.toml                the resolved experiment (ExperimentConfig)
+//!   outcome.json               the cross-validation's results (CvOutcome)
+//!   patients.txt, inputs.tsv   the patients and digests of their data the run is pinned to
+//!   fold-K/
+//!     clinical_encoder.json    the fold's ClinicalEncoder
+//!     clinical.csv, radiomics.csv
+//!     stage1/                  Stage I (best.safetensors, state.json, metrics.csv, …)
+//!     <method>/
+//!       head.json              the head's inputs (HeadInputs; ssl, ssl-radiomics)
+//!       selector.json          fitted LASSO-Cox selector (radiomics methods)
+//!       offset-selector.json   the offset's model (radiomics.head = "offset")
+//!       survival/              the survival stage (best.safetensors, …)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::config::ExperimentConfig;
+use crate::error::{Error, Result};
+use crate::experiment::{CvOutcome, Method};
+use crate::head::HeadInputs;
+
+/// File in a run folder holding the resolved experiment configuration.
+pub const CONFIG_NAME: &str = "config.toml";
+
+/// File in a run folder holding the cross-validation's results ([`CvOutcome`]).
+pub const OUTCOME_NAME: &str = "outcome.json";
+
+/// File in each fold folder holding that fold's fitted `ClinicalEncoder`.
+pub const CLINICAL_ENCODER_NAME: &str = "clinical_encoder.json";
+
+/// File in each fold folder holding every patient's clinical variables as encoded by that
+/// fold's `ClinicalEncoder` (the columns named as `ClinicalEncoder::names`).
+pub const CLINICAL_TABLE_NAME: &str = "clinical.csv";
+
+/// File in each fold folder holding the radiomics of every patient from the fold's Stage-I
+/// masks (PET `pet_…` and CT `ct_…` features; empty cells where a mask was unusable).
+pub const RADIOMICS_TABLE_NAME: &str = "radiomics.csv";
+
+/// File in a radiomics method's folder holding its fitted `FeatureSelector` (the selected
+/// columns, their training-fold mean and sd, LASSO-Cox coefficients and penalty).
+pub const SELECTOR_NAME: &str = "selector.json";
+
+/// File in the "AdaMSS + radiomics" folder holding the LASSO-CoxPH model whose risk is the
+/// head's offset (`radiomics.head = "offset"`).
+pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
+
+/// File in an AdaMSS method's folder holding its [`HeadInputs`].
+pub const HEAD_INPUTS_NAME: &str = "head.json";
+
+/// File in a run folder listing its patients (one ID per line) in the order the folds and
+/// checkpoints refer to; a run folder is never reused for other patients.
+pub const PATIENTS_NAME: &str = "patients.txt";
+
+/// File in a run folder with one line per patient (tab-separated): the ID and CRC-32 digests
+/// of what training reads — images (PET, CT), labels, endpoint, clinical variables. A rerun
+/// on the same patients whose data changed is refused instead of silently reusing stages
+/// trained on the old data.
+pub const INPUTS_NAME: &str = "inputs.tsv";
+
+/// A stage's best checkpoint inside its folder.
+pub const BEST_WEIGHTS_NAME: &str = "best.safetensors";
+
+/// A run folder (see the module docs for its layout).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// The run folder at `root` (nothing is read or created).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join(CONFIG_NAME)
+    }
+
+    /// `outcome.json`.
+    pub fn outcome_path(&self) -> PathBuf {
+        self.root.join(OUTCOME_NAME)
+    }
+
+    /// `patients.txt`.
+    pub fn patients_path(&self) -> PathBuf {
+        self.root.join(PATIENTS_NAME)
+    }
+
+    /// `inputs.tsv`.
+    pub fn inputs_path(&self) -> PathBuf {
+        self.root.join(INPUTS_NAME)
+    }
+
+    /// `fold-K/`.
+    pub fn fold(&self, fold: usize) -> PathBuf {
+        self.root.join(format!("fold-{fold}"))
+    }
+
+    /// The folds among `folds` that already have a folder (what a rerun would resume).
+    pub fn existing_folds(&self, folds: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        folds
+            .into_iter()
+            .filter(|&f| self.fold(f).is_dir())
+            .collect()
+    }
+
+    /// `fold-K/clinical_encoder.json`.
+    pub fn clinical_encoder(&self, fold: usize) -> PathBuf {
+        self.fold(fold).join(CLINICAL_ENCODER_NAME)
+    }
+
+    /// `fold-K/clinical.csv`.
+    pub fn clinical_table(&self, fold: usize) -> PathBuf {
+        self.fold(fold).join(CLINICAL_TABLE_NAME)
+    }
+
+    /// `fold-K/radiomics.csv`.
+    pub fn radiomics_table(&self, fold: usize) -> PathBuf {
+        self.fold(fold).join(RADIOMICS_TABLE_NAME)
+    }
+
+    /// A stage's folder, `fold-K/<name>` (`stage1`, `ssl/survival`, …).
+    pub fn stage(&self, fold: usize, name: &str) -> PathBuf {
+        self.fold(fold).join(name)
+    }
+
+    /// `fold-K/stage1/`.
+    pub fn stage1(&self, fold: usize) -> PathBuf {
+        self.stage(fold, "stage1")
+    }
+
+    /// `fold-K/<method>/`.
+    pub fn method(&self, fold: usize, method: Method) -> PathBuf {
+        self.fold(fold).join(method.key())
+    }
+
+    /// `fold-K/<method>/survival/`: the method's survival stage.
+    pub fn survival(&self, fold: usize, method: Method) -> PathBuf {
+        self.method(fold, method).join("survival")
+    }
+
+    /// `fold-K/<method>/selector.json`.
+    pub fn selector(&self, fold: usize, method: Method) -> PathBuf {
+        self.method(fold, method).join(SELECTOR_NAME)
+    }
+
+    /// `fold-K/<method>/offset-selector.json`.
+    pub fn offset_selector(&self, fold: usize, method: Method) -> PathBuf {
+        self.method(fold, method).join(OFFSET_SELECTOR_NAME)
+    }
+
+    /// `fold-K/<method>/head.json`.
+    pub fn head_inputs(&self, fold: usize, method: Method) -> PathBuf {
+        self.method(fold, method).join(HEAD_INPUTS_NAME)
+    }
+
+    /// Reads `config.toml`.
+    pub fn read_config(&self) -> Result<ExperimentConfig> {
+        let path = self.config_path();
+        if !path.is_file() {
+            return Err(Error::file(
+                &path,
+                "missing: not a run folder of `adamss train` or `Experiment::run`",
+            ));
+        }
+        ExperimentConfig::from_toml_file(&path)
+    }
+
+    /// Writes `config.toml` (atomically).
+    pub fn write_config(&self, config: &ExperimentConfig) -> Result<()> {
+        std::fs::create_dir_all(&self.root).map_err(|e| Error::file(&self.root, e))?;
+        Ok(adamss_io::write_atomic(
+            self.config_path(),
+            config.to_toml()?.as_bytes(),
+        )?)
+    }
+
+    /// Reads `outcome.json`.
+    pub fn read_outcome(&self) -> Result<CvOutcome> {
+        read_json(&self.outcome_path())
+    }
+
+    /// Writes `outcome.json` (atomically).
+    pub fn write_outcome(&self, outcome: &CvOutcome) -> Result<()> {
+        crate::report::write_outcome(outcome, &self.outcome_path())
+    }
+
+    /// Reads a method's `head.json`.
+    pub fn read_head_inputs(&self, fold: usize, method: Method) -> Result<HeadInputs> {
+        let path = self.head_inputs(fold, method);
+        if !path.is_file() {
+            return Err(Error::file(
+                &path,
+                format!(
+                    "missing: train fold {fold} with the {} method first (runs made before \
+                     head.json existed get it from `adamss train --resume`)",
+                    method.key()
+                ),
+            ));
+        }
+        read_json(&path)
+    }
+}
+
+/// Reads a JSON file into `T`, naming the file in any error.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::file(path, e))
+}
+
+/// Writes `value` as pretty JSON to `path` atomically, creating its folder.
+pub(crate) fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+    }
+    let json = serde_json::to_string_pretty(value).map_err(|e| Error::file(path, e))?;
+    Ok(adamss_io::write_atomic(path, json.as_bytes())?)
+}
