@@ -1,6 +1,7 @@
 //! End-to-end tests of the `adamss` command line.
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
+mod downstream;
 mod isa;
 mod model;
 mod radiomics;

@@ -9,9 +9,39 @@ pub fn best_device() -> Device {
     Device::cuda_if_available()
 }
 
+#[cfg(libtorch_cuda)]
+extern "C" {
+    /// `at::cuda::warp_size()` in `libtorch_cuda.so` (the symbol PyTorch's own "CUDA library
+    /// not loaded" error names). Never called.
+    #[link_name = "_ZN2at4cuda9warp_sizeEv"]
+    fn at_cuda_warp_size() -> i32;
+}
+
+/// Whether this binary links libtorch's CUDA library (`libtorch_cuda.so`), which CUDA needs
+/// even though nothing calls it directly.
+///
+/// When the libtorch it was built against has that library, this function references one of
+/// its functions (by address; it is never called), and every network build calls this
+/// function: so the linker's `--as-needed` cannot drop the library from any binary that
+/// builds a network — this workspace's or a user's crate depending on `adamss-model`, where
+/// the build script's link arguments do not reach. `false` for a CPU-only libtorch.
+pub fn cuda_linked() -> bool {
+    #[cfg(libtorch_cuda)]
+    {
+        let f: unsafe extern "C" fn() -> i32 = at_cuda_warp_size;
+        std::hint::black_box(f as usize) != 0
+    }
+    #[cfg(not(libtorch_cuda))]
+    {
+        false
+    }
+}
+
 /// What the linked libtorch can run on, as found at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
+    /// Whether the binary links `libtorch_cuda.so` ([`cuda_linked`]).
+    pub cuda_linked: bool,
     /// Whether CUDA is usable (needs `libtorch_cuda.so` linked and a GPU present).
     pub cuda_available: bool,
     /// Number of visible CUDA devices.
@@ -27,6 +57,7 @@ impl DeviceInfo {
     pub fn probe() -> Self {
         let cuda_available = Cuda::is_available();
         Self {
+            cuda_linked: cuda_linked(),
             cuda_available,
             cuda_devices: if cuda_available {
                 usize::try_from(Cuda::device_count()).unwrap_or(0)
@@ -52,7 +83,12 @@ impl fmt::Display for DeviceInfo {
         } else {
             write!(
                 f,
-                "CUDA: unavailable (CPU only); CPU threads: {}",
+                "CUDA: unavailable ({}); CPU threads: {}",
+                if self.cuda_linked {
+                    "no GPU found"
+                } else {
+                    "libtorch_cuda not linked"
+                },
                 self.cpu_threads
             )
         }

@@ -19,7 +19,7 @@ pub mod twin;
 pub use attention::{AttentionGate, AttentionGateConfig};
 pub use checkpoint::{LoadReport, Transfer};
 pub use decoder::{AdaFocusDecoder, DecoderConfig, DecoderOutput};
-pub use device::{best_device, DeviceInfo};
+pub use device::{best_device, cuda_linked, DeviceInfo};
 pub use error::{Error, Result};
 pub use fusion::{
     AdaFusionEncoder, EncoderBranch, EncoderConfig, EncoderOutput, FusionGate, FusionGateConfig,

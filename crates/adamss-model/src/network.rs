@@ -183,6 +183,8 @@ impl AdaMssConfig {
     /// of [`ParamGroup`].
     pub fn build(&self, path: &nn::Path) -> Result<AdaMss> {
         self.validate()?;
+        // Keeps libtorch_cuda linked into every binary that builds a network.
+        crate::device::cuda_linked();
         let enc_path = path.set_group(ParamGroup::Encoder as usize);
         let dec_path = path.set_group(ParamGroup::Decoder as usize);
         let head_path = path.set_group(ParamGroup::SurvivalHead as usize);

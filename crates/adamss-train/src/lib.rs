@@ -19,6 +19,7 @@ pub mod split;
 pub mod stage;
 
 pub use adamss_model::tch;
+pub use adamss_model::{cuda_linked, DeviceInfo};
 pub use ndarray;
 
 pub use bundle::{Bundle, BundleManifest, BundleModel};
