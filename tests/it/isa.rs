@@ -17,7 +17,13 @@ fn result_files(root: &Path) -> Vec<PathBuf> {
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
                 if name.ends_with(".safetensors")
                     || name.ends_with(".nii.gz")
-                    || ["predictions.csv", "radiomics.csv", "selector.json"].contains(&&*name)
+                    || [
+                        "predictions.csv",
+                        "radiomics.csv",
+                        "selector.json",
+                        "head.json",
+                    ]
+                    .contains(&&*name)
                 {
                     out.push(path.strip_prefix(root).unwrap().to_path_buf());
                 }

@@ -174,13 +174,16 @@ impl Bundle {
         let segmentation_weights = need(run.stage1(fold).join(BEST_WEIGHTS_NAME))?;
         let survival_weights = need(run.survival(fold, method).join(BEST_WEIGHTS_NAME))?;
         let head = run.read_head_inputs(fold, method)?;
-        let train_median_risk = run.read_outcome().ok().and_then(|o| {
-            o.results
-                .into_iter()
-                .find(|r| r.method == method && r.fold == fold)
-                .map(|r| r.train_median_risk)
-                .filter(|m| m.is_finite())
-        });
+        // The fold's own results (written by every run), else the run's outcome.json.
+        let results = run
+            .read_fold_results(fold)
+            .or_else(|_| run.read_outcome().map(|o| o.results))
+            .unwrap_or_default();
+        let train_median_risk = results
+            .into_iter()
+            .find(|r| r.method == method && r.fold == fold)
+            .map(|r| r.train_median_risk)
+            .filter(|m| m.is_finite());
         let mut segmentation = config.model.clone();
         segmentation.survival.extra_features = 0;
         let mut survival = config.model.clone();

@@ -353,6 +353,8 @@ pub fn existing_folds(run_dir: &Path, folds: impl IntoIterator<Item = usize>) ->
 /// Runs `methods` with `config.cv.folds`-fold cross-validation (or only `only_fold`), with
 /// every stage checkpointed under `run_dir/fold-K/…` (a rerun resumes or reuses them; a
 /// `run_dir` trained on other patients is refused, see [`PATIENTS_NAME`](crate::run::PATIENTS_NAME)).
+/// The run folder ([`RunDir`]) gets `config.toml` and each fold's `results.json`, so any of
+/// its folds can be predicted from or exported ([`crate::Bundle::from_run`]).
 pub fn run_cv(
     config: &ExperimentConfig,
     cases: &[PreparedCase],
@@ -375,6 +377,7 @@ pub fn run_cv(
     let run = RunDir::new(run_dir);
     check_patients(&run, cases)?;
     check_inputs(&run, cases)?;
+    run.write_config(config)?;
     let events: Vec<bool> = cases.iter().map(|c| c.survival.event()).collect();
     let centres: Vec<String> = cases.iter().map(|c| c.centre.clone()).collect();
     let groups = config.cv.group_by_centre.then_some(centres.as_slice());
@@ -392,7 +395,9 @@ pub fn run_cv(
     let mut results = Vec::new();
     for fold in (0..k).filter(|f| only_fold.is_none_or(|o| o == *f)) {
         let ctx = FoldContext::new(config, cases, &fold_of, fold, &run, device)?;
-        results.extend(ctx.run(methods, observer)?);
+        let fold_results = ctx.run(methods, observer)?;
+        run.write_fold_results(fold, &fold_results)?;
+        results.extend(fold_results);
     }
     Ok(CvOutcome { fold_of, results })
 }

@@ -7,6 +7,7 @@
 //!   outcome.json               the cross-validation's results (CvOutcome)
 //!   patients.txt, inputs.tsv   the patients and digests of their data the run is pinned to
 //!   fold-K/
+//!     results.json             the fold's results (FoldResult per method run)
 //!     clinical_encoder.json    the fold's ClinicalEncoder
 //!     clinical.csv, radiomics.csv
 //!     stage1/                  Stage I (best.safetensors, state.json, metrics.csv, …)
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ExperimentConfig;
 use crate::error::{Error, Result};
-use crate::experiment::{CvOutcome, Method};
+use crate::experiment::{CvOutcome, FoldResult, Method};
 use crate::head::HeadInputs;
 
 /// File in a run folder holding the resolved experiment configuration.
@@ -61,6 +62,9 @@ pub const PATIENTS_NAME: &str = "patients.txt";
 /// on the same patients whose data changed is refused instead of silently reusing stages
 /// trained on the old data.
 pub const INPUTS_NAME: &str = "inputs.tsv";
+
+/// File in each fold folder holding the fold's results (one `FoldResult` per method run).
+pub const FOLD_RESULTS_NAME: &str = "results.json";
 
 /// A stage's best checkpoint inside its folder.
 pub const BEST_WEIGHTS_NAME: &str = "best.safetensors";
@@ -113,6 +117,21 @@ impl RunDir {
             .into_iter()
             .filter(|&f| self.fold(f).is_dir())
             .collect()
+    }
+
+    /// `fold-K/results.json`.
+    pub fn fold_results(&self, fold: usize) -> PathBuf {
+        self.fold(fold).join(FOLD_RESULTS_NAME)
+    }
+
+    /// Reads `fold-K/results.json`.
+    pub fn read_fold_results(&self, fold: usize) -> Result<Vec<FoldResult>> {
+        read_json(&self.fold_results(fold))
+    }
+
+    /// Writes `fold-K/results.json` (atomically).
+    pub fn write_fold_results(&self, fold: usize, results: &[FoldResult]) -> Result<()> {
+        write_json(&self.fold_results(fold), &results)
     }
 
     /// `fold-K/clinical_encoder.json`.
@@ -177,7 +196,7 @@ impl RunDir {
         ExperimentConfig::from_toml_file(&path)
     }
 
-    /// Writes `config.toml` (atomically).
+    /// Writes `config.toml` (atomically); [`crate::run_cv`] does so for every run.
     pub fn write_config(&self, config: &ExperimentConfig) -> Result<()> {
         std::fs::create_dir_all(&self.root).map_err(|e| Error::file(&self.root, e))?;
         Ok(adamss_io::write_atomic(

@@ -19,7 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         endpoint_fraction: 1.0,
         ..SyntheticConfig::tiny()
     };
-    generate_synthetic(&dir.join("cohort"), &synthetic, &|_| {})?;
+    generate_synthetic(dir.join("cohort"), &synthetic, &|_| {})?;
     let (cohort, _) = Cohort::hecktor(dir.join("cohort"))?;
     let config = ExperimentConfig::tiny();
     let (cases, _) = prepare_cohort(&cohort, &config.preprocess, None, &|_, _| {})?;

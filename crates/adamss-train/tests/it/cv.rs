@@ -331,3 +331,53 @@ fn replicates_redraw_networks_on_the_same_folds() {
     other.fold_of.rotate_left(1);
     assert!(replicates_table(&[first, other], &methods).is_err());
 }
+
+/// A bundle whose head is the discrete-time model gives each patient a survival curve at the
+/// intervals' ends: probabilities that do not increase, and whose area is the risk's.
+#[test]
+fn a_discrete_time_bundle_gives_survival_curves() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 10);
+    let mut config = tiny_config();
+    let breaks = vec![0.0, 300.0, 900.0, 1500.0, 3000.0];
+    config.model.survival.output = adamss_model::SurvivalOutput::DiscreteTime {
+        breaks: breaks.clone(),
+    };
+    let run = adamss_train::RunDir::new(tmp.path().join("run"));
+    run_cv(
+        &config,
+        &cases,
+        &[Method::Ssl],
+        run.root(),
+        Some(0),
+        &Silent,
+    )
+    .expect("cv");
+    let bundle = Bundle::from_run(&run, 0, Method::Ssl)
+        .expect("bundle")
+        .write(&tmp.path().join("model"))
+        .expect("export");
+    assert_eq!(bundle.survival_output(), &config.model.survival.output);
+    let predictor = Predictor::new(&bundle, Device::Cpu).expect("predictor");
+    let (cohort, _) = adamss_io::Cohort::hecktor(tmp.path().join("cohort")).expect("cohort");
+    let record = &cohort.records()[0];
+    let case = record.load(cohort.options()).expect("load");
+    let p = predictor
+        .predict(&PatientInput::new(&case.id, case.ct, case.pet))
+        .expect("predict");
+    let curve = p.survival_curve.expect("a curve");
+    assert_eq!(curve.times, breaks[1..]);
+    assert!(curve.survival.iter().all(|s| (0.0..=1.0).contains(s)));
+    assert!(curve.survival.windows(2).all(|w| w[1] <= w[0]));
+    let area: f64 = curve
+        .survival
+        .iter()
+        .zip(breaks.windows(2))
+        .map(|(s, w)| s * (w[1] - w[0]))
+        .sum();
+    assert!(
+        (p.risk + area).abs() <= 1e-3,
+        "risk {} is minus the area {area}",
+        p.risk
+    );
+}
