@@ -79,20 +79,13 @@ pub struct PreprocessCache {
     config: PreprocessConfig,
 }
 
-/// FNV-1a, 64 bit: a stable hash (unlike `std`'s `DefaultHasher`) for the cache key.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
-}
-
 impl PreprocessCache {
     /// Opens (creating it if needed) the cache folder of `config` under `root`.
     pub fn open(root: impl AsRef<Path>, config: &PreprocessConfig) -> Result<Self> {
         config.validate()?;
         let json = serde_json::to_string(config)
             .map_err(|e| Error::Cache(format!("cannot serialise the config: {e}")))?;
-        let key = fnv1a(format!("v{FORMAT}:{json}").as_bytes());
+        let key = adamss_io::fnv1a64(format!("v{FORMAT}:{json}").as_bytes());
         let dir = root.as_ref().join(format!("{key:016x}"));
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::Cache(format!("creating {}: {e}", dir.display())))?;

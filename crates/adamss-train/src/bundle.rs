@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::experiment::Method;
 use crate::head::HeadInputs;
+use crate::method::Method;
 use crate::run::{read_json, write_json, RunDir, BEST_WEIGHTS_NAME};
 
 /// The `format` of every bundle's manifest.

@@ -270,3 +270,44 @@ pub fn tensor_to_arrays(t: &Tensor) -> Result<Vec<Array3<f32>>> {
         })
         .collect()
 }
+
+/// The `[N, E]` extra-feature tensor of `picks` (None when there are no extras).
+pub(crate) fn extras_tensor(
+    extras: &[Vec<f64>],
+    picks: &[usize],
+    device: Device,
+) -> Result<Option<Tensor>> {
+    let width = extras.first().map_or(0, Vec::len);
+    if width == 0 {
+        return Ok(None);
+    }
+    rows_tensor(picks, width, |i| &extras[i], device).map(Some)
+}
+
+/// The `[N, 1]` offsets of `picks` (None when there are none).
+pub(crate) fn offsets_tensor(
+    offsets: &[f64],
+    picks: &[usize],
+    device: Device,
+) -> Result<Option<Tensor>> {
+    if offsets.is_empty() {
+        return Ok(None);
+    }
+    rows_tensor(picks, 1, |i| std::slice::from_ref(&offsets[i]), device).map(Some)
+}
+
+/// The `[N, width]` float32 tensor of the rows `row(i)` of the patients `picks`.
+fn rows_tensor<'a>(
+    picks: &[usize],
+    width: usize,
+    row: impl Fn(usize) -> &'a [f64],
+    device: Device,
+) -> Result<Tensor> {
+    let flat: Vec<f32> = picks
+        .iter()
+        .flat_map(|&i| row(i).iter().map(|&v| v as f32))
+        .collect();
+    Ok(Tensor::from_slice(&flat)
+        .f_view([picks.len() as i64, width as i64])?
+        .f_to_device(device)?)
+}

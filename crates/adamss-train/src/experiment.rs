@@ -3,207 +3,28 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use adamss_model::{AdaMssConfig, FusionMode};
-use adamss_radiomics::{FeatureSelector, FeatureTable};
-use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
-use ndarray::Array3;
-use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-
 use crate::clinical::ClinicalEncoder;
+use crate::config::open_device;
 use crate::config::{ExperimentConfig, RadiomicsHead};
 use crate::data::{check_cohort, radiomics_of, PreparedCase};
-use crate::device::open_device;
 use crate::error::{Error, Result};
 use crate::head::HeadInputs;
+use crate::method::{HeadKind, MethodKind, NetworkSpec, ScheduleKind, SegmentationTerm};
+pub use crate::method::{Method, ALL_METHODS};
+pub use crate::outcome::{CvOutcome, FoldResult};
 use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
 use crate::run::{RunDir, BEST_WEIGHTS_NAME, OFFSET_SELECTOR_NAME, SELECTOR_NAME};
 use crate::split::{folds, validation_split};
 use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, StageSpec};
+pub use crate::stats::{mean_sd, median};
+use adamss_model::AdaMssConfig;
+use adamss_radiomics::{FeatureSelector, FeatureTable};
+use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
+use ndarray::Array3;
+use rayon::prelude::*;
 
 /// The parts of a patient's inputs that [`INPUTS_NAME`](crate::run::INPUTS_NAME) digests, in its column order.
 const INPUT_PARTS: [&str; 4] = ["images", "labels", "endpoint", "clinical"];
-
-/// A method of the comparison (spec §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// LASSO-Cox on the clinical variables alone.
-    LassoCoxClinical,
-    /// LASSO-Cox on radiomics (PET + CT, Stage-I masks) + clinical variables.
-    LassoCoxRadiomics,
-    /// The same encoder–decoder without segmentation head, trained for survival only.
-    SingleTask,
-    /// Multi-task learning: segmentation + survival jointly from scratch.
-    Mtl,
-    /// AdaMSS: Stage I segmentation, then Stage II survival fine-tuning (clinical extras).
-    Ssl,
-    /// AdaMSS with the LASSO-selected radiomics added to the head's inputs.
-    SslRadiomics,
-    /// AdaMSS with early fusion (one encoder on cat(PET, CT)) in place of the gates.
-    SslEarlyFusion,
-    /// AdaMSS with late fusion (separate encoders, averaged) in place of the gates.
-    SslLateFusion,
-}
-
-impl Method {
-    /// The comparison the main job runs.
-    pub const MAIN: [Method; 6] = [
-        Method::LassoCoxClinical,
-        Method::LassoCoxRadiomics,
-        Method::SingleTask,
-        Method::Mtl,
-        Method::Ssl,
-        Method::SslRadiomics,
-    ];
-
-    /// Short name (folders, CSV).
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::LassoCoxClinical => "lasso-cox-clinical",
-            Self::LassoCoxRadiomics => "lasso-cox-radiomics",
-            Self::SingleTask => "single-task",
-            Self::Mtl => "mtl",
-            Self::Ssl => "ssl",
-            Self::SslRadiomics => "ssl-radiomics",
-            Self::SslEarlyFusion => "ssl-early-fusion",
-            Self::SslLateFusion => "ssl-late-fusion",
-        }
-    }
-
-    /// Name for tables.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::LassoCoxClinical => "LASSO-Cox, clinical",
-            Self::LassoCoxRadiomics => "LASSO-CoxPH, radiomics + clinical",
-            Self::SingleTask => "single-task deep survival",
-            Self::Mtl => "MTL (joint, from scratch)",
-            Self::Ssl => "AdaMSS (SSL)",
-            Self::SslRadiomics => "AdaMSS (SSL) + radiomics",
-            Self::SslEarlyFusion => "SSL, early fusion",
-            Self::SslLateFusion => "SSL, late fusion",
-        }
-    }
-
-    /// Parses [`Method::key`].
-    pub fn from_key(key: &str) -> Result<Self> {
-        ALL_METHODS
-            .into_iter()
-            .find(|m| m.key() == key)
-            .ok_or_else(|| {
-                let keys: Vec<&str> = ALL_METHODS.iter().map(|m| m.key()).collect();
-                Error::Config(format!("unknown method {key:?}; choose from {keys:?}"))
-            })
-    }
-
-    fn needs_stage1(self) -> bool {
-        !matches!(self, Self::LassoCoxClinical | Self::SingleTask | Self::Mtl)
-    }
-
-    fn needs_radiomics(self) -> bool {
-        matches!(self, Self::LassoCoxRadiomics | Self::SslRadiomics)
-    }
-}
-
-/// Every method.
-pub const ALL_METHODS: [Method; 8] = [
-    Method::LassoCoxClinical,
-    Method::LassoCoxRadiomics,
-    Method::SingleTask,
-    Method::Mtl,
-    Method::Ssl,
-    Method::SslRadiomics,
-    Method::SslEarlyFusion,
-    Method::SslLateFusion,
-];
-
-/// One method on one test fold.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FoldResult {
-    /// Fold (0-based).
-    pub fold: usize,
-    /// Method.
-    pub method: Method,
-    /// Harrell's C-index on the test fold.
-    pub c_index: Option<f64>,
-    /// Uno's C-index on the test fold (censoring distribution from the training fold,
-    /// truncated at the training fold's last event time).
-    pub uno_c: Option<f64>,
-    /// Aggregate DSC of GTVp and GTVn on the test fold (methods with masks).
-    pub dsc: Option<[f64; 2]>,
-    /// `(patient index, risk)` on the test fold.
-    pub test_risks: Vec<(usize, f64)>,
-    /// Median risk over the training fold (the stratification cut-off).
-    pub train_median_risk: f64,
-    /// Number of radiomics features selected (radiomics methods).
-    pub selected_features: Option<usize>,
-    /// Seconds spent on this method in this fold (training shared with other methods counts
-    /// once, where it ran first).
-    pub seconds: f64,
-}
-
-/// The whole cross-validation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CvOutcome {
-    /// Fold of each patient.
-    pub fold_of: Vec<usize>,
-    /// Results per fold and method.
-    pub results: Vec<FoldResult>,
-}
-
-impl CvOutcome {
-    /// Mean and sample standard deviation of a method's Uno C-index over folds.
-    pub fn uno_summary(&self, method: Method) -> Option<(f64, f64)> {
-        mean_sd(
-            self.results
-                .iter()
-                .filter(|r| r.method == method)
-                .filter_map(|r| r.uno_c),
-        )
-    }
-
-    /// Number of folds of the split (those run or not).
-    pub fn folds(&self) -> usize {
-        self.fold_of.iter().copied().max().map_or(0, |k| k + 1)
-    }
-
-    /// Mean and sample standard deviation of a method's C-index over folds.
-    pub fn c_index_summary(&self, method: Method) -> Option<(f64, f64)> {
-        mean_sd(
-            self.results
-                .iter()
-                .filter(|r| r.method == method)
-                .filter_map(|r| r.c_index),
-        )
-    }
-
-    /// A method's aggregate DSC over all test folds pooled (Σ over folds of the fold values
-    /// weighted equally; see the report for per-fold values).
-    pub fn dsc_summary(&self, method: Method, structure: usize) -> Option<(f64, f64)> {
-        mean_sd(
-            self.results
-                .iter()
-                .filter(|r| r.method == method)
-                .filter_map(|r| r.dsc.map(|d| d[structure])),
-        )
-    }
-}
-
-/// Mean and sample standard deviation (0 for a single value).
-pub fn mean_sd(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
-    let v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return None;
-    }
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let sd = if v.len() > 1 {
-        (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    Some((m, sd))
-}
 
 /// Records the run's patients in `run_dir/patients.txt`, or checks them against the list a
 /// previous run left there: fold assignments and checkpoints refer to patients by position, so
@@ -546,15 +367,15 @@ impl<'a> FoldContext<'a> {
             if let Some((_, secs)) = radiomics.as_mut() {
                 shared_seconds += std::mem::take(secs);
             }
-            let mut r = match method {
-                Method::LassoCoxClinical => self.lasso_cox(method, None)?,
-                Method::LassoCoxRadiomics => {
+            let mut r = match method.spec().kind {
+                MethodKind::LassoCox { radiomics: false } => self.lasso_cox(method, None)?,
+                MethodKind::LassoCox { radiomics: true } => {
                     self.lasso_cox(method, radiomics.as_ref().map(|r| &r.0))?
                 }
-                _ => {
+                MethodKind::Network(spec) => {
                     let s1 = stage1.as_ref().map(|s| (&s.0, &s.1));
                     let rad = radiomics.as_ref().map(|r| &r.0);
-                    self.deep(method, s1, rad, observer)?
+                    self.deep(method, &spec, s1, rad, observer)?
                 }
             };
             r.seconds = t0.elapsed().as_secs_f64() + shared_seconds;
@@ -741,14 +562,15 @@ impl<'a> FoldContext<'a> {
     fn deep(
         &self,
         method: Method,
+        spec: &NetworkSpec,
         stage1: Option<(&Network, &Vec<CasePrediction>)>,
         radiomics: Option<&FeatureTable>,
         observer: &dyn Observer,
     ) -> Result<FoldResult> {
         let cfg = self.config;
         // What the head is given besides the images (one object, kept for prediction).
-        let head = match method {
-            Method::SslRadiomics => {
+        let head = match spec.head {
+            HeadKind::Radiomics => {
                 let table = radiomics.ok_or_else(|| {
                     Error::Config("AdaMSS + radiomics needs the radiomics".into())
                 })?;
@@ -768,7 +590,7 @@ impl<'a> FoldContext<'a> {
                     offset,
                 }
             }
-            _ => HeadInputs::clinical(self.encoder.clone()),
+            HeadKind::Clinical => HeadInputs::clinical(self.encoder.clone()),
         };
         crate::run::write_json(&self.run.head_inputs(self.fold, method), &head)?;
         let selected = head.radiomics.as_ref().map(|s| s.selected.len());
@@ -786,47 +608,25 @@ impl<'a> FoldContext<'a> {
         let mut model = self.base_model();
         model.survival.extra_features = extras.first().map_or(0, Vec::len) as i64;
         let seed = mix(network_seed(cfg), 10 * self.fold as u64 + 2 + method as u64);
-        let (objective, schedule, from_stage1) = match method {
-            Method::SingleTask => {
+        let seg_weight = match spec.segmentation {
+            SegmentationTerm::NoHead => {
                 model.segmentation = false;
-                (
-                    Objective::Survival { seg_weight: 0.0 },
-                    &cfg.from_scratch,
-                    false,
-                )
+                0.0
             }
-            Method::Mtl => (
-                Objective::Survival {
-                    seg_weight: 1.0 / cfg.loss.mtl_survival_weight.max(1e-12),
-                },
-                &cfg.from_scratch,
-                false,
-            ),
-            Method::SslEarlyFusion | Method::SslLateFusion => {
-                model.fusion = if method == Method::SslEarlyFusion {
-                    FusionMode::Early
-                } else {
-                    FusionMode::Late
-                };
-                (
-                    Objective::Survival {
-                        seg_weight: cfg.loss.stage2_seg_weight,
-                    },
-                    &cfg.stage2,
-                    false,
-                )
-            }
-            _ => (
-                Objective::Survival {
-                    seg_weight: cfg.loss.stage2_seg_weight,
-                },
-                &cfg.stage2,
-                true,
-            ),
+            SegmentationTerm::Stage2 => cfg.loss.stage2_seg_weight,
+            SegmentationTerm::MultiTask => 1.0 / cfg.loss.mtl_survival_weight.max(1e-12),
         };
+        let objective = Objective::Survival { seg_weight };
+        let schedule = match spec.schedule {
+            ScheduleKind::Stage2 => &cfg.stage2,
+            ScheduleKind::FromScratch => &cfg.from_scratch,
+        };
+        if let Some(fusion) = spec.fusion {
+            model.fusion = fusion;
+        }
         let mut net = Network::new(&model, self.device, seed)?;
         let mut dsc_from_stage1 = None;
-        if from_stage1 {
+        if spec.from_stage1 {
             let (s1, s1_preds) = stage1.ok_or_else(|| Error::Config("Stage I missing".into()))?;
             let tmp = self.run.stage1(self.fold).join(BEST_WEIGHTS_NAME);
             if !tmp.is_file() {
@@ -844,7 +644,7 @@ impl<'a> FoldContext<'a> {
                 .collect();
             dsc_from_stage1 = aggregate_dsc(&test_preds, 0).zip(aggregate_dsc(&test_preds, 1));
         }
-        if matches!(method, Method::SslEarlyFusion | Method::SslLateFusion) {
+        if spec.own_stage1 {
             // The fusion variants need their own Stage I (the encoder differs).
             let s1_spec = self.spec(
                 &format!("{}/stage1", method.key()),
@@ -855,15 +655,15 @@ impl<'a> FoldContext<'a> {
             );
             train_stage(&mut net, self.cases, &s1_spec, observer)?;
         }
-        let mut spec = self.spec(
+        let mut stage = self.spec(
             &format!("{}/survival", method.key()),
             objective,
             schedule,
             &extras,
             seed,
         );
-        spec.offsets = &offsets;
-        train_stage(&mut net, self.cases, &spec, observer)?;
+        stage.offsets = &offsets;
+        train_stage(&mut net, self.cases, &stage, observer)?;
         let mut preds = predict(
             &net.net,
             self.cases,
@@ -898,17 +698,4 @@ impl<'a> FoldContext<'a> {
     }
 }
 
-/// Median (mean of the middle two for an even count; NaN when empty).
-pub fn median(v: &[f64]) -> f64 {
-    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if s.is_empty() {
-        return f64::NAN;
-    }
-    s.sort_by(f64::total_cmp);
-    let n = s.len();
-    if n % 2 == 1 {
-        s[n / 2]
-    } else {
-        0.5 * (s[n / 2 - 1] + s[n / 2])
-    }
-}
+//END

@@ -10,10 +10,10 @@ use adamss_preprocess::{Grid, Preprocessed};
 use rayon::prelude::*;
 
 use crate::bundle::Bundle;
-use crate::device::open_device;
+use crate::config::open_device;
 use crate::error::{Error, Result};
-use crate::experiment::Method;
 use crate::export::{write_mask, ExportedMask};
+use crate::method::Method;
 use crate::predictor::{maps_of, preprocess_input, PatientInput, Predictor};
 use crate::run::RunDir;
 

@@ -10,6 +10,8 @@ pub mod experiment;
 pub mod export;
 pub mod head;
 pub mod infer;
+pub mod method;
+pub mod outcome;
 pub mod plot;
 pub mod predict;
 pub mod predictor;
@@ -17,6 +19,7 @@ pub mod report;
 pub mod run;
 pub mod split;
 pub mod stage;
+pub mod stats;
 
 pub use adamss_model::tch;
 pub use adamss_model::{cuda_linked, DeviceInfo};
@@ -24,12 +27,15 @@ pub use ndarray;
 
 pub use bundle::{Bundle, BundleManifest, BundleModel};
 pub use clinical::{ClinicalEncoder, CLINICAL_PREFIX};
+pub use config::open_device;
 pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule};
 pub use data::{prepare_cohort, PreparedCase};
-pub use device::{open_device, parse_device};
+pub use device::parse_device;
 pub use error::{Error, Result};
-pub use experiment::{existing_folds, run_cv, CvOutcome, FoldResult, Method};
+pub use experiment::{existing_folds, run_cv};
 pub use head::{HeadInputs, HeadRow};
+pub use method::Method;
+pub use outcome::{CvOutcome, FoldResult};
 pub use predictor::{PatientInput, Prediction, Predictor, PredictorPool, SurvivalCurve};
 pub use run::{
     RunDir, CLINICAL_TABLE_NAME, HEAD_INPUTS_NAME, INPUTS_NAME, OFFSET_SELECTOR_NAME,

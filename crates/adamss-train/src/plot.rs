@@ -11,7 +11,6 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::stage::EpochRecord;
 
 fn plot_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::file(path, format!("drawing the figure: {e}"))
@@ -120,9 +119,20 @@ fn font() -> std::result::Result<(), String> {
         .clone()
 }
 
+/// One epoch of a training curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CurvePoint {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Mean training loss.
+    pub loss: f64,
+    /// Validation metric, when validated that epoch.
+    pub metric: Option<f64>,
+}
+
 /// Training loss and validation metric per epoch of one stage, as `<stem>.svg` and
 /// `<stem>.png` beside each other (`path` names the SVG).
-pub fn training_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Result<()> {
+pub fn training_curves(path: &Path, title: &str, history: &[CurvePoint]) -> Result<()> {
     if history.is_empty() {
         return Ok(());
     }
@@ -138,7 +148,7 @@ pub fn training_curves(path: &Path, title: &str, history: &[EpochRecord]) -> Res
 fn draw_training<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    history: &[EpochRecord],
+    history: &[CurvePoint],
 ) -> std::result::Result<(), Box<dyn std::error::Error>>
 where
     DB::ErrorType: 'static,

@@ -5,9 +5,8 @@ use adamss_model::{loss, AdaMss, SurvivalOutput};
 use adamss_survival::{harrell, Surv, DEFAULT_TIED_TOL};
 use ndarray::{Array3, Zip};
 
-use crate::data::{batch_of, sample_of, tensor_to_arrays, PreparedCase};
+use crate::data::{batch_of, extras_tensor, sample_of, tensor_to_arrays, PreparedCase};
 use crate::error::Result;
-use crate::stage::extras_tensor;
 
 /// One patient's prediction.
 #[derive(Debug, Clone, PartialEq)]

@@ -28,11 +28,11 @@ use ndarray::Array3;
 use rayon::prelude::*;
 
 use crate::bundle::{Bundle, BundleManifest};
-use crate::data::{array_to_tensor, radiomics_of, tensor_to_arrays};
+use crate::data::{array_to_tensor, extras_tensor, radiomics_of, tensor_to_arrays};
 use crate::error::{Error, Result};
 use crate::head::HeadInputs;
 use crate::predict::{labels_from_probs, risks_of};
-use crate::stage::{extras_tensor, Network};
+use crate::stage::Network;
 
 /// One patient to score: CT (HU) and PET (SUV) on their own grids, from any source, and the
 /// clinical variables (missing ones are treated exactly as in training).

@@ -10,8 +10,11 @@ use rand_chacha::ChaCha8Rng;
 use crate::config::ExperimentConfig;
 use crate::data::PreparedCase;
 use crate::error::{Error, Result};
-use crate::experiment::{mean_sd, CvOutcome, Method};
+use crate::method::Method;
+pub use crate::outcome::write_outcome;
+use crate::outcome::CvOutcome;
 use crate::plot;
+use crate::stats::mean_sd;
 
 /// Risk stratification of one method over the pooled test folds: each test patient is "high
 /// risk" when above its own training fold's median risk.
@@ -263,13 +266,6 @@ pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Pat
         }
     }
     adamss_io::write_atomic(path, s.as_bytes())?;
-    Ok(())
-}
-
-/// Writes the outcome as JSON.
-pub fn write_outcome(outcome: &CvOutcome, path: &Path) -> Result<()> {
-    let json = serde_json::to_string_pretty(outcome).map_err(|e| Error::file(path, e))?;
-    adamss_io::write_atomic(path, json.as_bytes())?;
     Ok(())
 }
 

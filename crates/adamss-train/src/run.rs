@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::ExperimentConfig;
 use crate::error::{Error, Result};
-use crate::experiment::{CvOutcome, FoldResult, Method};
 use crate::head::HeadInputs;
+use crate::method::Method;
+use crate::outcome::{CvOutcome, FoldResult};
 
 /// File in a run folder holding the resolved experiment configuration.
 pub const CONFIG_NAME: &str = "config.toml";
@@ -212,7 +213,7 @@ impl RunDir {
 
     /// Writes `outcome.json` (atomically).
     pub fn write_outcome(&self, outcome: &CvOutcome) -> Result<()> {
-        crate::report::write_outcome(outcome, &self.outcome_path())
+        crate::outcome::write_outcome(outcome, &self.outcome_path())
     }
 
     /// Reads a method's `head.json`.

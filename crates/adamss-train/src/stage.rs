@@ -18,8 +18,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{LossConfig, StageSchedule, SurvivalSamples};
-use crate::data::{batch_of, sample_of, PreparedCase};
+use crate::data::{batch_of, extras_tensor, offsets_tensor, sample_of, PreparedCase};
 use crate::error::{Error, Result};
+use crate::plot::CurvePoint;
 use crate::predict::{aggregate_dsc, predict, risks_c_index};
 
 /// A network with its variables.
@@ -241,7 +242,7 @@ pub fn train_stage(
     check_spec(network, cases, spec)?;
     let _rng = torch_rng_lock();
     std::fs::create_dir_all(&spec.dir).map_err(|e| Error::file(&spec.dir, e))?;
-    let fingerprint = fingerprint(network, spec);
+    let fingerprint = fingerprint(network, spec)?;
     let paths = StagePaths::new(&spec.dir);
     let mut opt = FlatAdam::new(&network.vs, spec.schedule.lr, AdamConfig::default())?;
     let mut state = match read_state(&paths.state) {
@@ -352,7 +353,7 @@ pub fn train_stage(
             seconds: t0.elapsed().as_secs_f64(),
             timing: EpochTiming {
                 steps: step_times.iter().sum(),
-                median_step: crate::experiment::median(&step_times),
+                median_step: crate::stats::median(&step_times),
                 max_step: step_times.iter().copied().fold(0.0, f64::max),
                 data_wait,
                 validation,
@@ -387,7 +388,16 @@ pub fn train_stage(
     if paths.best.is_file() {
         checkpoint::load(&mut network.vs, &paths.best, &checkpoint::Transfer::All)?;
     }
-    crate::plot::training_curves(&spec.dir.join("training.svg"), &spec.name, &state.history)?;
+    let curve: Vec<CurvePoint> = state
+        .history
+        .iter()
+        .map(|r| CurvePoint {
+            epoch: r.epoch,
+            loss: r.loss,
+            metric: r.metric,
+        })
+        .collect();
+    crate::plot::training_curves(&spec.dir.join("training.svg"), &spec.name, &curve)?;
     observer
         .event(&Event::Done {
             stage: &spec.name,
@@ -599,43 +609,6 @@ fn precise_bn(
     Ok(())
 }
 
-/// The `[N, E]` extra-feature tensor of `picks` (None when there are no extras).
-pub(crate) fn extras_tensor(
-    extras: &[Vec<f64>],
-    picks: &[usize],
-    device: Device,
-) -> Result<Option<Tensor>> {
-    let width = extras.first().map_or(0, Vec::len);
-    if width == 0 {
-        return Ok(None);
-    }
-    rows_tensor(picks, width, |i| &extras[i], device).map(Some)
-}
-
-/// The `[N, 1]` offsets of `picks` (None when there are none).
-fn offsets_tensor(offsets: &[f64], picks: &[usize], device: Device) -> Result<Option<Tensor>> {
-    if offsets.is_empty() {
-        return Ok(None);
-    }
-    rows_tensor(picks, 1, |i| std::slice::from_ref(&offsets[i]), device).map(Some)
-}
-
-/// The `[N, width]` float32 tensor of the rows `row(i)` of the patients `picks`.
-fn rows_tensor<'a>(
-    picks: &[usize],
-    width: usize,
-    row: impl Fn(usize) -> &'a [f64],
-    device: Device,
-) -> Result<Tensor> {
-    let flat: Vec<f32> = picks
-        .iter()
-        .flat_map(|&i| row(i).iter().map(|&v| v as f32))
-        .collect();
-    Ok(Tensor::from_slice(&flat)
-        .f_view([picks.len() as i64, width as i64])?
-        .f_to_device(device)?)
-}
-
 /// Adds each patient's offset to its predicted risk (nothing when `offsets` is empty).
 pub(crate) fn add_offsets(preds: &mut [crate::predict::CasePrediction], offsets: &[f64]) {
     if offsets.is_empty() {
@@ -730,52 +703,59 @@ fn save_optimiser(opt: &FlatAdam, path: &Path) -> Result<()> {
     Ok(checkpoint::save_tensors(opt.state(), path)?)
 }
 
-/// A stable description of the stage: changing any of it restarts the stage from scratch.
-fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> String {
-    let ids = |idx: &[usize]| {
-        idx.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    let extras_sum: f64 = spec.extras.iter().flatten().sum();
-    let offsets = if spec.offsets.is_empty() {
-        String::new()
-    } else {
-        format!("|{:.12e}", spec.offsets.iter().sum::<f64>())
-    };
+/// A stable description of the stage: changing any of it restarts the stage from scratch. It
+/// hashes the JSON of what defines the stage (field names, not `Debug` output, so a rename in
+/// the code that keeps the serialised name keeps finished stages).
+fn fingerprint(network: &Network, spec: &StageSpec<'_>) -> Result<String> {
+    /// Bumped when the fingerprint's contents change meaning.
+    const VERSION: u32 = 2;
+    #[derive(Serialize)]
+    struct Stage<'a> {
+        version: u32,
+        model: &'a adamss_model::AdaMssConfig,
+        objective: &'static str,
+        seg_weight: Option<f64>,
+        schedule: &'a StageSchedule,
+        loss: &'a LossConfig,
+        augment: &'a AugmentConfig,
+        survival_samples: SurvivalSamples,
+        balanced: bool,
+        seed: u64,
+        fit: &'a [usize],
+        val: &'a [usize],
+        extras_sum: f64,
+        precise_bn_batches: usize,
+        offsets_sum: Option<f64>,
+    }
     // A segmentation stage never reads `survival_samples` nor the survival head's dropout (the
     // head's loss is not trained, its parameters are the same): both fingerprinted as their
-    // defaults, so changing them keeps a finished Stage I (the text earlier runs wrote).
+    // defaults, so changing them keeps a finished Stage I.
     let mut model = network.net.config().clone();
-    let samples = match spec.objective {
+    let (objective, seg_weight, survival_samples) = match spec.objective {
         Objective::Segmentation => {
             model.survival.dropout = SurvivalHeadConfig::default().dropout;
-            SurvivalSamples::default()
+            ("segmentation", None, SurvivalSamples::default())
         }
-        Objective::Survival { .. } => spec.survival_samples,
+        Objective::Survival { seg_weight } => ("survival", Some(seg_weight), spec.survival_samples),
     };
-    let text = format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{:.12e}|{}{}",
-        model,
-        spec.objective,
-        spec.schedule,
-        spec.loss,
-        spec.augment,
-        samples,
-        spec.balanced,
-        spec.seed,
-        ids(spec.fit),
-        ids(spec.val),
-        extras_sum,
-        spec.precise_bn_batches,
-        offsets
-    );
-    format!("{:016x}", fnv1a(text.as_bytes()))
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    let stage = Stage {
+        version: VERSION,
+        model: &model,
+        objective,
+        seg_weight,
+        schedule: spec.schedule,
+        loss: spec.loss,
+        augment: spec.augment,
+        survival_samples,
+        balanced: spec.balanced,
+        seed: spec.seed,
+        fit: spec.fit,
+        val: spec.val,
+        extras_sum: spec.extras.iter().flatten().sum(),
+        precise_bn_batches: spec.precise_bn_batches,
+        offsets_sum: (!spec.offsets.is_empty()).then(|| spec.offsets.iter().sum()),
+    };
+    let json = serde_json::to_string(&stage)
+        .map_err(|e| Error::Config(format!("{}: cannot describe the stage: {e}", spec.name)))?;
+    Ok(format!("{:016x}", adamss_io::fnv1a64(json.as_bytes())))
 }
