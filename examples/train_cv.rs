@@ -74,5 +74,17 @@ fn main() -> Result<()> {
     );
     let path = report::write_report(&run, &config, &outcome, &cases, &methods, None)?;
     println!("report: {}", path.display());
+
+    // 6. The run folder is the same as `adamss train`'s: any fold's AdaMSS network can be
+    //    exported as a model bundle (`adamss export --run … --fold 0 --method ssl`, or this).
+    let run = adamss::train::RunDir::new(&run);
+    let model = run.root().join("model-fold0-ssl");
+    if !model.exists() {
+        adamss::train::Bundle::from_run(&run, 0, Method::Ssl)?.write(&model)?;
+    }
+    println!(
+        "model bundle: {} (see examples/embed_predictor.rs)",
+        model.display()
+    );
     Ok(())
 }

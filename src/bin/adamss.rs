@@ -828,8 +828,7 @@ const DEMO_PATIENTS: usize = 150;
 /// libtorch CPU threads of the demo: the machine size README's table was made on.
 const DEMO_THREADS: usize = 2;
 
-/// Prepares the cohort (through the preprocessing cache `cache`), runs the cross-validation and
-/// writes the report files.
+/// Runs `adamss train` (the library's `Experiment::run`) and prints what it did.
 #[allow(clippy::too_many_arguments)]
 fn train(
     out: &Path,
@@ -841,165 +840,127 @@ fn train(
     truth: Option<&[synthetic::TruthRow]>,
     pin: IsaPin,
 ) -> Result<adamss::train::CvOutcome> {
-    use adamss::train::{data, report, run_cv};
-    config.validate()?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let run = adamss::train::RunDir::new(out);
-    run.write_config(config)?;
     let t0 = Instant::now();
+    let experiment = adamss::train::Experiment {
+        only_fold: fold,
+        cache: Some(cache.to_path_buf()),
+        true_risk: truth.map(|t| {
+            t.iter()
+                .map(|r| (r.patient_id.clone(), r.true_risk))
+                .collect()
+        }),
+        ..adamss::train::Experiment::new(config.clone(), methods)
+    };
     let bar = ProgressBar::new(cohort.len() as u64).with_style(
         ProgressStyle::with_template("preprocess {bar:30} {pos}/{len} {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (cases, dropped) =
-        data::prepare_cohort(cohort, &config.preprocess, Some(cache), &|done, _| {
-            bar.set_position(done as u64)
-        })?;
-    bar.finish_and_clear();
-    let events = cases.iter().filter(|c| c.survival.event()).count();
-    println!(
-        "{} patients ({events} events) on {:?} voxels of {:.2} mm in {:.1} s; {} left out{}",
-        cases.len(),
-        config.preprocess.crop_size,
-        config.preprocess.spacing_mm,
-        t0.elapsed().as_secs_f64(),
-        dropped.cases.len(),
-        if dropped.cases.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " ({})",
-                dropped
-                    .cases
-                    .iter()
-                    .map(|(id, why)| format!("{id}: {why}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    );
-    data::check_cohort(&cases, config.cv.folds)?;
-    let device = adamss::train::open_device(&config.runtime)?;
-    println!(
-        "training on {device:?}: {}-fold cross-validation, methods: {}",
-        config.cv.folds,
-        methods
-            .iter()
-            .map(|m| m.key())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
     let observer = BarObserver {
         bar: Default::default(),
-        export: Some(MaskExport {
-            cases: &cases,
-            cohort,
-            dir: out.join("masks"),
-            done: Default::default(),
-        }),
-    };
-    let outcome = run_cv(config, &cases, methods, out, fold, &observer)?;
-    let truth_risk: Option<Vec<f64>> = truth.map(|t| {
-        cases
-            .iter()
-            .map(|c| {
-                t.iter()
-                    .find(|r| r.patient_id == c.id)
-                    .map_or(f64::NAN, |r| r.true_risk)
-            })
-            .collect()
-    });
-    let table = report::comparison_table(&outcome, &cases, methods, truth_risk.as_deref());
-    report::write_predictions(&outcome, &cases, &out.join("predictions.csv"))?;
-    run.write_outcome(&outcome)?;
-    io::write_atomic(out.join("comparison.md"), table.as_bytes())?;
-    let report_path = report::write_report(
-        out,
+        preprocess: Some(bar.clone()),
+        started: t0,
         config,
-        &outcome,
-        &cases,
         methods,
-        truth_risk.as_deref(),
-    )?;
+    };
+    let run = adamss::train::RunDir::new(out);
+    let trained = experiment.run(cohort, &run, &observer, &|done, _| {
+        bar.set_position(done as u64)
+    })?;
     println!(
-        "\n{}-fold cross-validation of {} patients ({:.0} s; {}, {} libtorch CPU threads):\n\n{table}",
+        "\n{}-fold cross-validation of {} patients ({:.0} s; {}, {} libtorch CPU threads):\n\n{}",
         config.cv.folds,
-        cases.len(),
+        trained.cases.len(),
         t0.elapsed().as_secs_f64(),
         pin.describe(),
-        adamss::model::tch::get_num_threads()
+        adamss::model::tch::get_num_threads(),
+        trained.table
     );
-    if let Some(gaps) = report::gaps_table(&outcome, &cases, methods, truth_risk.as_deref()) {
+    if let Some(gaps) = &trained.gaps {
         println!("Gaps in C-index, paired by test fold (mean ± sd over folds):\n\n{gaps}");
     }
-    if let Some(export) = &observer.export {
-        let done = export.done.lock().unwrap_or_else(|p| p.into_inner());
-        // "–" where no test patient has that label (a mean of nothing).
-        let mean = |c: usize| {
-            let v: Vec<f64> = done.iter().filter_map(|m| m.dice[c]).collect();
-            match v.len() {
-                0 => "–".to_string(),
-                n => format!("{:.3} (mean of {n})", v.iter().sum::<f64>() / n as f64),
-            }
-        };
-        // Methods without Stage I (the LASSO rows alone) export nothing.
-        if !done.is_empty() {
-            println!(
-                "Stage-I masks of {} test patients written on their original CT grids to {}; \
-                 Dice with the labels there: GTVp {}, GTVn {}",
-                done.len(),
-                export.dir.display(),
-                mean(0),
-                mean(1)
-            );
+    // "–" where no test patient has that label (a mean of nothing).
+    let mean = |c: usize| {
+        let v: Vec<f64> = trained.masks.iter().filter_map(|m| m.dice[c]).collect();
+        match v.len() {
+            0 => "–".to_string(),
+            n => format!("{:.3} (mean of {n})", v.iter().sum::<f64>() / n as f64),
         }
+    };
+    // Methods without Stage I (the LASSO rows alone) export nothing.
+    if !trained.masks.is_empty() {
+        println!(
+            "Stage-I masks of {} test patients written on their original CT grids to {}; \
+             Dice with the labels there: GTVp {}, GTVn {}",
+            trained.masks.len(),
+            out.join("masks").display(),
+            mean(0),
+            mean(1)
+        );
     }
     println!(
         "files: {} (report, Kaplan–Meier figures km-*.svg beside it), {} (config), {}, {}, {}",
-        report_path.display(),
+        trained.report.display(),
         run.config_path().display(),
         out.join("comparison.md").display(),
         out.join("predictions.csv").display(),
-        out.join("outcome.json").display()
+        run.outcome_path().display()
     );
-    Ok(outcome)
+    Ok(trained.outcome)
 }
 
-/// Progress bars for training stages, and the export of predicted test masks.
+/// Progress bars for preprocessing and training stages, and the cohort summary.
 struct BarObserver<'a> {
     bar: std::sync::Mutex<Option<ProgressBar>>,
-    export: Option<MaskExport<'a>>,
-}
-
-/// Where predicted test masks go.
-struct MaskExport<'a> {
-    cases: &'a [adamss::train::PreparedCase],
-    cohort: &'a Cohort,
-    dir: PathBuf,
-    done: std::sync::Mutex<Vec<adamss::train::export::ExportedMask>>,
+    preprocess: Option<ProgressBar>,
+    started: Instant,
+    config: &'a adamss::train::ExperimentConfig,
+    methods: &'a [adamss::train::Method],
 }
 
 impl adamss::train::Observer for BarObserver<'_> {
-    fn test_mask(
+    fn prepared(
         &self,
-        _fold: usize,
-        case: usize,
-        mask: &adamss::train::ndarray::Array3<u8>,
-    ) -> adamss::train::Result<()> {
-        let Some(export) = &self.export else {
-            return Ok(());
-        };
-        let c = &export.cases[case];
-        let Some(record) = export.cohort.records().iter().find(|r| r.id == c.id) else {
-            return Ok(());
-        };
-        let m = adamss::train::export::export_mask(c, record, mask, &export.dir)?;
-        export
-            .done
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(m);
-        Ok(())
+        cases: &[adamss::train::PreparedCase],
+        dropped: &adamss::train::data::Dropped,
+    ) {
+        if let Some(bar) = &self.preprocess {
+            bar.finish_and_clear();
+        }
+        let config = self.config;
+        let events = cases.iter().filter(|c| c.survival.event()).count();
+        println!(
+            "{} patients ({events} events) on {:?} voxels of {:.2} mm in {:.1} s; {} left out{}",
+            cases.len(),
+            config.preprocess.crop_size,
+            config.preprocess.spacing_mm,
+            self.started.elapsed().as_secs_f64(),
+            dropped.cases.len(),
+            if dropped.cases.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    dropped
+                        .cases
+                        .iter()
+                        .map(|(id, why)| format!("{id}: {why}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        // The device the run opens (an error there is reported by the run itself).
+        let device = adamss::train::open_device(&config.runtime)
+            .map_or_else(|_| config.runtime.device.clone(), |d| format!("{d:?}"));
+        println!(
+            "training on {device}: {}-fold cross-validation, methods: {}",
+            config.cv.folds,
+            self.methods
+                .iter()
+                .map(|m| m.key())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
 
     fn event(&self, event: &adamss::train::Event<'_>) -> bool {

@@ -206,7 +206,7 @@ impl Predictor {
         &self.model.preprocess
     }
 
-    /// Scores patients already preprocessed with [`Predictor::preprocess`]; `clinical[i]` and
+    /// Scores patients already preprocessed with [`preprocess_input`]; `clinical[i]` and
     /// `ct_grids[i]` (the grid the mask is returned on) belong to `pre[i]`.
     pub fn predict_preprocessed(
         &self,

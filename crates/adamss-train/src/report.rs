@@ -459,7 +459,7 @@ pub fn evaluate_risks(
             "the given high_risk flags",
         )
     } else {
-        let m = crate::experiment::median(&risk);
+        let m = crate::stats::median(&risk);
         (
             risk.iter().map(|&r| r > m).collect(),
             "the median risk of these patients",
@@ -501,7 +501,7 @@ pub fn evaluate_risks(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment::FoldResult;
+    use crate::outcome::FoldResult;
 
     fn outcome(c: &[(Method, [f64; 2])]) -> CvOutcome {
         let results = c

@@ -20,7 +20,11 @@
 
 use std::path::{Path, PathBuf};
 
+use ndarray::Array3;
+use rayon::prelude::*;
+
 use crate::config::ExperimentConfig;
+use crate::data::PreparedCase;
 use crate::error::{Error, Result};
 use crate::head::HeadInputs;
 use crate::method::Method;
@@ -231,6 +235,148 @@ impl RunDir {
         }
         read_json(&path)
     }
+}
+
+/// The parts of a patient's inputs that [`INPUTS_NAME`] digests, in its column order.
+const INPUT_PARTS: [&str; 4] = ["images", "labels", "endpoint", "clinical"];
+
+/// Records the run's patients in `run_dir/patients.txt`, or checks them against the list a
+/// previous run left there: fold assignments and checkpoints refer to patients by position, so
+/// another cohort in the same folder would silently reuse networks trained on other patients.
+pub(crate) fn check_patients(run: &RunDir, cases: &[PreparedCase]) -> Result<()> {
+    let ids: String = cases.iter().map(|c| format!("{}\n", c.id)).collect();
+    pin(&run.patients_path(), &ids, |old| {
+        let before: Vec<&str> = old.lines().collect();
+        let at = before
+            .iter()
+            .zip(cases)
+            .position(|(a, c)| *a != c.id)
+            .unwrap_or(before.len().min(cases.len()));
+        format!(
+            "this run folder was trained on other patients ({} then, {} now; they differ from \
+             position {at}: {:?} then, {:?} now), so its folds and checkpoints do not fit this \
+             cohort; use another run folder",
+            before.len(),
+            cases.len(),
+            before.get(at).copied().unwrap_or("(none)"),
+            cases.get(at).map_or("(none)", |c| c.id.as_str()),
+        )
+    })
+}
+
+/// Pins a run folder to `text` in the file `path`: writes it (atomically, creating the folder)
+/// when the file does not exist yet, accepts an identical file, and otherwise fails with the
+/// problem `mismatch` describes from the file's old text.
+fn pin(path: &Path, text: &str, mismatch: impl FnOnce(&str) -> String) -> Result<()> {
+    match std::fs::read_to_string(path) {
+        Ok(old) if old == text => Ok(()),
+        Ok(old) => Err(Error::File {
+            path: path.to_path_buf(),
+            problem: mismatch(&old),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+            }
+            Ok(adamss_io::write_atomic(path, text.as_bytes())?)
+        }
+        Err(e) => Err(Error::file(path, e)),
+    }
+}
+
+/// Digests (CRC-32, hex) of one patient's inputs, in [`INPUT_PARTS`] order.
+fn input_digests(case: &PreparedCase) -> [String; 4] {
+    // Values stream through a small buffer in logical order, so the digest does not depend on
+    // the arrays' memory layout.
+    fn digest<T: Copy>(arrays: &[&Array3<T>], bytes: impl Fn(T, &mut Vec<u8>)) -> String {
+        let mut h = crc32fast::Hasher::new();
+        let mut buf = Vec::with_capacity(1 << 16);
+        for a in arrays {
+            for d in a.shape() {
+                h.update(&(*d as u64).to_le_bytes());
+            }
+            for &v in a.iter() {
+                bytes(v, &mut buf);
+                if buf.len() >= 1 << 16 {
+                    h.update(&buf);
+                    buf.clear();
+                }
+            }
+        }
+        h.update(&buf);
+        format!("{:08x}", h.finalize())
+    }
+    let text = |t: &str| format!("{:08x}", crc32fast::hash(t.as_bytes()));
+    let images = digest(&[case.pre.pet.data(), case.pre.ct.data()], |v: f32, b| {
+        b.extend_from_slice(&v.to_le_bytes())
+    });
+    let labels = case.pre.label.as_ref().map_or_else(
+        || "none".to_string(),
+        |l| digest(&[l.data()], |v: u8, b| b.push(v)),
+    );
+    let endpoint = text(&format!(
+        "{:016x}|{}",
+        case.survival.time().to_bits(),
+        case.survival.event()
+    ));
+    let clinical = text(
+        &case
+            .clinical
+            .iter()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect::<String>(),
+    );
+    [images, labels, endpoint, clinical]
+}
+
+/// Records the digests of the run's inputs in `run_dir/inputs.tsv`, or checks them against
+/// the ones a previous run left there (see [`INPUTS_NAME`]); call after [`check_patients`].
+pub(crate) fn check_inputs(run: &RunDir, cases: &[PreparedCase]) -> Result<()> {
+    let path = run.inputs_path();
+    let digests: Vec<[String; 4]> = cases.par_iter().map(input_digests).collect();
+    let mut text = format!("id\t{}\n", INPUT_PARTS.join("\t"));
+    for (case, d) in cases.iter().zip(&digests) {
+        text.push_str(&format!("{}\t{}\n", case.id, d.join("\t")));
+    }
+    pin(&path, &text, |old| {
+        let before: std::collections::HashMap<&str, Vec<&str>> = old
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                Some((f.next()?, f.collect()))
+            })
+            .collect();
+        let changed: Vec<(&str, Vec<&str>)> = cases
+            .iter()
+            .zip(&digests)
+            .map(|(c, d)| {
+                let parts = match before.get(c.id.as_str()) {
+                    Some(b) if b.len() == d.len() => INPUT_PARTS
+                        .iter()
+                        .zip(b.iter().zip(d))
+                        .filter(|(_, (b, d))| *b != d)
+                        .map(|(p, _)| *p)
+                        .collect(),
+                    _ => INPUT_PARTS.to_vec(),
+                };
+                (c.id.as_str(), parts)
+            })
+            .filter(|(_, parts)| !parts.is_empty())
+            .collect();
+        let (first, parts) = changed
+            .first()
+            .map_or(("(unknown)", "inputs".to_string()), |(id, p)| {
+                (*id, p.join(", "))
+            });
+        format!(
+            "the data of {} of this run's {} patients changed since the run was trained \
+             (first: {first}, its {parts}), so its checkpoints and tables do not fit them; use \
+             another run folder",
+            changed.len().max(1),
+            cases.len(),
+        )
+    })
 }
 
 /// Reads a JSON file into `T`, naming the file in any error.

@@ -179,6 +179,10 @@ pub trait Observer: Sync {
     fn test_mask(&self, _fold: usize, _case: usize, _mask: &ndarray::Array3<u8>) -> Result<()> {
         Ok(())
     }
+
+    /// The cohort is on the network grid, before anything trains ([`crate::Experiment::run`]):
+    /// the patients in the run's order and those left out. Ignored by default.
+    fn prepared(&self, _cases: &[crate::data::PreparedCase], _dropped: &crate::data::Dropped) {}
 }
 
 /// An observer that ignores everything.
