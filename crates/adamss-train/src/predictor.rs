@@ -34,6 +34,10 @@ use crate::head::HeadInputs;
 use crate::predict::{labels_from_probs, risks_of};
 use crate::stage::Network;
 
+/// The largest crop (voxels) at which [`Predictor::predict`] runs a patient on the CPU as a
+/// batch of two copies of itself (64³; measured faster at 48³, slower at 160³).
+pub const PAIR_CROP_VOXELS: usize = 64 * 64 * 64;
+
 /// One patient to score: CT (HU) and PET (SUV) on their own grids, from any source, and the
 /// clinical variables (missing ones are treated exactly as in training).
 #[derive(Debug, Clone)]
@@ -181,8 +185,29 @@ impl Predictor {
     }
 
     /// Scores one patient.
+    ///
+    /// On the CPU, with a crop of at most [`PAIR_CROP_VOXELS`] voxels, the patient goes
+    /// through the networks as a batch of two copies of itself: libtorch runs small 3-D
+    /// convolutions of a batch of one through its native kernels instead of oneDNN's, and on
+    /// small crops that is several times slower than the whole batch of two (cpu-small, 48³:
+    /// 0.24 s instead of 0.8 s; at 160³ the batch of two is the slower, 41 s against 15 s;
+    /// docs/benchmarks.md, "Prediction"). The risk equals the one `predict_batch` gives the
+    /// patient to float32 rounding (relative ~1e-7), as any change of batch does.
     pub fn predict(&self, input: &PatientInput) -> Result<Prediction> {
-        let mut out = self.predict_batch(std::slice::from_ref(input))?;
+        let pre = preprocess_input(input, &self.model.preprocess)?;
+        let grid = Grid::of(&input.ct);
+        let crop: usize = self.model.preprocess.crop_size.iter().product();
+        let pair = self.device() == Device::Cpu && crop <= PAIR_CROP_VOXELS;
+        let mut out = if pair {
+            self.predict_preprocessed(
+                &[pre.clone(), pre],
+                &[&input.clinical, &input.clinical],
+                &[grid, grid],
+            )?
+        } else {
+            self.predict_preprocessed(&[pre], &[&input.clinical], &[grid])?
+        };
+        out.truncate(1);
         out.pop()
             .ok_or_else(|| Error::Config("no prediction was made".into()))
     }
