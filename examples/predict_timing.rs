@@ -23,8 +23,7 @@ use adamss::io::{generate_synthetic, Cohort, SyntheticConfig};
 use adamss::train::bundle::{BundleManifest, BundleModel, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION};
 use adamss::train::tch::Device;
 use adamss::train::{
-    Bundle, ClinicalEncoder, ExperimentConfig, HeadInputs, Method, Network, PatientInput,
-    Predictor,
+    Bundle, ClinicalEncoder, ExperimentConfig, HeadInputs, Method, Network, PatientInput, Predictor,
 };
 use anyhow::{Context, Result};
 
@@ -83,7 +82,9 @@ fn main() -> Result<()> {
         pin.describe(),
         adamss::model::tch::get_num_threads(),
         rayon::current_num_threads(),
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
 
     let (mut batch, mut single, mut cli) = (Vec::new(), Vec::new(), Vec::new());

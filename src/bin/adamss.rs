@@ -110,22 +110,22 @@ enum Command {
         /// A model bundle of `adamss export` (in place of `--run`, `--fold`, `--method`).
         #[arg(long)]
         model: Option<PathBuf>,
-        /// Device for `--model` (cpu, cuda, cuda:N, auto); a run uses its config's.
-        #[arg(long, default_value = "auto", requires = "model")]
-        device: String,
+        /// Device: cpu, cuda, cuda:N, auto (default: the run's config; `auto` for `--model`).
+        #[arg(long)]
+        device: Option<String>,
         /// Patients: HECKTOR 2022 folder or manifest `.csv`.
         #[arg(long)]
         cohort: PathBuf,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
-        /// Which fold's networks to use.
-        #[arg(long, default_value_t = 0)]
+        /// Which fold's networks to use (with `--run`).
+        #[arg(long, default_value_t = 0, conflicts_with = "model")]
         fold: usize,
-        /// Which AdaMSS network: `ssl`, or `ssl-radiomics` (its head also gets the fold's
-        /// LASSO-selected radiomics, extracted from each patient's Stage-I mask as in
+        /// Which AdaMSS network (with `--run`): `ssl`, or `ssl-radiomics` (its head also gets
+        /// the fold's LASSO-selected radiomics, extracted from each patient's Stage-I mask as in
         /// training).
-        #[arg(long, default_value = "ssl")]
+        #[arg(long, default_value = "ssl", conflicts_with = "model")]
         method: String,
         /// Only the slice `i/n` of the patients (array jobs); merge with `adamss merge`.
         #[arg(long)]
@@ -392,7 +392,7 @@ fn main() -> Result<()> {
             let (bundle, device) = match (&model, &run) {
                 (Some(model), _) => {
                     let runtime = adamss::train::config::RuntimeConfig {
-                        device,
+                        device: device.unwrap_or_else(|| "auto".into()),
                         ..Default::default()
                     };
                     (Bundle::open(model)?, adamss::train::open_device(&runtime)?)
@@ -400,7 +400,11 @@ fn main() -> Result<()> {
                 (None, Some(run)) => {
                     let run = RunDir::new(run);
                     let method = adamss::train::Method::from_key(&method)?;
-                    let device = adamss::train::open_device(&run.read_config()?.runtime)?;
+                    let mut runtime = run.read_config()?.runtime;
+                    if let Some(d) = device {
+                        runtime.device = d;
+                    }
+                    let device = adamss::train::open_device(&runtime)?;
                     (Bundle::from_run(&run, fold, method)?, device)
                 }
                 (None, None) => anyhow::bail!("give --run or --model"),
