@@ -295,3 +295,83 @@ fn synth_cohort_inspect_and_radiomics() {
         "{text}"
     );
 }
+
+/// Two `train --fold` jobs running at once into one run folder (a batch-scheduler array:
+/// shared preprocessing cache, shared pins) give each fold the risks one job running every
+/// fold gives, and whichever finishes last leaves an `outcome.json` with both folds.
+#[test]
+fn parallel_fold_jobs_share_a_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (cohort, sequential, parallel) = (path("cohort"), path("sequential"), path("parallel"));
+    let (ok, text) = adamss(&[
+        "synth",
+        "--out",
+        &cohort,
+        "--preset",
+        "tiny",
+        "--patients",
+        "16",
+    ]);
+    assert!(ok, "{text}");
+    let args = |out: &str| -> Vec<String> {
+        [
+            "train",
+            "--cohort",
+            &cohort,
+            "--out",
+            out,
+            "--preset",
+            "tiny",
+            "--methods",
+            "lasso-cox-clinical",
+            "ssl",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let (ok, text) = adamss(
+        &args(&sequential)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(ok, "{text}");
+    let jobs: Vec<_> = ["0", "1"]
+        .map(|fold| {
+            Command::new(env!("CARGO_BIN_EXE_adamss"))
+                .args(args(&parallel))
+                .args(["--fold", fold])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .into_iter()
+        .collect();
+    for job in jobs {
+        let out = job.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let outcome = |run: &str| -> adamss::train::CvOutcome {
+        let text = std::fs::read_to_string(format!("{run}/outcome.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let (seq, par) = (outcome(&sequential), outcome(&parallel));
+    assert_eq!(seq.fold_of, par.fold_of);
+    let key = |o: &adamss::train::CvOutcome| -> Vec<_> {
+        o.results
+            .iter()
+            .map(|r| (r.fold, r.method, r.test_risks.clone()))
+            .collect()
+    };
+    assert_eq!(key(&seq), key(&par), "both folds, the same risks");
+    let predictions =
+        |run: &str| std::fs::read_to_string(format!("{run}/predictions.csv")).unwrap();
+    assert_eq!(predictions(&sequential), predictions(&parallel));
+}

@@ -71,7 +71,11 @@ pub fn run_cv(
     for fold in (0..k).filter(|f| only_fold.is_none_or(|o| o == *f)) {
         let ctx = FoldContext::new(config, cases, &fold_of, fold, &run, device)?;
         let fold_results = ctx.run(methods, observer)?;
-        run.write_fold_results(fold, &fold_results)?;
+        // Kept beside the results of other methods an earlier run of this fold left there.
+        let mut kept: Vec<FoldResult> = run.read_fold_results(fold).unwrap_or_default();
+        kept.retain(|r| !methods.contains(&r.method));
+        kept.extend(fold_results.iter().cloned());
+        run.write_fold_results(fold, &kept)?;
         results.extend(fold_results);
     }
     Ok(CvOutcome { fold_of, results })
@@ -175,6 +179,8 @@ impl Experiment {
             self.only_fold,
             &masks,
         )?;
+        // With one fold per job (array jobs sharing the run folder), the tables cover every
+        // fold finished so far, by this job or another.
         let truth: Option<Vec<f64>> = self.true_risk.as_ref().map(|t| {
             cases
                 .iter()
@@ -182,13 +188,27 @@ impl Experiment {
                 .collect()
         });
         let truth = truth.as_deref();
-        let table = report::comparison_table(&outcome, &cases, &self.methods, truth);
-        let gaps = report::gaps_table(&outcome, &cases, &self.methods, truth);
-        report::write_predictions(&outcome, &cases, &run.root().join("predictions.csv"))?;
-        run.write_outcome(&outcome)?;
-        adamss_io::write_atomic(run.root().join("comparison.md"), table.as_bytes())?;
-        let report =
-            report::write_report(run.root(), config, &outcome, &cases, &self.methods, truth)?;
+        // With one fold per job (array jobs sharing the run folder), the files cover every
+        // fold finished so far, by this job or another; when another job finishes a fold while
+        // they are written, they are written again (folds are only ever added, so this ends).
+        let mut outcome = outcome;
+        let (table, gaps, report) = loop {
+            outcome = self.with_finished_folds(run, outcome)?;
+            let table = report::comparison_table(&outcome, &cases, &self.methods, truth);
+            let gaps = report::gaps_table(&outcome, &cases, &self.methods, truth);
+            report::write_predictions(&outcome, &cases, &run.root().join("predictions.csv"))?;
+            run.write_outcome(&outcome)?;
+            adamss_io::write_atomic(run.root().join("comparison.md"), table.as_bytes())?;
+            let report =
+                report::write_report(run.root(), config, &outcome, &cases, &self.methods, truth)?;
+            // Compared by what is there, not by value (a NaN never equals itself).
+            let keys = |o: &CvOutcome| -> Vec<(usize, Method)> {
+                o.results.iter().map(|r| (r.fold, r.method)).collect()
+            };
+            if keys(&self.with_finished_folds(run, outcome.clone())?) == keys(&outcome) {
+                break (table, gaps, report);
+            }
+        };
         let masks = masks.done.into_inner().unwrap_or_else(|p| p.into_inner());
         Ok(Trained {
             cases,
@@ -199,6 +219,30 @@ impl Experiment {
             report,
             masks,
         })
+    }
+}
+
+impl Experiment {
+    /// `outcome` with the results of every other fold of the split that has a
+    /// `results.json` in `run` (written by another job of the same run), in fold order and,
+    /// within a fold, in the order of [`Experiment::methods`].
+    fn with_finished_folds(&self, run: &RunDir, mut outcome: CvOutcome) -> Result<CvOutcome> {
+        for fold in 0..self.config.cv.folds {
+            if outcome.results.iter().any(|r| r.fold == fold) || !run.fold_results(fold).is_file() {
+                continue;
+            }
+            outcome.results.extend(run.read_fold_results(fold)?);
+        }
+        let rank = |m: Method| {
+            self.methods
+                .iter()
+                .position(|&x| x == m)
+                .unwrap_or(usize::MAX)
+        };
+        outcome
+            .results
+            .sort_by_key(|r| (r.fold, rank(r.method), r.method as usize));
+        Ok(outcome)
     }
 }
 
