@@ -15,7 +15,8 @@
 # and through the PyTorch twin (tools/adamss_twin.py), same card, same run; a short paper-size
 # `adamss train` (Stage I and Stage II of one fold, fp32 and bf16) with seconds per step, where
 # the epoch's time went and the peak GPU memory; the bare step with cuDNN's heuristic
-# algorithms; `adamss predict --maps` with the fp32 fold on the device; the tiny main job.
+# algorithms; `adamss predict --maps` with the fp32 fold on the device; that fold exported as a
+# model bundle and predicted from it on the device and on the CPU; the tiny main job.
 # SIZE/BATCH/WIDTH/ITERS/DEVICE and TRAIN_* override the defaults; on a CPU machine:
 #   DEVICE=cpu SIZE=32 WIDTH=4 ITERS=2 TRAIN_PRESET=tiny TRAIN_PATIENTS=10 STAGE1_STEPS=2 \
 #   STAGE2_STEPS=2 BIN=target/release PY=.venv/bin/python bash scripts/gpu-check.sh
@@ -125,6 +126,25 @@ run step_rust_heuristic 120 "$BIN/adamss" bench-step --device "$DEVICE" "${step_
 # Dice, fusion-gate and attention maps).
 run predict_f32 120 "$BIN/adamss" predict --run "$OUT/train-f32" --cohort "$OUT/train-cohort" \
     --out "$OUT/predict-f32" --maps
+# The same fold as a model bundle (issue #19): exported, predicted from the bundle on the
+# device (must equal the run folder's risks above, exactly) and on the CPU (close: other
+# kernels); bundle_check.out says which.
+run export_f32 60 "$BIN/adamss" export --run "$OUT/train-f32" --fold 0 --method ssl \
+    --out "$OUT/model-f32"
+run predict_model 120 "$BIN/adamss" predict --model "$OUT/model-f32" --device "$DEVICE" \
+    --cohort "$OUT/train-cohort" --out "$OUT/predict-model"
+run predict_model_cpu 180 "$BIN/adamss" predict --model "$OUT/model-f32" --device cpu \
+    --cohort "$OUT/train-cohort" --out "$OUT/predict-model-cpu"
+run bundle_check 30 "$PY" -c '
+import csv, sys
+out = sys.argv[1]
+risks = lambda d: {r["PatientID"]: float(r["risk"]) for r in csv.DictReader(open(f"{out}/{d}/risks.csv"))}
+run, model, cpu = risks("predict-f32"), risks("predict-model"), risks("predict-model-cpu")
+same = sum(run[k] == model.get(k) for k in run)
+worst = max(abs(cpu[k] - model[k]) / max(abs(model[k]), 1.0) for k in model)
+print(f"bundle on the device: {same}/{len(run)} risks equal to the run folder'"'"'s; on the CPU: largest relative difference {worst:.2e}")
+sys.exit(0 if same == len(run) and worst < 1e-3 else 1)
+' "$OUT"
 # Last, as the least informative about the GPU (the BUDGET skips it first): the tiny main
 # job end to end on the device.
 run demo_tiny 120 "$BIN/adamss" demo --dir "$OUT/demo" --preset tiny

@@ -333,7 +333,8 @@ fn replicates_redraw_networks_on_the_same_folds() {
 }
 
 /// A bundle whose head is the discrete-time model gives each patient a survival curve at the
-/// intervals' ends: probabilities that do not increase, and whose area is the risk's.
+/// intervals' ends: probabilities that do not increase, and whose area is the risk's; a
+/// `PredictorPool` shared by threads gives each of them the predictor's own risk.
 #[test]
 fn a_discrete_time_bundle_gives_survival_curves() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -362,9 +363,29 @@ fn a_discrete_time_bundle_gives_survival_curves() {
     let (cohort, _) = adamss_io::Cohort::hecktor(tmp.path().join("cohort")).expect("cohort");
     let record = &cohort.records()[0];
     let case = record.load(cohort.options()).expect("load");
+    let (case_id, ct, pet) = (case.id.clone(), case.ct.clone(), case.pet.clone());
     let p = predictor
         .predict(&PatientInput::new(&case.id, case.ct, case.pet))
         .expect("predict");
+    // A pool shared by threads gives every caller the predictor's own result.
+    fn shared<T: Send + Sync>(_: &T) {}
+    let pool = adamss_train::PredictorPool::new(&bundle, Device::Cpu, 2).expect("pool");
+    shared(&pool);
+    let input = PatientInput::new(&case_id, ct, pet);
+    let risks: Vec<f64> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| pool.predict(&input).expect("pool predict").risk))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert!(
+        risks.iter().all(|&r| r == p.risk),
+        "{risks:?} vs {}",
+        p.risk
+    );
     let curve = p.survival_curve.expect("a curve");
     assert_eq!(curve.times, breaks[1..]);
     assert!(curve.survival.iter().all(|s| (0.0..=1.0).contains(s)));
