@@ -497,6 +497,7 @@ fn main() -> Result<()> {
                 println!(
                     "{}",
                     serde_json::json!({
+                        "cuda_linked": info.cuda_linked,
                         "cuda_available": info.cuda_available,
                         "cuda_devices": info.cuda_devices,
                         "cudnn_available": info.cudnn_available,
