@@ -777,53 +777,16 @@ fn sharded(cohort: Cohort, shard: Option<&str>) -> Result<Cohort> {
 
 /// `adamss evaluate`: risks against endpoints.
 fn evaluate(risks: &Path, cohort: &Cohort, out: &Path) -> Result<()> {
-    use adamss::train::report::evaluate_risks;
-    let mut reader =
-        csv::Reader::from_path(risks).with_context(|| format!("reading {}", risks.display()))?;
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (id_col, risk_col) = match (col("PatientID"), col("risk")) {
-        (Some(i), Some(r)) => (i, r),
-        _ => anyhow::bail!("{}: needs PatientID and risk columns", risks.display()),
-    };
-    let high_col = col("high_risk");
-    let mut rows = Vec::new();
-    for rec in reader.records() {
-        let rec = rec?;
-        let id = rec.get(id_col).unwrap_or_default().to_string();
-        let risk: f64 = rec
-            .get(risk_col)
-            .unwrap_or_default()
-            .parse()
-            .with_context(|| format!("{}: risk of {id}", risks.display()))?;
-        let high = high_col
-            .and_then(|c| rec.get(c))
-            .and_then(|v| v.parse::<u8>().ok())
-            .map(|v| v == 1);
-        rows.push((id, risk, high));
-    }
-    let mut matched = Vec::new();
-    let mut missing = Vec::new();
-    for (id, risk, high) in rows {
-        match cohort
-            .records()
-            .iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.survival)
-        {
-            Some(s) => matched.push((id, risk, high, s.time, s.event)),
-            None => missing.push(id),
-        }
-    }
-    if !missing.is_empty() {
+    use adamss::train::report::{evaluate_risks, read_risks};
+    let joined = read_risks(risks, cohort)?;
+    if !joined.missing.is_empty() {
         println!(
             "{} patients without an endpoint in the cohort are left out: {}",
-            missing.len(),
-            missing.join(", ")
+            joined.missing.len(),
+            joined.missing.join(", ")
         );
     }
-    let report = evaluate_risks(&matched, out)?;
-    println!("{report}");
+    println!("{}", evaluate_risks(&joined.rows, out)?);
     Ok(())
 }
 
@@ -1078,48 +1041,12 @@ fn preprocess_stage(
 /// PyRadiomics-compatible features of the primary tumour (GTVp) on CT and PET (resampled onto
 /// the CT grid), original image, written to `path`.
 fn radiomics_stage(path: &Path, cohort: &Cohort, params: Option<&Path>) -> Result<()> {
-    use adamss::preprocess::{resample_linear, Grid};
-    use adamss::radiomics::{
-        Error as RadError, ExtractionConfig, ExtractionPlan, FeatureTable, PixelType,
-    };
-    use rayon::prelude::*;
-    let ids: Vec<String> = cohort.records().iter().map(|r| r.id.clone()).collect();
     let plan = params
-        .map(ExtractionPlan::from_file)
+        .map(adamss::radiomics::ExtractionPlan::from_file)
         .transpose()
         .context("reading the parameter file")?;
-    let load = |id: &str| -> std::result::Result<_, RadError> {
-        let i = cohort
-            .position(id)
-            .ok_or_else(|| RadError::Settings(format!("no patient {id}")))?;
-        let case = cohort.get(i)?;
-        let mask = case
-            .mask
-            .ok_or_else(|| RadError::Settings(format!("{id} has no labels")))?;
-        let pet = resample_linear(&case.pet, &Grid::of(&case.ct), 0.0)
-            .map_err(|e| RadError::Settings(format!("{id}: PET onto the CT grid: {e}")))?;
-        Ok((pet, case.ct, mask))
-    };
     let t0 = Instant::now();
-    let table = match &plan {
-        None => FeatureTable::extract_many(&ids, load, &ExtractionConfig::default()),
-        // The PET is on the CT grid in float32; the CT keeps the type its file stores (which a
-        // resampled image is cast to, as PyRadiomics does).
-        Some(plan) => FeatureTable::from_results(
-            cohort
-                .records()
-                .par_iter()
-                .map(|record| {
-                    let r = load(&record.id).and_then(|(pet, ct, mask)| {
-                        let header = adamss::io::read_header(&record.ct)?;
-                        let stored = PixelType::from_nifti(&header).unwrap_or(PixelType::Float32);
-                        plan.run_pet_ct((&pet, PixelType::Float32), (&ct, stored), &mask)
-                    });
-                    (record.id.clone(), r)
-                })
-                .collect(),
-        ),
-    };
+    let table = adamss::train::data::cohort_radiomics(cohort, plan.as_ref());
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;

@@ -6,6 +6,7 @@ mod isa;
 mod model;
 mod radiomics;
 
+use std::path::Path;
 use std::process::Command;
 
 fn adamss(args: &[&str]) -> (bool, String) {
@@ -68,6 +69,30 @@ fn demo_runs_end_to_end_and_is_idempotent() {
     assert_eq!(risks.lines().count(), 1 + 16, "{risks}");
     let (ok, text) = predict("mtl");
     assert!(!ok && text.contains("ssl-radiomics"), "{text}");
+
+    // The predicted risks evaluated against the cohort's endpoints.
+    let eval = format!("{work}/evaluate");
+    let (ok, text) = adamss(&[
+        "evaluate",
+        "--risks",
+        &format!("{out}/risks.csv"),
+        "--cohort",
+        &cohort,
+        "--out",
+        &eval,
+    ]);
+    assert!(ok && text.contains("Harrell's C"), "{text}");
+    assert!(Path::new(&format!("{eval}/evaluation.md")).is_file());
+    assert!(Path::new(&format!("{eval}/km.svg")).is_file());
+    let bad = format!("{work}/bad-risks.csv");
+    std::fs::write(&bad, "PatientID,score\nCHUM-001,1.0\n").unwrap();
+    let (ok, text) = adamss(&[
+        "evaluate", "--risks", &bad, "--cohort", &cohort, "--out", &eval,
+    ]);
+    assert!(
+        !ok && text.contains("bad-risks.csv") && text.contains("risk column"),
+        "{text}"
+    );
 
     // The same network exported as a bundle and predicted from there: the same risks.
     let model = format!("{work}/model");

@@ -79,6 +79,56 @@ pub fn radiomics_of(
     extract_pet_ct(&pet_suv(pre), &ct_hu(pre, ct_window), &mask, extraction).ok()
 }
 
+/// The radiomics table of a cohort from its label files (label 1 = GTVp, PET resampled
+/// linearly onto the CT grid — the CLI's `adamss radiomics`): with `plan`, a PyRadiomics
+/// parameter file's settings (the CT keeps the pixel type its file stores, which a resampled
+/// image is cast to, as PyRadiomics does), else the AdaMSS preset on the original images.
+/// Patients run in parallel; one that fails (no labels, unreadable file, empty ROI) is
+/// recorded in the table's `failures` and the others go on.
+pub fn cohort_radiomics(
+    cohort: &Cohort,
+    plan: Option<&adamss_radiomics::ExtractionPlan>,
+) -> adamss_radiomics::FeatureTable {
+    use adamss_io::Dataset as _;
+    use adamss_radiomics::{Error as RadError, FeatureTable, PixelType};
+    let load = |id: &str| -> std::result::Result<_, RadError> {
+        let i = cohort
+            .position(id)
+            .ok_or_else(|| RadError::Settings(format!("no patient {id}")))?;
+        let case = cohort.get(i)?;
+        let mask = case
+            .mask
+            .ok_or_else(|| RadError::Settings(format!("{id} has no labels")))?;
+        let pet = adamss_preprocess::resample_linear(
+            &case.pet,
+            &adamss_preprocess::Grid::of(&case.ct),
+            0.0,
+        )
+        .map_err(|e| RadError::Settings(format!("{id}: PET onto the CT grid: {e}")))?;
+        Ok((pet, case.ct, mask))
+    };
+    match plan {
+        None => {
+            let ids: Vec<String> = cohort.records().iter().map(|r| r.id.clone()).collect();
+            FeatureTable::extract_many(&ids, load, &ExtractionConfig::default())
+        }
+        Some(plan) => FeatureTable::from_results(
+            cohort
+                .records()
+                .par_iter()
+                .map(|record| {
+                    let r = load(&record.id).and_then(|(pet, ct, mask)| {
+                        let header = adamss_io::read_header(&record.ct)?;
+                        let stored = PixelType::from_nifti(&header).unwrap_or(PixelType::Float32);
+                        plan.run_pet_ct((&pet, PixelType::Float32), (&ct, stored), &mask)
+                    });
+                    (record.id.clone(), r)
+                })
+                .collect(),
+        ),
+    }
+}
+
 /// Patients left out of an experiment, and why.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dropped {

@@ -415,6 +415,56 @@ pub fn write_report(
     Ok(path)
 }
 
+/// A risks file joined with a cohort's endpoints ([`read_risks`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JoinedRisks {
+    /// `(id, risk, high_risk, time, event)` for every patient with an endpoint, in file order.
+    pub rows: Vec<(String, f64, Option<bool>, f64, bool)>,
+    /// Patients of the file without an endpoint in the cohort (left out).
+    pub missing: Vec<String>,
+}
+
+/// Reads a CSV of risk scores (`PatientID`, `risk`, optionally `high_risk` as 0/1; e.g.
+/// `adamss predict`'s `risks.csv`) and joins it with the endpoints of `cohort`, ready for
+/// [`evaluate_risks`]. A missing column or an unreadable risk is an error naming the file.
+pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks> {
+    let mut reader = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
+    let headers = reader.headers().map_err(|e| Error::file(path, e))?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(id_col), Some(risk_col)) = (col("PatientID"), col("risk")) else {
+        return Err(Error::file(path, "needs PatientID and risk columns"));
+    };
+    let high_col = col("high_risk");
+    let mut joined = JoinedRisks {
+        rows: Vec::new(),
+        missing: Vec::new(),
+    };
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| Error::file(path, e))?;
+        let id = rec.get(id_col).unwrap_or_default().to_string();
+        let risk: f64 = rec
+            .get(risk_col)
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .map_err(|e| Error::file(path, format!("risk of {id}: {e}")))?;
+        let high = high_col
+            .and_then(|c| rec.get(c))
+            .and_then(|v| v.trim().parse::<u8>().ok())
+            .map(|v| v == 1);
+        match cohort
+            .records()
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.survival)
+        {
+            Some(s) => joined.rows.push((id, risk, high, s.time, s.event)),
+            None => joined.missing.push(id),
+        }
+    }
+    Ok(joined)
+}
+
 /// Evaluates risk scores against endpoints: `(id, risk, high_risk, time, event)` rows. Writes
 /// `evaluation.md` and `km.svg` under `out` and returns the markdown. Groups are the given
 /// `high_risk` flags when every row has one, otherwise the median split of the risks.
