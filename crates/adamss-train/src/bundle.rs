@@ -327,21 +327,13 @@ impl Bundle {
                 return Err(bad(&path, "incomplete: the file is missing".into()));
             }
             let got = FileDigest::of(&path)?;
-            if got.bytes != want.bytes {
+            if got != *want {
                 return Err(bad(
                     &path,
                     format!(
-                        "altered or truncated: {} bytes, the manifest says {}",
-                        got.bytes, want.bytes
-                    ),
-                ));
-            }
-            if got.sha256 != want.sha256 {
-                return Err(bad(
-                    &path,
-                    format!(
-                        "altered: SHA-256 {}, the manifest says {}",
-                        got.sha256, want.sha256
+                        "altered or truncated: {} bytes with SHA-256 {}, the manifest says {} \
+                         bytes with {}",
+                        got.bytes, got.sha256, want.bytes, want.sha256
                     ),
                 ));
             }
@@ -399,6 +391,63 @@ mod tests {
         assert!(compatible_versions("1.0.0", "1.4.2"));
         assert!(!compatible_versions("2.0.0", "1.4.2"));
         assert!(!compatible_versions("garbage", "0.1.0"));
+    }
+
+    /// A bundle folder holding only `manifest` (every listed file present with its digest).
+    fn refused(edit: impl FnOnce(&mut BundleManifest)) -> String {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut files = BTreeMap::new();
+        for name in REQUIRED {
+            let path = tmp.path().join(name);
+            std::fs::write(&path, name).expect("write");
+            files.insert(name.to_string(), FileDigest::of(&path).expect("digest"));
+        }
+        let mut manifest = BundleManifest {
+            format: BUNDLE_FORMAT.into(),
+            format_version: BUNDLE_FORMAT_VERSION,
+            toolkit_version: env!("CARGO_PKG_VERSION").into(),
+            method: Method::Ssl,
+            fold: 0,
+            train_median_risk: None,
+            files,
+        };
+        edit(&mut manifest);
+        write_json(&tmp.path().join(MANIFEST_NAME), &manifest).expect("manifest");
+        match Bundle::open(tmp.path()) {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn open_refuses_other_versions_incomplete_lists_and_paths_outside() {
+        let e = refused(|m| m.format_version = 2);
+        assert!(e.contains("bundle format version 2"), "{e}");
+        let e = refused(|m| m.format = "something-else".into());
+        assert!(e.contains("something-else"), "{e}");
+        let e = refused(|m| m.toolkit_version = "9.0.0".into());
+        assert!(e.contains("incompatible") && e.contains("9.0.0"), "{e}");
+        let e = refused(|m| {
+            m.files.remove(HEAD_NAME);
+        });
+        assert!(e.contains("incomplete") && e.contains(HEAD_NAME), "{e}");
+        let e = refused(|m| {
+            let d = m.files[MODEL_NAME].clone();
+            m.files.insert("../outside.json".into(), d);
+        });
+        assert!(e.contains("not a file name inside the bundle"), "{e}");
+        let e = refused(|m| {
+            if let Some(d) = m.files.get_mut(SURVIVAL_WEIGHTS_NAME) {
+                d.sha256 = "0".repeat(64);
+            }
+        });
+        assert!(
+            e.contains("altered") && e.contains(SURVIVAL_WEIGHTS_NAME),
+            "{e}"
+        );
+        // With every check passed, the parse of model.json (here not JSON) names the file.
+        let e = refused(|_| {});
+        assert!(e.contains(MODEL_NAME), "{e}");
     }
 
     #[test]
