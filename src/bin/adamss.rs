@@ -537,7 +537,7 @@ fn main() -> Result<()> {
 
 fn check_twin(dir: &Path, device: &str) -> Result<()> {
     use adamss::model::{tch::Kind, twin};
-    let dev = parse_device(device)?;
+    let dev = adamss::train::parse_device(device)?;
     let mut failed = Vec::new();
     for (name, case) in twin::read_cases(dir)? {
         for kind in [Kind::Double, Kind::Float] {
@@ -560,22 +560,6 @@ fn check_twin(dir: &Path, device: &str) -> Result<()> {
     }
 }
 
-fn parse_device(name: &str) -> Result<adamss::model::tch::Device> {
-    use adamss::model::tch::Device;
-    let device = match name {
-        "cpu" => Device::Cpu,
-        "cuda" => Device::Cuda(0),
-        other => match other.strip_prefix("cuda:").map(str::parse::<usize>) {
-            Some(Ok(i)) => Device::Cuda(i),
-            _ => anyhow::bail!("unknown device {other:?}: use cpu, cuda or cuda:N"),
-        },
-    };
-    if device.is_cuda() && !adamss::model::tch::Cuda::is_available() {
-        anyhow::bail!("CUDA is not available to this build (see `adamss device`)");
-    }
-    Ok(device)
-}
-
 #[allow(clippy::too_many_arguments)]
 fn bench_step(
     device: &str,
@@ -589,7 +573,7 @@ fn bench_step(
     json: Option<&Path>,
 ) -> Result<()> {
     use adamss::model::{timing, AdaMssConfig, Precision};
-    let dev = parse_device(device)?;
+    let dev = adamss::train::parse_device(device)?;
     if dev.is_cuda() {
         adamss::model::tch::Cuda::cudnn_set_benchmark(cudnn_benchmark);
     }
