@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use adamss::io::{generate_synthetic, Cohort, SyntheticConfig};
-use adamss::train::bundle::{BundleManifest, BundleModel, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION};
+use adamss::train::bundle::{BundleManifest, BundleModel};
 use adamss::train::tch::Device;
 use adamss::train::{
     Bundle, ClinicalEncoder, ExperimentConfig, HeadInputs, Method, Network, PatientInput, Predictor,
@@ -157,15 +157,7 @@ fn random_bundle(config: &ExperimentConfig, dir: &Path) -> Result<Bundle> {
     };
     std::fs::create_dir_all(dir)?;
     Ok(Bundle {
-        manifest: BundleManifest {
-            format: BUNDLE_FORMAT.into(),
-            format_version: BUNDLE_FORMAT_VERSION,
-            toolkit_version: env!("CARGO_PKG_VERSION").into(),
-            method: Method::Ssl,
-            fold: 0,
-            train_median_risk: None,
-            files: Default::default(),
-        },
+        manifest: BundleManifest::new(Method::Ssl, 0, None),
         model: BundleModel {
             segmentation: segmentation.clone(),
             survival,

@@ -109,6 +109,22 @@ pub struct BundleManifest {
     pub files: BTreeMap<String, FileDigest>,
 }
 
+impl BundleManifest {
+    /// This toolkit's manifest for `method`'s network of `fold`, listing no file yet
+    /// ([`Bundle::write`] digests them).
+    pub fn new(method: Method, fold: usize, train_median_risk: Option<f64>) -> Self {
+        Self {
+            format: BUNDLE_FORMAT.into(),
+            format_version: BUNDLE_FORMAT_VERSION,
+            toolkit_version: env!("CARGO_PKG_VERSION").into(),
+            method,
+            fold,
+            train_median_risk,
+            files: BTreeMap::new(),
+        }
+    }
+}
+
 /// What a bundle's networks need besides their weights (`model.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,15 +205,7 @@ impl Bundle {
         let mut survival = config.model.clone();
         survival.survival.extra_features = head.width() as i64;
         Ok(Self {
-            manifest: BundleManifest {
-                format: BUNDLE_FORMAT.into(),
-                format_version: BUNDLE_FORMAT_VERSION,
-                toolkit_version: env!("CARGO_PKG_VERSION").into(),
-                method,
-                fold,
-                train_median_risk,
-                files: BTreeMap::new(),
-            },
+            manifest: BundleManifest::new(method, fold, train_median_risk),
             model: BundleModel {
                 segmentation,
                 survival,
@@ -403,13 +411,8 @@ mod tests {
             files.insert(name.to_string(), FileDigest::of(&path).expect("digest"));
         }
         let mut manifest = BundleManifest {
-            format: BUNDLE_FORMAT.into(),
-            format_version: BUNDLE_FORMAT_VERSION,
-            toolkit_version: env!("CARGO_PKG_VERSION").into(),
-            method: Method::Ssl,
-            fold: 0,
-            train_median_risk: None,
             files,
+            ..BundleManifest::new(Method::Ssl, 0, None)
         };
         edit(&mut manifest);
         write_json(&tmp.path().join(MANIFEST_NAME), &manifest).expect("manifest");
