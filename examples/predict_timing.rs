@@ -166,6 +166,7 @@ fn random_bundle(config: &ExperimentConfig, dir: &Path) -> Result<Bundle> {
             predict_batch: config.runtime.predict_batch,
         },
         head: HeadInputs::clinical(ClinicalEncoder::default()),
+        baseline: None,
         segmentation_weights: weights("random-stage1.safetensors", 1)?,
         survival_weights: weights("random-survival.safetensors", 2)?,
     })

@@ -6,6 +6,8 @@
 //!   manifest.json              format, versions, method, fold, and a SHA-256 per file
 //!   model.json                 network configs (Stage I, survival), preprocessing, radiomics
 //!   head.json                  the head's inputs (HeadInputs): clinical encoding, radiomics
+//!   baseline.json              (Cox heads) Breslow's baseline cumulative hazard on the
+//!                              training fold: survival curves
 //!   segmentation.safetensors   Stage I weights and BatchNorm statistics (the masks)
 //!   survival.safetensors       the survival network's weights and BatchNorm statistics
 //! ```
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 use adamss_model::{AdaMssConfig, SurvivalOutput};
 use adamss_preprocess::PreprocessConfig;
 use adamss_radiomics::ExtractionConfig;
+use adamss_survival::BreslowBaseline;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -45,6 +48,9 @@ pub const HEAD_NAME: &str = "head.json";
 pub const SEGMENTATION_WEIGHTS_NAME: &str = "segmentation.safetensors";
 /// The survival network's weights.
 pub const SURVIVAL_WEIGHTS_NAME: &str = "survival.safetensors";
+
+/// Breslow's baseline (optional: Cox heads of runs that recorded it).
+pub const BASELINE_FILE_NAME: &str = "baseline.json";
 
 /// Files every bundle has besides the manifest.
 const REQUIRED: [&str; 4] = [
@@ -151,6 +157,9 @@ pub struct Bundle {
     pub model: BundleModel,
     /// The head's inputs besides the images.
     pub head: HeadInputs,
+    /// Breslow's baseline cumulative hazard on the training fold (Cox heads): with it the
+    /// predictor gives survival curves `S(t) = exp(−H₀(t)·e^risk)`.
+    pub baseline: Option<BreslowBaseline>,
     /// Stage I's weights file.
     pub segmentation_weights: PathBuf,
     /// The survival network's weights file.
@@ -190,6 +199,12 @@ impl Bundle {
         let segmentation_weights = need(run.stage1(fold).join(BEST_WEIGHTS_NAME))?;
         let survival_weights = need(run.survival(fold, method).join(BEST_WEIGHTS_NAME))?;
         let head = run.read_head_inputs(fold, method)?;
+        let baseline_path = run.baseline(fold, method);
+        let baseline = if baseline_path.is_file() {
+            Some(read_json(&baseline_path)?)
+        } else {
+            None
+        };
         // The fold's own results (written by every run), else the run's outcome.json.
         let results = run
             .read_fold_results(fold)
@@ -214,6 +229,7 @@ impl Bundle {
                 predict_batch: config.runtime.predict_batch.max(1),
             },
             head,
+            baseline,
             segmentation_weights,
             survival_weights,
         })
@@ -257,6 +273,9 @@ impl Bundle {
         std::fs::create_dir_all(tmp).map_err(|e| Error::file(tmp, e))?;
         write_json(&tmp.join(MODEL_NAME), &self.model)?;
         write_json(&tmp.join(HEAD_NAME), &self.head)?;
+        if let Some(b) = &self.baseline {
+            write_json(&tmp.join(BASELINE_FILE_NAME), b)?;
+        }
         for (from, name) in [
             (&self.segmentation_weights, SEGMENTATION_WEIGHTS_NAME),
             (&self.survival_weights, SURVIVAL_WEIGHTS_NAME),
@@ -264,8 +283,11 @@ impl Bundle {
             std::fs::copy(from, tmp.join(name)).map_err(|e| Error::file(from, e))?;
         }
         let mut manifest = self.manifest.clone();
+        let optional = self.baseline.as_ref().map(|_| BASELINE_FILE_NAME);
         manifest.files = REQUIRED
             .iter()
+            .copied()
+            .chain(optional)
             .map(|n| Ok((n.to_string(), FileDigest::of(&tmp.join(n))?)))
             .collect::<Result<_>>()?;
         write_json(&tmp.join(MANIFEST_NAME), &manifest)
@@ -348,6 +370,11 @@ impl Bundle {
         }
         let model: BundleModel = read_json(&dir.join(MODEL_NAME))?;
         let head: HeadInputs = read_json(&dir.join(HEAD_NAME))?;
+        let baseline = if manifest.files.contains_key(BASELINE_FILE_NAME) {
+            Some(read_json(&dir.join(BASELINE_FILE_NAME))?)
+        } else {
+            None
+        };
         let width = head.width() as i64;
         if model.survival.survival.extra_features != width {
             return Err(bad(
@@ -362,6 +389,7 @@ impl Bundle {
             manifest,
             model,
             head,
+            baseline,
             segmentation_weights: dir.join(SEGMENTATION_WEIGHTS_NAME),
             survival_weights: dir.join(SURVIVAL_WEIGHTS_NAME),
         })

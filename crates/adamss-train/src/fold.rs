@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use adamss_model::AdaMssConfig;
 use adamss_radiomics::{FeatureSelector, FeatureTable};
-use adamss_survival::{uno_c, Surv, DEFAULT_TIED_TOL};
+use adamss_survival::{uno_c, BreslowBaseline, Surv, DEFAULT_TIED_TOL};
 use rayon::prelude::*;
 
 use crate::clinical::ClinicalEncoder;
@@ -486,6 +486,13 @@ impl<'a> FoldContext<'a> {
         )?;
         add_offsets(&mut preds, &offsets);
         add_offsets(&mut train_preds, &offsets);
+        if model.survival.output == adamss_model::SurvivalOutput::Cox {
+            // Breslow's baseline on the training fold: survival curves for new patients.
+            let eta: Vec<f64> = train_preds.iter().map(|p| p.risk).collect();
+            if let Ok(baseline) = BreslowBaseline::fit(&self.surv(&self.train), &eta) {
+                crate::run::write_json(&self.run.baseline(self.fold, method), &baseline)?;
+            }
+        }
         let own_dsc = aggregate_dsc(&preds, 0).zip(aggregate_dsc(&preds, 1));
         let dsc = dsc_from_stage1.or(own_dsc).map(|(a, b)| [a, b]);
         Ok(FoldResult {

@@ -73,8 +73,9 @@ impl PatientInput {
     }
 }
 
-/// The survival curve of a discrete-time head: `survival[k]` is the probability of no event
-/// by `times[k]` days (the end of interval k).
+/// A patient's survival curve: `survival[k]` is the probability of no event by `times[k]`
+/// days — for a discrete-time head at the end of each interval, for a Cox head (with the
+/// bundle's Breslow baseline) at every distinct time of the training fold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SurvivalCurve {
     /// Interval ends in days.
@@ -93,8 +94,8 @@ pub struct Prediction {
     pub risk: f64,
     /// Above the training fold's median risk (when the bundle records it).
     pub high_risk: Option<bool>,
-    /// The survival curve, where the head gives one (discrete-time output; a Cox head gives
-    /// only a relative risk).
+    /// The survival curve: from a discrete-time head, or from a Cox head and the bundle's
+    /// Breslow baseline on the training fold (`None` for a Cox bundle without one).
     pub survival_curve: Option<SurvivalCurve>,
     /// Stage-I labels on the patient's CT grid (1 = GTVp, 2 = GTVn; 0 outside the crop).
     pub mask: Volume<u8>,
@@ -120,6 +121,7 @@ pub struct Predictor {
     manifest: BundleManifest,
     head: HeadInputs,
     model: crate::bundle::BundleModel,
+    baseline: Option<adamss_survival::BreslowBaseline>,
     segmentation: Network,
     survival: Network,
     maps: bool,
@@ -152,6 +154,7 @@ impl Predictor {
             manifest: bundle.manifest.clone(),
             head: bundle.head.clone(),
             model: bundle.model.clone(),
+            baseline: bundle.baseline.clone(),
             segmentation,
             survival,
             maps: false,
@@ -315,7 +318,18 @@ impl Predictor {
                     id: pre[i].id.clone(),
                     risk,
                     high_risk: median.map(|m| risk > m),
-                    survival_curve: curves.as_ref().map(|c| c[k].clone()),
+                    survival_curve: match &curves {
+                        Some(c) => Some(c[k].clone()),
+                        None => self.baseline.as_ref().map(|b| SurvivalCurve {
+                            times: b.cumulative_hazard.times.clone(),
+                            survival: b
+                                .cumulative_hazard
+                                .times
+                                .iter()
+                                .map(|&t| b.survival(risk, t))
+                                .collect(),
+                        }),
+                    },
                     mask,
                     mask_on_crop,
                     crop: pre[i].crop,

@@ -13,6 +13,7 @@
 //!     stage1/                  Stage I (best.safetensors, state.json, metrics.csv, …)
 //!     <method>/
 //!       head.json              the head's inputs (HeadInputs; ssl, ssl-radiomics)
+//!       baseline.json          Breslow's baseline on the training fold (Cox heads)
 //!       selector.json          fitted LASSO-Cox selector (radiomics methods)
 //!       offset-selector.json   the offset's model (radiomics.head = "offset")
 //!       survival/              the survival stage (best.safetensors, …)
@@ -54,6 +55,10 @@ pub const SELECTOR_NAME: &str = "selector.json";
 /// File in the "AdaMSS + radiomics" folder holding the LASSO-CoxPH model whose risk is the
 /// head's offset (`radiomics.head = "offset"`).
 pub const OFFSET_SELECTOR_NAME: &str = "offset-selector.json";
+
+/// File in a network method's folder holding Breslow's baseline cumulative hazard of its risks
+/// on the training fold (Cox heads).
+pub const BASELINE_NAME: &str = "baseline.json";
 
 /// File in an AdaMSS method's folder holding its [`HeadInputs`].
 pub const HEAD_INPUTS_NAME: &str = "head.json";
@@ -182,6 +187,12 @@ impl RunDir {
     /// `fold-K/<method>/offset-selector.json`.
     pub fn offset_selector(&self, fold: usize, method: Method) -> PathBuf {
         self.method(fold, method).join(OFFSET_SELECTOR_NAME)
+    }
+
+    /// `fold-K/<method>/baseline.json`: Breslow's baseline cumulative hazard on the training
+    /// fold (Cox heads), for survival curves.
+    pub fn baseline(&self, fold: usize, method: Method) -> PathBuf {
+        self.method(fold, method).join(BASELINE_NAME)
     }
 
     /// `fold-K/<method>/head.json`.

@@ -267,7 +267,17 @@ fn every_method_runs_on_shared_folds_and_reports() {
         assert_eq!(p.mask.shape(), case.ct.shape(), "the mask on the CT grid");
         assert_eq!(p.mask_on_crop.shape(), config.preprocess.crop_size);
         assert_eq!(p.crop.shape, config.preprocess.crop_size);
-        assert!(p.survival_curve.is_none(), "a Cox head gives no curve");
+        // A Cox head's curve: the training fold's Breslow baseline at this patient's risk.
+        let baseline = bundle
+            .baseline
+            .as_ref()
+            .expect("a Cox bundle has its baseline");
+        let curve = p.survival_curve.as_ref().expect("a curve");
+        assert_eq!(curve.times, baseline.cumulative_hazard.times);
+        assert!(curve.survival.windows(2).all(|w| w[1] <= w[0]));
+        for (&t, &s) in curve.times.iter().zip(&curve.survival) {
+            assert_eq!(s, (-baseline.cumulative_hazard.at(t) * p.risk.exp()).exp());
+        }
         let written = adamss_io::Volume::<u8>::read(&from_model[0].mask.path).expect("mask");
         assert_eq!(
             written.data(),
