@@ -282,13 +282,14 @@ impl<'a> FoldContext<'a> {
         Ok(table)
     }
 
-    /// Per patient: the selected radiomics (z-scored; NaN → 0) plus, with `clinical`, the
-    /// clinical columns. Selection on the training fold.
-    fn selected_features(
+    /// The LASSO-Cox selector fitted on the training fold over the radiomics of `table` and,
+    /// with `with_clinical`, the clinical columns; with those column names and every patient's
+    /// row.
+    fn fit_selector(
         &self,
         table: Option<&FeatureTable>,
         with_clinical: bool,
-    ) -> Result<(Vec<Vec<f64>>, FeatureSelector)> {
+    ) -> Result<(Vec<String>, Vec<Vec<f64>>, FeatureSelector)> {
         let mut names = Vec::new();
         let mut rows: Vec<Vec<f64>> = vec![Vec::new(); self.cases.len()];
         if let Some(t) = table {
@@ -323,11 +324,7 @@ impl<'a> FoldContext<'a> {
         let mut sel = FeatureSelector::fit(&train_table, &self.surv(&usable), &selector_config)?;
         // Keep the largest coefficients.
         sel.keep_largest(self.config.radiomics.max_selected);
-        let x = rows
-            .iter()
-            .map(|r| sel.transform_imputed(&names, r))
-            .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
-        Ok((x, sel))
+        Ok((names, rows, sel))
     }
 
     /// Keeps a fitted selector as `fold-k/<method>/<file>`.
@@ -336,8 +333,13 @@ impl<'a> FoldContext<'a> {
     }
 
     fn lasso_cox(&self, method: Method, table: Option<&FeatureTable>) -> Result<FoldResult> {
-        let (x, sel) = self.selected_features(table, true)?;
+        let (names, rows, sel) = self.fit_selector(table, true)?;
         self.write_selector(method, SELECTOR_NAME, &sel)?;
+        // Per patient: the selected columns, z-scored (NaN → 0).
+        let x = rows
+            .iter()
+            .map(|r| sel.transform_imputed(&names, r))
+            .collect::<std::result::Result<Vec<Vec<f64>>, _>>()?;
         let risk = |i: usize| sel.linear_predictor(&x[i]);
         let preds: Vec<CasePrediction> = self
             .test
@@ -378,11 +380,11 @@ impl<'a> FoldContext<'a> {
                 let table = radiomics.ok_or_else(|| {
                     Error::Config("AdaMSS + radiomics needs the radiomics".into())
                 })?;
-                let (_, sel) = self.selected_features(Some(table), false)?;
+                let (_, _, sel) = self.fit_selector(Some(table), false)?;
                 self.write_selector(method, SELECTOR_NAME, &sel)?;
                 let offset = if cfg.radiomics.head == RadiomicsHead::Offset {
                     // The LASSO-CoxPH baseline's model (the same selection on the same fold).
-                    let (_, joint) = self.selected_features(Some(table), true)?;
+                    let (_, _, joint) = self.fit_selector(Some(table), true)?;
                     self.write_selector(method, OFFSET_SELECTOR_NAME, &joint)?;
                     Some(joint)
                 } else {

@@ -160,7 +160,7 @@ pub fn predict_with(
         let (pre, grids): (Vec<Preprocessed>, Vec<Grid>) = loaded.into_iter().unzip();
         let clinical: Vec<&Clinical> = chunk_records.iter().map(|r| &r.clinical).collect();
         let preds = predictor.predict_preprocessed(&pre, &clinical, &grids)?;
-        for ((p, record), case) in preds.into_iter().zip(chunk_records).zip(&pre) {
+        for (p, record) in preds.into_iter().zip(chunk_records) {
             if !p.maps.is_empty() {
                 let dir = out.join("maps").join(&p.id);
                 std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
@@ -169,7 +169,6 @@ pub fn predict_with(
                 }
             }
             let mask = write_mask(&p.id, &p.mask, record, &out.join("masks"))?;
-            debug_assert_eq!(case.id, p.id);
             out_rows.push(NewPrediction {
                 id: p.id,
                 risk: p.risk,

@@ -255,17 +255,16 @@ pub const METHODS: [MethodSpec; 8] = {
     ]
 };
 
-/// Every method.
-pub const ALL_METHODS: [Method; 8] = [
-    Method::LassoCoxClinical,
-    Method::LassoCoxRadiomics,
-    Method::SingleTask,
-    Method::Mtl,
-    Method::Ssl,
-    Method::SslRadiomics,
-    Method::SslEarlyFusion,
-    Method::SslLateFusion,
-];
+/// Every method, in [`Method`]'s order (the method column of [`METHODS`]).
+pub const ALL_METHODS: [Method; 8] = {
+    let mut all = [Method::LassoCoxClinical; 8];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = METHODS[i].method;
+        i += 1;
+    }
+    all
+};
 
 #[cfg(test)]
 mod tests {
