@@ -32,6 +32,58 @@ fn check(name: &str) {
     assert!(r.loss <= 1e-6, "{name} loss: {:e}", r.loss);
     assert!(r.gradients <= 1e-4, "{name} gradients: {:e}", r.gradients);
     assert!(r.gradients_compared > 300);
+    assert!(
+        r.exact(),
+        "check-twin's pass rule disagrees with the limits above"
+    );
+    // A case reported beyond the limits fails the rule.
+    assert!(!twin::TwinReport {
+        gradients: 2e-4,
+        ..r.clone()
+    }
+    .exact());
+}
+
+/// `adamss bench-step`'s row: keys in the twin's `train-step` shape, ordered timings.
+#[test]
+fn bench_row_has_the_twins_keys() {
+    use adamss::model::timing::{BenchRow, BenchSpec};
+    let spec = BenchSpec {
+        size: 16,
+        batch: 1,
+        width: 4,
+        warmup: 0,
+        iters: 2,
+        cudnn_benchmark: false,
+    };
+    let row = BenchRow::measure("cpu", Device::Cpu, adamss::model::Precision::F32, &spec).unwrap();
+    let value = serde_json::to_value(&row).unwrap();
+    for key in [
+        "impl",
+        "precision",
+        "size",
+        "batch",
+        "width",
+        "device",
+        "step_s",
+        "step_min_s",
+        "step_max_s",
+        "forward_s",
+        "forward_backward_s",
+        "iters",
+        "cudnn_benchmark",
+    ] {
+        assert!(value.get(key).is_some(), "{key} missing from {value}");
+    }
+    assert_eq!(
+        (
+            value["impl"].as_str(),
+            value["precision"].as_str(),
+            value["iters"].as_u64()
+        ),
+        (Some("rust-tch"), Some("fp32"), Some(2))
+    );
+    assert!(0.0 < row.step_min_s && row.step_min_s <= row.step_s && row.step_s <= row.step_max_s);
 }
 
 #[test]

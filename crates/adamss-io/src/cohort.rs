@@ -225,3 +225,41 @@ impl Dataset for Cohort {
             .load(&self.options)
     }
 }
+
+impl Cohort {
+    /// Opens a training cohort from a manifest (a path ending in `.csv`, [`Cohort::manifest`])
+    /// or a HECKTOR 2022 folder ([`Cohort::hecktor`]: the patients with images and an
+    /// endpoint; the join report is returned beside it, `None` for a manifest).
+    pub fn open(path: impl AsRef<Path>) -> Result<(Cohort, Option<crate::JoinReport>)> {
+        open_with(path.as_ref(), |p| Cohort::hecktor(p))
+    }
+
+    /// As [`Cohort::open`], for prediction: a HECKTOR folder gives every complete CT/PET pair
+    /// with or without an endpoint ([`Cohort::hecktor_images`]).
+    pub fn open_images(path: impl AsRef<Path>) -> Result<(Cohort, Option<crate::JoinReport>)> {
+        open_with(path.as_ref(), |p| Cohort::hecktor_images(p))
+    }
+
+    /// The patients at the positions `keep` accepts, in cohort order, with the same load
+    /// options (e.g. one shard of an array job).
+    pub fn filter_positions(&self, keep: impl Fn(usize) -> bool) -> Cohort {
+        Cohort {
+            records: (self.records.iter().enumerate())
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, r)| r.clone())
+                .collect(),
+            options: self.options.clone(),
+        }
+    }
+}
+
+fn open_with(
+    path: &Path,
+    hecktor: fn(&Path) -> Result<(Cohort, crate::JoinReport)>,
+) -> Result<(Cohort, Option<crate::JoinReport>)> {
+    if (path.extension()).is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
+        Ok((Cohort::manifest(path)?, None))
+    } else {
+        hecktor(path).map(|(c, r)| (c, Some(r)))
+    }
+}

@@ -61,6 +61,28 @@ pub struct NiftiInfo {
     pub big_endian: bool,
 }
 
+impl std::fmt::Display for NiftiInfo {
+    /// The header as this toolkit reads it, one field per line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "shape:     {:?}", self.shape)?;
+        writeln!(f, "datatype:  {} ({})", self.datatype_name, self.datatype)?;
+        writeln!(f, "transform: {:?}", self.transform)?;
+        writeln!(f, "spacing:   {:?}", self.geometry.spacing)?;
+        writeln!(f, "origin:    {:?}", self.geometry.origin)?;
+        writeln!(f, "direction: {:?}", self.geometry.direction)?;
+        writeln!(
+            f,
+            "scaling:   slope {} inter {}",
+            self.scl_slope, self.scl_inter
+        )?;
+        write!(
+            f,
+            "byteorder: {}",
+            if self.big_endian { "big" } else { "little" }
+        )
+    }
+}
+
 /// Which header transform a volume's geometry comes from (NIfTI-1 rules: sform when
 /// `sform_code > 0`, else qform when `qform_code > 0`, else pixdim scaling alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

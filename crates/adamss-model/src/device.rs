@@ -38,7 +38,7 @@ pub fn cuda_linked() -> bool {
 }
 
 /// What the linked libtorch can run on, as found at run time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeviceInfo {
     /// Whether the binary links `libtorch_cuda.so` ([`cuda_linked`]).
     pub cuda_linked: bool,

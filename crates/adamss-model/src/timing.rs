@@ -125,3 +125,99 @@ pub fn time_train_step(
         step,
     })
 }
+
+/// What one `adamss bench-step` row times: the whole network at base width `width` on
+/// `batch × size³` inputs, `warmup` untimed then `iters` timed steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BenchSpec {
+    /// Cube side in voxels (a multiple of 16).
+    pub size: i64,
+    /// Batch size.
+    pub batch: i64,
+    /// Base width C (16 = the paper).
+    pub width: i64,
+    /// Untimed steps first.
+    pub warmup: usize,
+    /// Timed steps.
+    pub iters: usize,
+    /// cuDNN's algorithm search (CUDA only; set for the whole process).
+    pub cudnn_benchmark: bool,
+}
+
+/// One timed configuration, in the row shape the PyTorch twin's `train-step` writes (so the
+/// two tools' JSON lines compare key by key).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BenchRow {
+    /// Always `"rust-tch"` (the twin writes its own name).
+    #[serde(rename = "impl")]
+    pub implementation: &'static str,
+    /// `fp32` or `bf16`.
+    pub precision: &'static str,
+    /// Cube side.
+    pub size: i64,
+    /// Batch size.
+    pub batch: i64,
+    /// Base width.
+    pub width: i64,
+    /// The device as the user named it.
+    pub device: String,
+    /// Median whole step, s.
+    pub step_s: f64,
+    /// Fastest whole step, s.
+    pub step_min_s: f64,
+    /// Slowest whole step, s.
+    pub step_max_s: f64,
+    /// Median forward pass, s.
+    pub forward_s: f64,
+    /// Median forward + backward, s.
+    pub forward_backward_s: f64,
+    /// Timed steps.
+    pub iters: usize,
+    /// Whether cuDNN's algorithm search was on.
+    pub cudnn_benchmark: bool,
+}
+
+impl BenchRow {
+    /// Times [`time_train_step`] for `spec` in `precision` on `device` (`name`: how the user
+    /// gave it, for the row).
+    pub fn measure(
+        name: &str,
+        device: Device,
+        precision: crate::Precision,
+        spec: &BenchSpec,
+    ) -> Result<Self> {
+        if device.is_cuda() {
+            tch::Cuda::cudnn_set_benchmark(spec.cudnn_benchmark);
+        }
+        let config = AdaMssConfig {
+            precision,
+            ..AdaMssConfig::with_base_width(spec.width)
+        };
+        let t = time_train_step(
+            &config,
+            device,
+            spec.batch,
+            spec.size,
+            spec.warmup,
+            spec.iters,
+        )?;
+        Ok(Self {
+            implementation: "rust-tch",
+            precision: match precision {
+                crate::Precision::F32 => "fp32",
+                crate::Precision::Bf16 => "bf16",
+            },
+            size: spec.size,
+            batch: spec.batch,
+            width: spec.width,
+            device: name.to_string(),
+            step_s: t.step.median_s,
+            step_min_s: t.step.min_s,
+            step_max_s: t.step.max_s,
+            forward_s: t.forward.median_s,
+            forward_backward_s: t.forward_backward.median_s,
+            iters: t.step.iters,
+            cudnn_benchmark: spec.cudnn_benchmark,
+        })
+    }
+}

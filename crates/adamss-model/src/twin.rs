@@ -86,6 +86,44 @@ pub fn read_cases(dir: &Path) -> Result<Vec<(String, TwinCase)>> {
     Ok(file.cases.into_iter().collect())
 }
 
+impl TwinReport {
+    /// The float64 exactness check: outputs within 1e-5, gradients within 1e-4 and the loss
+    /// within 1e-6 of the twin's (relative).
+    pub fn exact(&self) -> bool {
+        let worst = [
+            self.seg,
+            self.survival,
+            self.features,
+            self.gates,
+            self.attention,
+        ]
+        .into_iter()
+        .fold(0.0f64, f64::max);
+        worst <= 1e-5 && self.gradients <= 1e-4 && self.loss <= 1e-6
+    }
+}
+
+/// Runs every case of a reference folder on `device` in float64 and then float32, calling
+/// `report` with each result as it comes; returns the cases whose float64 run fails
+/// [`TwinReport::exact`] (float32 is reported only: CUDA convolutions use TF32).
+pub fn check_all(
+    dir: &Path,
+    device: Device,
+    report: &mut dyn FnMut(&TwinReport),
+) -> Result<Vec<String>> {
+    let mut failed = Vec::new();
+    for (name, case) in read_cases(dir)? {
+        for kind in [Kind::Double, Kind::Float] {
+            let r = check_case(dir, &name, &case, device, kind)?;
+            report(&r);
+            if kind == Kind::Double && !r.exact() {
+                failed.push(name.clone());
+            }
+        }
+    }
+    Ok(failed)
+}
+
 /// Runs one case in `kind` (Double for the exactness check) on `device`.
 pub fn check_case(
     dir: &Path,

@@ -10,6 +10,7 @@
 //! whose sources changed, or that was made for another crop centre, is stale and recomputed.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::UNIX_EPOCH;
 
 use adamss_io::{CaseRecord, LoadOptions, Volume};
@@ -70,6 +71,43 @@ pub enum CacheOutcome {
     Hit,
     /// Computed (absent or stale) and stored.
     Miss,
+}
+
+/// What [`PreprocessCache::fill`] did: patients stored or found, their label coverage, and
+/// the patients that failed with their errors.
+#[derive(Debug)]
+pub struct FillReport {
+    /// The cache folder of the configuration.
+    pub dir: PathBuf,
+    /// The configuration.
+    pub config: PreprocessConfig,
+    /// Patients already in the cache.
+    pub hits: usize,
+    /// Per preprocessed patient, how much of its labels the crop holds (`None`: unlabelled).
+    pub coverages: Vec<(String, Option<LabelCoverage>)>,
+    /// Patients that could not be read or preprocessed.
+    pub failures: Vec<(String, Error)>,
+}
+
+impl std::fmt::Display for FillReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let summary = crate::CoverageSummary::from_cases(
+            (self.coverages.iter()).map(|(id, c)| (id.as_str(), *c)),
+        );
+        write!(
+            f,
+            "preprocessed {} patients onto {:?} crops at {:.2} mm ({} from the cache in {}); {summary}",
+            self.coverages.len(),
+            self.config.crop_size,
+            self.config.spacing_mm,
+            self.hits,
+            self.dir.display()
+        )?;
+        for (id, e) in &self.failures {
+            write!(f, "\n  failed: {id}: {e}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The preprocessed-cohort cache for one configuration.
@@ -146,6 +184,42 @@ impl PreprocessCache {
         let p = preprocess_case(&case, &self.config, centre)?;
         self.store(&p, sources, centre)?;
         Ok((p, CacheOutcome::Miss))
+    }
+
+    /// Fills the cache with every patient of `cohort` (in parallel, crops centred
+    /// [`CropCentre::Auto`] as training does), keeping going past patients that fail.
+    /// `progress(done, total)` is called after each patient (from worker threads).
+    pub fn fill(
+        &self,
+        cohort: &adamss_io::Cohort,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> FillReport {
+        use rayon::prelude::*;
+        let (total, done) = (cohort.records().len(), AtomicUsize::new(0));
+        let results: Vec<_> = (cohort.records().par_iter())
+            .map(|r| {
+                let got = self.get(r, cohort.options(), CropCentre::Auto);
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                (r.id.clone(), got.map(|(p, outcome)| (p.coverage, outcome)))
+            })
+            .collect();
+        let mut report = FillReport {
+            dir: self.dir.clone(),
+            config: self.config.clone(),
+            hits: 0,
+            coverages: Vec::new(),
+            failures: Vec::new(),
+        };
+        for (id, result) in results {
+            match result {
+                Ok((coverage, outcome)) => {
+                    report.hits += usize::from(outcome == CacheOutcome::Hit);
+                    report.coverages.push((id, coverage));
+                }
+                Err(e) => report.failures.push((id, e)),
+            }
+        }
+        report
     }
 
     fn read_fresh(

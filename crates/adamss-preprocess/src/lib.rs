@@ -11,7 +11,7 @@ mod pipeline;
 mod resample;
 
 pub use augment::{augment, warp_plane, AugmentConfig, PlaneParams, Sample};
-pub use cache::{CacheOutcome, PreprocessCache};
+pub use cache::{CacheOutcome, FillReport, PreprocessCache};
 pub use centres::{read_crop_centres, Coordinates, CoverageSummary};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};

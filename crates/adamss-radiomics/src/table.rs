@@ -151,7 +151,8 @@ impl FeatureTable {
         t
     }
 
-    /// Writes the table as CSV (`PatientID` then the features, full precision) atomically.
+    /// Writes the table as CSV (`PatientID` then the features, full precision) atomically,
+    /// creating its folder if needed.
     pub fn write_csv(&self, path: &Path) -> Result<()> {
         let csv_err = |e: csv::Error| Error::Settings(format!("writing {}: {e}", path.display()));
         let mut w = csv::Writer::from_writer(Vec::new());
@@ -166,6 +167,10 @@ impl FeatureTable {
         let bytes = w
             .into_inner()
             .map_err(|e| Error::Settings(format!("writing {}: {e}", path.display())))?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Settings(format!("creating {}: {e}", parent.display())))?;
+        }
         Ok(adamss_io::write_atomic(path, &bytes)?)
     }
 }

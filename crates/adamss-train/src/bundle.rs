@@ -166,6 +166,27 @@ pub struct Bundle {
     pub survival_weights: PathBuf,
 }
 
+impl std::fmt::Display for Bundle {
+    /// One line: method, fold, files and size, what the head reads.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} of fold {} ({} files, {:.1} MB; head: {} radiomics + {} clinical inputs{})",
+            self.manifest.method.key(),
+            self.manifest.fold,
+            self.manifest.files.len() + 1,
+            self.manifest.files.values().map(|f| f.bytes).sum::<u64>() as f64 / 1e6,
+            self.head.radiomics.as_ref().map_or(0, |s| s.selected.len()),
+            self.head.clinical.names().len(),
+            if self.head.offset.is_some() {
+                ", LASSO-CoxPH offset"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
 impl Bundle {
     /// The bundle of one fold's AdaMSS network ([`Method::Ssl`] or [`Method::SslRadiomics`])
     /// of the finished run in `run` (nothing is written; see [`Bundle::write`]).

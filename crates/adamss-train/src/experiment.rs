@@ -131,6 +131,37 @@ pub struct Trained {
     pub masks: Vec<ExportedMask>,
 }
 
+impl Trained {
+    /// What the run wrote, for logs: the test masks with their mean Dice on the CT grids
+    /// (methods without Stage I export none), then the files.
+    pub fn summary(&self, run: &RunDir) -> String {
+        let mean = |c| {
+            crate::export::mean_dice(&self.masks, c)
+                .map_or("–".to_string(), |(d, n)| format!("{d:.3} (mean of {n})"))
+        };
+        let masks = if self.masks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Stage-I masks of {} test patients written on their original CT grids to {}; \
+                 Dice with the labels there: GTVp {}, GTVn {}\n",
+                self.masks.len(),
+                run.root().join("masks").display(),
+                mean(0),
+                mean(1)
+            )
+        };
+        format!(
+            "{masks}files: {} (report, Kaplan–Meier figures km-*.svg beside it), {} (config), {}, {}, {}",
+            self.report.display(),
+            run.config_path().display(),
+            run.root().join("comparison.md").display(),
+            run.root().join("predictions.csv").display(),
+            run.outcome_path().display()
+        )
+    }
+}
+
 impl Experiment {
     /// `methods` with `config`, every fold, the run folder's own cache, masks exported.
     pub fn new(config: ExperimentConfig, methods: &[Method]) -> Self {

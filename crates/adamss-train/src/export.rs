@@ -21,6 +21,19 @@ pub struct ExportedMask {
     pub dice: [Option<f64>; 2],
 }
 
+/// Mean Dice of `structure` (0 GTVp, 1 GTVn) over the masks that have one, and how many do;
+/// `None` when none does.
+pub fn mean_dice<'a>(
+    masks: impl IntoIterator<Item = &'a ExportedMask>,
+    structure: usize,
+) -> Option<(f64, usize)> {
+    let v: Vec<f64> = masks
+        .into_iter()
+        .filter_map(|m| m.dice[structure])
+        .collect();
+    (!v.is_empty()).then(|| (v.iter().sum::<f64>() / v.len() as f64, v.len()))
+}
+
 /// Maps `mask` (labels on the case's crop grid) onto the CT grid of `record` (nearest
 /// neighbour; 0 outside the crop), writes it to `<dir>/<id>.nii.gz` atomically, and compares it
 /// with the record's labels.

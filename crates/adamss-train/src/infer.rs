@@ -46,6 +46,11 @@ impl Shard {
     pub fn contains(&self, i: usize) -> bool {
         i % self.count == self.index
     }
+
+    /// This slice's patients of `cohort` (same load options).
+    pub fn select(&self, cohort: &Cohort) -> Cohort {
+        cohort.filter_positions(|i| self.contains(i))
+    }
 }
 
 /// What [`predict_cohort`] runs: which fold's networks, which AdaMSS network, which patients,

@@ -127,6 +127,36 @@ pub struct StageState {
     pub history: Vec<EpochRecord>,
 }
 
+impl std::fmt::Display for StageState {
+    /// One line for logs: epochs, best validation metric, and where the time went
+    /// (`…` for runs recorded before timing was kept).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let best = (self.best).map_or("–".to_string(), |(e, m)| {
+            format!("{m:.3} at epoch {}", e + 1)
+        });
+        let secs: f64 = self.history.iter().map(|r| r.seconds).sum();
+        let sum =
+            |f: fn(&EpochTiming) -> f64| -> f64 { self.history.iter().map(|r| f(&r.timing)).sum() };
+        write!(
+            f,
+            "{} epochs, best validation {best} ({secs:.0} s",
+            self.epochs_done
+        )?;
+        let steps = sum(|t| t.steps);
+        if steps > 0.0 {
+            let medians: Vec<f64> = self.history.iter().map(|r| r.timing.median_step).collect();
+            write!(
+                f,
+                ": steps {steps:.1} s at {:.3} s median, waiting for samples {:.1} s, validation {:.1} s",
+                crate::stats::median(&medians),
+                sum(|t| t.data_wait),
+                sum(|t| t.validation)
+            )?;
+        }
+        write!(f, ")")
+    }
+}
+
 /// Progress of a stage, for bars and logs.
 #[derive(Debug)]
 pub enum Event<'a> {

@@ -297,6 +297,23 @@ pub fn generate(
     Ok(SyntheticCohort { root, truth })
 }
 
+/// Generates the cohort as [`generate`] does unless `root` already holds one made by this
+/// generator version with exactly `config` ([`is_current`]): `Ok(None)` when it was reused.
+pub fn ensure(
+    root: impl AsRef<Path>,
+    config: &SyntheticConfig,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Option<SyntheticCohort>> {
+    let root = root.as_ref();
+    if is_current(root, config) {
+        return Ok(None);
+    }
+    if let Some(parent) = root.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    generate(root, config, progress).map(Some)
+}
+
 fn build(
     dir: &Path,
     config: &SyntheticConfig,

@@ -2,7 +2,7 @@
 //! documented survival model carries signal.
 
 use adamss_io::synthetic::{self, SyntheticConfig};
-use adamss_io::{generate_synthetic, Cohort, Dataset, Error, Volume};
+use adamss_io::{generate_synthetic, Cohort, CohortSummary, Dataset, Error, Volume};
 
 /// Harrell's C of `risk` against `(time, event)` (ties in risk count one half).
 fn harrell(risk: &[f64], time: &[f64], event: &[bool]) -> f64 {
@@ -188,5 +188,81 @@ fn survival_signal_between_volume_and_oracle() {
     assert!(
         c_volume > 0.52 && c_volume < c_oracle,
         "volume C = {c_volume}, oracle {c_oracle}"
+    );
+}
+
+#[test]
+fn ensure_reuses_open_summarises_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("nested/cohort");
+    let config = SyntheticConfig {
+        patients: 4,
+        ..SyntheticConfig::tiny()
+    };
+    let made = synthetic::ensure(&root, &config, &|_| {}).unwrap().unwrap();
+    assert!(synthetic::ensure(&root, &config, &|_| {})
+        .unwrap()
+        .is_none());
+
+    // A folder is joined (the report comes back), a manifest is read as it is.
+    let (cohort, report) = Cohort::open(&root).unwrap();
+    let report = report.unwrap();
+    assert_eq!(cohort.len(), report.joined);
+    let (images, _) = Cohort::open_images(&root).unwrap();
+    assert_eq!(images.len(), 4);
+    let manifest = dir.path().join("m.csv");
+    let rows: Vec<String> = (images.records().iter())
+        .map(|r| format!("{},{},{}", r.id, r.ct.display(), r.pet.display()))
+        .collect();
+    std::fs::write(
+        &manifest,
+        format!("PatientID,ct,pet\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let (listed, none) = Cohort::open(&manifest).unwrap();
+    assert!(none.is_none());
+    assert_eq!(listed.len(), 4);
+    let odd = images.filter_positions(|i| i % 2 == 1);
+    let ids: Vec<&str> = odd.records().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            images.records()[1].id.as_str(),
+            images.records()[3].id.as_str()
+        ]
+    );
+
+    // The summary's labelled GTVp volume is the generator's own count of it.
+    let summary = CohortSummary::of(&images, Some(&made.truth));
+    assert_eq!(summary.loaded().count(), 4);
+    for s in summary.loaded() {
+        let truth = made.truth.iter().find(|t| t.patient_id == s.id).unwrap();
+        assert!(
+            (s.label_ml[0] - truth.gtvp_volume_ml).abs() < 1e-9,
+            "{}",
+            s.id
+        );
+        assert!(
+            (s.label_ml[0] + s.label_ml[1] - truth.tumour_volume_ml).abs() < 1e-9,
+            "{}",
+            s.id
+        );
+        assert_eq!(s.true_risk, Some(truth.true_risk));
+    }
+    let text = summary.to_string();
+    let events = made.truth.iter().filter(|t| t.event).count();
+    let tail = format!(
+        "4 cases loaded, 0 failed; {events} events ({:.0} %)",
+        25.0 * events as f64
+    );
+    assert!(text.ends_with(&tail), "{text}");
+
+    // Header display: one line per field, as `adamss inspect` prints it.
+    let header = adamss_io::read_header(&images.records()[0].ct)
+        .unwrap()
+        .to_string();
+    assert!(
+        header.starts_with("shape:     [") && header.contains("\ndatatype:  INT16 (4)\n"),
+        "{header}"
     );
 }

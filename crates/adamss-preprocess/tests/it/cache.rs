@@ -88,3 +88,39 @@ fn hit_after_miss_stale_on_change_and_no_torn_entries() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn fill_stores_every_patient_then_hits_and_names_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cohort");
+    let mut synth = SyntheticConfig::tiny();
+    synth.field_of_view_mm = [64.0; 3];
+    synth.patients = 3;
+    generate_synthetic(&root, &synth, &|_| {}).unwrap();
+    let (cohort, _) = Cohort::hecktor_images(&root).unwrap();
+    let cache = PreprocessCache::open(dir.path().join("cache"), &config()).unwrap();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let first = cache.fill(&cohort, &|_, total| {
+        assert_eq!(total, 3);
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(calls.into_inner(), 3);
+    assert_eq!((first.coverages.len(), first.hits), (3, 0));
+    assert!(first.failures.is_empty());
+    // A patient whose CT is truncated: the others are still served, from the cache.
+    let bad = &cohort.records()[1];
+    let bytes = std::fs::read(&bad.ct).unwrap();
+    std::fs::write(&bad.ct, &bytes[..bytes.len() / 2]).unwrap();
+    let second = cache.fill(&cohort, &|_, _| {});
+    assert_eq!((second.coverages.len(), second.hits), (2, 2));
+    assert_eq!(second.failures.len(), 1);
+    assert_eq!(second.failures[0].0, bad.id);
+    let text = second.to_string();
+    assert!(
+        text.starts_with(
+            "preprocessed 2 patients onto [32, 32, 32] crops at 2.00 mm (2 from the cache"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(&format!("failed: {}", bad.id)), "{text}");
+}

@@ -1,0 +1,418 @@
+//! `adamss`: the command line of the AdaMSS toolkit.
+//!
+//! ```text
+//! adamss demo                     the main job on the embedded synthetic cohort
+//! adamss train --cohort PATH      cross-validated training and comparison of the methods
+//! adamss synth --out DIR          generate a synthetic PET/CT cohort (HECKTOR layout)
+//! adamss cohort PATH              summarise a HECKTOR folder or a manifest CSV
+//! adamss inspect FILE.nii[.gz]    print a NIfTI header as this toolkit reads it
+//! adamss device [--json]          what the linked libtorch can run on
+//! adamss bench-step               time one AdaMSS training step (CPU or CUDA)
+//! adamss check-twin               compare the network with its PyTorch twin's reference files
+//! ```
+//!
+//! The work is the library's (`adamss::train::Experiment`, `Predictor`, `Bundle`, …): a
+//! command parses its arguments (`args.rs`), calls it, shows progress (`progress.rs`) and
+//! prints what was done.
+
+use std::path::Path;
+use std::time::Instant;
+
+use adamss::io::{self, synthetic, Cohort, CohortSummary, Dataset, SyntheticConfig};
+use adamss::model::cpu::{CpuIsa, IsaPin};
+use adamss::preprocess::PreprocessCache;
+use adamss::train::{
+    self, config::RuntimeConfig, Bundle, ExperimentConfig, Method, Predictor, RunDir,
+};
+use anyhow::{Context, Result};
+use clap::Parser;
+
+mod args;
+mod progress;
+
+use args::*;
+use progress::{bar, BarObserver};
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    // Before anything else runs: the numerical libraries read their CPU level at load time.
+    let isa = CpuIsa::from_env(CpuIsa::Avx2).map_err(anyhow::Error::msg)?;
+    let pin = adamss::model::cpu::pin_isa(isa)?;
+    adamss::model::cpu::tune_allocator();
+    match cli.command {
+        Command::Demo(a) => demo(&a, pin),
+        Command::Train(a) => train_command(a, pin),
+        Command::Synth(a) => {
+            let mut config = preset_config(a.preset, a.seed);
+            config.patients = a.patients.unwrap_or(config.patients);
+            synthesise(&a.out, &config)
+        }
+        Command::Preprocess(a) => {
+            let config = experiment(a.config.as_deref(), &a.preset)?;
+            let cohort = sharded(printed(Cohort::open_images(&a.cohort)?), a.shard.as_deref())?;
+            let cache = PreprocessCache::open(a.out.join("preprocessed"), &config.preprocess)?;
+            let bar = bar("preprocess {bar:30} {pos}/{len} {elapsed}", cohort.len());
+            let report = cache.fill(&cohort, &|done, _| bar.set_position(done as u64));
+            bar.finish_and_clear();
+            println!("\n{report}");
+            Ok(())
+        }
+        Command::Predict(a) => predict(a),
+        Command::Export(a) => {
+            let method = Method::from_key(&a.method)?;
+            let bundle = Bundle::from_run(&RunDir::new(&a.run), a.fold, method)?.write(&a.out)?;
+            println!("{bundle} → {}", a.out.display());
+            Ok(())
+        }
+        Command::Evaluate(a) => {
+            use train::report::{evaluate_risks, read_risks};
+            let joined = read_risks(&a.risks, &printed(Cohort::open(&a.cohort)?))?;
+            if !joined.missing.is_empty() {
+                println!(
+                    "{} patients without an endpoint in the cohort are left out: {}",
+                    joined.missing.len(),
+                    joined.missing.join(", ")
+                );
+            }
+            println!("{}", evaluate_risks(&joined.rows, &a.out)?);
+            Ok(())
+        }
+        Command::Merge(a) => {
+            let rows = train::infer::merge_csv(&a.parts, &a.out)?;
+            println!(
+                "{rows} rows from {} files → {}",
+                a.parts.len(),
+                a.out.display()
+            );
+            Ok(())
+        }
+        Command::Radiomics(a) => radiomics(a),
+        Command::Cohort(a) => {
+            println!(
+                "\n{}",
+                CohortSummary::of(&printed(Cohort::open(&a.path)?), None)
+            );
+            Ok(())
+        }
+        Command::Inspect(a) => {
+            println!(
+                "file:      {}\n{}",
+                a.file.display(),
+                io::read_header(&a.file)?
+            );
+            Ok(())
+        }
+        Command::Device(a) => {
+            let info = adamss::model::DeviceInfo::probe();
+            if a.json {
+                let mut value = serde_json::to_value(&info)?;
+                value["cpu"] = pin.describe().into();
+                println!("{value}");
+            } else {
+                println!("{info}; {}", pin.describe());
+            }
+            Ok(())
+        }
+        Command::BenchStep(a) => bench_step(a),
+        Command::CheckTwin(a) => {
+            let device = train::parse_device(&a.device)?;
+            let failed = adamss::model::twin::check_all(&a.dir, device, &mut |r| {
+                println!("{}", serde_json::to_string(r).unwrap_or_default())
+            })?;
+            anyhow::ensure!(failed.is_empty(), "twin check failed for {failed:?}");
+            println!("twin check passed (float64: outputs ≤ 1e-5, gradients ≤ 1e-4)");
+            Ok(())
+        }
+    }
+}
+
+fn train_command(a: TrainArgs, pin: IsaPin) -> Result<()> {
+    let mut config = experiment(a.config.as_deref(), &a.preset)?;
+    let folds = a.fold.map_or(0..config.cv.folds, |f| f..f + 1);
+    let existing = train::existing_folds(&a.out, folds);
+    if !a.resume && !existing.is_empty() {
+        anyhow::bail!(
+            "{} already holds fold(s) {existing:?} of a run; pass --resume to continue it \
+             (finished stages are reloaded), or choose another --out",
+            a.out.display()
+        );
+    }
+    config.runtime.device = a.device.unwrap_or(config.runtime.device);
+    let methods = (a.methods.iter().map(|m| Method::from_key(m))).collect::<Result<Vec<_>, _>>()?;
+    let (cohort, report) = Cohort::open(&a.cohort)?;
+    if let Some(report) = report {
+        println!("{report}");
+        train::data::check_join(&report)?;
+    }
+    let cache = a.out.join("preprocessed");
+    run_training(
+        &a.out, &cache, &cohort, &config, &methods, a.fold, None, pin,
+    )
+    .map(|_| ())
+}
+
+fn predict(a: PredictArgs) -> Result<()> {
+    use train::infer::{predict_with, risks_file_name, Shard};
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let (bundle, mut runtime) = match (&a.model, &a.run) {
+        (Some(model), _) => (
+            Bundle::open(model)?,
+            RuntimeConfig {
+                device: "auto".into(),
+                ..Default::default()
+            },
+        ),
+        (None, Some(run)) => {
+            let run = RunDir::new(run);
+            let method = Method::from_key(&a.method)?;
+            (
+                Bundle::from_run(&run, a.fold, method)?,
+                run.read_config()?.runtime,
+            )
+        }
+        (None, None) => anyhow::bail!("give --run or --model"),
+    };
+    runtime.device = a.device.unwrap_or(runtime.device);
+    let device = train::open_device(&runtime)?;
+    let predictor = Predictor::new(&bundle, device)?.with_maps(a.maps);
+    let cohort = printed(Cohort::open_images(&a.cohort)?);
+    let bar = bar("preprocess {bar:30} {pos}/{len} {elapsed}", cohort.len());
+    let preds = predict_with(&predictor, &cohort, shard, &a.out, &|d, n| {
+        bar.set_length(n as u64);
+        bar.set_position(d as u64);
+    })?;
+    bar.finish_and_clear();
+    let dice = train::export::mean_dice(preds.iter().map(|p| &p.mask), 0);
+    println!(
+        "{} patients → {} and {} ({} of fold {} on {device:?}){}",
+        preds.len(),
+        a.out.join(risks_file_name(shard)).display(),
+        a.out.join("masks").display(),
+        bundle.manifest.method.key(),
+        bundle.manifest.fold,
+        dice.map_or(String::new(), |(d, n)| format!(
+            "; GTVp Dice with the labels on the CT grid: {d:.3} (mean of {n})"
+        ))
+    );
+    Ok(())
+}
+
+fn radiomics(a: RadiomicsArgs) -> Result<()> {
+    let cohort = sharded(printed(Cohort::open_images(&a.cohort)?), a.shard.as_deref())?;
+    let plan = (a
+        .params
+        .as_deref()
+        .map(adamss::radiomics::ExtractionPlan::from_file))
+    .transpose()
+    .context("reading the parameter file")?;
+    let t0 = Instant::now();
+    let table = train::data::cohort_radiomics(&cohort, plan.as_ref());
+    table.write_csv(&a.out)?;
+    println!(
+        "radiomics: {} patients × {} features (GTVp, PET + CT, {}) in {:.2} s → {}",
+        table.rows.len(),
+        table.names.len(),
+        a.params
+            .map_or("original image".to_string(), |p| p.display().to_string()),
+        t0.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    for (id, e) in &table.failures {
+        println!("  {id}: {e}");
+    }
+    Ok(())
+}
+
+fn bench_step(a: BenchStepArgs) -> Result<()> {
+    use adamss::model::{timing, Precision};
+    let device = train::parse_device(&a.device)?;
+    let spec = timing::BenchSpec {
+        size: a.size,
+        batch: a.batch,
+        width: a.width,
+        warmup: a.warmup,
+        iters: a.iters,
+        cudnn_benchmark: a.cudnn_benchmark,
+    };
+    let mut rows = Vec::new();
+    for p in a.precision {
+        let p = match p {
+            BenchPrecision::Fp32 => Precision::F32,
+            BenchPrecision::Bf16 => Precision::Bf16,
+        };
+        let row = timing::BenchRow::measure(&a.device, device, p, &spec)
+            .with_context(|| format!("timing the {p:?} training step"))?;
+        println!("{}", serde_json::to_string(&row)?);
+        rows.push(row);
+    }
+    if let Some(path) = a.json {
+        std::fs::write(&path, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn preset_config(preset: Preset, seed: u64) -> SyntheticConfig {
+    let config = match preset {
+        Preset::Tiny => SyntheticConfig::tiny(),
+        Preset::Default => SyntheticConfig::default(),
+        Preset::Paper => SyntheticConfig::paper(),
+    };
+    SyntheticConfig { seed, ..config }
+}
+
+/// Generates the cohort unless `out` already holds one made with the same configuration.
+fn synthesise(out: &Path, config: &SyntheticConfig) -> Result<()> {
+    let bar = bar(
+        "generating {pos}/{len} patients [{bar:30}] {elapsed}",
+        config.patients,
+    );
+    let start = Instant::now();
+    let made = synthetic::ensure(out, config, &|done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    match made {
+        None => println!("cohort: reusing {} (same configuration)", out.display()),
+        Some(c) => println!(
+            "cohort: generated {} patients in {} ({:.1} s)",
+            c.truth.len(),
+            out.display(),
+            start.elapsed().as_secs_f64()
+        ),
+    }
+    Ok(())
+}
+
+/// The cohort of `Cohort::open` or `open_images`, its join report printed.
+fn printed((cohort, report): (Cohort, Option<io::JoinReport>)) -> Cohort {
+    if let Some(report) = report {
+        println!("{report}");
+    }
+    cohort
+}
+
+/// The experiment of `--config FILE`, else of `--preset NAME`.
+fn experiment(config: Option<&Path>, preset: &str) -> Result<ExperimentConfig> {
+    Ok(match config {
+        Some(path) => ExperimentConfig::from_toml_file(path)?,
+        None => ExperimentConfig::preset(preset)?,
+    })
+}
+
+/// The patients of `cohort` in the slice `shard` (`i/n`), or all of them.
+fn sharded(cohort: Cohort, shard: Option<&str>) -> Result<Cohort> {
+    Ok(match shard {
+        Some(text) => train::infer::Shard::parse(text)?.select(&cohort),
+        None => cohort,
+    })
+}
+
+fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
+    let (dir, preset, seed, replicates) = (&a.dir, a.preset, a.seed, a.replicates);
+    println!(
+        "AdaMSS demo: {}; {}",
+        adamss::model::DeviceInfo::probe(),
+        pin.describe()
+    );
+    let root = dir.join("cohort");
+    let mut synth = preset_config(preset, seed);
+    match preset {
+        Preset::Default => synth.patients = DEMO_PATIENTS,
+        Preset::Tiny => synth.patients = 16,
+        Preset::Paper => {}
+    }
+    synthesise(&root, &synth)?;
+    let cohort = printed(Cohort::open(&root)?);
+    let truth = synthetic::read_truth(&root)?;
+    let mut config = match preset {
+        Preset::Tiny => ExperimentConfig::tiny(),
+        _ => ExperimentConfig::cpu_small(),
+    };
+    config.seed = seed;
+    config.runtime.torch_threads = a.threads;
+    let methods = &Method::MAIN;
+    let main_dir = dir.join(&config.name);
+    let cache = main_dir.join("preprocessed");
+    let run = |out: &Path, config: &ExperimentConfig| {
+        run_training(
+            out,
+            &cache,
+            &cohort,
+            config,
+            methods,
+            None,
+            Some(&truth),
+            pin,
+        )
+    };
+    let mut outcomes = vec![run(&main_dir, &config)?];
+    for r in 1..replicates {
+        config.replicate = r;
+        println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
+        outcomes.push(run(
+            &dir.join(format!("{}-replicate-{r}", config.name)),
+            &config,
+        )?);
+    }
+    if replicates > 1 {
+        let table = train::report::replicates_table(&outcomes, methods)?;
+        let path = main_dir.join("replicates.md");
+        io::write_atomic(&path, table.as_bytes())?;
+        println!(
+            "\nC-index over {replicates} replicates of the networks' training (same folds; the \
+             first is the table above):\n\n{table}\nwritten to {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs `adamss train` (the library's `Experiment::run`) and prints what it did.
+#[allow(clippy::too_many_arguments)]
+fn run_training(
+    out: &Path,
+    cache: &Path,
+    cohort: &Cohort,
+    config: &ExperimentConfig,
+    methods: &[Method],
+    fold: Option<usize>,
+    truth: Option<&[synthetic::TruthRow]>,
+    pin: IsaPin,
+) -> Result<train::CvOutcome> {
+    let t0 = Instant::now();
+    let experiment = train::Experiment {
+        only_fold: fold,
+        cache: Some(cache.to_path_buf()),
+        true_risk: truth.map(|t| {
+            t.iter()
+                .map(|r| (r.patient_id.clone(), r.true_risk))
+                .collect()
+        }),
+        ..train::Experiment::new(config.clone(), methods)
+    };
+    let preprocess = bar("preprocess {bar:30} {pos}/{len} {elapsed}", cohort.len());
+    let observer = BarObserver {
+        bar: Default::default(),
+        preprocess: preprocess.clone(),
+        started: t0,
+        config,
+        methods,
+    };
+    let run = RunDir::new(out);
+    let trained = experiment.run(cohort, &run, &observer, &|done, _| {
+        preprocess.set_position(done as u64)
+    })?;
+    println!(
+        "\n{}-fold cross-validation of {} patients ({:.0} s; {}, {} libtorch CPU threads):\n\n{}",
+        config.cv.folds,
+        trained.cases.len(),
+        t0.elapsed().as_secs_f64(),
+        pin.describe(),
+        adamss::model::tch::get_num_threads(),
+        trained.table
+    );
+    if let Some(gaps) = &trained.gaps {
+        println!("Gaps in C-index, paired by test fold (mean ± sd over folds):\n\n{gaps}");
+    }
+    println!("{}", trained.summary(&run));
+    Ok(trained.outcome)
+}
