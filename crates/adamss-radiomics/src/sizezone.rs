@@ -194,8 +194,36 @@ fn runs(padded: &Padded, off: [i64; 3], row: &[usize], nr: usize, levels: usize)
     counts
 }
 
+/// Whether some line along `off` through the ROI's box holds two or more ROI voxels.
+/// PyRadiomics counts a direction's runs only then (`multiElement` in its C GLRLM): on a ROI
+/// one voxel thick along an axis, the directions moving along that axis give runs of length 1
+/// only and are dropped (or add nothing to the weighted matrix).
+fn spans_two_voxels(roi: &Roi, off: [i64; 3]) -> bool {
+    let dims = roi.dims.map(|d| d as i64);
+    let index = |p: [i64; 3]| (p[0] + dims[0] * (p[1] + dims[1] * p[2])) as usize;
+    let inside = |p: [i64; 3]| (0..3).all(|k| (0..dims[k]).contains(&p[k]));
+    for k in 0..dims[2] {
+        for j in 0..dims[1] {
+            for i in 0..dims[0] {
+                if !roi.mask[index([i, j, k])] {
+                    continue;
+                }
+                let mut q = [i + off[0], j + off[1], k + off[2]];
+                while inside(q) {
+                    if roi.mask[index(q)] {
+                        return true;
+                    }
+                    q = [q[0] + off[0], q[1] + off[1], q[2] + off[2]];
+                }
+            }
+        }
+    }
+    false
+}
+
 /// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions — or,
-/// with `weightingNorm`, on the one matrix of the weighted directions.
+/// with `weightingNorm`, on the one matrix of the weighted directions. A direction along
+/// which no line meets the ROI twice counts no runs ([`spans_two_voxels`]).
 pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let row = rows(disc);
@@ -204,7 +232,9 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
     let levels = disc.grey_levels.len();
-    let directions = offsets(&[1]);
+    let directions: Vec<[i64; 3]> = (offsets(&[1]).into_iter())
+        .filter(|&off| spans_two_voxels(roi, off))
+        .collect();
     let matrices: Vec<Vec<Vec<f64>>> = match settings.weighting_norm {
         None => directions
             .iter()

@@ -28,31 +28,7 @@ fn all_classes_match_pyradiomics() {
     let mut compared = 0;
     let mut failures = Vec::new();
     for (name, case) in v["cases"].as_object().unwrap() {
-        let settings: Settings = serde_json::from_value(case["settings"].clone()).unwrap();
-        let image = Volume::<f32>::read(dir().join(format!("{name}.image.nii.gz"))).unwrap();
-        let mask = Volume::<u8>::read(dir().join(format!("{name}.mask.nii.gz"))).unwrap();
-        let mut ours = extract(&image, &mask, &settings, &ALL).unwrap();
-        if case["wavelet"].as_bool().unwrap_or(false) {
-            ours.extend(extract_wavelet(&image, &mask, &settings, &ALL).unwrap());
-        }
-        for f in case["filters"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let kind = match f.as_str().unwrap() {
-                "Square" => ImageType::Square,
-                "SquareRoot" => ImageType::SquareRoot,
-                "Logarithm" => ImageType::Logarithm,
-                "Exponential" => ImageType::Exponential,
-                "Gradient" => ImageType::Gradient,
-                other => panic!("unexpected filter {other}"),
-            };
-            ours.extend(extract_filtered(&image, &mask, &settings, &ALL, kind).unwrap());
-        }
-        let sigmas: Vec<f64> = case["log"]
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_f64().unwrap()).collect())
-            .unwrap_or_default();
-        if !sigmas.is_empty() {
-            ours.extend(extract_log(&image, &mask, &settings, &ALL, &sigmas).unwrap());
-        }
+        let ours = ours(name, case);
         compared += check_case(name, case, &ours, &mut failures);
     }
     assert!(
@@ -89,6 +65,37 @@ fn all_classes_match_pyradiomics() {
     );
 }
 
+/// Our features of one golden case: every class on the original image, plus the case's
+/// wavelet, simple-filter and LoG images.
+fn ours(name: &str, case: &Value) -> Vec<(String, f64)> {
+    let settings: Settings = serde_json::from_value(case["settings"].clone()).unwrap();
+    let image = Volume::<f32>::read(dir().join(format!("{name}.image.nii.gz"))).unwrap();
+    let mask = Volume::<u8>::read(dir().join(format!("{name}.mask.nii.gz"))).unwrap();
+    let mut ours = extract(&image, &mask, &settings, &ALL).unwrap();
+    if case["wavelet"].as_bool().unwrap_or(false) {
+        ours.extend(extract_wavelet(&image, &mask, &settings, &ALL).unwrap());
+    }
+    for f in case["filters"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let kind = match f.as_str().unwrap() {
+            "Square" => ImageType::Square,
+            "SquareRoot" => ImageType::SquareRoot,
+            "Logarithm" => ImageType::Logarithm,
+            "Exponential" => ImageType::Exponential,
+            "Gradient" => ImageType::Gradient,
+            other => panic!("unexpected filter {other}"),
+        };
+        ours.extend(extract_filtered(&image, &mask, &settings, &ALL, kind).unwrap());
+    }
+    let sigmas: Vec<f64> = case["log"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_f64().unwrap()).collect())
+        .unwrap_or_default();
+    if !sigmas.is_empty() {
+        ours.extend(extract_log(&image, &mask, &settings, &ALL, &sigmas).unwrap());
+    }
+    ours
+}
+
 /// Compares one case's features with PyRadiomics' (`case["features"]`, `case["dtype"]`) at the
 /// tolerance stated above, adding mismatches to `failures` and printing the worst relative
 /// difference; returns the number compared.
@@ -121,6 +128,27 @@ pub(crate) fn check_case(
         worst.0, worst.1
     );
     ours.len()
+}
+
+/// ROIs one voxel thick along an axis (`tools/pyradiomics_thin_roi.py`): a single-slice ROI
+/// with the wavelet images, a 1-D ROI and a ROI one voxel thick along y. PyRadiomics' GLRLM
+/// uses only the directions that stay within the ROI's bounding box on a thick axis.
+#[test]
+fn thin_rois_match_pyradiomics() {
+    let text = std::fs::read_to_string(dir().join("thin_roi_expected.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let (mut compared, mut failures) = (0, Vec::new());
+    for (name, case) in v["cases"].as_object().unwrap() {
+        compared += check_case(name, case, &ours(name, case), &mut failures);
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Single slice: shape + 9 image types × 93; the other two: shape + 93.
+    assert_eq!(compared, 14 + 9 * 93 + 2 * (14 + 93));
 }
 
 #[test]
