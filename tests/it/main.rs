@@ -321,6 +321,59 @@ fn synth_cohort_inspect_and_radiomics() {
     );
 }
 
+/// `adamss radiomics --image --mask [--label]`: one row with PyRadiomics' own column names,
+/// equal to PyRadiomics run with no parameter file and only the label
+/// (`tools/pyradiomics_edge_cases.py`, "defaults"), 1e-6 relative or 1e-9 absolute.
+#[test]
+fn radiomics_of_one_image_matches_pyradiomics_defaults() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");
+    let text = std::fs::read_to_string(data.join("edge_cases_expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, case) in expected["defaults"].as_object().unwrap() {
+        let file = |what: &str| {
+            data.join(format!("{name}.{what}.nii.gz"))
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        let out = dir.path().join(format!("{name}/features.csv"));
+        let label = case["label"].to_string();
+        let (ok, text) = adamss(&[
+            "radiomics",
+            "--image",
+            &file("image"),
+            "--mask",
+            &file("mask"),
+            "--label",
+            &label,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(ok, "{text}");
+        let csv = std::fs::read_to_string(&out).unwrap();
+        let mut lines = csv.lines();
+        let (header, row) = (lines.next().unwrap(), lines.next().unwrap());
+        assert!(lines.next().is_none(), "one row: {csv}");
+        let names: Vec<&str> = header.split(',').collect();
+        let values: Vec<&str> = row.split(',').collect();
+        assert_eq!(values[0], format!("{name}.image"));
+        let want = case["features"].as_object().unwrap();
+        assert_eq!(names.len() - 1, want.len(), "{name}: the same features");
+        for (n, v) in names.iter().zip(&values).skip(1) {
+            let (ours, theirs): (f64, f64) = (v.parse().unwrap(), want[*n].as_f64().unwrap());
+            let d = (ours - theirs).abs();
+            assert!(
+                d <= 1e-9 || d <= 1e-6 * theirs.abs(),
+                "{name} {n}: {ours} vs {theirs}"
+            );
+        }
+    }
+    // --image without --mask, or with --cohort, is refused by the argument parser.
+    let (ok, text) = adamss(&["radiomics", "--image", "x.nii.gz"]);
+    assert!(!ok && text.contains("--mask"), "{text}");
+}
+
 /// Two `train --fold` jobs running at once into one run folder (a batch-scheduler array:
 /// shared preprocessing cache, shared pins) give each fold the risks one job running every
 /// fold gives, and whichever finishes last leaves an `outcome.json` with both folds.

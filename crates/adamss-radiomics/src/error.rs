@@ -28,6 +28,21 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// A non-finite voxel read by an operation that spreads it over the whole image (the
+    /// recursive LoG filter, B-spline resampling, `normalize`'s whole-image statistics).
+    #[error(
+        "non-finite image value {value} at voxel {index:?}, read by {reader}, which would spread \
+         it over the image (SimpleITK, and so PyRadiomics, reads NaN and ±Inf in a NIfTI file as \
+         0: replace them to get its values)"
+    )]
+    NonFiniteRead {
+        /// Voxel index `[i, j, k]`.
+        index: [usize; 3],
+        /// The value.
+        value: f64,
+        /// What reads it.
+        reader: &'static str,
+    },
     /// A setting out of range.
     #[error("invalid radiomics setting: {0}")]
     Settings(String),

@@ -393,6 +393,8 @@ pub fn extract_log<T: Pixel>(
     let (from, to) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
+    // The recursive filter runs along whole lines: one non-finite voxel reaches every value.
+    crate::roi::require_finite(image.data().slice(crop), from, "the LoG filter")?;
     // An f64 image (values normalised or resampled before extraction) is filtered in double
     // precision, as SimpleITK filters a float64 image; an f32 image in single precision.
     let stored = (image.data() as &dyn std::any::Any).downcast_ref::<Array3<f32>>();

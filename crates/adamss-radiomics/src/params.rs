@@ -21,7 +21,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use adamss_io::{read_header, Volume};
+use adamss_io::{read_header, ReadOptions, Volume};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -118,6 +118,18 @@ fn yaml_to_json(path: &Path, y: &yaml_rust2::Yaml) -> Result<Value> {
             return Err(bad(path, format!("unsupported YAML value {y:?}")))
         }
     })
+}
+
+impl Default for ExtractionPlan {
+    /// What PyRadiomics extracts with no parameter file: the original image, every feature
+    /// class with all its features, default settings (`binWidth` 25, label 1).
+    fn default() -> Self {
+        Self {
+            image_types: vec![(ImageTypeSelection::Original, Settings::default())],
+            classes: FeatureClass::ALL.iter().map(|&c| (c, None)).collect(),
+            settings: Settings::default(),
+        }
+    }
 }
 
 impl ExtractionPlan {
@@ -278,6 +290,15 @@ impl ExtractionPlan {
         })
     }
 
+    /// The same plan on another mask label (PyRadiomics' `label` setting, for every image type).
+    pub fn with_label(mut self, label: u8) -> Self {
+        self.settings.label = label;
+        for (_, s) in &mut self.image_types {
+            s.label = label;
+        }
+        self
+    }
+
     /// Runs the plan on one image and mask, the image taken as stored in float32 (see
     /// [`ExtractionPlan::run_stored`] for other stored types; it only matters when resampling).
     pub fn run(&self, image: &Volume<f32>, mask: &Volume<u8>) -> Result<Features> {
@@ -285,7 +306,10 @@ impl ExtractionPlan {
     }
 
     /// Runs the plan on the image and mask files, as PyRadiomics' `execute(image, mask)`: the
-    /// image's stored pixel type is read from its header ([`PixelType::from_nifti`]).
+    /// image's stored pixel type is read from its header ([`PixelType::from_nifti`]). Non-finite
+    /// voxels (NaN, ±Inf) are read as they are: only a non-finite value that a feature reads
+    /// (in the ROI of an image type, or in a whole-image statistic such as `normalize`'s) is
+    /// an error, naming the voxel.
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
         let info = read_header(image)?;
         let stored = PixelType::from_nifti(&info).ok_or_else(|| {
@@ -296,7 +320,11 @@ impl ExtractionPlan {
                 info.datatype_name
             ))
         })?;
-        let img = Volume::<f32>::read(image)?;
+        let read = ReadOptions {
+            finite_only: false,
+            ..ReadOptions::default()
+        };
+        let img = Volume::<f32>::read_with(image, &read)?;
         let msk = Volume::<u8>::read(mask)?;
         self.run_stored(&img, &msk, stored)
     }

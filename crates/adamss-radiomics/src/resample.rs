@@ -138,6 +138,10 @@ pub fn resample<T: Pixel>(
         None => image.data()[[i, j, k]].to_f64(),
     };
     let maps = Maps::new(image.geometry(), &grid.geometry);
+    if interpolator == Interpolator::BSpline {
+        // The spline's coefficients come from recursive filters along whole lines.
+        crate::roi::require_finite(image.data().view(), [0; 3], "B-spline resampling")?;
+    }
     let resampled = match interpolator {
         Interpolator::BSpline => {
             // x lines read as rows (contiguous in the NIfTI's x-fastest order).

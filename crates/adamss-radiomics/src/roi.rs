@@ -20,6 +20,23 @@ pub struct Roi {
     pub spacing: [f64; 3],
 }
 
+/// Refuses a non-finite voxel of `values` (whose index `[0, 0, 0]` is voxel `origin` of the
+/// image) for an operation that would spread it over the image.
+pub(crate) fn require_finite<T: Pixel>(
+    values: ndarray::ArrayView3<'_, T>,
+    origin: [usize; 3],
+    reader: &'static str,
+) -> Result<()> {
+    match values.indexed_iter().find(|(_, v)| !v.to_f64().is_finite()) {
+        None => Ok(()),
+        Some(((i, j, k), v)) => Err(Error::NonFiniteRead {
+            index: [origin[0] + i, origin[1] + j, origin[2] + k],
+            value: v.to_f64(),
+            reader,
+        }),
+    }
+}
+
 /// The image PyRadiomics computes on, in f64: the original values, or with `normalize` the
 /// z-scores over the whole image (mean and sample standard deviation, as SimpleITK's
 /// `Normalize`), clipped to ±`removeOutliers`, times `normalizeScale`.
@@ -32,6 +49,11 @@ pub fn image_values<T: Pixel>(
     if !settings.normalize {
         return Ok(values);
     }
+    require_finite(
+        values.view(),
+        [0; 3],
+        "normalize (the whole image's mean and SD)",
+    )?;
     let n = values.len() as f64;
     let mean = values.sum() / n;
     let sd = (values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1.0)).sqrt();

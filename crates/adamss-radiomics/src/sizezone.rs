@@ -223,7 +223,7 @@ fn spans_two_voxels(roi: &Roi, off: [i64; 3]) -> bool {
 
 /// GLRLM: 16 features, per direction (13 in 3-D) then averaged over non-empty directions — or,
 /// with `weightingNorm`, on the one matrix of the weighted directions. A direction along
-/// which no line meets the ROI twice counts no runs ([`spans_two_voxels`]).
+/// which no line meets the ROI twice counts no runs (as PyRadiomics).
 pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let row = rows(disc);

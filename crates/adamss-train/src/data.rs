@@ -84,13 +84,17 @@ pub fn radiomics_of(
 /// parameter file's settings (the CT keeps the pixel type its file stores, which a resampled
 /// image is cast to, as PyRadiomics does), else the AdaMSS preset on the original images.
 /// Patients run in parallel; one that fails (no labels, unreadable file, empty ROI) is
-/// recorded in the table's `failures` and the others go on.
+/// recorded in the table's `failures` and the others go on. Non-finite voxels are read as
+/// they are (PyRadiomics' rule: only values the features read must be finite).
 pub fn cohort_radiomics(
     cohort: &Cohort,
     plan: Option<&adamss_radiomics::ExtractionPlan>,
 ) -> adamss_radiomics::FeatureTable {
     use adamss_io::Dataset as _;
     use adamss_radiomics::{Error as RadError, FeatureTable, PixelType};
+    let mut options = cohort.options().clone();
+    options.read.finite_only = false;
+    let cohort = &cohort.clone().with_options(options);
     let load = |id: &str| -> std::result::Result<_, RadError> {
         let i = cohort
             .position(id)

@@ -51,8 +51,9 @@ pub(crate) enum Command {
     /// Preprocess a cohort onto the network grid of an experiment preset (cached under
     /// `<out>/preprocessed`), reporting how many tumours the label-free crops hold.
     Preprocess(PreprocessArgs),
-    /// PyRadiomics-compatible features of the labelled GTVp on CT and PET (resampled onto the
-    /// CT grid), original image, one row per patient.
+    /// PyRadiomics-compatible features: of a cohort (the labelled GTVp on CT and PET, the PET
+    /// resampled onto the CT grid, one row per patient, columns `pet_…`/`ct_…`), or of one
+    /// image and mask as PyRadiomics' `execute(image, mask)` (one row, its column names).
     Radiomics(RadiomicsArgs),
     /// Generate a synthetic PET/CT cohort in the HECKTOR 2022 layout.
     Synth(SynthArgs),
@@ -234,18 +235,28 @@ pub(crate) struct PreprocessArgs {
 #[derive(Args)]
 pub(crate) struct RadiomicsArgs {
     /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
-    #[arg(long)]
-    pub(crate) cohort: PathBuf,
+    #[arg(long, required_unless_present = "image", conflicts_with_all = ["image", "mask", "label"])]
+    pub(crate) cohort: Option<PathBuf>,
+    /// One image (NIfTI) instead of a cohort; its row is named after the file.
+    #[arg(long, requires = "mask")]
+    pub(crate) image: Option<PathBuf>,
+    /// The mask of `--image` (on its grid).
+    #[arg(long, requires = "image")]
+    pub(crate) mask: Option<PathBuf>,
+    /// The mask value of the ROI (PyRadiomics' `label`; default: the parameter file's, else 1).
+    #[arg(long, requires = "image")]
+    pub(crate) label: Option<u8>,
     /// Output CSV.
     #[arg(long, default_value = "runs/radiomics.csv")]
     pub(crate) out: PathBuf,
     /// A PyRadiomics parameter file (YAML or JSON: settings such as `binWidth` or
-    /// `resampledPixelSpacing`, image types, feature classes) instead of the default
-    /// (all classes on the original image); the CT's stored pixel type comes from its file.
+    /// `resampledPixelSpacing`, image types, feature classes) instead of the default (all
+    /// classes on the original image: PyRadiomics' defaults for `--image`, the AdaMSS preset
+    /// for a cohort); an image's stored pixel type comes from its file.
     #[arg(long)]
     pub(crate) params: Option<PathBuf>,
     /// Only the slice `i/n` of the patients; merge the CSVs with `adamss merge`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "image")]
     pub(crate) shard: Option<String>,
 }
 

@@ -198,19 +198,41 @@ fn predict(a: PredictArgs) -> Result<()> {
 }
 
 fn radiomics(a: RadiomicsArgs) -> Result<()> {
-    let cohort = sharded(printed(Cohort::open_images(&a.cohort)?), a.shard.as_deref())?;
-    let plan = (a
-        .params
-        .as_deref()
-        .map(adamss::radiomics::ExtractionPlan::from_file))
-    .transpose()
-    .context("reading the parameter file")?;
+    use adamss::radiomics::{ExtractionPlan, FeatureTable};
+    let plan = (a.params.as_deref().map(ExtractionPlan::from_file))
+        .transpose()
+        .context("reading the parameter file")?;
     let t0 = Instant::now();
-    let table = train::data::cohort_radiomics(&cohort, plan.as_ref());
+    let (table, rows, what) = match (&a.cohort, &a.image, &a.mask) {
+        (Some(cohort), _, _) => {
+            let cohort = sharded(printed(Cohort::open_images(cohort)?), a.shard.as_deref())?;
+            let table = train::data::cohort_radiomics(&cohort, plan.as_ref());
+            let rows = format!("{} patients", table.rows.len());
+            (table, rows, "GTVp, PET + CT, ")
+        }
+        (None, Some(image), Some(mask)) => {
+            let mut plan = plan.unwrap_or_default();
+            if let Some(label) = a.label {
+                plan = plan.with_label(label);
+            }
+            let name = image
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+            let id = name
+                .trim_end_matches(".gz")
+                .trim_end_matches(".nii")
+                .to_string();
+            let features = plan
+                .run_files(image, mask)
+                .with_context(|| format!("{}", image.display()))?;
+            let table = FeatureTable::from_results(vec![(id, Ok(features))]);
+            (table, image.display().to_string(), "")
+        }
+        _ => anyhow::bail!("give --cohort, or --image and --mask"),
+    };
     table.write_csv(&a.out)?;
     println!(
-        "radiomics: {} patients × {} features (GTVp, PET + CT, {}) in {:.2} s → {}",
-        table.rows.len(),
+        "radiomics: {rows} × {} features ({what}{}) in {:.2} s → {}",
         table.names.len(),
         a.params
             .map_or("original image".to_string(), |p| p.display().to_string()),

@@ -130,16 +130,25 @@ pub(crate) fn check_case(
     ours.len()
 }
 
-/// ROIs one voxel thick along an axis (`tools/pyradiomics_thin_roi.py`): a single-slice ROI
-/// with the wavelet images, a 1-D ROI and a ROI one voxel thick along y. PyRadiomics' GLRLM
-/// uses only the directions that stay within the ROI's bounding box on a thick axis.
+/// Edge cases (`tools/pyradiomics_edge_cases.py`). ROIs one voxel thick along an axis: a
+/// single-slice ROI with the wavelet images, a 1-D ROI and a ROI one voxel thick along y
+/// (PyRadiomics' GLRLM uses only the directions along which some line meets the ROI twice).
+/// A parameter-file case run through `ExtractionPlan::run_files`: a NaN and an infinity far
+/// from the ROI, every image type (only the values the features read must be finite).
 #[test]
-fn thin_rois_match_pyradiomics() {
-    let text = std::fs::read_to_string(dir().join("thin_roi_expected.json")).unwrap();
+fn edge_cases_match_pyradiomics() {
+    let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let (mut compared, mut failures) = (0, Vec::new());
     for (name, case) in v["cases"].as_object().unwrap() {
         compared += check_case(name, case, &ours(name, case), &mut failures);
+    }
+    for (name, case) in v["files"].as_object().unwrap() {
+        let file = |what: &str| dir().join(format!("{name}.{what}"));
+        let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
+        let ours = (plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        compared += check_case(name, case, &ours, &mut failures);
     }
     assert!(
         failures.is_empty(),
@@ -147,8 +156,47 @@ fn thin_rois_match_pyradiomics() {
         failures.len(),
         failures.join("\n")
     );
-    // Single slice: shape + 9 image types × 93; the other two: shape + 93.
-    assert_eq!(compared, 14 + 9 * 93 + 2 * (14 + 93));
+    // Single slice: shape + 9 image types × 93; the other two: shape + 93; NaN outside:
+    // shape + (original, 8 wavelet, square, gradient) × 93.
+    assert_eq!(compared, 14 + 9 * 93 + 2 * (14 + 93) + 14 + 11 * 93);
+}
+
+/// What reads the whole image refuses a non-finite voxel anywhere, naming it: the recursive
+/// LoG filter, B-spline resampling and `normalize` (PyRadiomics gets values only because
+/// SimpleITK reads NaN and ±Inf in a NIfTI file as 0).
+#[test]
+fn whole_image_readers_refuse_a_non_finite_voxel() {
+    let file = |what: &str| dir().join(format!("edge_nan_outside_pet.{what}"));
+    for (params, reader) in [
+        (
+            r#"{"imageType": {"LoG": {"sigma": [1.0]}}}"#,
+            "the LoG filter",
+        ),
+        (
+            r#"{"setting": {"resampledPixelSpacing": [1, 1, 1]}}"#,
+            "B-spline resampling",
+        ),
+        (r#"{"setting": {"normalize": true}}"#, "normalize"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("params.json");
+        std::fs::write(&path, params).unwrap();
+        let plan = adamss_radiomics::ExtractionPlan::from_file(&path).unwrap();
+        let e = plan
+            .run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(
+                e,
+                adamss_radiomics::Error::NonFiniteRead {
+                    index: [0, 0, 0],
+                    ..
+                }
+            ) && text.contains(reader),
+            "{params}: {text}"
+        );
+    }
 }
 
 #[test]

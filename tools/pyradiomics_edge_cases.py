@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""PyRadiomics reference values on edge cases users meet (issue #20).
+
+PyRadiomics builds its GLRLM only along the directions in which the ROI's bounding box is more
+than one voxel wide (a run cannot continue along an axis the ROI does not extend over); the
+other texture classes keep all 13 directions. Cases, each with every feature class:
+
+  thin_single_slice_ct    an int16 CT-like image, a one-slice ROI (accepted by default), with
+                          the eight wavelet images
+  thin_single_row_pet     a float32 PET-like image, a 1-D ROI along x (one voxel thick along
+                          y and z; minimumROIDimensions 1)
+  thin_plane_xz_pet       a float32 image, a ROI one voxel thick along y only
+
+Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPlan::run_files):
+
+  edge_nan_outside_pet    a float32 image with a NaN and an infinity far from the ROI: the
+                          original, wavelet, square and gradient images (local filters; only
+                          the values the features read must be finite). SimpleITK 2.5.7 reads
+                          NaN and ±Inf in a NIfTI file as 0, so PyRadiomics never sees them; the
+                          recursive LoG filter, B-spline resampling and `normalize` would spread
+                          them over the whole image, and adamss-radiomics refuses those.
+
+"defaults": PyRadiomics with no parameter file, only `label` (what `adamss radiomics --image
+--mask --label` runs), on two images of expected.json.
+
+Writes tests/data/radiomics/{thin,edge}_*.{image,mask}.nii.gz (+ .params.json) and
+edge_cases_expected.json: "cases" in the format of expected.json, "files" in the format of
+resample_expected.json. Run: .venv/bin/python tools/pyradiomics_edge_cases.py
+"""
+import json
+import logging
+import os
+
+import numpy as np
+from radiomics import __version__ as prver
+from radiomics import featureextractor
+
+from pyradiomics_reference import CLASSES, OUT, ellipsoid, smooth, write
+
+logging.getLogger("radiomics").setLevel(logging.ERROR)
+
+
+def main():
+    rng = np.random.default_rng(2020)
+    shape = (14, 20, 22)  # (z, y, x); spacing given as (x, y, z)
+    ct = np.round(smooth(shape, rng, 300, 40)).clip(-1024, 3000)
+    pet = np.abs(smooth(shape, rng, 6, 2))
+    cases = {}
+
+    def case(name, image, mask, spacing, dtype, settings, wavelet=False):
+        write(f"{name}.image.nii.gz", image, spacing, dtype)
+        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+        ext = featureextractor.RadiomicsFeatureExtractor(**settings)
+        ext.disableAllFeatures()
+        for c in CLASSES:
+            ext.enableFeatureClassByName(c)
+        if wavelet:
+            ext.enableImageTypeByName("Wavelet")
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": [], "log": [],
+                       "dtype": np.dtype(dtype).name, "features": feats}
+
+    one_slice = ellipsoid(shape, (7, 10, 11), (5, 7, 8))
+    one_slice[np.arange(shape[0]) != 7] = 0
+    case("thin_single_slice_ct", ct, one_slice, (0.98, 0.98, 2.5), np.int16, {"binWidth": 25}, wavelet=True)
+    line = np.zeros(shape, np.uint8)
+    line[6, 9, 3:18] = 1
+    case("thin_single_row_pet", pet, line, (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.25, "minimumROIDimensions": 1})
+    plane = ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4)
+    plane[:, np.arange(shape[1]) != 9, :] = 0
+    case("thin_plane_xz_pet", pet, plane, (2.0, 2.0, 3.0), np.float32, {"binWidth": 0.25})
+
+    files = {}
+
+    def file_case(name, image, mask, spacing, dtype, params):
+        write(f"{name}.image.nii.gz", image, spacing, dtype)
+        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+        pfile = os.path.join(OUT, f"{name}.params.json")
+        with open(pfile, "w") as f:
+            json.dump(params, f, indent=1)
+        ext = featureextractor.RadiomicsFeatureExtractor(pfile)
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        assert all(np.isfinite(v) for v in feats.values()), name
+        files[name] = {"dtype": np.dtype(dtype).name, "features": feats}
+
+    nan_pet = pet.astype(np.float32)
+    nan_pet[0, 0, 0] = np.nan
+    nan_pet[13, 19, 21] = np.inf
+    file_case("edge_nan_outside_pet", nan_pet, ellipsoid(shape, (7, 10, 11), (3, 4, 4)), (2.0, 2.0, 3.0),
+              np.float32, {"setting": {"binWidth": 0.25},
+                           "imageType": {"Original": {}, "Wavelet": {}, "Square": {}, "Gradient": {}}})
+
+    # PyRadiomics with no parameter file (every class, original image, default settings) and
+    # only the label given, on files of expected.json: what `adamss radiomics --image --mask
+    # --label` must print.
+    defaults = {}
+    for name, label in [("border_label2", 2), ("pet_irregular", 1)]:
+        ext = featureextractor.RadiomicsFeatureExtractor(label=label)
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        defaults[name] = {"label": label, "features": feats}
+
+    with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
+        json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults}, f, indent=1,
+                  sort_keys=True)
+    print("wrote", len(cases) + len(files), "cases;",
+          {k: len(v["features"]) for k, v in list(cases.items()) + list(files.items())})
+
+
+if __name__ == "__main__":
+    main()
