@@ -295,7 +295,7 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
             FeatureClass::Glcm => glcm::features(roi, &disc, settings),
             FeatureClass::Glrlm => sizezone::glrlm(roi, &disc, settings),
-            FeatureClass::Glszm => sizezone::glszm(roi, &disc),
+            FeatureClass::Glszm => sizezone::glszm(roi, &disc, settings),
             FeatureClass::Gldm => sizezone::gldm(roi, &disc, settings),
             FeatureClass::Ngtdm => ngtdm::features(roi, &disc, settings),
         };

@@ -10,15 +10,19 @@ use crate::roi::Roi;
 use crate::settings::Settings;
 
 /// Neighbour offsets `[dx, dy, dz]` for the given Chebyshev distances, one of each ± pair:
-/// PyRadiomics' set and sign (first non-zero of `(dz, dy, dx)` positive).
-pub(crate) fn offsets(distances: &[usize]) -> Vec<[i64; 3]> {
+/// PyRadiomics' set and sign (first non-zero of `(dz, dy, dx)` positive). With `fixed`
+/// (`force2D`, [`Settings::fixed_axis`]), only the offsets within the slices across that axis.
+pub(crate) fn offsets(distances: &[usize], fixed: Option<usize>) -> Vec<[i64; 3]> {
     let dmax = *distances.iter().max().unwrap_or(&1) as i64;
     let mut out = Vec::new();
     for dz in (-dmax..=dmax).rev() {
         for dy in (-dmax..=dmax).rev() {
             for dx in (-dmax..=dmax).rev() {
                 let norm = dx.abs().max(dy.abs()).max(dz.abs()) as usize;
-                if norm == 0 || !distances.contains(&norm) {
+                if norm == 0
+                    || !distances.contains(&norm)
+                    || fixed.is_some_and(|a| [dx, dy, dz][a] != 0)
+                {
                     continue;
                 }
                 let first = if dz != 0 {
@@ -39,8 +43,8 @@ pub(crate) fn offsets(distances: &[usize]) -> Vec<[i64; 3]> {
 
 /// Every neighbour offset within the Chebyshev `distances`, both signs (the 26-neighbourhood
 /// for distance 1): what GLDM and NGTDM look at around a voxel.
-pub(crate) fn neighbourhood(distances: &[usize]) -> Vec<[i64; 3]> {
-    offsets(distances)
+pub(crate) fn neighbourhood(distances: &[usize], fixed: Option<usize>) -> Vec<[i64; 3]> {
+    offsets(distances, fixed)
         .into_iter()
         .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
         .collect()
@@ -62,7 +66,7 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
     let mut merged = settings
         .weighting_norm
         .map(|norm| (norm, Array2::<f64>::zeros((n, n))));
-    for off in offsets(&settings.distances) {
+    for off in offsets(&settings.distances, settings.fixed_axis()) {
         let mut p = Array2::<f64>::zeros((n, n));
         for k in 0..d2 {
             for j in 0..d1 {

@@ -12,7 +12,7 @@ use crate::settings::Settings;
 /// fragmented ROI; the IBSI phantom's reference values are met either way).
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
-    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
+    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances, settings.fixed_axis());
     let ngl = disc.ng as usize;
     let mut n = vec![0.0f64; ngl + 1];
     let mut s = vec![0.0f64; ngl + 1];

@@ -69,6 +69,30 @@ pub struct Settings {
     /// per-image-type functions (`extract`, …) take an image already resampled and refuse a
     /// spacing that would resample.
     pub resampled_pixel_spacing: Option<Vec<f64>>,
+    /// `force2D`: texture matrices (GLCM, GLRLM, GLSZM, GLDM, NGTDM) within the slices across
+    /// `force2Ddimension` only — 4 directions, 8 neighbours (default false: 3-D, 13 and 26).
+    /// Shape and first order stay 3-D; the wavelet runs over the two in-slice axes.
+    #[serde(rename = "force2D")]
+    pub force_2d: bool,
+    /// `force2Ddimension`: the axis across which slices are taken, in PyRadiomics' (z, y, x)
+    /// array order: 0 (default) axial, 1 coronal, 2 sagittal.
+    #[serde(rename = "force2Ddimension")]
+    pub force_2d_dimension: usize,
+    /// `gradientUseSpacing`: the Gradient image type's derivatives in mm (default true) or
+    /// per voxel.
+    pub gradient_use_spacing: bool,
+    /// `label_channel`: the channel of a vector mask holding the labels (default 0). Masks here
+    /// are scalar, so only 0 is accepted (PyRadiomics ignores it for scalar masks too).
+    #[serde(rename = "label_channel")]
+    pub label_channel: usize,
+}
+
+impl Settings {
+    /// The axis (x 0, y 1, z 2) texture neighbours may not move along: `force2Ddimension`
+    /// turned from PyRadiomics' (z, y, x) order, with `force2D`; `None` in 3-D.
+    pub fn fixed_axis(&self) -> Option<usize> {
+        self.force_2d.then(|| 2 - self.force_2d_dimension.min(2))
+    }
 }
 
 /// PyRadiomics' `weightingNorm`: how a direction's offset `a` (voxels) is measured, `d` being
@@ -158,6 +182,10 @@ impl Default for Settings {
             resegment_shape: false,
             pre_crop: false,
             interpolator: "sitkBSpline".into(),
+            force_2d: false,
+            force_2d_dimension: 0,
+            gradient_use_spacing: true,
+            label_channel: 0,
             resampled_pixel_spacing: None,
         }
     }
@@ -196,6 +224,19 @@ impl Settings {
             return Err(Error::Settings(format!(
                 "binWidth must be positive, got {}",
                 self.bin_width
+            )));
+        }
+        if self.force_2d_dimension > 2 {
+            return Err(Error::Settings(format!(
+                "force2Ddimension must be 0, 1 or 2 (an axis of the (z, y, x) array), got {}",
+                self.force_2d_dimension
+            )));
+        }
+        if self.label_channel != 0 {
+            return Err(Error::Settings(format!(
+                "label_channel {} needs a vector mask; masks are read as scalar images here \
+                 (label_channel 0)",
+                self.label_channel
             )));
         }
         if self.bin_count == Some(0) {

@@ -232,7 +232,7 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
     let levels = disc.grey_levels.len();
-    let directions: Vec<[i64; 3]> = (offsets(&[1]).into_iter())
+    let directions: Vec<[i64; 3]> = (offsets(&[1], settings.fixed_axis()).into_iter())
         .filter(|&off| spans_two_voxels(roi, off))
         .collect();
     let matrices: Vec<Vec<Vec<f64>>> = match settings.weighting_norm {
@@ -295,12 +295,13 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
         .collect()
 }
 
-/// GLSZM: 16 features over 26-connected zones of equal grey level.
-pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
+/// GLSZM: 16 features over 26-connected zones of equal grey level (8-connected within slices
+/// with `force2D`).
+pub fn glszm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let row = rows(disc);
     let padded = Padded::new(roi, disc, 1);
     let lv = &padded.lv;
-    let neighbours: Vec<isize> = neighbourhood(&[1])
+    let neighbours: Vec<isize> = neighbourhood(&[1], settings.fixed_axis())
         .into_iter()
         .map(|o| padded.offset(o))
         .collect();
@@ -359,7 +360,7 @@ pub fn glszm(roi: &Roi, disc: &Discretized) -> Vec<(&'static str, f64)> {
 /// `distances`, inside the ROI) whose grey level differs by at most `gldm_a`.
 pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let row = rows(disc);
-    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances);
+    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances, settings.fixed_axis());
     let reach = settings.distances.iter().copied().max().unwrap_or(1);
     let padded = Padded::new(roi, disc, reach);
     let lv = &padded.lv;
