@@ -114,10 +114,12 @@ fn bench(c: &mut Criterion) {
         })
     });
     // (b) The AdaMSS preset, as a user calls it: `extract_pet_ct` runs the two images as
-    // parallel tasks.
+    // parallel tasks. The int16 CT as f64: its wavelet in double precision, as PyWavelets
+    // filters an integer image (the float32 PET in single precision).
     let config = ExtractionConfig::adamss();
+    let ct64 = ct.map(|&v| f64::from(v));
     g.bench_function("adamss_preset_pet_ct_851x2", |b| {
-        b.iter(|| extract_pet_ct(&pet, &ct, &mask, &config).expect("extract"))
+        b.iter(|| extract_pet_ct(&pet, &ct64, &mask, &config).expect("extract"))
     });
     // (c) original + LoG σ = 1…5 mm + wavelet, PET and CT side by side: 14 + 14 × 93 each.
     let wav_settings = Settings {
@@ -125,14 +127,21 @@ fn bench(c: &mut Criterion) {
         ..Settings::default()
     };
     let sigmas = [1.0, 2.0, 3.0, 4.0, 5.0];
-    let full = |image: &Volume<f32>| {
+    // The wavelet reads the CT in double precision (PyWavelets on an int16 image), the rest
+    // in single (ITK's LoG).
+    let full = |image: &Volume<f32>, wavelet_f64: bool| {
         let mut f = extract(image, &mask, &ct_settings, &CLASSES).expect("original");
         f.extend(extract_log(image, &mask, &ct_settings, &CLASSES, &sigmas).expect("log"));
-        f.extend(extract_wavelet(image, &mask, &wav_settings, &CLASSES).expect("wavelet"));
+        f.extend(if wavelet_f64 {
+            let image = image.map(|&v| f64::from(v));
+            extract_wavelet(&image, &mask, &wav_settings, &CLASSES).expect("wavelet")
+        } else {
+            extract_wavelet(image, &mask, &wav_settings, &CLASSES).expect("wavelet")
+        });
         f
     };
     g.bench_function("original_log5_wavelet_pet_ct_1316x2", |b| {
-        b.iter(|| rayon::join(|| full(&pet), || full(&ct)))
+        b.iter(|| rayon::join(|| full(&pet, false), || full(&ct, true)))
     });
     // (d) A clinical CT grid — 512 × 512 × 120 at 0.98 × 0.98 × 2.5 mm, int16 — resampled to
     // 1 mm (B-spline) around the tumour, then the AdaMSS preset (`tools/params_resample.json`).

@@ -47,7 +47,7 @@ def main():
     pet = np.abs(smooth(shape, rng, 6, 2))
     cases = {}
 
-    def case(name, image, mask, spacing, dtype, settings, wavelet=False):
+    def case(name, image, mask, spacing, dtype, settings, wavelet=False, filters=()):
         write(f"{name}.image.nii.gz", image, spacing, dtype)
         write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
         ext = featureextractor.RadiomicsFeatureExtractor(**settings)
@@ -56,9 +56,11 @@ def main():
             ext.enableFeatureClassByName(c)
         if wavelet:
             ext.enableImageTypeByName("Wavelet")
+        for f in filters:
+            ext.enableImageTypeByName(f)
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": [], "log": [],
+        cases[name] = {"settings": settings, "wavelet": wavelet, "filters": list(filters), "log": [],
                        "dtype": np.dtype(dtype).name, "features": feats}
 
     one_slice = ellipsoid(shape, (7, 10, 11), (5, 7, 8))
@@ -71,6 +73,24 @@ def main():
     plane = ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4)
     plane[:, np.arange(shape[1]) != 9, :] = 0
     case("thin_plane_xz_pet", pet, plane, (2.0, 2.0, 3.0), np.float32, {"binWidth": 0.25})
+
+    # Settings a HECKTOR radiomics study uses besides the defaults: force2D (texture within
+    # axial or sagittal slices, the wavelet over the two in-slice axes), other wavelets with
+    # more levels (PyRadiomics repeats level-1 transforms on the approximation) on int16 and
+    # float32 images, and the gradient per voxel.
+    roi = ellipsoid(shape, (7, 10, 11), (5, 7, 8))
+    case("set_force2d_axial_ct", ct, roi, (0.98, 0.98, 2.5), np.int16,
+         {"binWidth": 25, "force2D": True, "force2Ddimension": 0}, wavelet=True)
+    pet_roi = ellipsoid(shape, (6, 9, 12), (4, 6, 6), rng, 0.4)
+    case("set_force2d_sagittal_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.25, "force2D": True, "force2Ddimension": 2, "distances": [1, 2]}, wavelet=True)
+    case("set_db2_levels_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.1, "wavelet": "db2", "level": 2, "start_level": 1}, wavelet=True)
+    case("set_haar_ct", ct, roi, (0.98, 0.98, 2.5), np.int16, {"binWidth": 10, "wavelet": "haar"}, wavelet=True)
+    case("set_bior_sym_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.25, "wavelet": "bior2.4", "level": 2}, wavelet=True)
+    case("set_gradient_voxels_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+         {"binWidth": 0.25, "gradientUseSpacing": False}, filters=("Gradient",))
 
     files = {}
 

@@ -24,8 +24,21 @@ fn py_mod(a: f64, b: f64) -> f64 {
     }
 }
 
-/// The bin edges PyRadiomics uses for `values` (`binCount` wins over `binWidth`).
+/// The bin edges PyRadiomics uses for `values` (`binCount` wins over `binWidth`), as NumPy
+/// computes them for a float64 (or integer) image. See [`bin_edges_single`] for float32.
 pub fn bin_edges(values: &[f64], settings: &Settings) -> Vec<f64> {
+    bin_edges_in(values, settings, false)
+}
+
+/// The bin edges PyRadiomics uses for the values of a float32 image: with `binWidth`, NumPy 2
+/// computes `min − min mod w` and `max + 2w` in single precision (a Python float beside a
+/// float32 scalar is cast to float32), then `arange` in double from those bounds with the step
+/// `f32(low + w) − low`. Checked against NumPy 2.4 on 50,000 random cases (exact).
+pub fn bin_edges_single(values: &[f64], settings: &Settings) -> Vec<f64> {
+    bin_edges_in(values, settings, true)
+}
+
+fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
     let (min, max) = values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
@@ -44,10 +57,33 @@ pub fn bin_edges(values: &[f64], settings: &Settings) -> Vec<f64> {
         edges
     } else {
         let w = settings.bin_width;
-        let low = min - py_mod(min, w);
-        let high = max + 2.0 * w;
-        let n = ((high - low) / w).ceil().max(0.0) as usize;
-        let edges: Vec<f64> = (0..n).map(|k| low + k as f64 * w).collect();
+        // numpy.arange(low, high, w): n = ceil((high − low) / w), then low, low + Δ, … with
+        // Δ = second − low, the second value computed in the bounds' type.
+        let (low, high, n, second) = if single {
+            let (min32, w32) = (min as f32, w as f32);
+            let mut m = min32 % w32;
+            if m != 0.0 && ((w32 < 0.0) != (m < 0.0)) {
+                m += w32;
+            }
+            let low = min32 - m;
+            let high = max as f32 + (2.0 * w) as f32;
+            let n = f64::from((high - low) / w32).ceil();
+            (f64::from(low), f64::from(high), n, f64::from(low + w32))
+        } else {
+            let low = min - py_mod(min, w);
+            let high = max + 2.0 * w;
+            (low, high, ((high - low) / w).ceil(), low + w)
+        };
+        let _ = high;
+        let n = n.max(0.0) as usize;
+        let delta = second - low;
+        let edges: Vec<f64> = (0..n)
+            .map(|k| match k {
+                0 => low,
+                1 => second,
+                _ => low + k as f64 * delta,
+            })
+            .collect();
         if edges.len() == 1 {
             vec![edges[0] - 0.5, edges[0] + 0.5]
         } else {
@@ -64,7 +100,7 @@ fn digitize(x: f64, edges: &[f64]) -> u32 {
 /// Discretises the ROI's grey levels with the settings' bin width or count.
 pub fn discretize(roi: &Roi, settings: &Settings) -> Discretized {
     let values = roi.values();
-    let edges = bin_edges(&values, settings);
+    let edges = bin_edges_in(&values, settings, roi.single_precision);
     let levels: Vec<u32> = roi
         .image
         .iter()

@@ -318,14 +318,7 @@ pub fn crop_to_roi<T: Pixel>(
     // Label presence and ROI size are checked again on the crop (same bounding box).
     check_grids(image, mask)?;
     settings.validate()?;
-    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
-    if count == 0 {
-        return Err(label_absent(mask.data(), settings.label));
-    }
-    let shape = image.shape();
-    let pad = settings.pad_distance;
-    let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(pad));
-    let hi = [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1));
+    let (lo, hi) = roi_box(mask, settings, image.shape())?;
     let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
     let img = if settings.normalize {
         let values = image_values(image, settings)?;
@@ -339,6 +332,75 @@ pub fn crop_to_roi<T: Pixel>(
         mask.data()[[i + lo[0], j + lo[1], k + lo[2]]]
     });
     Ok((img, msk))
+}
+
+/// The ROI's bounding box plus `padDistance`, clamped to the image: the crop features read.
+fn roi_box(
+    mask: &Volume<u8>,
+    settings: &Settings,
+    shape: [usize; 3],
+) -> Result<([usize; 3], [usize; 3])> {
+    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
+    if count == 0 {
+        return Err(label_absent(mask.data(), settings.label));
+    }
+    let pad = settings.pad_distance;
+    Ok((
+        [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
+        [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1)),
+    ))
+}
+
+/// The Wavelet image type's sub-bands on the crop at `lo` of size `dims`, equal to those of
+/// PyWavelets on the whole filtered image (`window`), with its summation order: along each
+/// transformed axis the transform runs on the crop widened by the cascade's reach, or on the
+/// whole axis where that would come near the window's edge (where PyWavelets wraps, with
+/// PyRadiomics' padding of odd sizes), and is cut back.
+fn wavelet_on_block<S: crate::wavelet::SwtSample>(
+    at: impl Fn([usize; 3]) -> S,
+    window: ([usize; 3], [usize; 3]),
+    lo: [usize; 3],
+    dims: [usize; 3],
+    settings: &Settings,
+) -> Result<Vec<(String, Array3<f64>)>> {
+    let taps = crate::wavelet::wavelet_taps(&settings.wavelet)?;
+    let reach = crate::wavelet::reach(taps, settings.start_level + settings.level);
+    let (from, to) = window;
+    let fixed = settings.fixed_axis();
+    // Per axis: where the block starts and how long it is.
+    let span = [0, 1, 2].map(|a| {
+        let hi = lo[a] + dims[a] - 1;
+        if Some(a) == fixed {
+            (lo[a], dims[a])
+        } else if lo[a] < from[a] + reach || hi + reach > to[a] {
+            (from[a], to[a] + 1 - from[a])
+        } else {
+            (lo[a] - reach, dims[a] + 2 * reach)
+        }
+    });
+    let block = Array3::from_shape_fn((span[0].1, span[1].1, span[2].1), |(i, j, k)| {
+        at([span[0].0 + i, span[1].0 + j, span[2].0 + k])
+    });
+    let axes: Vec<usize> = (0..3).filter(|&a| Some(a) != fixed).collect();
+    let bands = crate::wavelet::swt(
+        &block,
+        &settings.wavelet,
+        &axes,
+        settings.level,
+        settings.start_level,
+    )?;
+    let cut = [0, 1, 2].map(|a| lo[a] - span[a].0);
+    Ok(bands
+        .into_iter()
+        .map(|(name, b)| {
+            let part = b.slice(ndarray::s![
+                cut[0]..cut[0] + dims[0],
+                cut[1]..cut[1] + dims[1],
+                cut[2]..cut[2] + dims[2]
+            ]);
+            (name, part.mapv(|v| v.to_f64()))
+        })
+        .collect())
 }
 
 /// Features of the eight coif1 wavelet sub-bands (`wavelet-LLH_glcm_Contrast`, …), computed on
@@ -444,13 +506,15 @@ pub fn extract_log<T: Pixel>(
                 LogSource::Values(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
                 LogSource::Stored(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
             };
-            let roi = Roi::from_fn(
+            let mut roi = Roi::from_fn(
                 box_dims,
                 |i, j, k| f64::from(filtered[[i, j, k]]),
                 &box_mask,
                 spacing,
                 settings,
             )?;
+            // SimpleITK's LoG of a float32 (or integer) image is a float32 image.
+            roi.single_precision = matches!(source, LogSource::Stored(_));
             let name = format!("log-sigma-{}-mm-3D", python_float(sigma).replace('.', "-"));
             Ok(features_of(&roi, settings, classes, &name))
         })
@@ -484,25 +548,59 @@ pub fn extract_filtered<T: Pixel>(
     classes: &[FeatureClass],
     kind: ImageType,
 ) -> Result<Features> {
-    // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
-    crop_window(image, mask, settings)?;
+    // The image PyRadiomics filters: the whole image, or with `preCrop` (or a
+    // resampledPixelSpacing equal to the image's) the ROI's box plus `padDistance`.
+    let window = crop_window(image, mask, settings)?;
     // The ROI is resegmented on the original image, as PyRadiomics does for every image type.
     let resegmented = resegment(image, mask, settings)?;
     let mask = resegmented.as_ref().unwrap_or(mask);
     let (img, msk) = crop_to_roi(image, mask, settings)?;
     let spacing = image.geometry().spacing;
     let d = img.dim();
+    // The image PyRadiomics bins: float32 for the wavelet and the gradient of a float32
+    // image, float64 for the element-wise filters (NumPy on float64).
+    let single_bins = !settings.normalize
+        && T::SINGLE
+        && matches!(kind, ImageType::Wavelet | ImageType::Gradient);
+    let images = if kind == ImageType::Wavelet {
+        let values = if settings.normalize {
+            Some(image_values(image, settings)?)
+        } else {
+            None
+        };
+        let shape = image.shape();
+        let window = window.unwrap_or(([0; 3], shape.map(|n| n - 1)));
+        let (lo, _) = roi_box(mask, settings, shape)?;
+        // PyWavelets filters a float32 array in single precision (its own f32 filters),
+        // anything else (integers, float64, normalised values) in double: a `Volume<f32>` is
+        // taken as float32 data, so an integer-stored image (a CT) comes as `Volume<f64>` for
+        // PyRadiomics' values (`ExtractionPlan::run_files` chooses from the stored type).
+        let single = values.is_none() && T::SINGLE;
+        let at = |p: [usize; 3]| match &values {
+            Some(v) => v[p],
+            None => image.data()[p].to_f64(),
+        };
+        let dims = [d.0, d.1, d.2];
+        if single {
+            wavelet_on_block(|p| at(p) as f32, window, lo, dims, settings)?
+        } else {
+            wavelet_on_block(at, window, lo, dims, settings)?
+        }
+    } else {
+        filtered(&img, spacing, kind, settings)?
+    };
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.
-    let per_image: Vec<Features> = filtered(&img, spacing, kind)
+    let per_image: Vec<Features> = images
         .into_par_iter()
         .map(|(name, band)| {
-            let roi = Roi::from_fn(
+            let mut roi = Roi::from_fn(
                 [d.0, d.1, d.2],
                 |i, j, k| band[[i, j, k]],
                 &msk,
                 spacing,
                 settings,
             )?;
+            roi.single_precision = single_bins;
             Ok(features_of(&roi, settings, classes, &name))
         })
         .collect::<Result<_>>()?;

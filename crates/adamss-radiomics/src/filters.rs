@@ -43,15 +43,29 @@ fn max_abs(x: &Array3<f64>) -> f64 {
     x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
-/// The filtered image(s) of `image` (already cropped), with their feature-name prefixes.
+/// The filtered image(s) of `image` (already cropped), with their feature-name prefixes:
+/// the wavelet with `settings`' `wavelet`, `level`, `start_level` (over the in-slice axes with
+/// `force2D`), the gradient in mm or per voxel (`gradientUseSpacing`).
 pub fn filtered(
     image: &Array3<f64>,
     spacing: [f64; 3],
     kind: ImageType,
-) -> Vec<(String, Array3<f64>)> {
-    let one = |a: Array3<f64>| vec![(kind.name().to_string(), a)];
+    settings: &crate::Settings,
+) -> crate::Result<Vec<(String, Array3<f64>)>> {
+    let one = |a: Array3<f64>| Ok(vec![(kind.name().to_string(), a)]);
     match kind {
-        ImageType::Wavelet => crate::wavelet::swt3_coif1(image),
+        ImageType::Wavelet => {
+            let axes: Vec<usize> = (0..3)
+                .filter(|&a| Some(a) != settings.fixed_axis())
+                .collect();
+            crate::wavelet::swt(
+                image,
+                &settings.wavelet,
+                &axes,
+                settings.level,
+                settings.start_level,
+            )
+        }
         ImageType::Square => {
             let c = 1.0 / max_abs(image).sqrt();
             one(image.mapv(|v| (c * v).powi(2)))
@@ -87,7 +101,10 @@ pub fn filtered(
             let c = m.ln() / m;
             one(image.mapv(|v| (c * v).exp()))
         }
-        ImageType::Gradient => one(gradient_magnitude(image, spacing)),
+        ImageType::Gradient if settings.gradient_use_spacing => {
+            one(gradient_magnitude(image, spacing))
+        }
+        ImageType::Gradient => one(gradient_magnitude(image, [1.0; 3])),
     }
 }
 

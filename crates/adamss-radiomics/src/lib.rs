@@ -19,8 +19,9 @@ mod shape;
 pub mod sizezone;
 mod table;
 pub mod wavelet;
+mod wavelet_filters;
 
-pub use discretize::{bin_edges, discretize, Discretized};
+pub use discretize::{bin_edges, bin_edges_single, discretize, Discretized};
 pub use error::{Error, Result};
 pub use extract::{
     crop_to_roi, extract, extract_filtered, extract_log, extract_shape, extract_wavelet,

@@ -341,7 +341,7 @@ impl ExtractionPlan {
         stored: PixelType,
     ) -> Result<Features> {
         let Some(r) = resample(image, mask, &self.settings, stored)? else {
-            return self.run_prepared(image, mask, |s| s.clone());
+            return self.run_prepared(image, mask, stored, |s| s.clone());
         };
         // Resampling has cropped (preCrop no longer applies) and normalised.
         let strip = |s: &Settings| Settings {
@@ -351,8 +351,8 @@ impl ExtractionPlan {
             ..s.clone()
         };
         match &r.image {
-            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, strip),
-            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, strip),
+            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, stored, strip),
+            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, stored, strip),
         }
     }
 
@@ -375,6 +375,7 @@ impl ExtractionPlan {
         &self,
         image: &Volume<T>,
         mask: &Volume<u8>,
+        stored: PixelType,
         adjust: impl Fn(&Settings) -> Settings,
     ) -> Result<Features> {
         // Shape once, first, from the top-level settings; the other classes per image type.
@@ -399,6 +400,13 @@ impl ExtractionPlan {
             let s = &adjust(s);
             let f = match sel {
                 ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
+                // PyWavelets filters an integer or float64 image in double precision.
+                ImageTypeSelection::Filtered(kind @ ImageType::Wavelet)
+                    if stored != PixelType::Float32 =>
+                {
+                    let image = image.map(|v| v.to_f64());
+                    extract_filtered(&image, mask, s, &classes, *kind)?
+                }
                 ImageTypeSelection::Filtered(kind) => {
                     extract_filtered(image, mask, s, &classes, *kind)?
                 }

@@ -15,18 +15,23 @@ mod sealed {
 pub trait Pixel: Copy + Send + Sync + 'static + sealed::Sealed {
     /// The value in double precision (exact for both types).
     fn to_f64(self) -> f64;
+    /// Whether this is single precision: a `Volume<f32>` is taken as float32 data, whose
+    /// wavelet and grey-level bins PyRadiomics (NumPy, PyWavelets) compute in single precision.
+    const SINGLE: bool;
 }
 
 impl Pixel for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    const SINGLE: bool = true;
 }
 
 impl Pixel for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    const SINGLE: bool = false;
 }
 
 /// How an image's voxels are stored — SimpleITK's pixel type when PyRadiomics reads the file.

@@ -18,6 +18,10 @@ pub struct Roi {
     pub mask: Vec<bool>,
     /// Voxel spacing, mm.
     pub spacing: [f64; 3],
+    /// Whether the image PyRadiomics bins is a float32 array (a float32 image, its wavelet or
+    /// LoG): NumPy then computes the lower and upper bin bounds in single precision
+    /// ([`crate::bin_edges`]). `false` for integer and float64 images.
+    pub single_precision: bool,
 }
 
 /// Refuses a non-finite voxel of `values` (whose index `[0, 0, 0]` is voxel `origin` of the
@@ -143,7 +147,8 @@ pub(crate) fn resegment_values(
 impl Roi {
     /// Crops `image` to the bounding box of `mask == settings.label`, checking that mask and
     /// image share a grid, that the label is present, that the ROI is large enough, and that
-    /// ROI voxels are finite.
+    /// ROI voxels are finite. A `Volume<f32>` is binned as float32 data (PyRadiomics on a
+    /// float32 image); pass an integer-stored image (a CT) as `Volume<f64>`.
     pub fn new<T: Pixel>(
         image: &Volume<T>,
         mask: &Volume<u8>,
@@ -161,13 +166,16 @@ impl Roi {
             );
         }
         let img = image.data();
-        Self::from_fn(
+        let mut roi = Self::from_fn(
             image.shape(),
             |i, j, k| img[[i, j, k]].to_f64(),
             mask.data(),
             image.geometry().spacing,
             settings,
-        )
+        )?;
+        // A `Volume<f32>` is float32 data; an integer-stored image comes as `Volume<f64>`.
+        roi.single_precision = T::SINGLE;
+        Ok(roi)
     }
 
     /// As [`Roi::new`] for an image given voxel by voxel (`image(i, j, k)`, e.g. a filtered
@@ -230,6 +238,7 @@ impl Roi {
             image: img,
             mask: msk,
             spacing,
+            single_precision: false,
         })
     }
 

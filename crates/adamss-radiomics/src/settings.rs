@@ -85,6 +85,15 @@ pub struct Settings {
     /// are scalar, so only 0 is accepted (PyRadiomics ignores it for scalar masks too).
     #[serde(rename = "label_channel")]
     pub label_channel: usize,
+    /// `wavelet`: the Wavelet image type's PyWavelets wavelet (default `coif1`; the built-in
+    /// ones: [`crate::wavelet::wavelet_names`]).
+    pub wavelet: String,
+    /// `level`: the Wavelet image type's number of levels (default 1), each a level-1
+    /// transform of the previous approximation, named `wavelet2-…`, ….
+    pub level: usize,
+    /// `start_level`: levels computed and discarded before the first kept one (default 0).
+    #[serde(rename = "start_level")]
+    pub start_level: usize,
 }
 
 impl Settings {
@@ -186,6 +195,9 @@ impl Default for Settings {
             force_2d_dimension: 0,
             gradient_use_spacing: true,
             label_channel: 0,
+            wavelet: "coif1".into(),
+            level: 1,
+            start_level: 0,
             resampled_pixel_spacing: None,
         }
     }
@@ -231,6 +243,19 @@ impl Settings {
                 "force2Ddimension must be 0, 1 or 2 (an axis of the (z, y, x) array), got {}",
                 self.force_2d_dimension
             )));
+        }
+        if self.level == 0 {
+            return Err(Error::Settings("the wavelet level must be ≥ 1".into()));
+        }
+        if !crate::wavelet::wavelet_names().any(|n| n == self.wavelet) {
+            // The error names the built-in wavelets.
+            crate::wavelet::swt::<f64>(
+                &ndarray::Array3::zeros((2, 2, 2)),
+                &self.wavelet,
+                &[0],
+                1,
+                0,
+            )?;
         }
         if self.label_channel != 0 {
             return Err(Error::Settings(format!(

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::extract::{extract, extract_wavelet, FeatureClass, Features};
+use crate::pixel::Pixel;
 use crate::settings::Settings;
 
 /// What to extract from one image.
@@ -54,9 +55,11 @@ impl ExtractionConfig {
     }
 }
 
-/// Features of one image (original, then the wavelet sub-bands when configured).
-pub fn extract_image(
-    image: &Volume<f32>,
+/// Features of one image (original, then the wavelet sub-bands when configured). The wavelet
+/// runs in the image's precision, as PyWavelets does: pass an image stored as integers (a CT)
+/// as `Volume<f64>` for PyRadiomics' values, a float32 one (a PET) as `Volume<f32>`.
+pub fn extract_image<T: Pixel>(
+    image: &Volume<T>,
     mask: &Volume<u8>,
     config: &ExtractionConfig,
 ) -> Result<Features> {
@@ -71,9 +74,9 @@ pub fn extract_image(
 
 /// Features of a PET and a CT on one mask (all three on the same grid), named
 /// `PET_<feature>` and `CT_<feature>`.
-pub fn extract_pet_ct(
-    pet: &Volume<f32>,
-    ct: &Volume<f32>,
+pub fn extract_pet_ct<P: Pixel, C: Pixel>(
+    pet: &Volume<P>,
+    ct: &Volume<C>,
     mask: &Volume<u8>,
     config: &ExtractionConfig,
 ) -> Result<Features> {

@@ -1,95 +1,263 @@
 //! The undecimated (stationary) wavelet transform as PyRadiomics applies it: PyWavelets'
-//! `swtn(level = 1)` with coif1 over the three axes, odd sizes padded by one voxel (wrap) and
-//! trimmed back, sub-bands named `wavelet-XYZ` with X, Y, Z ∈ {L, H} for the x (i), y (j)
-//! and z (k) axes.
+//! level-1 `swtn` over the transformed axes (x, y, z; with `force2D` the two in-slice axes),
+//! repeated on the approximation for each further `level` (PyRadiomics does not dilate the
+//! filters) after `start_level` discarded ones, odd sizes padded by one voxel (wrap) once and
+//! trimmed back; sub-bands named `wavelet-LLH`, `wavelet2-LLH`, …, one letter per transformed
+//! axis in x, y, z order (L low-pass, H high-pass), the last approximation last.
+//!
+//! Each line is filtered as PyWavelets' C code does it (periodisation, `output[o] = Σ_j
+//! f[j]·x[(o + F/2 − j) mod N]`), with its order of summation, in the precision of the data:
+//! f64, or f32 with PyWavelets' single-precision filters for a float32 image.
 
-use ndarray::{Array3, Axis};
+use std::ops::{Add, Mul};
 
-/// PyWavelets' coif1 decomposition filters (low-pass, high-pass).
-const COIF1_LO: [f64; 6] = [
-    -0.015_655_728_135_791_993,
-    -0.072_732_619_512_526_45,
-    0.384_864_846_864_857_8,
-    0.852_572_020_211_600_4,
-    0.337_897_662_457_481_8,
-    -0.072_732_619_512_526_45,
-];
-const COIF1_HI: [f64; 6] = [
-    0.072_732_619_512_526_45,
-    0.337_897_662_457_481_8,
-    -0.852_572_020_211_600_4,
-    0.384_864_846_864_857_8,
-    0.072_732_619_512_526_45,
-    -0.015_655_728_135_791_993,
-];
+use ndarray::{Array3, Axis, Slice};
+use rayon::prelude::*;
 
-/// One level-1 SWT filter pass along `axis`: `y[n] = Σ_j f[j] · x[(n + 3 − j) mod N]` over the
-/// periodic extension (PyWavelets' alignment for a 6-tap filter), where N is the axis length
-/// made even by repeating the first sample (PyRadiomics' wrap padding); the output keeps the
-/// input's length.
-fn filter_axis(x: &Array3<f64>, axis: usize, f: &[f64; 6]) -> Array3<f64> {
-    let mut out = Array3::<f64>::zeros(x.dim());
-    let n_in = x.len_of(Axis(axis));
-    let n = n_in + n_in % 2;
-    let taps = f.len();
-    let shift = taps / 2;
-    // ext[t] = periodic signal at index t − (taps − 1 − shift)... laid out so that
-    // y[m] = Σ_j f[j] · ext[m + (taps − 1) − j], with ext[p] = x[(p + shift − (taps − 1)) mod n].
-    let lead = taps - 1;
-    let mut sig = vec![0.0f64; n];
-    let mut ext = vec![0.0f64; n + lead];
-    for (src, mut dst) in x
-        .lanes(Axis(axis))
-        .into_iter()
-        .zip(out.lanes_mut(Axis(axis)))
-    {
-        for (b, v) in sig.iter_mut().zip(src.iter()) {
+use crate::error::{Error, Result};
+use crate::wavelet_filters::{FILTERS, LEFT_OUT};
+
+/// The precision a wavelet transform runs in: `f64`, or `f32` as PyWavelets filters a float32
+/// array (single-precision products and sums, its single-precision filters).
+pub trait SwtSample:
+    Copy + Default + Add<Output = Self> + Mul<Output = Self> + Send + Sync + 'static
+{
+    /// The (low-pass, high-pass) decomposition filters of built-in wavelet `index`, in this
+    /// precision.
+    #[doc(hidden)]
+    fn filters(index: usize) -> (&'static [Self], &'static [Self]);
+    /// The value in f64 (exact).
+    fn to_f64(self) -> f64;
+}
+
+impl SwtSample for f64 {
+    fn filters(index: usize) -> (&'static [f64], &'static [f64]) {
+        (FILTERS[index].lo, FILTERS[index].hi)
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+
+impl SwtSample for f32 {
+    fn filters(index: usize) -> (&'static [f32], &'static [f32]) {
+        (FILTERS[index].lo32, FILTERS[index].hi32)
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// The number of taps of wavelet `name`'s filters.
+pub fn wavelet_taps(name: &str) -> Result<usize> {
+    wavelet_index(name).map(|i| FILTERS[i].lo.len())
+}
+
+/// How far, in voxels along an axis, an output of [`swt`] with `taps`-tap filters and
+/// `passes` = `start_level + level` may read its input (a bound: each pass reads `taps / 2`
+/// one way and `taps − 1 − taps / 2` the other): the margin a block cut from a larger image
+/// needs for its inner outputs to equal the whole image's.
+pub fn reach(taps: usize, passes: usize) -> usize {
+    passes * taps
+}
+
+/// The names of the built-in wavelets (PyWavelets' discrete wavelets of at most 20 taps:
+/// `haar`, `db1`–`db10`, `sym2`–`sym10`, `coif1`–`coif3`, `bior*`, `rbio*`).
+pub fn wavelet_names() -> impl Iterator<Item = &'static str> {
+    FILTERS.iter().map(|f| f.name)
+}
+
+/// The index of wavelet `name` among the built-in ones.
+fn wavelet_index(name: &str) -> Result<usize> {
+    if let Some(i) = FILTERS.iter().position(|f| f.name == name) {
+        return Ok(i);
+    }
+    Err(Error::Settings(if LEFT_OUT.contains(&name) {
+        format!(
+            "wavelet {name:?}: PyWavelets' wavelets with filters longer than 20 taps are not \
+             built in; use one of {}",
+            wavelet_names().collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!(
+            "wavelet {name:?} is not a discrete wavelet of PyWavelets; use one of {}",
+            wavelet_names().collect::<Vec<_>>().join(", ")
+        )
+    }))
+}
+
+/// One level-1 SWT line: `out[o] = Σ_j f[j]·x[(o + F/2 − j) mod N]` for `o < N`, summed in
+/// PyWavelets' order (`downsampling_convolution_periodization`, step 1): j ascending, except
+/// near the right end, where the wrapped terms come first with j descending.
+fn filter_line<T: SwtSample>(x: &[T], f: &[T], out: &mut [T]) {
+    let (n, taps) = (x.len(), f.len());
+    let mut i = taps / 2;
+    let mut o = 0;
+    // The start: the filter reaches past the first sample (wrapped to the end).
+    while i < taps && i < n {
+        let mut sum = T::default();
+        let mut j = 0;
+        while j <= i {
+            sum = sum + f[j] * x[i - j];
+            j += 1;
+        }
+        while j < taps {
+            let mut k = 0;
+            while k < n && j < taps {
+                sum = sum + f[j] * x[n - 1 - k];
+                k += 1;
+                j += 1;
+            }
+        }
+        out[o] = sum;
+        i += 1;
+        o += 1;
+    }
+    while i < n {
+        let mut sum = T::default();
+        for j in 0..taps {
+            sum = sum + x[i - j] * f[j];
+        }
+        out[o] = sum;
+        i += 1;
+        o += 1;
+    }
+    // The end: samples past the last one wrap to the start (both ends for a short line).
+    while i < n + taps / 2 {
+        let mut sum = T::default();
+        let mut j = 0;
+        while i - j >= n {
+            let mut k = 0;
+            while k < n && i - j >= n {
+                sum = sum + f[i - n - j] * x[k];
+                k += 1;
+                j += 1;
+            }
+        }
+        while j <= i && j < taps {
+            sum = sum + f[j] * x[i - j];
+            j += 1;
+        }
+        while j < taps {
+            let mut k = 0;
+            while k < n && j < taps {
+                sum = sum + f[j] * x[n - 1 - k];
+                k += 1;
+                j += 1;
+            }
+        }
+        out[o] = sum;
+        i += 1;
+        o += 1;
+    }
+}
+
+/// One filter pass along `axis` (even length).
+fn filter_axis<T: SwtSample>(x: &Array3<T>, axis: usize, f: &[T]) -> Array3<T> {
+    let mut out = Array3::<T>::default(x.dim());
+    let n = x.len_of(Axis(axis));
+    let (mut line, mut result) = (vec![T::default(); n], vec![T::default(); n]);
+    for (src, mut dst) in (x.lanes(Axis(axis)).into_iter()).zip(out.lanes_mut(Axis(axis))) {
+        for (b, v) in line.iter_mut().zip(src.iter()) {
             *b = *v;
         }
-        if n > n_in {
-            sig[n_in] = sig[0];
-        }
-        for (p, e) in ext.iter_mut().enumerate() {
-            // p + shift − lead may be negative: add a multiple of n first.
-            *e = sig[(p + shift + lead * n - lead) % n];
-        }
-        for (m, d) in dst.iter_mut().enumerate() {
-            let w = &ext[m..m + taps];
-            let mut s = 0.0;
-            for j in 0..taps {
-                s += f[j] * w[lead - j];
-            }
-            *d = s;
+        filter_line(&line, f, &mut result);
+        for (d, v) in dst.iter_mut().zip(&result) {
+            *d = *v;
         }
     }
     out
 }
 
-/// The eight level-1 sub-bands of `image`, in PyRadiomics' order (`LLH`, `LHL`, `LHH`, `HLL`,
-/// `HLH`, `HHL`, `HHH`, then the approximation `LLL`), each the size of the input.
-///
-/// The x pass (2 outputs) and the xy pass (4) are shared; the eight z passes run as parallel
-/// rayon tasks.
+/// One level of `swtn` over `axes`: the `2^axes` sub-bands keyed `a`/`d` per axis, in
+/// PyWavelets' order (`aaa`, `aad`, `ada`, …).
+fn level_one<T: SwtSample>(
+    data: Array3<T>,
+    axes: &[usize],
+    (lo, hi): (&[T], &[T]),
+) -> Vec<(String, Array3<T>)> {
+    let mut bands = vec![(String::new(), data)];
+    for &axis in axes {
+        bands = bands
+            .into_par_iter()
+            .flat_map_iter(|(key, x)| {
+                let a = filter_axis(&x, axis, lo);
+                let d = filter_axis(&x, axis, hi);
+                [(format!("{key}a"), a), (format!("{key}d"), d)]
+            })
+            .collect();
+    }
+    bands
+}
+
+/// PyRadiomics' Wavelet image type on `image`: `wavelet` (a PyWavelets name), over `axes`
+/// (0 x, 1 y, 2 z, in that order), `level` levels after `start_level` discarded ones. Returns
+/// the detail sub-bands of each level then the last approximation, named as PyRadiomics names
+/// them, each the size of the input.
+pub fn swt<T: SwtSample>(
+    image: &Array3<T>,
+    wavelet: &str,
+    axes: &[usize],
+    level: usize,
+    start_level: usize,
+) -> Result<Vec<(String, Array3<T>)>> {
+    let taps = T::filters(wavelet_index(wavelet)?);
+    if level == 0 {
+        return Err(Error::Settings("wavelet level must be ≥ 1".into()));
+    }
+    let shape = [image.dim().0, image.dim().1, image.dim().2];
+    // Odd sizes: one more sample, the first (PyRadiomics' wrap padding), on every axis.
+    let padded = shape.map(|n| n + n % 2);
+    let data = Array3::from_shape_fn((padded[0], padded[1], padded[2]), |(i, j, k)| {
+        image[[i % shape[0], j % shape[1], k % shape[2]]]
+    });
+    let trim = |x: Array3<T>| -> Array3<T> {
+        let mut x = x;
+        for (axis, &n) in shape.iter().enumerate() {
+            x.slice_axis_inplace(Axis(axis), Slice::from(0..n));
+        }
+        x.as_standard_layout().into_owned()
+    };
+    let approx_key = "a".repeat(axes.len());
+    let take_approx = |bands: Vec<(String, Array3<T>)>| {
+        (bands.into_iter())
+            .find(|(k, _)| *k == approx_key)
+            .map(|(_, a)| a)
+    };
+    let mut data = Some(data);
+    for _ in 0..start_level {
+        data = take_approx(level_one(data.take().unwrap_or_default(), axes, taps));
+    }
+    let mut out = Vec::new();
+    for idx in 1..=level {
+        let bands = level_one(data.take().unwrap_or_default(), axes, taps);
+        let prefix = if idx == 1 {
+            "wavelet".to_string()
+        } else {
+            format!("wavelet{idx}")
+        };
+        for (key, band) in bands {
+            if key == approx_key {
+                data = Some(band);
+            } else {
+                let name = key.replace('a', "L").replace('d', "H");
+                out.push((format!("{prefix}-{name}"), trim(band)));
+            }
+        }
+    }
+    let prefix = if level == 1 {
+        "wavelet".to_string()
+    } else {
+        format!("wavelet{level}")
+    };
+    let approx = data.map(trim).unwrap_or_default();
+    out.push((format!("{prefix}-{}", "L".repeat(axes.len())), approx));
+    Ok(out)
+}
+
+/// The eight level-1 coif1 sub-bands of `image` over x, y and z, in PyRadiomics' order
+/// (`LLH`, `LHL`, `LHH`, `HLL`, `HLH`, `HHL`, `HHH`, then the approximation `LLL`): PyRadiomics'
+/// default Wavelet image type, in double precision.
 pub fn swt3_coif1(image: &Array3<f64>) -> Vec<(String, Array3<f64>)> {
-    use rayon::prelude::*;
-    let filt = |c: char| if c == 'L' { &COIF1_LO } else { &COIF1_HI };
-    let lh = ['L', 'H'];
-    let x: Vec<Array3<f64>> = lh
-        .par_iter()
-        .map(|&c| filter_axis(image, 0, filt(c)))
-        .collect();
-    let xy: Vec<Array3<f64>> = (0..4)
-        .into_par_iter()
-        .map(|i| filter_axis(&x[i / 2], 1, filt(lh[i % 2])))
-        .collect();
-    // PyRadiomics yields the details first (LLH … HHH) and the approximation LLL last.
-    let order: Vec<usize> = (1..8).chain(std::iter::once(0)).collect();
-    order
-        .into_par_iter()
-        .map(|code| {
-            let (cx, cy, cz) = (lh[code >> 2 & 1], lh[code >> 1 & 1], lh[code & 1]);
-            let band = filter_axis(&xy[code >> 1], 2, filt(cz));
-            (format!("wavelet-{cx}{cy}{cz}"), band)
-        })
-        .collect()
+    swt(image, "coif1", &[0, 1, 2], 1, 0).unwrap_or_default()
 }
