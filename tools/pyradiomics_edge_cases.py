@@ -32,6 +32,7 @@ import logging
 import os
 
 import numpy as np
+import SimpleITK as sitk
 from radiomics import __version__ as prver
 from radiomics import featureextractor
 
@@ -94,9 +95,12 @@ def main():
 
     files = {}
 
-    def file_case(name, image, mask, spacing, dtype, params):
+    def file_case(name, image, mask, spacing, dtype, params, mask_origin=None, mask_spacing=None):
         write(f"{name}.image.nii.gz", image, spacing, dtype)
-        write(f"{name}.mask.nii.gz", mask, spacing, np.uint8)
+        m = write(f"{name}.mask.nii.gz", mask, mask_spacing or spacing, np.uint8)
+        if mask_origin is not None:
+            m.SetOrigin(mask_origin)
+            sitk.WriteImage(m, os.path.join(OUT, f"{name}.mask.nii.gz"))
         pfile = os.path.join(OUT, f"{name}.params.json")
         with open(pfile, "w") as f:
             json.dump(params, f, indent=1)
@@ -123,11 +127,50 @@ def main():
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
         defaults[name] = {"label": label, "features": feats}
 
+    # Parameter-file keys PyRadiomics' users have: an interpolator as SimpleITK's integer
+    # constant (2 = sitkLinear) while resampling; a mask 0.004 mm off the image's origin (ITK's
+    # default tolerance refuses it, geometryTolerance 1e-3 × 2 mm accepts it as it is); a
+    # mask on a coarser, shifted grid resampled onto the image's (correctMask).
+    file_case("edge_interpolator_int_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25, "interpolator": 2, "resampledPixelSpacing": [2.5, 2.5, 2.5]},
+               "imageType": {"Original": {}}})
+    # A deprecated feature PyRadiomics still computes when named (StandardDeviation).
+    file_case("edge_deprecated_std_pet", pet, pet_roi, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25}, "imageType": {"Original": {}},
+               "featureClass": {"firstorder": ["StandardDeviation", "Mean"]}})
+    file_case("edge_geometry_tolerance_ct", ct, roi, (0.98, 0.98, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "geometryTolerance": 0.005}, "imageType": {"Original": {}}},
+              mask_origin=(12.504, -30.0, 100.0))
+    coarse = ellipsoid((7, 10, 11), (3.5, 5, 5.5), (2.5, 3.5, 4))
+    file_case("edge_correct_mask_ct", ct, coarse, (0.98, 0.98, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "correctMask": True}, "imageType": {"Original": {}}},
+              mask_origin=(13.0, -29.5, 101.0), mask_spacing=(1.96, 1.96, 5.0))
+
+    # PyRadiomics' own example parameter files (tests/data/radiomics/pyradiomics_examples/,
+    # copied unchanged), run on a CT-like and an MR-like image.
+    examples = {}
+    ex_dir = os.path.join(OUT, "pyradiomics_examples")
+    big = (24, 40, 44)
+    ct_big = np.round(smooth(big, rng, 300, 40, blobs=9)).clip(-1024, 3000)
+    mr_big = np.abs(smooth(big, rng, 400, 600, blobs=9))
+    big_roi = ellipsoid(big, (12, 20, 22), (6, 10, 11), rng, 0.3)
+    for fname, image, dtype, spacing in [("exampleCT.yaml", ct_big, np.int16, (0.98, 0.98, 2.5)),
+                                         ("exampleMR_NoResampling.yaml", mr_big, np.float32, (1.2, 1.2, 3.0)),
+                                         ("exampleMR_3mm.yaml", mr_big, np.float32, (1.2, 1.2, 3.0)),
+                                         ("example_allShape.yaml", ct_big, np.int16, (0.98, 0.98, 2.5))]:
+        name = "example_" + fname.split(".")[0]
+        write(f"{name}.image.nii.gz", image, spacing, dtype)
+        write(f"{name}.mask.nii.gz", big_roi, spacing, np.uint8)
+        ext = featureextractor.RadiomicsFeatureExtractor(os.path.join(ex_dir, fname))
+        res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        examples[name] = {"params": fname, "dtype": np.dtype(dtype).name, "features": feats}
+
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
-        json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults}, f, indent=1,
+        json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,
                   sort_keys=True)
-    print("wrote", len(cases) + len(files), "cases;",
-          {k: len(v["features"]) for k, v in list(cases.items()) + list(files.items())})
+    print("wrote", len(cases) + len(files) + len(examples), "cases;",
+          {k: len(v["features"]) for k, v in list(cases.items()) + list(files.items()) + list(examples.items())})
 
 
 if __name__ == "__main__":

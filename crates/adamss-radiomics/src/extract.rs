@@ -248,7 +248,7 @@ pub fn extract_shape<T: Pixel>(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Features> {
-    check_grids(image, mask)?;
+    check_grids(image, mask, settings)?;
     // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
     crop_window(image, mask, settings)?;
     let resegmented = resegment(image, mask, settings)?;
@@ -316,7 +316,7 @@ pub fn crop_to_roi<T: Pixel>(
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
     // Label presence and ROI size are checked again on the crop (same bounding box).
-    check_grids(image, mask)?;
+    check_grids(image, mask, settings)?;
     settings.validate()?;
     let (lo, hi) = roi_box(mask, settings, image.shape())?;
     let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
@@ -429,7 +429,7 @@ pub fn extract_log<T: Pixel>(
     classes: &[FeatureClass],
     sigmas: &[f64],
 ) -> Result<Features> {
-    check_grids(image, mask)?;
+    check_grids(image, mask, settings)?;
     // Normalised values once, for resegmentation and every sigma; without normalisation the
     // filter reads the image itself (it converts each value to f64, as SimpleITK does).
     let values = if settings.normalize {

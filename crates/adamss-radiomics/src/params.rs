@@ -8,8 +8,12 @@
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
 //! A feature-class value lists the features to keep (empty or null: all defaults); a name the
-//! class does not have is refused, naming the class's features, and so is a PyRadiomics
-//! deprecated feature ([`FeatureClass::deprecated_names`]), which is not computed. Keys this
+//! class does not have is refused, naming the class's features. Of PyRadiomics' deprecated
+//! features ([`FeatureClass::deprecated_names`]), those it still computes when named
+//! (first-order `StandardDeviation`, shape `Compactness1`, `Compactness2`,
+//! `SphericalDisproportion`) are computed; the others, for which it computes no value, are
+//! refused by name. PyRadiomics' own `exampleSettings/*.yaml` load unchanged except
+//! `MR_2D_extraction.yaml` (`shape2D`) and `exampleVoxel.yaml` (voxel-based). Keys this
 //! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
 //! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
 //! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
@@ -56,6 +60,35 @@ pub struct ExtractionPlan {
     /// not per image type, as in PyRadiomics).
     pub settings: Settings,
 }
+
+/// The deprecated features PyRadiomics still computes (with a warning) when a parameter file
+/// names them, and what they derive from: `StandardDeviation = √Variance`, and from the mesh
+/// volume V and surface area A, `Compactness1 = V / (√π A^1.5)`, `Compactness2 = 36π V² / A³`,
+/// `SphericalDisproportion = A / (36π V²)^⅓` (PyRadiomics' formulas). Its other deprecated
+/// features (GLCM `Dissimilarity`, `Homogeneity1/2`, `SumVariance`, GLDM
+/// `DependencePercentage`, `GrayLevelNonUniformityNormalized`) have no value there either.
+const DERIVED: [(FeatureClass, &str, [&str; 2]); 4] = [
+    (
+        FeatureClass::FirstOrder,
+        "StandardDeviation",
+        ["Variance", "Variance"],
+    ),
+    (
+        FeatureClass::Shape,
+        "Compactness1",
+        ["MeshVolume", "SurfaceArea"],
+    ),
+    (
+        FeatureClass::Shape,
+        "Compactness2",
+        ["MeshVolume", "SurfaceArea"],
+    ),
+    (
+        FeatureClass::Shape,
+        "SphericalDisproportion",
+        ["MeshVolume", "SurfaceArea"],
+    ),
+];
 
 fn bad(path: &Path, msg: String) -> Error {
     Error::Settings(format!("{}: {msg}", path.display()))
@@ -260,15 +293,18 @@ impl ExtractionPlan {
                     };
                     // PyRadiomics refuses unknown names; a silently empty class would hide a typo.
                     for f in keep.iter().flatten() {
-                        if class.feature_names().contains(&f.as_str()) {
+                        if class.feature_names().contains(&f.as_str())
+                            || DERIVED.iter().any(|(c, d, _)| *c == class && d == f)
+                        {
                             continue;
                         }
                         return Err(bad(
                             path,
                             if class.deprecated_names().contains(&f.as_str()) {
                                 format!(
-                                    "{name}: {f:?} is deprecated in PyRadiomics and not computed \
-                                     here (it equals or derives from another feature); remove it"
+                                    "{name}: {f:?} is deprecated in PyRadiomics, which computes no \
+                                     value for it either (it raises a DeprecationWarning: the \
+                                     feature equals another one); remove it"
                                 )
                             } else {
                                 format!(
@@ -340,6 +376,16 @@ impl ExtractionPlan {
         mask: &Volume<u8>,
         stored: PixelType,
     ) -> Result<Features> {
+        // correctMask: the mask onto the image's grid, once, before anything reads it.
+        let corrected;
+        let mask = if self.settings.correct_mask
+            && crate::roi::check_grids(image, mask, &self.settings).is_err()
+        {
+            corrected = crate::roi::correct_mask(image, mask, &self.settings)?;
+            &corrected
+        } else {
+            mask
+        };
         let Some(r) = resample(image, mask, &self.settings, stored)? else {
             return self.run_prepared(image, mask, stored, |s| s.clone());
         };
@@ -421,6 +467,36 @@ impl ExtractionPlan {
             };
             out.extend(f);
         }
+        // Deprecated features PyRadiomics still computes when a file asks for them by name.
+        let mut derived = Vec::new();
+        let pi = std::f64::consts::PI;
+        for (class, feature, from) in DERIVED {
+            if !keep
+                .get(class.name())
+                .is_some_and(|k| k.iter().any(|x| x == feature))
+            {
+                continue;
+            }
+            for (name, v) in &out {
+                let Some(prefix) = name.strip_suffix(&format!("_{}_{}", class.name(), from[0]))
+                else {
+                    continue;
+                };
+                let other = format!("{prefix}_{}_{}", class.name(), from[1]);
+                let a = out
+                    .iter()
+                    .find(|(m, _)| *m == other)
+                    .map_or(f64::NAN, |(_, x)| *x);
+                let x = match feature {
+                    "StandardDeviation" => v.sqrt(),
+                    "Compactness1" => v / (a.powf(1.5) * pi.sqrt()),
+                    "Compactness2" => 36.0 * pi * v.powi(2) / a.powi(3),
+                    _ => a / (36.0 * pi * v.powi(2)).cbrt(),
+                };
+                derived.push((format!("{prefix}_{}_{feature}", class.name()), x));
+            }
+        }
+        out.extend(derived);
         out.retain(|(name, _)| {
             // name = <image>_<class>_<feature>
             let mut parts = name.rsplitn(3, '_');

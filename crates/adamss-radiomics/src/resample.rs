@@ -88,7 +88,7 @@ pub fn resample<T: Pixel>(
         return Ok(None);
     };
     settings.validate()?;
-    check_grids(image, mask)?;
+    check_grids(image, mask, settings)?;
     let (lo, hi, count) = bounding_box(mask.data(), settings.label);
     if count == 0 {
         return Err(label_absent(mask.data(), settings.label));

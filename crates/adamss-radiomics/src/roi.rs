@@ -83,7 +83,7 @@ pub fn resegment<T: Pixel>(
     if settings.resegment_range.is_none() {
         return Ok(None);
     }
-    check_grids(image, mask)?;
+    check_grids(image, mask, settings)?;
     resegment_values(&image_values(image, settings)?, mask, settings)
 }
 
@@ -154,7 +154,7 @@ impl Roi {
         mask: &Volume<u8>,
         settings: &Settings,
     ) -> Result<Self> {
-        check_grids(image, mask)?;
+        check_grids(image, mask, settings)?;
         if settings.normalize {
             let img = image_values(image, settings)?;
             return Self::from_fn(
@@ -366,21 +366,78 @@ pub(crate) fn crop_window<T: Pixel>(
 }
 
 /// Checks that image and mask share a grid: equal shapes, affines within 1e-3 mm.
-pub(crate) fn check_grids<T: Pixel>(image: &Volume<T>, mask: &Volume<u8>) -> Result<()> {
+pub(crate) fn check_grids<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<()> {
     if image.shape() != mask.shape() {
         return Err(Error::GeometryMismatch(format!(
-            "image shape {:?}, mask shape {:?}",
+            "image shape {:?}, mask shape {:?}{}",
             image.shape(),
-            mask.shape()
+            mask.shape(),
+            CORRECT_HINT
         )));
     }
-    let d = image.geometry().max_affine_difference(mask.geometry());
-    if d > 1e-3 {
-        return Err(Error::GeometryMismatch(format!(
-            "affines differ by {d} mm (tolerance 1e-3)"
-        )));
+    let (a, b) = (image.geometry(), mask.geometry());
+    match settings.geometry_tolerance {
+        // ITK's rule (PyRadiomics' geometryTolerance): origins and spacings within
+        // tolerance × the image's first spacing, direction cosines within tolerance.
+        Some(tol) => {
+            let coord = tol * a.spacing[0].abs();
+            let worst =
+                |x: [f64; 3], y: [f64; 3]| (0..3).map(|i| (x[i] - y[i]).abs()).fold(0.0, f64::max);
+            let dir = (0..3)
+                .flat_map(|r| (0..3).map(move |c| (r, c)))
+                .map(|(r, c)| (a.direction[r][c] - b.direction[r][c]).abs())
+                .fold(0.0, f64::max);
+            let (o, sp) = (worst(a.origin, b.origin), worst(a.spacing, b.spacing));
+            if o > coord || sp > coord || dir > tol {
+                return Err(Error::GeometryMismatch(format!(
+                    "origins differ by {o} mm, spacings by {sp} mm, directions by {dir} \
+                     (geometryTolerance {tol}: {coord} mm, {tol}){CORRECT_HINT}"
+                )));
+            }
+        }
+        None => {
+            let d = a.max_affine_difference(b);
+            if d > 1e-3 {
+                return Err(Error::GeometryMismatch(format!(
+                    "affines differ by {d} mm (tolerance 1e-3; see geometryTolerance){CORRECT_HINT}"
+                )));
+            }
+        }
     }
     Ok(())
+}
+
+const CORRECT_HINT: &str = "; correctMask: true resamples the mask onto the image grid";
+
+/// PyRadiomics' `correctMask`: the mask resampled onto the image's grid (nearest neighbour,
+/// 0 outside), after checking that every ROI voxel lies inside the image's physical extent.
+pub(crate) fn correct_mask<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<Volume<u8>> {
+    let shape = image.shape();
+    for ((i, j, k), &v) in mask.data().indexed_iter() {
+        if v != settings.label {
+            continue;
+        }
+        let p = mask
+            .geometry()
+            .index_to_world([i as f64, j as f64, k as f64]);
+        let c = image.geometry().world_to_index(p);
+        if (0..3).any(|a| c[a] < -0.5 || c[a] > shape[a] as f64 - 0.5) {
+            return Err(Error::GeometryMismatch(format!(
+                "correctMask: ROI voxel [{i}, {j}, {k}] lies outside the image's physical extent"
+            )));
+        }
+    }
+    let grid = adamss_preprocess::Grid::of(image);
+    adamss_preprocess::resample_nearest(mask, &grid, 0)
+        .map_err(|e| Error::GeometryMismatch(format!("correctMask: {e}")))
 }
 
 /// The error for a label missing from `mask`, listing the labels it does hold.

@@ -58,8 +58,11 @@ pub struct Settings {
     /// crop); its values then describe the cropped image, as PyRadiomics computes them.
     pub pre_crop: bool,
     /// `interpolator`: the image's interpolator when resampling (`sitkBSpline`, the default,
-    /// `sitkLinear` or `sitkNearestNeighbor`; the mask always uses nearest neighbour). Other SimpleITK names
-    /// are accepted, and refused only if the image is to be resampled.
+    /// `sitkLinear` or `sitkNearestNeighbor`; the mask always uses nearest neighbour). Other
+    /// SimpleITK names are accepted, and refused only if the image is to be resampled. As in
+    /// PyRadiomics, a parameter file may give SimpleITK's integer constant instead (SimpleITK
+    /// 2.x: 1 nearest neighbour, 2 linear, 23 B-spline, …); it is read as its name.
+    #[serde(deserialize_with = "interpolator_name")]
     pub interpolator: String,
     /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none), with
     /// PyRadiomics' rules: 0 and axes along which the ROI is one voxel thick keep the mask's
@@ -85,6 +88,14 @@ pub struct Settings {
     /// are scalar, so only 0 is accepted (PyRadiomics ignores it for scalar masks too).
     #[serde(rename = "label_channel")]
     pub label_channel: usize,
+    /// `geometryTolerance`: how far image and mask geometries may differ, with ITK's rule
+    /// (origins and spacings within this × the image's first spacing, direction cosines
+    /// within this). Default none: affines within 1e-3 mm.
+    pub geometry_tolerance: Option<f64>,
+    /// `correctMask`: a mask whose geometry differs is resampled onto the image's grid
+    /// (nearest neighbour) when its ROI lies inside the image (default false: an error).
+    /// Done once, first, by [`crate::ExtractionPlan`].
+    pub correct_mask: bool,
     /// `wavelet`: the Wavelet image type's PyWavelets wavelet (default `coif1`; the built-in
     /// ones: [`crate::wavelet::wavelet_names`]).
     pub wavelet: String,
@@ -168,6 +179,56 @@ pub enum ResegmentMode {
     Sigma,
 }
 
+/// SimpleITK 2.x's interpolator constants (`sitk.sitkLinear == 2`, …).
+const INTERPOLATOR_CODES: [(i64, &str); 15] = [
+    (1, "sitkNearestNeighbor"),
+    (2, "sitkLinear"),
+    (4, "sitkGaussian"),
+    (5, "sitkLabelGaussian"),
+    (6, "sitkHammingWindowedSinc"),
+    (7, "sitkCosineWindowedSinc"),
+    (8, "sitkWelchWindowedSinc"),
+    (9, "sitkLanczosWindowedSinc"),
+    (10, "sitkBlackmanWindowedSinc"),
+    (21, "sitkBSpline1"),
+    (22, "sitkBSpline2"),
+    (23, "sitkBSpline"),
+    (24, "sitkBSpline4"),
+    (25, "sitkBSpline5"),
+    (26, "sitkLabelLinear"),
+];
+
+/// An interpolator given by name, or by SimpleITK's integer constant.
+fn interpolator_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NameOrCode {
+        Name(String),
+        Code(i64),
+    }
+    match NameOrCode::deserialize(d)? {
+        // SimpleITK's alias of the cubic B-spline.
+        NameOrCode::Name(n) if n == "sitkBSpline3" => Ok("sitkBSpline".into()),
+        NameOrCode::Name(n) => Ok(n),
+        NameOrCode::Code(c) => INTERPOLATOR_CODES
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|(_, n)| n.to_string())
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "interpolator {c} is not one of SimpleITK 2's interpolator constants ({})",
+                    INTERPOLATOR_CODES
+                        .iter()
+                        .map(|(k, n)| format!("{k} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
@@ -195,6 +256,8 @@ impl Default for Settings {
             force_2d_dimension: 0,
             gradient_use_spacing: true,
             label_channel: 0,
+            geometry_tolerance: None,
+            correct_mask: false,
             wavelet: "coif1".into(),
             level: 1,
             start_level: 0,
@@ -206,10 +269,15 @@ impl Default for Settings {
 impl Settings {
     /// Checks the values.
     pub fn validate(&self) -> Result<()> {
-        const INTERPOLATORS: [&str; 10] = [
+        const INTERPOLATORS: [&str; 15] = [
             "sitkNearestNeighbor",
             "sitkLinear",
             "sitkBSpline",
+            "sitkBSpline1",
+            "sitkBSpline2",
+            "sitkBSpline4",
+            "sitkBSpline5",
+            "sitkLabelLinear",
             "sitkGaussian",
             "sitkLabelGaussian",
             "sitkHammingWindowedSinc",
@@ -243,6 +311,13 @@ impl Settings {
                 "force2Ddimension must be 0, 1 or 2 (an axis of the (z, y, x) array), got {}",
                 self.force_2d_dimension
             )));
+        }
+        if let Some(t) = self.geometry_tolerance {
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(Error::Settings(format!(
+                    "geometryTolerance must be finite and ≥ 0, got {t}"
+                )));
+            }
         }
         if self.level == 0 {
             return Err(Error::Settings("the wavelet level must be ≥ 1".into()));

@@ -139,8 +139,10 @@ pub(crate) fn check_case(
 /// Settings: `force2D` (axial and sagittal, the wavelet in 2-D), wavelets `db2` (two levels
 /// after a discarded one), `bior2.4` (two levels), `haar`, `gradientUseSpacing: false`; the
 /// float32 images' wavelets and bins in single precision, as PyWavelets and NumPy compute them.
-/// A parameter-file case run through `ExtractionPlan::run_files`: a NaN and an infinity far
-/// from the ROI, every image type (only the values the features read must be finite).
+/// Parameter-file cases run through `ExtractionPlan::run_files`: a NaN and an infinity far
+/// from the ROI (only the values the features read must be finite); an interpolator given as
+/// SimpleITK's integer constant; a mask 0.004 mm off (`geometryTolerance`); a mask on another
+/// grid (`correctMask`).
 #[test]
 fn edge_cases_match_pyradiomics() {
     let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
@@ -176,7 +178,27 @@ fn edge_cases_match_pyradiomics() {
             + (14 + 9 * 93)
             + (14 + 2 * 93)
             + (14 + 11 * 93)
+            + 3 * 107
+            + 2
     );
+}
+
+/// Without `geometryTolerance` / `correctMask`, the two off-grid masks are refused, saying
+/// which setting would accept them.
+#[test]
+fn off_grid_masks_are_refused_without_their_settings() {
+    for name in ["edge_geometry_tolerance_ct", "edge_correct_mask_ct"] {
+        let file = |what: &str| dir().join(format!("{name}.{what}"));
+        let plan = adamss_radiomics::ExtractionPlan::default();
+        let e = plan
+            .run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+            .unwrap_err();
+        assert!(
+            matches!(e, adamss_radiomics::Error::GeometryMismatch(_))
+                && e.to_string().contains("correctMask"),
+            "{name}: {e}"
+        );
+    }
 }
 
 /// What reads the whole image refuses a non-finite voxel anywhere, naming it: the recursive
