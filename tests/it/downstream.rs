@@ -72,3 +72,51 @@ fn a_downstream_crate_trains_exports_and_predicts_without_ld_library_path() {
     );
     assert!(value("mask_voxels").parse::<usize>().unwrap() > 0, "{text}");
 }
+
+/// Users' crates outside the workspace (`tests/downstream-libs`), each depending on one library
+/// crate alone (adamss-io, -preprocess, -radiomics, -survival): each builds and runs its
+/// crate's README example (the crate docs' opening example) with no ndarray or linfa of its own.
+#[test]
+fn each_library_crate_alone_runs_its_readme_example() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let libs = root.join("tests/downstream-libs");
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target folder")
+        .to_path_buf();
+    let crates = ["io", "preprocess", "radiomics", "survival"];
+    for c in crates {
+        // One dependency: the crate itself.
+        let manifest = std::fs::read_to_string(libs.join(c).join("Cargo.toml")).unwrap();
+        let deps: Vec<&str> = (manifest.split("[dependencies]").nth(1).unwrap().lines())
+            .filter(|l| l.contains('='))
+            .collect();
+        assert_eq!(deps.len(), 1, "{c}: {deps:?}");
+        assert!(
+            deps[0].starts_with(&format!("adamss-{c} ")),
+            "{c}: {deps:?}"
+        );
+    }
+    let build = Command::new(env!("CARGO"))
+        .current_dir(&libs)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--quiet", "--manifest-path"])
+        .arg(libs.join("Cargo.toml"))
+        .output()
+        .expect("run cargo");
+    assert!(
+        build.status.success(),
+        "downstream-libs build failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    for c in crates {
+        let run = Command::new(target.join(format!("debug/uses-adamss-{c}")))
+            .output()
+            .expect("run the example");
+        assert!(
+            run.status.success(),
+            "adamss-{c}'s README example: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}

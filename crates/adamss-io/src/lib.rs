@@ -21,6 +21,8 @@ pub use error::{Error, Result};
 pub use geometry::{Affine, Geometry};
 pub use hash::fnv1a64;
 pub use hecktor::JoinReport;
+/// The `ndarray` this crate's volumes are made of, so users need no matching pin.
+pub use ndarray;
 pub use nifti_io::{read_header, NiftiInfo, ReadOptions, TransformSource};
 pub use summary::{CaseSummary, CohortSummary};
 pub use synthetic::{generate as generate_synthetic, SyntheticConfig};

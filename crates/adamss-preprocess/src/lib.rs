@@ -10,6 +10,10 @@ mod normalize;
 mod pipeline;
 mod resample;
 
+/// adamss-io, whose volumes and cohorts this crate reads, and its `ndarray`, so users need no
+/// matching pins.
+pub use adamss_io as io;
+pub use adamss_io::ndarray;
 pub use augment::{augment, warp_plane, AugmentConfig, PlaneParams, Sample};
 pub use cache::{CacheOutcome, FillReport, PreprocessCache};
 pub use centres::{read_crop_centres, Coordinates, CoverageSummary};

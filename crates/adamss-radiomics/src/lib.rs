@@ -21,6 +21,9 @@ mod table;
 pub mod wavelet;
 mod wavelet_filters;
 
+/// adamss-io, whose volumes this crate reads, and its `ndarray`, so users need no matching pins.
+pub use adamss_io as io;
+pub use adamss_io::ndarray;
 pub use discretize::{bin_edges, bin_edges_single, discretize, Discretized};
 pub use error::{Error, Result};
 pub use extract::{
