@@ -133,6 +133,31 @@ impl Geometry {
         a
     }
 
+    /// A geometry as ITK / SimpleITK / DICOM give it: spacing, origin and direction matrix
+    /// (columns = voxel axes) in LPS+ mm (`image.GetOrigin()`, `GetDirection()` reshaped
+    /// row-major to 3 × 3). The x and y rows are negated into RAS+.
+    pub fn from_itk(
+        spacing: [f64; 3],
+        origin_lps: [f64; 3],
+        direction_lps: [[f64; 3]; 3],
+    ) -> Result<Self> {
+        let flip = [-1.0, -1.0, 1.0];
+        let origin = [0, 1, 2].map(|r| origin_lps[r] * flip[r]);
+        let direction = [0, 1, 2].map(|r| direction_lps[r].map(|v| v * flip[r]));
+        Self::new(spacing, origin, direction)
+    }
+
+    /// The origin in LPS+ mm, as ITK / SimpleITK report it (`GetOrigin()`).
+    pub fn origin_lps(&self) -> [f64; 3] {
+        [-self.origin[0], -self.origin[1], self.origin[2]]
+    }
+
+    /// The direction matrix in LPS+ (rows x, y negated), as ITK / SimpleITK report it.
+    pub fn direction_lps(&self) -> [[f64; 3]; 3] {
+        let d = self.direction;
+        [d[0].map(|v| -v), d[1].map(|v| -v), d[2]]
+    }
+
     /// The voxel→world affine in LPS+ mm (ITK, SimpleITK, DICOM): rows x and y negated.
     pub fn affine_lps(&self) -> Affine {
         let mut a = self.affine();

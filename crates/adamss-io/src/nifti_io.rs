@@ -27,6 +27,10 @@ pub struct ReadOptions {
     pub max_bytes: u64,
     /// Refuse NaN and ±Inf voxels ([`Error::NonFinite`]). Default `true`.
     pub finite_only: bool,
+    /// Take the geometry from the qform when `qform_code > 0`, before the sform (default
+    /// `false`: the NIfTI-1 order, sform first, as nibabel). SimpleITK reads the qform when the
+    /// sform is not a rotation scaled by `pixdim`; see [`NiftiInfo::qform_sform_difference_mm`].
+    pub prefer_qform: bool,
 }
 
 impl Default for ReadOptions {
@@ -34,6 +38,7 @@ impl Default for ReadOptions {
         Self {
             max_bytes: 4 << 30,
             finite_only: true,
+            prefer_qform: false,
         }
     }
 }
@@ -43,6 +48,10 @@ impl Default for ReadOptions {
 pub struct NiftiInfo {
     /// `[ni, nj, nk]`.
     pub shape: [usize; 3],
+    /// Every dimension the header declares (`dim[1..=dim[0]]`), e.g. four for a time series:
+    /// [`read_header`] reports them, [`Volume::read`] accepts only those whose dimensions past
+    /// the third are 1.
+    pub dims: Vec<usize>,
     /// NIfTI `datatype` code of the stored voxels.
     pub datatype: i16,
     /// Its NIfTI-1 name (`"INT16"`, `"FLOAT32"`, ...).
@@ -51,6 +60,20 @@ pub struct NiftiInfo {
     pub geometry: Geometry,
     /// Which transform gave the geometry.
     pub transform: TransformSource,
+    /// `qform_code` as stored (0: no qform).
+    pub qform_code: i16,
+    /// `sform_code` as stored (0: no sform).
+    pub sform_code: i16,
+    /// The qform's geometry, when `qform_code > 0` (and valid).
+    pub qform: Option<Geometry>,
+    /// The sform's geometry, when `sform_code > 0` (and a valid rotation with scales).
+    pub sform: Option<Geometry>,
+    /// When both transforms are present: the largest difference between their affines, in
+    /// mm. Tools disagree on which to use when they differ — the NIfTI standard and nibabel
+    /// take the sform, SimpleITK the qform whenever the sform is not a rotation scaled by
+    /// `pixdim` — so a volume with a difference here may sit elsewhere in SimpleITK;
+    /// [`NiftiInfo::transform`] says which one this crate used.
+    pub qform_sform_difference_mm: Option<f64>,
     /// `scl_slope` as stored (0 means no scaling).
     pub scl_slope: f32,
     /// `scl_inter` as stored.
@@ -67,6 +90,21 @@ impl std::fmt::Display for NiftiInfo {
         writeln!(f, "shape:     {:?}", self.shape)?;
         writeln!(f, "datatype:  {} ({})", self.datatype_name, self.datatype)?;
         writeln!(f, "transform: {:?}", self.transform)?;
+        if self.dims.len() > 3 {
+            writeln!(
+                f,
+                "dims:      {:?} (only the first three are read)",
+                self.dims
+            )?;
+        }
+        if let Some(d) = self.qform_sform_difference_mm.filter(|&d| d > 1e-3) {
+            writeln!(
+                f,
+                "warning:   qform and sform differ by up to {d:.3} mm; the {:?} was used \
+                 (SimpleITK may use the other)",
+                self.transform
+            )?;
+        }
         writeln!(f, "spacing:   {:?}", self.geometry.spacing)?;
         writeln!(f, "origin:    {:?}", self.geometry.origin)?;
         writeln!(f, "direction: {:?}", self.geometry.direction)?;
@@ -102,7 +140,7 @@ pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiInfo> {
     let (hdr_path, _) = file_pair(path);
     let mut reader = open_maybe_gz(&hdr_path)?;
     let header = read_raw_header(&mut reader, &hdr_path)?;
-    interpret(&header, &hdr_path)
+    interpret(&header, &hdr_path, false)
 }
 
 impl<T: Voxel> Volume<T> {
@@ -124,7 +162,7 @@ impl<T: Voxel> Volume<T> {
         let (hdr_path, img_path) = file_pair(path);
         let mut reader = open_maybe_gz(&hdr_path)?;
         let header = read_raw_header(&mut reader, &hdr_path)?;
-        let info = interpret(&header, &hdr_path)?;
+        let info = interpret_volume(&header, &hdr_path, options)?;
         let offset = vox_offset(&header, &hdr_path, hdr_path != img_path, options)?;
         let needed = data_bytes(&info, &hdr_path, T::SIZE, options)?;
         if hdr_path == img_path {
@@ -155,7 +193,7 @@ impl<T: Voxel> Volume<T> {
             Box::new(bytes)
         };
         let header = read_raw_header(&mut reader, &path)?;
-        let info = interpret(&header, &path)?;
+        let info = interpret_volume(&header, &path, options)?;
         let offset = vox_offset(&header, &path, false, options)?;
         let needed = data_bytes(&info, &path, T::SIZE, options)?;
         skip(
@@ -424,7 +462,19 @@ fn datatype_name(code: i16) -> &'static str {
     }
 }
 
-fn interpret(h: &NiftiHeader, path: &Path) -> Result<NiftiInfo> {
+/// The header of a volume to read: three dimensions (further ones of size 1).
+fn interpret_volume(h: &NiftiHeader, path: &Path, options: &ReadOptions) -> Result<NiftiInfo> {
+    let info = interpret(h, path, options.prefer_qform)?;
+    if info.dims.iter().skip(3).any(|&d| d != 1) {
+        return Err(Error::NotThreeD {
+            path: path.to_owned(),
+            dim: info.dims.iter().map(|&d| d as i64).collect(),
+        });
+    }
+    Ok(info)
+}
+
+fn interpret(h: &NiftiHeader, path: &Path, prefer_qform: bool) -> Result<NiftiInfo> {
     let ndim = h.dim[0] as i16;
     if !(1..=7).contains(&ndim) {
         return Err(invalid(path, format!("dim[0] = {ndim} is outside 1..=7")));
@@ -437,12 +487,6 @@ fn interpret(h: &NiftiHeader, path: &Path) -> Result<NiftiInfo> {
             format!("dimension {d} in dim = {dims:?} is not positive"),
         ));
     }
-    if dims.iter().skip(3).any(|&d| d != 1) {
-        return Err(Error::NotThreeD {
-            path: path.to_owned(),
-            dim: dims,
-        });
-    }
     let mut shape = [1usize; 3];
     for (s, d) in shape.iter_mut().zip(&dims) {
         *s = *d as usize;
@@ -454,11 +498,29 @@ fn interpret(h: &NiftiHeader, path: &Path) -> Result<NiftiInfo> {
             name: datatype_name(h.datatype),
         });
     };
-    let (affine, transform) = choose_affine(h, path)?;
+    let (affine, transform) = choose_affine(h, path, prefer_qform)?;
     let geometry = Geometry::from_affine(&affine)
         .map_err(|e| invalid(path, format!("{e} (from {transform:?})")))?;
+    let qform = (h.qform_code > 0)
+        .then(|| qform_affine(h, path).ok())
+        .flatten();
+    let sform = (h.sform_code > 0).then(|| sform_affine(h));
+    let qform_sform_difference_mm = match (&qform, &sform) {
+        (Some(q), Some(s)) => Some(
+            (q.iter().flatten().zip(s.iter().flatten()))
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max),
+        ),
+        _ => None,
+    };
     Ok(NiftiInfo {
         shape,
+        dims: dims.iter().map(|&d| d as usize).collect(),
+        qform_code: h.qform_code,
+        sform_code: h.sform_code,
+        qform: qform.and_then(|a| Geometry::from_affine(&a).ok()),
+        sform: sform.and_then(|a| Geometry::from_affine(&a).ok()),
+        qform_sform_difference_mm,
         datatype: h.datatype,
         datatype_name: datatype_name(h.datatype),
         geometry,
@@ -470,8 +532,18 @@ fn interpret(h: &NiftiHeader, path: &Path) -> Result<NiftiInfo> {
     })
 }
 
-fn choose_affine(h: &NiftiHeader, path: &Path) -> Result<(Affine, TransformSource)> {
-    let pixdim = |axis: usize| -> Result<f64> {
+fn sform_affine(h: &NiftiHeader) -> Affine {
+    let rows = [h.srow_x, h.srow_y, h.srow_z];
+    let mut a = [[0.0; 4]; 4];
+    for (r, row) in rows.iter().enumerate() {
+        a[r] = row.map(f64::from);
+    }
+    a[3][3] = 1.0;
+    a
+}
+
+fn pixdim(h: &NiftiHeader, path: &Path) -> Result<[f64; 3]> {
+    let one = |axis: usize| -> Result<f64> {
         let p = f64::from(h.pixdim[axis]);
         if p.is_finite() && p > 0.0 {
             Ok(p)
@@ -482,38 +554,46 @@ fn choose_affine(h: &NiftiHeader, path: &Path) -> Result<(Affine, TransformSourc
             ))
         }
     };
-    if h.sform_code > 0 {
-        let rows = [h.srow_x, h.srow_y, h.srow_z];
-        let mut a = [[0.0; 4]; 4];
-        for (r, row) in rows.iter().enumerate() {
-            a[r] = row.map(f64::from);
-        }
-        a[3][3] = 1.0;
-        return Ok((a, TransformSource::Sform));
-    }
-    let spacing = [pixdim(1)?, pixdim(2)?, pixdim(3)?];
+    Ok([one(1)?, one(2)?, one(3)?])
+}
+
+fn qform_affine(h: &NiftiHeader, path: &Path) -> Result<Affine> {
+    let spacing = pixdim(h, path)?;
     let mut a = [[0.0; 4]; 4];
     a[3][3] = 1.0;
-    if h.qform_code > 0 {
-        let bcd = [h.quatern_b, h.quatern_c, h.quatern_d].map(f64::from);
-        let r = Geometry::quaternion_rotation(bcd).map_err(|e| invalid(path, e))?;
-        let qfac = if h.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
-        let scale = [spacing[0], spacing[1], spacing[2] * qfac];
-        for row in 0..3 {
-            for col in 0..3 {
-                a[row][col] = r[row][col] * scale[col];
-            }
+    let bcd = [h.quatern_b, h.quatern_c, h.quatern_d].map(f64::from);
+    let r = Geometry::quaternion_rotation(bcd).map_err(|e| invalid(path, e))?;
+    let qfac = if h.pixdim[0] < 0.0 { -1.0 } else { 1.0 };
+    let scale = [spacing[0], spacing[1], spacing[2] * qfac];
+    for row in 0..3 {
+        for col in 0..3 {
+            a[row][col] = r[row][col] * scale[col];
         }
-        a[0][3] = f64::from(h.quatern_x);
-        a[1][3] = f64::from(h.quatern_y);
-        a[2][3] = f64::from(h.quatern_z);
-        Ok((a, TransformSource::Qform))
-    } else {
-        for axis in 0..3 {
-            a[axis][axis] = spacing[axis];
-        }
-        Ok((a, TransformSource::Pixdim))
     }
+    a[0][3] = f64::from(h.quatern_x);
+    a[1][3] = f64::from(h.quatern_y);
+    a[2][3] = f64::from(h.quatern_z);
+    Ok(a)
+}
+
+fn choose_affine(
+    h: &NiftiHeader,
+    path: &Path,
+    prefer_qform: bool,
+) -> Result<(Affine, TransformSource)> {
+    if h.qform_code > 0 && (prefer_qform || h.sform_code <= 0) {
+        return Ok((qform_affine(h, path)?, TransformSource::Qform));
+    }
+    if h.sform_code > 0 {
+        return Ok((sform_affine(h), TransformSource::Sform));
+    }
+    let spacing = pixdim(h, path)?;
+    let mut a = [[0.0; 4]; 4];
+    a[3][3] = 1.0;
+    for axis in 0..3 {
+        a[axis][axis] = spacing[axis];
+    }
+    Ok((a, TransformSource::Pixdim))
 }
 
 fn vox_offset(h: &NiftiHeader, path: &Path, pair: bool, options: &ReadOptions) -> Result<u64> {
