@@ -2,27 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{Clinical, Error, ReadOptions, Result, Volume};
-
-/// A survival endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Survival {
-    /// Time to event or censoring, in days (HECKTOR: recurrence-free survival, `RFS`).
-    pub time: f64,
-    /// `true` when the event (e.g. relapse) was observed, `false` when censored.
-    pub event: bool,
-}
-
-impl Survival {
-    /// Checks that the time is finite and not negative.
-    pub fn new(time: f64, event: bool) -> std::result::Result<Self, String> {
-        if time.is_finite() && time >= 0.0 {
-            Ok(Self { time, event })
-        } else {
-            Err(format!("survival time {time} must be finite and >= 0"))
-        }
-    }
-}
+use crate::{Clinical, Error, ReadOptions, Result, Surv, Volume};
 
 /// Where one patient's files are, and what is known of them without reading the volumes.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,7 +16,7 @@ pub struct CaseRecord {
     /// Tumour label volume on the CT grid, if any.
     pub mask: Option<PathBuf>,
     /// Endpoint, if known.
-    pub survival: Option<Survival>,
+    pub survival: Option<Surv>,
     /// Clinical variables (possibly all missing).
     pub clinical: Clinical,
 }
@@ -53,7 +33,7 @@ pub struct Case {
     /// Tumour labels on the CT grid: 0 background, 1 primary tumour (GTVp), 2 nodes (GTVn).
     pub mask: Option<Volume<u8>>,
     /// Endpoint, if known.
-    pub survival: Option<Survival>,
+    pub survival: Option<Surv>,
     /// Clinical variables.
     pub clinical: Clinical,
 }

@@ -40,6 +40,12 @@ pub enum Error {
         /// Its name in the NIfTI-1 standard, or "unknown".
         name: &'static str,
     },
+    /// A survival time that is negative, NaN or infinite.
+    #[error("survival time {time} must be finite and >= 0")]
+    InvalidEndpoint {
+        /// The offending time.
+        time: f64,
+    },
     /// The image has more than three dimensions of size greater than one.
     #[error("{path}: a 3-D volume is needed, the header has dim = {dim:?}")]
     NotThreeD {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::table::{parse_event, Table};
-use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Error, Result, Survival};
+use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Error, Result, Surv};
 
 /// Accepted names of the endpoint table, in order of preference.
 pub const ENDPOINT_CSV_NAMES: [&str; 2] = [
@@ -256,7 +256,7 @@ impl Cohort {
 
 /// `PatientID → Survival` from the endpoint table; rows with an empty `Relapse` or `RFS` are
 /// left out (the patient then counts as having no endpoint).
-fn read_endpoints(path: &Path) -> Result<BTreeMap<String, Survival>> {
+fn read_endpoints(path: &Path) -> Result<BTreeMap<String, Surv>> {
     let table = Table::read(path)?;
     let id_col = table.require(&["PatientID", "Patient ID", "patient_id"])?;
     let event_col = table.require(&["Relapse"])?;
@@ -277,7 +277,7 @@ fn read_endpoints(path: &Path) -> Result<BTreeMap<String, Survival>> {
         let time: f64 = time_cell
             .parse()
             .map_err(|_| table.row_error(*line, format!("RFS {time_cell:?} is not a number")))?;
-        let survival = Survival::new(time, event).map_err(|e| table.row_error(*line, e))?;
+        let survival = Surv::new(time, event).map_err(|e| table.row_error(*line, e.to_string()))?;
         if out.insert(id.clone(), survival).is_some() {
             return Err(table.row_error(*line, format!("patient {id} appears twice")));
         }

@@ -3,6 +3,7 @@
 mod atomic;
 mod clinical;
 mod cohort;
+mod endpoint;
 mod error;
 mod geometry;
 mod hash;
@@ -16,7 +17,8 @@ mod volume;
 
 pub use atomic::write_atomic;
 pub use clinical::{Clinical, ClinicalValue};
-pub use cohort::{Case, CaseRecord, Cohort, Dataset, LoadOptions, Survival};
+pub use cohort::{Case, CaseRecord, Cohort, Dataset, LoadOptions};
+pub use endpoint::Surv;
 pub use error::{Error, Result};
 pub use geometry::{Affine, Geometry};
 pub use hash::fnv1a64;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::table::{parse_event, Table};
-use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Result, Survival};
+use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Result, Surv};
 
 const ID: &[&str] = &["patient_id", "PatientID"];
 const RESERVED: &[&str] = &[
@@ -94,7 +94,7 @@ impl Cohort {
     }
 }
 
-fn parse_survival(table: &Table, line: u64, time: &str, event: &str) -> Result<Option<Survival>> {
+fn parse_survival(table: &Table, line: u64, time: &str, event: &str) -> Result<Option<Surv>> {
     match (time.is_empty(), event.is_empty()) {
         (true, true) => Ok(None),
         (false, false) => {
@@ -103,9 +103,9 @@ fn parse_survival(table: &Table, line: u64, time: &str, event: &str) -> Result<O
                 .map_err(|_| table.row_error(line, format!("time {time:?} is not a number")))?;
             let e = parse_event(event)
                 .ok_or_else(|| table.row_error(line, format!("event {event:?} is not 0 or 1")))?;
-            Survival::new(t, e)
+            Surv::new(t, e)
                 .map(Some)
-                .map_err(|m| table.row_error(line, m))
+                .map_err(|m| table.row_error(line, m.to_string()))
         }
         _ => Err(table.row_error(
             line,

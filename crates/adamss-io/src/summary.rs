@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::synthetic::TruthRow;
-use crate::{Case, Cohort, Dataset, Error, Survival};
+use crate::{Case, Cohort, Dataset, Error, Surv};
 
 /// What one patient's files hold: grids, labelled volumes, PET maximum, endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,7 +23,7 @@ pub struct CaseSummary {
     /// Largest PET value (SUV).
     pub suv_max: f32,
     /// Endpoint, if known.
-    pub survival: Option<Survival>,
+    pub survival: Option<Surv>,
     /// The synthetic generator's true log hazard ratio, when a truth table was given.
     pub true_risk: Option<f64>,
 }
@@ -117,7 +117,9 @@ impl fmt::Display for CohortSummary {
                     continue;
                 }
             };
-            let (time, event) = c.survival.map_or((f64::NAN, false), |s| (s.time, s.event));
+            let (time, event) = c
+                .survival
+                .map_or((f64::NAN, false), |s| (s.time(), s.event()));
             writeln!(
                 f,
                 "{:<10} {:>13} {:>16} {:>13} {:>16} {:>8.1} {:>8.1} {:>7.1} {:>6.0} {:>5} {:>9}",
@@ -137,7 +139,7 @@ impl fmt::Display for CohortSummary {
         let loaded = self.loaded().count();
         let events = self
             .loaded()
-            .filter(|c| c.survival.is_some_and(|s| s.event))
+            .filter(|c| c.survival.is_some_and(|s| s.event()))
             .count();
         write!(
             f,

@@ -22,7 +22,7 @@ pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};
 pub use normalize::{ct_to_unit, zscore, ZScore};
 pub use pipeline::{
-    coverage_of, mask_to_ct_grid, preprocess_case, preprocess_volumes, CropCentre, LabelCoverage,
-    PreprocessConfig, Preprocessed,
+    coverage_of, mask_to_ct_grid, preprocess_case, preprocess_on_grid, preprocess_volumes,
+    CropCentre, LabelCoverage, PetNormalization, PreprocessConfig, Preprocessed,
 };
 pub use resample::{resample, resample_linear, resample_nearest, Interpolation};

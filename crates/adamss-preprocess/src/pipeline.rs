@@ -16,7 +16,8 @@ use crate::resample::{inside, inside_mask, resample_linear, resample_nearest, In
 pub struct PreprocessConfig {
     /// Isotropic spacing of the common grid, mm.
     pub spacing_mm: f64,
-    /// Crop size in voxels; each a multiple of 16 (the network's requirement).
+    /// Crop size in voxels (any positive size here; the network needs multiples of 2^levels,
+    /// which adamss-train's experiment config checks).
     pub crop_size: [usize; 3],
     /// CT clipping window in HU, mapped to [−1, 1].
     pub ct_window: [f32; 2],
@@ -27,6 +28,27 @@ pub struct PreprocessConfig {
     pub pet_fill: f32,
     /// The label-free head-and-neck locator.
     pub locator: LocatorConfig,
+    /// How the PET crop is normalised (default: Z-score over the crop's voxels inside the
+    /// PET's field of view, as AdaMSS trains).
+    #[serde(skip_serializing_if = "PetNormalization::is_default")]
+    pub pet_normalization: PetNormalization,
+}
+
+/// How [`preprocess_volumes`] normalises the PET crop; [`Preprocessed::pet_suv`] undoes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PetNormalization {
+    /// Z-score with the mean and SD of the crop's voxels inside the PET's field of view.
+    #[default]
+    ZScore,
+    /// None: the crop stays in SUV (its `pet_zscore` is mean 0, SD 1).
+    Suv,
+}
+
+impl PetNormalization {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for PreprocessConfig {
@@ -38,6 +60,7 @@ impl Default for PreprocessConfig {
             ct_fill_hu: -1024.0,
             pet_fill: 0.0,
             locator: LocatorConfig::default(),
+            pet_normalization: PetNormalization::ZScore,
         }
     }
 }
@@ -51,9 +74,9 @@ impl PreprocessConfig {
                 self.spacing_mm
             )));
         }
-        if self.crop_size.iter().any(|&n| n == 0 || n % 16 != 0) {
+        if self.crop_size.contains(&0) {
             return Err(Error::Config(format!(
-                "crop_size {:?}: every size must be a positive multiple of 16",
+                "crop_size {:?}: every size must be positive",
                 self.crop_size
             )));
         }
@@ -176,11 +199,39 @@ pub fn preprocess_volumes(
         }
     };
     let crop = common.crop_around(centre, config.crop_size)?;
+    let mut pre = preprocess_on_grid(id, ct, pet, mask, &crop, config)?;
+    pre.common = common;
+    pre.located = located;
+    Ok(pre)
+}
+
+/// [`preprocess_volumes`] onto a grid of the caller's (any spacing, orientation and size —
+/// e.g. another scan's, or a fixed atlas box) instead of the locator's crop of the common grid:
+/// CT and PET resampled linearly, labels by nearest neighbour, then normalised as `config`
+/// says (`crop_size`, `spacing_mm` and the locator are not used). `common` and `crop` of the
+/// result are both `grid`.
+pub fn preprocess_on_grid(
+    id: &str,
+    ct: &Volume<f32>,
+    pet: &Volume<f32>,
+    mask: Option<&Volume<u8>>,
+    grid: &Grid,
+    config: &PreprocessConfig,
+) -> Result<Preprocessed> {
+    config.validate()?;
+    let crop = *grid;
     let mut ct_crop = resample_linear(ct, &crop, config.ct_fill_hu)?;
     ct_to_unit(&mut ct_crop, config.ct_window[0], config.ct_window[1])?;
     let mut pet_crop = resample_linear(pet, &crop, config.pet_fill)?;
     let in_fov = inside_mask(&Grid::of(pet), &crop)?;
-    let pet_zscore = zscore(&mut pet_crop, |[i, j, k]| in_fov[[i, j, k]])?;
+    let pet_zscore = match config.pet_normalization {
+        PetNormalization::ZScore => zscore(&mut pet_crop, |[i, j, k]| in_fov[[i, j, k]])?,
+        PetNormalization::Suv => ZScore {
+            mean: 0.0,
+            sd: 1.0,
+            voxels: 0,
+        },
+    };
     let (label, coverage) = match mask {
         Some(mask) => {
             let on_crop = resample_nearest(mask, &crop, 0u8)?;
@@ -193,12 +244,26 @@ pub fn preprocess_volumes(
         ct: ct_crop,
         pet: pet_crop,
         label,
+        common: crop,
         crop,
-        common,
-        located,
+        located: None,
         pet_zscore,
         coverage,
     })
+}
+
+impl Preprocessed {
+    /// The PET crop in SUV (the normalisation undone).
+    pub fn pet_suv(&self) -> Volume<f32> {
+        let z = self.pet_zscore;
+        self.pet.map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
+    }
+
+    /// The CT crop in HU, clipped to `window` (the `ct_window` it was preprocessed with).
+    pub fn ct_hu(&self, window: [f32; 2]) -> Volume<f32> {
+        let [lo, hi] = window;
+        self.ct.map(|&v| lo + (v + 1.0) * 0.5 * (hi - lo))
+    }
 }
 
 /// Counts the labelled voxels of `mask` and those whose centres fall inside `crop`.

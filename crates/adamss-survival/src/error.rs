@@ -11,6 +11,9 @@ pub enum Error {
         /// The offending value.
         value: f64,
     },
+    /// An endpoint refused by [`crate::Surv::new`] (adamss-io's check: time finite and ≥ 0).
+    #[error(transparent)]
+    Endpoint(#[from] adamss_io::Error),
     /// A risk score or covariate that is NaN or infinite.
     #[error("{what} at index {index} is not finite ({value})")]
     NonFinite {

@@ -5,48 +5,10 @@ use ndarray::Array1;
 use crate::{Error, Result};
 
 /// One right-censored observation: a time (≥ 0, finite) and whether the event was observed.
-///
-/// Fields are private so every `Surv` is valid. As a linfa target, survival data are an
-/// `Array1<Surv>` (so `DatasetBase<Array2<f64>, Array1<Surv>>` works with linfa's folds).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Surv {
-    time: f64,
-    event: bool,
-}
-
-impl Surv {
-    /// A checked observation: `time` must be finite and ≥ 0.
-    pub fn new(time: f64, event: bool) -> Result<Self> {
-        if time.is_finite() && time >= 0.0 {
-            Ok(Self { time, event })
-        } else {
-            Err(Error::InvalidTime {
-                index: 0,
-                value: time,
-            })
-        }
-    }
-
-    /// Time to event or censoring.
-    pub fn time(&self) -> f64 {
-        self.time
-    }
-
-    /// `true` when the event was observed, `false` when censored.
-    pub fn event(&self) -> bool {
-        self.event
-    }
-
-    /// The observations of an array (what [`surv_from`] returns, or a linfa dataset's
-    /// targets) as the slice this crate's functions take, copying only when the array is not
-    /// contiguous.
-    pub fn slice(y: ndarray::ArrayView1<'_, Surv>) -> std::borrow::Cow<'_, [Surv]> {
-        match y.to_slice() {
-            Some(s) => std::borrow::Cow::Borrowed(s),
-            None => std::borrow::Cow::Owned(y.to_vec()),
-        }
-    }
-}
+/// The workspace's one endpoint type, defined in adamss-io (cohorts read it from endpoint
+/// tables) and used here as it is: [`Surv::new`] checks, [`Surv::slice`] turns an
+/// `Array1<Surv>` (a linfa dataset's targets) into the `&[Surv]` the functions take.
+pub use adamss_io::Surv;
 
 /// An event flag as tables store it: `bool`, or a 0/1 code (`u8`, `i32`, `i64`, `u32`,
 /// `usize`, and `f64`/`f32` as pandas and CSV readers give them). 1 = event observed, 0 =
@@ -179,7 +141,7 @@ pub(crate) fn column_sd(x: ndarray::ArrayView2<f64>) -> Result<Array1<f64>> {
 /// Subject indices by increasing time, ties kept in index order (a stable LSD radix sort on
 /// the times' bits: the order of `total_cmp` then index, in O(n)).
 pub(crate) fn time_order(y: &[Surv]) -> Vec<usize> {
-    let mut keyed: Vec<(f64, usize)> = y.iter().enumerate().map(|(i, s)| (s.time, i)).collect();
+    let mut keyed: Vec<(f64, usize)> = y.iter().enumerate().map(|(i, s)| (s.time(), i)).collect();
     radsort::sort_by_key(&mut keyed, |p| p.0);
     keyed.into_iter().map(|p| p.1).collect()
 }
@@ -190,9 +152,9 @@ pub(crate) fn time_groups(y: &[Surv]) -> (Vec<usize>, Vec<(usize, usize)>) {
     let mut groups = Vec::new();
     let mut start = 0;
     while start < order.len() {
-        let t = y[order[start]].time;
+        let t = y[order[start]].time();
         let mut end = start + 1;
-        while end < order.len() && y[order[end]].time == t {
+        while end < order.len() && y[order[end]].time() == t {
             end += 1;
         }
         groups.push((start, end));

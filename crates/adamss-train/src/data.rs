@@ -45,25 +45,13 @@ impl PreparedCase {
 
     /// PET in SUV on the crop grid (the Z-score undone), for radiomics.
     pub fn pet_suv(&self) -> Volume<f32> {
-        pet_suv(&self.pre)
+        self.pre.pet_suv()
     }
 
     /// CT in HU on the crop grid (clipped to the window), for radiomics.
     pub fn ct_hu(&self, window: [f32; 2]) -> Volume<f32> {
-        ct_hu(&self.pre, window)
+        self.pre.ct_hu(window)
     }
-}
-
-/// PET in SUV on the crop grid (the Z-score undone), for radiomics.
-pub fn pet_suv(pre: &Preprocessed) -> Volume<f32> {
-    let z = pre.pet_zscore;
-    pre.pet.map(|&v| (f64::from(v) * z.sd + z.mean) as f32)
-}
-
-/// CT in HU on the crop grid (clipped to the window), for radiomics.
-pub fn ct_hu(pre: &Preprocessed, window: [f32; 2]) -> Volume<f32> {
-    let [lo, hi] = window;
-    pre.ct.map(|&v| lo + (v + 1.0) * 0.5 * (hi - lo))
 }
 
 /// PyRadiomics-compatible features of PET (SUV) and CT (HU) inside the label map `mask`
@@ -76,7 +64,7 @@ pub fn radiomics_of(
     extraction: &ExtractionConfig,
 ) -> Option<Vec<(String, f64)>> {
     let mask = Volume::new(mask.clone(), *pre.ct.geometry()).ok()?;
-    extract_pet_ct(&pet_suv(pre), &ct_hu(pre, ct_window), &mask, extraction).ok()
+    extract_pet_ct(&pre.pet_suv(), &pre.ct_hu(ct_window), &mask, extraction).ok()
 }
 
 /// The radiomics table of a cohort from its label files (label 1 = GTVp, PET resampled
@@ -179,7 +167,7 @@ pub fn prepare_cohort(
                 id: r.id.clone(),
                 centre: centre_of(&r.id),
                 pre,
-                survival: Surv::new(survival.time, survival.event)?,
+                survival,
                 clinical: r.clinical.clone(),
             };
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);

@@ -458,7 +458,7 @@ pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks
             .find(|r| r.id == id)
             .and_then(|r| r.survival)
         {
-            Some(s) => joined.rows.push((id, risk, high, s.time, s.event)),
+            Some(s) => joined.rows.push((id, risk, high, s.time(), s.event())),
             None => joined.missing.push(id),
         }
     }

@@ -113,7 +113,7 @@ fn hecktor_join_and_report() {
     let case = cohort.get(0).unwrap();
     assert_eq!(case.id, "CHUM-001");
     let s = case.survival.unwrap();
-    assert_eq!((s.time, s.event), (500.0, true));
+    assert_eq!((s.time(), s.event()), (500.0, true));
     assert_eq!(case.ct.shape(), [6, 5, 4]);
     assert_eq!(case.ct.data()[[1, 2, 3]], -200.0 + 123.0);
     assert_eq!(case.pet.shape(), [3, 3, 3]);
@@ -121,7 +121,7 @@ fn hecktor_join_and_report() {
     assert_eq!(mask.data()[[3, 2, 2]], 2);
     assert_eq!(mask.geometry(), case.ct.geometry());
     let s = cohort.get(1).unwrap().survival.unwrap();
-    assert_eq!((s.time, s.event), (1200.5, false));
+    assert_eq!((s.time(), s.event()), (1200.5, false));
     assert!(cohort.get(1).unwrap().mask.is_none());
     assert!(matches!(
         cohort.get(3),
@@ -269,7 +269,10 @@ fn manifest_cohort() {
         r.clinical.get("site"),
         Some(&ClinicalValue::Text("oropharynx".into()))
     );
-    assert_eq!(r.survival.map(|s| (s.time, s.event)), Some((100.0, true)));
+    assert_eq!(
+        r.survival.map(|s| (s.time(), s.event())),
+        Some((100.0, true))
+    );
     let r2 = &cohort.records()[1];
     assert!(r2.survival.is_none() && r2.mask.is_none());
     assert!(r2

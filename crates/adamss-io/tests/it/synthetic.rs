@@ -77,7 +77,7 @@ fn tiny_cohort_loads_with_distinct_grids_and_labels() {
         assert!(ct_min <= -950.0);
         assert!(case.pet.data().iter().all(|&v| v >= 0.0));
         let s = case.survival.unwrap();
-        assert_eq!((s.time, s.event), (truth.time_days, truth.event));
+        assert_eq!((s.time(), s.event()), (truth.time_days, truth.event));
         assert!(case.clinical.get("HPV status (0=-, 1=+)").is_some());
     }
 }

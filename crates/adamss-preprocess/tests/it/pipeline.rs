@@ -103,7 +103,7 @@ fn explicit_centre_and_bad_inputs() {
         Err(Error::Grid(_))
     ));
     let mut bad = config.clone();
-    bad.crop_size = [100, 64, 64];
+    bad.crop_size = [0, 64, 64];
     assert!(matches!(
         preprocess_case(&case, &bad, CropCentre::Auto),
         Err(Error::Config(_))
@@ -168,4 +168,68 @@ fn label_on_its_own_grid_and_empty_labels() {
         preprocess_case(&empty, &config, CropCentre::Auto),
         Err(Error::EmptyLabel(_))
     ));
+}
+
+/// What a user outside AdaMSS's network needs: any crop size (not only multiples of 16), the
+/// crops in HU and SUV (`ct_hu`, `pet_suv`), the PET left in SUV (`PetNormalization::Suv`), and
+/// a grid of the user's own (`preprocess_on_grid`), each equal to the resampler's output on
+/// that grid with the documented normalisation.
+#[test]
+fn any_crop_size_hu_and_suv_crops_and_a_grid_of_ones_own() {
+    use adamss_preprocess::{preprocess_on_grid, resample_linear, PetNormalization};
+    let (_dir, cohort, config) = setup();
+    let case = cohort.get(0).unwrap();
+    let odd = PreprocessConfig {
+        crop_size: [40, 36, 30],
+        ..config.clone()
+    };
+    let p = preprocess_case(&case, &odd, CropCentre::Auto).unwrap();
+    assert_eq!(p.ct.shape(), [40, 36, 30]);
+    // The same crop grid through preprocess_on_grid gives the same volumes, bit for bit.
+    let again = preprocess_on_grid(
+        &case.id,
+        &case.ct,
+        &case.pet,
+        case.mask.as_ref(),
+        &p.crop,
+        &odd,
+    )
+    .unwrap();
+    assert_eq!(again.ct.data(), p.ct.data());
+    assert_eq!(again.pet.data(), p.pet.data());
+    assert_eq!(
+        again.label.as_ref().unwrap().data(),
+        p.label.as_ref().unwrap().data()
+    );
+    // SUV: the resampled PET itself; the Z-scored crop undone equals it to float rounding.
+    let suv = PreprocessConfig {
+        pet_normalization: PetNormalization::Suv,
+        ..odd.clone()
+    };
+    let raw = preprocess_on_grid(&case.id, &case.ct, &case.pet, None, &p.crop, &suv).unwrap();
+    let direct = resample_linear(&case.pet, &p.crop, odd.pet_fill).unwrap();
+    assert_eq!(raw.pet.data(), direct.data());
+    for (a, b) in p.pet_suv().data().iter().zip(direct.data()) {
+        assert!((a - b).abs() <= 1e-5 * b.abs().max(1.0), "{a} vs {b}");
+    }
+    // HU: the resampled CT clipped to the window.
+    let hu = resample_linear(&case.ct, &p.crop, odd.ct_fill_hu).unwrap();
+    let [lo, hi] = odd.ct_window;
+    for (a, b) in p.ct_hu(odd.ct_window).data().iter().zip(hu.data()) {
+        assert!((a - b.clamp(lo, hi)).abs() <= 1e-3, "{a} vs {b}");
+    }
+    // A grid of one's own: 2 mm, 20³, starting inside the crop; its CT is the resampled CT
+    // mapped from the window to [-1, 1].
+    let origin = p.crop.geometry.index_to_world([10.0, 10.0, 10.0]);
+    let grid = Grid {
+        shape: [20; 3],
+        geometry: Geometry::axis_aligned([2.0; 3], origin).unwrap(),
+    };
+    let own = preprocess_on_grid(&case.id, &case.ct, &case.pet, None, &grid, &odd).unwrap();
+    assert_eq!((own.crop, own.ct.shape()), (grid, [20; 3]));
+    let hu = resample_linear(&case.ct, &grid, odd.ct_fill_hu).unwrap();
+    for (a, b) in own.ct.data().iter().zip(hu.data()) {
+        let unit = (b.clamp(lo, hi) - lo) / (hi - lo) * 2.0 - 1.0;
+        assert!((a - unit).abs() <= 1e-6, "{a} vs {unit}");
+    }
 }
