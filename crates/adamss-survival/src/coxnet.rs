@@ -206,6 +206,10 @@ pub struct Coxnet {
     pub dev_ratio: Vec<f64>,
     /// Why the path ends where it does.
     pub end: PathEnd,
+    /// The population standard deviation of each covariate column of the training data
+    /// (empty in models saved before it was recorded).
+    #[serde(default)]
+    pub x_sd: Vec<f64>,
 }
 
 /// Why a [`Coxnet`] path ends where it does (glmnet ends its paths by the same rules).
@@ -248,6 +252,20 @@ impl Coxnet {
             });
         }
         Ok(x.dot(&self.coef.row(k)))
+    }
+
+    /// Coefficients on the standardised scale — each raw coefficient times its column's
+    /// population SD in the training data, the scale glmnet penalises on and scikit-survival's
+    /// coefficients come on when it is given standardised columns — one row per penalty. They
+    /// compare covariates measured in different units (a radiomics table). An error for a
+    /// model saved before the SDs were recorded.
+    pub fn coef_standardized(&self) -> Result<Array2<f64>> {
+        if self.x_sd.len() != self.coef.ncols() {
+            return Err(Error::InvalidParameter(
+                "this model was saved without its covariates' SDs: refit it".into(),
+            ));
+        }
+        Ok(&self.coef * &Array1::from(self.x_sd.clone()))
     }
 
     /// Indices of the non-zero coefficients at penalty index `k` (the selected features).
@@ -645,6 +663,7 @@ impl CoxnetValidParams {
             l1_ratio: self.l1_ratio,
             dev_ratio,
             end,
+            x_sd: x.std_axis(Axis(0), 0.0).to_vec(),
         })
     }
 

@@ -99,8 +99,18 @@ fn coxnet_path_matches_sksurv_and_glmnet() {
                 }
                 let sd = x.std_axis(Axis(0), 0.0);
                 let pf = vec![1.0; x.ncols()];
+                let standardized = fit.coef_standardized().unwrap();
                 for (k, row) in st["coef"].as_array().unwrap().iter().enumerate() {
                     let want = f64s(row);
+                    // scikit-survival's own coefficients on the standardised columns (the
+                    // file holds them mapped back: × sd undoes that).
+                    let on_std: Vec<f64> = want.iter().zip(&sd).map(|(c, s)| c * s).collect();
+                    coef_close(
+                        &format!("{what} standardised scale α#{k}"),
+                        standardized.row(k).as_slice().unwrap(),
+                        &on_std,
+                        1e-4,
+                    );
                     coef_close(
                         &format!("{what} standardised α#{k}"),
                         fit.coef.row(k).as_slice().unwrap(),
