@@ -121,11 +121,22 @@ def main():
     # only the label given, on files of expected.json: what `adamss radiomics --image --mask
     # --label` must print.
     defaults = {}
-    for name, label in [("border_label2", 2), ("pet_irregular", 1)]:
+    # Three components when corners connect (SimpleITK's FullyConnected, as PyRadiomics counts
+    # VolumeNum), four when only faces do: two blobs and two voxels touching at a corner.
+    parts = ellipsoid(shape, (4, 5, 5), (2, 2, 2)) | ellipsoid(shape, (10, 14, 16), (2, 3, 3))
+    parts[7, 10, 2] = parts[8, 11, 3] = 1
+    write("diag_components.image.nii.gz", ct, (0.98, 0.98, 2.5), np.int16)
+    write("diag_components.mask.nii.gz", parts, (0.98, 0.98, 2.5), np.uint8)
+    for name, label in [("border_label2", 2), ("pet_irregular", 1), ("diag_components", 1)]:
         ext = featureextractor.RadiomicsFeatureExtractor(label=label)
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
-        defaults[name] = {"label": label, "features": feats}
+        diag = {k: (list(v) if isinstance(v, tuple) else v) for k, v in res.items()
+                if k.startswith("diagnostics_Image-original") or k.startswith("diagnostics_Mask-original")}
+        diag = {k: (float(v) if isinstance(v, np.floating) else
+                    [float(x) if isinstance(x, np.floating) else x for x in v] if isinstance(v, list) else v)
+                for k, v in diag.items()}
+        defaults[name] = {"label": label, "features": feats, "diagnostics": diag}
 
     # Parameter-file keys PyRadiomics' users have: an interpolator as SimpleITK's integer
     # constant (2 = sitkLinear) while resampling; a mask 0.004 mm off the image's origin (ITK's

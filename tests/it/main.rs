@@ -323,7 +323,8 @@ fn synth_cohort_inspect_and_radiomics() {
 
 /// `adamss radiomics --image --mask [--label]`: one row with PyRadiomics' own column names,
 /// equal to PyRadiomics run with no parameter file and only the label
-/// (`tools/pyradiomics_edge_cases.py`, "defaults"), 1e-6 relative or 1e-9 absolute.
+/// (`tools/pyradiomics_edge_cases.py`, "defaults"), 1e-6 relative or 1e-9 absolute; and its
+/// `diagnostics_*` entries (int16 CT with label 2, float32 PET, three 26-connected components).
 #[test]
 fn radiomics_of_one_image_matches_pyradiomics_defaults() {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");
@@ -367,6 +368,26 @@ fn radiomics_of_one_image_matches_pyradiomics_defaults() {
                 d <= 1e-9 || d <= 1e-6 * theirs.abs(),
                 "{name} {n}: {ours} vs {theirs}"
             );
+        }
+        // PyRadiomics' diagnostics_* of the original image and mask, beside the CSV: hashes
+        // and counts equal, numbers to 1e-9 relative.
+        let text = std::fs::read_to_string(out.with_extension("diagnostics.json")).unwrap();
+        let ours: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let want = case["diagnostics"].as_object().unwrap();
+        assert!(want.len() >= 15, "{name}: {want:?}");
+        let close = |a: &serde_json::Value, b: &serde_json::Value| match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+            _ => a == b,
+        };
+        for (key, theirs) in want {
+            let ours = &ours[key];
+            let same = match (ours, theirs) {
+                (serde_json::Value::Array(a), serde_json::Value::Array(b)) => {
+                    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(x, y))
+                }
+                (a, b) => close(a, b),
+            };
+            assert!(same, "{name} {key}: ours {ours}, PyRadiomics {theirs}");
         }
     }
     // --image without --mask, or with --cohort, is refused by the argument parser.

@@ -237,7 +237,9 @@ pub(crate) struct RadiomicsArgs {
     /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
     #[arg(long, required_unless_present = "image", conflicts_with_all = ["image", "mask", "label"])]
     pub(crate) cohort: Option<PathBuf>,
-    /// One image (NIfTI) instead of a cohort; its row is named after the file.
+    /// One image (NIfTI) instead of a cohort; its row is named after the file, and PyRadiomics'
+    /// `diagnostics_*` entries (versions, settings, hashes, sizes, ROI statistics) go to
+    /// `<out>.diagnostics.json` beside the CSV.
     #[arg(long, requires = "mask")]
     pub(crate) image: Option<PathBuf>,
     /// The mask of `--image` (on its grid).

@@ -226,6 +226,17 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
                 .run_files(image, mask)
                 .with_context(|| format!("{}", image.display()))?;
             let table = FeatureTable::from_results(vec![(id, Ok(features))]);
+            // PyRadiomics' diagnostics_* entries, beside the CSV.
+            let diagnostics = plan.diagnostics_files(image, mask)?;
+            let path = a.out.with_extension("diagnostics.json");
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            io::write_atomic(
+                &path,
+                serde_json::to_string_pretty(&diagnostics.to_json())?.as_bytes(),
+            )?;
             (table, image.display().to_string(), "")
         }
         _ => anyhow::bail!("give --cohort, or --image and --mask"),
