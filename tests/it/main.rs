@@ -633,3 +633,61 @@ fn compare_runs(reference: &str, run: &str, kills: usize) {
     }
     assert!(compared > 20, "{compared} files compared");
 }
+
+/// A write that fails mid-run (issue #23; root ignores permissions, so a file stands where the
+/// run needs a folder): `adamss train` stops with an error naming the path, no panic, and what
+/// it had finished — the shared Stage I's checkpoint — is intact: once the obstacle is gone,
+/// `--resume` reloads it (the same bytes) and completes the run.
+#[test]
+fn a_failed_write_names_the_path_and_keeps_the_finished_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (cohort, run) = (path("cohort"), path("run"));
+    let (ok, text) = adamss(&[
+        "synth",
+        "--out",
+        &cohort,
+        "--preset",
+        "tiny",
+        "--patients",
+        "16",
+    ]);
+    assert!(ok, "{text}");
+    let train = || {
+        adamss(&[
+            "train",
+            "--cohort",
+            &cohort,
+            "--out",
+            &run,
+            "--preset",
+            "tiny",
+            "--methods",
+            "ssl",
+            "--fold",
+            "0",
+            "--resume",
+        ])
+    };
+    let blocked = dir.path().join("run/fold-0/ssl");
+    std::fs::create_dir_all(blocked.parent().unwrap()).unwrap();
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    // (--resume: the folder already holds fold-0/, the obstacle's parent.)
+    let (ok, text) = train();
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("fold-0/ssl") && !text.contains("panicked"),
+        "the error names the path: {text}"
+    );
+    let best = dir.path().join("run/fold-0/stage1/best.safetensors");
+    let before = std::fs::read(&best).expect("Stage I finished before the failure");
+    std::fs::remove_file(&blocked).unwrap();
+    let (ok, text) = train();
+    assert!(ok, "{text}");
+    assert_eq!(
+        std::fs::read(&best).unwrap(),
+        before,
+        "Stage I reloaded, not retrained"
+    );
+    assert!(dir.path().join("run/fold-0/results.json").exists());
+}
