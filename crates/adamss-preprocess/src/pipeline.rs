@@ -103,6 +103,14 @@ pub enum CropCentre {
     At([f64; 3]),
 }
 
+impl CropCentre {
+    /// An explicit point given in LPS+ mm, as ITK, SimpleITK and DICOM give points
+    /// (`image.TransformIndexToPhysicalPoint`): x and y are negated into RAS+.
+    pub fn at_lps(point: [f64; 3]) -> Self {
+        Self::At([-point[0], -point[1], point[2]])
+    }
+}
+
 /// How much of the tumour labels the crop holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LabelCoverage {

@@ -218,6 +218,14 @@ fn any_crop_size_hu_and_suv_crops_and_a_grid_of_ones_own() {
     for (a, b) in p.ct_hu(odd.ct_window).data().iter().zip(hu.data()) {
         assert!((a - b.clamp(lo, hi)).abs() <= 1e-3, "{a} vs {b}");
     }
+    // A centre given in LPS (as SimpleITK reports points) is the same crop as in RAS.
+    let centre = p.crop.geometry.index_to_world([20.0, 18.0, 15.0]);
+    let lps = adamss_io::Geometry::axis_aligned([1.0; 3], centre)
+        .unwrap()
+        .origin_lps();
+    let a = preprocess_case(&case, &odd, CropCentre::At(centre)).unwrap();
+    let b = preprocess_case(&case, &odd, CropCentre::at_lps(lps)).unwrap();
+    assert_eq!(a.crop, b.crop);
     // A grid of one's own: 2 mm, 20³, starting inside the crop; its CT is the resampled CT
     // mapped from the window to [-1, 1].
     let origin = p.crop.geometry.index_to_world([10.0, 10.0, 10.0]);
