@@ -9,6 +9,13 @@ mod radiomics;
 use std::path::Path;
 use std::process::Command;
 
+/// A synthetic cohort of the tiny preset with `patients` patients at `out`.
+fn tiny_cohort(out: &str, patients: usize) {
+    let n = patients.to_string();
+    let (ok, text) = adamss(&["synth", "--out", out, "--preset", "tiny", "--patients", &n]);
+    assert!(ok, "{text}");
+}
+
 fn adamss(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_adamss"))
         .args(args)
@@ -403,16 +410,7 @@ fn parallel_fold_jobs_share_a_run_folder() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, sequential, parallel) = (path("cohort"), path("sequential"), path("parallel"));
-    let (ok, text) = adamss(&[
-        "synth",
-        "--out",
-        &cohort,
-        "--preset",
-        "tiny",
-        "--patients",
-        "16",
-    ]);
-    assert!(ok, "{text}");
+    tiny_cohort(&cohort, 16);
     let args = |out: &str| -> Vec<String> {
         [
             "train",
@@ -505,16 +503,7 @@ fn kill_sweep(points: usize, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let cohort = path("cohort");
-    let (ok, text) = adamss(&[
-        "synth",
-        "--out",
-        &cohort,
-        "--preset",
-        "tiny",
-        "--patients",
-        "16",
-    ]);
-    assert!(ok, "{text}");
+    tiny_cohort(&cohort, 16);
     let args = |out: &str, resume: bool| {
         let mut a = vec![
             "train", "--cohort", &cohort, "--out", out, "--preset", "tiny",
@@ -643,16 +632,7 @@ fn a_failed_write_names_the_path_and_keeps_the_finished_stages() {
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, run) = (path("cohort"), path("run"));
-    let (ok, text) = adamss(&[
-        "synth",
-        "--out",
-        &cohort,
-        "--preset",
-        "tiny",
-        "--patients",
-        "16",
-    ]);
-    assert!(ok, "{text}");
+    tiny_cohort(&cohort, 16);
     let train = || {
         adamss(&[
             "train",

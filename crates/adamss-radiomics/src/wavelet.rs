@@ -86,6 +86,21 @@ fn wavelet_index(name: &str) -> Result<usize> {
     }))
 }
 
+/// `sum` plus the filter's taps from `j` on, past the line's start, wrapped to its end
+/// (`f[j]·x[n−1] + f[j+1]·x[n−2] + …`, around again if needed), in PyWavelets' order.
+fn wrapped_tail<T: SwtSample>(mut sum: T, f: &[T], x: &[T], mut j: usize) -> T {
+    let (n, taps) = (x.len(), f.len());
+    while j < taps {
+        let mut k = 0;
+        while k < n && j < taps {
+            sum = sum + f[j] * x[n - 1 - k];
+            k += 1;
+            j += 1;
+        }
+    }
+    sum
+}
+
 /// One level-1 SWT line: `out[o] = Σ_j f[j]·x[(o + F/2 − j) mod N]` for `o < N`, summed in
 /// PyWavelets' order (`downsampling_convolution_periodization`, step 1): j ascending, except
 /// near the right end, where the wrapped terms come first with j descending.
@@ -101,14 +116,7 @@ fn filter_line<T: SwtSample>(x: &[T], f: &[T], out: &mut [T]) {
             sum = sum + f[j] * x[i - j];
             j += 1;
         }
-        while j < taps {
-            let mut k = 0;
-            while k < n && j < taps {
-                sum = sum + f[j] * x[n - 1 - k];
-                k += 1;
-                j += 1;
-            }
-        }
+        sum = wrapped_tail(sum, f, x, j);
         out[o] = sum;
         i += 1;
         o += 1;
@@ -138,14 +146,7 @@ fn filter_line<T: SwtSample>(x: &[T], f: &[T], out: &mut [T]) {
             sum = sum + f[j] * x[i - j];
             j += 1;
         }
-        while j < taps {
-            let mut k = 0;
-            while k < n && j < taps {
-                sum = sum + f[j] * x[n - 1 - k];
-                k += 1;
-                j += 1;
-            }
-        }
+        sum = wrapped_tail(sum, f, x, j);
         out[o] = sum;
         i += 1;
         o += 1;

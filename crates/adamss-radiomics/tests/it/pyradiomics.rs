@@ -100,6 +100,21 @@ fn ours(name: &str, case: &Value) -> Vec<(String, f64)> {
     ours
 }
 
+/// Runs every parameter-file case of `cases` (`<name>.params.json` on `<name>.image.nii.gz`
+/// and `<name>.mask.nii.gz`) through `ExtractionPlan::run_files` and compares it with
+/// [`check_case`]; returns the number of features compared.
+pub(crate) fn check_files(cases: &Value, failures: &mut Vec<String>) -> usize {
+    let mut compared = 0;
+    for (name, case) in cases.as_object().unwrap() {
+        let file = |what: &str| dir().join(format!("{name}.{what}"));
+        let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
+        let ours = (plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        compared += check_case(name, case, &ours, failures);
+    }
+    compared
+}
+
 /// Compares one case's features with PyRadiomics' (`case["features"]`, `case["dtype"]`) at the
 /// tolerance stated above, adding mismatches to `failures` and printing the worst relative
 /// difference; returns the number compared.
@@ -151,13 +166,7 @@ fn edge_cases_match_pyradiomics() {
     for (name, case) in v["cases"].as_object().unwrap() {
         compared += check_case(name, case, &ours(name, case), &mut failures);
     }
-    for (name, case) in v["files"].as_object().unwrap() {
-        let file = |what: &str| dir().join(format!("{name}.{what}"));
-        let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
-        let ours = (plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz")))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        compared += check_case(name, case, &ours, &mut failures);
-    }
+    compared += check_files(&v["files"], &mut failures);
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
