@@ -671,3 +671,138 @@ fn a_failed_write_names_the_path_and_keeps_the_finished_stages() {
     );
     assert!(dir.path().join("run/fold-0/results.json").exists());
 }
+
+/// A bad patient in a good cohort (issue #23; policy in docs/data.md): one patient each with a
+/// truncated CT, labels on another grid, a PET that does not overlap the CT, an empty label
+/// file, and a NaN voxel far from the tumour. `cohort`, `preprocess` and `radiomics` go on and
+/// report each bad patient with the reason (exit 0); `train` refuses the cohort naming a bad
+/// patient (training on silently fewer patients would change the experiment). No panic.
+#[test]
+fn bad_patients_are_reported_or_refused_by_name() {
+    use adamss::io::{Geometry, Volume};
+    let dir = tempfile::tempdir().unwrap();
+    let cohort = dir.path().join("cohort");
+    let c = cohort.to_str().unwrap();
+    tiny_cohort(c, 12);
+    let images = cohort.join("imagesTr");
+    let labels = cohort.join("labelsTr");
+    let (ok, text) = adamss(&["cohort", c]);
+    assert!(ok, "{text}");
+    // Patients with labels and an endpoint (the training cohort's).
+    let (joined, _) = adamss::io::Cohort::hecktor(&cohort).unwrap();
+    let ids: Vec<String> = (joined.records().iter())
+        .filter(|r| r.mask.is_some())
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(ids.len() >= 8, "{ids:?}");
+    let (truncated, off_grid, far_pet, empty, nan) = (&ids[0], &ids[1], &ids[2], &ids[3], &ids[4]);
+    let ct = images.join(format!("{truncated}__CT.nii.gz"));
+    let bytes = std::fs::read(&ct).unwrap();
+    std::fs::write(&ct, &bytes[..bytes.len() / 3]).unwrap();
+    let label = labels.join(format!("{off_grid}.nii.gz"));
+    let l = Volume::<u8>::read(&label).unwrap();
+    let [a, b, _] = l.shape();
+    let smaller = l.data().slice(ndarray::s![..a - 2, ..b - 2, ..]).to_owned();
+    Volume::new(smaller, *l.geometry())
+        .unwrap()
+        .write(&label)
+        .unwrap();
+    let pet_path = images.join(format!("{far_pet}__PT.nii.gz"));
+    let pet = Volume::<f32>::read(&pet_path).unwrap();
+    let g = pet.geometry();
+    let moved = Geometry::new(
+        g.spacing,
+        [g.origin[0] + 5000.0, g.origin[1], g.origin[2]],
+        g.direction,
+    )
+    .unwrap();
+    Volume::new(pet.data().clone(), moved)
+        .unwrap()
+        .write(&pet_path)
+        .unwrap();
+    let label = labels.join(format!("{empty}.nii.gz"));
+    let l = Volume::<u8>::read(&label).unwrap();
+    Volume::new(l.data().mapv(|_| 0u8), *l.geometry())
+        .unwrap()
+        .write(&label)
+        .unwrap();
+    let pet_path = images.join(format!("{nan}__PT.nii.gz"));
+    let pet = Volume::<f32>::read(&pet_path).unwrap();
+    let mut data = pet.data().clone();
+    data[[0, 0, 0]] = f32::NAN;
+    Volume::new(data, *pet.geometry())
+        .unwrap()
+        .write(&pet_path)
+        .unwrap();
+
+    let no_panic = |text: &str| assert!(!text.contains("panicked"), "{text}");
+    // cohort: a row per patient, an error row for those that do not load.
+    let (ok, text) = adamss(&["cohort", c]);
+    assert!(ok, "{text}");
+    no_panic(&text);
+    for id in [truncated, off_grid, nan] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(id.as_str()) && l.contains("error")),
+            "{id}: {text}"
+        );
+    }
+    // preprocess: every bad patient listed as failed, the others preprocessed.
+    let out = dir.path().join("pre");
+    let (ok, text) = adamss(&[
+        "preprocess",
+        "--cohort",
+        c,
+        "--out",
+        out.to_str().unwrap(),
+        "--preset",
+        "tiny",
+    ]);
+    assert!(ok, "{text}");
+    no_panic(&text);
+    for id in [truncated, off_grid, far_pet, empty, nan] {
+        assert!(
+            text.contains(&format!("failed: {id}")),
+            "preprocess, {id}: {text}"
+        );
+    }
+    assert!(
+        text.contains("preprocessed 7 patients"),
+        "12 less 5: {text}"
+    );
+    // radiomics: the patients whose GTVp cannot be read listed; the NaN far from the tumour is
+    // no obstacle there (only values the features read matter).
+    let csv = dir.path().join("r.csv");
+    let (ok, text) = adamss(&["radiomics", "--cohort", c, "--out", csv.to_str().unwrap()]);
+    assert!(ok, "{text}");
+    no_panic(&text);
+    for id in [truncated, off_grid, far_pet, empty] {
+        assert!(
+            text.contains(&format!("  {id}: ")),
+            "radiomics, {id}: {text}"
+        );
+    }
+    assert!(
+        !text.contains(&format!("  {nan}: ")),
+        "radiomics, {nan}: {text}"
+    );
+    // train: refused, naming a bad patient.
+    let run = dir.path().join("run");
+    let (ok, text) = adamss(&[
+        "train",
+        "--cohort",
+        c,
+        "--out",
+        run.to_str().unwrap(),
+        "--preset",
+        "tiny",
+    ]);
+    assert!(!ok, "{text}");
+    no_panic(&text);
+    assert!(
+        [truncated, off_grid, far_pet, empty, nan]
+            .iter()
+            .any(|id| text.contains(id.as_str())),
+        "train names a bad patient: {text}"
+    );
+}
