@@ -1,0 +1,42 @@
+//! Times a Cox PH fit (Efron ties) on a CSV of `time,event,x0,x1,…` rows (header first): reads
+//! the file, then fits `reps` times and prints each fit's seconds and the first coefficient.
+//! Used by `tools/ab_coxph.py`, which alternates it with lifelines and scikit-survival on the
+//! same data; file reading is outside the timed region on every side.
+//!
+//! ```text
+//! cargo run --release --example coxph_timing -- DATA.csv [REPS]
+//! ```
+//! Threads: OpenBLAS's and rayon's (`OPENBLAS_NUM_THREADS=1 RAYON_NUM_THREADS=1` for one core).
+
+use std::time::Instant;
+
+use adamss::survival::prelude::ParamGuard;
+use adamss::survival::{surv_from, CoxPh, Ties};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let path = args.next().ok_or("usage: coxph_timing DATA.csv [REPS]")?;
+    let reps: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let mut reader = csv::Reader::from_path(&path)?;
+    let (mut time, mut event, mut x) = (Vec::new(), Vec::new(), Vec::new());
+    let mut p = 0;
+    for row in reader.records() {
+        let row = row?;
+        time.push(row[0].parse::<f64>()?);
+        event.push(row[1].parse::<u8>()?);
+        p = row.len() - 2;
+        for v in row.iter().skip(2) {
+            x.push(v.parse::<f64>()?);
+        }
+    }
+    let x = adamss::survival::ndarray::Array2::from_shape_vec((time.len(), p), x)?;
+    let y = surv_from(&time, &event)?;
+    let y = y.as_slice().ok_or("contiguous")?;
+    let params = CoxPh::params().ties(Ties::Efron).check()?;
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        let fit = params.fit_arrays(x.view(), y)?;
+        println!("{:.6} {:.15e}", t0.elapsed().as_secs_f64(), fit.coef[0]);
+    }
+    Ok(())
+}
