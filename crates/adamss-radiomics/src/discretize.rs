@@ -59,7 +59,7 @@ fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
         let w = settings.bin_width;
         // numpy.arange(low, high, w): n = ceil((high − low) / w), then low, low + Δ, … with
         // Δ = second − low, the second value computed in the bounds' type.
-        let (low, high, n, second) = if single {
+        let (low, n, second) = if single {
             let (min32, w32) = (min as f32, w as f32);
             let mut m = min32 % w32;
             if m != 0.0 && ((w32 < 0.0) != (m < 0.0)) {
@@ -68,13 +68,12 @@ fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
             let low = min32 - m;
             let high = max as f32 + (2.0 * w) as f32;
             let n = f64::from((high - low) / w32).ceil();
-            (f64::from(low), f64::from(high), n, f64::from(low + w32))
+            (f64::from(low), n, f64::from(low + w32))
         } else {
             let low = min - py_mod(min, w);
             let high = max + 2.0 * w;
-            (low, high, ((high - low) / w).ceil(), low + w)
+            (low, ((high - low) / w).ceil(), low + w)
         };
-        let _ = high;
         let n = n.max(0.0) as usize;
         let delta = second - low;
         let edges: Vec<f64> = (0..n)

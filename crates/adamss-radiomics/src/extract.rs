@@ -554,41 +554,48 @@ pub fn extract_filtered<T: Pixel>(
     // The ROI is resegmented on the original image, as PyRadiomics does for every image type.
     let resegmented = resegment(image, mask, settings)?;
     let mask = resegmented.as_ref().unwrap_or(mask);
-    let (img, msk) = crop_to_roi(image, mask, settings)?;
     let spacing = image.geometry().spacing;
-    let d = img.dim();
     // The image PyRadiomics bins: float32 for the wavelet and the gradient of a float32
     // image, float64 for the element-wise filters (NumPy on float64).
     let single_bins = !settings.normalize
         && T::SINGLE
         && matches!(kind, ImageType::Wavelet | ImageType::Gradient);
-    let images = if kind == ImageType::Wavelet {
+    let (images, msk) = if kind == ImageType::Wavelet {
+        // The wavelet reads the image itself (around the ROI's crop), not the crop: only the
+        // mask is cut here.
+        check_grids(image, mask, settings)?;
+        settings.validate()?;
+        let shape = image.shape();
+        let (lo, hi) = roi_box(mask, settings, shape)?;
+        let msk = (mask.data())
+            .slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]])
+            .to_owned();
         let values = if settings.normalize {
             Some(image_values(image, settings)?)
         } else {
             None
         };
-        let shape = image.shape();
         let window = window.unwrap_or(([0; 3], shape.map(|n| n - 1)));
-        let (lo, _) = roi_box(mask, settings, shape)?;
         // PyWavelets filters a float32 array in single precision (its own f32 filters),
         // anything else (integers, float64, normalised values) in double: a `Volume<f32>` is
         // taken as float32 data, so an integer-stored image (a CT) comes as `Volume<f64>` for
         // PyRadiomics' values (`ExtractionPlan::run_files` chooses from the stored type).
-        let single = values.is_none() && T::SINGLE;
         let at = |p: [usize; 3]| match &values {
             Some(v) => v[p],
             None => image.data()[p].to_f64(),
         };
-        let dims = [d.0, d.1, d.2];
-        if single {
+        let dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
+        let bands = if values.is_none() && T::SINGLE {
             wavelet_on_block(|p| at(p) as f32, window, lo, dims, settings)?
         } else {
             wavelet_on_block(at, window, lo, dims, settings)?
-        }
+        };
+        (bands, msk)
     } else {
-        filtered(&img, spacing, kind, settings)?
+        let (img, msk) = crop_to_roi(image, mask, settings)?;
+        (filtered(&img, spacing, kind, settings)?, msk)
     };
+    let d = msk.dim();
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.
     let per_image: Vec<Features> = images
         .into_par_iter()

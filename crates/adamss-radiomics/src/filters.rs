@@ -43,9 +43,9 @@ fn max_abs(x: &Array3<f64>) -> f64 {
     x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
 }
 
-/// The filtered image(s) of `image` (already cropped), with their feature-name prefixes:
-/// the wavelet with `settings`' `wavelet`, `level`, `start_level` (over the in-slice axes with
-/// `force2D`), the gradient in mm or per voxel (`gradientUseSpacing`).
+/// The filtered image of `image` (already cropped) for the element-wise types and the gradient
+/// (in mm or per voxel: `gradientUseSpacing`), with its feature-name prefix. The wavelet is not
+/// computed from a crop (see [`crate::wavelet::swt`] and `extract_filtered`).
 pub fn filtered(
     image: &Array3<f64>,
     spacing: [f64; 3],
@@ -54,18 +54,10 @@ pub fn filtered(
 ) -> crate::Result<Vec<(String, Array3<f64>)>> {
     let one = |a: Array3<f64>| Ok(vec![(kind.name().to_string(), a)]);
     match kind {
-        ImageType::Wavelet => {
-            let axes: Vec<usize> = (0..3)
-                .filter(|&a| Some(a) != settings.fixed_axis())
-                .collect();
-            crate::wavelet::swt(
-                image,
-                &settings.wavelet,
-                &axes,
-                settings.level,
-                settings.start_level,
-            )
-        }
+        // It reads the image around the crop, not the crop (`extract_filtered`).
+        ImageType::Wavelet => Err(crate::Error::Settings(
+            "the wavelet is computed from the image, not from a crop".into(),
+        )),
         ImageType::Square => {
             let c = 1.0 / max_abs(image).sqrt();
             one(image.mapv(|v| (c * v).powi(2)))
