@@ -2,11 +2,11 @@
 """Reference resamplings from SimpleITK for adamss-preprocess (tests/it/preprocess.rs).
 
 Builds PET/CT/label-like volumes on different grids (anisotropic, non-zero origins, a flipped
-axis, an oblique direction), resamples them with `sitk.Resample` (linear for images, nearest for
-labels, fill value -1000 / 0, identity transform) onto reference grids, and writes
+axis, an oblique direction), resamples them with `sitk.Resample` (linear or B-spline for images, nearest
+for labels, fill value -1000 / 0, identity transform) onto reference grids, and writes
 
   tests/data/preprocess/<case>.src.nii.gz    the source volume
-  tests/data/preprocess/<case>.ref.nii.gz    SimpleITK's result (float32 or uint8)
+  tests/data/preprocess/<case>.ref.nii.gz    SimpleITK's result (float32, float64 or uint8)
   tests/data/preprocess/cases.json           exact geometries (RAS+, float64) and settings
 
 NIfTI stores geometry in float32, so the exact float64 grids travel in the JSON.
@@ -110,7 +110,9 @@ def main():
         cases[name] = {
             "source": geometry_ras(src),
             "target": geometry_ras(res),
-            "interpolation": "linear" if interp == sitk.sitkLinear else "nearest",
+            "interpolation": {sitk.sitkLinear: "linear", sitk.sitkNearestNeighbor: "nearest",
+                              sitk.sitkBSpline: "bspline"}[interp],
+            "output": "float64" if out_pixel == sitk.sitkFloat64 else "float32",
             "fill": fill,
         }
 
@@ -149,6 +151,13 @@ def main():
     crop = reference_grid(ct, (1.0, 1.0, 1.0), size=[40, 40, 40], origin=origin)
     emit("ct_crop", ct, crop, sitk.sitkLinear, -1000.0, sitk.sitkFloat32)
     cases["ct_crop"]["crop_of"] = {"grid": geometry_ras(full), "start": start}
+
+    # 6. Cubic B-spline (PyRadiomics' default interpolator): the CT onto its 1 mm grid (float32
+    #    out), and the oblique source onto the axis-aligned 1.5 mm grid in float64 (the values
+    #    before any cast, which adamss-preprocess's resample_f64 returns).
+    emit("ct_bspline", ct, reference_grid(ct, (1.0, 1.0, 1.0)), sitk.sitkBSpline, -1000.0, sitk.sitkFloat32)
+    emit("oblique_bspline_f64", img, reference_grid(img, (1.5, 1.5, 1.5)), sitk.sitkBSpline, 0.0,
+         sitk.sitkFloat64)
 
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"simpleitk": sitk.Version_VersionString(), "cases": cases}, f, indent=1)

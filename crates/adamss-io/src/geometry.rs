@@ -236,6 +236,13 @@ impl Geometry {
             .fold(0.0, f64::max)
     }
 
+    /// The inverse of the direction matrix (exact for axis permutations and flips; for
+    /// sheared directions too, unlike the transpose): world offsets → index offsets times the
+    /// spacing.
+    pub fn direction_inverse(&self) -> [[f64; 3]; 3] {
+        inverse3(&self.direction)
+    }
+
     /// Whether the direction columns are orthonormal (no shear), within `tol`.
     pub fn is_orthonormal(&self, tol: f64) -> bool {
         (0..3).all(|a| {

@@ -19,6 +19,9 @@ pub enum Error {
     /// The preprocessed-cohort cache could not be read or written.
     #[error("preprocessing cache: {0}")]
     Cache(String),
+    /// NaN or infinite voxels where the operation needs finite values (B-spline resampling).
+    #[error("non-finite values: {0}")]
+    NonFinite(String),
     /// A label volume with no foreground where one is required.
     #[error("empty label: {0}")]
     EmptyLabel(String),

@@ -5,9 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
-/// Largest number of voxels a grid may have (2³⁴ ≈ 17 G): guards against sizes derived from
-/// corrupt headers before anything is allocated.
-pub const MAX_VOXELS: u64 = 1 << 34;
+/// Largest number of voxels a grid may have (2³¹ ≈ 2.1 G: 8 GiB as f32, 16 GiB as f64; a
+/// whole-body CT at 1 mm is ≈ 0.7 G): guards against sizes derived from corrupt headers or
+/// mistyped spacings before anything is allocated. The one cap for every resampling target,
+/// adamss-radiomics' `resampledPixelSpacing` grids included.
+pub const MAX_VOXELS: u64 = 1 << 31;
 
 /// A voxel grid in RAS+ physical space: `shape` voxels along `i`, `j`, `k` and the
 /// [`Geometry`] (spacing, origin = centre of voxel 0, direction columns) that places them.

@@ -25,4 +25,4 @@ pub use pipeline::{
     coverage_of, mask_to_ct_grid, preprocess_case, preprocess_on_grid, preprocess_volumes,
     CropCentre, LabelCoverage, PetNormalization, PreprocessConfig, Preprocessed,
 };
-pub use resample::{resample, resample_linear, resample_nearest, Interpolation};
+pub use resample::{resample, resample_f64, resample_linear, resample_nearest, Interpolation};

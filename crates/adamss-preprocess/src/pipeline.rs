@@ -281,7 +281,10 @@ pub fn coverage_of(mask: &Volume<u8>, crop: &Grid) -> LabelCoverage {
     for ((i, j, k), &v) in mask.data().indexed_iter() {
         if v != 0 {
             voxels += 1;
-            if inside(to_crop.apply([i, j, k]), crop.shape) {
+            if inside(
+                to_crop.continuous_index([i as f64, j as f64, k as f64]),
+                crop.shape,
+            ) {
                 inside_n += 1;
             }
         }

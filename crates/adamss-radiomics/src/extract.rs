@@ -466,7 +466,7 @@ pub fn extract_log<T: Pixel>(
         (None, Some(s)) if crop_first => LogSource::Stored(Cow::Owned(s.slice(crop).to_owned())),
         (None, Some(s)) => LogSource::Stored(Cow::Borrowed(s)),
         (None, None) => {
-            let v = image.data().mapv(Pixel::to_f64);
+            let v = image.data().mapv(adamss_io::Voxel::to_f64);
             LogSource::Values(if crop_first {
                 v.slice(crop).to_owned()
             } else {

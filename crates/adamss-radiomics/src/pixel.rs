@@ -12,25 +12,18 @@ mod sealed {
 /// A voxel type the extraction functions accept: `f32` (an image as loaded) or `f64` (values
 /// already normalised or resampled in double precision, as PyRadiomics holds them then).
 /// Filters that SimpleITK runs in the image's own precision (the LoG) follow the type.
-pub trait Pixel: Copy + Send + Sync + 'static + sealed::Sealed {
-    /// The value in double precision (exact for both types).
-    fn to_f64(self) -> f64;
+/// Values read in double precision with [`adamss_io::Voxel::to_f64`] (exact for both types).
+pub trait Pixel: adamss_io::Voxel + Copy + Send + Sync + 'static + sealed::Sealed {
     /// Whether this is single precision: a `Volume<f32>` is taken as float32 data, whose
     /// wavelet and grey-level bins PyRadiomics (NumPy, PyWavelets) compute in single precision.
     const SINGLE: bool;
 }
 
 impl Pixel for f32 {
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
     const SINGLE: bool = true;
 }
 
 impl Pixel for f64 {
-    fn to_f64(self) -> f64 {
-        self
-    }
     const SINGLE: bool = false;
 }
 

@@ -49,7 +49,7 @@ pub fn image_values<T: Pixel>(
     settings: &Settings,
 ) -> Result<ndarray::Array3<f64>> {
     settings.validate()?;
-    let values = image.data().mapv(Pixel::to_f64);
+    let values = image.data().mapv(adamss_io::Voxel::to_f64);
     if !settings.normalize {
         return Ok(values);
     }
