@@ -8,7 +8,9 @@ with `radiomics` also `fold-k/radiomics.csv`; the patients of `patients.txt`, th
 - scikit-survival's `CoxnetSurvivalAnalysis` (LASSO, 30 penalties) on the training fold,
   choosing the penalty by 3-fold cross-validated partial-likelihood deviance
   (Verweij & van Houwelingen, as glmnet's `cv.glmnet` and our `FeatureSelector`) — repeated
-  over 20 random inner splits, since the choice depends on them;
+  over 20 random inner splits, since the choice depends on them; for the clinical baseline the
+  run's `[clinical] prespecified` factors get `penalty_factor` 0 (fitted unpenalised, never
+  capped), as our selector's `unpenalized`;
 - lifelines' `CoxPHFitter` on every clinical column (a small ridge, 0.01, for the
   one-hot and missingness columns), i.e. no selection at all;
 
@@ -23,6 +25,7 @@ docs/benchmarks.md, "The main job". Run:
 
 import json
 import sys
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -44,14 +47,15 @@ def neg_log_pl(eta, time, event):
     return float(-(eta[event] - log_risk[set_of][event]).sum())
 
 
-def cv_deviance_choice(x, time, event, alphas, rng, folds=3):
+def cv_deviance_choice(x, time, event, alphas, rng, folds=3, penalty_factor=None):
     """Index of the penalty with the lowest mean Verweij-van Houwelingen deviance."""
     n = len(time)
     assign = rng.permutation(np.arange(n) % folds)
     dev = np.zeros((folds, len(alphas)))
     for f in range(folds):
         tr = assign != f
-        model = CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=alphas, normalize=False)
+        model = CoxnetSurvivalAnalysis(l1_ratio=1.0, alphas=alphas, normalize=False,
+                                       penalty_factor=penalty_factor)
         model.fit(x[tr], Surv.from_arrays(event[tr], time[tr]))
         dev[f, model.coef_.shape[1]:] = np.inf  # penalties the path stopped before
         for k in range(model.coef_.shape[1]):
@@ -71,6 +75,9 @@ def main(run, cohort, radiomics=False, cap=8):
     method = "lasso-cox-radiomics" if radiomics else "lasso-cox-clinical"
     ours_c = {r["fold"]: r["c_index"] for r in outcome["results"] if r["method"] == method}
     rng = np.random.default_rng(0)
+    # The clinical baseline fits the pre-specified factors unpenalised (penalty.factor 0).
+    config = tomllib.load(open(f"{run}/config.toml", "rb"))
+    forced_vars = [] if radiomics else config.get("clinical", {}).get("prespecified", [])
     print("| fold | ours: selected (C) | scikit-survival: selected in 20 CV repeats, median test C | lifelines, all columns: C |")
     print("|---|---|---|---|")
     for k in sorted(set(fold_of)):
@@ -86,15 +93,21 @@ def main(run, cohort, radiomics=False, cap=8):
         keep = sd > 0  # constant on the training fold: no information
         x, mean, sd, names = x[:, keep], mean[keep], sd[keep], [n for n, c in zip(names, keep) if c]
         z = np.nan_to_num((x - mean) / sd)
-        path = CoxnetSurvivalAnalysis(l1_ratio=1.0, n_alphas=30, alpha_min_ratio=0.01, normalize=False)
+        forced = np.array([any(n == v or n.startswith(v + "=") or n == v + ":missing"
+                               for v in forced_vars) for n in names])
+        pf = np.where(forced, 0.0, 1.0) if forced.any() else None
+        path = CoxnetSurvivalAnalysis(l1_ratio=1.0, n_alphas=30, alpha_min_ratio=0.01, normalize=False,
+                                      penalty_factor=pf)
         path.fit(z[tr], Surv.from_arrays(event[tr], time[tr]))
         alphas = path.alphas_
         sizes, cs = [], []
         for _ in range(20):
-            best = cv_deviance_choice(z[tr], time[tr], event[tr], alphas, rng)
+            best = cv_deviance_choice(z[tr], time[tr], event[tr], alphas, rng, penalty_factor=pf)
             beta = path.coef_[:, best].copy()
-            if (beta != 0).sum() > cap:
-                beta[np.argsort(-np.abs(beta))[cap:]] = 0.0
+            if (beta != 0).sum() > max(cap, forced.sum()):
+                # Keep every forced column, then the largest coefficients.
+                order = np.lexsort((-np.abs(beta), ~forced))
+                beta[order[max(cap, forced.sum()):]] = 0.0
             sizes.append(int((beta != 0).sum()))
             cs.append(concordance_index(time[te], -(z[te] @ beta), event[te]) if beta.any() else 0.5)
         sel = json.load(open(f"{run}/fold-{k}/{method}/selector.json"))

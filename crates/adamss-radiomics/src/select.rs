@@ -28,6 +28,9 @@ pub enum PenaltyRule {
 pub struct SelectorConfig {
     /// Cross-validation folds inside the training fold.
     pub folds: usize,
+    /// Repeats of the cross-validation with other fold assignments, the deviance curves
+    /// averaged before the penalty is chosen (1: a single cross-validation).
+    pub repeats: usize,
     /// Seed of the fold assignment.
     pub seed: u64,
     /// CV score.
@@ -36,16 +39,26 @@ pub struct SelectorConfig {
     pub rule: PenaltyRule,
     /// Number of penalties on the path.
     pub n_alphas: usize,
+    /// Elastic-net mixing: 1 is the LASSO, smaller values blend in a ridge penalty
+    /// (glmnet's `alpha`; must be in (0, 1]).
+    pub l1_ratio: f64,
+    /// Columns fitted without penalty (glmnet's `penalty.factor = 0`): pre-specified
+    /// predictors forced into the model, the others selected around them. Names not in the
+    /// table are ignored; at least one column must stay penalised.
+    pub unpenalized: Vec<String>,
 }
 
 impl Default for SelectorConfig {
     fn default() -> Self {
         Self {
             folds: 5,
+            repeats: 1,
             seed: 0,
             metric: CvMetric::Deviance,
             rule: PenaltyRule::Best,
             n_alphas: 50,
+            l1_ratio: 1.0,
+            unpenalized: Vec::new(),
         }
     }
 }
@@ -65,6 +78,10 @@ pub struct FeatureSelector {
     pub alpha: f64,
     /// Columns dropped before fitting as non-finite or constant on the training fold.
     pub dropped: Vec<String>,
+    /// Selected columns that were fitted without penalty ([`SelectorConfig::unpenalized`]);
+    /// [`keep_largest`](Self::keep_largest) never removes them.
+    #[serde(default)]
+    pub unpenalized: Vec<String>,
 }
 
 impl FeatureSelector {
@@ -112,13 +129,30 @@ impl FeatureSelector {
         let x = Array2::from_shape_fn((n, keep.len()), |(i, j)| {
             (table.rows[i].1[keep[j]] - means[j]) / sds[j]
         });
-        let params = Coxnet::params()
+        let forced = |j: usize| config.unpenalized.contains(&table.names[keep[j]]);
+        let mut params = Coxnet::params()
             .n_alphas(config.n_alphas)
-            .standardize(false)
+            .l1_ratio(config.l1_ratio)
+            .standardize(false);
+        if (0..keep.len()).any(forced) {
+            params = params.penalty_factor(
+                (0..keep.len())
+                    .map(|j| if forced(j) { 0.0 } else { 1.0 })
+                    .collect(),
+            );
+        }
+        let params = params
             .check()
             .map_err(|e| Error::Settings(format!("LASSO-Cox settings: {e}")))?;
         let cv = params
-            .cross_validate(x.view(), survival, config.folds, config.seed, config.metric)
+            .cross_validate_repeated(
+                x.view(),
+                survival,
+                config.folds,
+                config.repeats,
+                config.seed,
+                config.metric,
+            )
             .map_err(|e| Error::Settings(format!("LASSO-Cox cross-validation: {e}")))?;
         let k = match config.rule {
             PenaltyRule::Best => cv.best,
@@ -132,6 +166,7 @@ impl FeatureSelector {
             coef: Vec::new(),
             alpha: cv.path.alphas[k],
             dropped,
+            unpenalized: Vec::new(),
         };
         for (j, &b) in coef.iter().enumerate() {
             if b != 0.0 {
@@ -139,6 +174,9 @@ impl FeatureSelector {
                 sel.mean.push(means[j]);
                 sel.sd.push(sds[j]);
                 sel.coef.push(b);
+                if forced(j) {
+                    sel.unpenalized.push(table.names[keep[j]].clone());
+                }
             }
         }
         Ok(sel)
@@ -177,16 +215,22 @@ impl FeatureSelector {
         z.iter().zip(&self.coef).map(|(a, b)| a * b).sum()
     }
 
-    /// Keeps at most `k` selected features: those with the largest coefficients in absolute
-    /// value (ties: the earlier column), still in table order. The kept coefficients are not
-    /// refitted. Returns how many features were removed.
+    /// Keeps at most `k` selected features — but every unpenalised one: those, then the
+    /// largest coefficients in absolute value (ties: the earlier column), still in table order.
+    /// The kept coefficients are not refitted. Returns how many features were removed.
     pub fn keep_largest(&mut self, k: usize) -> usize {
         let n = self.selected.len();
+        let forced = |j: usize| self.unpenalized.contains(&self.selected[j]);
+        let k = k.max((0..n).filter(|&j| forced(j)).count());
         if n <= k {
             return 0;
         }
         let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| self.coef[b].abs().total_cmp(&self.coef[a].abs()));
+        order.sort_by(|&a, &b| {
+            forced(b)
+                .cmp(&forced(a))
+                .then(self.coef[b].abs().total_cmp(&self.coef[a].abs()))
+        });
         order.truncate(k);
         order.sort_unstable();
         let pick = |v: &[f64]| order.iter().map(|&j| v[j]).collect::<Vec<f64>>();
@@ -211,6 +255,7 @@ mod tests {
             coef: vec![0.5, -2.0, 0.1, -0.5],
             alpha: 0.01,
             dropped: Vec::new(),
+            unpenalized: Vec::new(),
         };
         let untouched = sel.clone();
         assert_eq!(sel.clone().keep_largest(4), 0);

@@ -667,6 +667,56 @@ impl CoxnetValidParams {
         })
     }
 
+    /// Repeated K-fold cross-validation, as glmnet users average `cv.glmnet` over several
+    /// fold assignments to steady the choice: [`cross_validate`](Self::cross_validate) with
+    /// seeds `seed`, `seed + 1`, …, `seed + repeats − 1`; the mean and standard error per
+    /// penalty are those of the repeats averaged, `scores` holds every repeat's folds (repeat
+    /// by repeat), and `best` / `one_se` are chosen on the averaged curve. One repeat is
+    /// exactly `cross_validate`.
+    pub fn cross_validate_repeated(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        folds: usize,
+        repeats: usize,
+        seed: u64,
+        metric: CvMetric,
+    ) -> Result<CvResult> {
+        if repeats == 0 {
+            return Err(Error::InvalidParameter("repeats must be at least 1".into()));
+        }
+        let first = self.cross_validate(x, y, folds, seed, metric)?;
+        if repeats == 1 {
+            return Ok(first);
+        }
+        let k_alpha = first.mean.len();
+        let mut runs = vec![first];
+        for r in 1..repeats {
+            runs.push(self.cross_validate(x, y, folds, seed.wrapping_add(r as u64), metric)?);
+        }
+        let avg = |f: &dyn Fn(&CvResult) -> &Vec<f64>| -> Vec<f64> {
+            (0..k_alpha)
+                .map(|k| runs.iter().map(|r| f(r)[k]).sum::<f64>() / repeats as f64)
+                .collect()
+        };
+        let mean = avg(&|r| &r.mean);
+        let se = avg(&|r| &r.se);
+        let (best, one_se) = choose(&mean, &se, metric);
+        let views: Vec<_> = runs.iter().map(|r| r.scores.view()).collect();
+        let scores = ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| Error::InvalidParameter(format!("internal: {e}")))?;
+        let path = runs.swap_remove(0).path;
+        Ok(CvResult {
+            path,
+            scores,
+            mean,
+            se,
+            best,
+            one_se,
+            metric,
+        })
+    }
+
     /// K-fold cross-validation of the penalty (folds by position after a seeded shuffle).
     /// The path's penalties come from a fit on all the data; each fold refits them on its
     /// training part and scores its held-out part by `metric`. A fold whose training part has
@@ -769,27 +819,7 @@ impl CoxnetValidParams {
                 (var / col.len().max(1) as f64).sqrt()
             })
             .collect();
-        let better = |a: f64, b: f64| match metric {
-            CvMetric::Deviance => a < b,
-            CvMetric::CIndex => a > b,
-        };
-        let mut best = 0;
-        for k in 1..k_alpha {
-            if mean[k].is_finite() && (!mean[best].is_finite() || better(mean[k], mean[best])) {
-                best = k;
-            }
-        }
-        // The largest penalty within one standard error of the best.
-        let limit = match metric {
-            CvMetric::Deviance => mean[best] + se[best],
-            CvMetric::CIndex => mean[best] - se[best],
-        };
-        let one_se = (0..=best)
-            .find(|&k| match metric {
-                CvMetric::Deviance => mean[k] <= limit,
-                CvMetric::CIndex => mean[k] >= limit,
-            })
-            .unwrap_or(best);
+        let (best, one_se) = choose(&mean, &se, metric);
         Ok(CvResult {
             path: full,
             scores,
@@ -800,6 +830,31 @@ impl CoxnetValidParams {
             metric,
         })
     }
+}
+
+/// The best penalty's index and the largest penalty's within one standard error of it.
+fn choose(mean: &[f64], se: &[f64], metric: CvMetric) -> (usize, usize) {
+    let better = |a: f64, b: f64| match metric {
+        CvMetric::Deviance => a < b,
+        CvMetric::CIndex => a > b,
+    };
+    let mut best = 0;
+    for k in 1..mean.len() {
+        if mean[k].is_finite() && (!mean[best].is_finite() || better(mean[k], mean[best])) {
+            best = k;
+        }
+    }
+    let limit = match metric {
+        CvMetric::Deviance => mean[best] + se[best],
+        CvMetric::CIndex => mean[best] - se[best],
+    };
+    let one_se = (0..=best)
+        .find(|&k| match metric {
+            CvMetric::Deviance => mean[k] <= limit,
+            CvMetric::CIndex => mean[k] >= limit,
+        })
+        .unwrap_or(best);
+    (best, one_se)
 }
 
 fn nan_mean<'a>(it: impl Iterator<Item = &'a f64>) -> f64 {

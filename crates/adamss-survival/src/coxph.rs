@@ -171,6 +171,32 @@ impl CoxPh {
         )
     }
 
+    /// The likelihood-ratio test of the coefficients this model adds to `reduced`, a model
+    /// nested in it (fitted on the same patients with a subset of the covariates):
+    /// `2 (ℓ(full) − ℓ(reduced))` on the difference in coefficients, R's
+    /// `anova(reduced, full)`. How clinical papers test a new marker's added value. An error
+    /// when `reduced` has at least as many coefficients or was fitted on other data (its null
+    /// log-likelihood differs).
+    pub fn likelihood_ratio_vs(&self, reduced: &CoxPh) -> Result<ChiSquareTest> {
+        let (p, q) = (self.coef.len(), reduced.coef.len());
+        if q >= p {
+            return Err(Error::InvalidParameter(format!(
+                "the reduced model has {q} coefficients, the full one {p}: nothing is added"
+            )));
+        }
+        let scale = self.log_likelihood_null.abs().max(1.0);
+        if (self.log_likelihood_null - reduced.log_likelihood_null).abs() > 1e-9 * scale {
+            return Err(Error::InvalidParameter(
+                "the two models were fitted on different patients (their null log-likelihoods differ)"
+                    .into(),
+            ));
+        }
+        Ok(ChiSquareTest::new(
+            2.0 * (self.log_likelihood - reduced.log_likelihood),
+            p - q,
+        ))
+    }
+
     /// A printable summary in the shape of R's `summary(coxph)` and lifelines'
     /// `print_summary`: per covariate the coefficient, hazard ratio, standard error, z, p and
     /// confidence bounds; then the concordance, the partial log-likelihood and the three global

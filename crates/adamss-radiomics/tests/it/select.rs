@@ -78,3 +78,39 @@ fn lasso_cox_keeps_the_prognostic_features_and_transforms_new_patients() {
     // Mismatched survival records and too few patients are errors.
     assert!(FeatureSelector::fit(&table, &surv[1..], &SelectorConfig::default()).is_err());
 }
+
+/// Pre-specified columns (glmnet's `penalty.factor = 0`) are always in the model, and
+/// `keep_largest` never removes them, even when their coefficients are the smallest.
+#[test]
+fn unpenalised_columns_are_forced_in_and_kept() {
+    let (table, surv) = data();
+    let forced = ["f7", "f12"].map(String::from).to_vec();
+    let config = SelectorConfig {
+        unpenalized: forced.clone(),
+        ..SelectorConfig::default()
+    };
+    let mut sel = FeatureSelector::fit(&table, &surv, &config).unwrap();
+    for f in &forced {
+        assert!(sel.selected.contains(f), "{f} not in {:?}", sel.selected);
+    }
+    assert_eq!(sel.unpenalized, forced);
+    // The prognostic features are still selected around them.
+    assert!(sel.selected.contains(&"f0".to_string()));
+    assert!(sel.selected.contains(&"f1".to_string()));
+    sel.keep_largest(1);
+    // Both forced columns stay (the cap cannot go below them); the strongest others go.
+    assert_eq!(sel.selected, forced);
+    // Repeated inner CV and elastic-net mixing are accepted and keep the strong features.
+    let steady = FeatureSelector::fit(
+        &table,
+        &surv,
+        &SelectorConfig {
+            folds: 10,
+            repeats: 3,
+            l1_ratio: 0.5,
+            ..SelectorConfig::default()
+        },
+    )
+    .unwrap();
+    assert!(steady.selected.contains(&"f0".to_string()));
+}

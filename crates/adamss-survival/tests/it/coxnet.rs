@@ -231,6 +231,34 @@ fn coxnet_path_properties_and_cv() {
         .cross_validate(x.view(), &y, 5, 7, CvMetric::Deviance)
         .unwrap();
     assert_eq!(cv, again, "deterministic given the seed");
+    // Repeated CV: one repeat is the plain CV; three average the three seeds' curves.
+    let once = params
+        .cross_validate_repeated(x.view(), &y, 5, 1, 7, CvMetric::Deviance)
+        .unwrap();
+    assert_eq!(once, cv);
+    let thrice = params
+        .cross_validate_repeated(x.view(), &y, 5, 3, 7, CvMetric::Deviance)
+        .unwrap();
+    let runs: Vec<_> = (7..10)
+        .map(|s| {
+            params
+                .cross_validate(x.view(), &y, 5, s, CvMetric::Deviance)
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(thrice.scores.dim(), (15, cv.path.alphas.len()));
+    for k in 0..cv.path.alphas.len() {
+        let m = runs.iter().map(|r| r.mean[k]).sum::<f64>() / 3.0;
+        assert!((thrice.mean[k] - m).abs() <= 1e-12 * m.abs(), "{k}");
+    }
+    let best = (0..thrice.mean.len())
+        .min_by(|&a, &b| thrice.mean[a].total_cmp(&thrice.mean[b]))
+        .unwrap();
+    assert_eq!(thrice.best, best);
+    assert!(thrice.one_se <= thrice.best);
+    assert!(params
+        .cross_validate_repeated(x.view(), &y, 5, 0, 7, CvMetric::Deviance)
+        .is_err());
     let cv_c = params
         .cross_validate(x.view(), &y, 5, 7, CvMetric::CIndex)
         .unwrap();

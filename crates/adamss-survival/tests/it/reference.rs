@@ -6,7 +6,7 @@
 use adamss_survival::{harrell, logrank, CoxPh, KaplanMeier, PartialLikelihood, Reduction, Ties};
 use linfa::prelude::*;
 use linfa::DatasetBase;
-use ndarray::Array1;
+use ndarray::{Array1, Array2};
 
 use crate::{assert_close, expected, f64s, load};
 
@@ -295,5 +295,51 @@ fn global_tests_match_r_and_lifelines() {
                 );
             }
         }
+    }
+}
+
+/// The nested likelihood-ratio test (`CoxPh::likelihood_ratio_vs`) against R's
+/// `anova(reduced, full)` and lifelines (`tools/cox_nested_lr.py`: the reduced model drops the
+/// last two covariates; Efron ties). Tolerance 1e-6 relative, as the global tests.
+#[test]
+fn nested_likelihood_ratio_matches_r_anova_and_lifelines() {
+    let text = std::fs::read_to_string(crate::data_dir().join("nested_lr.json")).unwrap();
+    let exp: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for name in DATASETS {
+        let (x, y, names) = load(name);
+        let fit = |x: Array2<f64>| {
+            CoxPh::params()
+                .ties(Ties::Efron)
+                .tol(1e-12)
+                .fit(&DatasetBase::new(x, Array1::from(y.clone())))
+                .unwrap()
+        };
+        let full = fit(x.clone());
+        let reduced = fit(x.slice(ndarray::s![.., ..names.len() - 2]).to_owned());
+        let got = full.likelihood_ratio_vs(&reduced).unwrap();
+        assert_eq!(got.df, 2);
+        for source in ["r_anova", "lifelines"] {
+            let want = &exp["datasets"][name][source];
+            assert_close(
+                &format!("{name} nested LR vs {source}"),
+                &[got.statistic, got.p_value],
+                &[
+                    want["statistic"].as_f64().unwrap(),
+                    want["p_value"].as_f64().unwrap(),
+                ],
+                1e-6,
+                1e-300,
+            );
+        }
+        // Nothing added, or fitted on other patients: errors.
+        assert!(reduced.likelihood_ratio_vs(&full).is_err());
+        let other = CoxPh::params()
+            .ties(Ties::Efron)
+            .fit(&DatasetBase::new(
+                x.slice(ndarray::s![1.., ..names.len() - 2]).to_owned(),
+                Array1::from(y[1..].to_vec()),
+            ))
+            .unwrap();
+        assert!(full.likelihood_ratio_vs(&other).is_err());
     }
 }
