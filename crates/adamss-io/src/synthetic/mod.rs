@@ -26,7 +26,7 @@ use rayon::prelude::*;
 
 use crate::hecktor::{CLINICAL_CSV_NAME, ENDPOINT_CSV_NAMES};
 use crate::{Error, Geometry, Result, Volume};
-use phantom::Patient;
+use phantom::{FindingKind, Patient};
 
 /// Name of the ground-truth table written beside the cohort.
 pub const TRUTH_CSV_NAME: &str = "synthetic_truth.csv";
@@ -55,6 +55,65 @@ pub fn is_current(root: impl AsRef<Path>, config: &SyntheticConfig) -> bool {
         })
 }
 
+/// Folder (beside `imagesTr`) of the `beyond-labels` regime's finding maps: one uint8 volume per
+/// patient on its CT grid, `<id>.nii.gz`, valued by [`FindingSpec::code`] (0: none).
+pub const FINDINGS_DIR: &str = "synthetic_findings";
+
+/// Where a synthetic cohort's prognostic image signal lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Regime {
+    /// Every prognostic image finding is a labelled structure (primary tumour, nodes) or its
+    /// border (the peritumoural halo): the radiomics of the labels can see all of it. The
+    /// default, and the main job's cohort.
+    #[default]
+    LabelsOnly,
+    /// The same patients (the same labelled anatomy, clinical values and random draws) plus
+    /// PET-avid findings that no label covers, each with its own hazard ratio
+    /// ([`beyond_labels_findings`]); their maps are written to [`FINDINGS_DIR`].
+    BeyondLabels,
+}
+
+impl Regime {
+    /// The name used on the command line and in `synthetic_config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::LabelsOnly => "labels-only",
+            Self::BeyondLabels => "beyond-labels",
+        }
+    }
+}
+
+/// One kind of unlabelled finding of the `beyond-labels` regime.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FindingSpec {
+    /// Name (the truth table's column).
+    pub name: &'static str,
+    /// Value in the finding maps of [`FINDINGS_DIR`].
+    pub code: u8,
+    /// Fraction of patients with it.
+    pub prevalence: f64,
+    /// Hazard ratio of having it, all else equal.
+    pub hazard_ratio: f64,
+}
+
+/// The `beyond-labels` regime's findings: an uncontoured small node in the low or posterior
+/// neck (levels IV/V), a lytic bone metastasis in a cervical vertebral body, and a synchronous
+/// second primary in the larynx / hypopharynx. Values fixed before any model was run on the
+/// regime (docs/data.md gives the clinical reasoning).
+pub fn beyond_labels_findings() -> [FindingSpec; 3] {
+    FindingKind::ALL.map(|k| FindingSpec {
+        name: match k {
+            FindingKind::UnlabelledNode => "unlabelled_node",
+            FindingKind::BoneLesion => "bone_lesion",
+            FindingKind::SecondPrimary => "second_primary",
+        },
+        code: k.code(),
+        prevalence: k.prevalence(),
+        hazard_ratio: k.hazard_ratio(),
+    })
+}
+
 /// Weibull shape of the event-time distribution.
 const WEIBULL_SHAPE: f64 = 1.2;
 
@@ -72,6 +131,7 @@ const WEIBULL_SHAPE: f64 = 1.2;
 /// | `endpoint_fraction` | 0.9 | 0..=1: the others get no endpoint row, as in HECKTOR |
 /// | `median_survival_days` | 1100 | > 0 (at true risk 0) |
 /// | `max_followup_days` | 2500 | > 0 (censoring is uniform on 0.3–1 × this) |
+/// | `regime` | `labels-only` | [`Regime`]: `labels-only` or `beyond-labels` |
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyntheticConfig {
@@ -95,6 +155,8 @@ pub struct SyntheticConfig {
     pub median_survival_days: f64,
     /// Longest follow-up, in days.
     pub max_followup_days: f64,
+    /// Where the prognostic image signal lives.
+    pub regime: Regime,
 }
 
 impl Default for SyntheticConfig {
@@ -110,6 +172,7 @@ impl Default for SyntheticConfig {
             endpoint_fraction: 0.9,
             median_survival_days: 1100.0,
             max_followup_days: 2500.0,
+            regime: Regime::LabelsOnly,
         }
     }
 }
@@ -246,6 +309,19 @@ pub struct TruthRow {
     pub event: bool,
     /// Whether the endpoint table lists this patient.
     pub in_endpoint_table: bool,
+    /// The true log hazard ratio without the unlabelled findings (equal to `true_risk` in the
+    /// `labels-only` regime).
+    #[serde(default)]
+    pub risk_without_findings: f64,
+    /// An uncontoured node (levels IV/V) is present (`beyond-labels` only).
+    #[serde(default)]
+    pub unlabelled_node: bool,
+    /// A vertebral bone metastasis is present (`beyond-labels` only).
+    #[serde(default)]
+    pub bone_lesion: bool,
+    /// A second primary tumour is present (`beyond-labels` only).
+    #[serde(default)]
+    pub second_primary: bool,
 }
 
 /// The result of [`generate`].
@@ -321,14 +397,19 @@ fn build(
 ) -> Result<Vec<TruthRow>> {
     let images = dir.join("imagesTr");
     let labels = dir.join("labelsTr");
+    let findings = dir.join(FINDINGS_DIR);
     for d in [&images, &labels] {
         std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
     }
+    let findings = (config.regime == Regime::BeyondLabels)
+        .then(|| std::fs::create_dir_all(&findings).map(|()| findings.clone()))
+        .transpose()
+        .map_err(|e| Error::io(&findings, e))?;
     let done = AtomicUsize::new(0);
     let cases: Vec<(TruthRow, Clinical)> = (0..config.patients)
         .into_par_iter()
         .map(|i| {
-            let case = make_patient(i, config, &images, &labels)?;
+            let case = make_patient(i, config, &images, &labels, findings.as_deref())?;
             progress(done.fetch_add(1, Ordering::Relaxed) + 1);
             Ok(case)
         })
@@ -371,11 +452,18 @@ fn make_patient(
     config: &SyntheticConfig,
     images: &Path,
     labels: &Path,
+    findings_dir: Option<&Path>,
 ) -> Result<(TruthRow, Clinical)> {
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     rng.set_stream(i as u64 + 1);
     let (centre_id, id) = patient_id(config, i);
-    let p = Patient::random(&mut rng);
+    let mut p = Patient::random(&mut rng);
+    if config.regime == Regime::BeyondLabels {
+        // A stream of their own: the rest of the patient is the labels-only patient.
+        let mut findings_rng = ChaCha8Rng::seed_from_u64(config.seed);
+        findings_rng.set_stream((1 << 32) + i as u64);
+        p.add_findings(&mut findings_rng);
+    }
 
     // Grids: the phantom centre moves a little between patients; PET has its own origin.
     let centre = [
@@ -393,12 +481,15 @@ fn make_patient(
     let ct_noise = Normal::new(0.0, 12.0).map_err(|e| Error::Config(e.to_string()))?;
     let mut ct = Array3::<i16>::zeros(ct_shape);
     let mut mask = Array3::<u8>::zeros(ct_shape);
+    let mut finding_map = Array3::<u8>::zeros(ct_shape);
     for ((i, j, k), v) in ct.indexed_iter_mut() {
-        let (hu, _, label) = p.eval(to_u(ct_geom.index_to_world([i as f64, j as f64, k as f64])));
+        let (hu, _, label, finding) =
+            p.eval(to_u(ct_geom.index_to_world([i as f64, j as f64, k as f64])));
         *v = (hu + ct_noise.sample(&mut rng))
             .round()
             .clamp(-1024.0, 3071.0) as i16;
         mask[[i, j, k]] = label;
+        finding_map[[i, j, k]] = finding;
     }
     // PET: 2×2×2 supersampled activity, blurred, then noise.
     let mut pet = Array3::<f64>::zeros(pet_shape);
@@ -458,6 +549,9 @@ fn make_patient(
     Volume::new(ct, ct_geom)?.write(images.join(format!("{id}__CT.nii.gz")))?;
     Volume::new(pet, pet_geom)?.write(images.join(format!("{id}__PT.nii.gz")))?;
     Volume::new(mask, ct_geom)?.write(labels.join(format!("{id}.nii.gz")))?;
+    if let Some(dir) = findings_dir {
+        Volume::new(finding_map, ct_geom)?.write(dir.join(format!("{id}.nii.gz")))?;
+    }
 
     let truth = TruthRow {
         patient_id: id,
@@ -473,6 +567,10 @@ fn make_patient(
         time_days: time,
         event,
         in_endpoint_table,
+        risk_without_findings: p.labelled_risk(),
+        unlabelled_node: p.has(FindingKind::UnlabelledNode),
+        bone_lesion: p.has(FindingKind::BoneLesion),
+        second_primary: p.has(FindingKind::SecondPrimary),
     };
     Ok((truth, clinical))
 }

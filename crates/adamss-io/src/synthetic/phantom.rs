@@ -69,6 +69,98 @@ pub(super) struct Patient {
     pub hpv_positive: bool,
     pub tobacco: bool,
     pub log_volume_ml: f64,
+    /// Findings outside every label (the `beyond-labels` regime; empty otherwise).
+    pub findings: Vec<Finding>,
+}
+
+/// A PET-avid finding no label covers (the `beyond-labels` regime).
+#[derive(Debug, Clone)]
+pub(super) struct Finding {
+    pub kind: FindingKind,
+    pub lesion: Lesion,
+    pub suv_peak: f64,
+    pub hu: f64,
+}
+
+/// The kinds of unlabelled findings, with their prevalence and hazard ratio (docs/data.md;
+/// fixed before any model was run on the regime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum FindingKind {
+    /// A small node in level IV/V (low or posterior neck) that was not contoured.
+    UnlabelledNode,
+    /// A bone metastasis in a cervical vertebral body (lytic, PET-avid).
+    BoneLesion,
+    /// A synchronous second primary in the larynx / hypopharynx.
+    SecondPrimary,
+}
+
+impl FindingKind {
+    pub const ALL: [Self; 3] = [Self::UnlabelledNode, Self::BoneLesion, Self::SecondPrimary];
+
+    /// Fraction of patients with this finding.
+    pub fn prevalence(self) -> f64 {
+        match self {
+            Self::UnlabelledNode => 0.30,
+            Self::BoneLesion => 0.10,
+            Self::SecondPrimary => 0.10,
+        }
+    }
+
+    /// Hazard ratio of having the finding (all else equal).
+    pub fn hazard_ratio(self) -> f64 {
+        match self {
+            Self::UnlabelledNode => 1.8,
+            Self::BoneLesion => 3.0,
+            Self::SecondPrimary => 2.0,
+        }
+    }
+
+    /// Its value in `synthetic_findings/<id>.nii.gz`.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::UnlabelledNode => 1,
+            Self::BoneLesion => 2,
+            Self::SecondPrimary => 3,
+        }
+    }
+
+    /// Draws where the finding sits (normalised coordinates), its radius (mm at the reference
+    /// field of view), peak SUV and CT value.
+    fn draw(self, rng: &mut impl Rng) -> ([f64; 3], f64, f64, f64) {
+        let side = if rng.gen_bool(0.5) { 1.0 } else { -1.0 };
+        match self {
+            Self::UnlabelledNode => (
+                [
+                    side * rng.gen_range(0.33..0.45),
+                    rng.gen_range(-0.22..-0.05),
+                    rng.gen_range(-0.75..-0.2),
+                ],
+                rng.gen_range(4.0..7.0),
+                rng.gen_range(2.5..6.0),
+                45.0,
+            ),
+            Self::BoneLesion => (
+                [
+                    rng.gen_range(-0.02..0.02),
+                    rng.gen_range(-0.34..-0.31),
+                    rng.gen_range(-0.7..0.3),
+                ],
+                rng.gen_range(4.0..6.0),
+                rng.gen_range(4.0..10.0),
+                250.0,
+            ),
+            Self::SecondPrimary => (
+                [
+                    side * rng.gen_range(0.05..0.14),
+                    rng.gen_range(0.0..0.2),
+                    rng.gen_range(-0.8..-0.45),
+                ],
+                rng.gen_range(5.0..9.0),
+                rng.gen_range(5.0..12.0),
+                55.0,
+            ),
+        }
+    }
 }
 
 /// Median primary tumour volume (ml) at the reference field of view.
@@ -131,11 +223,63 @@ impl Patient {
             hpv_positive,
             tobacco,
             log_volume_ml: volume_ml.ln(),
+            findings: Vec::new(),
         }
     }
 
-    /// The true log hazard ratio: the documented model of `docs/data.md`.
+    /// Draws the unlabelled findings of the `beyond-labels` regime from `rng` (a stream of its
+    /// own, so the labelled anatomy is the `labels-only` patient's). Each kind is present with
+    /// its prevalence, placed clear of the primary tumour's halo and of the labelled nodes.
+    pub fn add_findings(&mut self, rng: &mut impl Rng) {
+        for kind in FindingKind::ALL {
+            if !rng.gen_bool(kind.prevalence()) {
+                continue;
+            }
+            for _ in 0..100 {
+                let (centre, r_mm, suv_peak, hu) = kind.draw(rng);
+                let radius = r_mm / REFERENCE_HALF_FOV_MM;
+                let lesion = Lesion::random(rng, centre, radius, 0.05);
+                let clear = |other: &Lesion, halo: f64| {
+                    let d = (0..3)
+                        .map(|a| (centre[a] - other.centre[a]).powi(2))
+                        .sum::<f64>()
+                        .sqrt();
+                    let reach = other.radii.iter().copied().fold(0.0, f64::max) * 1.3 * halo;
+                    d > reach + radius * 1.3 + 0.02
+                };
+                if clear(&self.primary, 1.5)
+                    && self.nodes.iter().all(|n| clear(n, 1.0))
+                    && self.findings.iter().all(|f| clear(&f.lesion, 1.0))
+                {
+                    self.findings.push(Finding {
+                        kind,
+                        lesion,
+                        suv_peak,
+                        hu,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Whether the patient has a finding of `kind`.
+    pub fn has(&self, kind: FindingKind) -> bool {
+        self.findings.iter().any(|f| f.kind == kind)
+    }
+
+    /// The true log hazard ratio: the documented model of `docs/data.md`, findings included.
     pub fn true_risk(&self) -> f64 {
+        self.labelled_risk()
+            + self
+                .findings
+                .iter()
+                .map(|f| f.kind.hazard_ratio().ln())
+                .sum::<f64>()
+    }
+
+    /// The log hazard ratio without the unlabelled findings (the `labels-only` model).
+    pub fn labelled_risk(&self) -> f64 {
         0.80 * (self.log_volume_ml - MEDIAN_GTVP_ML.ln()) / 0.7
             + 0.45 * self.nodes.len() as f64
             + 1.40 * (self.infiltration - 0.4)
@@ -145,14 +289,15 @@ impl Patient {
             + 0.30 * f64::from(u8::from(self.tobacco))
     }
 
-    /// CT (HU), PET activity (SUV, before blur and noise) and label at `u`.
-    pub fn eval(&self, u: [f64; 3]) -> (f64, f64, u8) {
+    /// CT (HU), PET activity (SUV, before blur and noise), label and unlabelled finding
+    /// ([`FindingKind::code`], 0 for none) at `u`. Labels win over findings.
+    pub fn eval(&self, u: [f64; 3]) -> (f64, f64, u8, u8) {
         let [x, y, z] = u;
         let sq = |v: f64| v * v;
         let neck = z < 0.35 && sq(x / 0.62) + sq(y / 0.7) <= 1.0;
         let head = sq(x / 0.75) + sq(y / 0.85) + sq((z - 0.55) / 0.6) <= 1.0 && z >= 0.2;
         if !(neck || head) {
-            return (-1000.0, 0.02, 0);
+            return (-1000.0, 0.02, 0, 0);
         }
         let (mut hu, mut suv) = (40.0, 0.9);
         let brain = sq(x / 0.6) + sq((y + 0.05) / 0.7) + sq((z - 0.65) / 0.42);
@@ -196,6 +341,15 @@ impl Patient {
         } else if r <= 1.5 {
             suv += self.infiltration * 2.5 * (1.0 - (r - 1.0) / 0.5);
         }
-        (hu, suv, label)
+        let mut finding = 0;
+        if label == 0 {
+            for f in &self.findings {
+                let r = f.lesion.rho(u);
+                if r <= 1.0 {
+                    (hu, suv, finding) = (f.hu, f.suv_peak * (1.0 - 0.3 * r * r), f.kind.code());
+                }
+            }
+        }
+        (hu, suv, label, finding)
     }
 }

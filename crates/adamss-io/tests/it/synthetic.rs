@@ -266,3 +266,126 @@ fn ensure_reuses_open_summarises_and_filters() {
         "{header}"
     );
 }
+
+/// `beyond-labels`: the same patients as `labels-only` (labels, clinical table, the labelled
+/// part of the risk) plus PET-avid findings outside every label, each adding its documented
+/// log hazard ratio; the finding maps say where they are.
+#[test]
+fn beyond_labels_adds_unlabelled_pet_avid_findings() {
+    use adamss_io::synthetic::{beyond_labels_findings, Regime, FINDINGS_DIR};
+    let dir = tempfile::tempdir().unwrap();
+    let labels_only = SyntheticConfig {
+        patients: 40,
+        seed: 11,
+        ct_spacing_mm: [4.0; 3],
+        pet_spacing_mm: [4.0; 3],
+        ..SyntheticConfig::default()
+    };
+    let beyond = SyntheticConfig {
+        regime: Regime::BeyondLabels,
+        ..labels_only.clone()
+    };
+    let a = generate_synthetic(dir.path().join("a"), &labels_only, &|_| {}).unwrap();
+    let b = generate_synthetic(dir.path().join("b"), &beyond, &|_| {}).unwrap();
+    assert!(!a.root.join(FINDINGS_DIR).exists());
+    let clinical = "hecktor2022_clinical_info_training.csv";
+    assert_eq!(
+        std::fs::read(a.root.join(clinical)).unwrap(),
+        std::fs::read(b.root.join(clinical)).unwrap()
+    );
+    let specs = beyond_labels_findings();
+    let mut seen = [0usize; 3];
+    for (ta, tb) in a.truth.iter().zip(&b.truth) {
+        assert!(!(ta.unlabelled_node || ta.bone_lesion || ta.second_primary));
+        assert_eq!(ta.true_risk, ta.risk_without_findings);
+        assert_eq!(tb.risk_without_findings, ta.true_risk);
+        let flags = [tb.unlabelled_node, tb.bone_lesion, tb.second_primary];
+        let added: f64 = specs
+            .iter()
+            .zip(flags)
+            .filter(|(_, f)| *f)
+            .map(|(s, _)| s.hazard_ratio.ln())
+            .sum();
+        assert!((tb.true_risk - tb.risk_without_findings - added).abs() < 1e-12);
+        let id = &tb.patient_id;
+        let label = |root: &std::path::Path| {
+            Volume::<u8>::read(root.join(format!("labelsTr/{id}.nii.gz"))).unwrap()
+        };
+        let (la, lb) = (label(&a.root), label(&b.root));
+        assert_eq!(la, lb, "{id}: labels differ between regimes");
+        let map = Volume::<u8>::read(b.root.join(format!("{FINDINGS_DIR}/{id}.nii.gz"))).unwrap();
+        assert_eq!(map.geometry(), lb.geometry());
+        for (k, spec) in specs.iter().enumerate() {
+            let voxels: Vec<_> = map
+                .data()
+                .indexed_iter()
+                .filter(|(_, &v)| v == spec.code)
+                .map(|(idx, _)| idx)
+                .collect();
+            assert_eq!(
+                !voxels.is_empty(),
+                flags[k],
+                "{id}: {} map vs truth",
+                spec.name
+            );
+            seen[k] += usize::from(flags[k]);
+            // Outside every label, and PET-avid: the beyond-labels PET is hotter there.
+            assert!(voxels.iter().all(|&idx| lb.data()[idx] == 0));
+            if voxels.is_empty() {
+                continue;
+            }
+            let pet = |root: &std::path::Path| {
+                Volume::<f32>::read(root.join(format!("imagesTr/{id}__PT.nii.gz"))).unwrap()
+            };
+            let (pa, pb) = (pet(&a.root), pet(&b.root));
+            let rise: f64 = voxels
+                .iter()
+                .map(|&(i, j, k)| {
+                    let w = map
+                        .geometry()
+                        .index_to_world([i as f64, j as f64, k as f64]);
+                    let c = pb.geometry().world_to_index(w).map(|x| x.round() as usize);
+                    f64::from(pb.data()[c] - pa.data()[c])
+                })
+                .sum::<f64>()
+                / voxels.len() as f64;
+            assert!(
+                rise > 0.25,
+                "{id}: {} raises PET by {rise} SUV only",
+                spec.name
+            );
+        }
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every kind appears: {seen:?}");
+    // The finding maps' folder does not disturb the HECKTOR layout.
+    let (cohort, _) = Cohort::hecktor(&b.root).unwrap();
+    assert_eq!(cohort.len(), Cohort::hecktor(&a.root).unwrap().0.len());
+}
+
+/// In `beyond-labels` the findings carry real risk: the full true risk orders survival better
+/// than its labelled part alone. 160 patients on an 8-voxel grid.
+#[test]
+fn beyond_labels_findings_carry_survival_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SyntheticConfig {
+        patients: 160,
+        seed: 3,
+        field_of_view_mm: [32.0; 3],
+        ct_spacing_mm: [4.0; 3],
+        pet_spacing_mm: [8.0; 3],
+        endpoint_fraction: 1.0,
+        regime: synthetic::Regime::BeyondLabels,
+        ..SyntheticConfig::default()
+    };
+    let out = generate_synthetic(dir.path().join("c"), &config, &|_| {}).unwrap();
+    let t: Vec<f64> = out.truth.iter().map(|r| r.time_days).collect();
+    let e: Vec<bool> = out.truth.iter().map(|r| r.event).collect();
+    let full: Vec<f64> = out.truth.iter().map(|r| r.true_risk).collect();
+    let labelled: Vec<f64> = out.truth.iter().map(|r| r.risk_without_findings).collect();
+    let (c_full, c_labelled) = (harrell(&full, &t, &e), harrell(&labelled, &t, &e));
+    eprintln!("C full {c_full:.3}, labelled part {c_labelled:.3}");
+    assert!(
+        c_full > c_labelled + 0.01,
+        "C full {c_full}, labelled {c_labelled}"
+    );
+}
