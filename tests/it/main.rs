@@ -245,6 +245,47 @@ fn train_resumes_only_when_asked_and_only_its_own_patients() {
     assert_eq!(inputs, after, "the refused runs left the digests alone");
 }
 
+/// `adamss synth --regime beyond-labels` writes the finding maps and the truth's findings
+/// columns; a bad regime name is refused by clap with the valid ones listed.
+#[test]
+fn synth_beyond_labels_regime() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b");
+    let out = out.to_str().unwrap();
+    let (ok, text) = adamss(&[
+        "synth",
+        "--out",
+        out,
+        "--preset",
+        "tiny",
+        "--patients",
+        "3",
+        "--regime",
+        "beyond-labels",
+    ]);
+    assert!(ok, "{text}");
+    assert!(std::path::Path::new(out)
+        .join("synthetic_findings/CHUM-001.nii.gz")
+        .is_file());
+    let truth = std::fs::read_to_string(format!("{out}/synthetic_truth.csv")).unwrap();
+    let header = truth.lines().next().unwrap();
+    for column in [
+        "risk_without_findings",
+        "unlabelled_node",
+        "bone_lesion",
+        "second_primary",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
+    let config = std::fs::read_to_string(format!("{out}/synthetic_config.json")).unwrap();
+    assert!(config.contains("\"beyond-labels\""), "{config}");
+    let (ok, text) = adamss(&["synth", "--out", out, "--regime", "everywhere"]);
+    assert!(
+        !ok && text.contains("labels-only") && text.contains("beyond-labels"),
+        "{text}"
+    );
+}
+
 #[test]
 fn synth_cohort_inspect_and_radiomics() {
     let dir = tempfile::tempdir().unwrap();

@@ -111,6 +111,24 @@ impl ClinicalEncoder {
             .collect()
     }
 
+    /// The [`feature_names`](Self::feature_names) of the columns that encode `variables`
+    /// (a number, its levels, its missingness indicator).
+    pub fn feature_names_of(&self, variables: &[String]) -> Vec<String> {
+        self.columns
+            .iter()
+            .zip(self.feature_names())
+            .filter(|(c, _)| {
+                let v = match c {
+                    Column::Number { variable, .. }
+                    | Column::Level { variable, .. }
+                    | Column::Missing { variable } => variable,
+                };
+                variables.contains(v)
+            })
+            .map(|(_, n)| n)
+            .collect()
+    }
+
     /// Output column names (`Age`, `Gender=M`, `HPV…:missing`).
     pub fn names(&self) -> Vec<String> {
         self.columns
@@ -146,5 +164,39 @@ impl ClinicalEncoder {
                 }
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patient(age: &str, hpv: &str, sex: &str) -> Clinical {
+        Clinical::from_pairs([
+            ("Age".to_string(), ClinicalValue::parse(age)),
+            ("HPV".to_string(), ClinicalValue::parse(hpv)),
+            ("Gender".to_string(), ClinicalValue::parse(sex)),
+        ])
+    }
+
+    #[test]
+    fn feature_names_of_picks_every_column_of_the_named_variables() {
+        let train = [
+            patient("60", "1", "M"),
+            patient("70", "", "F"),
+            patient("55", "0", "M"),
+        ];
+        let refs: Vec<&Clinical> = train.iter().collect();
+        let vars = ["Age", "HPV", "Gender"].map(String::from);
+        let enc = ClinicalEncoder::fit(&refs, &vars).unwrap();
+        assert_eq!(
+            enc.feature_names_of(&["HPV".to_string()]),
+            ["clinical:HPV", "clinical:HPV:missing"]
+        );
+        assert_eq!(
+            enc.feature_names_of(&["Gender".to_string(), "Age".to_string()]),
+            ["clinical:Age", "clinical:Gender=M"]
+        );
+        assert!(enc.feature_names_of(&["Weight".to_string()]).is_empty());
     }
 }

@@ -181,7 +181,7 @@ impl RadiomicsConfig {
     }
 }
 
-/// Clinical variables fed to the survival head and the LASSO-CoxPH baseline.
+/// Clinical variables fed to the survival head and the LASSO-CoxPH baselines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClinicalConfig {
@@ -189,7 +189,25 @@ pub struct ClinicalConfig {
     /// is one-hot encoded (first training level dropped), missing cells are imputed with the
     /// training mean and flagged in an indicator column.
     pub variables: Vec<String>,
+    /// Variables (a subset of `variables`) the clinical LASSO-Cox baseline fits without
+    /// penalty (glmnet's `penalty.factor = 0`), the others being selected around them: the
+    /// textbook prognostic factors, chosen from the literature rather than from data. Default:
+    /// HPV status, tobacco, age and performance status (e.g. Ang et al., NEJM 2010). Empty: a
+    /// plain LASSO over every variable. Applied in a fold when its training part has at least
+    /// 5 events per encoded column of these variables (the events-per-variable rule) and the
+    /// unpenalised fit converges; otherwise that fold's baseline is the plain LASSO (its
+    /// `selector.json` then lists no `unpenalized` column). See docs/benchmarks.md,
+    /// "Baselines", for the evidence.
+    pub prespecified: Vec<String>,
 }
+
+/// The clinical baseline's default pre-specified prognostic factors.
+pub const PRESPECIFIED_CLINICAL: [&str; 4] = [
+    "HPV status (0=-, 1=+)",
+    "Tobacco",
+    "Age",
+    "Performance status",
+];
 
 impl Default for ClinicalConfig {
     fn default() -> Self {
@@ -206,6 +224,7 @@ impl Default for ClinicalConfig {
             ]
             .map(String::from)
             .to_vec(),
+            prespecified: PRESPECIFIED_CLINICAL.map(String::from).to_vec(),
         }
     }
 }
@@ -577,6 +596,17 @@ impl ExperimentConfig {
                 )));
             }
         }
+        if let Some(v) = self
+            .clinical
+            .prespecified
+            .iter()
+            .find(|v| !self.clinical.variables.contains(v))
+        {
+            return Err(Error::Config(format!(
+                "clinical.prespecified names {v:?}, which is not one of clinical.variables {:?}",
+                self.clinical.variables
+            )));
+        }
         if self.cv.folds < 2 {
             return Err(Error::Config(format!(
                 "cv.folds must be ≥ 2, got {}",
@@ -692,6 +722,23 @@ mod tests {
         assert_eq!(c.runtime.torch_threads, 0, "automatic by default");
         let e = ExperimentConfig::from_toml_str("[runtime]\ntorch_threads = 100000\n").unwrap_err();
         assert!(e.to_string().contains("torch_threads"), "{e}");
+    }
+
+    #[test]
+    fn prespecified_clinical_factors_must_be_clinical_variables() {
+        let c = ExperimentConfig::preset("cpu-small").expect("preset");
+        assert_eq!(
+            c.clinical.prespecified,
+            PRESPECIFIED_CLINICAL.map(String::from)
+        );
+        let e = ExperimentConfig::from_toml_str(
+            "[clinical]\nvariables = [\"Age\"]\nprespecified = [\"Age\", \"Tobacco\"]\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("\"Tobacco\""), "{e}");
+        let plain =
+            ExperimentConfig::from_toml_str("[clinical]\nprespecified = []\n").expect("parse");
+        assert!(plain.clinical.prespecified.is_empty());
     }
 
     #[test]

@@ -22,6 +22,10 @@ use crate::split::validation_split;
 use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, StageSpec};
 use crate::stats::median;
 
+/// Events the training fold needs per pre-specified clinical column for the clinical baseline
+/// to fit them unpenalised (the events-per-variable rule of clinical prediction models).
+pub(crate) const MIN_EVENTS_PER_FORCED_COLUMN: usize = 5;
+
 /// The seed every network stage's seed is mixed from: `seed` itself for replicate 0 (so runs
 /// from before replicates existed keep their stages), one drawn from (`seed`, `replicate`)
 /// otherwise ([`ExperimentConfig::replicate`]).
@@ -247,7 +251,7 @@ impl<'a> FoldContext<'a> {
             .map(|p| {
                 radiomics_of(
                     &self.cases[p.index].pre,
-                    p.mask.as_ref()?,
+                    p.gtvp.as_ref()?,
                     window,
                     extraction,
                 )
@@ -321,7 +325,27 @@ impl<'a> FoldContext<'a> {
         };
         let mut selector_config = self.config.radiomics.selector.clone();
         selector_config.seed = mix(self.config.seed, 2000 + self.fold as u64);
-        let mut sel = FeatureSelector::fit(&train_table, &self.surv(&usable), &selector_config)?;
+        let survival = self.surv(&usable);
+        if table.is_none() && with_clinical {
+            // The clinical baseline: the pre-specified factors enter unpenalised when the
+            // training fold has the events for them (events-per-variable rule, ≥ 5 per column).
+            let forced = self
+                .encoder
+                .feature_names_of(&self.config.clinical.prespecified);
+            let events = survival.iter().filter(|s| s.event()).count();
+            if events >= MIN_EVENTS_PER_FORCED_COLUMN * forced.len() {
+                selector_config.unpenalized = forced;
+            }
+        }
+        let mut sel = match FeatureSelector::fit(&train_table, &survival, &selector_config) {
+            // An unpenalised fit that diverges (separation) falls back to the plain LASSO;
+            // the selector's empty `unpenalized` records it.
+            Err(_) if !selector_config.unpenalized.is_empty() => {
+                selector_config.unpenalized.clear();
+                FeatureSelector::fit(&train_table, &survival, &selector_config)?
+            }
+            other => other?,
+        };
         // Keep the largest coefficients.
         sel.keep_largest(self.config.radiomics.max_selected);
         Ok((names, rows, sel))
@@ -348,6 +372,7 @@ impl<'a> FoldContext<'a> {
                 index: i,
                 risk: risk(i),
                 mask: None,
+                gtvp: None,
                 overlap: None,
             })
             .collect();
@@ -360,6 +385,8 @@ impl<'a> FoldContext<'a> {
             dsc: None,
             test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
             train_median_risk: median(&train_risk),
+            train_risks: self.train.iter().map(|&i| (i, risk(i))).collect(),
+            test_overlaps: Vec::new(),
             selected_features: Some(sel.selected.len()),
             seconds: 0.0,
         })
@@ -432,6 +459,8 @@ impl<'a> FoldContext<'a> {
         }
         let mut net = Network::new(&model, self.device, seed)?;
         let mut dsc_from_stage1 = None;
+        // The masks a method is scored by: Stage I's for the SSL methods (as the DSC columns).
+        let mut stage1_overlaps = None;
         if spec.from_stage1 {
             let (s1, s1_preds) = stage1.ok_or_else(|| Error::Config("Stage I missing".into()))?;
             let tmp = self.run.stage1(self.fold).join(BEST_WEIGHTS_NAME);
@@ -449,6 +478,7 @@ impl<'a> FoldContext<'a> {
                 .cloned()
                 .collect();
             dsc_from_stage1 = aggregate_dsc(&test_preds, 0).zip(aggregate_dsc(&test_preds, 1));
+            stage1_overlaps = Some(overlaps_of(&test_preds));
         }
         if spec.own_stage1 {
             // The fusion variants need their own Stage I (the encoder differs).
@@ -505,10 +535,20 @@ impl<'a> FoldContext<'a> {
             dsc,
             test_risks: preds.iter().map(|p| (p.index, p.risk)).collect(),
             train_median_risk: median(&train_preds.iter().map(|p| p.risk).collect::<Vec<_>>()),
+            train_risks: train_preds.iter().map(|p| (p.index, p.risk)).collect(),
+            test_overlaps: stage1_overlaps.unwrap_or_else(|| overlaps_of(&preds)),
             selected_features: selected,
             seconds: 0.0,
         })
     }
+}
+
+/// Each prediction's overlap counts with its patient index (predictions with masks).
+fn overlaps_of(preds: &[CasePrediction]) -> Vec<(usize, [[u64; 3]; 2])> {
+    preds
+        .iter()
+        .filter_map(|p| p.overlap.map(|o| (p.index, o)))
+        .collect()
 }
 
 //END

@@ -26,6 +26,16 @@ pub struct FoldResult {
     pub test_risks: Vec<(usize, f64)>,
     /// Median risk over the training fold (the stratification cut-off).
     pub train_median_risk: f64,
+    /// `(patient index, risk)` on the training fold, what the model was fitted on: the
+    /// incremental-value analysis fits its Cox models there. Empty in runs made before it was
+    /// recorded.
+    #[serde(default)]
+    pub train_risks: Vec<(usize, f64)>,
+    /// Per test patient with a predicted mask: `(patient index, [GTVp, GTVn] × [|P ∩ G|, |P|,
+    /// |G|])` voxel counts, for per-centre DSC. Empty for methods without masks and in runs
+    /// made before it was recorded.
+    #[serde(default)]
+    pub test_overlaps: Vec<(usize, [[u64; 3]; 2])>,
     /// Number of radiomics features selected (radiomics methods).
     pub selected_features: Option<usize>,
     /// Seconds spent on this method in this fold (training shared with other methods counts

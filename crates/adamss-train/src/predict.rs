@@ -16,10 +16,14 @@ pub struct CasePrediction {
     /// Risk score (higher = worse): the Cox log-risk, or minus the area under the
     /// discrete-time survival curve.
     pub risk: f64,
-    /// Predicted labels on the crop grid (1 = GTVp, 2 = GTVn; GTVp wins where both are
-    /// predicted), when asked for and the network segments.
+    /// Predicted labels on the crop grid ([`labels_from_probs`]: 1 = GTVp, 2 = GTVn), when
+    /// asked for and the network segments.
     pub mask: Option<Array3<u8>>,
-    /// Per structure (GTVp, GTVn): `[|P ∩ G|, |P|, |G|]` voxels at threshold 0.5.
+    /// The GTVp channel above 0.5 (1 inside), what the radiomics read ([`gtvp_from_probs`]),
+    /// with `mask`.
+    pub gtvp: Option<Array3<u8>>,
+    /// Per structure (GTVp, GTVn): `[|P ∩ G|, |P|, |G|]` voxels, P from the label map of
+    /// [`labels_from_probs`] (the mask that is written out).
     pub overlap: Option<[[u64; 3]; 2]>,
 }
 
@@ -44,14 +48,18 @@ pub fn predict(
         let o = tch::no_grad(|| net.forward_t(&b.pet, &b.ct, extra.as_ref(), false))?;
         let risk = risks_of(net, &o.survival)?;
         for (k, &i) in chunk.iter().enumerate() {
-            let (mut mask, mut overlap) = (None, None);
+            let (mut mask, mut gtvp, mut overlap) = (None, None, None);
             if let Some(logits) = &o.seg_logits {
                 let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
                 let truth = &samples[k].labels;
+                // Scored on the label map that is written out (one structure per voxel), so
+                // the crop's DSC and the mask's Dice on the CT grid measure the same thing.
+                let labels = labels_from_probs(&probs[0], &probs[1]);
                 let mut counts = [[0u64; 3]; 2];
                 for c in 0..2 {
-                    Zip::from(&probs[c]).and(&truth[c]).for_each(|&p, &g| {
-                        let (p, g) = (p > 0.5, g > 0.5);
+                    let value = c as u8 + 1;
+                    Zip::from(&labels).and(&truth[c]).for_each(|&l, &g| {
+                        let (p, g) = (l == value, g > 0.5);
                         counts[c][0] += u64::from(p && g);
                         counts[c][1] += u64::from(p);
                         counts[c][2] += u64::from(g);
@@ -59,13 +67,15 @@ pub fn predict(
                 }
                 overlap = Some(counts);
                 if keep_masks {
-                    mask = Some(labels_from_probs(&probs[0], &probs[1]));
+                    mask = Some(labels);
+                    gtvp = Some(gtvp_from_probs(&probs[0]));
                 }
             }
             out.push(CasePrediction {
                 index: i,
                 risk: risk[k],
                 mask,
+                gtvp,
                 overlap,
             });
         }
@@ -86,12 +96,21 @@ pub fn risks_of(net: &AdaMss, survival: &Tensor) -> Result<Vec<f64>> {
     )?)
 }
 
+/// The Stage-I GTVp the radiomics read: the GTVp channel above 0.5 (1 inside, 0 outside),
+/// whatever the GTVn channel says there — the network's own multi-label GTVp, as the
+/// radiomics were extracted before the written label map became exclusive.
+pub fn gtvp_from_probs(gtvp: &Array3<f32>) -> Array3<u8> {
+    gtvp.mapv(|p| u8::from(p > 0.5))
+}
+
 /// One label map from the GTVp and GTVn probabilities at threshold 0.5 (1 = GTVp, 2 = GTVn;
-/// GTVp wins where both are predicted).
+/// where both are predicted, the more probable one, GTVp on a tie). The two sigmoid channels
+/// may both fire on a node; letting GTVp always win there erased the predicted nodes from the
+/// written masks (issue #24).
 pub fn labels_from_probs(gtvp: &Array3<f32>, gtvn: &Array3<f32>) -> Array3<u8> {
     let mut m = Array3::<u8>::zeros(gtvp.raw_dim());
     Zip::from(&mut m).and(gtvp).and(gtvn).for_each(|m, &p, &n| {
-        *m = if p > 0.5 {
+        *m = if p > 0.5 && p >= n {
             1
         } else if n > 0.5 {
             2
@@ -125,4 +144,19 @@ pub fn risks_c_index(
     let risk: Vec<f64> = preds.iter().map(|p| p.risk).collect();
     let c = harrell(&y, &risk, DEFAULT_TIED_TOL).ok()?;
     (c.comparable() > 0).then_some(c.c_index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_map_gives_each_voxel_the_more_probable_structure() {
+        let p = Array3::from_shape_vec((1, 1, 5), vec![0.9, 0.6, 0.7, 0.2, 0.6]).unwrap();
+        let n = Array3::from_shape_vec((1, 1, 5), vec![0.1, 0.8, 0.7, 0.9, 0.4]).unwrap();
+        let m = labels_from_probs(&p, &n);
+        assert_eq!(m.iter().copied().collect::<Vec<_>>(), [1, 2, 1, 2, 1]);
+        let none = Array3::from_elem((1, 1, 1), 0.5f32);
+        assert_eq!(labels_from_probs(&none, &none)[[0, 0, 0]], 0);
+    }
 }

@@ -31,7 +31,7 @@ use crate::bundle::{Bundle, BundleManifest};
 use crate::data::{array_to_tensor, extras_tensor, radiomics_of, tensor_to_arrays};
 use crate::error::{Error, Result};
 use crate::head::HeadInputs;
-use crate::predict::{labels_from_probs, risks_of};
+use crate::predict::{gtvp_from_probs, labels_from_probs, risks_of};
 use crate::stage::Network;
 
 /// The largest crop (voxels) at which [`Predictor::predict`] runs a patient on the CPU as a
@@ -267,6 +267,7 @@ impl Predictor {
             .collect::<Result<_>>()?;
         // Stage I: the masks on the crop grid.
         let mut masks = Vec::with_capacity(pre.len());
+        let mut gtvps = Vec::with_capacity(pre.len());
         for (chunk, (pet, ct)) in idx.chunks(batch).zip(&inputs) {
             let seg = tch::no_grad(|| self.segmentation.net.forward_t(pet, ct, None, false))?;
             let logits = seg.seg_logits.ok_or_else(|| {
@@ -275,6 +276,7 @@ impl Predictor {
             for k in 0..chunk.len() {
                 let probs = tensor_to_arrays(&logits.get(k as i64).sigmoid())?;
                 masks.push(labels_from_probs(&probs[0], &probs[1]));
+                gtvps.push(gtvp_from_probs(&probs[0]));
             }
         }
         // The head's inputs besides the images, as in training.
@@ -282,8 +284,9 @@ impl Predictor {
         let rows = if head.needs_radiomics() {
             let window = self.model.preprocess.ct_window;
             let extraction = &self.model.extraction;
+            // As in training: the GTVp channel, not the exclusive label map.
             pre.par_iter()
-                .zip(&masks)
+                .zip(&gtvps)
                 .zip(clinical)
                 .map(|((p, m), c)| {
                     let features = radiomics_of(p, m, window, extraction);

@@ -14,7 +14,7 @@ use crate::method::Method;
 pub use crate::outcome::write_outcome;
 use crate::outcome::CvOutcome;
 use crate::plot;
-use crate::stats::mean_sd;
+use crate::stats::{fold_bootstrap, mean_sd};
 
 /// Risk stratification of one method over the pooled test folds: each test patient is "high
 /// risk" when above its own training fold's median risk.
@@ -120,6 +120,40 @@ fn c_per_fold(outcome: &CvOutcome, method: Method) -> Vec<Option<f64>> {
 /// Mean ± sd over folds of `a − b`, paired by fold (folds where both exist).
 fn paired_gap(a: &[Option<f64>], b: &[Option<f64>]) -> Option<(f64, f64)> {
     mean_sd(a.iter().zip(b).filter_map(|(x, y)| Some((*x)? - (*y)?)))
+}
+
+/// One table for runs of the same methods on several cohorts (the synthetic regimes): per run,
+/// each method's C-index (mean ± sd over folds), its gap to the LASSO-CoxPH radiomics baseline
+/// paired by fold, and its DSC of GTVp / GTVn. `runs` are `(name, outcome)`.
+pub fn regimes_table(runs: &[(&str, &CvOutcome)], methods: &[Method]) -> String {
+    let pm =
+        |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
+    let pg =
+        |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:+.3} ± {sd:.3}"));
+    let mut s = String::from("| method |");
+    for (name, _) in runs {
+        let _ = write!(
+            s,
+            " C, {name} | − LASSO-CoxPH radiomics, {name} | DSC GTVp / GTVn, {name} |"
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "|---|{}", "---|---|---|".repeat(runs.len()));
+    for &m in methods {
+        let _ = write!(s, "| {} |", m.label());
+        for (_, o) in runs {
+            let gap = (m != Method::LassoCoxRadiomics)
+                .then(|| paired_gap(&c_per_fold(o, m), &c_per_fold(o, Method::LassoCoxRadiomics)))
+                .flatten();
+            let dsc = match (o.dsc_summary(m, 0), o.dsc_summary(m, 1)) {
+                (Some((p, _)), Some((n, _))) => format!("{p:.3} / {n:.3}"),
+                _ => "–".into(),
+            };
+            let _ = write!(s, " {} | {} | {dsc} |", pm(o.c_index_summary(m)), pg(gap));
+        }
+        let _ = writeln!(s);
+    }
+    s
 }
 
 /// How far each method's C-index is from the LASSO-CoxPH radiomics baseline and from the
@@ -278,42 +312,101 @@ pub fn bootstrap_c_index(
     replicates: usize,
     seed: u64,
 ) -> Option<(f64, f64)> {
-    let folds: Vec<&Vec<(usize, f64)>> = outcome
+    let folds: Vec<Vec<(usize, f64)>> = outcome
         .results
         .iter()
         .filter(|r| r.method == method)
-        .map(|r| &r.test_risks)
+        .map(|r| r.test_risks.clone())
         .collect();
     if folds.is_empty() || replicates == 0 {
         return None;
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut stats = Vec::with_capacity(replicates);
-    for _ in 0..replicates {
-        let mut sum = 0.0;
-        let mut used = 0;
-        for f in &folds {
-            let pick: Vec<(usize, f64)> =
-                (0..f.len()).map(|_| f[rng.gen_range(0..f.len())]).collect();
-            let y: Vec<Surv> = pick.iter().map(|&(i, _)| cases[i].survival).collect();
-            let r: Vec<f64> = pick.iter().map(|&(_, r)| r).collect();
-            if let Ok(c) = harrell(&y, &r, DEFAULT_TIED_TOL) {
-                if c.comparable() > 0 {
-                    sum += c.c_index;
-                    used += 1;
-                }
-            }
-        }
-        if used > 0 {
-            stats.push(sum / used as f64);
-        }
-    }
-    if stats.is_empty() {
+    fold_bootstrap(&folds, replicates, seed, |pick| {
+        let y: Vec<Surv> = pick.iter().map(|&(i, _)| cases[i].survival).collect();
+        let r: Vec<f64> = pick.iter().map(|&(_, r)| r).collect();
+        harrell(&y, &r, DEFAULT_TIED_TOL)
+            .ok()
+            .filter(|c| c.comparable() > 0)
+            .map(|c| c.c_index)
+    })
+}
+
+/// Per centre (the patient id's prefix): each method's Harrell C over the centre's test
+/// patients, pooled over folds (each patient scored by the model of its own test fold), and
+/// for methods with masks the aggregate DSC of GTVp and GTVn over those patients; with the
+/// number of patients and events. `centre[i]` and `survival[i]` belong to patient `i`. `None`
+/// without patients.
+pub fn per_centre_table(
+    outcome: &CvOutcome,
+    centre: &[&str],
+    survival: &[Surv],
+    methods: &[Method],
+) -> Option<String> {
+    let mut centres: Vec<&str> = centre.to_vec();
+    centres.sort_unstable();
+    centres.dedup();
+    if centres.is_empty() {
         return None;
     }
-    stats.sort_by(f64::total_cmp);
-    let q = |p: f64| stats[((stats.len() - 1) as f64 * p).round() as usize];
-    Some((q(0.025), q(0.975)))
+    let mut s = String::new();
+    let _ = write!(s, "| method |");
+    for c in &centres {
+        let (n, e) = (0..centre.len())
+            .filter(|&i| centre[i] == *c)
+            .fold((0, 0), |(n, e), i| {
+                (n + 1, e + usize::from(survival[i].event()))
+            });
+        let _ = write!(s, " {c} ({n} patients, {e} events): C; DSC GTVp / GTVn |");
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "|---|{}", "---|".repeat(centres.len()));
+    for &m in methods {
+        let results: Vec<_> = outcome.results.iter().filter(|r| r.method == m).collect();
+        let _ = write!(s, "| {} |", m.label());
+        for c in &centres {
+            let in_centre = |i: &usize| centre[*i] == *c;
+            let risks: Vec<(usize, f64)> = results
+                .iter()
+                .flat_map(|r| r.test_risks.iter().copied())
+                .filter(|(i, _)| in_centre(i))
+                .collect();
+            let y: Vec<Surv> = risks.iter().map(|&(i, _)| survival[i]).collect();
+            let r: Vec<f64> = risks.iter().map(|&(_, r)| r).collect();
+            let cidx = harrell(&y, &r, DEFAULT_TIED_TOL)
+                .ok()
+                .filter(|c| c.comparable() > 0)
+                .map_or("–".to_string(), |c| format!("{:.3}", c.c_index));
+            let mut counts = [[0u64; 3]; 2];
+            let mut any = false;
+            for (_, o) in results
+                .iter()
+                .flat_map(|r| r.test_overlaps.iter())
+                .filter(|(i, _)| in_centre(i))
+            {
+                any = true;
+                for k in 0..2 {
+                    for j in 0..3 {
+                        counts[k][j] += o[k][j];
+                    }
+                }
+            }
+            let dsc = |k: usize| {
+                let total = counts[k][1] + counts[k][2];
+                if total == 0 {
+                    "–".to_string()
+                } else {
+                    format!("{:.3}", 2.0 * counts[k][0] as f64 / total as f64)
+                }
+            };
+            if any {
+                let _ = write!(s, " {cidx}; {} / {} |", dsc(0), dsc(1));
+            } else {
+                let _ = write!(s, " {cidx} |");
+            }
+        }
+        let _ = writeln!(s);
+    }
+    Some(s)
 }
 
 /// Writes the run's report: `report.md` with the comparison, bootstrap intervals, Uno's
@@ -348,7 +441,8 @@ pub fn write_report(
     let _ = writeln!(
         s,
         "\nC-index: Harrell's, mean ± sd over the test folds. DSC: aggregate over each test fold \
-         (threshold 0.5), mean ± sd over folds; the SSL rows show the Stage-I masks they use.\n"
+         (of the label map that is written out: each voxel the more probable structure above \
+         0.5), mean ± sd over folds; the SSL rows show the Stage-I masks they use.\n"
     );
     if let Some(gaps) = gaps_table(outcome, cases, methods, true_risk) {
         let _ = writeln!(s, "## Gaps in C-index, paired by fold\n");
@@ -357,6 +451,39 @@ pub fn write_report(
             s,
             "\nEach cell: the method's Harrell C-index minus the reference's on the same test \
              fold, mean ± sd over folds.\n"
+        );
+    }
+    let survival: Vec<Surv> = cases.iter().map(|c| c.survival).collect();
+    let _ = writeln!(s, "## Incremental value\n");
+    match crate::incremental::incremental_table(outcome, &survival, methods, 500, config.seed) {
+        Some(table) => {
+            s.push_str(&table);
+            let _ = writeln!(
+                s,
+                "\nPer fold, Cox models on the baseline's risk alone and on both risks (z-scored) \
+                 are fitted on the training fold; the C-indices are the test fold's, averaged over \
+                 folds; the gain's interval resamples test patients within each fold (500 \
+                 replicates); the likelihood ratio tests the added term on the training fold \
+                 (1 df). \"above\" / \"below\": the interval excludes zero.\n"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "Not available: the run lacks a pair of the compared methods or their training-fold \
+                 risks (runs made before they were recorded).\n"
+            );
+        }
+    }
+    let centre: Vec<&str> = cases.iter().map(|c| c.centre.as_str()).collect();
+    if let Some(table) = per_centre_table(outcome, &centre, &survival, methods) {
+        let _ = writeln!(s, "## Per centre\n");
+        s.push_str(&table);
+        let _ = writeln!(
+            s,
+            "\nHarrell's C over each centre's test patients pooled over folds (each scored by its \
+             own test fold's model); DSC aggregated over those patients' label maps. A \
+             leave-one-centre-out split is `cv.group_by_centre = true`.\n"
         );
     }
     let _ = writeln!(s, "## Intervals and Uno's C-index\n");
@@ -568,6 +695,8 @@ mod tests {
                         dsc: None,
                         test_risks: Vec::new(),
                         train_median_risk: 0.0,
+                        train_risks: Vec::new(),
+                        test_overlaps: Vec::new(),
                         selected_features: None,
                         seconds: 0.0,
                     })
@@ -577,6 +706,76 @@ mod tests {
             fold_of: vec![0, 1, 0, 1],
             results,
         }
+    }
+
+    /// Two regimes side by side: C, the gap to the baseline paired by fold, by hand.
+    #[test]
+    fn regimes_table_by_hand() {
+        let b = Method::LassoCoxRadiomics;
+        let s = Method::Ssl;
+        let first = outcome(&[(b, [0.70, 0.80]), (s, [0.60, 0.70])]);
+        let second = outcome(&[(b, [0.60, 0.70]), (s, [0.70, 0.80])]);
+        let table = regimes_table(
+            &[("labels-only", &first), ("beyond-labels", &second)],
+            &[b, s],
+        );
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(rows[0].contains("C, labels-only") && rows[0].contains("C, beyond-labels"));
+        assert_eq!(
+            rows[3],
+            format!(
+                "| {} | 0.650 ± 0.071 | -0.100 ± 0.000 | – | 0.750 ± 0.071 | +0.100 ± 0.000 | – |",
+                s.label()
+            )
+        );
+        assert!(rows[2].contains("| 0.750 ± 0.071 | – | – |"), "{table}");
+    }
+
+    /// Per-centre C and DSC computed by hand: centre A's patients 0 and 2, B's 1 and 3.
+    #[test]
+    fn per_centre_table_by_hand() {
+        let m = Method::Ssl;
+        let surv = [(10.0, true), (20.0, true), (30.0, false), (5.0, true)]
+            .map(|(t, e)| Surv::new(t, e).unwrap());
+        let result =
+            |fold: usize, risks: Vec<(usize, f64)>, o: Vec<(usize, [[u64; 3]; 2])>| FoldResult {
+                fold,
+                method: m,
+                c_index: None,
+                uno_c: None,
+                dsc: None,
+                test_risks: risks,
+                train_median_risk: 0.0,
+                train_risks: Vec::new(),
+                test_overlaps: o,
+                selected_features: None,
+                seconds: 0.0,
+            };
+        let outcome = CvOutcome {
+            fold_of: vec![0, 0, 1, 1],
+            results: vec![
+                result(
+                    0,
+                    vec![(0, 2.0), (1, 1.0)],
+                    vec![(0, [[5, 10, 10], [0, 0, 2]])],
+                ),
+                result(
+                    1,
+                    vec![(2, 1.0), (3, 0.5)],
+                    vec![(2, [[1, 2, 2], [1, 1, 1]])],
+                ),
+            ],
+        };
+        let table = per_centre_table(&outcome, &["A", "B", "A", "B"], &surv, &[m]).unwrap();
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(rows[0].contains("A (2 patients, 1 events)"), "{table}");
+        // A: patient 0 (event at 10, risk 2) before 2 (censored 30, risk 1): concordant, C 1.
+        // DSC GTVp 2·6/(12 + 12) = 0.5; GTVn 2·1/(1 + 3) = 0.5. B: 3 (event 5, risk 0.5)
+        // before 1 (event 20, risk 1): discordant, C 0; no masks there.
+        assert_eq!(
+            rows[2],
+            format!("| {} | 1.000; 0.500 / 0.500 | 0.000 |", m.label())
+        );
     }
 
     /// Means over folds per replicate, their mean and range, and the gap to the baseline paired

@@ -26,6 +26,25 @@ pub(crate) enum Preset {
     Paper,
 }
 
+/// Where the synthetic cohort's prognostic image signal lives (docs/data.md).
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum RegimeArg {
+    /// Every prognostic finding is labelled (or borders the labels): the main job's cohort.
+    LabelsOnly,
+    /// The same patients plus PET-avid findings no label covers (an uncontoured node, a
+    /// vertebral metastasis, a second primary), each with its own hazard ratio.
+    BeyondLabels,
+}
+
+impl From<RegimeArg> for adamss::io::synthetic::Regime {
+    fn from(r: RegimeArg) -> Self {
+        match r {
+            RegimeArg::LabelsOnly => Self::LabelsOnly,
+            RegimeArg::BeyondLabels => Self::BeyondLabels,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the main job end to end on a synthetic cohort (generated once, then reused).
@@ -96,6 +115,23 @@ pub(crate) struct DemoArgs {
     /// machine.
     #[arg(long, default_value_t = DEMO_THREADS)]
     pub(crate) threads: usize,
+    /// Which synthetic cohort: `labels-only` (the main job), `beyond-labels` (the same
+    /// patients with prognostic findings no label covers; its own cohort and run folders,
+    /// `cohort-beyond-labels`, `<preset>-beyond-labels`), or `both`, one after the other, then
+    /// one table of the two (`regimes.md`).
+    #[arg(long, value_enum, default_value = "labels-only")]
+    pub(crate) regime: DemoRegime,
+}
+
+/// The demo's `--regime`.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DemoRegime {
+    /// The main job's cohort.
+    LabelsOnly,
+    /// The cohort with unlabelled prognostic findings.
+    BeyondLabels,
+    /// Both, and a table of the two.
+    Both,
 }
 
 /// Arguments of `adamss train`.
@@ -277,6 +313,9 @@ pub(crate) struct SynthArgs {
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub(crate) seed: u64,
+    /// Where the prognostic image signal lives.
+    #[arg(long, value_enum, default_value = "labels-only")]
+    pub(crate) regime: RegimeArg,
 }
 
 /// Arguments of `adamss cohort`.

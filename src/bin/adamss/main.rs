@@ -45,6 +45,7 @@ fn main() -> Result<()> {
         Command::Synth(a) => {
             let mut config = preset_config(a.preset, a.seed);
             config.patients = a.patients.unwrap_or(config.patients);
+            config.regime = a.regime.into();
             synthesise(&a.out, &config)
         }
         Command::Preprocess(a) => {
@@ -340,14 +341,47 @@ fn sharded(cohort: Cohort, shard: Option<&str>) -> Result<Cohort> {
 }
 
 fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
-    let (dir, preset, seed, replicates) = (&a.dir, a.preset, a.seed, a.replicates);
+    use synthetic::Regime;
     println!(
         "AdaMSS demo: {}; {}",
         adamss::model::DeviceInfo::probe(),
         pin.describe()
     );
-    let root = dir.join("cohort");
+    let regimes: &[Regime] = match a.regime {
+        DemoRegime::LabelsOnly => &[Regime::LabelsOnly],
+        DemoRegime::BeyondLabels => &[Regime::BeyondLabels],
+        DemoRegime::Both => &[Regime::LabelsOnly, Regime::BeyondLabels],
+    };
+    let mut runs = Vec::new();
+    for &regime in regimes {
+        if regimes.len() > 1 {
+            println!("\n== regime {} ==", regime.name());
+        }
+        runs.push((regime.name(), demo_regime(a, pin, regime)?));
+    }
+    if runs.len() > 1 {
+        let named: Vec<(&str, &train::CvOutcome)> = runs.iter().map(|(n, o)| (*n, o)).collect();
+        let table = train::report::regimes_table(&named, &Method::MAIN);
+        let path = a.dir.join("regimes.md");
+        io::write_atomic(&path, table.as_bytes())?;
+        println!(
+            "\nBoth regimes (each run's report.md has its incremental-value table):\n\n{table}\nwritten to {}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// The main job on one regime's cohort; returns the seed-0 outcome.
+fn demo_regime(a: &DemoArgs, pin: IsaPin, regime: synthetic::Regime) -> Result<train::CvOutcome> {
+    let (dir, preset, seed, replicates) = (&a.dir, a.preset, a.seed, a.replicates);
+    let suffix = match regime {
+        synthetic::Regime::LabelsOnly => String::new(),
+        other => format!("-{}", other.name()),
+    };
+    let root = dir.join(format!("cohort{suffix}"));
     let mut synth = preset_config(preset, seed);
+    synth.regime = regime;
     match preset {
         Preset::Default => synth.patients = DEMO_PATIENTS,
         Preset::Tiny => synth.patients = 16,
@@ -363,7 +397,7 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
     config.seed = seed;
     config.runtime.torch_threads = a.threads;
     let methods = &Method::MAIN;
-    let main_dir = dir.join(&config.name);
+    let main_dir = dir.join(format!("{}{suffix}", config.name));
     let cache = main_dir.join("preprocessed");
     let run = |out: &Path, config: &ExperimentConfig| {
         run_training(
@@ -382,7 +416,7 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
         config.replicate = r;
         println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
         outcomes.push(run(
-            &dir.join(format!("{}-replicate-{r}", config.name)),
+            &dir.join(format!("{}{suffix}-replicate-{r}", config.name)),
             &config,
         )?);
     }
@@ -396,7 +430,7 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
             path.display()
         );
     }
-    Ok(())
+    Ok(outcomes.swap_remove(0))
 }
 
 /// Runs `adamss train` (the library's `Experiment::run`) and prints what it did.
