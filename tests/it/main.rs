@@ -286,6 +286,73 @@ fn synth_beyond_labels_regime() {
     );
 }
 
+/// On a `beyond-labels` cohort, `adamss train`'s report carries the table of where the
+/// networks look, with the unlabelled findings as a region (read from the finding maps), and
+/// links fold 0's PNG figures, which exist and are PNGs.
+#[test]
+fn train_report_shows_where_the_network_looks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let (cohort, run) = (path("cohort"), path("run"));
+    let (ok, text) = adamss(&[
+        "synth",
+        "--out",
+        &cohort,
+        "--preset",
+        "tiny",
+        "--patients",
+        "16",
+        "--regime",
+        "beyond-labels",
+    ]);
+    assert!(ok, "{text}");
+    let (ok, text) = adamss(&[
+        "train",
+        "--cohort",
+        &cohort,
+        "--out",
+        &run,
+        "--preset",
+        "tiny",
+        "--methods",
+        "ssl",
+    ]);
+    assert!(ok, "{text}");
+    let report = std::fs::read_to_string(dir.path().join("run/report.md")).unwrap();
+    let section = report
+        .split("## Where the networks look")
+        .nth(1)
+        .and_then(|t| t.split("\n## ").next())
+        .expect("the section");
+    let row = section
+        .lines()
+        .find(|l| l.starts_with("| AdaMSS (SSL) | attention"))
+        .unwrap_or_else(|| panic!("{section}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // | method | map | GTVp | GTVn | findings | rest | air | ratio | patients |
+    assert!(cells[3].contains('%') && cells[5].contains('%'), "{row}");
+    assert!(
+        cells[5] != "–" && cells[8] != "–",
+        "findings measured: {row}"
+    );
+    assert!(
+        section
+            .lines()
+            .any(|l| l.starts_with("| AdaMSS (SSL) | fusion gate")),
+        "{section}"
+    );
+    let figures: Vec<&str> = section
+        .split("](")
+        .skip(1)
+        .map(|t| t.split(')').next().unwrap())
+        .collect();
+    assert!(!figures.is_empty(), "{section}");
+    for f in figures {
+        let bytes = std::fs::read(dir.path().join("run").join(f)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{f}");
+    }
+}
+
 #[test]
 fn synth_cohort_inspect_and_radiomics() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use adamss_io::{Clinical, Cohort, Volume};
 use adamss_model::tch::{Device, Kind, Tensor};
 use adamss_preprocess::{
-    augment, preprocess_case, AugmentConfig, CropCentre, PreprocessCache, PreprocessConfig,
-    Preprocessed, Sample,
+    augment, preprocess_case, resample_nearest, AugmentConfig, CropCentre, PreprocessCache,
+    PreprocessConfig, Preprocessed, Sample,
 };
 use adamss_radiomics::{extract_pet_ct, ExtractionConfig};
 use adamss_survival::Surv;
@@ -32,6 +32,10 @@ pub struct PreparedCase {
     pub survival: Surv,
     /// Clinical variables.
     pub clinical: Clinical,
+    /// The unlabelled findings on the crop grid (nearest neighbour; non-zero inside), when
+    /// the cohort has finding maps (a synthetic `beyond-labels` cohort): what
+    /// [`crate::looks`] calls the findings region.
+    pub findings: Option<Array3<u8>>,
 }
 
 impl PreparedCase {
@@ -163,12 +167,20 @@ pub fn prepare_cohort(
             let survival = r
                 .survival
                 .ok_or_else(|| Error::Cohort(format!("{}: no endpoint", r.id)))?;
+            let findings = match adamss_io::synthetic::finding_map_path(r) {
+                Some(path) => {
+                    let map = Volume::<u8>::read_with(&path, &cohort.options().read)?;
+                    Some(resample_nearest(&map, &pre.crop, 0)?.into_parts().0)
+                }
+                None => None,
+            };
             let case = PreparedCase {
                 id: r.id.clone(),
                 centre: centre_of(&r.id),
                 pre,
                 survival,
                 clinical: r.clinical.clone(),
+                findings,
             };
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
             Ok(case)

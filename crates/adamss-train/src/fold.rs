@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::head::HeadInputs;
 use crate::method::{HeadKind, Method, MethodKind, NetworkSpec, ScheduleKind, SegmentationTerm};
 use crate::outcome::FoldResult;
-use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction};
+use crate::predict::{aggregate_dsc, predict, risks_c_index, CasePrediction, Keep};
 use crate::run::{RunDir, BEST_WEIGHTS_NAME, OFFSET_SELECTOR_NAME, SELECTOR_NAME};
 use crate::split::validation_split;
 use crate::stage::{add_offsets, mix, train_stage, Network, Objective, Observer, StageSpec};
@@ -25,6 +25,9 @@ use crate::stats::median;
 /// Events the training fold needs per pre-specified clinical column for the clinical baseline
 /// to fit them unpenalised (the events-per-variable rule of clinical prediction models).
 pub(crate) const MIN_EVENTS_PER_FORCED_COLUMN: usize = 5;
+
+/// Test patients of fold 0 drawn by [`crate::looks::figure`] per network method.
+pub(crate) const FIGURE_PATIENTS: usize = 3;
 
 /// The seed every network stage's seed is mixed from: `seed` itself for replicate 0 (so runs
 /// from before replicates existed keep their stages), one drawn from (`seed`, `replicate`)
@@ -150,7 +153,7 @@ impl<'a> FoldContext<'a> {
                     &all,
                     &vec![Vec::new(); self.cases.len()],
                     self.config.runtime.predict_batch,
-                    true,
+                    Keep::MASKS,
                 )?;
                 for p in preds.iter().filter(|p| self.test.contains(&p.index)) {
                     if let Some(m) = &p.mask {
@@ -374,6 +377,7 @@ impl<'a> FoldContext<'a> {
                 mask: None,
                 gtvp: None,
                 overlap: None,
+                looks: None,
             })
             .collect();
         let train_risk: Vec<f64> = self.train.iter().map(|&i| risk(i)).collect();
@@ -387,6 +391,7 @@ impl<'a> FoldContext<'a> {
             train_median_risk: median(&train_risk),
             train_risks: self.train.iter().map(|&i| (i, risk(i))).collect(),
             test_overlaps: Vec::new(),
+            test_looks: Vec::new(),
             selected_features: Some(sel.selected.len()),
             seconds: 0.0,
         })
@@ -500,13 +505,18 @@ impl<'a> FoldContext<'a> {
         );
         stage.offsets = &offsets;
         train_stage(&mut net, self.cases, &stage, observer)?;
+        let window = cfg.preprocess.ct_window;
+        let keep = Keep {
+            masks: false,
+            looks: Some(window),
+        };
         let mut preds = predict(
             &net.net,
             self.cases,
             &self.test,
             &extras,
             cfg.runtime.predict_batch,
-            false,
+            keep,
         )?;
         let mut train_preds = predict(
             &net.net,
@@ -514,8 +524,23 @@ impl<'a> FoldContext<'a> {
             &self.train,
             &extras,
             cfg.runtime.predict_batch,
-            false,
+            Keep::RISKS,
         )?;
+        if self.fold == 0 {
+            // A few patients for a clinician to look at (fold 0's test patients).
+            for i in crate::looks::figure_patients(self.cases, &self.test, FIGURE_PATIENTS) {
+                let path = self.run.looks_figure(self.fold, method, &self.cases[i].id);
+                crate::looks::draw_patient(
+                    &net.net,
+                    self.cases,
+                    i,
+                    &extras,
+                    window,
+                    &path,
+                    method.label(),
+                )?;
+            }
+        }
         add_offsets(&mut preds, &offsets);
         add_offsets(&mut train_preds, &offsets);
         if model.survival.output == adamss_model::SurvivalOutput::Cox {
@@ -537,6 +562,10 @@ impl<'a> FoldContext<'a> {
             train_median_risk: median(&train_preds.iter().map(|p| p.risk).collect::<Vec<_>>()),
             train_risks: train_preds.iter().map(|p| (p.index, p.risk)).collect(),
             test_overlaps: stage1_overlaps.unwrap_or_else(|| overlaps_of(&preds)),
+            test_looks: preds
+                .iter()
+                .filter_map(|p| p.looks.map(|l| (p.index, l)))
+                .collect(),
             selected_features: selected,
             seconds: 0.0,
         })

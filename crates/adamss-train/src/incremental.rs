@@ -296,6 +296,7 @@ mod tests {
                     train_median_risk: 0.0,
                     train_risks: pick(false),
                     test_overlaps: Vec::new(),
+                    test_looks: Vec::new(),
                     selected_features: None,
                     seconds: 0.0,
                 });

@@ -12,6 +12,7 @@ mod fold;
 pub mod head;
 pub mod incremental;
 pub mod infer;
+pub mod looks;
 pub mod method;
 pub mod outcome;
 pub mod plot;

@@ -5,6 +5,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::looks::Looks;
 use crate::method::Method;
 use crate::stats::mean_sd;
 
@@ -36,6 +37,10 @@ pub struct FoldResult {
     /// made before it was recorded.
     #[serde(default)]
     pub test_overlaps: Vec<(usize, [[u64; 3]; 2])>,
+    /// Per test patient of a network method: where the network looked ([`Looks`]). Empty
+    /// for the other methods and in runs made before it was recorded.
+    #[serde(default)]
+    pub test_looks: Vec<(usize, Looks)>,
     /// Number of radiomics features selected (radiomics methods).
     pub selected_features: Option<usize>,
     /// Seconds spent on this method in this fold (training shared with other methods counts

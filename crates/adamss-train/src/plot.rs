@@ -199,3 +199,136 @@ where
     root.present()?;
     Ok(())
 }
+
+/// Pixels per voxel side of [`slices_png`]'s panels: about 240 pixels a panel.
+fn panel_scale(n: usize) -> usize {
+    (240 / n.max(1)).clamp(1, 16)
+}
+
+/// Axial slices of a crop as a PNG grid: per row (`(label, axial index)`), the CT, the PET and
+/// the CT with `overlay` in red (opacity: the overlay scaled to its range over the crop), the
+/// regions 0, 1 and 2 of `regions` outlined (green, cyan, yellow) on the last panel. Shown the
+/// radiological way (the patient's right on the left, anterior up) for the RAS+ crop grids.
+/// `ct` is in [−1, 1]; the PET is shown from its minimum to its 99.5th percentile over the crop.
+pub fn slices_png(
+    path: &Path,
+    title: &str,
+    ct: &ndarray::Array3<f32>,
+    pet: &ndarray::Array3<f32>,
+    regions: &ndarray::Array3<u8>,
+    overlay: &ndarray::Array3<f32>,
+    rows: &[(&str, usize)],
+) -> Result<()> {
+    font().map_err(|e| plot_err(path, e))?;
+    let [nx, ny, nz] = [ct.shape()[0], ct.shape()[1], ct.shape()[2]];
+    if [pet.shape(), regions.shape(), overlay.shape()]
+        .iter()
+        .any(|s| *s != ct.shape())
+        || rows.iter().any(|&(_, z)| z >= nz)
+    {
+        return Err(Error::file(path, "slices_png: volumes of different shapes"));
+    }
+    let s = panel_scale(nx.max(ny));
+    let (pw, ph) = (nx * s, ny * s);
+    let (gap, head, label) = (8usize, 34usize, 22usize);
+    let width = 3 * pw + 4 * gap;
+    let height = head + rows.len() * (label + ph + gap) + gap;
+    let range = |v: &ndarray::Array3<f32>, q: f64| {
+        let mut all: Vec<f32> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        all.sort_by(f32::total_cmp);
+        let lo = all.first().copied().unwrap_or(0.0);
+        let hi = all
+            .get(((all.len().saturating_sub(1)) as f64 * q) as usize)
+            .copied()
+            .unwrap_or(1.0);
+        (lo, if hi > lo { hi } else { lo + 1.0 })
+    };
+    let (pet_lo, pet_hi) = range(pet, 0.995);
+    let (ov_lo, ov_hi) = range(overlay, 1.0);
+    let unit = |v: f32, lo: f32, hi: f32| ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+    let byte = |v: f32| (v * 255.0).round() as u8;
+    let hot = |t: f32| RGBColor(byte(3.0 * t), byte(3.0 * t - 1.0), byte(3.0 * t - 2.0));
+    let draw = || -> std::result::Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let text = |t: &str, size: u32, x: usize, y: usize| {
+            root.draw_text(
+                t,
+                &("sans-serif", size).into_text_style(&root),
+                (x as i32, y as i32),
+            )
+        };
+        text(title, 18, gap, 8)?;
+        for (r, &(what, z)) in rows.iter().enumerate() {
+            let top = head + r * (label + ph + gap);
+            text(
+                &format!("axial slice {z} ({what}); CT | PET | CT + attention"),
+                14,
+                gap,
+                top + 2,
+            )?;
+            let y0 = top + label;
+            for i in 0..nx {
+                for j in 0..ny {
+                    let g = byte(unit(ct[[i, j, z]], -1.0, 1.0));
+                    let gray = RGBColor(g, g, g);
+                    let p = hot(unit(pet[[i, j, z]], pet_lo, pet_hi));
+                    let a = 0.8 * unit(overlay[[i, j, z]], ov_lo, ov_hi);
+                    let mix = |c: u8, to: f32| byte((1.0 - a) * f32::from(c) / 255.0 + a * to);
+                    let blend = RGBColor(mix(g, 1.0), mix(g, 0.0), mix(g, 0.0));
+                    // Radiological view: the patient's right (low i) on the right.
+                    let (px, py) = ((nx - 1 - i) * s, (ny - 1 - j) * s);
+                    for (c, colour) in [gray, p, blend].into_iter().enumerate() {
+                        let x0 = gap + c * (pw + gap) + px;
+                        for dx in 0..s {
+                            for dy in 0..s {
+                                root.draw_pixel(
+                                    ((x0 + dx) as i32, (y0 + py + dy) as i32),
+                                    &colour,
+                                )?;
+                            }
+                        }
+                    }
+                }
+            }
+            // Outlines on the overlay panel: an edge where a region meets another.
+            let outline = [GREEN, CYAN, YELLOW];
+            let x_panel = gap + 2 * (pw + gap);
+            for i in 0..nx {
+                for j in 0..ny {
+                    let reg = regions[[i, j, z]];
+                    let Some(colour) = outline.get(usize::from(reg)) else {
+                        continue;
+                    };
+                    let (px, py) = (x_panel + (nx - 1 - i) * s, y0 + (ny - 1 - j) * s);
+                    let differs = |di: i64, dj: i64| {
+                        let (a, b) = (i as i64 + di, j as i64 + dj);
+                        a < 0
+                            || b < 0
+                            || a >= nx as i64
+                            || b >= ny as i64
+                            || regions[[a as usize, b as usize, z]] != reg
+                    };
+                    // Screen left is +i, screen top is +j.
+                    let edges = [
+                        (differs(1, 0), (px, py), (px, py + s - 1)),
+                        (differs(-1, 0), (px + s - 1, py), (px + s - 1, py + s - 1)),
+                        (differs(0, 1), (px, py), (px + s - 1, py)),
+                        (differs(0, -1), (px, py + s - 1), (px + s - 1, py + s - 1)),
+                    ];
+                    for (on, (xa, ya), (xb, yb)) in edges {
+                        if on {
+                            root.draw(&PathElement::new(
+                                vec![(xa as i32, ya as i32), (xb as i32, yb as i32)],
+                                colour,
+                            ))?;
+                        }
+                    }
+                }
+            }
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| plot_err(path, e))
+}

@@ -7,6 +7,7 @@ use ndarray::{Array3, Zip};
 
 use crate::data::{batch_of, extras_tensor, sample_of, tensor_to_arrays, PreparedCase};
 use crate::error::Result;
+use crate::looks::{on_crop, regions_of, Looks, RegionSums};
 
 /// One patient's prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +26,31 @@ pub struct CasePrediction {
     /// Per structure (GTVp, GTVn): `[|P ∩ G|, |P|, |G|]` voxels, P from the label map of
     /// [`labels_from_probs`] (the mask that is written out).
     pub overlap: Option<[[u64; 3]; 2]>,
+    /// Where the network looked ([`crate::looks`]), when asked for.
+    pub looks: Option<Looks>,
+}
+
+/// What [`predict`] keeps besides the risks and the overlap counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Keep {
+    /// The label map and the GTVp channel ([`CasePrediction::mask`], [`CasePrediction::gtvp`]).
+    pub masks: bool,
+    /// Where the network looked ([`CasePrediction::looks`]), given the CT window the crops
+    /// were made with (the body's threshold is in HU).
+    pub looks: Option<[f32; 2]>,
+}
+
+impl Keep {
+    /// Risks and overlap counts only.
+    pub const RISKS: Keep = Keep {
+        masks: false,
+        looks: None,
+    };
+    /// With the masks.
+    pub const MASKS: Keep = Keep {
+        masks: true,
+        looks: None,
+    };
 }
 
 /// Runs the network in evaluation mode over `idx`, `batch` patients at a time.
@@ -34,7 +60,7 @@ pub fn predict(
     idx: &[usize],
     extras: &[Vec<f64>],
     batch: usize,
-    keep_masks: bool,
+    keep: Keep,
 ) -> Result<Vec<CasePrediction>> {
     let device = net.device();
     let mut out = Vec::with_capacity(idx.len());
@@ -66,21 +92,44 @@ pub fn predict(
                     });
                 }
                 overlap = Some(counts);
-                if keep_masks {
+                if keep.masks {
                     mask = Some(labels);
                     gtvp = Some(gtvp_from_probs(&probs[0]));
                 }
             }
+            let looks = match keep.looks {
+                Some(window) => Some(looks_of(&cases[i], window, &o, k as i64)?),
+                None => None,
+            };
             out.push(CasePrediction {
                 index: i,
                 risk: risk[k],
                 mask,
                 gtvp,
                 overlap,
+                looks,
             });
         }
     }
     Ok(out)
+}
+
+/// Patient `k` of a forward pass's attention and gate sums over the regions of `case`.
+fn looks_of(
+    case: &PreparedCase,
+    ct_window: [f32; 2],
+    o: &adamss_model::AdaMssOutput,
+    k: i64,
+) -> Result<Looks> {
+    let regions = regions_of(case, ct_window)?;
+    let shape = [regions.shape()[0], regions.shape()[1], regions.shape()[2]];
+    let sums = |maps: &[Tensor]| -> Result<Option<RegionSums>> {
+        Ok(on_crop(maps, k, shape)?.map(|m| RegionSums::of(&m, &regions)))
+    };
+    Ok(Looks {
+        attention: sums(&o.attention)?,
+        gate: sums(&o.gates)?,
+    })
 }
 
 /// Risk scores (higher = worse) from the survival head's output `[N, units]`: the Cox

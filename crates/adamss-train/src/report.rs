@@ -122,34 +122,73 @@ fn paired_gap(a: &[Option<f64>], b: &[Option<f64>]) -> Option<(f64, f64)> {
     mean_sd(a.iter().zip(b).filter_map(|(x, y)| Some((*x)? - (*y)?)))
 }
 
-/// One table for runs of the same methods on several cohorts (the synthetic regimes): per run,
-/// each method's C-index (mean ± sd over folds), its gap to the LASSO-CoxPH radiomics baseline
-/// paired by fold, and its DSC of GTVp / GTVn. `runs` are `(name, outcome)`.
-pub fn regimes_table(runs: &[(&str, &CvOutcome)], methods: &[Method]) -> String {
+/// One regime's run for [`regimes_table`].
+#[derive(Debug, Clone, Copy)]
+pub struct RegimeRun<'a> {
+    /// The regime's name (a column group's title).
+    pub name: &'a str,
+    /// Its cross-validation.
+    pub outcome: &'a CvOutcome,
+    /// Its patients' endpoints, in the outcome's patient order.
+    pub survival: &'a [Surv],
+}
+
+/// Several regimes' runs side by side: per method and run, the C-index (mean ± sd over
+/// folds), the gap to LASSO-CoxPH radiomics paired by fold, the incremental value over that
+/// baseline (test-fold C gain of a Cox model on both risks, 95 % bootstrap interval over test
+/// patients, 500 replicates seeded by `seed`), the DSC, and the attention's mean inside the
+/// unlabelled findings over its mean in the rest of the body ([`looks_table`]).
+pub fn regimes_table(runs: &[RegimeRun], methods: &[Method], seed: u64) -> String {
+    use crate::looks::{FINDINGS, REST};
     let pm =
         |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
     let pg =
         |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:+.3} ± {sd:.3}"));
     let mut s = String::from("| method |");
-    for (name, _) in runs {
+    for r in runs {
+        let name = r.name;
         let _ = write!(
             s,
-            " C, {name} | − LASSO-CoxPH radiomics, {name} | DSC GTVp / GTVn, {name} |"
+            " C, {name} | − LASSO-CoxPH radiomics | gain over it [95 % CI] | DSC GTVp / GTVn | α findings ÷ rest |"
         );
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "|---|{}", "---|---|---|".repeat(runs.len()));
+    let _ = writeln!(s, "|---|{}", "---|---|---|---|---|".repeat(runs.len()));
     for &m in methods {
         let _ = write!(s, "| {} |", m.label());
-        for (_, o) in runs {
-            let gap = (m != Method::LassoCoxRadiomics)
-                .then(|| paired_gap(&c_per_fold(o, m), &c_per_fold(o, Method::LassoCoxRadiomics)))
+        for r in runs {
+            let o = r.outcome;
+            let base = Method::LassoCoxRadiomics;
+            let gap = (m != base)
+                .then(|| paired_gap(&c_per_fold(o, m), &c_per_fold(o, base)))
                 .flatten();
+            let network = matches!(m.spec().kind, crate::method::MethodKind::Network(_));
+            let gain = (m != base && network)
+                .then(|| crate::incremental::incremental_value(o, r.survival, base, m, 500, seed))
+                .flatten()
+                .map_or("–".to_string(), |v| match v.interval {
+                    Some((lo, hi)) => format!("{:+.3} [{lo:+.3}, {hi:+.3}]", v.gain),
+                    None => format!("{:+.3}", v.gain),
+                });
             let dsc = match (o.dsc_summary(m, 0), o.dsc_summary(m, 1)) {
                 (Some((p, _)), Some((n, _))) => format!("{p:.3} / {n:.3}"),
                 _ => "–".into(),
             };
-            let _ = write!(s, " {} | {} | {dsc} |", pm(o.c_index_summary(m)), pg(gap));
+            let ratios: Vec<f64> = o
+                .results
+                .iter()
+                .filter(|x| x.method == m)
+                .flat_map(|x| x.test_looks.iter().filter_map(|(_, l)| l.attention))
+                .filter_map(|a| Some(a.mean(FINDINGS)? / a.mean(REST).filter(|&v| v > 0.0)?))
+                .collect();
+            let _ = write!(
+                s,
+                " {} | {} | {gain} | {dsc} | {} |",
+                pm(o.c_index_summary(m)),
+                pg(gap),
+                mean_sd(ratios.iter().copied())
+                    .map_or("–".to_string(), |(m, sd)| format!("{m:.2} ± {sd:.2}"))
+            );
         }
         let _ = writeln!(s);
     }
@@ -409,6 +448,74 @@ pub fn per_centre_table(
     Some(s)
 }
 
+/// Where the networks looked: per network method and map (attention α, fusion-gate w), the
+/// region means over test patients pooled over folds (each patient's mean over the region,
+/// averaged over the patients that have the region) and, in parentheses, the region's share
+/// of the crop's mass; the last column is the mean over patients with an unlabelled finding
+/// of their finding mean divided by their rest-of-body mean. None when no method recorded it.
+pub fn looks_table(outcome: &CvOutcome, methods: &[Method]) -> Option<String> {
+    use crate::looks::{RegionSums, FINDINGS, REGIONS, REST};
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| method | map | {} | findings ÷ rest | patients (with findings) |",
+        REGIONS.join(" | ")
+    );
+    let _ = writeln!(s, "|---|---|{}---|---|", "---|".repeat(REGIONS.len()));
+    let mut any = false;
+    for &m in methods {
+        let looks: Vec<_> = outcome
+            .results
+            .iter()
+            .filter(|r| r.method == m)
+            .flat_map(|r| r.test_looks.iter().map(|(_, l)| *l))
+            .collect();
+        let maps: [(&str, Vec<RegionSums>); 2] = [
+            (
+                "attention α",
+                looks.iter().filter_map(|l| l.attention).collect(),
+            ),
+            (
+                "fusion gate w",
+                looks.iter().filter_map(|l| l.gate).collect(),
+            ),
+        ];
+        for (name, sums) in maps {
+            if sums.is_empty() {
+                continue;
+            }
+            any = true;
+            let mut cells = Vec::new();
+            for r in 0..REGIONS.len() {
+                let means: Vec<f64> = sums.iter().filter_map(|x| x.mean(r)).collect();
+                let shares: Vec<f64> = sums.iter().filter_map(|x| x.share(r)).collect();
+                cells.push(match (mean_sd(means.iter().copied()), shares.is_empty()) {
+                    (Some((a, _)), false) => format!(
+                        "{a:.3} ({:.1} %)",
+                        100.0 * shares.iter().sum::<f64>() / shares.len() as f64
+                    ),
+                    _ => "–".into(),
+                });
+            }
+            let ratios: Vec<f64> = sums
+                .iter()
+                .filter_map(|x| Some(x.mean(FINDINGS)? / x.mean(REST).filter(|&v| v > 0.0)?))
+                .collect();
+            let ratio = mean_sd(ratios.iter().copied())
+                .map_or("–".into(), |(a, sd)| format!("{a:.2} ± {sd:.2}"));
+            let _ = writeln!(
+                s,
+                "| {} | {name} | {} | {ratio} | {} ({}) |",
+                m.label(),
+                cells.join(" | "),
+                sums.len(),
+                ratios.len()
+            );
+        }
+    }
+    any.then_some(s)
+}
+
 /// Writes the run's report: `report.md` with the comparison, bootstrap intervals, Uno's
 /// C-index, per-fold values and the Kaplan–Meier figures `km-<method>.svg` (pooled test folds,
 /// split at each training fold's median risk). Returns the report's path.
@@ -484,6 +591,55 @@ pub fn write_report(
             "\nHarrell's C over each centre's test patients pooled over folds (each scored by its \
              own test fold's model); DSC aggregated over those patients' label maps. A \
              leave-one-centre-out split is `cv.group_by_centre = true`.\n"
+        );
+    }
+    let _ = writeln!(s, "## Where the networks look\n");
+    match looks_table(outcome, methods) {
+        Some(table) => {
+            s.push_str(&table);
+            let _ = writeln!(
+                s,
+                "\nPer test patient, each map (the decoder's attention α, the encoder's fusion-gate \
+                 weight w: near 1 the fused branch) is brought to the crop and averaged over levels \
+                 (and channels); a region's mean, averaged over the patients that have it, and in \
+                 parentheses its share of the crop's mass. Regions: the reference GTVp and GTVn, \
+                 the unlabelled findings of the cohort's finding maps (`synthetic_findings/`, \
+                 when present), the rest of the body (CT above {} HU), the air. Findings ÷ rest: \
+                 per patient with a finding, mean ± sd over them.\n",
+                crate::looks::BODY_HU
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "Not available: no network method in the run, or a run made before it was \
+                 recorded.\n"
+            );
+        }
+    }
+    let run = crate::run::RunDir::new(dir);
+    let mut figures = Vec::new();
+    for &m in methods {
+        for c in cases {
+            let path = run.looks_figure(0, m, &c.id);
+            if path.is_file() {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .display()
+                    .to_string();
+                figures.push(format!("![{} — {}]({rel})", m.label(), c.id));
+            }
+        }
+    }
+    if !figures.is_empty() {
+        let _ = writeln!(
+            s,
+            "Fold 0's test patients (those with an unlabelled finding first), axial slices through \
+             the GTVp and through the finding: CT, PET, and the CT with the attention in red \
+             (opacity scaled to its range over the crop); outlines GTVp green, GTVn cyan, finding \
+             yellow.\n\n{}\n",
+            figures.join("\n\n")
         );
     }
     let _ = writeln!(s, "## Intervals and Uno's C-index\n");
@@ -697,6 +853,7 @@ mod tests {
                         train_median_risk: 0.0,
                         train_risks: Vec::new(),
                         test_overlaps: Vec::new(),
+                        test_looks: Vec::new(),
                         selected_features: None,
                         seconds: 0.0,
                     })
@@ -716,19 +873,106 @@ mod tests {
         let first = outcome(&[(b, [0.70, 0.80]), (s, [0.60, 0.70])]);
         let second = outcome(&[(b, [0.60, 0.70]), (s, [0.70, 0.80])]);
         let table = regimes_table(
-            &[("labels-only", &first), ("beyond-labels", &second)],
+            &[
+                RegimeRun {
+                    name: "labels-only",
+                    outcome: &first,
+                    survival: &[],
+                },
+                RegimeRun {
+                    name: "beyond-labels",
+                    outcome: &second,
+                    survival: &[],
+                },
+            ],
             &[b, s],
+            0,
         );
         let rows: Vec<&str> = table.lines().collect();
         assert!(rows[0].contains("C, labels-only") && rows[0].contains("C, beyond-labels"));
         assert_eq!(
             rows[3],
             format!(
-                "| {} | 0.650 ± 0.071 | -0.100 ± 0.000 | – | 0.750 ± 0.071 | +0.100 ± 0.000 | – |",
+                "| {} | 0.650 ± 0.071 | -0.100 ± 0.000 | – | – | – | 0.750 ± 0.071 | +0.100 ± 0.000 | – | – | – |",
                 s.label()
             )
         );
-        assert!(rows[2].contains("| 0.750 ± 0.071 | – | – |"), "{table}");
+        assert!(
+            rows[2].contains("| 0.750 ± 0.071 | – | – | – | – |"),
+            "{table}"
+        );
+    }
+
+    /// Where the network looks, by hand: region means and shares, the findings ÷ rest ratio,
+    /// in the report's table and in the two-regime table.
+    #[test]
+    fn looks_tables_by_hand() {
+        use crate::looks::{Looks, RegionSums};
+        let m = Method::Ssl;
+        // Patient 0: findings mean 0.9 over a rest-of-body mean 0.3 (ratio 3); patient 1 has
+        // no finding. GTVp means 0.5 and 0.7; shares of the crop's mass as computed by hand.
+        let a0 = RegionSums {
+            sum: [1.0, 0.0, 0.9, 3.0, 0.1],
+            voxels: [2, 0, 1, 10, 7],
+        };
+        let a1 = RegionSums {
+            sum: [1.4, 0.2, 0.0, 2.0, 0.4],
+            voxels: [2, 1, 0, 10, 7],
+        };
+        let looks = |a| Looks {
+            attention: Some(a),
+            gate: None,
+        };
+        let result = FoldResult {
+            fold: 0,
+            method: m,
+            c_index: Some(0.5),
+            uno_c: None,
+            dsc: None,
+            test_risks: vec![(0, 1.0), (1, 0.0)],
+            train_median_risk: 0.0,
+            train_risks: Vec::new(),
+            test_overlaps: Vec::new(),
+            test_looks: vec![(0, looks(a0)), (1, looks(a1))],
+            selected_features: None,
+            seconds: 0.0,
+        };
+        let outcome = CvOutcome {
+            fold_of: vec![0, 0],
+            results: vec![result],
+        };
+        let table = looks_table(&outcome, &[m]).unwrap();
+        let row = table.lines().nth(2).unwrap();
+        // GTVp: means 0.5, 0.7 → 0.600; shares 1/5 and 1.4/4 → 27.5 %. Findings: 0.900,
+        // share 0.9/5 = 18 %. Ratio 0.9/0.3 = 3 over the one patient with a finding.
+        let head = format!("| {} | attention α | 0.600 (27.5 %) |", m.label());
+        assert!(row.starts_with(&head), "{row}");
+        assert!(row.contains("| 0.900 (18.0 %) |"), "{row}");
+        assert!(row.ends_with("| 2 (1) |"), "{row}");
+        assert!(row.contains("| 3.00 ± 0.00 | 2 (1) |"), "{row}");
+        let surv = [
+            Surv::new(1.0, true).unwrap(),
+            Surv::new(2.0, false).unwrap(),
+        ];
+        let regimes = regimes_table(
+            &[RegimeRun {
+                name: "r",
+                outcome: &outcome,
+                survival: &surv,
+            }],
+            &[m],
+            0,
+        );
+        let row = regimes.lines().nth(2).unwrap();
+        assert!(row.ends_with("| – | 3.00 ± 0.00 |"), "{row}");
+        assert!(
+            regimes
+                .lines()
+                .next()
+                .unwrap()
+                .contains("α findings ÷ rest"),
+            "{regimes}"
+        );
     }
 
     /// Per-centre C and DSC computed by hand: centre A's patients 0 and 2, B's 1 and 3.
@@ -748,6 +992,7 @@ mod tests {
                 train_median_risk: 0.0,
                 train_risks: Vec::new(),
                 test_overlaps: o,
+                test_looks: Vec::new(),
                 selected_features: None,
                 seconds: 0.0,
             };

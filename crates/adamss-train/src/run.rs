@@ -195,6 +195,12 @@ impl RunDir {
         self.method(fold, method).join(BASELINE_NAME)
     }
 
+    /// `fold-K/<method>/looks-<id>.png`: where the network looked in a test patient
+    /// ([`crate::looks::figure`]).
+    pub fn looks_figure(&self, fold: usize, method: Method, id: &str) -> PathBuf {
+        self.method(fold, method).join(format!("looks-{id}.png"))
+    }
+
     /// `fold-K/<method>/head.json`.
     pub fn head_inputs(&self, fold: usize, method: Method) -> PathBuf {
         self.method(fold, method).join(HEAD_INPUTS_NAME)

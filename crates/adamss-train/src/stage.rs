@@ -21,7 +21,7 @@ use crate::config::{LossConfig, StageSchedule, SurvivalSamples};
 use crate::data::{batch_of, extras_tensor, offsets_tensor, sample_of, PreparedCase};
 use crate::error::{Error, Result};
 use crate::plot::CurvePoint;
-use crate::predict::{aggregate_dsc, predict, risks_c_index};
+use crate::predict::{aggregate_dsc, predict, risks_c_index, Keep};
 
 /// A network with its variables.
 #[derive(Debug)]
@@ -664,7 +664,7 @@ fn validation_metric(
         spec.val,
         spec.extras,
         spec.predict_batch,
-        false,
+        Keep::RISKS,
     )?;
     add_offsets(&mut preds, spec.offsets);
     Ok(match spec.objective {

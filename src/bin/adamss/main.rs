@@ -18,7 +18,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use adamss::io::{self, synthetic, Cohort, CohortSummary, Dataset, SyntheticConfig};
+use adamss::io::{self, synthetic, Cohort, CohortSummary, Dataset, Surv, SyntheticConfig};
 use adamss::model::cpu::{CpuIsa, IsaPin};
 use adamss::preprocess::PreprocessCache;
 use adamss::train::{
@@ -360,8 +360,15 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
         runs.push((regime.name(), demo_regime(a, pin, regime)?));
     }
     if runs.len() > 1 {
-        let named: Vec<(&str, &train::CvOutcome)> = runs.iter().map(|(n, o)| (*n, o)).collect();
-        let table = train::report::regimes_table(&named, &Method::MAIN);
+        let named: Vec<train::report::RegimeRun> = runs
+            .iter()
+            .map(|(name, (outcome, survival))| train::report::RegimeRun {
+                name,
+                outcome,
+                survival,
+            })
+            .collect();
+        let table = train::report::regimes_table(&named, &Method::MAIN, a.seed);
         let path = a.dir.join("regimes.md");
         io::write_atomic(&path, table.as_bytes())?;
         println!(
@@ -373,7 +380,11 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
 }
 
 /// The main job on one regime's cohort; returns the seed-0 outcome.
-fn demo_regime(a: &DemoArgs, pin: IsaPin, regime: synthetic::Regime) -> Result<train::CvOutcome> {
+fn demo_regime(
+    a: &DemoArgs,
+    pin: IsaPin,
+    regime: synthetic::Regime,
+) -> Result<(train::CvOutcome, Vec<Surv>)> {
     let (dir, preset, seed, replicates) = (&a.dir, a.preset, a.seed, a.replicates);
     let suffix = match regime {
         synthetic::Regime::LabelsOnly => String::new(),
@@ -411,14 +422,18 @@ fn demo_regime(a: &DemoArgs, pin: IsaPin, regime: synthetic::Regime) -> Result<t
             pin,
         )
     };
-    let mut outcomes = vec![run(&main_dir, &config)?];
+    let (first, survival) = run(&main_dir, &config)?;
+    let mut outcomes = vec![first];
     for r in 1..replicates {
         config.replicate = r;
         println!("\nreplicate {r} of {replicates}: the networks' randomness redrawn, same folds");
-        outcomes.push(run(
-            &dir.join(format!("{}{suffix}-replicate-{r}", config.name)),
-            &config,
-        )?);
+        outcomes.push(
+            run(
+                &dir.join(format!("{}{suffix}-replicate-{r}", config.name)),
+                &config,
+            )?
+            .0,
+        );
     }
     if replicates > 1 {
         let table = train::report::replicates_table(&outcomes, methods)?;
@@ -430,7 +445,7 @@ fn demo_regime(a: &DemoArgs, pin: IsaPin, regime: synthetic::Regime) -> Result<t
             path.display()
         );
     }
-    Ok(outcomes.swap_remove(0))
+    Ok((outcomes.swap_remove(0), survival))
 }
 
 /// Runs `adamss train` (the library's `Experiment::run`) and prints what it did.
@@ -444,7 +459,7 @@ fn run_training(
     fold: Option<usize>,
     truth: Option<&[synthetic::TruthRow]>,
     pin: IsaPin,
-) -> Result<train::CvOutcome> {
+) -> Result<(train::CvOutcome, Vec<Surv>)> {
     let t0 = Instant::now();
     let experiment = train::Experiment {
         only_fold: fold,
@@ -481,5 +496,6 @@ fn run_training(
         println!("Gaps in C-index, paired by test fold (mean ± sd over folds):\n\n{gaps}");
     }
     println!("{}", trained.summary(&run));
-    Ok(trained.outcome)
+    let survival = trained.cases.iter().map(|c| c.survival).collect();
+    Ok((trained.outcome, survival))
 }

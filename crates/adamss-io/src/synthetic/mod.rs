@@ -59,6 +59,19 @@ pub fn is_current(root: impl AsRef<Path>, config: &SyntheticConfig) -> bool {
 /// patient on its CT grid, `<id>.nii.gz`, valued by [`FindingSpec::code`] (0: none).
 pub const FINDINGS_DIR: &str = "synthetic_findings";
 
+/// The finding map of a patient of a `beyond-labels` cohort in the HECKTOR layout,
+/// `<cohort>/synthetic_findings/<id>.nii.gz` beside the folder of its CT, when the file is
+/// there.
+pub fn finding_map_path(record: &crate::CaseRecord) -> Option<std::path::PathBuf> {
+    let path = record
+        .ct
+        .parent()?
+        .parent()?
+        .join(FINDINGS_DIR)
+        .join(format!("{}.nii.gz", record.id));
+    path.is_file().then_some(path)
+}
+
 /// Where a synthetic cohort's prognostic image signal lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
