@@ -14,6 +14,9 @@
 
 use linfa::ParamGuard;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::cindex::harrell;
 use crate::cox::{PartialLikelihood, Reduction, Ties};
@@ -488,22 +491,16 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
-/// Fisher–Yates shuffles from a xorshift64 generator: cheap, seeded, the same on every
-/// platform.
-struct Shuffler(u64);
+/// Seeded shuffles (the workspace's one generator, ChaCha8): the same on every platform.
+struct Shuffler(ChaCha8Rng);
 
 impl Shuffler {
     fn new(seed: u64) -> Self {
-        Self(0x9e37_79b9_7f4a_7c15 ^ seed.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+        Self(ChaCha8Rng::seed_from_u64(seed))
     }
 
     fn shuffle(&mut self, v: &mut [usize]) {
-        for i in (1..v.len()).rev() {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            v.swap(i, (self.0 % (i as u64 + 1)) as usize);
-        }
+        v.shuffle(&mut self.0);
     }
 }
 
@@ -742,13 +739,7 @@ impl CoxnetValidParams {
             ..self.clone()
         };
         let mut order: Vec<usize> = (0..n).collect();
-        let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
-        for i in (1..n).rev() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            order.swap(i, (state >> 33) as usize % (i + 1));
-        }
+        Shuffler::new(seed).shuffle(&mut order);
         let k_alpha = full.alphas.len();
         let mut scores = Array2::<f64>::from_elem((folds, k_alpha), f64::NAN);
         let pl_all = PartialLikelihood::new(y, Ties::Breslow)?;
