@@ -2,6 +2,9 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod downstream;
+mod fuzz_smoke;
+#[path = "../../fuzz/src/lib.rs"]
+mod fuzz_targets;
 mod isa;
 mod model;
 mod radiomics;

@@ -136,7 +136,8 @@ pub struct RegimeRun<'a> {
 /// Several regimes' runs side by side: per method and run, the C-index (mean ± sd over
 /// folds), the gap to LASSO-CoxPH radiomics paired by fold, the incremental value over that
 /// baseline (test-fold C gain of a Cox model on both risks, 95 % bootstrap interval over test
-/// patients, 500 replicates seeded by `seed`), the DSC, and the attention's mean inside the
+/// patients, 500 replicates: the same draw as the report's incremental-value table when `seed`
+/// is the run's), the DSC, and the attention's mean inside the
 /// unlabelled findings over its mean in the rest of the body ([`looks_table`]).
 pub fn regimes_table(runs: &[RegimeRun], methods: &[Method], seed: u64) -> String {
     use crate::looks::{FINDINGS, REST};
@@ -163,9 +164,22 @@ pub fn regimes_table(runs: &[RegimeRun], methods: &[Method], seed: u64) -> Strin
                 .then(|| paired_gap(&c_per_fold(o, m), &c_per_fold(o, base)))
                 .flatten();
             let network = matches!(m.spec().kind, crate::method::MethodKind::Network(_));
-            let gain = (m != base && network)
-                .then(|| crate::incremental::incremental_value(o, r.survival, base, m, 500, seed))
-                .flatten()
+            // The report's draw for the same pair (its seed, its pair index).
+            let pair = crate::incremental::PAIRS
+                .iter()
+                .position(|&p| p == (base, m));
+            let gain = pair
+                .filter(|_| network)
+                .and_then(|k| {
+                    crate::incremental::incremental_value(
+                        o,
+                        r.survival,
+                        base,
+                        m,
+                        500,
+                        seed ^ k as u64,
+                    )
+                })
                 .map_or("–".to_string(), |v| match v.interval {
                     Some((lo, hi)) => format!("{:+.3} [{lo:+.3}, {hi:+.3}]", v.gain),
                     None => format!("{:+.3}", v.gain),

@@ -1,0 +1,183 @@
+//! The fuzz targets' bodies: each feeds arbitrary bytes to one parser of the files users hand
+//! the toolkit and returns; `Ok` or a typed error are both fine, a panic, an abort or an
+//! allocation past the fuzzer's bound is a finding. One home for each body: the cargo-fuzz
+//! binaries in `fuzz_targets/` call them, and so does the smoke test of the main suite
+//! (`tests/it/fuzz_smoke.rs`, which includes this file), so a target cannot rot.
+//!
+//! Parsers that take a path get the bytes written to a scratch folder of their own (one per
+//! process and thread) first, as a user's file would be.
+
+use std::path::{Path, PathBuf};
+
+use adamss_io::ndarray;
+use adamss_io::{CaseRecord, Clinical, ClinicalValue, Cohort, ReadOptions, Surv, Volume};
+
+/// A target's body.
+pub type Target = fn(&[u8]);
+
+/// Every target, by name, as the fuzz binaries and the smoke test list them.
+pub const TARGETS: [(&str, Target); 7] = [
+    ("nifti_read", nifti_read),
+    ("hecktor_tables", hecktor_tables),
+    ("manifest", manifest),
+    ("radiomics_params", radiomics_params),
+    ("experiment_toml", experiment_toml),
+    ("head_inputs", head_inputs),
+    ("risks_csv", risks_csv),
+];
+
+/// This process's and thread's scratch folder.
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "adamss-fuzz-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
+
+fn write(path: &Path, data: &[u8]) {
+    std::fs::write(path, data).expect("the scratch folder is writable");
+}
+
+/// NIfTI-1 bytes (plain or gzip) as `f32`, `u8` and `i64` volumes, 64 MiB bound, both
+/// transform orders.
+pub fn nifti_read(data: &[u8]) {
+    let options = ReadOptions {
+        max_bytes: 64 << 20,
+        finite_only: true,
+        prefer_qform: data.len() % 2 == 0,
+    };
+    let _ = Volume::<f32>::read_bytes(data, "fuzz.nii", &options);
+    let _ = Volume::<u8>::read_bytes(data, "fuzz.nii", &options);
+    let _ = Volume::<i64>::read_bytes(data, "fuzz.nii", &options);
+}
+
+/// A HECKTOR 2022 folder's endpoint table and clinical table (the bytes before and after the
+/// first NUL), joined with the image names of two patients; opened for training and for
+/// prediction, and the summary printed.
+pub fn hecktor_tables(data: &[u8]) {
+    let root = scratch().join("hecktor");
+    let images = root.join("imagesTr");
+    if !images.is_dir() {
+        std::fs::create_dir_all(&images).expect("scratch");
+        for id in ["CHUM-001", "CHUP-002"] {
+            for m in ["CT", "PT"] {
+                write(&images.join(format!("{id}__{m}.nii.gz")), b"");
+            }
+        }
+    }
+    let (endpoint, clinical) = match data.iter().position(|&b| b == 0) {
+        Some(k) => (&data[..k], Some(&data[k + 1..])),
+        None => (data, None),
+    };
+    write(
+        &root.join(adamss_io::hecktor::ENDPOINT_CSV_NAMES[0]),
+        endpoint,
+    );
+    let clinical_path = root.join(adamss_io::hecktor::CLINICAL_CSV_NAME);
+    match clinical {
+        Some(c) => write(&clinical_path, c),
+        None => {
+            let _ = std::fs::remove_file(&clinical_path);
+        }
+    }
+    if let Ok((cohort, report)) = Cohort::hecktor(&root) {
+        let _ = format!("{report}");
+        let _ = adamss_io::CohortSummary::of(&cohort, None).to_string();
+    }
+    let _ = Cohort::hecktor_images(&root);
+}
+
+/// A manifest CSV.
+pub fn manifest(data: &[u8]) {
+    let path = scratch().join("manifest.csv");
+    write(&path, data);
+    if let Ok(cohort) = Cohort::manifest(&path) {
+        let _ = adamss_io::CohortSummary::of(&cohort, None).to_string();
+    }
+}
+
+/// A PyRadiomics parameter file, as YAML and as JSON; a plan that loads is also validated by
+/// running it on a small image.
+pub fn radiomics_params(data: &[u8]) {
+    use adamss_radiomics::ExtractionPlan;
+    let dir = scratch();
+    let (yaml, json) = (dir.join("params.yaml"), dir.join("params.json"));
+    write(&yaml, data);
+    write(&json, data);
+    for plan in [
+        ExtractionPlan::from_yaml_file(&yaml),
+        ExtractionPlan::from_json_file(&json),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let image = Volume::new(
+            ndarray::Array3::from_shape_fn((6, 6, 6), |(i, j, k)| (i * 7 + j * 3 + k) as f32),
+            adamss_io::Geometry::axis_aligned([1.0; 3], [0.0; 3]).expect("unit grid"),
+        );
+        let mut mask = ndarray::Array3::<u8>::zeros((6, 6, 6));
+        mask.slice_mut(ndarray::s![1..5, 1..5, 1..5]).fill(1);
+        let mask = Volume::new(
+            mask,
+            adamss_io::Geometry::axis_aligned([1.0; 3], [0.0; 3]).expect("unit grid"),
+        );
+        if let (Ok(image), Ok(mask)) = (image, mask) {
+            let _ = plan.run(&image, &mask);
+        }
+    }
+}
+
+/// An experiment's TOML configuration, parsed and validated.
+pub fn experiment_toml(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(config) = adamss_train::config::ExperimentConfig::from_toml_str(text) {
+            let _ = config.validate();
+        }
+    }
+}
+
+/// A run's or a bundle's `head.json` (clinical encoder, selected radiomics, LASSO offset), and
+/// a patient's row through it.
+pub fn head_inputs(data: &[u8]) {
+    let Ok(head) = serde_json::from_slice::<adamss_train::head::HeadInputs>(data) else {
+        return;
+    };
+    let clinical = Clinical::from_pairs([
+        ("Age".to_string(), ClinicalValue::Number(61.0)),
+        ("Gender".to_string(), ClinicalValue::Text("M".into())),
+        ("HPV Status".to_string(), ClinicalValue::Missing),
+    ]);
+    let features: Vec<(String, f64)> = head
+        .radiomics_names()
+        .into_iter()
+        .map(|n| (n.to_string(), 1.5))
+        .collect();
+    let _ = head.row(&clinical, Some(features.as_slice()));
+    let _ = head.row(&clinical, None);
+}
+
+/// A risks CSV (`adamss evaluate`'s input) joined with a two-patient cohort.
+pub fn risks_csv(data: &[u8]) {
+    let path = scratch().join("risks.csv");
+    write(&path, data);
+    let record = |id: &str, t: f64, e: bool| CaseRecord {
+        id: id.into(),
+        ct: PathBuf::from("ct.nii.gz"),
+        pet: PathBuf::from("pet.nii.gz"),
+        mask: None,
+        survival: Surv::new(t, e).ok(),
+        clinical: Clinical::default(),
+    };
+    let Ok(cohort) = Cohort::from_records(vec![
+        record("CHUM-001", 100.0, true),
+        record("CHUP-002", 300.0, false),
+    ]) else {
+        return;
+    };
+    if let Ok(joined) = adamss_train::report::read_risks(&path, &cohort) {
+        let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
+    }
+}
