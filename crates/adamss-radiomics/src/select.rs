@@ -64,7 +64,12 @@ impl Default for SelectorConfig {
 }
 
 /// A fitted selector: the kept features with their training mean, sd and LASSO coefficient.
+///
+/// Read back from JSON (a run's `selector.json`, a bundle's `head.json`), it is checked: one
+/// mean, sd and coefficient per selected name, finite values, positive sds, unpenalised names
+/// among the selected — a hand-edited or damaged file is an error, never a panic later.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "UncheckedSelector")]
 pub struct FeatureSelector {
     /// Selected feature names, in table order.
     pub selected: Vec<String>,
@@ -84,7 +89,72 @@ pub struct FeatureSelector {
     pub unpenalized: Vec<String>,
 }
 
+/// [`FeatureSelector`] as read, before [`FeatureSelector::check`].
+#[derive(Deserialize)]
+struct UncheckedSelector {
+    selected: Vec<String>,
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    coef: Vec<f64>,
+    alpha: f64,
+    dropped: Vec<String>,
+    #[serde(default)]
+    unpenalized: Vec<String>,
+}
+
+impl TryFrom<UncheckedSelector> for FeatureSelector {
+    type Error = Error;
+
+    fn try_from(u: UncheckedSelector) -> Result<Self> {
+        let sel = FeatureSelector {
+            selected: u.selected,
+            mean: u.mean,
+            sd: u.sd,
+            coef: u.coef,
+            alpha: u.alpha,
+            dropped: u.dropped,
+            unpenalized: u.unpenalized,
+        };
+        sel.check()?;
+        Ok(sel)
+    }
+}
+
 impl FeatureSelector {
+    /// Checks the selector's consistency (what deserialisation checks): one mean, sd and
+    /// coefficient per selected name, finite means and coefficients, finite positive sds, a
+    /// finite penalty, unpenalised names among the selected.
+    pub fn check(&self) -> Result<()> {
+        let n = self.selected.len();
+        let bad = |what: String| Err(Error::Settings(format!("feature selector: {what}")));
+        for (name, len) in [
+            ("means", self.mean.len()),
+            ("sds", self.sd.len()),
+            ("coefficients", self.coef.len()),
+        ] {
+            if len != n {
+                return bad(format!("{n} selected features but {len} {name}"));
+            }
+        }
+        for (j, name) in self.selected.iter().enumerate() {
+            if !(self.mean[j].is_finite() && self.coef[j].is_finite()) {
+                return bad(format!("{name}: non-finite mean or coefficient"));
+            }
+            if !(self.sd[j].is_finite() && self.sd[j] > 0.0) {
+                return bad(format!("{name}: sd {} is not positive", self.sd[j]));
+            }
+        }
+        if !self.alpha.is_finite() {
+            return bad(format!("penalty {} is not finite", self.alpha));
+        }
+        if let Some(u) = self.unpenalized.iter().find(|u| !self.selected.contains(u)) {
+            return bad(format!(
+                "unpenalised {u} is not among the selected features"
+            ));
+        }
+        Ok(())
+    }
+
     /// Fits on the training rows of `table` (`survival[i]` belongs to `table.rows[i]`).
     pub fn fit(table: &FeatureTable, survival: &[Surv], config: &SelectorConfig) -> Result<Self> {
         let n = table.rows.len();

@@ -114,3 +114,32 @@ fn unpenalised_columns_are_forced_in_and_kept() {
     .unwrap();
     assert!(steady.selected.contains(&"f0".to_string()));
 }
+
+/// A selector read back from JSON is checked: a damaged `selector.json` (one mean for two
+/// features, a zero sd, an unpenalised name that is not selected) is an error naming the
+/// problem, not an index panic when a patient is transformed (found by the `head_inputs`
+/// fuzz target).
+#[test]
+fn a_damaged_selector_file_is_refused() {
+    let good = r#"{"selected": ["a", "b"], "mean": [1.0, 2.0], "sd": [0.5, 1.5],
+        "coef": [0.3, -0.2], "alpha": 0.1, "dropped": [], "unpenalized": ["b"]}"#;
+    let sel: adamss_radiomics::FeatureSelector = serde_json::from_str(good).unwrap();
+    assert_eq!(sel.selected.len(), 2);
+    for (bad, says) in [
+        (
+            good.replace("[1.0, 2.0]", "[1.0]"),
+            "2 selected features but 1 means",
+        ),
+        (
+            good.replace("[0.5, 1.5]", "[0.5, 0.0]"),
+            "b: sd 0 is not positive",
+        ),
+        (
+            good.replace(r#"["b"]"#, r#"["c"]"#),
+            "unpenalised c is not among",
+        ),
+    ] {
+        let err = serde_json::from_str::<adamss_radiomics::FeatureSelector>(&bad).unwrap_err();
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
