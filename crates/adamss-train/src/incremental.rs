@@ -305,6 +305,43 @@ mod tests {
         (CvOutcome { fold_of, results }, surv)
     }
 
+    /// The two-regime table's gain cell is the report's (the same bootstrap draw per pair).
+    #[test]
+    fn regimes_table_shows_the_reports_gain() {
+        let (o, surv) = outcome();
+        let methods = [Method::LassoCoxRadiomics, Method::Ssl, Method::Mtl];
+        let report = incremental_table(&o, &surv, &methods, 500, 11).unwrap();
+        let regimes = crate::report::regimes_table(
+            &[crate::report::RegimeRun {
+                name: "r",
+                outcome: &o,
+                survival: &surv,
+            }],
+            &methods,
+            11,
+        );
+        for m in [Method::Ssl, Method::Mtl] {
+            let row = report
+                .lines()
+                .find(|l| {
+                    l.starts_with(&format!(
+                        "| {} | {} |",
+                        Method::LassoCoxRadiomics.label(),
+                        m.label()
+                    ))
+                })
+                .unwrap();
+            // "| base | added | C | C | gain [lo, hi]; verdict | ..." → "gain [lo, hi]".
+            let cell = row.split('|').nth(5).unwrap().trim();
+            let gain = cell.split(';').next().unwrap();
+            let line = regimes
+                .lines()
+                .find(|l| l.starts_with(&format!("| {} |", m.label())))
+                .unwrap();
+            assert!(line.contains(&format!("| {gain} |")), "{gain}\n{line}");
+        }
+    }
+
     #[test]
     fn an_informative_risk_adds_value_and_noise_does_not() {
         let (o, surv) = outcome();
