@@ -121,6 +121,11 @@ pub(crate) struct DemoArgs {
     /// one table of the two (`regimes.md`).
     #[arg(long, value_enum, default_value = "labels-only")]
     pub(crate) regime: DemoRegime,
+    /// Also a leave-one-centre-out cross-validation of the same methods on the same cohort
+    /// (one fold per centre, `cv.group_by_centre`; its own folder `<preset>-loco`), and a
+    /// table of it beside the stratified one (`loco.md`). About 1⅓ × the main job.
+    #[arg(long)]
+    pub(crate) loco: bool,
 }
 
 /// The demo's `--regime`.
