@@ -13,7 +13,7 @@ mkdir -p "$corpus" "$root/fuzz/logs"
 case "$target" in
     nifti_read) cp -n "$root"/tests/data/nifti/*.nii* "$corpus"/ ;;
     radiomics_params) cp -n "$root"/tests/data/radiomics/pyradiomics_examples/*.yaml \
-        "$root"/tests/data/radiomics/*.yaml "$corpus"/ ;;
+        "$root"/tests/data/radiomics/*.yaml "$root"/fuzz/seeds/radiomics_params/* "$corpus"/ ;;
     *) cp -n "$root/fuzz/seeds/$target"/* "$corpus"/ ;;
 esac
 # The targets link libtorch through adamss-train; outside the workspace nothing sets its

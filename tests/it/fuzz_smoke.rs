@@ -24,6 +24,7 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
             vec![
                 root.join("tests/data/radiomics/pyradiomics_examples"),
                 root.join("tests/data/radiomics"),
+                root.join("fuzz/seeds/radiomics_params"),
             ],
             |n| n.ends_with(".yaml") || n.ends_with(".json"),
         ),

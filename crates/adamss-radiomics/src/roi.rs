@@ -288,8 +288,12 @@ pub(crate) fn bounding_box(
     match mask.as_slice_memory_order() {
         Some(data) if mask.strides().iter().all(|&s| s > 0) => {
             let st = mask.strides();
-            // Axes ordered by stride, largest first, to decode a flat offset.
-            let mut order = [0usize, 1, 2];
+            // Axes ordered by stride, largest first, to decode a flat offset. An axis of
+            // length 1 has index 0 and takes no part: its stride may tie another axis's (a
+            // Fortran-order [1, n, m] array has strides [1, 1, n]), which would decode the
+            // other axis's offset into it.
+            let shape = mask.shape();
+            let mut order: Vec<usize> = (0..3).filter(|&a| shape[a] > 1).collect();
             order.sort_by_key(|&a| std::cmp::Reverse(st[a]));
             for (off, &v) in data.iter().enumerate() {
                 if v == label {
@@ -448,5 +452,27 @@ pub(crate) fn label_absent(mask: &ndarray::Array3<u8>, label: u8) -> Error {
     Error::LabelAbsent {
         label,
         labels_present: present,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bounding_box;
+    use ndarray::{Array3, ShapeBuilder};
+
+    /// The flat-offset decoder on every memory order, with axes of length 1 (a Fortran-order
+    /// [1, 2, 2] array has tied strides; found by the radiomics_params fuzz target as an
+    /// out-of-bounds index in the shape features).
+    #[test]
+    fn bounding_box_on_any_layout_and_thin_axes() {
+        for shape in [[1, 2, 2], [2, 1, 2], [2, 2, 1], [1, 1, 3], [3, 4, 5]] {
+            for fortran in [false, true] {
+                let mut m = Array3::<u8>::zeros(shape.f().set_f(fortran));
+                let at = [shape[0] - 1, shape[1] / 2, shape[2] - 1];
+                m[at] = 1;
+                let (lo, hi, count) = bounding_box(&m, 1);
+                assert_eq!((lo, hi, count), (at, at, 1), "{shape:?}, fortran {fortran}");
+            }
+        }
     }
 }
