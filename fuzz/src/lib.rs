@@ -37,6 +37,11 @@ fn scratch() -> PathBuf {
     dir
 }
 
+/// Removes this process's and thread's scratch folder (the smoke test's last step).
+pub fn remove_scratch() {
+    let _ = std::fs::remove_dir_all(scratch());
+}
+
 fn write(path: &Path, data: &[u8]) {
     std::fs::write(path, data).expect("the scratch folder is writable");
 }

@@ -110,4 +110,5 @@ fn every_fuzz_target_survives_its_seeds_and_mutants() {
             }
         }
     }
+    crate::fuzz_targets::remove_scratch();
 }
