@@ -60,6 +60,12 @@ impl RegionSums {
         (self.voxels[region] > 0).then(|| self.sum[region] / self.voxels[region] as f64)
     }
 
+    /// The map's mean inside the unlabelled findings over its mean in the rest of the body
+    /// (None without a finding or with a zero rest).
+    pub fn findings_over_rest(&self) -> Option<f64> {
+        Some(self.mean(FINDINGS)? / self.mean(REST).filter(|&v| v > 0.0)?)
+    }
+
     /// The region's share of the crop's whole mass (None when the region is empty or the map
     /// is zero everywhere).
     pub fn share(&self, region: usize) -> Option<f64> {

@@ -140,7 +140,6 @@ pub struct RegimeRun<'a> {
 /// is the run's), the DSC, and the attention's mean inside the
 /// unlabelled findings over its mean in the rest of the body ([`looks_table`]).
 pub fn regimes_table(runs: &[RegimeRun], methods: &[Method], seed: u64) -> String {
-    use crate::looks::{FINDINGS, REST};
     let pm =
         |v: Option<(f64, f64)>| v.map_or("–".to_string(), |(m, sd)| format!("{m:.3} ± {sd:.3}"));
     let pg =
@@ -193,7 +192,7 @@ pub fn regimes_table(runs: &[RegimeRun], methods: &[Method], seed: u64) -> Strin
                 .iter()
                 .filter(|x| x.method == m)
                 .flat_map(|x| x.test_looks.iter().filter_map(|(_, l)| l.attention))
-                .filter_map(|a| Some(a.mean(FINDINGS)? / a.mean(REST).filter(|&v| v > 0.0)?))
+                .filter_map(|a| a.findings_over_rest())
                 .collect();
             let _ = write!(
                 s,
@@ -522,7 +521,7 @@ pub fn per_centre_table(
 /// of the crop's mass; the last column is the mean over patients with an unlabelled finding
 /// of their finding mean divided by their rest-of-body mean. None when no method recorded it.
 pub fn looks_table(outcome: &CvOutcome, methods: &[Method]) -> Option<String> {
-    use crate::looks::{RegionSums, FINDINGS, REGIONS, REST};
+    use crate::looks::{RegionSums, REGIONS};
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -565,10 +564,7 @@ pub fn looks_table(outcome: &CvOutcome, methods: &[Method]) -> Option<String> {
                     _ => "–".into(),
                 });
             }
-            let ratios: Vec<f64> = sums
-                .iter()
-                .filter_map(|x| Some(x.mean(FINDINGS)? / x.mean(REST).filter(|&v| v > 0.0)?))
-                .collect();
+            let ratios: Vec<f64> = sums.iter().filter_map(|x| x.findings_over_rest()).collect();
             let ratio = mean_sd(ratios.iter().copied())
                 .map_or("–".into(), |(a, sd)| format!("{a:.2} ± {sd:.2}"));
             let _ = writeln!(
