@@ -121,19 +121,91 @@ pub struct StageState {
     pub fingerprint: String,
     /// Epochs finished (and checkpointed).
     pub epochs_done: usize,
-    /// Best validation metric so far and its epoch.
+    /// The epoch whose weights are kept (`best.safetensors`) and its validation metric; the
+    /// metric is NaN for stages without validation patients (the last epoch is kept), written
+    /// as `null` in `state.json`.
+    #[serde(with = "nan_as_null")]
     pub best: Option<(usize, f64)>,
     /// Every finished epoch.
     pub history: Vec<EpochRecord>,
+}
+
+/// JSON has no NaN: `best`'s metric goes out as `null` when it is NaN (no validation) and comes
+/// back as NaN, so a stage without validation patients resumes like any other.
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(best: &Option<(usize, f64)>, s: S) -> Result<S::Ok, S::Error> {
+        best.map(|(e, m)| (e, m.is_finite().then_some(m)))
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<(usize, f64)>, D::Error> {
+        let best = Option::<(usize, Option<f64>)>::deserialize(d)?;
+        Ok(best.map(|(e, m)| (e, m.unwrap_or(f64::NAN))))
+    }
+}
+
+impl StageState {
+    /// Reads a stage folder's `state.json`: `Ok(None)` when there is none (the stage starts
+    /// afresh). A file that cannot be read or parsed, or whose parts disagree
+    /// ([`StageState::check`]), is an error naming it: it was not written by a stage (they
+    /// write it atomically, so a kill never leaves half of one), and hours of training are
+    /// not thrown away on a guess. Delete the stage's folder to start it over.
+    pub fn read(path: &Path) -> Result<Option<Self>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::file(path, e)),
+        };
+        let state: Self = serde_json::from_str(&text).map_err(|e| {
+            Error::file(
+                path,
+                format!("not a stage state ({e}); delete the stage's folder to start it over"),
+            )
+        })?;
+        state.check().map_err(|problem| {
+            Error::file(
+                path,
+                format!("{problem}; delete the stage's folder to start it over"),
+            )
+        })?;
+        Ok(Some(state))
+    }
+
+    /// Checks that the parts of a state agree: one history record per finished epoch, in
+    /// order, and the kept epoch (if any yet: epochs before the first validation keep none)
+    /// among the finished ones.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if self.history.len() != self.epochs_done {
+            return Err(format!(
+                "{} epochs done but {} epoch records",
+                self.epochs_done,
+                self.history.len()
+            ));
+        }
+        if let Some((i, r)) = self.history.iter().enumerate().find(|(i, r)| r.epoch != *i) {
+            return Err(format!("epoch record {i} is for epoch {}", r.epoch));
+        }
+        match self.best {
+            Some((e, _)) if e >= self.epochs_done => Err(format!(
+                "the kept epoch {e} is not among the {} finished",
+                self.epochs_done
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Display for StageState {
     /// One line for logs: epochs, best validation metric, and where the time went
     /// (`…` for runs recorded before timing was kept).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let best = (self.best).map_or("–".to_string(), |(e, m)| {
-            format!("{m:.3} at epoch {}", e + 1)
-        });
+        let best = match self.best {
+            None => "–".to_string(),
+            Some((e, m)) if m.is_nan() => format!("none (epoch {} kept)", e + 1),
+            Some((e, m)) => format!("{m:.3} at epoch {}", e + 1),
+        };
         let secs: f64 = self.history.iter().map(|r| r.seconds).sum();
         let sum =
             |f: fn(&EpochTiming) -> f64| -> f64 { self.history.iter().map(|r| f(&r.timing)).sum() };
@@ -279,7 +351,7 @@ pub fn train_stage(
     let fingerprint = fingerprint(network, spec)?;
     let paths = StagePaths::new(&spec.dir);
     let mut opt = FlatAdam::new(&network.vs, spec.schedule.lr, AdamConfig::default())?;
-    let mut state = match read_state(&paths.state) {
+    let mut state = match StageState::read(&paths.state)? {
         Some(s) if s.fingerprint == fingerprint && paths.weights(s.epochs_done).is_file() => {
             let (weights, optim) = (paths.weights(s.epochs_done), paths.optim(s.epochs_done));
             checkpoint::load(&mut network.vs, &weights, &checkpoint::Transfer::All)?;
@@ -699,11 +771,6 @@ impl StagePaths {
     fn optim(&self, epochs: usize) -> PathBuf {
         self.dir.join(format!("optim-{epochs:04}.safetensors"))
     }
-}
-
-fn read_state(path: &Path) -> Option<StageState> {
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
 }
 
 fn write_state(paths: &StagePaths, state: &StageState) -> Result<()> {

@@ -304,3 +304,118 @@ fn epoch_records_written_before_timing_was_kept_still_load() {
     assert_eq!((r.epoch, r.seconds), (3, 12.5));
     assert_eq!(r.timing, adamss_train::stage::EpochTiming::default());
 }
+
+/// A stage without validation patients keeps its last epoch (metric NaN, `null` in
+/// `state.json`): run again, it reloads the finished stage instead of training it afresh.
+#[test]
+fn a_finished_stage_without_validation_reloads() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 6);
+    let config = tiny_config();
+    let fit = vec![0, 1, 2, 3, 4, 5];
+    let extras = vec![Vec::new(); cases.len()];
+    let dir = tmp.path().join("noval");
+    let objective = Objective::Survival { seg_weight: 1.0 };
+    let mut a = Network::new(&config.model, Device::Cpu, 5).expect("net");
+    let first = train_stage(
+        &mut a,
+        &cases,
+        &spec(&config, &dir, objective, &fit, &[], &extras),
+        &Silent,
+    )
+    .expect("train");
+    let kept = first.best.expect("the last epoch is kept");
+    assert_eq!(kept.0 + 1, first.epochs_done);
+    assert!(kept.1.is_nan());
+    assert!(first.to_string().contains("none (epoch 3 kept)"), "{first}");
+    let steps = CountSteps::default();
+    let mut b = Network::new(&config.model, Device::Cpu, 5).expect("net");
+    let again = train_stage(
+        &mut b,
+        &cases,
+        &spec(&config, &dir, objective, &fit, &[], &extras),
+        &steps,
+    )
+    .expect("reload");
+    assert_eq!(steps.0.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert_eq!(again.epochs_done, first.epochs_done);
+    for ((n, ta), (_, tb)) in weights(&a).iter().zip(weights(&b)) {
+        assert!(ta.equal(&tb), "{n} differs after the reload");
+    }
+}
+
+/// A `state.json` that does not parse, or whose parts disagree, stops the stage with an error
+/// naming the file; nothing in the folder is touched.
+#[test]
+fn a_foreign_or_inconsistent_state_is_refused_by_name() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 6);
+    let config = tiny_config();
+    let (fit, val) = (vec![0, 1, 2, 3], vec![4, 5]);
+    let extras = vec![Vec::new(); cases.len()];
+    let dir = tmp.path().join("stage");
+    let objective = Objective::Segmentation;
+    let mut a = Network::new(&config.model, Device::Cpu, 5).expect("net");
+    let good = train_stage(
+        &mut a,
+        &cases,
+        &spec(&config, &dir, objective, &fit, &val, &extras),
+        &Silent,
+    )
+    .expect("train");
+    let path = dir.join("state.json");
+    let text = std::fs::read_to_string(&path).expect("state");
+    let mut fewer = good.clone();
+    fewer.history.pop();
+    let mut late = good.clone();
+    late.best = Some((7, 0.5));
+    let mut shuffled = good.clone();
+    shuffled.history.swap(0, 1);
+    for (bad, says) in [
+        (text[..text.len() / 2].to_string(), "not a stage state"),
+        (
+            serde_json::to_string(&fewer).unwrap(),
+            "3 epochs done but 2",
+        ),
+        (serde_json::to_string(&late).unwrap(), "kept epoch 7"),
+        (
+            serde_json::to_string(&shuffled).unwrap(),
+            "record 0 is for epoch 1",
+        ),
+    ] {
+        std::fs::write(&path, &bad).expect("write");
+        let before: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let mut b = Network::new(&config.model, Device::Cpu, 5).expect("net");
+        let e = train_stage(
+            &mut b,
+            &cases,
+            &spec(&config, &dir, objective, &fit, &val, &extras),
+            &Silent,
+        )
+        .expect_err("refused");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&path.display().to_string()) && msg.contains(says),
+            "{msg}"
+        );
+        assert!(msg.contains("delete the stage's folder"), "{msg}");
+        let after: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(before, after);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), bad);
+    }
+    std::fs::write(&path, &text).expect("restore");
+    let mut c = Network::new(&config.model, Device::Cpu, 5).expect("net");
+    train_stage(
+        &mut c,
+        &cases,
+        &spec(&config, &dir, objective, &fit, &val, &extras),
+        &Silent,
+    )
+    .expect("the good state reloads");
+}
