@@ -16,7 +16,7 @@ use adamss_io::{CaseRecord, Clinical, ClinicalValue, Cohort, ReadOptions, Surv, 
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, as the fuzz binaries and the smoke test list them.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("nifti_read", nifti_read),
     ("hecktor_tables", hecktor_tables),
     ("manifest", manifest),
@@ -24,6 +24,8 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("experiment_toml", experiment_toml),
     ("head_inputs", head_inputs),
     ("risks_csv", risks_csv),
+    ("stage_state", stage_state),
+    ("checkpoint", checkpoint),
 ];
 
 /// This process's and thread's scratch folder.
@@ -184,5 +186,92 @@ pub fn risks_csv(data: &[u8]) {
     };
     if let Ok(joined) = adamss_train::report::read_risks(&path, &cohort) {
         let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
+    }
+}
+
+/// A stage folder's `state.json`, read as a resume reads it ([`StageState::read`]); a state
+/// that is accepted must survive its own round trip (written as a stage writes it, read back
+/// equal), or a resume would silently start over.
+///
+/// [`StageState::read`]: adamss_train::StageState::read
+pub fn stage_state(data: &[u8]) {
+    use adamss_train::StageState;
+    let path = scratch().join("state.json");
+    write(&path, data);
+    let Ok(Some(state)) = StageState::read(&path) else {
+        return;
+    };
+    let _ = state.to_string();
+    let json = serde_json::to_string_pretty(&state).expect("a state serialises");
+    write(&path, json.as_bytes());
+    let again = StageState::read(&path)
+        .unwrap_or_else(|e| panic!("an accepted state does not read back: {e}"))
+        .expect("written");
+    assert_eq!(
+        serde_json::to_string_pretty(&again).expect("a state serialises"),
+        json,
+        "an accepted state changes on its round trip"
+    );
+}
+
+/// The small network-shaped variable store that [`checkpoint`] loads into: three parameter
+/// groups (encoder; decoder and segmentation head; survival head) as the network has them.
+pub fn checkpoint_store() -> adamss_model::tch::nn::VarStore {
+    use adamss_model::tch::{nn, Device};
+    use adamss_model::ParamGroup;
+    let vs = nn::VarStore::new(Device::Cpu);
+    let root = vs.root();
+    let init = nn::Init::Const(0.25);
+    let enc = root.set_group(ParamGroup::Encoder as usize) / "encoder";
+    let _ = enc.var("w", &[2, 3], init);
+    let _ = enc.var("b", &[3], init);
+    let dec = root.set_group(ParamGroup::Decoder as usize);
+    let _ = (&dec / "decoder").var("w", &[4], init);
+    let _ = (&dec / "seg_head").var("b", &[1], init);
+    let head = root.set_group(ParamGroup::SurvivalHead as usize) / "surv_head";
+    let _ = head.var("w", &[2], init);
+    let _ = head.zeros_no_train("count", &[1]);
+    vs
+}
+
+/// A safetensors file loaded as a checkpoint (each transfer) into [`checkpoint_store`], and as
+/// an optimiser's state into an Adam over it: a load that fails must leave every variable as
+/// it was.
+pub fn checkpoint(data: &[u8]) {
+    use adamss_model::tch::Tensor;
+    use adamss_model::{checkpoint, AdamConfig, FlatAdam, Transfer};
+    let path = scratch().join("weights.safetensors");
+    write(&path, data);
+    let mut vs = checkpoint_store();
+    let values = |vs: &adamss_model::tch::nn::VarStore| {
+        let mut v: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .map(|(n, t)| (n, t.copy()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    for transfer in [
+        Transfer::All,
+        Transfer::EncoderDecoder,
+        Transfer::EncoderOnly,
+    ] {
+        let before = values(&vs);
+        if checkpoint::load(&mut vs, &path, &transfer).is_err() {
+            for ((name, a), (_, b)) in before.iter().zip(values(&vs)) {
+                assert!(a.equal(&b), "a failed load changed {name}");
+            }
+        }
+    }
+    let Ok(state) = Tensor::read_safetensors(&path) else {
+        return;
+    };
+    let mut adam = FlatAdam::new(&vs, 1e-3, AdamConfig::default()).expect("an Adam over the store");
+    let fresh = adam.state();
+    if adam.load_state(&state).is_err() {
+        for ((name, a), (_, b)) in fresh.iter().zip(adam.state()) {
+            assert!(a.equal(&b), "a failed optimiser load changed {name}");
+        }
     }
 }

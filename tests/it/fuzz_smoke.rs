@@ -112,3 +112,25 @@ fn every_fuzz_target_survives_its_seeds_and_mutants() {
     }
     crate::fuzz_targets::remove_scratch();
 }
+
+/// Writes the `checkpoint` target's seeds (run once by hand, `--ignored`): the weights of
+/// [`crate::fuzz_targets::checkpoint_store`] and an Adam state over it after one step.
+#[test]
+#[ignore]
+fn write_checkpoint_seeds() {
+    use adamss_model::{checkpoint, AdamConfig, FlatAdam};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/checkpoint");
+    std::fs::create_dir_all(&dir).unwrap();
+    let vs = crate::fuzz_targets::checkpoint_store();
+    checkpoint::save(&vs, &dir.join("weights.safetensors")).unwrap();
+    let mut adam = FlatAdam::new(&vs, 1e-3, AdamConfig::default()).unwrap();
+    let loss: adamss_model::tch::Tensor = vs
+        .trainable_variables()
+        .iter()
+        .map(|t| t.square().sum(adamss_model::tch::Kind::Float))
+        .sum();
+    adam.zero_grad();
+    loss.backward();
+    adam.step().unwrap();
+    checkpoint::save_tensors(adam.state(), &dir.join("optim.safetensors")).unwrap();
+}

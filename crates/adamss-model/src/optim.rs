@@ -261,7 +261,26 @@ impl FlatAdam {
                     g.exp_avg.size()
                 )));
             }
-            let step = step.f_int64_value(&[0])?;
+            if step.numel() != 1 || step.is_floating_point() || step.kind() == tch::Kind::Bool {
+                return Err(Error::Config(format!(
+                    "optimiser state of group {id}: the step count is {:?} {:?}, not one integer",
+                    step.kind(),
+                    step.size()
+                )));
+            }
+            let step = step.f_reshape([1])?.f_int64_value(&[0])?;
+            let finite = |t: &Tensor| -> Result<bool> {
+                Ok(t.numel() == 0 || t.f_isfinite()?.f_all()?.f_int64_value(&[])? == 1)
+            };
+            let non_negative = |t: &Tensor| -> Result<bool> {
+                Ok(t.numel() == 0 || t.f_min()?.f_double_value(&[])? >= 0.0)
+            };
+            if step < 0 || !finite(avg)? || !finite(sq)? || !non_negative(sq)? {
+                return Err(Error::Config(format!(
+                    "optimiser state of group {id}: a negative step count, a non-finite moment \
+                     or a negative second moment"
+                )));
+            }
             staged.push((*id, avg.shallow_clone(), sq.shallow_clone(), step));
         }
         for (id, avg, sq, step) in staged {

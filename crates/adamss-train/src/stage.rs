@@ -356,7 +356,7 @@ pub fn train_stage(
             let (weights, optim) = (paths.weights(s.epochs_done), paths.optim(s.epochs_done));
             checkpoint::load(&mut network.vs, &weights, &checkpoint::Transfer::All)?;
             let named = Tensor::read_safetensors(&optim).map_err(|e| Error::file(&optim, e))?;
-            opt.load_state(&named)?;
+            opt.load_state(&named).map_err(|e| Error::file(&optim, e))?;
             s
         }
         _ => StageState {
