@@ -132,3 +132,64 @@ fn flat_buffers_keep_checkpoints_and_gradients_right() {
     let d = (&g_bound - &g_fresh).abs().max().double_value(&[]);
     assert!(d < 1e-12, "{d:e}");
 }
+
+/// A saved Adam state reloads exactly; one with a step count that is not one non-negative
+/// integer, a non-finite moment or a negative second moment is refused and changes nothing.
+#[test]
+fn optimiser_state_reloads_and_refuses_bad_entries() {
+    let (vs, net, pet, ct) = setup(3);
+    let mut opt = FlatAdam::new(&vs, 1e-3, AdamConfig::default()).unwrap();
+    opt.zero_grad();
+    loss(&net, &pet, &ct).backward();
+    opt.step().unwrap();
+    let good = opt.state();
+    let mut other = FlatAdam::new(&vs, 1e-3, AdamConfig::default()).unwrap();
+    let fresh = other.state();
+    let same = |a: &[(String, Tensor)], b: &[(String, Tensor)]| {
+        a.iter().zip(b).all(|((n, x), (m, y))| n == m && x.equal(y))
+    };
+    let with = |name: &str, t: Tensor| -> Vec<(String, Tensor)> {
+        good.iter()
+            .map(|(n, v)| {
+                let v = if n == name {
+                    t.shallow_clone()
+                } else {
+                    v.shallow_clone()
+                };
+                (n.clone(), v)
+            })
+            .collect()
+    };
+    let sq = &good
+        .iter()
+        .find(|(n, _)| n == "group0.exp_avg_sq")
+        .unwrap()
+        .1;
+    for (bad, why) in [
+        (
+            with("group0.step", Tensor::from_slice(&[-1i64])),
+            "negative step",
+        ),
+        (
+            with("group0.step", Tensor::from_slice(&[1.5f32])),
+            "float step",
+        ),
+        (
+            with("group0.step", Tensor::from_slice(&[1i64, 2])),
+            "two steps",
+        ),
+        (
+            with("group0.exp_avg_sq", sq - 1.0),
+            "negative second moment",
+        ),
+        (
+            with("group0.exp_avg_sq", sq * f64::NAN),
+            "NaN second moment",
+        ),
+    ] {
+        assert!(other.load_state(&bad).is_err(), "{why} accepted");
+        assert!(same(&other.state(), &fresh), "{why} changed the optimiser");
+    }
+    other.load_state(&good).unwrap();
+    assert!(same(&other.state(), &good));
+}
