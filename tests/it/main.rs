@@ -289,6 +289,47 @@ fn synth_beyond_labels_regime() {
     );
 }
 
+/// `adamss synth --scanners varied` gives each centre its scanner profile (the truth's
+/// `scanner` column, one CT spacing per centre); a bad name is refused with the valid ones.
+#[test]
+fn synth_varied_scanners() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("v");
+    let out = out.to_str().unwrap();
+    let (ok, text) = adamss(&[
+        "synth",
+        "--out",
+        out,
+        "--preset",
+        "tiny",
+        "--patients",
+        "4",
+        "--scanners",
+        "varied",
+    ]);
+    assert!(ok, "{text}");
+    let truth = adamss::io::synthetic::read_truth(out).unwrap();
+    let names: Vec<&str> = truth.iter().map(|t| t.scanner.as_str()).collect();
+    assert_eq!(names, ["reference", "recent", "older", "mixed"]);
+    let mut spacings: Vec<String> = truth
+        .iter()
+        .map(|t| {
+            let ct = format!("{out}/imagesTr/{}__CT.nii.gz", t.patient_id);
+            let v = adamss::io::Volume::<f32>::read(&ct).unwrap();
+            format!("{:?}", v.geometry().spacing)
+        })
+        .collect();
+    spacings.dedup();
+    assert_eq!(spacings.len(), 4, "{spacings:?}");
+    let config = std::fs::read_to_string(format!("{out}/synthetic_config.json")).unwrap();
+    assert!(config.contains("\"varied\""), "{config}");
+    let (ok, text) = adamss(&["synth", "--out", out, "--scanners", "many"]);
+    assert!(
+        !ok && text.contains("uniform") && text.contains("varied"),
+        "{text}"
+    );
+}
+
 /// On a `beyond-labels` cohort, `adamss train`'s report carries the table of where the
 /// networks look, with the unlabelled findings as a region (read from the finding maps), and
 /// links fold 0's PNG figures, which exist and are PNGs.

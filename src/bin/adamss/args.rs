@@ -45,6 +45,25 @@ impl From<RegimeArg> for adamss::io::synthetic::Regime {
     }
 }
 
+/// Whether the synthetic cohort's centres scan and record alike (docs/data.md).
+#[derive(Clone, Copy, ValueEnum)]
+pub(crate) enum ScannersArg {
+    /// Centres differ by name only: the main job's cohort.
+    Uniform,
+    /// Centres differ like real ones: CT and PET voxel sizes, PET resolution, noise and
+    /// calibration, field of view, and which clinical fields are missing and how often.
+    Varied,
+}
+
+impl From<ScannersArg> for adamss::io::synthetic::Scanners {
+    fn from(s: ScannersArg) -> Self {
+        match s {
+            ScannersArg::Uniform => Self::Uniform,
+            ScannersArg::Varied => Self::Varied,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub(crate) enum Command {
     /// Run the main job end to end on a synthetic cohort (generated once, then reused).
@@ -126,6 +145,10 @@ pub(crate) struct DemoArgs {
     /// table of it beside the stratified one (`loco.md`). About 1⅓ × the main job.
     #[arg(long)]
     pub(crate) loco: bool,
+    /// Whether the cohort's centres scan and record alike (`uniform`, the main job) or differ
+    /// like real ones (`varied`: its own cohort and run folders, suffixed `-varied`).
+    #[arg(long, value_enum, default_value = "uniform")]
+    pub(crate) scanners: ScannersArg,
 }
 
 /// The demo's `--regime`.
@@ -321,6 +344,9 @@ pub(crate) struct SynthArgs {
     /// Where the prognostic image signal lives.
     #[arg(long, value_enum, default_value = "labels-only")]
     pub(crate) regime: RegimeArg,
+    /// Whether the centres scan and record alike or differ like real ones.
+    #[arg(long, value_enum, default_value = "uniform")]
+    pub(crate) scanners: ScannersArg,
 }
 
 /// Arguments of `adamss cohort`.

@@ -46,6 +46,7 @@ fn main() -> Result<()> {
             let mut config = preset_config(a.preset, a.seed);
             config.patients = a.patients.unwrap_or(config.patients);
             config.regime = a.regime.into();
+            config.scanners = a.scanners.into();
             synthesise(&a.out, &config)
         }
         Command::Preprocess(a) => {
@@ -369,7 +370,10 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
             })
             .collect();
         let table = train::report::regimes_table(&named, &Method::MAIN, a.seed);
-        let path = a.dir.join("regimes.md");
+        let path = a.dir.join(match a.scanners {
+            ScannersArg::Uniform => "regimes.md",
+            ScannersArg::Varied => "regimes-varied.md",
+        });
         io::write_atomic(&path, table.as_bytes())?;
         println!(
             "\nBoth regimes (each run's report.md has its incremental-value table):\n\n{table}\nwritten to {}",
@@ -386,13 +390,18 @@ fn demo_regime(
     regime: synthetic::Regime,
 ) -> Result<(train::CvOutcome, Vec<Surv>)> {
     let (dir, preset, seed, replicates) = (&a.dir, a.preset, a.seed, a.replicates);
-    let suffix = match regime {
+    let scanners: synthetic::Scanners = a.scanners.into();
+    let mut suffix = match regime {
         synthetic::Regime::LabelsOnly => String::new(),
         other => format!("-{}", other.name()),
     };
+    if scanners != synthetic::Scanners::Uniform {
+        suffix += &format!("-{}", scanners.name());
+    }
     let root = dir.join(format!("cohort{suffix}"));
     let mut synth = preset_config(preset, seed);
     synth.regime = regime;
+    synth.scanners = scanners;
     match preset {
         Preset::Default => synth.patients = DEMO_PATIENTS,
         Preset::Tiny => synth.patients = 16,

@@ -14,6 +14,7 @@
 //! and the oracle.
 
 mod phantom;
+mod scanner;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,6 +28,7 @@ use rayon::prelude::*;
 use crate::hecktor::{CLINICAL_CSV_NAME, ENDPOINT_CSV_NAMES};
 use crate::{Error, Geometry, Result, Volume};
 use phantom::{FindingKind, Patient};
+pub use scanner::{Recorded, ScannerProfile, Scanners};
 
 /// Name of the ground-truth table written beside the cohort.
 pub const TRUTH_CSV_NAME: &str = "synthetic_truth.csv";
@@ -145,6 +147,7 @@ const WEIBULL_SHAPE: f64 = 1.2;
 /// | `median_survival_days` | 1100 | > 0 (at true risk 0) |
 /// | `max_followup_days` | 2500 | > 0 (censoring is uniform on 0.3–1 × this) |
 /// | `regime` | `labels-only` | [`Regime`]: `labels-only` or `beyond-labels` |
+/// | `scanners` | `uniform` | [`Scanners`]: `uniform` or `varied` (every profile's grids must also fit) |
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SyntheticConfig {
@@ -170,6 +173,8 @@ pub struct SyntheticConfig {
     pub max_followup_days: f64,
     /// Where the prognostic image signal lives.
     pub regime: Regime,
+    /// Whether the centres' scanners and records differ ([`Scanners`]).
+    pub scanners: Scanners,
 }
 
 impl Default for SyntheticConfig {
@@ -186,6 +191,7 @@ impl Default for SyntheticConfig {
             median_survival_days: 1100.0,
             max_followup_days: 2500.0,
             regime: Regime::LabelsOnly,
+            scanners: Scanners::Uniform,
         }
     }
 }
@@ -234,6 +240,22 @@ impl SyntheticConfig {
                     ));
                 }
             }
+            // Each centre's own grids (scaled by its scanner profile) must fit too.
+            for c in 0..self.centres.len().min(4) {
+                let profile = self.scanners.profile(c);
+                for (name, s) in [
+                    ("CT", self.ct_spacing_mm[a] * profile.ct_spacing[a]),
+                    ("PET", self.pet_spacing_mm[a] * profile.pet_spacing[a]),
+                ] {
+                    if fov / s < 2.0 {
+                        return bad(format!(
+                            "{} scanners: the {} profile's {name} spacing {s:.2} mm on axis {a} gives fewer than 2 voxels across {fov} mm",
+                            self.scanners.name(),
+                            profile.name
+                        ));
+                    }
+                }
+            }
         }
         if !(0.0..=30.0).contains(&self.pet_fwhm_mm) {
             return bad(format!(
@@ -269,26 +291,41 @@ impl SyntheticConfig {
         Ok(())
     }
 
-    /// The CT grid of a patient whose phantom is centred at `centre` (world mm).
-    fn ct_grid(&self, centre: [f64; 3]) -> Result<(Geometry, [usize; 3])> {
+    /// The CT grid of a patient whose phantom is centred at `centre` (world mm), scanned
+    /// with `profile`.
+    fn ct_grid(
+        &self,
+        centre: [f64; 3],
+        profile: &ScannerProfile,
+    ) -> Result<(Geometry, [usize; 3])> {
+        let spacing = [0, 1, 2].map(|a| self.ct_spacing_mm[a] * profile.ct_spacing[a]);
+        let extent = [1.0, 1.0, profile.ct_axial_extent];
         let shape =
-            [0, 1, 2].map(|a| (self.field_of_view_mm[a] / self.ct_spacing_mm[a]).round() as usize);
+            [0, 1, 2].map(|a| (extent[a] * self.field_of_view_mm[a] / spacing[a]).round() as usize);
         let flip = [-1.0, -1.0, 1.0];
         let origin = [0, 1, 2].map(|a| {
-            let half = (shape[a] as f64 - 1.0) * self.ct_spacing_mm[a] / 2.0;
+            let half = (shape[a] as f64 - 1.0) * spacing[a] / 2.0;
             centre[a] - flip[a] * half
         });
         let direction = [[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, 1.0]];
-        Ok((Geometry::new(self.ct_spacing_mm, origin, direction)?, shape))
+        Ok((Geometry::new(spacing, origin, direction)?, shape))
     }
 
-    /// The PET grid: 20 % larger field of view, identity direction, its own origin.
-    fn pet_grid(&self, centre: [f64; 3], shift: [f64; 3]) -> Result<(Geometry, [usize; 3])> {
-        let shape = [0, 1, 2]
-            .map(|a| (1.2 * self.field_of_view_mm[a] / self.pet_spacing_mm[a]).ceil() as usize);
-        let origin = [0, 1, 2]
-            .map(|a| centre[a] - (shape[a] as f64 - 1.0) * self.pet_spacing_mm[a] / 2.0 + shift[a]);
-        Ok((Geometry::axis_aligned(self.pet_spacing_mm, origin)?, shape))
+    /// The PET grid: a larger field of view than the CT's (20 % at the base profile),
+    /// identity direction, its own origin.
+    fn pet_grid(
+        &self,
+        centre: [f64; 3],
+        shift: [f64; 3],
+        profile: &ScannerProfile,
+    ) -> Result<(Geometry, [usize; 3])> {
+        let spacing = [0, 1, 2].map(|a| self.pet_spacing_mm[a] * profile.pet_spacing[a]);
+        let shape = [0, 1, 2].map(|a| {
+            (profile.pet_field_of_view * self.field_of_view_mm[a] / spacing[a]).ceil() as usize
+        });
+        let origin =
+            [0, 1, 2].map(|a| centre[a] - (shape[a] as f64 - 1.0) * spacing[a] / 2.0 + shift[a]);
+        Ok((Geometry::axis_aligned(spacing, origin)?, shape))
     }
 }
 
@@ -335,6 +372,10 @@ pub struct TruthRow {
     /// A second primary tumour is present (`beyond-labels` only).
     #[serde(default)]
     pub second_primary: bool,
+    /// The centre's scanner profile ([`ScannerProfile::name`]; `reference` everywhere in a
+    /// `uniform` cohort).
+    #[serde(default)]
+    pub scanner: String,
 }
 
 /// The result of [`generate`].
@@ -470,6 +511,7 @@ fn make_patient(
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     rng.set_stream(i as u64 + 1);
     let (centre_id, id) = patient_id(config, i);
+    let scanner = config.scanners.profile(centre_id);
     let mut p = Patient::random(&mut rng);
     if config.regime == Regime::BeyondLabels {
         // A stream of their own: the rest of the patient is the labels-only patient.
@@ -484,14 +526,16 @@ fn make_patient(
         20.0 + rng.gen_range(-5.0..5.0),
         -60.0 + rng.gen_range(-5.0..5.0),
     ];
-    let shift = [0, 1, 2].map(|a| rng.gen_range(-0.5..0.5) * config.pet_spacing_mm[a]);
-    let (ct_geom, ct_shape) = config.ct_grid(centre)?;
-    let (pet_geom, pet_shape) = config.pet_grid(centre, shift)?;
+    let shift = [0, 1, 2]
+        .map(|a| rng.gen_range(-0.5..0.5) * config.pet_spacing_mm[a] * scanner.pet_spacing[a]);
+    let (ct_geom, ct_shape) = config.ct_grid(centre, &scanner)?;
+    let (pet_geom, pet_shape) = config.pet_grid(centre, shift, &scanner)?;
     let half = config.field_of_view_mm.map(|f| f / 2.0);
     let to_u = |w: [f64; 3]| [0, 1, 2].map(|a| (w[a] - centre[a]) / half[a]);
 
     // CT and labels at CT voxel centres.
-    let ct_noise = Normal::new(0.0, 12.0).map_err(|e| Error::Config(e.to_string()))?;
+    let ct_noise =
+        Normal::new(0.0, scanner.ct_noise_hu).map_err(|e| Error::Config(e.to_string()))?;
     let mut ct = Array3::<i16>::zeros(ct_shape);
     let mut mask = Array3::<u8>::zeros(ct_shape);
     let mut finding_map = Array3::<u8>::zeros(ct_shape);
@@ -520,14 +564,17 @@ fn make_patient(
         }
         *v = sum / 8.0;
     }
-    let sigma_mm = config.pet_fwhm_mm / (8.0 * 2f64.ln()).sqrt();
+    let sigma_mm = config.pet_fwhm_mm * scanner.pet_fwhm / (8.0 * 2f64.ln()).sqrt();
     for a in 0..3 {
-        gaussian_blur_axis(&mut pet, a, sigma_mm / config.pet_spacing_mm[a]);
+        gaussian_blur_axis(&mut pet, a, sigma_mm / pet_geom.spacing[a]);
     }
-    let rel = Normal::new(0.0, 0.08).map_err(|e| Error::Config(e.to_string()))?;
+    let rel = Normal::new(0.0, scanner.pet_noise).map_err(|e| Error::Config(e.to_string()))?;
     let abs = Normal::new(0.0, 0.03).map_err(|e| Error::Config(e.to_string()))?;
-    let pet =
-        pet.mapv(|v| (v * (1.0 + rel.sample(&mut rng)) + abs.sample(&mut rng)).max(0.0) as f32);
+    let calibration = scanner.pet_calibration;
+    let pet = pet.mapv(|v| {
+        let v = (v * (1.0 + rel.sample(&mut rng)) + abs.sample(&mut rng)).max(0.0);
+        (v * calibration) as f32
+    });
 
     // Volumes in ml at the actual scale, from the labels.
     let voxel_ml = ct_geom.spacing.iter().product::<f64>() / 1000.0;
@@ -544,18 +591,21 @@ fn make_patient(
     let time = event_time.min(censor_time).round().max(1.0);
     let in_endpoint_table = rng.gen_bool(config.endpoint_fraction);
 
+    let recorded = &scanner.recorded;
     let clinical = Clinical {
         centre_id,
         male: p.male,
         age: p.age.round(),
         weight: rng
-            .gen_bool(0.85)
+            .gen_bool(recorded.weight)
             .then(|| (78.0 + 14.0 * rng.gen_range(-1.5..1.5f64)).round()),
-        tobacco: rng.gen_bool(0.5).then_some(p.tobacco),
-        alcohol: rng.gen_bool(0.4).then(|| rng.gen_bool(0.5)),
-        performance: rng.gen_bool(0.7).then(|| rng.gen_range(0..3u8)),
-        hpv: rng.gen_bool(0.7).then_some(p.hpv_positive),
-        surgery: rng.gen_bool(0.8).then(|| rng.gen_bool(0.2)),
+        tobacco: rng.gen_bool(recorded.tobacco).then_some(p.tobacco),
+        alcohol: rng.gen_bool(recorded.alcohol).then(|| rng.gen_bool(0.5)),
+        performance: rng
+            .gen_bool(recorded.performance)
+            .then(|| rng.gen_range(0..3u8)),
+        hpv: rng.gen_bool(recorded.hpv).then_some(p.hpv_positive),
+        surgery: rng.gen_bool(recorded.surgery).then(|| rng.gen_bool(0.2)),
         chemotherapy: rng.gen_bool(0.8),
     };
 
@@ -584,6 +634,7 @@ fn make_patient(
         unlabelled_node: p.has(FindingKind::UnlabelledNode),
         bone_lesion: p.has(FindingKind::BoneLesion),
         second_primary: p.has(FindingKind::SecondPrimary),
+        scanner: scanner.name.to_string(),
     };
     Ok((truth, clinical))
 }

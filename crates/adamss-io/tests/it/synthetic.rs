@@ -389,3 +389,90 @@ fn beyond_labels_findings_carry_survival_signal() {
         "C full {c_full}, labelled {c_labelled}"
     );
 }
+
+/// `varied` scanners: each centre's CT and PET grids are the configuration's scaled by its
+/// profile, the patients themselves (true risk, clinical truth) are those of the `uniform`
+/// cohort, and each centre leaves its own clinical fields empty.
+#[test]
+fn varied_scanners_differ_by_centre_as_documented() {
+    use adamss_io::synthetic::{ScannerProfile, Scanners};
+    let dir = tempfile::tempdir().unwrap();
+    let uniform = SyntheticConfig {
+        patients: 8,
+        ..SyntheticConfig::tiny()
+    };
+    let varied = SyntheticConfig {
+        scanners: Scanners::Varied,
+        ..uniform.clone()
+    };
+    let a = generate_synthetic(dir.path().join("u"), &uniform, &|_| {}).unwrap();
+    let b = generate_synthetic(dir.path().join("v"), &varied, &|_| {}).unwrap();
+    let profiles = ScannerProfile::varied();
+    assert_eq!(profiles[0], ScannerProfile::BASE);
+    let names: Vec<&str> = profiles.iter().map(|p| p.name).collect();
+    assert_eq!(names, ["reference", "recent", "older", "mixed"]);
+    let mut spacings = Vec::new();
+    for (ta, tb) in a.truth.iter().zip(&b.truth) {
+        assert_eq!(ta.patient_id, tb.patient_id);
+        assert_eq!(ta.true_risk, tb.true_risk);
+        assert_eq!((ta.hpv, ta.nodes), (tb.hpv, tb.nodes));
+        assert_eq!(ta.scanner, "reference");
+        let c = varied
+            .centres
+            .iter()
+            .position(|c| tb.patient_id.starts_with(&format!("{c}-")))
+            .unwrap();
+        let p = Scanners::Varied.profile(c);
+        assert_eq!(tb.scanner, p.name);
+        let image = |m: &str| {
+            Volume::<f32>::read(
+                b.root
+                    .join(format!("imagesTr/{}__{m}.nii.gz", tb.patient_id)),
+            )
+            .unwrap()
+        };
+        let (ct, pet) = (image("CT"), image("PT"));
+        for ax in 0..3 {
+            let want_ct = varied.ct_spacing_mm[ax] * p.ct_spacing[ax];
+            let want_pet = varied.pet_spacing_mm[ax] * p.pet_spacing[ax];
+            assert!((ct.geometry().spacing[ax] - want_ct).abs() < 1e-5);
+            assert!((pet.geometry().spacing[ax] - want_pet).abs() < 1e-5);
+        }
+        let extent = p.ct_axial_extent * varied.field_of_view_mm[2];
+        let slices = (extent / (varied.ct_spacing_mm[2] * p.ct_spacing[2])).round() as usize;
+        assert_eq!(ct.shape()[2], slices);
+        spacings.push(ct.geometry().spacing);
+    }
+    spacings.sort_by(|x, y| x.partial_cmp(y).unwrap());
+    spacings.dedup();
+    assert_eq!(spacings.len(), 4, "one CT grid per centre");
+    // The older scanner's centre records neither weight nor performance status.
+    let clinical = "hecktor2022_clinical_info_training.csv";
+    let text = std::fs::read_to_string(b.root.join(clinical)).unwrap();
+    let older = &varied.centres[2];
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with(&format!("{older}-")))
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|r| r[6].is_empty() && r[9].is_empty()),
+        "{rows:?}"
+    );
+    // A configuration whose coarsest profile leaves fewer than 2 PET voxels is refused.
+    let coarse = SyntheticConfig {
+        field_of_view_mm: [20.0; 3],
+        pet_spacing_mm: [8.0; 3],
+        ..varied.clone()
+    };
+    let e = coarse.validate().unwrap_err().to_string();
+    assert!(e.contains("older") && e.contains("PET"), "{e}");
+    assert!(SyntheticConfig {
+        scanners: Scanners::Uniform,
+        ..coarse
+    }
+    .validate()
+    .is_ok());
+}
