@@ -136,6 +136,23 @@ pub struct RadiomicsConfig {
     pub max_selected: usize,
     /// How "AdaMSS + radiomics" uses the selected radiomics and clinical features.
     pub head: RadiomicsHead,
+    /// Which GTVp the training fold's radiomics are extracted from.
+    pub masks: RadiomicsMasks,
+}
+
+/// Which GTVp mask a patient's radiomics are extracted from. Test patients always use the
+/// Stage-I prediction: a model is judged as it would be used, on patients nobody contoured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RadiomicsMasks {
+    /// The Stage-I prediction for every patient (the released code's choice): the selector
+    /// and the Cox model are fitted on features of the same kind of mask they will see.
+    #[default]
+    Predicted,
+    /// The reference label for the training fold's patients that have a GTVp in it (the
+    /// usual radiomics practice: features of expert contours), the Stage-I prediction for the
+    /// others and for the test patients.
+    ReferenceForTraining,
 }
 
 /// How the selected radiomics (and clinical features) enter the survival head of
@@ -166,6 +183,7 @@ impl Default for RadiomicsConfig {
             selector: SelectorConfig::default(),
             max_selected: 32,
             head: RadiomicsHead::default(),
+            masks: RadiomicsMasks::default(),
         }
     }
 }

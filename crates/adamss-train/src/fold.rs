@@ -10,7 +10,7 @@ use adamss_survival::{uno_c, BreslowBaseline, Surv, DEFAULT_TIED_TOL};
 use rayon::prelude::*;
 
 use crate::clinical::ClinicalEncoder;
-use crate::config::{ExperimentConfig, RadiomicsHead};
+use crate::config::{ExperimentConfig, RadiomicsHead, RadiomicsMasks};
 use crate::data::{radiomics_of, PreparedCase};
 use crate::error::{Error, Result};
 use crate::head::HeadInputs;
@@ -243,21 +243,28 @@ impl<'a> FoldContext<'a> {
         Ok(net)
     }
 
-    /// PyRadiomics-compatible features of every patient inside the Stage-I GTVp, on PET (SUV)
-    /// and CT (HU) on the crop grid. A patient whose predicted GTVp is unusable gets NaN
-    /// (imputed with the training mean after selection).
+    /// PyRadiomics-compatible features of every patient inside its GTVp, on PET (SUV) and CT
+    /// (HU) on the crop grid: the Stage-I prediction, or for training patients the reference
+    /// label when `radiomics.masks` says so ([`RadiomicsMasks`]). A patient whose GTVp is
+    /// unusable gets NaN (imputed with the training mean after selection).
     fn radiomics_table(&self, preds: &[CasePrediction]) -> Result<FeatureTable> {
         let window = self.config.preprocess.ct_window;
         let extraction = &self.config.radiomics.extraction();
+        let reference = self.config.radiomics.masks == RadiomicsMasks::ReferenceForTraining;
         let rows: Vec<Option<Vec<(String, f64)>>> = preds
             .par_iter()
             .map(|p| {
-                radiomics_of(
-                    &self.cases[p.index].pre,
-                    p.gtvp.as_ref()?,
-                    window,
-                    extraction,
-                )
+                let case = &self.cases[p.index];
+                let label = (reference && self.train.contains(&p.index))
+                    .then(|| case.pre.label.as_ref())
+                    .flatten()
+                    .filter(|l| l.data().iter().any(|&v| v == 1))
+                    .map(|l| l.data());
+                let mask = match label {
+                    Some(l) => l,
+                    None => p.gtvp.as_ref()?,
+                };
+                radiomics_of(&case.pre, mask, window, extraction)
             })
             .collect();
         let names: Vec<String> = rows

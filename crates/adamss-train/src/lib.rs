@@ -31,7 +31,9 @@ pub use ndarray;
 pub use bundle::{Bundle, BundleManifest, BundleModel};
 pub use clinical::{ClinicalEncoder, CLINICAL_PREFIX};
 pub use config::open_device;
-pub use config::{ExperimentConfig, RadiomicsHead, StageSchedule, PRESPECIFIED_CLINICAL};
+pub use config::{
+    ExperimentConfig, RadiomicsHead, RadiomicsMasks, StageSchedule, PRESPECIFIED_CLINICAL,
+};
 pub use data::{prepare_cohort, PreparedCase};
 pub use device::parse_device;
 pub use error::{Error, Result};

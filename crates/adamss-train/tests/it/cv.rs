@@ -412,3 +412,71 @@ fn a_discrete_time_bundle_gives_survival_curves() {
         p.risk
     );
 }
+
+/// `radiomics.masks = "reference-for-training"`: the training patients' radiomics come from
+/// their reference GTVp, the test patients' from the Stage-I prediction exactly as with
+/// `predicted`.
+#[test]
+fn radiomics_from_reference_labels_for_training_patients() {
+    use adamss_train::data::radiomics_of;
+    use adamss_train::RadiomicsMasks;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let cases = prepared(tmp.path(), 10);
+    let table = |masks: RadiomicsMasks| {
+        let mut config = tiny_config();
+        config.radiomics.masks = masks;
+        let run = tmp.path().join(format!("{masks:?}"));
+        let outcome = run_cv(
+            &config,
+            &cases,
+            &[Method::LassoCoxRadiomics],
+            &run,
+            Some(0),
+            &Silent,
+        )
+        .expect("cv");
+        let text = std::fs::read_to_string(run.join("fold-0/radiomics.csv")).expect("table");
+        let rows: Vec<(String, Vec<f64>)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut cells = l.split(',');
+                let id = cells.next().unwrap().to_string();
+                (id, cells.map(|c| c.parse().unwrap()).collect())
+            })
+            .collect();
+        (config, outcome.fold_of, rows)
+    };
+    let (_, fold_of, predicted) = table(RadiomicsMasks::Predicted);
+    let (config, _, reference) = table(RadiomicsMasks::ReferenceForTraining);
+    let same = |a: &[f64], b: &[f64]| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    };
+    let mut training_differs = false;
+    for (i, case) in cases.iter().enumerate() {
+        let (id, got) = &reference[i];
+        assert_eq!(id, &case.id);
+        if fold_of[i] == 0 {
+            assert!(same(got, &predicted[i].1), "test patient {id}");
+        } else {
+            let label = case.label().expect("labels").data();
+            let want = radiomics_of(
+                &case.pre,
+                label,
+                config.preprocess.ct_window,
+                &config.radiomics.extraction(),
+            )
+            .expect("features of the reference GTVp");
+            let want: Vec<f64> = want.into_iter().map(|(_, v)| v).collect();
+            assert!(same(got, &want), "training patient {id}");
+            training_differs |= !same(got, &predicted[i].1);
+        }
+    }
+    assert!(
+        training_differs,
+        "the reference masks changed no training row"
+    );
+}
