@@ -5,7 +5,11 @@
 //! - Cox PH, Efron ties, 10 000 × 50 (vs lifelines `CoxPHFitter`, scikit-survival);
 //! - a 100-penalty LASSO-Cox path on 1 000 × 1 456 correlated features (vs scikit-survival's
 //!   `CoxnetSurvivalAnalysis`); our coefficients are written beside the data so the script
-//!   can compare them.
+//!   can compare them; the same path on a p ≫ n radiomics-like design, 100 × 1 700, as the
+//!   training fits it;
+//! - Uno's C and the cumulative/dynamic AUC at 10 times, n = 10⁵ (vs scikit-survival's
+//!   `concordance_index_ipcw` and `cumulative_dynamic_auc`: `tools/ab_ipcw.py` alternates them
+//!   with `examples/ipcw_timing`).
 //!
 //! ```text
 //! cargo bench --bench survival
@@ -16,7 +20,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use adamss::survival::{harrell, surv_from, CoxPh, Coxnet, Surv, Ties};
+use adamss::survival::{
+    cumulative_dynamic_auc, harrell, surv_from, uno_c, CoxPh, Coxnet, Surv, Ties,
+};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use linfa::ParamGuard;
 use ndarray::{Array1, Array2};
@@ -147,6 +153,42 @@ fn survival(c: &mut Criterion) {
     .expect("write");
     g.bench_function("coxnet_lasso_path_100_1000x1456", |b| {
         b.iter(|| params.fit_arrays(x.view(), &y).expect("fit"))
+    });
+
+    // p >> n, as the training's radiomics selection: 100 patients, 1 700 features.
+    let (x, y) = make(100, 1_700, 4);
+    g.bench_function("coxnet_lasso_path_100_100x1700", |b| {
+        b.iter(|| params.fit_arrays(x.view(), &y).expect("fit"))
+    });
+
+    // IPCW metrics at n = 1e5: censoring from a training sample, ten evaluation times.
+    let n = 100_000;
+    let sample = |seed: u64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let risk: Vec<f64> = (0..n).map(|_| rng.gen_range(-3.0..3.0)).collect();
+        let (mut time, mut event) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for &r in &risk {
+            let t = -rng.gen_range(f64::EPSILON..1.0f64).ln() / (0.7 * r).exp();
+            let c = -rng.gen_range(f64::EPSILON..1.0f64).ln() * 1.5;
+            time.push((t.min(c) * 10.0).round() / 10.0 + 0.1);
+            event.push(t <= c);
+        }
+        (surv_from(&time, &event).expect("valid").to_vec(), risk)
+    };
+    let (train, _) = sample(5);
+    let (test, risk) = sample(6);
+    let mut sorted: Vec<f64> = test.iter().map(Surv::time).collect();
+    sorted.sort_by(f64::total_cmp);
+    let mut times: Vec<f64> = (0..10)
+        .map(|k| sorted[(n - 1) * (10 + 7 * k) / 100])
+        .collect();
+    times.dedup();
+    let column = Array2::from_shape_vec((n, 1), risk.clone()).expect("column");
+    g.bench_function("uno_c_1e5", |b| {
+        b.iter(|| uno_c(&train, &test, &risk, None, 1e-8).expect("Uno's C"))
+    });
+    g.bench_function("cumulative_dynamic_auc_1e5_10_times", |b| {
+        b.iter(|| cumulative_dynamic_auc(&train, &test, column.view(), &times, 1e-8).expect("AUC"))
     });
     g.finish();
 }
