@@ -255,9 +255,11 @@ impl<'a> FoldContext<'a> {
             .par_iter()
             .map(|p| {
                 let case = &self.cases[p.index];
-                let label = (reference && self.train.contains(&p.index))
-                    .then(|| case.pre.label.as_ref())
-                    .flatten()
+                let label = case
+                    .pre
+                    .label
+                    .as_ref()
+                    .filter(|_| reference && self.train.contains(&p.index))
                     .filter(|l| l.data().iter().any(|&v| v == 1))
                     .map(|l| l.data());
                 let mask = match label {
