@@ -1,7 +1,7 @@
 //! Inverse-probability-of-censoring-weighted metrics: Uno's C, cumulative/dynamic AUC,
 //! Brier score and integrated Brier score, with scikit-survival's conventions.
 
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use crate::cindex::{concordance, Concordance};
 use crate::surv::{check_finite, time_groups};
@@ -159,35 +159,54 @@ pub fn cumulative_dynamic_auc(
     }
     let ipcw = CensoringKm::fit(train)?.ipcw(test)?;
     let mut scores = Vec::with_capacity(times.len());
+    // Subjects by decreasing score, as contiguous rows (score, time, case weight when an
+    // event); one sort serves every time when the score does not depend on it.
+    let sorted = |col: ArrayView1<f64>| -> Vec<(f64, f64, f64)> {
+        let mut rows: Vec<(f64, f64, f64)> = (0..n)
+            .map(|i| {
+                let w = if test[i].event() { ipcw[i] } else { 0.0 };
+                (col[i], test[i].time(), w)
+            })
+            .collect();
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+        rows
+    };
+    let mut rows = Vec::new();
     for (k, &t) in times.iter().enumerate() {
-        let col = risk.column(if risk.ncols() == 1 { 0 } else { k });
-        let mut order: Vec<usize> = (0..n).collect();
-        order.sort_by(|&a, &b| col[b].total_cmp(&col[a]));
-        let (mut tp, mut fp) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        if risk.ncols() > 1 || k == 0 {
+            rows = sorted(risk.column(if risk.ncols() == 1 { 0 } else { k }));
+        }
+        // Cases: events by t (weighted by 1 / G(T)); controls: still event-free after t.
         let (mut ctp, mut cfp) = (0.0, 0.0);
-        for &i in &order {
-            if test[i].event() && test[i].time() <= t {
-                ctp += ipcw[i];
-            }
-            if test[i].time() > t {
+        for &(_, time, w) in &rows {
+            if time <= t {
+                ctp += w;
+            } else {
                 cfp += 1.0;
             }
-            tp.push(ctp);
-            fp.push(cfp);
         }
         if ctp == 0.0 || cfp == 0.0 {
             return Err(Error::Undefined(format!(
                 "no cases or no controls at time {t}"
             )));
         }
-        // Keep only the last of each run of tied scores, then integrate from (0, 0).
+        // The ROC curve's points at the end of each run of tied scores, integrated from
+        // (0, 0) by trapezoids.
+        let (mut tp, mut fp) = (0.0, 0.0);
         let (mut x0, mut y0, mut area) = (0.0, 0.0, 0.0);
-        for p in 0..n {
-            let tied_with_next = p + 1 < n && (col[order[p + 1]] - col[order[p]]).abs() <= tied_tol;
-            if tied_with_next {
+        for (p, &(score, time, w)) in rows.iter().enumerate() {
+            if time <= t {
+                tp += w;
+            } else {
+                fp += 1.0;
+            }
+            if rows
+                .get(p + 1)
+                .is_some_and(|next| (next.0 - score).abs() <= tied_tol)
+            {
                 continue;
             }
-            let (x1, y1) = (fp[p] / cfp, tp[p] / ctp);
+            let (x1, y1) = (fp / cfp, tp / ctp);
             area += (x1 - x0) * (y0 + y1) / 2.0;
             (x0, y0) = (x1, y1);
         }
