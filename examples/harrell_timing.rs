@@ -12,18 +12,14 @@ use std::time::Instant;
 
 use adamss::survival::{harrell, surv_from};
 
+#[path = "support/survival_csv.rs"]
+mod survival_csv;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: harrell_timing DATA.csv [REPS]")?;
     let reps: usize = args.next().map_or(Ok(3), |r| r.parse())?;
-    let mut reader = csv::Reader::from_path(&path)?;
-    let (mut time, mut event, mut risk) = (Vec::new(), Vec::new(), Vec::new());
-    for row in reader.records() {
-        let row = row?;
-        time.push(row[0].parse::<f64>()?);
-        event.push(row[1].parse::<u8>()?);
-        risk.push(row[2].parse::<f64>()?);
-    }
+    let (time, event, risk) = survival_csv::read(&path)?;
     let y = surv_from(&time, &event)?;
     let y = y.as_slice().ok_or("contiguous")?;
     for _ in 0..reps {

@@ -15,15 +15,11 @@ use std::time::Instant;
 
 use adamss::survival::{cumulative_dynamic_auc, surv_from, uno_c, Surv};
 
+#[path = "support/survival_csv.rs"]
+mod survival_csv;
+
 fn read(path: &str) -> Result<(Vec<Surv>, Vec<f64>), Box<dyn std::error::Error>> {
-    let mut reader = csv::Reader::from_path(path)?;
-    let (mut time, mut event, mut risk) = (Vec::new(), Vec::new(), Vec::new());
-    for row in reader.records() {
-        let row = row?;
-        time.push(row[0].parse::<f64>()?);
-        event.push(row[1].parse::<u8>()?);
-        risk.push(row[2].parse::<f64>()?);
-    }
+    let (time, event, risk) = survival_csv::read(path)?;
     Ok((surv_from(&time, &event)?.to_vec(), risk))
 }
 
