@@ -4,7 +4,9 @@
 # `"reference-for-training"` on cohorts other than the main job's (seeds given, default 1 2),
 # the cpu-small preset at the demo's size (150 patients, 2 libtorch threads), and prints the
 # baseline's C per setting beside the oracle (and the labelled tumour volume alone, from the
-# cohort's truth table). Each run trains its own Stage I (the same one: same seed, same data).
+# cohort's truth table). Stage I is trained once per cohort: the second setting's run starts
+# from the first's Stage-I checkpoints (`--resume` reloads them; the stage's fingerprint does
+# not hold the radiomics settings).
 #   tools/radiomics_masks_study.sh OUT [SEED ...]
 # (SYNTH_PRESET=tiny PATIENTS=16 TRAIN_PRESET=tiny for a quick check of the script itself.)
 set -euo pipefail
@@ -23,8 +25,23 @@ for seed in "${seeds[@]}"; do
         printf 'preset = "%s"\nseed = %s\n\n[runtime]\ntorch_threads = 2\n\n[radiomics]\nmasks = "%s"\n' \
             "${TRAIN_PRESET:-cpu-small}" "$seed" "$masks" > "$cfg"
         run="$out/run-$seed-$masks"
+        resume=()
+        if [ "$masks" != predicted ] && [ ! -d "$run" ]; then
+            # Stage I is the same network (its fingerprint does not hold the radiomics
+            # settings): start from the first run's pins, cache and Stage-I checkpoints.
+            first="$out/run-$seed-predicted"
+            mkdir -p "$run"
+            cp -r "$first/patients.txt" "$first/inputs.tsv" "$first/preprocessed" "$run/"
+            for fold in "$first"/fold-*; do
+                mkdir -p "$run/$(basename "$fold")"
+                cp -r "$fold/stage1" "$run/$(basename "$fold")/"
+            done
+            resume=(--resume)
+        fi
+        # A finished run (rerunning the study) is kept as it is.
+        [ -f "$run/outcome.json" ] && continue
         "$bin" train --cohort "$cohort" --out "$run" --config "$cfg" \
-            --methods lasso-cox-radiomics > "$run.log" 2>&1 || {
+            --methods lasso-cox-radiomics "${resume[@]}" > "$run.log" 2>&1 || {
             echo "seed $seed, $masks: failed, see $run.log"; exit 1; }
     done
     # Per fold: the baseline's C with each setting (the same folds), the labelled tumour
