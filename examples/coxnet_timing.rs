@@ -17,7 +17,9 @@ use std::time::Instant;
 
 use adamss::survival::{surv_from, Coxnet};
 use linfa::ParamGuard;
-use ndarray::Array2;
+
+#[path = "support/design_csv.rs"]
+mod design_csv;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,19 +27,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: coxnet_timing DATA.csv ALPHAS.txt TOL OUT.csv [REPS]".into());
     };
     let reps: usize = rest.first().map_or(Ok(2), |r| r.parse())?;
-    let mut reader = csv::Reader::from_path(data)?;
-    let (mut time, mut event, mut cells) = (Vec::new(), Vec::new(), Vec::new());
-    let mut p = 0;
-    for row in reader.records() {
-        let row = row?;
-        time.push(row[0].parse::<f64>()?);
-        event.push(row[1].parse::<u8>()?);
-        p = row.len() - 2;
-        for v in row.iter().skip(2) {
-            cells.push(v.parse::<f64>()?);
-        }
-    }
-    let x = Array2::from_shape_vec((time.len(), p), cells)?;
+    let (time, event, x) = design_csv::read_design(data)?;
     let y = surv_from(&time, &event)?.to_vec();
     let alphas: Vec<f64> = std::fs::read_to_string(alphas)?
         .split_whitespace()

@@ -13,23 +13,14 @@ use std::time::Instant;
 use adamss::survival::prelude::ParamGuard;
 use adamss::survival::{surv_from, CoxPh, Ties};
 
+#[path = "support/design_csv.rs"]
+mod design_csv;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let path = args.next().ok_or("usage: coxph_timing DATA.csv [REPS]")?;
     let reps: usize = args.next().map_or(Ok(3), |r| r.parse())?;
-    let mut reader = csv::Reader::from_path(&path)?;
-    let (mut time, mut event, mut x) = (Vec::new(), Vec::new(), Vec::new());
-    let mut p = 0;
-    for row in reader.records() {
-        let row = row?;
-        time.push(row[0].parse::<f64>()?);
-        event.push(row[1].parse::<u8>()?);
-        p = row.len() - 2;
-        for v in row.iter().skip(2) {
-            x.push(v.parse::<f64>()?);
-        }
-    }
-    let x = adamss::survival::ndarray::Array2::from_shape_vec((time.len(), p), x)?;
+    let (time, event, x) = design_csv::read_design(&path)?;
     let y = surv_from(&time, &event)?;
     let y = y.as_slice().ok_or("contiguous")?;
     let params = CoxPh::params().ties(Ties::Efron).check()?;
