@@ -29,6 +29,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sksurv.linear_model import CoxnetSurvivalAnalysis  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from coxnet_accuracy import lasso_objective  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "target" / "bench-data" / "survival" / "coxnet_1000x1456.csv"
 DATA = ROOT / "target" / "bench-data" / "ab"
@@ -57,16 +60,7 @@ def compare(name, path, pairs):
     t = df.time.to_numpy()
     e = df.event.to_numpy().astype(bool)
     y = np.array(list(zip(e, t)), dtype=[("e", bool), ("t", float)])
-    n = len(t)
-    order = np.argsort(-t, kind="stable")
-    ts = t[order]
-
-    def objective(b, a):
-        eta = X @ b
-        m = eta.max()
-        cs = np.cumsum(np.exp(eta - m)[order])
-        rs = cs[np.searchsorted(-ts, -t, side="right") - 1]
-        return -(eta[e] - np.log(rs[e]) - m).sum() / n + a * np.abs(b).sum()
+    objective = lasso_objective(X, t, e)
 
     def sksurv(tol, alphas=None):
         kw = dict(alphas=alphas) if alphas is not None else dict(n_alphas=100, alpha_min_ratio=0.01)

@@ -21,26 +21,31 @@ from sksurv.linear_model import CoxnetSurvivalAnalysis
 D = Path(__file__).resolve().parent.parent / "target" / "bench-data" / "survival"
 
 
+def lasso_objective(X, t, e):
+    """The LASSO-Cox objective (1/n)·NLL_breslow(β) + α‖β‖₁ on covariates X, times t and event
+    flags e, as a function of (β, α) (also used by tools/ab_coxnet.py)."""
+    n = len(t)
+    order = np.argsort(-t, kind="stable")
+    ts = t[order]
+
+    def objective(b, a):
+        eta = X @ b
+        m = eta.max()
+        cs = np.cumsum(np.exp(eta - m)[order])
+        # Σ_{t_j ≥ t_i} e^η: the last position, in decreasing time, with a time ≥ t_i.
+        rs = cs[np.searchsorted(-ts, -t, side="right") - 1]
+        return -(eta[e] - np.log(rs[e]) - m).sum() / n + a * np.abs(b).sum()
+
+    return objective
+
+
 def main():
     df = pd.read_csv(D / "coxnet_1000x1456.csv")
     X = df.drop(columns=["time", "event"]).to_numpy()
     t = df.time.to_numpy()
     e = df.event.to_numpy().astype(bool)
     y = np.array(list(zip(e, t)), dtype=[("e", bool), ("t", float)])
-    n = len(t)
-    order = np.argsort(-t, kind="stable")
-    ts = t[order]
-
-    def nll(b):
-        eta = X @ b
-        m = eta.max()
-        cs = np.cumsum(np.exp(eta - m)[order])
-        # Σ_{t_j ≥ t_i} e^η: the last position, in decreasing time, with a time ≥ t_i.
-        rs = cs[np.searchsorted(-ts, -t, side="right") - 1]
-        return -(eta[e] - np.log(rs[e]) - m).sum()
-
-    def objective(b, a):
-        return nll(b) / n + a * np.abs(b).sum()
+    objective = lasso_objective(X, t, e)
 
     def fit(tol):
         t0 = time.perf_counter()

@@ -250,7 +250,11 @@ impl<'a> FoldContext<'a> {
     fn radiomics_table(&self, preds: &[CasePrediction]) -> Result<FeatureTable> {
         let window = self.config.preprocess.ct_window;
         let extraction = &self.config.radiomics.extraction();
-        let reference = self.config.radiomics.masks == RadiomicsMasks::ReferenceForTraining;
+        // Patients whose reference GTVp is used instead of the prediction.
+        let mut reference = vec![false; self.cases.len()];
+        if self.config.radiomics.masks == RadiomicsMasks::ReferenceForTraining {
+            self.train.iter().for_each(|&i| reference[i] = true);
+        }
         let rows: Vec<Option<Vec<(String, f64)>>> = preds
             .par_iter()
             .map(|p| {
@@ -259,7 +263,7 @@ impl<'a> FoldContext<'a> {
                     .pre
                     .label
                     .as_ref()
-                    .filter(|_| reference && self.train.contains(&p.index))
+                    .filter(|_| reference[p.index])
                     .filter(|l| l.data().iter().any(|&v| v == 1))
                     .map(|l| l.data());
                 let mask = match label {

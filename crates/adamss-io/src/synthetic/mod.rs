@@ -241,7 +241,7 @@ impl SyntheticConfig {
                 }
             }
             // Each centre's own grids (scaled by its scanner profile) must fit too.
-            for c in 0..self.centres.len().min(4) {
+            for c in 0..self.centres.len().min(ScannerProfile::varied().len()) {
                 let profile = self.scanners.profile(c);
                 for (name, s) in [
                     ("CT", self.ct_spacing_mm[a] * profile.ct_spacing[a]),

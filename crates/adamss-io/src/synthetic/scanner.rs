@@ -31,7 +31,10 @@ impl Scanners {
     pub fn profile(self, centre: usize) -> ScannerProfile {
         match self {
             Self::Uniform => ScannerProfile::BASE,
-            Self::Varied => ScannerProfile::varied()[centre % 4],
+            Self::Varied => {
+                let profiles = ScannerProfile::varied();
+                profiles[centre % profiles.len()]
+            }
         }
     }
 }
