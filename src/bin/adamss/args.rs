@@ -46,7 +46,7 @@ impl From<RegimeArg> for adamss::io::synthetic::Regime {
 }
 
 /// Whether the synthetic cohort's centres scan and record alike (docs/data.md).
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ScannersArg {
     /// Centres differ by name only: the main job's cohort.
     Uniform,
@@ -149,6 +149,11 @@ pub(crate) struct DemoArgs {
     /// like real ones (`varied`: its own cohort and run folders, suffixed `-varied`).
     #[arg(long, value_enum, default_value = "uniform")]
     pub(crate) scanners: ScannersArg,
+    /// Number of patients of the synthetic cohort instead of the preset's (150 for
+    /// `default`), e.g. 500 for a HECKTOR-size run; any other count gets its own cohort and
+    /// run folders, suffixed `-<N>-patients`. Time grows about in proportion.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(6..=100_000))]
+    pub(crate) patients: Option<u64>,
 }
 
 /// The demo's `--regime`.

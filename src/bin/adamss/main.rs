@@ -370,10 +370,17 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
             })
             .collect();
         let table = train::report::regimes_table(&named, &Method::MAIN, a.seed);
-        let path = a.dir.join(match a.scanners {
-            ScannersArg::Uniform => "regimes.md",
-            ScannersArg::Varied => "regimes-varied.md",
-        });
+        let mut name = String::from("regimes");
+        if a.scanners == ScannersArg::Varied {
+            name += "-varied";
+        }
+        if let Some(n) = a
+            .patients
+            .filter(|&n| n as usize != demo_patients(a.preset))
+        {
+            name += &format!("-{n}-patients");
+        }
+        let path = a.dir.join(name + ".md");
         io::write_atomic(&path, table.as_bytes())?;
         println!(
             "\nBoth regimes (each run's report.md has its incremental-value table):\n\n{table}\nwritten to {}",
@@ -381,6 +388,15 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// How many patients the demo synthesises for `preset` without `--patients`.
+fn demo_patients(preset: Preset) -> usize {
+    match preset {
+        Preset::Default => DEMO_PATIENTS,
+        Preset::Tiny => 16,
+        Preset::Paper => preset_config(preset, 0).patients,
+    }
 }
 
 /// The main job on one regime's cohort; returns the seed-0 outcome.
@@ -398,15 +414,17 @@ fn demo_regime(
     if scanners != synthetic::Scanners::Uniform {
         suffix += &format!("-{}", scanners.name());
     }
-    let root = dir.join(format!("cohort{suffix}"));
     let mut synth = preset_config(preset, seed);
     synth.regime = regime;
     synth.scanners = scanners;
-    match preset {
-        Preset::Default => synth.patients = DEMO_PATIENTS,
-        Preset::Tiny => synth.patients = 16,
-        Preset::Paper => {}
+    synth.patients = demo_patients(preset);
+    if let Some(n) = a.patients.map(|n| n as usize) {
+        if n != synth.patients {
+            synth.patients = n;
+            suffix += &format!("-{n}-patients");
+        }
     }
+    let root = dir.join(format!("cohort{suffix}"));
     synthesise(&root, &synth)?;
     let cohort = printed(Cohort::open(&root)?);
     let truth = synthetic::read_truth(&root)?;
