@@ -785,30 +785,42 @@ impl DecodeCtx<'_> {
                         .map(|b| T::decode(b, self.big)),
                 );
             } else {
-                for (k, b) in buf[..want].chunks_exact(S::SIZE).enumerate() {
-                    let mut v = S::decode(b, self.big).to_f64();
-                    if let Some(s) = self.scaling {
-                        v = v * s.slope + s.inter;
+                // One exact-size pass (no per-voxel capacity check); the first value that does
+                // not fit is remembered and reported after it.
+                let mut misfit: Option<(usize, f64)> = None;
+                let mut convert = |k: usize, v: f64| {
+                    T::from_f64(v).unwrap_or_else(|| {
+                        misfit.get_or_insert((k, v));
+                        T::default()
+                    })
+                };
+                let stored = buf[..want].chunks_exact(S::SIZE).enumerate();
+                match self.scaling {
+                    None => {
+                        out.extend(stored.map(|(k, b)| convert(k, S::decode(b, self.big).to_f64())))
                     }
-                    match T::from_f64(v) {
-                        Some(t) => out.push(t),
-                        None => {
-                            return Err(Error::ValueOutOfRange {
-                                path: self.path.to_owned(),
-                                value: v,
-                                index: self.index(done + k),
-                                target: T::NAME,
-                            })
-                        }
-                    }
+                    Some(s) => out.extend(stored.map(|(k, b)| {
+                        convert(k, S::decode(b, self.big).to_f64() * s.slope + s.inter)
+                    })),
+                }
+                if let Some((k, value)) = misfit {
+                    return Err(Error::ValueOutOfRange {
+                        path: self.path.to_owned(),
+                        value,
+                        index: self.index(done + k),
+                        target: T::NAME,
+                    });
                 }
             }
             if self.finite_only {
-                for (k, v) in out[start..].iter().enumerate() {
-                    if !v.is_finite() {
-                        let e = non_finite.get_or_insert((start + k, 0));
-                        e.1 += 1;
-                    }
+                // A branch-free count first (it vectorises); the first index only when needed.
+                let chunk = &out[start..];
+                let count = chunk
+                    .iter()
+                    .fold(0usize, |n, v| n + usize::from(!v.is_finite()));
+                if count > 0 {
+                    let first = chunk.iter().position(|v| !v.is_finite()).unwrap_or(0);
+                    non_finite.get_or_insert((start + first, 0)).1 += count;
                 }
             }
             done += want / S::SIZE;

@@ -128,6 +128,56 @@ fn truncated_and_corrupt_files() {
     ));
 }
 
+/// `bytes` as one gzip member.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+/// Gzip files read the same in one member or several, with or without content after the
+/// voxels, and a damaged member or trailer anywhere is an error, also after the voxels.
+#[test]
+fn gzip_members_and_trailers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = raw("qform_only.nii.gz");
+    let expected =
+        Volume::<f32>::read_bytes(&plain, "plain.nii", &ReadOptions::default()).expect("plain");
+    let read_file = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        Volume::<f32>::read(&p)
+    };
+    let one = gzip(&plain);
+    assert_eq!(read_file("one.nii.gz", &one).expect("one member"), expected);
+    let half = plain.len() / 2;
+    let two = [gzip(&plain[..half]), gzip(&plain[half..])].concat();
+    assert_eq!(
+        read_file("two.nii.gz", &two).expect("two members"),
+        expected
+    );
+    // Everything in the first member, 16 bytes more in a second: read, and the second checked.
+    let extra = [one.clone(), gzip(&[7u8; 16])].concat();
+    assert_eq!(read_file("extra.nii.gz", &extra).expect("extra"), expected);
+    let mut damaged = extra.clone();
+    let crc_at = damaged.len() - 8;
+    damaged[crc_at] ^= 0xff;
+    let err = read_file("extra-damaged.nii.gz", &damaged).expect_err("second member's CRC");
+    assert!(matches!(err, Error::Gzip { .. }), "{err}");
+    assert!(err.to_string().contains("extra-damaged.nii.gz"), "{err}");
+    // One member with a wrong CRC or length in its trailer.
+    for at in [one.len() - 8, one.len() - 4] {
+        let mut bad = one.clone();
+        bad[at] ^= 0x01;
+        let err = read_file("trailer.nii.gz", &bad).expect_err("trailer");
+        assert!(
+            matches!(err, Error::Gzip { .. } | Error::Truncated { .. }),
+            "byte {at}: {err}"
+        );
+    }
+}
+
 #[test]
 fn not_nifti() {
     assert!(matches!(read(b"hello"), Err(Error::NotNifti { .. })));
@@ -170,6 +220,30 @@ fn non_finite_voxels_are_refused_unless_allowed() {
     };
     let v = Volume::<f32>::read_with(&p, &lenient).expect("allowed");
     assert!(v.data()[[1, 2, 0]].is_nan());
+
+    // Across the reader's 256 KiB chunks (this volume is 512 KiB): every one counted, the first
+    // named.
+    let mut data = Array3::<f32>::zeros((64, 64, 32));
+    data[[5, 3, 30]] = f32::INFINITY;
+    data[[7, 1, 2]] = f32::NAN;
+    data[[8, 1, 2]] = f32::NAN;
+    let p = dir.path().join("chunks.nii.gz");
+    Volume::new(data, Geometry::default())
+        .expect("volume")
+        .write(&p)
+        .expect("write");
+    let err = Volume::<f32>::read(&p).expect_err("non-finite");
+    assert!(
+        matches!(
+            err,
+            Error::NonFinite {
+                count: 3,
+                first: [7, 1, 2],
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
