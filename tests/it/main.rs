@@ -164,6 +164,18 @@ fn demo_runs_end_to_end_and_is_idempotent() {
 /// it, every finished stage is reloaded and the same table printed; a folder trained on other
 /// patients, or on the same patients before their endpoint or images changed, is refused even
 /// then, before anything is written.
+/// `demo --patients` outside its range is refused before anything is written.
+#[test]
+fn demo_refuses_a_patient_count_out_of_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("demo");
+    for n in ["5", "0", "100001"] {
+        let (ok, text) = adamss(&["demo", "--dir", work.to_str().unwrap(), "--patients", n]);
+        assert!(!ok && text.contains("--patients"), "{n}: {text}");
+    }
+    assert!(!work.exists());
+}
+
 #[test]
 fn train_resumes_only_when_asked_and_only_its_own_patients() {
     let dir = tempfile::tempdir().unwrap();
