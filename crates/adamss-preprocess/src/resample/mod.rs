@@ -380,19 +380,43 @@ fn linear_diagonal<T: Voxel + Copy, U: Send + Sync + Copy>(
             };
         }
     };
+    // The lerps along i of one source plane's rows `jlo..=jhi`, into `plane`.
+    let along_plane = |ks: usize, line: &mut [f64], plane: &mut [f64]| {
+        for r in 0..rows {
+            along_x(jlo + r, ks, line, &mut plane[r * n0..(r + 1) * n0]);
+        }
+    };
     let mut out = vec![fill; target.len()];
+    // Per worker: a source row buffer and the lower (k) and upper (k + 1) source planes' lerps
+    // along i, each tagged with the source plane it holds. Neighbouring target slices read the
+    // same planes (a source plane serves every target slice between its neighbours), so a
+    // worker going through its slices in order computes each plane once, not once per slice.
+    let planes = || {
+        (
+            vec![0f64; s0],
+            (vec![0f64; rows * n0], None::<usize>),
+            (vec![0f64; rows * n0], None::<usize>),
+        )
+    };
     out.par_chunks_mut(n0 * n1).enumerate().for_each_init(
-        || (vec![0f64; s0], vec![0f64; rows * n0], vec![0f64; rows * n0]),
-        |(line, lower, upper), (k, slice)| {
+        planes,
+        |(line, (lower, lower_at), (upper, upper_at)), (k, slice)| {
             if !tz.inside[k] {
                 return;
             }
             let z = tz.step[k];
-            for r in 0..rows {
-                along_x(jlo + r, z.base, line, &mut lower[r * n0..(r + 1) * n0]);
-                if z.active {
-                    along_x(jlo + r, z.base + 1, line, &mut upper[r * n0..(r + 1) * n0]);
+            if *lower_at != Some(z.base) {
+                if *upper_at == Some(z.base) {
+                    std::mem::swap(lower, upper);
+                    std::mem::swap(lower_at, upper_at);
+                } else {
+                    along_plane(z.base, line, lower);
+                    *lower_at = Some(z.base);
                 }
+            }
+            if z.active && *upper_at != Some(z.base + 1) {
+                along_plane(z.base + 1, line, upper);
+                *upper_at = Some(z.base + 1);
             }
             for j in 0..n1 {
                 if !ty.inside[j] {
