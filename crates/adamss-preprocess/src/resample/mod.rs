@@ -387,78 +387,78 @@ fn linear_diagonal<T: Voxel + Copy, U: Send + Sync + Copy>(
         }
     };
     let mut out = vec![fill; target.len()];
-    // Per worker: a source row buffer and the lower (k) and upper (k + 1) source planes' lerps
-    // along i, each tagged with the source plane it holds. Neighbouring target slices read the
-    // same planes (a source plane serves every target slice between its neighbours), so a
-    // worker going through its slices in order computes each plane once, not once per slice.
-    let planes = || {
-        (
-            vec![0f64; s0],
-            (vec![0f64; rows * n0], None::<usize>),
-            (vec![0f64; rows * n0], None::<usize>),
-        )
-    };
-    out.par_chunks_mut(n0 * n1).enumerate().for_each_init(
-        planes,
-        |(line, (lower, lower_at), (upper, upper_at)), (k, slice)| {
-            if !tz.inside[k] {
-                return;
-            }
-            let z = tz.step[k];
-            if *lower_at != Some(z.base) {
-                if *upper_at == Some(z.base) {
-                    std::mem::swap(lower, upper);
-                    std::mem::swap(lower_at, upper_at);
-                } else {
-                    along_plane(z.base, line, lower);
-                    *lower_at = Some(z.base);
-                }
-            }
-            if z.active && *upper_at != Some(z.base + 1) {
-                along_plane(z.base + 1, line, upper);
-                *upper_at = Some(z.base + 1);
-            }
-            for j in 0..n1 {
-                if !ty.inside[j] {
+    // The target slices in a few contiguous runs per thread, each run with a source row buffer
+    // and the lower (k) and upper (k + 1) source planes' lerps along i, tagged with the source
+    // plane they hold. Neighbouring target slices read the same planes (a source plane serves
+    // every target slice between its neighbours), so a run computes each plane once, not once
+    // per slice. (Runs, not rayon's adaptive splits: those restart the buffers unpredictably.)
+    let per = n2.div_ceil(4 * rayon::current_num_threads()).max(1);
+    out.par_chunks_mut(n0 * n1 * per)
+        .enumerate()
+        .for_each(|(run, slices)| {
+            let line = &mut vec![0f64; s0];
+            let (lower, lower_at) = (&mut vec![0f64; rows * n0], &mut None::<usize>);
+            let (upper, upper_at) = (&mut vec![0f64; rows * n0], &mut None::<usize>);
+            for (dk, slice) in slices.chunks_mut(n0 * n1).enumerate() {
+                let k = run * per + dk;
+                if !tz.inside[k] {
                     continue;
                 }
-                let y = ty.step[j];
-                let r0 = (y.base - jlo) * n0;
-                // Rows j and j + 1 of the lower (k) and upper (k + 1) planes, on the inside run.
-                let row = &mut slice[j * n0 + ilo..j * n0 + ihi];
-                let (l0, u0) = (&lower[r0 + ilo..r0 + ihi], &upper[r0 + ilo..r0 + ihi]);
-                match (y.active, z.active) {
-                    (false, false) => {
-                        for (v, &a) in row.iter_mut().zip(l0) {
-                            *v = cast(a);
-                        }
+                let z = tz.step[k];
+                if *lower_at != Some(z.base) {
+                    if *upper_at == Some(z.base) {
+                        std::mem::swap(lower, upper);
+                        std::mem::swap(lower_at, upper_at);
+                    } else {
+                        along_plane(z.base, line, lower);
+                        *lower_at = Some(z.base);
                     }
-                    (true, false) => {
-                        let l1 = &lower[r0 + n0 + ilo..r0 + n0 + ihi];
-                        for ((v, &a), &b) in row.iter_mut().zip(l0).zip(l1) {
-                            *v = cast(a + (b - a) * y.d);
-                        }
+                }
+                if z.active && *upper_at != Some(z.base + 1) {
+                    along_plane(z.base + 1, line, upper);
+                    *upper_at = Some(z.base + 1);
+                }
+                for j in 0..n1 {
+                    if !ty.inside[j] {
+                        continue;
                     }
-                    (false, true) => {
-                        for ((v, &a), &c) in row.iter_mut().zip(l0).zip(u0) {
-                            *v = cast(a + (c - a) * z.d);
+                    let y = ty.step[j];
+                    let r0 = (y.base - jlo) * n0;
+                    // Rows j and j + 1 of the lower (k) and upper (k + 1) planes, on the inside run.
+                    let row = &mut slice[j * n0 + ilo..j * n0 + ihi];
+                    let (l0, u0) = (&lower[r0 + ilo..r0 + ihi], &upper[r0 + ilo..r0 + ihi]);
+                    match (y.active, z.active) {
+                        (false, false) => {
+                            for (v, &a) in row.iter_mut().zip(l0) {
+                                *v = cast(a);
+                            }
                         }
-                    }
-                    (true, true) => {
-                        let r1 = r0 + n0;
-                        let (l1, u1) = (&lower[r1 + ilo..r1 + ihi], &upper[r1 + ilo..r1 + ihi]);
-                        for ((((v, &a), &b), &c), &e) in
-                            row.iter_mut().zip(l0).zip(l1).zip(u0).zip(u1)
-                        {
-                            let v0 = a + (b - a) * y.d;
-                            let v1 = c + (e - c) * y.d;
-                            *v = cast(v0 + (v1 - v0) * z.d);
+                        (true, false) => {
+                            let l1 = &lower[r0 + n0 + ilo..r0 + n0 + ihi];
+                            for ((v, &a), &b) in row.iter_mut().zip(l0).zip(l1) {
+                                *v = cast(a + (b - a) * y.d);
+                            }
+                        }
+                        (false, true) => {
+                            for ((v, &a), &c) in row.iter_mut().zip(l0).zip(u0) {
+                                *v = cast(a + (c - a) * z.d);
+                            }
+                        }
+                        (true, true) => {
+                            let r1 = r0 + n0;
+                            let (l1, u1) = (&lower[r1 + ilo..r1 + ihi], &upper[r1 + ilo..r1 + ihi]);
+                            for ((((v, &a), &b), &c), &e) in
+                                row.iter_mut().zip(l0).zip(l1).zip(u0).zip(u1)
+                            {
+                                let v0 = a + (b - a) * y.d;
+                                let v1 = c + (e - c) * y.d;
+                                *v = cast(v0 + (v1 - v0) * z.d);
+                            }
                         }
                     }
                 }
             }
-        },
-    );
+        });
     Array3::from_shape_vec((n0, n1, n2).f(), out)
         .map_err(|e| Error::Grid(format!("internal shape error: {e}")))
 }
