@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use ndarray::{Array3, Axis};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution, Normal};
+use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 
 use crate::hecktor::{CLINICAL_CSV_NAME, ENDPOINT_CSV_NAMES};
@@ -37,7 +37,7 @@ pub const CONFIG_JSON_NAME: &str = "synthetic_config.json";
 
 /// Version of the generator's output: bumped whenever the same configuration would produce
 /// different data, so a stale cohort on disk is regenerated (see [`is_current`]).
-pub const GENERATOR_VERSION: u32 = 2;
+pub const GENERATOR_VERSION: u32 = 3;
 
 /// What `synthetic_config.json` holds.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -530,6 +530,21 @@ fn make_patient(
         .map(|a| rng.gen_range(-0.5..0.5) * config.pet_spacing_mm[a] * scanner.pet_spacing[a]);
     let (ct_geom, ct_shape) = config.ct_grid(centre, &scanner)?;
     let (pet_geom, pet_shape) = config.pet_grid(centre, shift, &scanner)?;
+    // The stream as the base scanner's images leave it (one standard normal per CT voxel, two
+    // per PET voxel): the survival draws and what follows start there for every profile, so a
+    // `varied` cohort's patients have the `uniform` cohort's endpoints, as documented.
+    let after_base_images = (scanner != ScannerProfile::BASE)
+        .then(|| -> Result<ChaCha8Rng> {
+            let (_, ct) = config.ct_grid(centre, &ScannerProfile::BASE)?;
+            let (_, pet) = config.pet_grid(centre, shift, &ScannerProfile::BASE)?;
+            let draws = ct.iter().product::<usize>() + 2 * pet.iter().product::<usize>();
+            let mut r = rng.clone();
+            for _ in 0..draws {
+                let _: f64 = StandardNormal.sample(&mut r);
+            }
+            Ok(r)
+        })
+        .transpose()?;
     let half = config.field_of_view_mm.map(|f| f / 2.0);
     let to_u = |w: [f64; 3]| [0, 1, 2].map(|a| (w[a] - centre[a]) / half[a]);
 
@@ -582,6 +597,9 @@ fn make_patient(
     let gtvn = mask.iter().filter(|&&l| l == 2).count() as f64 * voxel_ml;
 
     // Survival: Weibull proportional hazards, uniform censoring.
+    if let Some(r) = after_base_images {
+        rng = r;
+    }
     let eta = p.true_risk();
     let lambda = 2f64.ln() / config.median_survival_days.powf(WEIBULL_SHAPE);
     let u: f64 = rng.gen_range(f64::EPSILON..1.0);

@@ -391,8 +391,8 @@ fn beyond_labels_findings_carry_survival_signal() {
 }
 
 /// `varied` scanners: each centre's CT and PET grids are the configuration's scaled by its
-/// profile, the patients themselves (true risk, clinical truth) are those of the `uniform`
-/// cohort, and each centre leaves its own clinical fields empty.
+/// profile, the patients themselves (true risk, clinical truth, endpoints) are those of the
+/// `uniform` cohort, and each centre leaves its own clinical fields empty.
 #[test]
 fn varied_scanners_differ_by_centre_as_documented() {
     use adamss_io::synthetic::{ScannerProfile, Scanners};
@@ -416,6 +416,14 @@ fn varied_scanners_differ_by_centre_as_documented() {
         assert_eq!(ta.patient_id, tb.patient_id);
         assert_eq!(ta.true_risk, tb.true_risk);
         assert_eq!((ta.hpv, ta.nodes), (tb.hpv, tb.nodes));
+        // The same endpoints, although the other scanners' images take other draws.
+        assert_eq!(
+            (ta.event_time_days, ta.censor_time_days, ta.event),
+            (tb.event_time_days, tb.censor_time_days, tb.event),
+            "{}",
+            ta.patient_id
+        );
+        assert_eq!(ta.in_endpoint_table, tb.in_endpoint_table);
         assert_eq!(ta.scanner, "reference");
         let c = varied
             .centres
