@@ -46,7 +46,7 @@ impl From<RegimeArg> for adamss::io::synthetic::Regime {
 }
 
 /// Whether the synthetic cohort's centres scan and record alike (docs/data.md).
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum ScannersArg {
     /// Centres differ by name only: the main job's cohort.
     Uniform,

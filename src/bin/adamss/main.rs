@@ -370,17 +370,7 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
             })
             .collect();
         let table = train::report::regimes_table(&named, &Method::MAIN, a.seed);
-        let mut name = String::from("regimes");
-        if a.scanners == ScannersArg::Varied {
-            name += "-varied";
-        }
-        if let Some(n) = a
-            .patients
-            .filter(|&n| n as usize != demo_patients(a.preset))
-        {
-            name += &format!("-{n}-patients");
-        }
-        let path = a.dir.join(name + ".md");
+        let path = a.dir.join(format!("regimes{}.md", demo_suffix(a)));
         io::write_atomic(&path, table.as_bytes())?;
         println!(
             "\nBoth regimes (each run's report.md has its incremental-value table):\n\n{table}\nwritten to {}",
@@ -388,6 +378,23 @@ fn demo(a: &DemoArgs, pin: IsaPin) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The folder and file suffix of the demo's cohort variant beyond its regime: `-varied` for
+/// varied scanners, `-<N>-patients` for a `--patients` other than the preset's.
+fn demo_suffix(a: &DemoArgs) -> String {
+    let mut suffix = String::new();
+    let scanners: synthetic::Scanners = a.scanners.into();
+    if scanners != synthetic::Scanners::Uniform {
+        suffix += &format!("-{}", scanners.name());
+    }
+    if let Some(n) = a
+        .patients
+        .filter(|&n| n as usize != demo_patients(a.preset))
+    {
+        suffix += &format!("-{n}-patients");
+    }
+    suffix
 }
 
 /// How many patients the demo synthesises for `preset` without `--patients`.
@@ -411,19 +418,11 @@ fn demo_regime(
         synthetic::Regime::LabelsOnly => String::new(),
         other => format!("-{}", other.name()),
     };
-    if scanners != synthetic::Scanners::Uniform {
-        suffix += &format!("-{}", scanners.name());
-    }
+    suffix += &demo_suffix(a);
     let mut synth = preset_config(preset, seed);
     synth.regime = regime;
     synth.scanners = scanners;
-    synth.patients = demo_patients(preset);
-    if let Some(n) = a.patients.map(|n| n as usize) {
-        if n != synth.patients {
-            synth.patients = n;
-            suffix += &format!("-{n}-patients");
-        }
-    }
+    synth.patients = a.patients.map_or(demo_patients(preset), |n| n as usize);
     let root = dir.join(format!("cohort{suffix}"));
     synthesise(&root, &synth)?;
     let cohort = printed(Cohort::open(&root)?);

@@ -191,17 +191,23 @@ fn not_nifti() {
     assert!(err.to_string().contains("NIfTI-2"), "{err}");
 }
 
+/// `data` written as `<dir>/<name>` (default geometry).
+fn write_f32(dir: &std::path::Path, name: &str, data: Array3<f32>) -> std::path::PathBuf {
+    let p = dir.join(name);
+    Volume::new(data, Geometry::default())
+        .expect("volume")
+        .write(&p)
+        .expect("write");
+    p
+}
+
 #[test]
 fn non_finite_voxels_are_refused_unless_allowed() {
     let mut data = Array3::<f32>::zeros((3, 3, 3));
     data[[1, 2, 0]] = f32::NAN;
     data[[2, 2, 2]] = f32::NEG_INFINITY;
     let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path().join("nan.nii.gz");
-    Volume::new(data, Geometry::default())
-        .expect("volume")
-        .write(&p)
-        .expect("write");
+    let p = write_f32(dir.path(), "nan.nii.gz", data);
     let err = Volume::<f32>::read(&p).expect_err("nan");
     assert!(
         matches!(
@@ -227,11 +233,7 @@ fn non_finite_voxels_are_refused_unless_allowed() {
     data[[5, 3, 30]] = f32::INFINITY;
     data[[7, 1, 2]] = f32::NAN;
     data[[8, 1, 2]] = f32::NAN;
-    let p = dir.path().join("chunks.nii.gz");
-    Volume::new(data, Geometry::default())
-        .expect("volume")
-        .write(&p)
-        .expect("write");
+    let p = write_f32(dir.path(), "chunks.nii.gz", data);
     let err = Volume::<f32>::read(&p).expect_err("non-finite");
     assert!(
         matches!(
@@ -251,11 +253,7 @@ fn values_that_do_not_fit_the_type() {
     let mut data = Array3::<f32>::zeros((2, 2, 2));
     data[[1, 0, 0]] = 0.5;
     let dir = tempfile::tempdir().expect("tempdir");
-    let p = dir.path().join("frac.nii");
-    Volume::new(data, Geometry::default())
-        .expect("volume")
-        .write(&p)
-        .expect("write");
+    let p = write_f32(dir.path(), "frac.nii", data);
     let err = Volume::<u8>::read(&p).expect_err("0.5 as u8");
     assert!(
         matches!(
