@@ -3,7 +3,8 @@
 //! `target/bench-data/radiomics/`): (a) the original image, all seven classes (107 features per
 //! image); (b) the AdaMSS preset (original + wavelet, 851 per image); (c) original + LoG
 //! σ 1–5 mm + wavelet (1316 per image); (d) a clinical CT grid (512 × 512 × 120 at
-//! 0.98 × 0.98 × 2.5 mm) resampled to 1 mm, then the AdaMSS preset; and the shape class alone.
+//! 0.98 × 0.98 × 2.5 mm) resampled to 1 mm, then the AdaMSS preset; GLCM alone on many grey
+//! levels; and the shape class alone.
 //! Then the LASSO-Cox feature selection as the main job runs it (3-fold CV of a 30-penalty
 //! path) on a radiomics table of 90 and of 240 small synthetic lesions (original image, PET +
 //! CT: 214 columns, rank-deficient as real radiomics are — e.g. the PET and CT shape features
@@ -165,6 +166,18 @@ fn bench(c: &mut Criterion) {
             )
             .expect("resample")
         })
+    });
+    // GLCM alone with many grey levels: the bench CT at binWidth 2 has 86 in the tumour (8 at
+    // binWidth 25), as many as the wavelet sub-bands of the synthetic cohort's CT tumours have
+    // at binWidth 10. There the maximal correlation coefficient's Ng × Ng eigenproblem (13
+    // directions) is most of the class's time: 32.4 ms when it formed Q and solved it
+    // non-symmetric, 11.3 ms as a symmetric eigensolve (docs/benchmarks.md, session 19).
+    let fine = Settings {
+        bin_width: 2.0,
+        ..Settings::default()
+    };
+    g.bench_function("glcm_ct_bin_width_2", |b| {
+        b.iter(|| extract(&ct, &mask, &fine, &[FeatureClass::Glcm]).expect("glcm"))
     });
     // The shape class (mesh, and diameters over all mesh vertices, O(V²)).
     g.bench_function("shape_14", |b| {
