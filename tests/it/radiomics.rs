@@ -54,3 +54,40 @@ fn adamss_preset_on_a_160_cube_pair_matches_pyradiomics() {
         failures.join("\n")
     );
 }
+
+/// GLCM alone on the bench CT at binWidth 2 — 86 grey levels in the tumour, the size of a real
+/// CT tumour's wavelet sub-bands — with and without `symmetricalGLCM`: the maximal correlation
+/// coefficient's Ng × Ng eigenproblem (a symmetric eigensolve, or an SVD for the asymmetric
+/// matrices) against PyRadiomics' own (`tests/data/radiomics/glcm_many_levels_expected.json`,
+/// from `tools/pyradiomics_adamss_160.py`). Same tolerance as above.
+#[test]
+fn glcm_with_many_grey_levels_matches_pyradiomics() {
+    use adamss::radiomics::{extract, FeatureClass, Settings};
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/radiomics/glcm_many_levels_expected.json"
+    );
+    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (ct, _, mask) = radiomics_pair::pair();
+    let ct = ct.map(|&v| f64::from(v));
+    let mut failures = Vec::new();
+    for (key, symmetric) in [("symmetric", true), ("asymmetric", false)] {
+        let settings = Settings {
+            bin_width: 2.0,
+            symmetrical_glcm: symmetric,
+            ..Settings::default()
+        };
+        let ours = extract(&ct, &mask, &settings, &[FeatureClass::Glcm]).unwrap();
+        assert_eq!(ours.len(), 24, "{key}");
+        for (name, value) in &ours {
+            let w = want[key][name.as_str()]
+                .as_f64()
+                .unwrap_or_else(|| panic!("PyRadiomics has no {key} {name}"));
+            let d = (value - w).abs();
+            if !(d <= 1e-9 || d <= 1e-6 * w.abs()) {
+                failures.push(format!("{key} {name}: ours {value}, PyRadiomics {w}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -251,6 +251,10 @@ fn mcc(p: &Array2<f64>, px: &[f64], py: &[f64]) -> f64 {
     if n < 2 {
         return 1.0;
     }
+    // A symmetric GLCM has equal row and column sums; `px` serves for both, so that B is
+    // symmetric to the bit (the two sums are added in different orders).
+    let symmetric = p == p.t();
+    let py = if symmetric { px } else { py };
     let b = Array2::from_shape_fn((n, n), |(i, k)| {
         let d = (px[i] * py[k]).sqrt();
         if d > 0.0 {
@@ -259,7 +263,7 @@ fn mcc(p: &Array2<f64>, px: &[f64], py: &[f64]) -> f64 {
             0.0
         }
     });
-    let mut sigma: Vec<f64> = if b == b.t() {
+    let mut sigma: Vec<f64> = if symmetric {
         match b.eigvalsh(UPLO::Lower) {
             Ok(ev) => ev.iter().map(|v| v.abs()).collect(),
             Err(_) => return f64::NAN,
