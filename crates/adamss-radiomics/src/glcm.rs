@@ -240,21 +240,23 @@ pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'st
 ///
 /// `Q = D⁻¹ᐟ² B Bᵀ D¹ᐟ²` with `B(i, k) = p(i, k) / √(p_x(i) p_y(k))` and `D = diag(p_x)`, so its
 /// eigenvalues are the squared singular values of `B` and the MCC is `B`'s second largest
-/// singular value — for a symmetric GLCM (PyRadiomics' default) `B` is symmetric and they are
-/// the absolute values of its eigenvalues. PyRadiomics forms `Q` itself (an O(Ng³) sum, with
-/// `ε` added to each denominator) and runs a non-symmetric eigensolver on it; this does a
-/// symmetric eigensolve (or an SVD) of `B` instead, several times less work at the 50–150 grey
-/// levels of wavelet sub-bands. The two differ only through PyRadiomics' `ε` (≤ 2.6e-9
-/// relative on the cohort checked with `tools/mcc_check.py`).
+/// singular value. PyRadiomics forms `Q` itself (an O(Ng³) sum, with `ε` added to each
+/// denominator) and runs a non-symmetric eigensolver on it; this takes the singular values of
+/// `B` instead, several times less work at the 50–150 grey levels of wavelet sub-bands. The two
+/// differ only through PyRadiomics' `ε` (≤ 2.6e-9 relative on the cohort checked with
+/// `tools/mcc_check.py`).
+///
+/// For a symmetric GLCM (PyRadiomics' default) `B` is symmetric in exact arithmetic, but `p_x`
+/// (row sums) and `p_y` (column sums) are added in different orders, so it is symmetric to the
+/// bit in general only below 8 grey levels; there the singular values are the absolute
+/// eigenvalues of a symmetric eigensolve. An SVD is used otherwise: LAPACK's symmetric
+/// eigensolver was slower on these sizes (GLCM of 86 grey levels, `cargo bench --bench radiomics
+/// -- glcm_ct_bin_width_2`: 17.4 ms with it for every symmetric matrix, 11.3 ms as here).
 fn mcc(p: &Array2<f64>, px: &[f64], py: &[f64]) -> f64 {
     let n = px.len();
     if n < 2 {
         return 1.0;
     }
-    // A symmetric GLCM has equal row and column sums; `px` serves for both, so that B is
-    // symmetric to the bit (the two sums are added in different orders).
-    let symmetric = p == p.t();
-    let py = if symmetric { px } else { py };
     let b = Array2::from_shape_fn((n, n), |(i, k)| {
         let d = (px[i] * py[k]).sqrt();
         if d > 0.0 {
@@ -263,7 +265,7 @@ fn mcc(p: &Array2<f64>, px: &[f64], py: &[f64]) -> f64 {
             0.0
         }
     });
-    let mut sigma: Vec<f64> = if symmetric {
+    let mut sigma: Vec<f64> = if b == b.t() {
         match b.eigvalsh(UPLO::Lower) {
             Ok(ev) => ev.iter().map(|v| v.abs()).collect(),
             Err(_) => return f64::NAN,
