@@ -171,7 +171,7 @@ fn bench(c: &mut Criterion) {
     // binWidth 25), as many as the wavelet sub-bands of the synthetic cohort's CT tumours have
     // at binWidth 10. There the maximal correlation coefficient's Ng × Ng eigenproblem (13
     // directions) is most of the class's time: 32.4 ms when it formed Q and solved it
-    // non-symmetric, 11.3 ms as a symmetric eigensolve (docs/benchmarks.md, session 19).
+    // non-symmetric, 11.3 ms as the singular values of B (docs/benchmarks.md, session 19).
     let fine = Settings {
         bin_width: 2.0,
         ..Settings::default()
