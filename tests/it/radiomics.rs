@@ -3,7 +3,7 @@
 #[path = "../../benches/support/radiomics_pair.rs"]
 mod radiomics_pair;
 
-use adamss::radiomics::{extract_pet_ct, ExtractionConfig};
+use adamss::radiomics::{extract, extract_pet_ct, ExtractionConfig, FeatureClass, Settings};
 use serde_json::Value;
 
 /// `ExtractionConfig::adamss()` (binWidth 25; Original + Wavelet with binWidth 10; all seven
@@ -14,11 +14,7 @@ use serde_json::Value;
 /// (passed as f64) in double.
 #[test]
 fn adamss_preset_on_a_160_cube_pair_matches_pyradiomics() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/radiomics/adamss_160_expected.json"
-    );
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want = expected("adamss_160_expected.json");
     let (ct, pet, mask) = radiomics_pair::pair();
     // The same volumes as PyRadiomics read (a changed generator fails here, not below).
     let sum = |v: &adamss::io::Volume<f32>| v.data().iter().map(|&x| f64::from(x)).sum::<f64>();
@@ -38,9 +34,7 @@ fn adamss_preset_on_a_160_cube_pair_matches_pyradiomics() {
         let w = want[image][feature]
             .as_f64()
             .unwrap_or_else(|| panic!("PyRadiomics has no {name}"));
-        let (rel, abs) = (1e-6, 1e-9);
-        let d = (value - w).abs();
-        if !(d <= abs || d <= rel * w.abs()) {
+        if !close(*value, w) {
             failures.push(format!("{name}: ours {value}, PyRadiomics {w}"));
         }
     }
@@ -57,17 +51,12 @@ fn adamss_preset_on_a_160_cube_pair_matches_pyradiomics() {
 
 /// GLCM alone on the bench CT at binWidth 2 — 86 grey levels in the tumour, the size of a real
 /// CT tumour's wavelet sub-bands — with and without `symmetricalGLCM`: the maximal correlation
-/// coefficient's Ng × Ng eigenproblem (a symmetric eigensolve, or an SVD for the asymmetric
-/// matrices) against PyRadiomics' own (`tests/data/radiomics/glcm_many_levels_expected.json`,
+/// coefficient's Ng × Ng eigenproblem (the singular values of B = p / √(pₓ p_y)) against
+/// PyRadiomics' own (`tests/data/radiomics/glcm_many_levels_expected.json`,
 /// from `tools/pyradiomics_adamss_160.py`). Same tolerance as above.
 #[test]
 fn glcm_with_many_grey_levels_matches_pyradiomics() {
-    use adamss::radiomics::{extract, FeatureClass, Settings};
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/radiomics/glcm_many_levels_expected.json"
-    );
-    let want: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want = expected("glcm_many_levels_expected.json");
     let (ct, _, mask) = radiomics_pair::pair();
     let ct = ct.map(|&v| f64::from(v));
     let mut failures = Vec::new();
@@ -83,11 +72,22 @@ fn glcm_with_many_grey_levels_matches_pyradiomics() {
             let w = want[key][name.as_str()]
                 .as_f64()
                 .unwrap_or_else(|| panic!("PyRadiomics has no {key} {name}"));
-            let d = (value - w).abs();
-            if !(d <= 1e-9 || d <= 1e-6 * w.abs()) {
+            if !close(*value, w) {
                 failures.push(format!("{key} {name}: ours {value}, PyRadiomics {w}"));
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// PyRadiomics' values from `tests/data/radiomics/<file>`.
+fn expected(file: &str) -> Value {
+    let path = format!("{}/tests/data/radiomics/{file}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// The golden tests' tolerance: 1e-6 relative or 1e-9 absolute.
+fn close(ours: f64, want: f64) -> bool {
+    let d = (ours - want).abs();
+    d <= 1e-9 || d <= 1e-6 * want.abs()
 }
