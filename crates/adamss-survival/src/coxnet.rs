@@ -8,7 +8,10 @@
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
 //! iterations converge linearly at small penalties), solves it by coordinate descent in a
 //! seeded random order over a working set grown by optimality checks, and halves the step if
-//! the true objective does not decrease. Solutions are warm-started along the path, which ends
+//! the true objective does not decrease. Where it is predicted to pay (small working sets that
+//! converge slowly, as near the end of a p ≫ n path), the descent switches to covariance mode —
+//! the working set's Gram matrix, and exact Cholesky solves on the face of non-zero
+//! coefficients once their signs settle. Solutions are warm-started along the path, which ends
 //! early by glmnet's rules (deviance explained flat or saturated, pass budget spent; see
 //! [`PathEnd`]).
 
@@ -19,7 +22,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cindex::harrell;
-use crate::cox::{PartialLikelihood, Reduction, Ties};
+use crate::cox::{BreslowHessian, PartialLikelihood, Reduction, Ties};
 use crate::surv::{check_design, column_sd, time_order};
 use crate::{Error, Result, Surv};
 
@@ -310,9 +313,21 @@ impl Problem<'_> {
             * alpha
     }
 
+    /// The linear predictor `Xβ`, summed over the non-zero coefficients only (most are zero
+    /// along a LASSO path).
+    fn eta(&self, beta: &Array1<f64>) -> Array1<f64> {
+        let mut eta = Array1::zeros(self.x.nrows());
+        for (k, &b) in beta.iter().enumerate() {
+            if b != 0.0 {
+                eta.scaled_add(b, &self.xt.row(k));
+            }
+        }
+        eta
+    }
+
     /// The objective and the linear predictor it was computed from.
     fn objective_eta(&self, beta: &Array1<f64>, alpha: f64) -> Result<(f64, Array1<f64>)> {
-        let eta = self.x.dot(beta);
+        let eta = self.eta(beta);
         let f = self.pl.nll(eta.as_slice().unwrap_or(&[]), Reduction::Sum)? / self.n()
             + self.penalty(beta, alpha);
         Ok((f, eta))
@@ -320,7 +335,7 @@ impl Problem<'_> {
 
     /// Gradient of (1/n)·NLL with respect to β.
     fn gradient(&self, beta: &Array1<f64>) -> Result<Array1<f64>> {
-        let eta = self.x.dot(beta);
+        let eta = self.eta(beta);
         let (_, g, _) = self
             .pl
             .breslow_grad_diag_hess_eta(eta.as_slice().unwrap_or(&[]), Reduction::Sum)?;
@@ -333,24 +348,27 @@ impl Problem<'_> {
     /// Hessian in η applied in O(n), not glmnet's diagonal) plus the penalty, by coordinate
     /// descent over a working set: the non-zero and unpenalised coefficients, grown by every
     /// coefficient that violates the model's optimality condition (checked with one
-    /// matrix-vector product) until none does. The step is halved until the true objective
+    /// matrix-vector product) until none does — directly, or in covariance mode ([`Gram`])
+    /// once that is predicted to finish sooner. The step is halved until the true objective
     /// does not increase; the penalty is solved when a step moves no coefficient by more
     /// than glmnet's rule allows (`curvature · δ² ≤ tol · null objective`).
     /// Each coordinate-descent sweep and each optimality check spends one of `passes`; when
     /// none is left the penalty is not solved (`Error::NotConverged`, with `passes` at 0).
+    /// `hx` holds `H x_k / n` per feature, recomputed on a feature's first visit in each
+    /// Newton step; the caller keeps it between penalties so its buffers are reused.
     fn solve(
         &self,
         beta: &mut Array1<f64>,
         alpha: f64,
         tol: f64,
         passes: &mut usize,
+        hx: &mut Vec<Vec<f64>>,
     ) -> Result<usize> {
         let (n, p) = self.x.dim();
         let nf = n as f64;
         let threshold = tol * self.null;
         let (mut f_old, mut eta) = self.objective_eta(beta, alpha)?;
-        // H x_k / n for the working set, recomputed lazily after every Newton step.
-        let mut hx: Vec<Vec<f64>> = vec![Vec::new(); p];
+        hx.resize(p, Vec::new());
         for it in 1..=self.params.max_iter {
             let model = self.pl.breslow_hessian(eta.as_slice().unwrap_or(&[]))?;
             // resid = (g + H u) / n with u = X(next − β): the model's gradient in η.
@@ -369,40 +387,41 @@ impl Problem<'_> {
             // deterministic): on correlated features cyclic order needs several times more
             // sweeps for the same accuracy (docs/benchmarks.md).
             let mut order = Shuffler::new(it as u64);
+            // Covariance mode, entered when it is predicted to finish the working set sooner
+            // (see `Gram`); kept, and grown with the set, for the rest of the Newton step.
+            let mut gram: Option<Gram> = None;
             loop {
+                // The largest move of each direct sweep on this working set.
+                let mut moves: Vec<f64> = Vec::new();
                 for _sweep in 0..MAX_SWEEPS {
                     *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
-                    let mut max_move: f64 = 0.0;
                     order.shuffle(&mut set);
-                    for &k in &set {
-                        let col = self.xt.row(k);
-                        let col = col.as_slice().unwrap_or(&[]);
-                        if curvature[k].is_nan() {
-                            let h = &mut hx[k];
-                            h.resize(n, 0.0);
-                            model.apply(col, h);
-                            h.iter_mut().for_each(|v| *v /= nf);
-                            curvature[k] = dot(col, h);
-                        }
-                        let denom = curvature[k] + alpha * (1.0 - self.l1) * self.pf[k];
-                        if denom <= 0.0 {
-                            continue;
-                        }
-                        let grad_k = dot(col, &resid);
-                        let z = curvature[k] * next[k] - grad_k;
-                        let new = soft_threshold(z, alpha * self.l1 * self.pf[k]) / denom;
-                        let delta = new - next[k];
-                        if delta != 0.0 {
-                            for (r, h) in resid.iter_mut().zip(&hx[k]) {
-                                *r += delta * h;
-                            }
-                            next[k] = new;
-                            max_move = max_move.max(denom * delta * delta);
-                        }
-                    }
+                    let max_move = match gram.as_mut() {
+                        Some(g) => g.sweep(self, alpha, &set, &curvature, &mut next),
+                        None => self.sweep(
+                            alpha,
+                            &set,
+                            &model,
+                            hx,
+                            &mut curvature,
+                            &mut next,
+                            &mut resid,
+                        ),
+                    };
                     if max_move <= threshold * INNER {
                         break;
                     }
+                    moves.push(max_move);
+                    match gram.as_mut() {
+                        Some(g) => g.newton(self, alpha, &mut next),
+                        None if Gram::pays(&moves, threshold * INNER, set.len(), n) => {
+                            gram = Some(Gram::new(self, &set, hx, &resid, &next));
+                        }
+                        None => {}
+                    }
+                }
+                if let Some(g) = gram.as_mut() {
+                    g.sync(hx, &next, &mut resid);
                 }
                 // Coefficients outside the working set that the model would move off zero.
                 *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
@@ -413,9 +432,21 @@ impl Problem<'_> {
                 if violators.is_empty() {
                     break;
                 }
-                for k in violators {
+                for &k in &violators {
                     working[k] = true;
                     set.push(k);
+                }
+                if let Some(g) = gram.as_mut() {
+                    for &k in &violators {
+                        let col = self.xt.row(k);
+                        let col = col.as_slice().unwrap_or(&[]);
+                        let h = &mut hx[k];
+                        h.resize(n, 0.0);
+                        model.apply(col, h);
+                        h.iter_mut().for_each(|v| *v /= nf);
+                        curvature[k] = dot(col, h);
+                    }
+                    g.extend(self, &violators, hx, &resid, &next);
                 }
             }
             // Step halving on the true objective.
@@ -448,6 +479,52 @@ impl Problem<'_> {
         })
     }
 
+    /// One coordinate-descent sweep over `set` on the Newton step's model, keeping `resid`
+    /// (the model's gradient in η) current; computes `H x_k / n` and the curvature of a
+    /// coordinate on its first visit. Returns the largest move, `curvature · δ²`.
+    #[allow(clippy::too_many_arguments)]
+    fn sweep(
+        &self,
+        alpha: f64,
+        set: &[usize],
+        model: &BreslowHessian<'_>,
+        hx: &mut [Vec<f64>],
+        curvature: &mut [f64],
+        next: &mut Array1<f64>,
+        resid: &mut [f64],
+    ) -> f64 {
+        let n = self.x.nrows();
+        let nf = n as f64;
+        let mut max_move: f64 = 0.0;
+        for &k in set {
+            let col = self.xt.row(k);
+            let col = col.as_slice().unwrap_or(&[]);
+            if curvature[k].is_nan() {
+                let h = &mut hx[k];
+                h.resize(n, 0.0);
+                model.apply(col, h);
+                h.iter_mut().for_each(|v| *v /= nf);
+                curvature[k] = dot(col, h);
+            }
+            let denom = curvature[k] + alpha * (1.0 - self.l1) * self.pf[k];
+            if denom <= 0.0 {
+                continue;
+            }
+            let grad_k = dot(col, resid);
+            let z = curvature[k] * next[k] - grad_k;
+            let new = soft_threshold(z, alpha * self.l1 * self.pf[k]) / denom;
+            let delta = new - next[k];
+            if delta != 0.0 {
+                for (r, h) in resid.iter_mut().zip(&hx[k]) {
+                    *r += delta * h;
+                }
+                next[k] = new;
+                max_move = max_move.max(denom * delta * delta);
+            }
+        }
+        max_move
+    }
+
     fn gradient_norm(&self, beta: &Array1<f64>) -> f64 {
         self.gradient(beta)
             .map_or(f64::NAN, |g| g.iter().map(|v| v * v).sum::<f64>().sqrt())
@@ -459,6 +536,269 @@ impl Problem<'_> {
             iterations: self.params.max_passes,
             step: f64::NAN,
             gradient: self.gradient_norm(beta),
+        }
+    }
+}
+
+/// How much faster the Gram matrix's arithmetic runs (one matrix product) than a direct
+/// sweep's (two passes over memory per coordinate), measured on this project's machine
+/// (docs/benchmarks.md): forming `G` costs about `|S| / (2·GEMM_GAIN)` direct sweeps.
+const GEMM_GAIN: f64 = 4.0;
+/// How much faster a Cholesky factorisation's arithmetic runs than a Gram sweep's: a face is
+/// solved once the Gram sweeps since the last solve have cost `f³ / (3·SOLVE_GAIN)`.
+const SOLVE_GAIN: f64 = 8.0;
+/// Sweeps over which [`Gram::pays`] measures the rate of convergence.
+const RATE_SWEEPS: usize = 4;
+/// The largest working set given a Gram matrix: 256² numbers (512 KiB) stay in a core's
+/// second-level cache. Larger sets were no faster in covariance mode (1 000 × 1 456 design,
+/// docs/benchmarks.md).
+const GRAM_MAX: usize = 256;
+
+/// Coordinate descent in covariance mode on one Newton step's model: the working set's Gram
+/// matrix `G = X_Sᵀ H X_S / n` (one matrix product) and the model's gradient over the set,
+/// `X_Sᵀ resid`, kept current in O(|S|) per move instead of two O(n) passes. When a sweep leaves
+/// the signs of the set unchanged, the model restricted to its non-zero coefficients is
+/// minimised exactly (a Cholesky solve; the step stops where a coefficient would change sign),
+/// as a smooth quadratic on that face; the model decreases on every such step. `resid` is
+/// brought up to date by [`Gram::sync`] before the optimality check needs it.
+struct Gram {
+    members: Vec<usize>,
+    /// Position of each feature in `members` (`usize::MAX` outside the set).
+    pos: Vec<usize>,
+    /// `G`, row by row (`rows[i][j] = x_iᵀ (H x_j / n)`).
+    rows: Vec<Vec<f64>>,
+    /// The model's gradient over the set, `x_jᵀ resid` at the current coefficients.
+    grad: Vec<f64>,
+    /// Each member's coefficient when `resid` was last brought up to date.
+    synced: Vec<f64>,
+    /// The set's signs after the last sweep (a Newton solve needs them unchanged).
+    signs: Vec<i8>,
+    /// Cleared when a face's system is not positive definite.
+    newton_ok: bool,
+    /// Sweeps since the last Newton solve.
+    since: usize,
+}
+
+impl Gram {
+    /// Whether covariance mode is predicted to finish this working set sooner, given the
+    /// largest move of each direct sweep so far: the sweeps still needed to reach `target`,
+    /// extrapolated from the geometric decay of the largest move over the last `RATE_SWEEPS`
+    /// sweeps, times what each would save (a Gram sweep reads `|S|²` numbers, a direct one
+    /// `2|S|n`), against the Gram matrix's cost. Never for sets over `GRAM_MAX`.
+    fn pays(moves: &[f64], target: f64, m: usize, n: usize) -> bool {
+        let Some(&now) = moves.last() else {
+            return false;
+        };
+        if moves.len() <= RATE_SWEEPS || m > GRAM_MAX {
+            return false;
+        }
+        let before = moves[moves.len() - 1 - RATE_SWEEPS];
+        let rate = (now / before).powf(1.0 / RATE_SWEEPS as f64);
+        let remaining = if rate < 1.0 {
+            (target / now).ln() / rate.ln()
+        } else {
+            f64::INFINITY
+        };
+        let saved = 1.0 - (m as f64 / (2.0 * n as f64)).min(1.0);
+        remaining * saved >= m as f64 / (2.0 * GEMM_GAIN)
+    }
+
+    /// The Gram matrix of `set` (every member's `H x_k / n` in `hx`) and the gradient over it.
+    fn new(
+        prob: &Problem<'_>,
+        set: &[usize],
+        hx: &[Vec<f64>],
+        resid: &[f64],
+        next: &Array1<f64>,
+    ) -> Self {
+        let n = prob.x.nrows();
+        let mut members = set.to_vec();
+        members.sort_unstable();
+        let m = members.len();
+        let mut xs = Array2::<f64>::zeros((m, n));
+        let mut hs = Array2::<f64>::zeros((m, n));
+        for (j, &k) in members.iter().enumerate() {
+            xs.row_mut(j).assign(&prob.xt.row(k));
+            hs.row_mut(j)
+                .as_slice_mut()
+                .unwrap_or(&mut [])
+                .copy_from_slice(&hx[k]);
+        }
+        let g = xs.dot(&hs.t());
+        let rows = g.rows().into_iter().map(|r| r.to_vec()).collect();
+        let mut pos = vec![usize::MAX; prob.xt.nrows()];
+        for (j, &k) in members.iter().enumerate() {
+            pos[k] = j;
+        }
+        let grad = members
+            .iter()
+            .map(|&k| dot(prob.xt.row(k).as_slice().unwrap_or(&[]), resid))
+            .collect();
+        let synced = members.iter().map(|&k| next[k]).collect();
+        Self {
+            members,
+            pos,
+            rows,
+            grad,
+            synced,
+            signs: Vec::new(),
+            newton_ok: true,
+            since: 0,
+        }
+    }
+
+    /// Adds features to the set (`resid` must be up to date: after [`Gram::sync`]).
+    fn extend(
+        &mut self,
+        prob: &Problem<'_>,
+        new: &[usize],
+        hx: &[Vec<f64>],
+        resid: &[f64],
+        next: &Array1<f64>,
+    ) {
+        let col = |k: usize| prob.xt.row(k).to_slice().unwrap_or(&[]);
+        for &k in new {
+            for (i, &j) in self.members.iter().enumerate() {
+                self.rows[i].push(dot(col(j), &hx[k]));
+            }
+            self.pos[k] = self.members.len();
+            self.members.push(k);
+            let row = self.members.iter().map(|&j| dot(col(k), &hx[j])).collect();
+            self.rows.push(row);
+            self.grad.push(dot(col(k), resid));
+            self.synced.push(next[k]);
+        }
+        self.signs.clear();
+    }
+
+    /// One sweep over `set` in its current order (the same moves as a direct sweep, up to
+    /// rounding); returns the largest move.
+    fn sweep(
+        &mut self,
+        prob: &Problem<'_>,
+        alpha: f64,
+        set: &[usize],
+        curvature: &[f64],
+        next: &mut Array1<f64>,
+    ) -> f64 {
+        self.since += 1;
+        let mut max_move: f64 = 0.0;
+        for &k in set {
+            let j = self.pos[k];
+            let denom = curvature[k] + alpha * (1.0 - prob.l1) * prob.pf[k];
+            if denom <= 0.0 {
+                continue;
+            }
+            let z = curvature[k] * next[k] - self.grad[j];
+            let new = soft_threshold(z, alpha * prob.l1 * prob.pf[k]) / denom;
+            let delta = new - next[k];
+            if delta != 0.0 {
+                for (g, r) in self.grad.iter_mut().zip(&self.rows[j]) {
+                    *g += delta * r;
+                }
+                next[k] = new;
+                max_move = max_move.max(denom * delta * delta);
+            }
+        }
+        max_move
+    }
+
+    /// Steps to the model's minimiser on the current face (the non-zero coefficients with their
+    /// signs held) if the last sweep left every sign unchanged and the sweeps since the last
+    /// solve have paid for it; the step stops at the first coefficient that would change sign,
+    /// which is set to zero. A face whose system is not positive definite (p > n, nearly
+    /// collinear features) turns the solves off for the rest of the Newton step.
+    fn newton(&mut self, prob: &Problem<'_>, alpha: f64, next: &mut Array1<f64>) {
+        let signs: Vec<i8> = self
+            .members
+            .iter()
+            .map(|&k| {
+                if next[k] > 0.0 {
+                    1
+                } else if next[k] < 0.0 {
+                    -1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let stable = signs == self.signs;
+        self.signs = signs;
+        if !stable || !self.newton_ok {
+            return;
+        }
+        let face: Vec<usize> = (0..self.members.len())
+            .filter(|&j| self.signs[j] != 0)
+            .collect();
+        let (f, m) = (face.len() as f64, self.members.len() as f64);
+        if face.is_empty() || (self.since as f64) * m * m * SOLVE_GAIN < f * f * f / 3.0 {
+            return;
+        }
+        self.since = 0;
+        let (l1, l2) = (alpha * prob.l1, alpha * (1.0 - prob.l1));
+        let f = face.len();
+        let mut a = Array2::<f64>::zeros((f, f));
+        for (r, &i) in face.iter().enumerate() {
+            for (c, &j) in face.iter().enumerate() {
+                a[[r, c]] = self.rows[i][j];
+            }
+            a[[r, r]] += l2 * prob.pf[self.members[i]];
+        }
+        let b: Array1<f64> = face
+            .iter()
+            .map(|&i| {
+                let k = self.members[i];
+                -(self.grad[i] + prob.pf[k] * (l1 * f64::from(self.signs[i]) + l2 * next[k]))
+            })
+            .collect();
+        use ndarray_linalg::SolveC;
+        let Ok(step) = a.solvec(&b) else {
+            self.newton_ok = false;
+            return;
+        };
+        // The face's model along the step is `t²/2 · stepᵀA step − t · bᵀstep`: minimised
+        // exactly (t = 1 for an exact solve; a poorly conditioned one is shortened, never
+        // allowed to raise the model).
+        let (slope, curve) = (step.dot(&b), step.dot(&a.dot(&step)));
+        if !(slope > 0.0 && curve > 0.0) || step.iter().any(|v| !v.is_finite()) {
+            self.newton_ok = false;
+            return;
+        }
+        let mut t = (slope / curve).min(1.0);
+        // No coefficient may change sign: the step stops at the first that reaches zero.
+        let mut stop = usize::MAX;
+        for (r, &i) in face.iter().enumerate() {
+            let old = next[self.members[i]];
+            if old * (old + t * step[r]) < 0.0 {
+                let ti = -old / step[r];
+                if ti < t {
+                    t = ti;
+                    stop = r;
+                }
+            }
+        }
+        for (r, &i) in face.iter().enumerate() {
+            let d = t * step[r];
+            let k = self.members[i];
+            let new = if r == stop { 0.0 } else { next[k] + d };
+            let d = new - next[k];
+            next[k] = new;
+            for (g, row) in self.grad.iter_mut().zip(&self.rows[i]) {
+                *g += d * row;
+            }
+        }
+    }
+
+    /// Brings `resid` up to date with the coefficients' moves since the last call.
+    fn sync(&mut self, hx: &[Vec<f64>], next: &Array1<f64>, resid: &mut [f64]) {
+        for (j, &k) in self.members.iter().enumerate() {
+            let d = next[k] - self.synced[j];
+            if d != 0.0 {
+                for (r, h) in resid.iter_mut().zip(&hx[k]) {
+                    *r += d * h;
+                }
+                self.synced[j] = next[k];
+            }
         }
     }
 }
@@ -583,9 +923,10 @@ impl CoxnetValidParams {
         // Unpenalised covariates first (penalised ones held at 0), then α_max.
         let mut beta = Array1::<f64>::zeros(p);
         let mut passes = self.max_passes;
+        let mut hx = Vec::new();
         // Tightly, since α_max is read off the gradient there.
         if prob.pf.contains(&0.0) {
-            prob.solve(&mut beta, 1e12, self.tol.min(1e-24), &mut passes)?;
+            prob.solve(&mut beta, 1e12, self.tol.min(1e-24), &mut passes, &mut hx)?;
         }
         let alphas = match &self.alphas {
             Some(a) => a.clone(),
@@ -611,7 +952,7 @@ impl CoxnetValidParams {
         let null_dev = 2.0 * (saturated + prob.null * n as f64);
         let mut end = PathEnd::Complete;
         for (k, &alpha) in alphas.iter().enumerate() {
-            match prob.solve(&mut beta, alpha, self.tol, &mut passes) {
+            match prob.solve(&mut beta, alpha, self.tol, &mut passes, &mut hx) {
                 Ok(it) => iterations.push(it),
                 // Small penalties on (nearly) separable data have no finite solution: the
                 // path ends at the last penalty that converged, as glmnet ends its path early.
@@ -626,7 +967,7 @@ impl CoxnetValidParams {
                 Err(e) => return Err(e),
             }
             coef.row_mut(k).assign(&(&beta / &prob.scale));
-            let eta = prob.x.dot(&beta);
+            let eta = prob.eta(&beta);
             let nll = prob.pl.nll(eta.as_slice().unwrap_or(&[]), Reduction::Sum)?;
             let ratio = if null_dev > 0.0 {
                 1.0 - 2.0 * (saturated + nll) / null_dev
