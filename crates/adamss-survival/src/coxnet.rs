@@ -8,10 +8,9 @@
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
 //! iterations converge linearly at small penalties), solves it by coordinate descent in a
 //! seeded random order over a working set grown by optimality checks, and halves the step if
-//! the true objective does not decrease. Where it is predicted to pay (small working sets that
-//! converge slowly, as near the end of a p ≫ n path), the descent switches to covariance mode —
-//! the working set's Gram matrix, and exact Cholesky solves on the face of non-zero
-//! coefficients once their signs settle. Solutions are warm-started along the path, which ends
+//! the true objective does not decrease. The sweeps are cyclic and Anderson-accelerated
+//! (Bertrand & Massias 2021), which on ill-conditioned (p ≫ n, correlated) designs reaches the
+//! same accuracy in a fraction of the sweeps. Solutions are warm-started along the path, which ends
 //! early by glmnet's rules (deviance explained flat or saturated, pass budget spent; see
 //! [`PathEnd`]).
 
@@ -348,8 +347,7 @@ impl Problem<'_> {
     /// Hessian in η applied in O(n), not glmnet's diagonal) plus the penalty, by coordinate
     /// descent over a working set: the non-zero and unpenalised coefficients, grown by every
     /// coefficient that violates the model's optimality condition (checked with one
-    /// matrix-vector product) until none does — directly, or in covariance mode ([`Gram`])
-    /// once that is predicted to finish sooner. The step is halved until the true objective
+    /// matrix-vector product) until none does. The step is halved until the true objective
     /// does not increase; the penalty is solved when a step moves no coefficient by more
     /// than glmnet's rule allows (`curvature · δ² ≤ tol · null objective`).
     /// Each coordinate-descent sweep and each optimality check spends one of `passes`; when
@@ -383,45 +381,29 @@ impl Problem<'_> {
                     set.push(k);
                 }
             }
-            // Each sweep visits the working set in a new random order (seeded, so a fit is
-            // deterministic): on correlated features cyclic order needs several times more
-            // sweeps for the same accuracy (docs/benchmarks.md).
-            let mut order = Shuffler::new(it as u64);
-            // Covariance mode, entered when it is predicted to finish the working set sooner
-            // (see `Gram`); kept, and grown with the set, for the rest of the Newton step.
-            let mut gram: Option<Gram> = None;
+            // Sweeps visit the working set in index order, accelerated by Anderson
+            // extrapolation (`Anderson`): on correlated features plain cyclic order needed
+            // several times more sweeps than a random one, and the random one than this
+            // (docs/benchmarks.md).
             loop {
-                // The largest move of each direct sweep on this working set.
-                let mut moves: Vec<f64> = Vec::new();
+                let mut anderson = Anderson::default();
                 for _sweep in 0..MAX_SWEEPS {
                     *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
-                    order.shuffle(&mut set);
-                    let max_move = match gram.as_mut() {
-                        Some(g) => g.sweep(self, alpha, &set, &curvature, &mut next),
-                        None => self.sweep(
-                            alpha,
-                            &set,
-                            &model,
-                            hx,
-                            &mut curvature,
-                            &mut next,
-                            &mut resid,
-                        ),
-                    };
+                    let max_move = self.sweep(
+                        alpha,
+                        &set,
+                        &model,
+                        hx,
+                        &mut curvature,
+                        &mut next,
+                        &mut resid,
+                    );
                     if max_move <= threshold * INNER {
                         break;
                     }
-                    moves.push(max_move);
-                    match gram.as_mut() {
-                        Some(g) => g.newton(self, alpha, &mut next),
-                        None if Gram::pays(&moves, threshold * INNER, set.len(), n) => {
-                            gram = Some(Gram::new(self, &set, hx, &resid, &next));
-                        }
-                        None => {}
+                    if let Some(target) = anderson.record(&set, &next) {
+                        self.try_move(alpha, &set, &target, &model, &mut next, &mut resid);
                     }
-                }
-                if let Some(g) = gram.as_mut() {
-                    g.sync(hx, &next, &mut resid);
                 }
                 // Coefficients outside the working set that the model would move off zero.
                 *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
@@ -436,18 +418,7 @@ impl Problem<'_> {
                     working[k] = true;
                     set.push(k);
                 }
-                if let Some(g) = gram.as_mut() {
-                    for &k in &violators {
-                        let col = self.xt.row(k);
-                        let col = col.as_slice().unwrap_or(&[]);
-                        let h = &mut hx[k];
-                        h.resize(n, 0.0);
-                        model.apply(col, h);
-                        h.iter_mut().for_each(|v| *v /= nf);
-                        curvature[k] = dot(col, h);
-                    }
-                    g.extend(self, &violators, hx, &resid, &next);
-                }
+                set.sort_unstable();
             }
             // Step halving on the true objective.
             let step = &next - &*beta;
@@ -525,6 +496,54 @@ impl Problem<'_> {
         max_move
     }
 
+    /// The penalty's term for coefficient `k` at value `v`.
+    fn coord_penalty(&self, k: usize, v: f64, alpha: f64) -> f64 {
+        alpha * self.pf[k] * (self.l1 * v.abs() + (1.0 - self.l1) / 2.0 * v * v)
+    }
+
+    /// Moves the working set's coefficients to `target` (values in `set` order) if that
+    /// lowers the Newton step's model, keeping `resid` current: `du = X Δ`
+    /// by one pass over the set's columns, `H du / n` in O(n), and the model's change
+    /// `residᵀ du + ½ duᵀ H du / n` plus the penalty's. Returns whether it moved.
+    fn try_move(
+        &self,
+        alpha: f64,
+        set: &[usize],
+        target: &[f64],
+        model: &BreslowHessian<'_>,
+        next: &mut Array1<f64>,
+        resid: &mut [f64],
+    ) -> bool {
+        let n = self.x.nrows();
+        let mut du = vec![0.0; n];
+        let mut change = 0.0;
+        for (&k, &t) in set.iter().zip(target) {
+            let d = t - next[k];
+            if d != 0.0 {
+                let col = self.xt.row(k);
+                for (u, x) in du.iter_mut().zip(col.as_slice().unwrap_or(&[])) {
+                    *u += d * x;
+                }
+                change += self.coord_penalty(k, t, alpha) - self.coord_penalty(k, next[k], alpha);
+            }
+        }
+        let mut hdu = vec![0.0; n];
+        model.apply(&du, &mut hdu);
+        let nf = n as f64;
+        hdu.iter_mut().for_each(|v| *v /= nf);
+        change += dot(resid, &du) + 0.5 * dot(&du, &hdu);
+        if change.is_nan() || change >= 0.0 {
+            return false;
+        }
+        for (&k, &t) in set.iter().zip(target) {
+            next[k] = t;
+        }
+        for (r, h) in resid.iter_mut().zip(&hdu) {
+            *r += h;
+        }
+        true
+    }
+
     fn gradient_norm(&self, beta: &Array1<f64>) -> f64 {
         self.gradient(beta)
             .map_or(f64::NAN, |g| g.iter().map(|v| v * v).sum::<f64>().sqrt())
@@ -540,268 +559,58 @@ impl Problem<'_> {
     }
 }
 
-/// How much faster the Gram matrix's arithmetic runs (one matrix product) than a direct
-/// sweep's (two passes over memory per coordinate), measured on this project's machine
-/// (docs/benchmarks.md): forming `G` costs about `|S| / (2·GEMM_GAIN)` direct sweeps.
-const GEMM_GAIN: f64 = 4.0;
-/// How much faster a Cholesky factorisation's arithmetic runs than a Gram sweep's: a face is
-/// solved once the Gram sweeps since the last solve have cost `f³ / (3·SOLVE_GAIN)`.
-const SOLVE_GAIN: f64 = 8.0;
-/// Sweeps over which [`Gram::pays`] measures the rate of convergence.
-const RATE_SWEEPS: usize = 4;
-/// The largest working set given a Gram matrix: 256² numbers (512 KiB) stay in a core's
-/// second-level cache. Larger sets were no faster in covariance mode (1 000 × 1 456 design,
-/// docs/benchmarks.md).
-const GRAM_MAX: usize = 256;
-
-/// Coordinate descent in covariance mode on one Newton step's model: the working set's Gram
-/// matrix `G = X_Sᵀ H X_S / n` (one matrix product) and the model's gradient over the set,
-/// `X_Sᵀ resid`, kept current in O(|S|) per move instead of two O(n) passes. When a sweep leaves
-/// the signs of the set unchanged, the model restricted to its non-zero coefficients is
-/// minimised exactly (a Cholesky solve; the step stops where a coefficient would change sign),
-/// as a smooth quadratic on that face; the model decreases on every such step. `resid` is
-/// brought up to date by [`Gram::sync`] before the optimality check needs it.
-struct Gram {
-    members: Vec<usize>,
-    /// Position of each feature in `members` (`usize::MAX` outside the set).
-    pos: Vec<usize>,
-    /// `G`, row by row (`rows[i][j] = x_iᵀ (H x_j / n)`).
-    rows: Vec<Vec<f64>>,
-    /// The model's gradient over the set, `x_jᵀ resid` at the current coefficients.
-    grad: Vec<f64>,
-    /// Each member's coefficient when `resid` was last brought up to date.
-    synced: Vec<f64>,
-    /// The set's signs after the last sweep (a Newton solve needs them unchanged).
-    signs: Vec<i8>,
-    /// Cleared when a face's system is not positive definite.
-    newton_ok: bool,
-    /// Sweeps since the last Newton solve.
-    since: usize,
+/// Anderson acceleration of cyclic coordinate descent (Bertrand & Massias, "Anderson
+/// acceleration of coordinate descent", AISTATS 2021): the sweep is a fixed-point map, and
+/// every `ANDERSON` sweeps the last `ANDERSON + 1` iterates are combined with the weights
+/// (summing to one) that minimise the norm of the same combination of their successive
+/// differences. The combination replaces the iterate only where it lowers the Newton step's
+/// model (`Problem::try_move`), so the descent stays monotone.
+#[derive(Default)]
+struct Anderson {
+    iterates: Vec<Vec<f64>>,
 }
 
-impl Gram {
-    /// Whether covariance mode is predicted to finish this working set sooner, given the
-    /// largest move of each direct sweep so far: the sweeps still needed to reach `target`,
-    /// extrapolated from the geometric decay of the largest move over the last `RATE_SWEEPS`
-    /// sweeps, times what each would save (a Gram sweep reads `|S|²` numbers, a direct one
-    /// `2|S|n`), against the Gram matrix's cost. Never for sets over `GRAM_MAX`.
-    fn pays(moves: &[f64], target: f64, m: usize, n: usize) -> bool {
-        let Some(&now) = moves.last() else {
-            return false;
-        };
-        if moves.len() <= RATE_SWEEPS || m > GRAM_MAX {
-            return false;
+impl Anderson {
+    /// Records the working set's coefficients after a sweep; every `ANDERSON` sweeps, returns
+    /// the extrapolated coefficients (in `set` order), if the small system is solvable.
+    fn record(&mut self, set: &[usize], next: &Array1<f64>) -> Option<Vec<f64>> {
+        use ndarray_linalg::Solve;
+        if self.iterates.first().is_some_and(|v| v.len() != set.len()) {
+            self.iterates.clear();
         }
-        let before = moves[moves.len() - 1 - RATE_SWEEPS];
-        let rate = (now / before).powf(1.0 / RATE_SWEEPS as f64);
-        let remaining = if rate < 1.0 {
-            (target / now).ln() / rate.ln()
-        } else {
-            f64::INFINITY
-        };
-        let saved = 1.0 - (m as f64 / (2.0 * n as f64)).min(1.0);
-        remaining * saved >= m as f64 / (2.0 * GEMM_GAIN)
-    }
-
-    /// The Gram matrix of `set` (every member's `H x_k / n` in `hx`) and the gradient over it.
-    fn new(
-        prob: &Problem<'_>,
-        set: &[usize],
-        hx: &[Vec<f64>],
-        resid: &[f64],
-        next: &Array1<f64>,
-    ) -> Self {
-        let n = prob.x.nrows();
-        let mut members = set.to_vec();
-        members.sort_unstable();
-        let m = members.len();
-        let mut xs = Array2::<f64>::zeros((m, n));
-        let mut hs = Array2::<f64>::zeros((m, n));
-        for (j, &k) in members.iter().enumerate() {
-            xs.row_mut(j).assign(&prob.xt.row(k));
-            hs.row_mut(j)
-                .as_slice_mut()
-                .unwrap_or(&mut [])
-                .copy_from_slice(&hx[k]);
+        self.iterates.push(set.iter().map(|&k| next[k]).collect());
+        if self.iterates.len() <= ANDERSON {
+            return None;
         }
-        let g = xs.dot(&hs.t());
-        let rows = g.rows().into_iter().map(|r| r.to_vec()).collect();
-        let mut pos = vec![usize::MAX; prob.xt.nrows()];
-        for (j, &k) in members.iter().enumerate() {
-            pos[k] = j;
-        }
-        let grad = members
-            .iter()
-            .map(|&k| dot(prob.xt.row(k).as_slice().unwrap_or(&[]), resid))
+        let it = std::mem::take(&mut self.iterates);
+        let diffs: Vec<Vec<f64>> = it
+            .windows(2)
+            .map(|w| w[1].iter().zip(&w[0]).map(|(a, b)| a - b).collect())
             .collect();
-        let synced = members.iter().map(|&k| next[k]).collect();
-        Self {
-            members,
-            pos,
-            rows,
-            grad,
-            synced,
-            signs: Vec::new(),
-            newton_ok: true,
-            since: 0,
-        }
-    }
-
-    /// Adds features to the set (`resid` must be up to date: after [`Gram::sync`]).
-    fn extend(
-        &mut self,
-        prob: &Problem<'_>,
-        new: &[usize],
-        hx: &[Vec<f64>],
-        resid: &[f64],
-        next: &Array1<f64>,
-    ) {
-        let col = |k: usize| prob.xt.row(k).to_slice().unwrap_or(&[]);
-        for &k in new {
-            for (i, &j) in self.members.iter().enumerate() {
-                self.rows[i].push(dot(col(j), &hx[k]));
-            }
-            self.pos[k] = self.members.len();
-            self.members.push(k);
-            let row = self.members.iter().map(|&j| dot(col(k), &hx[j])).collect();
-            self.rows.push(row);
-            self.grad.push(dot(col(k), resid));
-            self.synced.push(next[k]);
-        }
-        self.signs.clear();
-    }
-
-    /// One sweep over `set` in its current order (the same moves as a direct sweep, up to
-    /// rounding); returns the largest move.
-    fn sweep(
-        &mut self,
-        prob: &Problem<'_>,
-        alpha: f64,
-        set: &[usize],
-        curvature: &[f64],
-        next: &mut Array1<f64>,
-    ) -> f64 {
-        self.since += 1;
-        let mut max_move: f64 = 0.0;
-        for &k in set {
-            let j = self.pos[k];
-            let denom = curvature[k] + alpha * (1.0 - prob.l1) * prob.pf[k];
-            if denom <= 0.0 {
-                continue;
-            }
-            let z = curvature[k] * next[k] - self.grad[j];
-            let new = soft_threshold(z, alpha * prob.l1 * prob.pf[k]) / denom;
-            let delta = new - next[k];
-            if delta != 0.0 {
-                for (g, r) in self.grad.iter_mut().zip(&self.rows[j]) {
-                    *g += delta * r;
-                }
-                next[k] = new;
-                max_move = max_move.max(denom * delta * delta);
+        let k = diffs.len();
+        let mut gram = Array2::<f64>::zeros((k, k));
+        for a in 0..k {
+            for b in 0..k {
+                gram[[a, b]] = dot(&diffs[a], &diffs[b]);
             }
         }
-        max_move
-    }
-
-    /// Steps to the model's minimiser on the current face (the non-zero coefficients with their
-    /// signs held) if the last sweep left every sign unchanged and the sweeps since the last
-    /// solve have paid for it; the step stops at the first coefficient that would change sign,
-    /// which is set to zero. A face whose system is not positive definite (p > n, nearly
-    /// collinear features) turns the solves off for the rest of the Newton step.
-    fn newton(&mut self, prob: &Problem<'_>, alpha: f64, next: &mut Array1<f64>) {
-        let signs: Vec<i8> = self
-            .members
-            .iter()
-            .map(|&k| {
-                if next[k] > 0.0 {
-                    1
-                } else if next[k] < 0.0 {
-                    -1
-                } else {
-                    0
-                }
-            })
+        // A relative ridge keeps the system solvable when the differences are collinear.
+        let ridge = 1e-10 * gram.diag().sum();
+        gram.diag_mut().iter_mut().for_each(|v| *v += ridge);
+        let z = gram.solve(&Array1::ones(k)).ok()?;
+        let total = z.sum();
+        if !(total.is_finite() && total != 0.0) {
+            return None;
+        }
+        let target = (0..set.len())
+            .map(|j| (0..k).map(|i| z[i] / total * it[i + 1][j]).sum())
             .collect();
-        let stable = signs == self.signs;
-        self.signs = signs;
-        if !stable || !self.newton_ok {
-            return;
-        }
-        let face: Vec<usize> = (0..self.members.len())
-            .filter(|&j| self.signs[j] != 0)
-            .collect();
-        let (f, m) = (face.len() as f64, self.members.len() as f64);
-        if face.is_empty() || (self.since as f64) * m * m * SOLVE_GAIN < f * f * f / 3.0 {
-            return;
-        }
-        self.since = 0;
-        let (l1, l2) = (alpha * prob.l1, alpha * (1.0 - prob.l1));
-        let f = face.len();
-        let mut a = Array2::<f64>::zeros((f, f));
-        for (r, &i) in face.iter().enumerate() {
-            for (c, &j) in face.iter().enumerate() {
-                a[[r, c]] = self.rows[i][j];
-            }
-            a[[r, r]] += l2 * prob.pf[self.members[i]];
-        }
-        let b: Array1<f64> = face
-            .iter()
-            .map(|&i| {
-                let k = self.members[i];
-                -(self.grad[i] + prob.pf[k] * (l1 * f64::from(self.signs[i]) + l2 * next[k]))
-            })
-            .collect();
-        use ndarray_linalg::SolveC;
-        let Ok(step) = a.solvec(&b) else {
-            self.newton_ok = false;
-            return;
-        };
-        // The face's model along the step is `t²/2 · stepᵀA step − t · bᵀstep`: minimised
-        // exactly (t = 1 for an exact solve; a poorly conditioned one is shortened, never
-        // allowed to raise the model).
-        let (slope, curve) = (step.dot(&b), step.dot(&a.dot(&step)));
-        if !(slope > 0.0 && curve > 0.0) || step.iter().any(|v| !v.is_finite()) {
-            self.newton_ok = false;
-            return;
-        }
-        let mut t = (slope / curve).min(1.0);
-        // No coefficient may change sign: the step stops at the first that reaches zero.
-        let mut stop = usize::MAX;
-        for (r, &i) in face.iter().enumerate() {
-            let old = next[self.members[i]];
-            if old * (old + t * step[r]) < 0.0 {
-                let ti = -old / step[r];
-                if ti < t {
-                    t = ti;
-                    stop = r;
-                }
-            }
-        }
-        for (r, &i) in face.iter().enumerate() {
-            let d = t * step[r];
-            let k = self.members[i];
-            let new = if r == stop { 0.0 } else { next[k] + d };
-            let d = new - next[k];
-            next[k] = new;
-            for (g, row) in self.grad.iter_mut().zip(&self.rows[i]) {
-                *g += d * row;
-            }
-        }
-    }
-
-    /// Brings `resid` up to date with the coefficients' moves since the last call.
-    fn sync(&mut self, hx: &[Vec<f64>], next: &Array1<f64>, resid: &mut [f64]) {
-        for (j, &k) in self.members.iter().enumerate() {
-            let d = next[k] - self.synced[j];
-            if d != 0.0 {
-                for (r, h) in resid.iter_mut().zip(&hx[k]) {
-                    *r += d * h;
-                }
-                self.synced[j] = next[k];
-            }
-        }
+        Some(target)
     }
 }
+
+/// Sweeps between Anderson extrapolations (and differences combined in each).
+const ANDERSON: usize = 5;
 
 /// The inner coordinate descent stops at `INNER` × the Newton step's threshold: the model is
 /// ill-conditioned when p > n, and a loosely solved model makes the outer steps look
