@@ -6,13 +6,12 @@
 //! scikit-survival do; a factor of 0 leaves a covariate unpenalised (e.g. clinical variables
 //! beside radiomics). Each Newton step builds the exact quadratic model (gradient and the full
 //! Hessian in η, applied in O(n) — glmnet uses only its diagonal, which makes the outer
-//! iterations converge linearly at small penalties), solves it by coordinate descent in a
-//! seeded random order over a working set grown by optimality checks, and halves the step if
-//! the true objective does not decrease. The sweeps are cyclic and Anderson-accelerated
-//! (Bertrand & Massias 2021), which on ill-conditioned (p ≫ n, correlated) designs reaches the
-//! same accuracy in a fraction of the sweeps. Solutions are warm-started along the path, which ends
-//! early by glmnet's rules (deviance explained flat or saturated, pass budget spent; see
-//! [`PathEnd`]).
+//! iterations converge linearly at small penalties), solves it by cyclic coordinate descent
+//! with Anderson extrapolation (Bertrand & Massias 2021; on ill-conditioned — p ≫ n,
+//! correlated — designs the same accuracy in a fraction of the sweeps) over a working set grown
+//! by optimality checks, and halves the step if the true objective does not decrease. Solutions
+//! are warm-started along the path, which ends early by glmnet's rules (deviance explained flat
+//! or saturated, pass budget spent; see [`PathEnd`]).
 
 use linfa::ParamGuard;
 use ndarray::{s, Array1, Array2, ArrayView2, Axis};
@@ -381,29 +380,52 @@ impl Problem<'_> {
                     set.push(k);
                 }
             }
-            // Sweeps visit the working set in index order, accelerated by Anderson
-            // extrapolation (`Anderson`): on correlated features plain cyclic order needed
-            // several times more sweeps than a random one, and the random one than this
-            // (docs/benchmarks.md).
+            // Direct sweeps visit the working set in index order, accelerated by Anderson
+            // extrapolation (`Anderson`); sweeps in covariance mode in a new random order each
+            // (seeded, so a fit is deterministic). Measured in docs/benchmarks.md.
+            let mut order = Shuffler::new(it as u64);
+            // Covariance mode, entered when it is predicted to finish the working set sooner
+            // (see `Gram`); kept, and grown with the set, for the rest of the Newton step.
+            let mut gram: Option<Gram> = None;
             loop {
+                // The largest move of each direct sweep on this working set.
+                let mut moves: Vec<f64> = Vec::new();
                 let mut anderson = Anderson::default();
                 for _sweep in 0..MAX_SWEEPS {
                     *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
-                    let max_move = self.sweep(
-                        alpha,
-                        &set,
-                        &model,
-                        hx,
-                        &mut curvature,
-                        &mut next,
-                        &mut resid,
-                    );
+                    let max_move = match gram.as_mut() {
+                        Some(g) => {
+                            order.shuffle(&mut set);
+                            g.sweep(self, alpha, &set, &curvature, &mut next)
+                        }
+                        None => self.sweep(
+                            alpha,
+                            &set,
+                            &model,
+                            hx,
+                            &mut curvature,
+                            &mut next,
+                            &mut resid,
+                        ),
+                    };
                     if max_move <= threshold * INNER {
                         break;
                     }
-                    if let Some(target) = anderson.record(&set, &next) {
-                        self.try_move(alpha, &set, &target, &model, &mut next, &mut resid);
+                    moves.push(max_move);
+                    match gram.as_mut() {
+                        Some(g) => g.newton(self, alpha, &mut next),
+                        None if Gram::pays(&moves, threshold * INNER, set.len(), n) => {
+                            gram = Some(Gram::new(self, &set, hx, &resid, &next));
+                        }
+                        None => {
+                            if let Some(target) = anderson.record(&set, &next) {
+                                self.try_move(alpha, &set, &target, &model, &mut next, &mut resid);
+                            }
+                        }
                     }
+                }
+                if let Some(g) = gram.as_mut() {
+                    g.sync(hx, &next, &mut resid);
                 }
                 // Coefficients outside the working set that the model would move off zero.
                 *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
@@ -418,7 +440,21 @@ impl Problem<'_> {
                     working[k] = true;
                     set.push(k);
                 }
-                set.sort_unstable();
+                match gram.as_mut() {
+                    None => set.sort_unstable(),
+                    Some(g) => {
+                        for &k in &violators {
+                            let col = self.xt.row(k);
+                            let col = col.as_slice().unwrap_or(&[]);
+                            let h = &mut hx[k];
+                            h.resize(n, 0.0);
+                            model.apply(col, h);
+                            h.iter_mut().for_each(|v| *v /= nf);
+                            curvature[k] = dot(col, h);
+                        }
+                        g.extend(self, &violators, hx, &resid, &next);
+                    }
+                }
             }
             // Step halving on the true objective.
             let step = &next - &*beta;
@@ -555,6 +591,269 @@ impl Problem<'_> {
             iterations: self.params.max_passes,
             step: f64::NAN,
             gradient: self.gradient_norm(beta),
+        }
+    }
+}
+
+/// How much faster the Gram matrix's arithmetic runs (one matrix product) than a direct
+/// sweep's (two passes over memory per coordinate), measured on this project's machine
+/// (docs/benchmarks.md): forming `G` costs about `|S| / (2·GEMM_GAIN)` direct sweeps.
+const GEMM_GAIN: f64 = 4.0;
+/// How much faster a Cholesky factorisation's arithmetic runs than a Gram sweep's: a face is
+/// solved once the Gram sweeps since the last solve have cost `f³ / (3·SOLVE_GAIN)`.
+const SOLVE_GAIN: f64 = 8.0;
+/// Sweeps over which [`Gram::pays`] measures the rate of convergence.
+const RATE_SWEEPS: usize = 4;
+/// The largest working set given a Gram matrix: 256² numbers (512 KiB) stay in a core's
+/// second-level cache. Larger sets were no faster in covariance mode (1 000 × 1 456 design,
+/// docs/benchmarks.md).
+const GRAM_MAX: usize = 128;
+
+/// Coordinate descent in covariance mode on one Newton step's model: the working set's Gram
+/// matrix `G = X_Sᵀ H X_S / n` (one matrix product) and the model's gradient over the set,
+/// `X_Sᵀ resid`, kept current in O(|S|) per move instead of two O(n) passes. When a sweep leaves
+/// the signs of the set unchanged, the model restricted to its non-zero coefficients is
+/// minimised exactly (a Cholesky solve; the step stops where a coefficient would change sign),
+/// as a smooth quadratic on that face; the model decreases on every such step. `resid` is
+/// brought up to date by [`Gram::sync`] before the optimality check needs it.
+struct Gram {
+    members: Vec<usize>,
+    /// Position of each feature in `members` (`usize::MAX` outside the set).
+    pos: Vec<usize>,
+    /// `G`, row by row (`rows[i][j] = x_iᵀ (H x_j / n)`).
+    rows: Vec<Vec<f64>>,
+    /// The model's gradient over the set, `x_jᵀ resid` at the current coefficients.
+    grad: Vec<f64>,
+    /// Each member's coefficient when `resid` was last brought up to date.
+    synced: Vec<f64>,
+    /// The set's signs after the last sweep (a Newton solve needs them unchanged).
+    signs: Vec<i8>,
+    /// Cleared when a face's system is not positive definite.
+    newton_ok: bool,
+    /// Sweeps since the last Newton solve.
+    since: usize,
+}
+
+impl Gram {
+    /// Whether covariance mode is predicted to finish this working set sooner, given the
+    /// largest move of each direct sweep so far: the sweeps still needed to reach `target`,
+    /// extrapolated from the geometric decay of the largest move over the last `RATE_SWEEPS`
+    /// sweeps, times what each would save (a Gram sweep reads `|S|²` numbers, a direct one
+    /// `2|S|n`), against the Gram matrix's cost. Never for sets over `GRAM_MAX`.
+    fn pays(moves: &[f64], target: f64, m: usize, n: usize) -> bool {
+        let Some(&now) = moves.last() else {
+            return false;
+        };
+        if moves.len() <= RATE_SWEEPS || m > GRAM_MAX {
+            return false;
+        }
+        let before = moves[moves.len() - 1 - RATE_SWEEPS];
+        let rate = (now / before).powf(1.0 / RATE_SWEEPS as f64);
+        let remaining = if rate < 1.0 {
+            (target / now).ln() / rate.ln()
+        } else {
+            f64::INFINITY
+        };
+        let saved = 1.0 - (m as f64 / (2.0 * n as f64)).min(1.0);
+        remaining * saved >= m as f64 / (2.0 * GEMM_GAIN)
+    }
+
+    /// The Gram matrix of `set` (every member's `H x_k / n` in `hx`) and the gradient over it.
+    fn new(
+        prob: &Problem<'_>,
+        set: &[usize],
+        hx: &[Vec<f64>],
+        resid: &[f64],
+        next: &Array1<f64>,
+    ) -> Self {
+        let n = prob.x.nrows();
+        let mut members = set.to_vec();
+        members.sort_unstable();
+        let m = members.len();
+        let mut xs = Array2::<f64>::zeros((m, n));
+        let mut hs = Array2::<f64>::zeros((m, n));
+        for (j, &k) in members.iter().enumerate() {
+            xs.row_mut(j).assign(&prob.xt.row(k));
+            hs.row_mut(j)
+                .as_slice_mut()
+                .unwrap_or(&mut [])
+                .copy_from_slice(&hx[k]);
+        }
+        let g = xs.dot(&hs.t());
+        let rows = g.rows().into_iter().map(|r| r.to_vec()).collect();
+        let mut pos = vec![usize::MAX; prob.xt.nrows()];
+        for (j, &k) in members.iter().enumerate() {
+            pos[k] = j;
+        }
+        let grad = members
+            .iter()
+            .map(|&k| dot(prob.xt.row(k).as_slice().unwrap_or(&[]), resid))
+            .collect();
+        let synced = members.iter().map(|&k| next[k]).collect();
+        Self {
+            members,
+            pos,
+            rows,
+            grad,
+            synced,
+            signs: Vec::new(),
+            newton_ok: true,
+            since: 0,
+        }
+    }
+
+    /// Adds features to the set (`resid` must be up to date: after [`Gram::sync`]).
+    fn extend(
+        &mut self,
+        prob: &Problem<'_>,
+        new: &[usize],
+        hx: &[Vec<f64>],
+        resid: &[f64],
+        next: &Array1<f64>,
+    ) {
+        let col = |k: usize| prob.xt.row(k).to_slice().unwrap_or(&[]);
+        for &k in new {
+            for (i, &j) in self.members.iter().enumerate() {
+                self.rows[i].push(dot(col(j), &hx[k]));
+            }
+            self.pos[k] = self.members.len();
+            self.members.push(k);
+            let row = self.members.iter().map(|&j| dot(col(k), &hx[j])).collect();
+            self.rows.push(row);
+            self.grad.push(dot(col(k), resid));
+            self.synced.push(next[k]);
+        }
+        self.signs.clear();
+    }
+
+    /// One sweep over `set` in its current order (the same moves as a direct sweep, up to
+    /// rounding); returns the largest move.
+    fn sweep(
+        &mut self,
+        prob: &Problem<'_>,
+        alpha: f64,
+        set: &[usize],
+        curvature: &[f64],
+        next: &mut Array1<f64>,
+    ) -> f64 {
+        self.since += 1;
+        let mut max_move: f64 = 0.0;
+        for &k in set {
+            let j = self.pos[k];
+            let denom = curvature[k] + alpha * (1.0 - prob.l1) * prob.pf[k];
+            if denom <= 0.0 {
+                continue;
+            }
+            let z = curvature[k] * next[k] - self.grad[j];
+            let new = soft_threshold(z, alpha * prob.l1 * prob.pf[k]) / denom;
+            let delta = new - next[k];
+            if delta != 0.0 {
+                for (g, r) in self.grad.iter_mut().zip(&self.rows[j]) {
+                    *g += delta * r;
+                }
+                next[k] = new;
+                max_move = max_move.max(denom * delta * delta);
+            }
+        }
+        max_move
+    }
+
+    /// Steps to the model's minimiser on the current face (the non-zero coefficients with their
+    /// signs held) if the last sweep left every sign unchanged and the sweeps since the last
+    /// solve have paid for it; the step stops at the first coefficient that would change sign,
+    /// which is set to zero. A face whose system is not positive definite (p > n, nearly
+    /// collinear features) turns the solves off for the rest of the Newton step.
+    fn newton(&mut self, prob: &Problem<'_>, alpha: f64, next: &mut Array1<f64>) {
+        let signs: Vec<i8> = self
+            .members
+            .iter()
+            .map(|&k| {
+                if next[k] > 0.0 {
+                    1
+                } else if next[k] < 0.0 {
+                    -1
+                } else {
+                    0
+                }
+            })
+            .collect();
+        let stable = signs == self.signs;
+        self.signs = signs;
+        if !stable || !self.newton_ok {
+            return;
+        }
+        let face: Vec<usize> = (0..self.members.len())
+            .filter(|&j| self.signs[j] != 0)
+            .collect();
+        let (f, m) = (face.len() as f64, self.members.len() as f64);
+        if face.is_empty() || (self.since as f64) * m * m * SOLVE_GAIN < f * f * f / 3.0 {
+            return;
+        }
+        self.since = 0;
+        let (l1, l2) = (alpha * prob.l1, alpha * (1.0 - prob.l1));
+        let f = face.len();
+        let mut a = Array2::<f64>::zeros((f, f));
+        for (r, &i) in face.iter().enumerate() {
+            for (c, &j) in face.iter().enumerate() {
+                a[[r, c]] = self.rows[i][j];
+            }
+            a[[r, r]] += l2 * prob.pf[self.members[i]];
+        }
+        let b: Array1<f64> = face
+            .iter()
+            .map(|&i| {
+                let k = self.members[i];
+                -(self.grad[i] + prob.pf[k] * (l1 * f64::from(self.signs[i]) + l2 * next[k]))
+            })
+            .collect();
+        use ndarray_linalg::SolveC;
+        let Ok(step) = a.solvec(&b) else {
+            self.newton_ok = false;
+            return;
+        };
+        // The face's model along the step is `t²/2 · stepᵀA step − t · bᵀstep`: minimised
+        // exactly (t = 1 for an exact solve; a poorly conditioned one is shortened, never
+        // allowed to raise the model).
+        let (slope, curve) = (step.dot(&b), step.dot(&a.dot(&step)));
+        if !(slope > 0.0 && curve > 0.0) || step.iter().any(|v| !v.is_finite()) {
+            self.newton_ok = false;
+            return;
+        }
+        let mut t = (slope / curve).min(1.0);
+        // No coefficient may change sign: the step stops at the first that reaches zero.
+        let mut stop = usize::MAX;
+        for (r, &i) in face.iter().enumerate() {
+            let old = next[self.members[i]];
+            if old * (old + t * step[r]) < 0.0 {
+                let ti = -old / step[r];
+                if ti < t {
+                    t = ti;
+                    stop = r;
+                }
+            }
+        }
+        for (r, &i) in face.iter().enumerate() {
+            let d = t * step[r];
+            let k = self.members[i];
+            let new = if r == stop { 0.0 } else { next[k] + d };
+            let d = new - next[k];
+            next[k] = new;
+            for (g, row) in self.grad.iter_mut().zip(&self.rows[i]) {
+                *g += d * row;
+            }
+        }
+    }
+
+    /// Brings `resid` up to date with the coefficients' moves since the last call.
+    fn sync(&mut self, hx: &[Vec<f64>], next: &Array1<f64>, resid: &mut [f64]) {
+        for (j, &k) in self.members.iter().enumerate() {
+            let d = next[k] - self.synced[j];
+            if d != 0.0 {
+                for (r, h) in resid.iter_mut().zip(&hx[k]) {
+                    *r += d * h;
+                }
+                self.synced[j] = next[k];
+            }
         }
     }
 }
