@@ -440,3 +440,54 @@ fn coxnet_path_with_more_features_than_patients_matches_sksurv() {
         }
     }
 }
+
+/// Radiomics tables carry exactly collinear columns (CT `Energy` and `TotalEnergy`, PET and CT
+/// shape of one mask), where the LASSO's optimum is not unique and covariance mode's face
+/// systems are singular. With a column of the p > n design duplicated, every penalty's
+/// objective equals the one without the duplicate (the pair's summed coefficient plays the one
+/// column's part) to 1e-10, and the pair's sum equals the column's coefficient to 1e-4.
+#[test]
+fn duplicated_columns_split_one_coefficient_without_changing_the_optimum() {
+    let (x, y, _) = load("coxnet_wide");
+    let p = x.ncols();
+    let j = 0; // a column with a true effect, non-zero along most of the path
+    let mut wide = Array2::zeros((x.nrows(), p + 1));
+    wide.slice_mut(ndarray::s![.., ..p]).assign(&x);
+    wide.column_mut(p).assign(&x.column(j));
+    let params = Coxnet::params()
+        .l1_ratio(1.0)
+        .n_alphas(15)
+        .alpha_min_ratio(0.05)
+        .standardize(false)
+        .tol(1e-20);
+    let one = params.fit_arrays(x.view(), &y).unwrap();
+    let two = params
+        .clone()
+        .alphas(one.alphas.clone())
+        .fit_arrays(wide.view(), &y)
+        .unwrap();
+    assert_eq!(two.coef.nrows(), one.alphas.len());
+    let (pf1, pf2) = (vec![1.0; p], vec![1.0; p + 1]);
+    let (s1, s2) = (Array1::ones(p), Array1::ones(p + 1));
+    for k in 0..one.alphas.len() {
+        // All penalty factors 1 (their rescaling to sum to the column count keeps them 1).
+        let a = one.alphas[k];
+        let f1 = objective(x.view(), &y, &one.coef.row(k).to_owned(), a, 1.0, &pf1, &s1);
+        let f2 = objective(
+            wide.view(),
+            &y,
+            &two.coef.row(k).to_owned(),
+            a,
+            1.0,
+            &pf2,
+            &s2,
+        );
+        assert!((f1 - f2).abs() <= 1e-10, "α#{k}: {f1} vs {f2}");
+        let pair = two.coef[[k, j]] + two.coef[[k, p]];
+        let single = one.coef[[k, j]];
+        assert!(
+            (pair - single).abs() <= 1e-4 * single.abs().max(1e-2),
+            "α#{k}: pair {pair} vs {single}"
+        );
+    }
+}
