@@ -447,13 +447,7 @@ impl Problem<'_> {
                     None => set.sort_unstable(),
                     Some(g) => {
                         for &k in &violators {
-                            let col = self.xt.row(k);
-                            let col = col.as_slice().unwrap_or(&[]);
-                            let h = &mut hx[k];
-                            h.resize(n, 0.0);
-                            model.apply(col, h);
-                            h.iter_mut().for_each(|v| *v /= nf);
-                            curvature[k] = dot(col, h);
+                            self.prepare(k, &model, hx, &mut curvature);
                         }
                         g.extend(self, &violators, hx, &resid, &next);
                     }
@@ -503,19 +497,13 @@ impl Problem<'_> {
         next: &mut Array1<f64>,
         resid: &mut [f64],
     ) -> f64 {
-        let n = self.x.nrows();
-        let nf = n as f64;
         let mut max_move: f64 = 0.0;
         for &k in set {
+            if curvature[k].is_nan() {
+                self.prepare(k, model, hx, curvature);
+            }
             let col = self.xt.row(k);
             let col = col.as_slice().unwrap_or(&[]);
-            if curvature[k].is_nan() {
-                let h = &mut hx[k];
-                h.resize(n, 0.0);
-                model.apply(col, h);
-                h.iter_mut().for_each(|v| *v /= nf);
-                curvature[k] = dot(col, h);
-            }
             let denom = curvature[k] + alpha * (1.0 - self.l1) * self.pf[k];
             if denom <= 0.0 {
                 continue;
@@ -533,6 +521,25 @@ impl Problem<'_> {
             }
         }
         max_move
+    }
+
+    /// Feature `k`'s column of the Newton step's model, `H x_k / n`, into `hx[k]`, and its
+    /// curvature `x_kᵀ H x_k / n`.
+    fn prepare(
+        &self,
+        k: usize,
+        model: &BreslowHessian<'_>,
+        hx: &mut [Vec<f64>],
+        curvature: &mut [f64],
+    ) {
+        let n = self.x.nrows();
+        let col = self.xt.row(k);
+        let col = col.as_slice().unwrap_or(&[]);
+        let h = &mut hx[k];
+        h.resize(n, 0.0);
+        model.apply(col, h);
+        h.iter_mut().for_each(|v| *v /= n as f64);
+        curvature[k] = dot(col, h);
     }
 
     /// The penalty's term for coefficient `k` at value `v`.
