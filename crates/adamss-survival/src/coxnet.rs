@@ -307,10 +307,36 @@ impl Problem<'_> {
 
     fn penalty(&self, beta: &Array1<f64>, alpha: f64) -> f64 {
         beta.iter()
-            .zip(&self.pf)
-            .map(|(b, pf)| pf * (self.l1 * b.abs() + (1.0 - self.l1) / 2.0 * b * b))
+            .enumerate()
+            .map(|(k, &b)| self.unit_penalty(k, b))
             .sum::<f64>()
             * alpha
+    }
+
+    /// Coefficient `k`'s term of the penalty at value `v`, per unit of `α`.
+    fn unit_penalty(&self, k: usize, v: f64) -> f64 {
+        self.pf[k] * (self.l1 * v.abs() + (1.0 - self.l1) / 2.0 * v * v)
+    }
+
+    /// The coordinate-descent update of coefficient `k` on the Newton step's model, from its
+    /// current value and the model's gradient in it: the new value and its move
+    /// `(curvature + ridge) · δ²`, or `None` where the coordinate has no curvature.
+    fn update(
+        &self,
+        k: usize,
+        alpha: f64,
+        curvature: f64,
+        current: f64,
+        grad: f64,
+    ) -> Option<(f64, f64)> {
+        let denom = curvature + alpha * (1.0 - self.l1) * self.pf[k];
+        if denom <= 0.0 {
+            return None;
+        }
+        let z = curvature * current - grad;
+        let new = soft_threshold(z, alpha * self.l1 * self.pf[k]) / denom;
+        let delta = new - current;
+        Some((new, denom * delta * delta))
     }
 
     /// The linear predictor `Xβ`, summed over the non-zero coefficients only (most are zero
@@ -503,21 +529,17 @@ impl Problem<'_> {
                 self.prepare(k, model, hx, curvature);
             }
             let col = self.xt.row(k);
-            let col = col.as_slice().unwrap_or(&[]);
-            let denom = curvature[k] + alpha * (1.0 - self.l1) * self.pf[k];
-            if denom <= 0.0 {
+            let grad = dot(col.as_slice().unwrap_or(&[]), resid);
+            let Some((new, moved)) = self.update(k, alpha, curvature[k], next[k], grad) else {
                 continue;
-            }
-            let grad_k = dot(col, resid);
-            let z = curvature[k] * next[k] - grad_k;
-            let new = soft_threshold(z, alpha * self.l1 * self.pf[k]) / denom;
+            };
             let delta = new - next[k];
             if delta != 0.0 {
                 for (r, h) in resid.iter_mut().zip(&hx[k]) {
                     *r += delta * h;
                 }
                 next[k] = new;
-                max_move = max_move.max(denom * delta * delta);
+                max_move = max_move.max(moved);
             }
         }
         max_move
@@ -540,11 +562,6 @@ impl Problem<'_> {
         model.apply(col, h);
         h.iter_mut().for_each(|v| *v /= n as f64);
         curvature[k] = dot(col, h);
-    }
-
-    /// The penalty's term for coefficient `k` at value `v`.
-    fn coord_penalty(&self, k: usize, v: f64, alpha: f64) -> f64 {
-        alpha * self.pf[k] * (self.l1 * v.abs() + (1.0 - self.l1) / 2.0 * v * v)
     }
 
     /// Moves the working set's coefficients to `target` (values in `set` order) if that
@@ -570,7 +587,7 @@ impl Problem<'_> {
                 for (u, x) in du.iter_mut().zip(col.as_slice().unwrap_or(&[])) {
                     *u += d * x;
                 }
-                change += self.coord_penalty(k, t, alpha) - self.coord_penalty(k, next[k], alpha);
+                change += alpha * (self.unit_penalty(k, t) - self.unit_penalty(k, next[k]));
             }
         }
         let mut hdu = vec![0.0; n];
@@ -751,19 +768,17 @@ impl Gram {
         let mut max_move: f64 = 0.0;
         for &k in set {
             let j = self.pos[k];
-            let denom = curvature[k] + alpha * (1.0 - prob.l1) * prob.pf[k];
-            if denom <= 0.0 {
+            let Some((new, moved)) = prob.update(k, alpha, curvature[k], next[k], self.grad[j])
+            else {
                 continue;
-            }
-            let z = curvature[k] * next[k] - self.grad[j];
-            let new = soft_threshold(z, alpha * prob.l1 * prob.pf[k]) / denom;
+            };
             let delta = new - next[k];
             if delta != 0.0 {
                 for (g, r) in self.grad.iter_mut().zip(&self.rows[j]) {
                     *g += delta * r;
                 }
                 next[k] = new;
-                max_move = max_move.max(denom * delta * delta);
+                max_move = max_move.max(moved);
             }
         }
         max_move
@@ -796,13 +811,13 @@ impl Gram {
         let face: Vec<usize> = (0..self.members.len())
             .filter(|&j| self.signs[j] != 0)
             .collect();
-        let (f, m) = (face.len() as f64, self.members.len() as f64);
-        if face.is_empty() || (self.since as f64) * m * m * SOLVE_GAIN < f * f * f / 3.0 {
+        let f = face.len();
+        let (cubic, m) = ((f as f64).powi(3), self.members.len() as f64);
+        if f == 0 || (self.since as f64) * m * m * SOLVE_GAIN < cubic / 3.0 {
             return;
         }
         self.since = 0;
         let (l1, l2) = (alpha * prob.l1, alpha * (1.0 - prob.l1));
-        let f = face.len();
         let mut a = Array2::<f64>::zeros((f, f));
         for (r, &i) in face.iter().enumerate() {
             for (c, &j) in face.iter().enumerate() {
@@ -881,13 +896,11 @@ struct Anderson {
 }
 
 impl Anderson {
-    /// Records the working set's coefficients after a sweep; every `ANDERSON` sweeps, returns
-    /// the extrapolated coefficients (in `set` order), if the small system is solvable.
+    /// Records the working set's coefficients after a sweep (one `Anderson` per working set);
+    /// every `ANDERSON` sweeps, returns the extrapolated coefficients (in `set` order), if the
+    /// small system is solvable.
     fn record(&mut self, set: &[usize], next: &Array1<f64>) -> Option<Vec<f64>> {
         use ndarray_linalg::Solve;
-        if self.iterates.first().is_some_and(|v| v.len() != set.len()) {
-            self.iterates.clear();
-        }
         self.iterates.push(set.iter().map(|&k| next[k]).collect());
         if self.iterates.len() <= ANDERSON {
             return None;
