@@ -120,3 +120,48 @@ pub fn discretize(roi: &Roi, settings: &Settings) -> Discretized {
         ng,
     }
 }
+
+/// The ROI's grey levels in a box padded by `pad` voxels on every side, `-1` outside the
+/// ROI: a neighbour is a fixed index offset away and needs no bounds check, and a level
+/// comparison with an outside voxel is simply false (levels are ≥ 1).
+pub(crate) struct Padded {
+    /// Grey level per padded voxel (x fastest), `-1` outside the ROI.
+    pub(crate) lv: Vec<i64>,
+    /// Index strides of the padded box (x fastest).
+    pub(crate) stride: [isize; 3],
+    /// Padded indices of the ROI's voxels, in box order.
+    pub(crate) voxels: Vec<usize>,
+}
+
+impl Padded {
+    pub(crate) fn new(roi: &Roi, disc: &Discretized, pad: usize) -> Self {
+        let [d0, d1, d2] = roi.dims;
+        let p = [d0 + 2 * pad, d1 + 2 * pad, d2 + 2 * pad];
+        let mut lv = vec![-1i64; p[0] * p[1] * p[2]];
+        let mut voxels = Vec::new();
+        for k in 0..d2 {
+            for j in 0..d1 {
+                for i in 0..d0 {
+                    let a = i + d0 * (j + d1 * k);
+                    if roi.mask[a] {
+                        let b = (i + pad) + p[0] * ((j + pad) + p[1] * (k + pad));
+                        lv[b] = i64::from(disc.levels[a]);
+                        voxels.push(b);
+                    }
+                }
+            }
+        }
+        Self {
+            lv,
+            stride: [1, p[0] as isize, (p[0] * p[1]) as isize],
+            voxels,
+        }
+    }
+
+    /// Index step of a neighbour offset `[dx, dy, dz]`.
+    pub(crate) fn offset(&self, o: [i64; 3]) -> isize {
+        o[0] as isize * self.stride[0]
+            + o[1] as isize * self.stride[1]
+            + o[2] as isize * self.stride[2]
+    }
+}

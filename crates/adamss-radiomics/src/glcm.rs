@@ -5,7 +5,7 @@
 use ndarray::Array2;
 use ndarray_linalg::{EigValsh, SVD, UPLO};
 
-use crate::discretize::Discretized;
+use crate::discretize::{Discretized, Padded};
 use crate::roi::Roi;
 use crate::settings::Settings;
 
@@ -53,46 +53,32 @@ pub(crate) fn neighbourhood(distances: &[usize], fixed: Option<usize>) -> Vec<[i
 /// One normalised co-occurrence matrix per non-empty direction, over the grey levels present.
 fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f64>> {
     let ng = disc.ng as usize;
-    let [d0, d1, d2] = roi.dims;
-    let idx = |i: usize, j: usize, k: usize| i + d0 * (j + d1 * k);
     // Map grey level → row of the compacted matrix (absent levels removed, as PyRadiomics).
     let mut row = vec![usize::MAX; ng + 1];
     for (r, &g) in disc.grey_levels.iter().enumerate() {
         row[g as usize] = r;
     }
     let n = disc.grey_levels.len();
+    let reach = settings.distances.iter().copied().max().unwrap_or(1);
+    let padded = Padded::new(roi, disc, reach);
+    let lv = &padded.lv;
     let mut out = Vec::new();
     // With `weightingNorm`, one matrix: the directions' (symmetrised) counts, weighted, summed.
     let mut merged = settings
         .weighting_norm
         .map(|norm| (norm, Array2::<f64>::zeros((n, n))));
+    let mut counts = vec![0.0f64; n * n];
     for off in offsets(&settings.distances, settings.fixed_axis()) {
-        let mut p = Array2::<f64>::zeros((n, n));
-        for k in 0..d2 {
-            for j in 0..d1 {
-                for i in 0..d0 {
-                    let a = idx(i, j, k);
-                    if !roi.mask[a] {
-                        continue;
-                    }
-                    let (ni, nj, nk) = (i as i64 + off[0], j as i64 + off[1], k as i64 + off[2]);
-                    if ni < 0
-                        || nj < 0
-                        || nk < 0
-                        || ni >= d0 as i64
-                        || nj >= d1 as i64
-                        || nk >= d2 as i64
-                    {
-                        continue;
-                    }
-                    let b = idx(ni as usize, nj as usize, nk as usize);
-                    if !roi.mask[b] {
-                        continue;
-                    }
-                    p[[row[disc.levels[a] as usize], row[disc.levels[b] as usize]]] += 1.0;
-                }
+        let step = padded.offset(off);
+        counts.fill(0.0);
+        for &a in &padded.voxels {
+            // Outside the ROI (or the box) the padded level is -1.
+            let b = lv[a.wrapping_add_signed(step)];
+            if b >= 0 {
+                counts[row[lv[a] as usize] * n + row[b as usize]] += 1.0;
             }
         }
+        let mut p = Array2::from_shape_fn((n, n), |(r, c)| counts[r * n + c]);
         if settings.symmetrical_glcm {
             p = &p + &p.t();
         }

@@ -1,6 +1,6 @@
 //! Neighbouring grey tone difference matrix: PyRadiomics' 5 features.
 
-use crate::discretize::Discretized;
+use crate::discretize::{Discretized, Padded};
 use crate::glcm::neighbourhood;
 use crate::roi::Roi;
 use crate::settings::Settings;
@@ -11,35 +11,30 @@ use crate::settings::Settings;
 /// neighbours adds to `n_i` only, as PyRadiomics counts it (found with a resegmented,
 /// fragmented ROI; the IBSI phantom's reference values are met either way).
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
-    let [d0, d1, d2] = roi.dims;
-    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances, settings.fixed_axis());
+    let reach = settings.distances.iter().copied().max().unwrap_or(1);
+    let padded = Padded::new(roi, disc, reach);
+    let lv = &padded.lv;
+    let offs: Vec<isize> = neighbourhood(&settings.distances, settings.fixed_axis())
+        .into_iter()
+        .map(|o| padded.offset(o))
+        .collect();
     let ngl = disc.ng as usize;
     let mut n = vec![0.0f64; ngl + 1];
     let mut s = vec![0.0f64; ngl + 1];
-    for k in 0..d2 {
-        for j in 0..d1 {
-            for i in 0..d0 {
-                let a = i + d0 * (j + d1 * k);
-                if !roi.mask[a] {
-                    continue;
-                }
-                let (mut sum, mut cnt) = (0.0, 0usize);
-                for o in &offs {
-                    let Some(b) = roi.offset_index(i, j, k, *o) else {
-                        continue;
-                    };
-                    if roi.mask[b] {
-                        sum += f64::from(disc.levels[b]);
-                        cnt += 1;
-                    }
-                }
-                // PyRadiomics counts a voxel without neighbours in n_i, adding nothing to s_i.
-                let l = disc.levels[a] as usize;
-                n[l] += 1.0;
-                if cnt > 0 {
-                    s[l] += (l as f64 - sum / cnt as f64).abs();
-                }
-            }
+    for &a in &padded.voxels {
+        // Whole-number sums (exact, as the f64 sums they replace); outside voxels are -1.
+        let (mut sum, mut cnt) = (0i64, 0i64);
+        for &o in &offs {
+            let b = lv[a.wrapping_add_signed(o)];
+            let inside = i64::from(b >= 0);
+            sum += b * inside;
+            cnt += inside;
+        }
+        // PyRadiomics counts a voxel without neighbours in n_i, adding nothing to s_i.
+        let l = lv[a] as usize;
+        n[l] += 1.0;
+        if cnt > 0 {
+            s[l] += (l as f64 - sum as f64 / cnt as f64).abs();
         }
     }
     // Keep grey levels with n > 0 (PyRadiomics drops the others).

@@ -242,23 +242,6 @@ impl Roi {
         })
     }
 
-    /// Box index of voxel `[i, j, k] + off`, if that voxel lies inside the box.
-    #[inline]
-    pub(crate) fn offset_index(
-        &self,
-        i: usize,
-        j: usize,
-        k: usize,
-        off: [i64; 3],
-    ) -> Option<usize> {
-        let [d0, d1, d2] = self.dims;
-        let (x, y, z) = (i as i64 + off[0], j as i64 + off[1], k as i64 + off[2]);
-        if x < 0 || y < 0 || z < 0 || x as usize >= d0 || y as usize >= d1 || z as usize >= d2 {
-            return None;
-        }
-        Some(x as usize + d0 * (y as usize + d1 * z as usize))
-    }
-
     /// The ROI's values, in box order.
     pub fn values(&self) -> Vec<f64> {
         self.image
@@ -270,7 +253,8 @@ impl Roi {
 }
 
 /// Bounding box `(lo, hi)` (inclusive) and voxel count of `mask == label`; the scan runs over
-/// memory order and decodes indices only for ROI voxels.
+/// memory order a row (the stride-1 axis) at a time — most rows hold no ROI voxel and are
+/// passed over by a memchr — and decodes indices only for rows that hold some.
 pub(crate) fn bounding_box(
     mask: &ndarray::Array3<u8>,
     label: u8,
@@ -279,7 +263,6 @@ pub(crate) fn bounding_box(
     let mut hi = [0usize; 3];
     let mut count = 0usize;
     let mut visit = |idx: [usize; 3]| {
-        count += 1;
         for a in 0..3 {
             lo[a] = lo[a].min(idx[a]);
             hi[a] = hi[a].max(idx[a]);
@@ -295,22 +278,41 @@ pub(crate) fn bounding_box(
             let shape = mask.shape();
             let mut order: Vec<usize> = (0..3).filter(|&a| shape[a] > 1).collect();
             order.sort_by_key(|&a| std::cmp::Reverse(st[a]));
-            for (off, &v) in data.iter().enumerate() {
-                if v == label {
-                    let mut rem = off;
-                    let mut idx = [0usize; 3];
-                    for &a in &order {
-                        let s = st[a] as usize;
-                        idx[a] = rem / s;
-                        rem %= s;
+            // In a contiguous array the last of them has stride 1: its lines are the rows.
+            let (fast, row_len) = match order.last() {
+                Some(&f) if st[f] == 1 => (Some(f), shape[f]),
+                _ => (None, 1),
+            };
+            for (r, row) in data.chunks_exact(row_len).enumerate() {
+                // `contains` on bytes is a memchr.
+                if !row.contains(&label) {
+                    continue;
+                }
+                count += row.iter().filter(|&&v| v == label).count();
+                let mut rem = r * row_len;
+                let mut idx = [0usize; 3];
+                for &a in &order {
+                    let s = st[a] as usize;
+                    idx[a] = rem / s;
+                    rem %= s;
+                }
+                match fast {
+                    // The row's first and last ROI voxels bound it along the row.
+                    Some(f) => {
+                        idx[f] = row.iter().position(|&v| v == label).unwrap_or(0);
+                        visit(idx);
+                        idx[f] = row.iter().rposition(|&v| v == label).unwrap_or(0);
+                        visit(idx);
                     }
-                    visit(idx);
+                    // A row of one voxel: the decoded index is the voxel's.
+                    None => visit(idx),
                 }
             }
         }
         _ => {
             for ((i, j, k), &v) in mask.indexed_iter() {
                 if v == label {
+                    count += 1;
                     visit([i, j, k]);
                 }
             }
@@ -463,6 +465,39 @@ mod tests {
     /// The flat-offset decoder on every memory order, with axes of length 1 (a Fortran-order
     /// [1, 2, 2] array has tied strides; found by the radiomics_params fuzz target as an
     /// out-of-bounds index in the shape features).
+    #[test]
+    fn bounding_box_matches_a_voxel_by_voxel_scan() {
+        for shape in [[5, 6, 7], [1, 6, 7], [5, 1, 7], [5, 6, 1], [9, 2, 3]] {
+            for fortran in [false, true] {
+                for (label, modulus) in [(1u8, 11usize), (2, 5), (1, 97)] {
+                    let mut m = Array3::<u8>::zeros(shape.f().set_f(fortran));
+                    for ((i, j, k), v) in m.indexed_iter_mut() {
+                        if (i * 7 + j * 13 + k * 29) % modulus == 0 {
+                            *v = label;
+                        } else if (i + j + k) % 3 == 0 {
+                            *v = label + 1;
+                        }
+                    }
+                    let mut want = ([usize::MAX; 3], [0usize; 3], 0usize);
+                    for ((i, j, k), &v) in m.indexed_iter() {
+                        if v == label {
+                            for (a, x) in [i, j, k].into_iter().enumerate() {
+                                want.0[a] = want.0[a].min(x);
+                                want.1[a] = want.1[a].max(x);
+                            }
+                            want.2 += 1;
+                        }
+                    }
+                    assert_eq!(
+                        bounding_box(&m, label),
+                        want,
+                        "{shape:?}, fortran {fortran}, label {label}, modulus {modulus}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn bounding_box_on_any_layout_and_thin_axes() {
         for shape in [[1, 2, 2], [2, 1, 2], [2, 2, 1], [1, 1, 3], [3, 4, 5]] {

@@ -1,7 +1,7 @@
 //! GLRLM, GLSZM and GLDM: matrices of (grey level × run length / zone size / dependence) and
 //! their shared emphasis features, as PyRadiomics computes them.
 
-use crate::discretize::Discretized;
+use crate::discretize::{Discretized, Padded};
 use crate::glcm::{neighbourhood, offsets};
 use crate::roi::Roi;
 use crate::settings::Settings;
@@ -119,49 +119,6 @@ struct Common {
     large_low: f64,
     large_high: f64,
     voxels: f64,
-}
-
-/// The ROI's grey levels in a box padded by `pad` voxels on every side, `-1` outside the
-/// ROI: a neighbour is a fixed index offset away and needs no bounds check, and a level
-/// comparison with an outside voxel is simply false (levels are ≥ 1).
-struct Padded {
-    lv: Vec<i64>,
-    /// Index strides of the padded box (x fastest).
-    stride: [isize; 3],
-    /// Padded indices of the ROI's voxels, in box order.
-    voxels: Vec<usize>,
-}
-
-impl Padded {
-    fn new(roi: &Roi, disc: &Discretized, pad: usize) -> Self {
-        let [d0, d1, d2] = roi.dims;
-        let p = [d0 + 2 * pad, d1 + 2 * pad, d2 + 2 * pad];
-        let mut lv = vec![-1i64; p[0] * p[1] * p[2]];
-        let mut voxels = Vec::new();
-        for k in 0..d2 {
-            for j in 0..d1 {
-                for i in 0..d0 {
-                    let a = i + d0 * (j + d1 * k);
-                    if roi.mask[a] {
-                        let b = (i + pad) + p[0] * ((j + pad) + p[1] * (k + pad));
-                        lv[b] = i64::from(disc.levels[a]);
-                        voxels.push(b);
-                    }
-                }
-            }
-        }
-        Self {
-            lv,
-            stride: [1, p[0] as isize, (p[0] * p[1]) as isize],
-            voxels,
-        }
-    }
-
-    fn offset(&self, o: [i64; 3]) -> isize {
-        o[0] as isize * self.stride[0]
-            + o[1] as isize * self.stride[1]
-            + o[2] as isize * self.stride[2]
-    }
 }
 
 fn rows(disc: &Discretized) -> Vec<usize> {
@@ -365,15 +322,21 @@ pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static
     let padded = Padded::new(roi, disc, reach);
     let lv = &padded.lv;
     let offs: Vec<isize> = offs.into_iter().map(|o| padded.offset(o)).collect();
+    // Levels are whole numbers: |b − level| ≤ α exactly when |b − level| ≤ ⌊α⌋ (none when α
+    // is negative or NaN).
+    let alpha = settings.gldm_a.floor();
+    let within = if alpha >= 0.0 {
+        alpha.min(1e18) as i64
+    } else {
+        -1
+    };
     let mut counts = vec![vec![0.0; offs.len() + 1]; disc.grey_levels.len()];
     for &a in &padded.voxels {
         let level = lv[a];
         let mut dep = 0usize;
         for &o in &offs {
             let b = lv[a.wrapping_add_signed(o)];
-            if b >= 0 && ((b - level).abs() as f64) <= settings.gldm_a {
-                dep += 1;
-            }
+            dep += usize::from(b >= 0 && (b - level).abs() <= within);
         }
         counts[row[level as usize]][dep] += 1.0;
     }

@@ -86,88 +86,101 @@ fn wavelet_index(name: &str) -> Result<usize> {
     }))
 }
 
-/// `sum` plus the filter's taps from `j` on, past the line's start, wrapped to its end
-/// (`f[j]·x[n−1] + f[j+1]·x[n−2] + …`, around again if needed), in PyWavelets' order.
-fn wrapped_tail<T: SwtSample>(mut sum: T, f: &[T], x: &[T], mut j: usize) -> T {
-    let (n, taps) = (x.len(), f.len());
-    while j < taps {
-        let mut k = 0;
-        while k < n && j < taps {
-            sum = sum + f[j] * x[n - 1 - k];
-            k += 1;
-            j += 1;
+/// The terms of a level-1 SWT line of `n` samples through a filter of `taps` taps, per output
+/// sample: `(tap j, input sample)` pairs of `out[o] = Σ_j f[j]·x[(o + F/2 − j) mod N]`, listed
+/// in PyWavelets' order of summation (`downsampling_convolution_periodization`, step 1): j
+/// ascending, except near the right end, where the wrapped terms come first with j
+/// descending; near the left end the terms past the first sample wrap to the end.
+fn line_terms(n: usize, taps: usize) -> Vec<Vec<(usize, usize)>> {
+    // The terms that wrap past the first sample to the end, from tap `j` on.
+    let wrapped_tail = |terms: &mut Vec<(usize, usize)>, mut j: usize| {
+        while j < taps {
+            let mut k = 0;
+            while k < n && j < taps {
+                terms.push((j, n - 1 - k));
+                k += 1;
+                j += 1;
+            }
         }
-    }
-    sum
-}
-
-/// One level-1 SWT line: `out[o] = Σ_j f[j]·x[(o + F/2 − j) mod N]` for `o < N`, summed in
-/// PyWavelets' order (`downsampling_convolution_periodization`, step 1): j ascending, except
-/// near the right end, where the wrapped terms come first with j descending.
-fn filter_line<T: SwtSample>(x: &[T], f: &[T], out: &mut [T]) {
-    let (n, taps) = (x.len(), f.len());
+    };
+    let mut plan = Vec::with_capacity(n);
     let mut i = taps / 2;
-    let mut o = 0;
     // The start: the filter reaches past the first sample (wrapped to the end).
     while i < taps && i < n {
-        let mut sum = T::default();
-        let mut j = 0;
-        while j <= i {
-            sum = sum + f[j] * x[i - j];
-            j += 1;
-        }
-        sum = wrapped_tail(sum, f, x, j);
-        out[o] = sum;
+        let mut terms: Vec<(usize, usize)> = (0..=i).map(|j| (j, i - j)).collect();
+        wrapped_tail(&mut terms, i + 1);
+        plan.push(terms);
         i += 1;
-        o += 1;
     }
     while i < n {
-        let mut sum = T::default();
-        for j in 0..taps {
-            sum = sum + x[i - j] * f[j];
-        }
-        out[o] = sum;
+        plan.push((0..taps).map(|j| (j, i - j)).collect());
         i += 1;
-        o += 1;
     }
     // The end: samples past the last one wrap to the start (both ends for a short line).
     while i < n + taps / 2 {
-        let mut sum = T::default();
+        let mut terms = Vec::new();
         let mut j = 0;
         while i - j >= n {
             let mut k = 0;
             while k < n && i - j >= n {
-                sum = sum + f[i - n - j] * x[k];
+                terms.push((i - n - j, k));
                 k += 1;
                 j += 1;
             }
         }
         while j <= i && j < taps {
-            sum = sum + f[j] * x[i - j];
+            terms.push((j, i - j));
             j += 1;
         }
-        sum = wrapped_tail(sum, f, x, j);
-        out[o] = sum;
+        wrapped_tail(&mut terms, j);
+        plan.push(terms);
         i += 1;
-        o += 1;
     }
+    plan
 }
 
-/// One filter pass along `axis` (even length).
+/// One filter pass along `axis` (even length). The array is taken in standard (C) order as
+/// `[outer, n, inner]` blocks: along the last axis each line is summed term by term; along
+/// the others whole contiguous rows of `inner` samples are combined at once (the same terms in
+/// the same order for every sample of the row, so the sums are the line-by-line sums).
 fn filter_axis<T: SwtSample>(x: &Array3<T>, axis: usize, f: &[T]) -> Array3<T> {
-    let mut out = Array3::<T>::default(x.dim());
-    let n = x.len_of(Axis(axis));
-    let (mut line, mut result) = (vec![T::default(); n], vec![T::default(); n]);
-    for (src, mut dst) in (x.lanes(Axis(axis)).into_iter()).zip(out.lanes_mut(Axis(axis))) {
-        for (b, v) in line.iter_mut().zip(src.iter()) {
-            *b = *v;
-        }
-        filter_line(&line, f, &mut result);
-        for (d, v) in dst.iter_mut().zip(&result) {
-            *d = *v;
+    let (d0, d1, d2) = x.dim();
+    let shape = [d0, d1, d2];
+    let n = shape[axis];
+    let inner: usize = shape[axis + 1..].iter().product();
+    let plan = line_terms(n, f.len());
+    let src: std::borrow::Cow<[T]> = match x.as_slice() {
+        Some(s) => s.into(),
+        None => x.iter().copied().collect::<Vec<T>>().into(),
+    };
+    let mut out = vec![T::default(); src.len()];
+    if n > 0 && inner > 0 {
+        for (s, d) in src
+            .chunks_exact(n * inner)
+            .zip(out.chunks_exact_mut(n * inner))
+        {
+            if inner == 1 {
+                for (o, terms) in d.iter_mut().zip(&plan) {
+                    let mut sum = T::default();
+                    for &(j, k) in terms {
+                        sum = sum + f[j] * s[k];
+                    }
+                    *o = sum;
+                }
+                continue;
+            }
+            for (row, terms) in d.chunks_exact_mut(inner).zip(&plan) {
+                for &(j, k) in terms {
+                    let c = f[j];
+                    for (r, v) in row.iter_mut().zip(&s[k * inner..(k + 1) * inner]) {
+                        *r = *r + c * *v;
+                    }
+                }
+            }
         }
     }
-    out
+    // `out` holds exactly `d0 · d1 · d2` samples, so the shape always fits.
+    Array3::from_shape_vec((d0, d1, d2), out).unwrap_or_default()
 }
 
 /// One level of `swtn` over `axes`: the `2^axes` sub-bands keyed `a`/`d` per axis, in
