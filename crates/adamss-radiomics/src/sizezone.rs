@@ -257,28 +257,29 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
 pub fn glszm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let row = rows(disc);
     let padded = Padded::new(roi, disc, 1);
-    let lv = &padded.lv;
     let neighbours: Vec<isize> = neighbourhood(&[1], settings.fixed_axis())
         .into_iter()
         .map(|o| padded.offset(o))
         .collect();
-    let mut seen = vec![false; lv.len()];
+    // A voxel joins a zone once: its level is then overwritten with -1, as outside the ROI,
+    // so one comparison both matches the level and skips voxels already taken.
+    let Padded { mut lv, voxels, .. } = padded;
     let mut zones: Vec<(usize, usize)> = Vec::new(); // (row, size)
     let mut stack = Vec::new();
-    for &start in &padded.voxels {
-        if seen[start] {
+    for start in voxels {
+        let level = lv[start];
+        if level < 0 {
             continue;
         }
-        let level = lv[start];
-        seen[start] = true;
+        lv[start] = -1;
         stack.push(start);
         let mut size = 0;
         while let Some(a) = stack.pop() {
             size += 1;
             for &o in &neighbours {
                 let b = a.wrapping_add_signed(o);
-                if lv[b] == level && !seen[b] {
-                    seen[b] = true;
+                if lv[b] == level {
+                    lv[b] = -1;
                     stack.push(b);
                 }
             }

@@ -148,7 +148,17 @@ fn filter_axis<T: SwtSample>(x: &Array3<T>, axis: usize, f: &[T]) -> Array3<T> {
     let shape = [d0, d1, d2];
     let n = shape[axis];
     let inner: usize = shape[axis + 1..].iter().product();
-    let plan = line_terms(n, f.len());
+    let taps = f.len();
+    let plan = line_terms(n, taps);
+    // The outputs whose terms are the plain convolution `(j, o + F/2 − j)`, j = 0, 1, …: along
+    // a contiguous line they are summed as shifted slices, several outputs at once.
+    let plain = |o: usize| {
+        plan[o].len() == taps
+            && (plan[o].iter().enumerate())
+                .all(|(j, &t)| t.0 == j && Some(t.1) == (o + taps / 2).checked_sub(j))
+    };
+    let first_plain = (0..n).find(|&o| plain(o)).unwrap_or(n);
+    let end_plain = (first_plain..n).find(|&o| !plain(o)).unwrap_or(n);
     let src: std::borrow::Cow<[T]> = match x.as_slice() {
         Some(s) => s.into(),
         None => x.iter().copied().collect::<Vec<T>>().into(),
@@ -160,12 +170,22 @@ fn filter_axis<T: SwtSample>(x: &Array3<T>, axis: usize, f: &[T]) -> Array3<T> {
             .zip(out.chunks_exact_mut(n * inner))
         {
             if inner == 1 {
-                for (o, terms) in d.iter_mut().zip(&plan) {
+                let edges = (0..first_plain).chain(end_plain..n);
+                for o in edges {
                     let mut sum = T::default();
-                    for &(j, k) in terms {
+                    for &(j, k) in &plan[o] {
                         sum = sum + f[j] * s[k];
                     }
-                    *o = sum;
+                    d[o] = sum;
+                }
+                // Each plain output's terms index the line, so `from` ≥ 0 when there is one.
+                let len = end_plain - first_plain;
+                let mid = &mut d[first_plain..end_plain];
+                for (j, &c) in f.iter().enumerate().filter(|_| len > 0) {
+                    let from = first_plain + taps / 2 - j;
+                    for (r, v) in mid.iter_mut().zip(&s[from..from + len]) {
+                        *r = *r + c * *v;
+                    }
                 }
                 continue;
             }
