@@ -548,6 +548,20 @@ pub fn extract_filtered<T: Pixel>(
     classes: &[FeatureClass],
     kind: ImageType,
 ) -> Result<Features> {
+    extract_filtered_in(image, mask, settings, classes, kind, T::SINGLE)
+}
+
+/// [`extract_filtered`], the image taken as float32 data (`single`: a float32 file, filtered
+/// and binned in single precision where PyRadiomics does) or as double (an integer-stored image
+/// held in a `Volume<f32>`, each voxel read as f64 — exact — only where a filter reads it).
+pub(crate) fn extract_filtered_in<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    kind: ImageType,
+    single: bool,
+) -> Result<Features> {
     // The image PyRadiomics filters: the whole image, or with `preCrop` (or a
     // resampledPixelSpacing equal to the image's) the ROI's box plus `padDistance`.
     let window = crop_window(image, mask, settings)?;
@@ -557,9 +571,8 @@ pub fn extract_filtered<T: Pixel>(
     let spacing = image.geometry().spacing;
     // The image PyRadiomics bins: float32 for the wavelet and the gradient of a float32
     // image, float64 for the element-wise filters (NumPy on float64).
-    let single_bins = !settings.normalize
-        && T::SINGLE
-        && matches!(kind, ImageType::Wavelet | ImageType::Gradient);
+    let single_bins =
+        !settings.normalize && single && matches!(kind, ImageType::Wavelet | ImageType::Gradient);
     let (images, msk) = if kind == ImageType::Wavelet {
         // The wavelet reads the image itself (around the ROI's crop), not the crop: only the
         // mask is cut here.
@@ -585,7 +598,7 @@ pub fn extract_filtered<T: Pixel>(
             None => image.data()[p].to_f64(),
         };
         let dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
-        let bands = if values.is_none() && T::SINGLE {
+        let bands = if values.is_none() && single {
             wavelet_on_block(|p| at(p) as f32, window, lo, dims, settings)?
         } else {
             wavelet_on_block(at, window, lo, dims, settings)?

@@ -446,12 +446,12 @@ impl ExtractionPlan {
             let s = &adjust(s);
             let f = match sel {
                 ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
-                // PyWavelets filters an integer or float64 image in double precision.
+                // PyWavelets filters an integer or float64 image in double precision: each
+                // voxel the wavelet reads, as f64 (no converted copy of the whole image).
                 ImageTypeSelection::Filtered(kind @ ImageType::Wavelet)
                     if stored != PixelType::Float32 =>
                 {
-                    let image = image.map(|v| v.to_f64());
-                    extract_filtered(&image, mask, s, &classes, *kind)?
+                    crate::extract::extract_filtered_in(image, mask, s, &classes, *kind, false)?
                 }
                 ImageTypeSelection::Filtered(kind) => {
                     extract_filtered(image, mask, s, &classes, *kind)?
