@@ -158,6 +158,13 @@ impl Padded {
         }
     }
 
+    /// The box every texture class of `settings` can share: padded by the largest neighbour
+    /// distance (at least 1, the runs' and zones' reach).
+    pub(crate) fn for_settings(roi: &Roi, disc: &Discretized, settings: &Settings) -> Self {
+        let reach = settings.distances.iter().copied().max().unwrap_or(1);
+        Self::new(roi, disc, reach.max(1))
+    }
+
     /// Index step of a neighbour offset `[dx, dy, dz]`.
     pub(crate) fn offset(&self, o: [i64; 3]) -> isize {
         o[0] as isize * self.stride[0]

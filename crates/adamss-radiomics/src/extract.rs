@@ -7,7 +7,7 @@ use ndarray::Array3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::discretize::discretize;
+use crate::discretize::{discretize, Padded};
 use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian_in;
@@ -287,17 +287,30 @@ fn named_shape(mask: &Volume<u8>, settings: &Settings) -> Result<Features> {
 
 fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix: &str) -> Features {
     let disc = discretize(roi, settings);
+    // One padded level box for every texture class of this image, built at the first.
+    let make = || Padded::for_settings(roi, &disc, settings);
+    let mut padded: Option<Padded> = None;
     let mut out = Vec::new();
     for &c in classes {
         let values = match c {
             // Shape is a property of the mask: `extract` adds it once, for the original image.
             FeatureClass::Shape => continue,
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
-            FeatureClass::Glcm => glcm::features(roi, &disc, settings),
-            FeatureClass::Glrlm => sizezone::glrlm(roi, &disc, settings),
-            FeatureClass::Glszm => sizezone::glszm(roi, &disc, settings),
-            FeatureClass::Gldm => sizezone::gldm(roi, &disc, settings),
-            FeatureClass::Ngtdm => ngtdm::features(roi, &disc, settings),
+            FeatureClass::Glcm => {
+                glcm::features_in(roi, &disc, settings, padded.get_or_insert_with(make))
+            }
+            FeatureClass::Glrlm => {
+                sizezone::glrlm_in(roi, &disc, settings, padded.get_or_insert_with(make))
+            }
+            FeatureClass::Glszm => {
+                sizezone::glszm_in(&disc, settings, padded.get_or_insert_with(make))
+            }
+            FeatureClass::Gldm => {
+                sizezone::gldm_in(&disc, settings, padded.get_or_insert_with(make))
+            }
+            FeatureClass::Ngtdm => {
+                ngtdm::features_in(&disc, settings, padded.get_or_insert_with(make))
+            }
         };
         out.extend(
             values

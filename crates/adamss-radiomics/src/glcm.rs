@@ -51,7 +51,12 @@ pub(crate) fn neighbourhood(distances: &[usize], fixed: Option<usize>) -> Vec<[i
 }
 
 /// One normalised co-occurrence matrix per non-empty direction, over the grey levels present.
-fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f64>> {
+fn matrices(
+    roi: &Roi,
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<Array2<f64>> {
     let ng = disc.ng as usize;
     // Map grey level → row of the compacted matrix (absent levels removed, as PyRadiomics).
     let mut row = vec![usize::MAX; ng + 1];
@@ -59,8 +64,6 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
         row[g as usize] = r;
     }
     let n = disc.grey_levels.len();
-    let reach = settings.distances.iter().copied().max().unwrap_or(1);
-    let padded = Padded::new(roi, disc, reach);
     let lv = &padded.lv;
     let mut out = Vec::new();
     // With `weightingNorm`, one matrix: the directions' (symmetrised) counts, weighted, summed.
@@ -102,7 +105,22 @@ fn matrices(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<Array2<f6
 
 /// The 24 GLCM features (PyRadiomics names, sorted), averaged over directions.
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
-    let ps = matrices(roi, disc, settings);
+    features_in(
+        roi,
+        disc,
+        settings,
+        &Padded::for_settings(roi, disc, settings),
+    )
+}
+
+/// [`features`] on a padded level box already built for `roi`.
+pub(crate) fn features_in(
+    roi: &Roi,
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<(&'static str, f64)> {
+    let ps = matrices(roi, disc, settings, padded);
     let ng = disc.ng as f64;
     let g: Vec<f64> = disc.grey_levels.iter().map(|&v| f64::from(v)).collect();
     let n = g.len();

@@ -11,8 +11,15 @@ use crate::settings::Settings;
 /// neighbours adds to `n_i` only, as PyRadiomics counts it (found with a resegmented,
 /// fragmented ROI; the IBSI phantom's reference values are met either way).
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
-    let reach = settings.distances.iter().copied().max().unwrap_or(1);
-    let padded = Padded::new(roi, disc, reach);
+    features_in(disc, settings, &Padded::for_settings(roi, disc, settings))
+}
+
+/// [`features`] on a padded level box already built for the ROI.
+pub(crate) fn features_in(
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<(&'static str, f64)> {
     let lv = &padded.lv;
     let offs: Vec<isize> = neighbourhood(&settings.distances, settings.fixed_axis())
         .into_iter()

@@ -182,10 +182,24 @@ fn spans_two_voxels(roi: &Roi, off: [i64; 3]) -> bool {
 /// with `weightingNorm`, on the one matrix of the weighted directions. A direction along
 /// which no line meets the ROI twice counts no runs (as PyRadiomics).
 pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    glrlm_in(
+        roi,
+        disc,
+        settings,
+        &Padded::for_settings(roi, disc, settings),
+    )
+}
+
+/// [`glrlm`] on a padded level box already built for `roi`.
+pub(crate) fn glrlm_in(
+    roi: &Roi,
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
     let row = rows(disc);
     let nr = d0.max(d1).max(d2);
-    let padded = Padded::new(roi, disc, 1);
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
     let levels = disc.grey_levels.len();
@@ -195,14 +209,14 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
     let matrices: Vec<Vec<Vec<f64>>> = match settings.weighting_norm {
         None => directions
             .iter()
-            .map(|&off| runs(&padded, off, &row, nr, levels))
+            .map(|&off| runs(padded, off, &row, nr, levels))
             .collect(),
         // One matrix: the directions' run counts, weighted, summed.
         Some(norm) => {
             let mut merged = vec![vec![0.0; nr]; levels];
             for off in directions {
                 let w = norm.glrlm_weight(off, roi.spacing);
-                for (mr, cr) in merged.iter_mut().zip(runs(&padded, off, &row, nr, levels)) {
+                for (mr, cr) in merged.iter_mut().zip(runs(padded, off, &row, nr, levels)) {
                     for (x, c) in mr.iter_mut().zip(cr) {
                         *x += w * c;
                     }
@@ -255,18 +269,26 @@ pub fn glrlm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
 /// GLSZM: 16 features over 26-connected zones of equal grey level (8-connected within slices
 /// with `force2D`).
 pub fn glszm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    glszm_in(disc, settings, &Padded::for_settings(roi, disc, settings))
+}
+
+/// [`glszm`] on a padded level box already built for the ROI.
+pub(crate) fn glszm_in(
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<(&'static str, f64)> {
     let row = rows(disc);
-    let padded = Padded::new(roi, disc, 1);
     let neighbours: Vec<isize> = neighbourhood(&[1], settings.fixed_axis())
         .into_iter()
         .map(|o| padded.offset(o))
         .collect();
     // A voxel joins a zone once: its level is then overwritten with -1, as outside the ROI,
     // so one comparison both matches the level and skips voxels already taken.
-    let Padded { mut lv, voxels, .. } = padded;
+    let mut lv = padded.lv.clone();
     let mut zones: Vec<(usize, usize)> = Vec::new(); // (row, size)
     let mut stack = Vec::new();
-    for start in voxels {
+    for &start in &padded.voxels {
         let level = lv[start];
         if level < 0 {
             continue;
@@ -317,10 +339,17 @@ pub fn glszm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'stati
 /// GLDM: 14 features; a voxel's dependence is 1 + the number of neighbours (Chebyshev
 /// `distances`, inside the ROI) whose grey level differs by at most `gldm_a`.
 pub fn gldm(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
+    gldm_in(disc, settings, &Padded::for_settings(roi, disc, settings))
+}
+
+/// [`gldm`] on a padded level box already built for the ROI.
+pub(crate) fn gldm_in(
+    disc: &Discretized,
+    settings: &Settings,
+    padded: &Padded,
+) -> Vec<(&'static str, f64)> {
     let row = rows(disc);
     let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances, settings.fixed_axis());
-    let reach = settings.distances.iter().copied().max().unwrap_or(1);
-    let padded = Padded::new(roi, disc, reach);
     let lv = &padded.lv;
     let offs: Vec<isize> = offs.into_iter().map(|o| padded.offset(o)).collect();
     // Levels are whole numbers: |b − level| ≤ α exactly when |b − level| ≤ ⌊α⌋ (none when α
