@@ -33,8 +33,9 @@ fn central_moment(v: &[f64], m: f64, k: i32) -> f64 {
 pub fn features(roi: &Roi, disc: &Discretized, settings: &Settings) -> Vec<(&'static str, f64)> {
     let values = roi.values();
     let n = values.len() as f64;
+    // Radix-sorted in f64's total order (as `total_cmp`; the values are finite).
     let mut sorted = values.clone();
-    sorted.sort_by(f64::total_cmp);
+    radsort::sort(&mut sorted);
     let shift = settings.voxel_array_shift;
     let energy: f64 = values.iter().map(|x| (x + shift).powi(2)).sum();
     let voxel_volume: f64 = roi.spacing.iter().product();
