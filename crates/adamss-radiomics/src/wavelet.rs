@@ -140,9 +140,10 @@ fn line_terms(n: usize, taps: usize) -> Vec<Vec<(usize, usize)>> {
 }
 
 /// One filter pass along `axis` (even length). The array is taken in standard (C) order as
-/// `[outer, n, inner]` blocks: along the last axis each line is summed term by term; along
-/// the others whole contiguous rows of `inner` samples are combined at once (the same terms in
-/// the same order for every sample of the row, so the sums are the line-by-line sums).
+/// `[outer, n, inner]` blocks: along the last axis each line's wrapped edge outputs are summed
+/// term by term and its plain-convolution outputs as shifted slices; along the others whole
+/// contiguous rows of `inner` samples are combined at once. Either way every output gets its
+/// own terms in [`line_terms`]' order, so the sums are PyWavelets' line-by-line sums.
 fn filter_axis<T: SwtSample>(x: &Array3<T>, axis: usize, f: &[T]) -> Array3<T> {
     let (d0, d1, d2) = x.dim();
     let shape = [d0, d1, d2];
