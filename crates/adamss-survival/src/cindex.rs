@@ -93,12 +93,20 @@ fn sliced(
             keyed
         },
         || {
-            // Stable, so ties keep index order; the tag carries the subject and its event.
-            let mut keyed: Vec<(f64, u32)> = y
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.time(), ((i as u32) << 1) | u32::from(s.event())))
-                .collect();
+            // The censored subjects first, then the events, each in index order: the sort is
+            // stable, so every tie group comes out censored first (as the sweep takes it),
+            // each part in index order. The tag carries the subject and its event.
+            let censored = y.iter().filter(|s| !s.event()).count();
+            let mut keyed = vec![(0.0, 0u32); n];
+            let (mut c, mut v) = (0, censored);
+            for (i, s) in y.iter().enumerate() {
+                // Branch-free: events and censorings alternate unpredictably.
+                let event = usize::from(s.event());
+                keyed[if event == 1 { v } else { c }] =
+                    (s.time(), ((i as u32) << 1) | event as u32);
+                v += event;
+                c += 1 - event;
+            }
             radsort::sort_by_key(&mut keyed, |p| p.0);
             keyed
         },
@@ -274,8 +282,6 @@ fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Swe
     let mut out = Sweep::default();
     let mut later = (n - end) as u64;
     let mut e = end;
-    // A tie group's rows, censored first (stable).
-    let mut group = Vec::new();
     while e > start {
         let mut s = e - 1;
         while !rows[s].first() {
@@ -286,25 +292,17 @@ fn sweep(rows: &[Row], start: usize, end: usize, weights: Option<&[f64]>) -> Swe
             out.count(row, &set, after, later, 0, weights);
             set.insert(row.rank as usize);
         } else {
+            // A tie group comes censored first (the time sort's input order).
             let tied = &rows[s..e];
-            let censored = tied.iter().filter(|r| r.event() == 0).count();
-            group.clear();
-            group.resize(tied.len(), rows[s]);
-            let (mut c, mut v) = (0, censored);
-            for &row in tied {
-                let event = row.event() as usize;
-                group[if event == 1 { v } else { c }] = row;
-                v += event;
-                c += 1 - event;
-            }
-            for row in &group[..censored] {
+            let censored = tied.partition_point(|r| r.event() == 0);
+            for row in &tied[..censored] {
                 set.insert(row.rank as usize);
             }
             let pool = later + censored as u64;
-            for &row in &group[censored..] {
+            for &row in &tied[censored..] {
                 out.count(row, &set, after, pool, censored as u64, weights);
             }
-            for row in &group[censored..] {
+            for row in &tied[censored..] {
                 set.insert(row.rank as usize);
             }
         }
