@@ -14,6 +14,18 @@ pub struct Discretized {
     pub ng: u32,
 }
 
+impl Discretized {
+    /// Row of each grey level in matrices over the levels present (`usize::MAX` for an absent
+    /// level), indexed by level `0..=ng`.
+    pub(crate) fn rows(&self) -> Vec<usize> {
+        let mut row = vec![usize::MAX; self.ng as usize + 1];
+        for (r, &g) in self.grey_levels.iter().enumerate() {
+            row[g as usize] = r;
+        }
+        row
+    }
+}
+
 /// numpy's `remainder` for floats (the result takes the divisor's sign).
 fn py_mod(a: f64, b: f64) -> f64 {
     let m = a % b;
@@ -163,6 +175,11 @@ impl Padded {
     pub(crate) fn for_settings(roi: &Roi, disc: &Discretized, settings: &Settings) -> Self {
         let reach = settings.distances.iter().copied().max().unwrap_or(1);
         Self::new(roi, disc, reach.max(1))
+    }
+
+    /// Index steps of neighbour offsets `[dx, dy, dz]`.
+    pub(crate) fn steps(&self, offsets: Vec<[i64; 3]>) -> Vec<isize> {
+        offsets.into_iter().map(|o| self.offset(o)).collect()
     }
 
     /// Index step of a neighbour offset `[dx, dy, dz]`.

@@ -57,12 +57,8 @@ fn matrices(
     settings: &Settings,
     padded: &Padded,
 ) -> Vec<Array2<f64>> {
-    let ng = disc.ng as usize;
-    // Map grey level → row of the compacted matrix (absent levels removed, as PyRadiomics).
-    let mut row = vec![usize::MAX; ng + 1];
-    for (r, &g) in disc.grey_levels.iter().enumerate() {
-        row[g as usize] = r;
-    }
+    // Grey level → row of the compacted matrix (absent levels removed, as PyRadiomics).
+    let row = disc.rows();
     let n = disc.grey_levels.len();
     let lv = &padded.lv;
     let mut out = Vec::new();

@@ -21,10 +21,7 @@ pub(crate) fn features_in(
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
     let lv = &padded.lv;
-    let offs: Vec<isize> = neighbourhood(&settings.distances, settings.fixed_axis())
-        .into_iter()
-        .map(|o| padded.offset(o))
-        .collect();
+    let offs = padded.steps(neighbourhood(&settings.distances, settings.fixed_axis()));
     let ngl = disc.ng as usize;
     let mut n = vec![0.0f64; ngl + 1];
     let mut s = vec![0.0f64; ngl + 1];

@@ -288,7 +288,9 @@ pub(crate) fn bounding_box(
                 if !row.contains(&label) {
                     continue;
                 }
-                count += row.iter().filter(|&&v| v == label).count();
+                let first = row.iter().position(|&v| v == label).unwrap_or(0);
+                let last = row.iter().rposition(|&v| v == label).unwrap_or(0);
+                count += row[first..=last].iter().filter(|&&v| v == label).count();
                 let mut rem = r * row_len;
                 let mut idx = [0usize; 3];
                 for &a in &order {
@@ -296,17 +298,14 @@ pub(crate) fn bounding_box(
                     idx[a] = rem / s;
                     rem %= s;
                 }
-                match fast {
-                    // The row's first and last ROI voxels bound it along the row.
-                    Some(f) => {
-                        idx[f] = row.iter().position(|&v| v == label).unwrap_or(0);
-                        visit(idx);
-                        idx[f] = row.iter().rposition(|&v| v == label).unwrap_or(0);
-                        visit(idx);
-                    }
-                    // A row of one voxel: the decoded index is the voxel's.
-                    None => visit(idx),
+                // The row's first and last ROI voxels bound it along the row (a row of one
+                // voxel: the decoded index is the voxel's).
+                if let Some(f) = fast {
+                    idx[f] = first;
+                    visit(idx);
+                    idx[f] = last;
                 }
+                visit(idx);
             }
         }
         _ => {
@@ -462,9 +461,8 @@ mod tests {
     use super::bounding_box;
     use ndarray::{Array3, ShapeBuilder};
 
-    /// The flat-offset decoder on every memory order, with axes of length 1 (a Fortran-order
-    /// [1, 2, 2] array has tied strides; found by the radiomics_params fuzz target as an
-    /// out-of-bounds index in the shape features).
+    /// The row-at-a-time scan against a voxel-by-voxel one, on both memory orders, thin axes,
+    /// several rows per box and another label beside the one asked for.
     #[test]
     fn bounding_box_matches_a_voxel_by_voxel_scan() {
         for shape in [[5, 6, 7], [1, 6, 7], [5, 1, 7], [5, 6, 1], [9, 2, 3]] {
@@ -498,6 +496,9 @@ mod tests {
         }
     }
 
+    /// The flat-offset decoder on every memory order, with axes of length 1 (a Fortran-order
+    /// [1, 2, 2] array has tied strides; found by the radiomics_params fuzz target as an
+    /// out-of-bounds index in the shape features).
     #[test]
     fn bounding_box_on_any_layout_and_thin_axes() {
         for shape in [[1, 2, 2], [2, 1, 2], [2, 2, 1], [1, 1, 3], [3, 4, 5]] {

@@ -121,14 +121,6 @@ struct Common {
     voxels: f64,
 }
 
-fn rows(disc: &Discretized) -> Vec<usize> {
-    let mut row = vec![usize::MAX; disc.ng as usize + 1];
-    for (r, &g) in disc.grey_levels.iter().enumerate() {
-        row[g as usize] = r;
-    }
-    row
-}
-
 /// Run counts along one direction: `[grey-level row][length − 1]`.
 fn runs(padded: &Padded, off: [i64; 3], row: &[usize], nr: usize, levels: usize) -> Vec<Vec<f64>> {
     let lv = &padded.lv;
@@ -198,7 +190,7 @@ pub(crate) fn glrlm_in(
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
     let [d0, d1, d2] = roi.dims;
-    let row = rows(disc);
+    let row = disc.rows();
     let nr = d0.max(d1).max(d2);
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
@@ -278,11 +270,8 @@ pub(crate) fn glszm_in(
     settings: &Settings,
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
-    let row = rows(disc);
-    let neighbours: Vec<isize> = neighbourhood(&[1], settings.fixed_axis())
-        .into_iter()
-        .map(|o| padded.offset(o))
-        .collect();
+    let row = disc.rows();
+    let neighbours = padded.steps(neighbourhood(&[1], settings.fixed_axis()));
     // A voxel joins a zone once: its level is then overwritten with -1, as outside the ROI,
     // so one comparison both matches the level and skips voxels already taken.
     let mut lv = padded.lv.clone();
@@ -348,10 +337,9 @@ pub(crate) fn gldm_in(
     settings: &Settings,
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
-    let row = rows(disc);
-    let offs: Vec<[i64; 3]> = neighbourhood(&settings.distances, settings.fixed_axis());
+    let row = disc.rows();
     let lv = &padded.lv;
-    let offs: Vec<isize> = offs.into_iter().map(|o| padded.offset(o)).collect();
+    let offs = padded.steps(neighbourhood(&settings.distances, settings.fixed_axis()));
     // Levels are whole numbers: |b − level| ≤ α exactly when |b − level| ≤ ⌊α⌋ (none when α
     // is negative or NaN).
     let alpha = settings.gldm_a.floor();
