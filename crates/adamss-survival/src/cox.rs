@@ -417,27 +417,48 @@ pub(crate) struct BreslowHessian<'a> {
 impl BreslowHessian<'_> {
     /// `out = H v`.
     pub fn apply(&self, v: &[f64], out: &mut [f64]) {
+        self.apply_lanes([v], [out]);
+    }
+
+    /// `out[c] = H v[c]` for `L` vectors at once: each vector gets the same operations in
+    /// the same order as alone (so the same bits), interleaved so that the risk sets' running
+    /// sums — one serial chain per vector — overlap.
+    pub fn apply_lanes<const L: usize>(&self, v: [&[f64]; L], out: [&mut [f64]; L]) {
         let groups = &self.pl.groups;
         let k = groups.len();
         // term_g = d_g · (Σ_{R_g} e^{η − m_g} v) / S0_g², backward (risk sets grow).
-        let mut term = vec![0.0; k];
-        let mut s = 0.0;
+        let mut term = vec![[0.0; L]; k];
+        let mut s = [0.0; L];
         for (gi, g) in groups.iter().enumerate() {
-            s *= self.rescale[gi];
+            let r = self.rescale[gi];
+            s.iter_mut().for_each(|s| *s *= r);
             for &j in &g.members {
-                s += self.weight[j] * v[j];
+                let w = self.weight[j];
+                for (s, v) in s.iter_mut().zip(&v) {
+                    *s += w * v[j];
+                }
             }
-            term[gi] = self.coef[gi] * s;
+            let c = self.coef[gi];
+            for (t, s) in term[gi].iter_mut().zip(&s) {
+                *t = c * s;
+            }
         }
         // Forward: subject j collects every event time up to its own.
-        let mut acc = 0.0;
+        let mut acc = [0.0; L];
+        let mut out = out;
         for gi in (0..k).rev() {
             if gi + 1 < k {
-                acc *= self.rescale[gi + 1];
+                let r = self.rescale[gi + 1];
+                acc.iter_mut().for_each(|a| *a *= r);
             }
-            acc += term[gi];
+            for (a, t) in acc.iter_mut().zip(&term[gi]) {
+                *a += t;
+            }
             for &j in &groups[gi].members {
-                out[j] = self.p1[j] * v[j] - self.weight[j] * acc;
+                let (p1, w) = (self.p1[j], self.weight[j]);
+                for ((o, v), a) in out.iter_mut().zip(&v).zip(&acc) {
+                    o[j] = p1 * v[j] - w * a;
+                }
             }
         }
     }
@@ -634,6 +655,36 @@ mod tests {
                     hv[j]
                 );
             }
+        }
+    }
+
+    #[test]
+    fn hessian_lanes_give_each_vector_the_bits_of_one_at_a_time() {
+        let y = data();
+        let pl = PartialLikelihood::new(&y, Ties::Breslow).unwrap();
+        let eta = [0.3, -0.2, 1.1, 0.0, -0.7, 0.4, 900.0, -1.2];
+        let q = pl.breslow_hessian(&eta).unwrap();
+        let vs: Vec<Vec<f64>> = (0..4)
+            .map(|c| {
+                (0..8)
+                    .map(|j| ((j * 7 + c * 3) % 11) as f64 / 3.0 - 1.7)
+                    .collect()
+            })
+            .collect();
+        let mut lanes = vec![vec![0.0; 8]; 4];
+        let [a, b, c, d] = lanes.as_mut_slice() else {
+            unreachable!()
+        };
+        q.apply_lanes(
+            [&vs[0][..], &vs[1], &vs[2], &vs[3]],
+            [a, b, c, d].map(|v| v.as_mut_slice()),
+        );
+        for (v, got) in vs.iter().zip(&lanes) {
+            let mut one = vec![0.0; 8];
+            q.apply(v, &mut one);
+            let bits = |x: &[f64]| x.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(got), bits(&one));
+            assert!(one.iter().any(|v| *v != 0.0));
         }
     }
 

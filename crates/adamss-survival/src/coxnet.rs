@@ -409,6 +409,7 @@ impl Problem<'_> {
                     set.push(k);
                 }
             }
+            self.prepare(&set, &model, hx, &mut curvature);
             // Direct sweeps visit the working set in index order, accelerated by Anderson
             // extrapolation (`Anderson`); sweeps in covariance mode in a new random order each
             // (seeded, so a fit is deterministic). Measured in docs/benchmarks.md.
@@ -427,15 +428,7 @@ impl Problem<'_> {
                             order.shuffle(&mut set);
                             g.sweep(self, alpha, &set, &curvature, &mut next)
                         }
-                        None => self.sweep(
-                            alpha,
-                            &set,
-                            &model,
-                            hx,
-                            &mut curvature,
-                            &mut next,
-                            &mut resid,
-                        ),
+                        None => self.sweep(alpha, &set, hx, &curvature, &mut next, &mut resid),
                     };
                     if max_move <= threshold * INNER {
                         break;
@@ -458,9 +451,11 @@ impl Problem<'_> {
                 }
                 // Coefficients outside the working set that the model would move off zero.
                 *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
-                let grad = self.xt.dot(&Array1::from(resid.clone()));
                 let violators: Vec<usize> = (0..p)
-                    .filter(|&k| !working[k] && grad[k].abs() > alpha * self.l1 * self.pf[k])
+                    .filter(|&k| {
+                        !working[k]
+                            && dot(self.column(k), &resid).abs() > alpha * self.l1 * self.pf[k]
+                    })
                     .collect();
                 if violators.is_empty() {
                     break;
@@ -469,14 +464,10 @@ impl Problem<'_> {
                     working[k] = true;
                     set.push(k);
                 }
+                self.prepare(&violators, &model, hx, &mut curvature);
                 match gram.as_mut() {
                     None => set.sort_unstable(),
-                    Some(g) => {
-                        for &k in &violators {
-                            self.prepare(k, &model, hx, &mut curvature);
-                        }
-                        g.extend(self, &violators, hx, &resid, &next);
-                    }
+                    Some(g) => g.extend(self, &violators, hx, &resid, &next),
                 }
             }
             // Step halving on the true objective.
@@ -510,58 +501,84 @@ impl Problem<'_> {
     }
 
     /// One coordinate-descent sweep over `set` on the Newton step's model, keeping `resid`
-    /// (the model's gradient in η) current; computes `H x_k / n` and the curvature of a
-    /// coordinate on its first visit. Returns the largest move, `curvature · δ²`.
-    #[allow(clippy::too_many_arguments)]
+    /// (the model's gradient in η) current; every member's `H x_k / n` and curvature must
+    /// have been prepared ([`Problem::prepare`]). Returns the largest move, `curvature · δ²`.
     fn sweep(
         &self,
         alpha: f64,
         set: &[usize],
-        model: &BreslowHessian<'_>,
-        hx: &mut [Vec<f64>],
-        curvature: &mut [f64],
+        hx: &[Vec<f64>],
+        curvature: &[f64],
         next: &mut Array1<f64>,
         resid: &mut [f64],
     ) -> f64 {
         let mut max_move: f64 = 0.0;
-        for &k in set {
-            if curvature[k].is_nan() {
-                self.prepare(k, model, hx, curvature);
-            }
-            let col = self.xt.row(k);
-            let grad = dot(col.as_slice().unwrap_or(&[]), resid);
-            let Some((new, moved)) = self.update(k, alpha, curvature[k], next[k], grad) else {
-                continue;
-            };
-            let delta = new - next[k];
-            if delta != 0.0 {
-                for (r, h) in resid.iter_mut().zip(&hx[k]) {
-                    *r += delta * h;
+        let mut grad = set.first().map_or(0.0, |&k| dot(self.column(k), resid));
+        for (i, &k) in set.iter().enumerate() {
+            // The next member's column; its gradient is read in the same pass as this move.
+            let following = set.get(i + 1).map_or(&[][..], |&k| self.column(k));
+            let delta = match self.update(k, alpha, curvature[k], next[k], grad) {
+                Some((new, moved)) if new != next[k] => {
+                    max_move = max_move.max(moved);
+                    let delta = new - next[k];
+                    next[k] = new;
+                    delta
                 }
-                next[k] = new;
-                max_move = max_move.max(moved);
-            }
+                _ => 0.0,
+            };
+            grad = if delta != 0.0 {
+                axpy_dot(delta, &hx[k], following, resid)
+            } else {
+                dot(following, resid)
+            };
         }
         max_move
     }
 
-    /// Feature `k`'s column of the Newton step's model, `H x_k / n`, into `hx[k]`, and its
-    /// curvature `x_kᵀ H x_k / n`.
+    /// Feature `k`'s standardised values (a row of `xᵀ`).
+    fn column(&self, k: usize) -> &[f64] {
+        self.xt.row(k).to_slice().unwrap_or(&[])
+    }
+
+    /// The Newton step's model columns `H x_k / n` of `features` into `hx[k]`, and their
+    /// curvatures `x_kᵀ H x_k / n`; four features at a time through one pass over the risk
+    /// sets (`BreslowHessian::apply_lanes`; the same values as one at a time).
     fn prepare(
         &self,
-        k: usize,
+        features: &[usize],
         model: &BreslowHessian<'_>,
         hx: &mut [Vec<f64>],
         curvature: &mut [f64],
     ) {
+        const LANES: usize = 4;
         let n = self.x.nrows();
-        let col = self.xt.row(k);
-        let col = col.as_slice().unwrap_or(&[]);
-        let h = &mut hx[k];
-        h.resize(n, 0.0);
-        model.apply(col, h);
-        h.iter_mut().for_each(|v| *v /= n as f64);
-        curvature[k] = dot(col, h);
+        for chunk in features.chunks(LANES) {
+            // Taken out of `hx` while written, so that a chunk's buffers are borrowed together.
+            let mut out: Vec<Vec<f64>> = chunk
+                .iter()
+                .map(|&k| {
+                    let mut h = std::mem::take(&mut hx[k]);
+                    h.resize(n, 0.0);
+                    h
+                })
+                .collect();
+            match (out.as_mut_slice(), chunk) {
+                ([a, b, c, d], &[ka, kb, kc, kd]) => model.apply_lanes(
+                    [ka, kb, kc, kd].map(|k| self.column(k)),
+                    [a, b, c, d].map(|h| h.as_mut_slice()),
+                ),
+                _ => {
+                    for (h, &k) in out.iter_mut().zip(chunk) {
+                        model.apply(self.column(k), h);
+                    }
+                }
+            }
+            for (mut h, &k) in out.into_iter().zip(chunk) {
+                h.iter_mut().for_each(|v| *v /= n as f64);
+                curvature[k] = dot(self.column(k), &h);
+                hx[k] = h;
+            }
+        }
     }
 
     /// Moves the working set's coefficients to `target` (values in `set` order) if that
@@ -584,9 +601,7 @@ impl Problem<'_> {
             let d = t - next[k];
             if d != 0.0 {
                 let col = self.xt.row(k);
-                for (u, x) in du.iter_mut().zip(col.as_slice().unwrap_or(&[])) {
-                    *u += d * x;
-                }
+                axpy(d, col.as_slice().unwrap_or(&[]), &mut du);
                 change += alpha * (self.unit_penalty(k, t) - self.unit_penalty(k, next[k]));
             }
         }
@@ -774,9 +789,7 @@ impl Gram {
             };
             let delta = new - next[k];
             if delta != 0.0 {
-                for (g, r) in self.grad.iter_mut().zip(&self.rows[j]) {
-                    *g += delta * r;
-                }
+                axpy(delta, &self.rows[j], &mut self.grad);
                 next[k] = new;
                 max_move = max_move.max(moved);
             }
@@ -864,9 +877,7 @@ impl Gram {
             let new = if r == stop { 0.0 } else { next[k] + d };
             let d = new - next[k];
             next[k] = new;
-            for (g, row) in self.grad.iter_mut().zip(&self.rows[i]) {
-                *g += d * row;
-            }
+            axpy(d, &self.rows[i], &mut self.grad);
         }
     }
 
@@ -875,9 +886,7 @@ impl Gram {
         for (j, &k) in self.members.iter().enumerate() {
             let d = next[k] - self.synced[j];
             if d != 0.0 {
-                for (r, h) in resid.iter_mut().zip(&hx[k]) {
-                    *r += d * h;
-                }
+                axpy(d, &hx[k], resid);
                 self.synced[j] = next[k];
             }
         }
@@ -946,6 +955,12 @@ const MIN_PENALTIES: usize = 5;
 
 /// `aᵀb` with eight independent partial sums, so the compiler can vectorise it (a plain
 /// fold is one serial chain of additions).
+///
+/// Compiled twice and chosen when first called: for AVX where the CPU has it, otherwise for
+/// the baseline x86-64 target (SSE2). The two sum the same lanes in the same order with
+/// separate multiplies and adds (no FMA, which would round differently), so every CPU gets the
+/// same bits: the sweeps' results follow the seed, not the processor.
+#[multiversion::multiversion(targets("x86_64+avx"))]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let mut acc = [0.0f64; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
@@ -960,6 +975,43 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
             acc[l] += x[l] * y[l];
         }
     }
+    acc.iter().sum::<f64>() + tail
+}
+
+/// `y += a·x`, elementwise; dispatched as [`dot`] (AVX where present, same bits everywhere).
+#[multiversion::multiversion(targets("x86_64+avx"))]
+fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (y, x) in y.iter_mut().zip(x) {
+        *y += a * x;
+    }
+}
+
+/// `y += a·h`, then `xᵀy` — [`axpy`] and [`dot`] in one pass (the same bits as the two
+/// calls; `x` empty skips the product). A sweep moves one coefficient and reads the next one's
+/// gradient while the residual is in registers.
+#[multiversion::multiversion(targets("x86_64+avx"))]
+fn axpy_dot(a: f64, h: &[f64], x: &[f64], y: &mut [f64]) -> f64 {
+    if x.is_empty() {
+        axpy(a, h, y);
+        return 0.0;
+    }
+    let mut acc = [0.0f64; 8];
+    let (mut cy, ch, cx) = (y.chunks_exact_mut(8), h.chunks_exact(8), x.chunks_exact(8));
+    for ((y, h), x) in (&mut cy).zip(ch).zip(cx) {
+        for l in 0..8 {
+            y[l] += a * h[l];
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let (ry, rh, rx) = (
+        cy.into_remainder(),
+        h.chunks_exact(8).remainder(),
+        x.chunks_exact(8).remainder(),
+    );
+    for (y, h) in ry.iter_mut().zip(rh) {
+        *y += a * h;
+    }
+    let tail: f64 = rx.iter().zip(ry.iter()).map(|(x, y)| x * y).sum();
     acc.iter().sum::<f64>() + tail
 }
 
@@ -1375,5 +1427,60 @@ impl CvResult {
     /// Coefficients at the best penalty.
     pub fn best_coef(&self) -> ndarray::ArrayView1<'_, f64> {
         self.path.coef.slice(s![self.best, ..])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic test values with no pattern the lanes could hide behind.
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        use rand::Rng;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        (0..n).map(|_| rng.gen_range(-3.0..3.0)).collect()
+    }
+
+    /// The dispatched kernels (AVX where this CPU has it) give the bits of plain code in the
+    /// same order — what a CPU without AVX runs — so a fit does not depend on the processor.
+    #[test]
+    fn dispatched_kernels_give_the_bits_of_plain_code() {
+        for n in [0, 1, 7, 8, 9, 16, 23, 1000] {
+            let (a, b) = (values(n, n as u64), values(n, 99 + n as u64));
+            let mut lanes = [0.0f64; 8];
+            let body = n / 8 * 8;
+            for i in 0..body {
+                lanes[i % 8] += a[i] * b[i];
+            }
+            let tail: f64 = (body..n).map(|i| a[i] * b[i]).sum();
+            let plain = lanes.iter().sum::<f64>() + tail;
+            assert_eq!(dot(&a, &b).to_bits(), plain.to_bits(), "dot, n = {n}");
+
+            let h = values(n, 7 + n as u64);
+            let mut y1 = b.clone();
+            axpy(0.37, &h, &mut y1);
+            let want: Vec<u64> = b
+                .iter()
+                .zip(&h)
+                .map(|(y, h)| (y + 0.37 * h).to_bits())
+                .collect();
+            assert_eq!(
+                y1.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want,
+                "axpy, n = {n}"
+            );
+
+            let mut y2 = b.clone();
+            let fused = axpy_dot(0.37, &h, &a, &mut y2);
+            assert_eq!(y2, y1, "axpy_dot's update, n = {n}");
+            assert_eq!(
+                fused.to_bits(),
+                dot(&a, &y1).to_bits(),
+                "axpy_dot's product, n = {n}"
+            );
+            let mut y3 = b.clone();
+            assert_eq!(axpy_dot(0.37, &h, &[], &mut y3), 0.0);
+            assert_eq!(y3, y1);
+        }
     }
 }
