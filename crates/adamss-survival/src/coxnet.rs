@@ -600,8 +600,7 @@ impl Problem<'_> {
         for (&k, &t) in set.iter().zip(target) {
             let d = t - next[k];
             if d != 0.0 {
-                let col = self.xt.row(k);
-                axpy(d, col.as_slice().unwrap_or(&[]), &mut du);
+                axpy(d, self.column(k), &mut du);
                 change += alpha * (self.unit_penalty(k, t) - self.unit_penalty(k, next[k]));
             }
         }
@@ -730,7 +729,7 @@ impl Gram {
         }
         let grad = members
             .iter()
-            .map(|&k| dot(prob.xt.row(k).as_slice().unwrap_or(&[]), resid))
+            .map(|&k| dot(prob.column(k), resid))
             .collect();
         let synced = members.iter().map(|&k| next[k]).collect();
         Self {
@@ -754,16 +753,19 @@ impl Gram {
         resid: &[f64],
         next: &Array1<f64>,
     ) {
-        let col = |k: usize| prob.xt.row(k).to_slice().unwrap_or(&[]);
         for &k in new {
             for (i, &j) in self.members.iter().enumerate() {
-                self.rows[i].push(dot(col(j), &hx[k]));
+                self.rows[i].push(dot(prob.column(j), &hx[k]));
             }
             self.pos[k] = self.members.len();
             self.members.push(k);
-            let row = self.members.iter().map(|&j| dot(col(k), &hx[j])).collect();
+            let row = self
+                .members
+                .iter()
+                .map(|&j| dot(prob.column(k), &hx[j]))
+                .collect();
             self.rows.push(row);
-            self.grad.push(dot(col(k), resid));
+            self.grad.push(dot(prob.column(k), resid));
             self.synced.push(next[k]);
         }
         self.signs.clear();
@@ -988,7 +990,7 @@ fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
 
 /// `y += a·h`, then `xᵀy` — [`axpy`] and [`dot`] in one pass (the same bits as the two
 /// calls; `x` empty skips the product). A sweep moves one coefficient and reads the next one's
-/// gradient while the residual is in registers.
+/// gradient in the same pass over the residual.
 #[multiversion::multiversion(targets("x86_64+avx"))]
 fn axpy_dot(a: f64, h: &[f64], x: &[f64], y: &mut [f64]) -> f64 {
     if x.is_empty() {
