@@ -452,9 +452,9 @@ impl Problem<'_> {
                 // Coefficients outside the working set that the model would move off zero.
                 *passes = passes.checked_sub(1).ok_or_else(|| self.spent(beta))?;
                 // One BLAS product over every feature, kept although only those outside the set
-                // are read: the rounding of this test decides ties at the threshold, and a
-                // duplicated radiomics column sits exactly there once its twin is in (a `dot`
-                // per outside feature was faster and changed a main-job fold's selection).
+                // are read: the rounding of this test decides features whose gradient sits at
+                // the threshold (a duplicated radiomics column does, once its twin is in); a
+                // `dot` per outside feature was faster and changed a main-job fold's selection.
                 let grad = self.xt.dot(&Array1::from(resid.clone()));
                 let violators: Vec<usize> = (0..p)
                     .filter(|&k| !working[k] && grad[k].abs() > alpha * self.l1 * self.pf[k])
