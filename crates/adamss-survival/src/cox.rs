@@ -423,7 +423,7 @@ impl BreslowHessian<'_> {
     /// `out[c] = H v[c]` for `L` vectors at once: each vector gets the same operations in
     /// the same order as alone (so the same bits), interleaved so that the risk sets' running
     /// sums — one serial chain per vector — overlap.
-    pub fn apply_lanes<const L: usize>(&self, v: [&[f64]; L], out: [&mut [f64]; L]) {
+    pub fn apply_lanes<const L: usize>(&self, v: [&[f64]; L], mut out: [&mut [f64]; L]) {
         let groups = &self.pl.groups;
         let k = groups.len();
         // term_g = d_g · (Σ_{R_g} e^{η − m_g} v) / S0_g², backward (risk sets grow).
@@ -445,7 +445,6 @@ impl BreslowHessian<'_> {
         }
         // Forward: subject j collects every event time up to its own.
         let mut acc = [0.0; L];
-        let mut out = out;
         for gi in (0..k).rev() {
             if gi + 1 < k {
                 let r = self.rescale[gi + 1];

@@ -552,9 +552,8 @@ impl Problem<'_> {
         hx: &mut [Vec<f64>],
         curvature: &mut [f64],
     ) {
-        const LANES: usize = 4;
         let n = self.x.nrows();
-        for chunk in features.chunks(LANES) {
+        for chunk in features.chunks(4) {
             // Taken out of `hx` while written, so that a chunk's buffers are borrowed together.
             let mut out: Vec<Vec<f64>> = chunk
                 .iter()
