@@ -138,13 +138,13 @@ impl<'a> FoldContext<'a> {
         observer: &dyn Observer,
     ) -> Result<Vec<FoldResult>> {
         let mut out = Vec::new();
-        let mut stage1: Option<(Network, Vec<CasePrediction>, f64)> = None;
-        let mut radiomics: Option<(FeatureTable, f64)> = None;
+        // Stage I and the radiomics are shared: their time is the first method's that needs
+        // them (inside its `t0` span), as `FoldResult::seconds` documents.
+        let mut stage1: Option<(Network, Vec<CasePrediction>)> = None;
+        let mut radiomics: Option<FeatureTable> = None;
         for &method in methods {
             let t0 = Instant::now();
-            let mut shared_seconds = 0.0;
             if method.needs_stage1() && stage1.is_none() {
-                let s = Instant::now();
                 let net = self.train_stage1(observer)?;
                 let all: Vec<usize> = (0..self.cases.len()).collect();
                 let preds = predict(
@@ -160,36 +160,29 @@ impl<'a> FoldContext<'a> {
                         observer.test_mask(self.fold, p.index, m)?;
                     }
                 }
-                stage1 = Some((net, preds, s.elapsed().as_secs_f64()));
+                stage1 = Some((net, preds));
             }
             if method.needs_radiomics() && radiomics.is_none() {
-                let s = Instant::now();
                 let preds = stage1
                     .as_ref()
                     .map(|s| &s.1)
                     .ok_or_else(|| Error::Config("radiomics need the Stage-I masks".into()))?;
                 let table = self.radiomics_table(preds)?;
                 table.write_csv(&self.run.radiomics_table(self.fold))?;
-                radiomics = Some((table, s.elapsed().as_secs_f64()));
-            }
-            if let Some((_, _, secs)) = stage1.as_mut() {
-                shared_seconds += std::mem::take(secs);
-            }
-            if let Some((_, secs)) = radiomics.as_mut() {
-                shared_seconds += std::mem::take(secs);
+                radiomics = Some(table);
             }
             let mut r = match method.spec().kind {
                 MethodKind::LassoCox { radiomics: false } => self.lasso_cox(method, None)?,
                 MethodKind::LassoCox { radiomics: true } => {
-                    self.lasso_cox(method, radiomics.as_ref().map(|r| &r.0))?
+                    self.lasso_cox(method, radiomics.as_ref())?
                 }
                 MethodKind::Network(spec) => {
                     let s1 = stage1.as_ref().map(|s| (&s.0, &s.1));
-                    let rad = radiomics.as_ref().map(|r| &r.0);
+                    let rad = radiomics.as_ref();
                     self.deep(method, &spec, s1, rad, observer)?
                 }
             };
-            r.seconds = t0.elapsed().as_secs_f64() + shared_seconds;
+            r.seconds = t0.elapsed().as_secs_f64();
             out.push(r);
         }
         Ok(out)

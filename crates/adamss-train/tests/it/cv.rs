@@ -17,8 +17,17 @@ fn every_method_runs_on_shared_folds_and_reports() {
     let cases = prepared(tmp.path(), 10);
     let config = tiny_config();
     let run = tmp.path().join("run");
+    let started = std::time::Instant::now();
     let outcome = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("cv");
+    let elapsed = started.elapsed().as_secs_f64();
     assert_eq!(outcome.results.len(), 2 * Method::MAIN.len());
+    // Each second is some method's: Stage I and the radiomics, shared, count once, where they
+    // ran first (they were counted twice there until 2026-12-06).
+    let counted: f64 = outcome.results.iter().map(|r| r.seconds).sum();
+    assert!(
+        counted <= elapsed,
+        "the methods' seconds add up to {counted:.3} s in a {elapsed:.3} s cross-validation"
+    );
     assert_eq!(outcome.fold_of.len(), cases.len());
     for r in &outcome.results {
         let test: Vec<usize> = (0..cases.len())
@@ -293,7 +302,14 @@ fn every_method_runs_on_shared_folds_and_reports() {
     assert!(predict_cohort(&run, &cohort, &mtl, &out, &|_, _| {}).is_err());
 
     // Rerunning reloads every finished stage and gives the same outcome.
+    let started = std::time::Instant::now();
     let again = run_cv(&config, &cases, &Method::MAIN, &run, None, &Silent).expect("rerun");
+    let elapsed = started.elapsed().as_secs_f64();
+    let counted: f64 = again.results.iter().map(|r| r.seconds).sum();
+    assert!(
+        counted <= elapsed,
+        "rerun: {counted:.3} s counted in {elapsed:.3} s"
+    );
     assert_eq!(again.results.len(), outcome.results.len());
     for (a, b) in outcome.results.iter().zip(&again.results) {
         assert_eq!(a.test_risks, b.test_risks, "{:?} fold {}", a.method, a.fold);
