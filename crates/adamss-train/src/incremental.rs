@@ -235,7 +235,7 @@ pub fn incremental_table(
         let lr: Vec<String> = v
             .folds
             .iter()
-            .map(|f| format!("{:.2} ({:.3})", f.lr.statistic, f.lr.p_value))
+            .map(|f| format!("{:.2} ({})", f.lr.statistic, p_text(f.lr.p_value)))
             .collect();
         let _ = writeln!(
             s,
@@ -247,6 +247,15 @@ pub fn incremental_table(
         );
     }
     any.then_some(s)
+}
+
+/// A p-value to three decimals, or `< 0.001` below that (not `0.000`).
+fn p_text(p: f64) -> String {
+    if p < 0.0005 {
+        "< 0.001".to_string()
+    } else {
+        format!("{p:.3}")
+    }
 }
 
 #[cfg(test)]
@@ -378,5 +387,13 @@ mod tests {
         let mut old = o.clone();
         old.results.iter_mut().for_each(|r| r.train_risks.clear());
         assert!(incremental_table(&old, &surv, &[b, Method::Ssl], 100, 1).is_none());
+    }
+
+    #[test]
+    fn small_p_values_are_not_printed_as_zero() {
+        assert_eq!(p_text(2.3e-6), "< 0.001");
+        assert_eq!(p_text(0.0004), "< 0.001");
+        assert_eq!(p_text(0.0123), "0.012");
+        assert_eq!(p_text(0.94), "0.940");
     }
 }

@@ -613,7 +613,9 @@ pub fn write_report(
         s,
         "\nC-index: Harrell's, mean ± sd over the test folds. DSC: aggregate over each test fold \
          (of the label map that is written out: each voxel the more probable structure above \
-         0.5), mean ± sd over folds; the SSL rows show the Stage-I masks they use.\n"
+         0.5), mean ± sd over folds; the SSL rows show the Stage-I masks they use. Seconds: \
+         wall time summed over folds; Stage I, its predictions and the radiomics, which later \
+         rows share, count once, in the first row that needs them.\n"
     );
     if let Some(gaps) = gaps_table(outcome, cases, methods, true_risk) {
         let _ = writeln!(s, "## Gaps in C-index, paired by fold\n");
