@@ -41,7 +41,9 @@ pub struct FoldResult {
     /// for the other methods and in runs made before it was recorded.
     #[serde(default)]
     pub test_looks: Vec<(usize, Looks)>,
-    /// Number of radiomics features selected (radiomics methods).
+    /// Number of columns the method's LASSO selector kept (the LASSO-Cox methods and the
+    /// network's radiomics head): radiomics and clinical columns together, including
+    /// pre-specified clinical factors kept unpenalised; `None` for methods without one.
     pub selected_features: Option<usize>,
     /// Seconds spent on this method in this fold (training shared with other methods counts
     /// once, where it ran first).

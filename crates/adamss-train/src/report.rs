@@ -710,7 +710,7 @@ pub fn write_report(
         );
     }
     let _ = writeln!(s, "## Intervals and Uno's C-index\n");
-    let _ = writeln!(s, "| method | Harrell 95 % bootstrap CI | Uno's C (mean ± sd) | selected radiomics per fold |");
+    let _ = writeln!(s, "| method | Harrell 95 % bootstrap CI | Uno's C (mean ± sd) | columns the LASSO kept per fold (radiomics and clinical) |");
     let _ = writeln!(s, "|---|---|---|---|");
     for (k, &m) in methods.iter().enumerate() {
         let ci = bootstrap_c_index(outcome, cases, m, 500, config.seed ^ k as u64)
