@@ -166,7 +166,7 @@ pub fn head_inputs(data: &[u8]) {
     let _ = head.row(&clinical, None);
 }
 
-/// A risks CSV (`adamss evaluate`'s input) joined with a two-patient cohort.
+/// A risks CSV (`adamss evaluate`'s input) joined with a two-patient cohort, whole and by method.
 pub fn risks_csv(data: &[u8]) {
     let path = scratch().join("risks.csv");
     write(&path, data);
@@ -185,6 +185,10 @@ pub fn risks_csv(data: &[u8]) {
         return;
     };
     if let Ok(joined) = adamss_train::report::read_risks(&path, &cohort) {
+        let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
+    }
+    // One method's rows, as `adamss evaluate --method` reads a run's predictions.csv.
+    if let Ok(joined) = adamss_train::report::read_method_risks(&path, &cohort, "ssl") {
         let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
     }
 }

@@ -1,5 +1,6 @@
 //! Tables and files summarising a cross-validation.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -776,8 +777,30 @@ pub struct JoinedRisks {
 
 /// Reads a CSV of risk scores (`PatientID`, `risk`, optionally `high_risk` as 0/1; e.g.
 /// `adamss predict`'s `risks.csv`) and joins it with the endpoints of `cohort`, ready for
-/// [`evaluate_risks`]. A missing column or an unreadable risk is an error naming the file.
+/// [`evaluate_risks`]. Errors name the file and the patient: a missing column, a risk that is
+/// not a finite number, a `high_risk` other than 0, 1 or empty, and a patient on two rows
+/// (a cross-validation's `predictions.csv` has one row per method: pick one with
+/// [`read_method_risks`]).
 pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks> {
+    read_risks_where(path, cohort, None)
+}
+
+/// [`read_risks`] on the rows of one method of a file with a `method` column (a
+/// cross-validation's `predictions.csv`, whose methods are [`Method::key`]s); an error lists
+/// the methods the file has when none of its rows is `method`'s.
+pub fn read_method_risks(
+    path: &Path,
+    cohort: &adamss_io::Cohort,
+    method: &str,
+) -> Result<JoinedRisks> {
+    read_risks_where(path, cohort, Some(method))
+}
+
+fn read_risks_where(
+    path: &Path,
+    cohort: &adamss_io::Cohort,
+    method: Option<&str>,
+) -> Result<JoinedRisks> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
     let headers = reader.headers().map_err(|e| Error::file(path, e))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -785,31 +808,88 @@ pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks
         return Err(Error::file(path, "needs PatientID and risk columns"));
     };
     let high_col = col("high_risk");
+    let method_col = match (method, col("method")) {
+        (Some(_), None) => {
+            return Err(Error::file(path, "has no method column to choose rows by"));
+        }
+        (Some(_), Some(c)) => Some(c),
+        (None, _) => None,
+    };
+    let mut endpoints: HashMap<&str, Option<Surv>> = HashMap::new();
+    for r in cohort.records() {
+        endpoints.entry(r.id.as_str()).or_insert(r.survival);
+    }
     let mut joined = JoinedRisks {
         rows: Vec::new(),
         missing: Vec::new(),
     };
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut methods: Vec<String> = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| Error::file(path, e))?;
-        let id = rec.get(id_col).unwrap_or_default().to_string();
+        let line = rec.position().map_or(0, |p| p.line());
+        if let (Some(c), Some(want)) = (method_col, method) {
+            let m = rec.get(c).unwrap_or_default().trim();
+            if !methods.iter().any(|k| k == m) {
+                methods.push(m.to_string());
+            }
+            if m != want {
+                continue;
+            }
+        }
+        let id = rec.get(id_col).unwrap_or_default().trim().to_string();
+        if let Some(first) = seen.insert(id.clone(), line) {
+            let hint = if col("method").is_some() && method.is_none() {
+                " (the file has a method column: evaluate one method's rows)"
+            } else {
+                ""
+            };
+            return Err(Error::file(
+                path,
+                format!("patient {id} is on lines {first} and {line}{hint}"),
+            ));
+        }
         let risk: f64 = rec
             .get(risk_col)
             .unwrap_or_default()
             .trim()
             .parse()
-            .map_err(|e| Error::file(path, format!("risk of {id}: {e}")))?;
-        let high = high_col
-            .and_then(|c| rec.get(c))
-            .and_then(|v| v.trim().parse::<u8>().ok())
-            .map(|v| v == 1);
-        match cohort
-            .records()
-            .iter()
-            .find(|r| r.id == id)
-            .and_then(|r| r.survival)
-        {
+            .map_err(|e| Error::file(path, format!("risk of {id} (line {line}): {e}")))?;
+        if !risk.is_finite() {
+            return Err(Error::file(
+                path,
+                format!("risk of {id} (line {line}) is not a finite number ({risk})"),
+            ));
+        }
+        let high = match high_col.and_then(|c| rec.get(c)).map(str::trim) {
+            None | Some("") => None,
+            Some("0") => Some(false),
+            Some("1") => Some(true),
+            Some(v) => {
+                return Err(Error::file(
+                    path,
+                    format!("high_risk of {id} (line {line}) is {v:?}, not 0 or 1"),
+                ))
+            }
+        };
+        match endpoints.get(id.as_str()).copied().flatten() {
             Some(s) => joined.rows.push((id, risk, high, s.time(), s.event())),
             None => joined.missing.push(id),
+        }
+    }
+    if let Some(want) = method {
+        if seen.is_empty() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "no row of method {want:?}; its methods: {}",
+                    if methods.is_empty() {
+                        "none".to_string()
+                    } else {
+                        methods.join(", ")
+                    }
+                ),
+            ));
         }
     }
     Ok(joined)
@@ -1152,5 +1232,109 @@ mod tests {
             )
         );
         assert!(replicates_table(&[], &[b]).is_err());
+    }
+
+    /// A two-patient cohort (CHUM-001: event at 100, CHUP-002: censored at 300) and a risks
+    /// file of `text` under `dir`.
+    fn risks_file(dir: &Path, text: &str) -> (std::path::PathBuf, adamss_io::Cohort) {
+        use adamss_io::{CaseRecord, Clinical};
+        let record = |id: &str, t: f64, e: bool| CaseRecord {
+            id: id.into(),
+            ct: "ct.nii.gz".into(),
+            pet: "pet.nii.gz".into(),
+            mask: None,
+            survival: Surv::new(t, e).ok(),
+            clinical: Clinical::default(),
+        };
+        let cohort = adamss_io::Cohort::from_records(vec![
+            record("CHUM-001", 100.0, true),
+            record("CHUP-002", 300.0, false),
+        ])
+        .unwrap();
+        let path = dir.join("risks.csv");
+        std::fs::write(&path, text).unwrap();
+        (path, cohort)
+    }
+
+    #[test]
+    fn a_risks_file_is_read_one_row_per_patient_or_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let read = |text: &str| {
+            let (path, cohort) = risks_file(dir.path(), text);
+            read_risks(&path, &cohort).map_err(|e| e.to_string())
+        };
+        let ok =
+            read("PatientID,risk,high_risk\nCHUP-002,-0.5,0\nCHUM-001, 1.5 ,1\nX-9,2,\n").unwrap();
+        assert_eq!(
+            ok.rows,
+            vec![
+                ("CHUP-002".to_string(), -0.5, Some(false), 300.0, false),
+                ("CHUM-001".to_string(), 1.5, Some(true), 100.0, true)
+            ]
+        );
+        assert_eq!(ok.missing, vec!["X-9".to_string()]);
+        for (text, says) in [
+            (
+                "PatientID,risk\nCHUM-001,1\nCHUM-001,2\n",
+                "CHUM-001 is on lines 2 and 3",
+            ),
+            (
+                "PatientID,risk\nCHUM-001,nan\n",
+                "risk of CHUM-001 (line 2) is not a finite",
+            ),
+            ("PatientID,risk\nCHUM-001,inf\n", "not a finite number"),
+            (
+                "PatientID,risk\nCHUM-001,high\n",
+                "risk of CHUM-001 (line 2)",
+            ),
+            (
+                "PatientID,risk,high_risk\nCHUM-001,1,2\n",
+                "high_risk of CHUM-001 (line 2) is \"2\"",
+            ),
+            (
+                "PatientID,score\nCHUM-001,1\n",
+                "needs PatientID and risk columns",
+            ),
+            (
+                "method,PatientID,risk\nssl,CHUM-001,1\nmtl,CHUM-001,2\n",
+                "the file has a method column",
+            ),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(
+                err.contains("risks.csv") && err.contains(says),
+                "{text:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_methods_rows_of_a_predictions_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "fold,method,PatientID,risk\n0,ssl,CHUM-001,1\n0,mtl,CHUM-001,5\n\
+                    1,ssl,CHUP-002,0.5\n1,mtl,CHUP-002,-5\n";
+        let (path, cohort) = risks_file(dir.path(), text);
+        let risks = |m: &str| -> Vec<f64> {
+            read_method_risks(&path, &cohort, m)
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.1)
+                .collect()
+        };
+        assert_eq!(risks("ssl"), vec![1.0, 0.5]);
+        assert_eq!(risks("mtl"), vec![5.0, -5.0]);
+        let err = read_method_risks(&path, &cohort, "single-task")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no row of method \"single-task\"; its methods: ssl, mtl"),
+            "{err}"
+        );
+        let (plain, _) = risks_file(dir.path(), "PatientID,risk\nCHUM-001,1\n");
+        let err = read_method_risks(&plain, &cohort, "ssl")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("has no method column"), "{err}");
     }
 }

@@ -258,9 +258,16 @@ pub(crate) struct ExportArgs {
 /// Arguments of `adamss evaluate`.
 #[derive(Args)]
 pub(crate) struct EvaluateArgs {
-    /// CSV with `PatientID`, `risk` and optionally `high_risk` (e.g. `risks.csv`).
+    /// CSV with `PatientID`, `risk` and optionally `high_risk` (e.g. `risks.csv`), one row
+    /// per patient.
     #[arg(long)]
     pub(crate) risks: PathBuf,
+    /// Evaluate only this method's rows of a file with a `method` column, such as a run's
+    /// `predictions.csv` (e.g. `ssl-radiomics`, `lasso-cox-radiomics`). Its test folds are
+    /// pooled into one C-index, each patient scored by its own fold's model (the run's report
+    /// gives the mean over folds).
+    #[arg(long)]
+    pub(crate) method: Option<String>,
     /// Cohort with the endpoints (HECKTOR folder or manifest `.csv`).
     #[arg(long)]
     pub(crate) cohort: PathBuf,

@@ -67,14 +67,22 @@ fn main() -> Result<()> {
             Ok(())
         }
         Command::Evaluate(a) => {
-            use train::report::{evaluate_risks, read_risks};
-            let joined = read_risks(&a.risks, &printed(Cohort::open(&a.cohort)?))?;
-            if !joined.missing.is_empty() {
-                println!(
-                    "{} patients without an endpoint in the cohort are left out: {}",
-                    joined.missing.len(),
+            use train::report::{evaluate_risks, read_method_risks, read_risks};
+            let cohort = printed(Cohort::open(&a.cohort)?);
+            let joined = match &a.method {
+                Some(m) => read_method_risks(&a.risks, &cohort, m)?,
+                None => read_risks(&a.risks, &cohort)?,
+            };
+            match joined.missing.len() {
+                0 => {}
+                1 => println!(
+                    "1 patient without an endpoint in the cohort is left out: {}",
+                    joined.missing[0]
+                ),
+                n => println!(
+                    "{n} patients without an endpoint in the cohort are left out: {}",
                     joined.missing.join(", ")
-                );
+                ),
             }
             println!("{}", evaluate_risks(&joined.rows, &a.out)?);
             Ok(())
