@@ -1,5 +1,6 @@
 //! Prediction for new patients from a finished run: risk scores and masks on the CT grid.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -234,34 +235,81 @@ pub fn risks_file_name(shard: Option<Shard>) -> String {
 }
 
 /// Concatenates CSV files with identical headers (e.g. the shards of a prediction) into `out`,
-/// atomically. A header that differs is an error naming the file.
+/// atomically. A header that differs is an error naming the file; so is a patient that two
+/// rows give, where the header has a `PatientID` column (rows are told apart by `PatientID` and,
+/// where present, `method` and `fold`: shards that overlap, or a file given twice).
 pub fn merge_csv(parts: &[PathBuf], out: &Path) -> Result<usize> {
-    let mut header: Option<String> = None;
-    let mut body = String::new();
+    let mut header: Option<csv::StringRecord> = None;
+    let mut key_cols: Vec<usize> = Vec::new();
+    let mut seen: HashMap<Vec<String>, (usize, u64)> = HashMap::new();
+    let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = 0;
-    for p in parts {
-        let text = std::fs::read_to_string(p).map_err(|e| Error::file(p, e))?;
-        let mut lines = text.lines();
-        let h = lines
-            .next()
-            .ok_or_else(|| Error::file(p, "empty file (no header)"))?;
+    for (k, p) in parts.iter().enumerate() {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(p)
+            .map_err(|e| Error::file(p, e))?;
+        let h = reader.headers().map_err(|e| Error::file(p, e))?.clone();
+        if h.is_empty() {
+            return Err(Error::file(p, "empty file (no header)"));
+        }
         match &header {
-            None => header = Some(h.to_string()),
-            Some(first) if first != h => {
+            None => {
+                let col = |name: &str| h.iter().position(|c| c == name);
+                if let Some(id) = col("PatientID") {
+                    key_cols = [col("method"), col("fold"), Some(id)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                }
+                writer.write_record(&h).map_err(|e| Error::file(out, e))?;
+                header = Some(h);
+            }
+            Some(first) if *first != h => {
+                let show = |r: &csv::StringRecord| r.iter().collect::<Vec<_>>().join(",");
                 return Err(Error::file(
                     p,
-                    format!("header {h:?} differs from the first file's {first:?}"),
-                ))
+                    format!(
+                        "header {:?} differs from the first file's {:?}",
+                        show(&h),
+                        show(first)
+                    ),
+                ));
             }
             Some(_) => {}
         }
-        for l in lines.filter(|l| !l.trim().is_empty()) {
-            body.push_str(l);
-            body.push('\n');
+        for rec in reader.records() {
+            let rec = rec.map_err(|e| Error::file(p, e))?;
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            let line = rec.position().map_or(0, |q| q.line());
+            if !key_cols.is_empty() {
+                let key: Vec<String> = key_cols
+                    .iter()
+                    .map(|&c| rec.get(c).unwrap_or_default().trim().to_string())
+                    .collect();
+                if let Some((j, first)) = seen.insert(key.clone(), (k, line)) {
+                    return Err(Error::file(
+                        p,
+                        format!(
+                            "line {line} repeats {} of {} line {first}",
+                            key.join(" "),
+                            parts[j].display()
+                        ),
+                    ));
+                }
+            }
+            writer.write_record(&rec).map_err(|e| Error::file(out, e))?;
             rows += 1;
         }
     }
-    let header = header.ok_or_else(|| Error::Config("nothing to merge".into()))?;
-    adamss_io::write_atomic(out, format!("{header}\n{body}").as_bytes())?;
+    if header.is_none() {
+        return Err(Error::Config("nothing to merge".into()));
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::file(out, e.to_string()))?;
+    adamss_io::write_atomic(out, &bytes)?;
     Ok(rows)
 }

@@ -84,7 +84,9 @@ pub(crate) enum Command {
     /// Evaluate risk scores against endpoints: Harrell's and Uno's C-index with a bootstrap
     /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test.
     Evaluate(EvaluateArgs),
-    /// Concatenate CSV files with identical headers (e.g. shards of `predict`).
+    /// Concatenate CSV files with identical headers (e.g. shards of `predict`); with a
+    /// `PatientID` column, a patient on two rows (per `method` and `fold` where present) is
+    /// refused.
     Merge(MergeArgs),
     /// Preprocess a cohort onto the network grid of an experiment preset (cached under
     /// `<out>/preprocessed`), reporting how many tumours the label-free crops hold.

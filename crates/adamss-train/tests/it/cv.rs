@@ -208,6 +208,23 @@ fn every_method_runs_on_shared_folds_and_reports() {
         cohort.records().len()
     );
     assert!(Shard::parse("2/2").is_err() && Shard::parse("a/2").is_err());
+    // The merged file reads back as the shards' rows, and a shard given twice is refused
+    // (naming both places) without writing anything.
+    let back = std::fs::read_to_string(&merged).unwrap();
+    let from_parts: usize = parts
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap().lines().count() - 1)
+        .sum();
+    assert_eq!(back.lines().count(), 1 + from_parts);
+    let twice = out.join("twice.csv");
+    let err = merge_csv(&[parts[0].clone(), parts[0].clone()], &twice)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("line 2 repeats") && err.contains(&format!("{} line 2", parts[0].display())),
+        "{err}"
+    );
+    assert!(!twice.exists());
 
     // Predicting the fold's own test patients from their files gives the risks the
     // cross-validation computed for them — for AdaMSS + radiomics too, whose head needs the
