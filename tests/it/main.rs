@@ -103,6 +103,17 @@ fn demo_runs_end_to_end_and_is_idempotent() {
         !ok && text.contains("bad-risks.csv") && text.contains("risk column"),
         "{text}"
     );
+    // One patient has no comparable pair: the error says which file and how many it joined.
+    let one = format!("{work}/one-risk.csv");
+    std::fs::write(&one, "PatientID,risk\nCHUM-001,1.0\n").unwrap();
+    let (ok, text) = adamss(&[
+        "evaluate", "--risks", &one, "--cohort", &cohort, "--out", &eval,
+    ]);
+    assert!(
+        !ok && text.contains("one-risk.csv: patients with an endpoint: 1")
+            && text.contains("no comparable pairs"),
+        "{text}"
+    );
 
     // The same network exported as a bundle and predicted from there: the same risks.
     let model = format!("{work}/model");

@@ -84,7 +84,15 @@ fn main() -> Result<()> {
                     joined.missing.join(", ")
                 ),
             }
-            println!("{}", evaluate_risks(&joined.rows, &a.out)?);
+            let table = evaluate_risks(&joined.rows, &a.out).with_context(|| {
+                format!(
+                    "{}: patients with an endpoint: {}, events: {}",
+                    a.risks.display(),
+                    joined.rows.len(),
+                    joined.rows.iter().filter(|r| r.4).count()
+                )
+            })?;
+            println!("{table}");
             Ok(())
         }
         Command::Merge(a) => {
