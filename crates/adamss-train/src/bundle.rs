@@ -200,8 +200,8 @@ impl Bundle {
         let config = run.read_config()?;
         if fold >= config.cv.folds {
             return Err(Error::Config(format!(
-                "fold {fold} does not exist: the run has folds 0..{}",
-                config.cv.folds
+                "fold {fold} does not exist: the run has folds 0 to {}",
+                config.cv.folds.saturating_sub(1)
             )));
         }
         let need = |p: PathBuf| -> Result<PathBuf> {

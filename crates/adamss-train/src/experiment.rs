@@ -43,7 +43,8 @@ pub fn run_cv(
     check_cohort(cases, k)?;
     if let Some(f) = only_fold.filter(|&f| f >= k) {
         return Err(Error::Config(format!(
-            "fold {f} does not exist: folds are 0..{k}"
+            "fold {f} does not exist: the folds are 0 to {}",
+            k - 1
         )));
     }
     if methods.is_empty() {
