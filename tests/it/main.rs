@@ -171,6 +171,30 @@ fn demo_runs_end_to_end_and_is_idempotent() {
     );
 }
 
+/// An error is printed once: the causes under it that its message already quotes are left out
+/// (a missing file said "No such file or directory" twice), the others kept under "Caused by".
+#[test]
+fn errors_say_their_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.nii.gz");
+    let (ok, text) = adamss(&["inspect", missing.to_str().unwrap()]);
+    assert!(!ok && text.contains("missing.nii.gz"), "{text}");
+    assert_eq!(
+        text.matches("No such file or directory").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("Caused by"), "{text}");
+    let (ok, text) = adamss(&[
+        "train",
+        "--cohort",
+        dir.path().to_str().unwrap(),
+        "--out",
+        "x",
+    ]);
+    assert!(!ok && text.contains("imagesTr"), "{text}");
+}
+
 /// `train` refuses a folder that already holds the run's folds unless `--resume` is given; with
 /// it, every finished stage is reloaded and the same table printed; a folder trained on other
 /// patients, or on the same patients before their endpoint or images changed, is refused even

@@ -33,7 +33,44 @@ mod progress;
 use args::*;
 use progress::{bar, BarObserver};
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", error_text(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and the causes under it, as anyhow prints them, less each cause the message above
+/// it already quotes (`adamss-io`'s errors say `path: reason` and keep the reason as their
+/// source, which printed it twice).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    let mut above = text.clone();
+    let mut causes = Vec::new();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !above.contains(&c) {
+            causes.push(c.clone());
+        }
+        above = c;
+    }
+    match causes.as_slice() {
+        [] => {}
+        [one] => text.push_str(&format!("\n\nCaused by:\n    {one}")),
+        many => {
+            text.push_str("\n\nCaused by:");
+            for (i, c) in many.iter().enumerate() {
+                text.push_str(&format!("\n    {i}: {c}"));
+            }
+        }
+    }
+    text
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     // Before anything else runs: the numerical libraries read their CPU level at load time.
     let isa = CpuIsa::from_env(CpuIsa::Avx2).map_err(anyhow::Error::msg)?;
@@ -240,9 +277,9 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
                 .trim_end_matches(".gz")
                 .trim_end_matches(".nii")
                 .to_string();
-            let features = plan
-                .run_files(image, mask)
-                .with_context(|| format!("{}", image.display()))?;
+            let features = plan.run_files(image, mask).with_context(|| {
+                format!("radiomics of {} in {}", image.display(), mask.display())
+            })?;
             let table = FeatureTable::from_results(vec![(id, Ok(features))]);
             // PyRadiomics' diagnostics_* entries, beside the CSV.
             let diagnostics = plan.diagnostics_files(image, mask)?;
