@@ -103,6 +103,25 @@ fn demo_runs_end_to_end_and_is_idempotent() {
         !ok && text.contains("bad-risks.csv") && text.contains("risk column"),
         "{text}"
     );
+    // One method's rows of the run's predictions.csv: its folds' mean is the table's row.
+    let (ok, text) = adamss(&[
+        "evaluate",
+        "--risks",
+        &format!("{run}/predictions.csv"),
+        "--method",
+        "ssl",
+        "--cohort",
+        &cohort,
+        "--out",
+        &eval,
+    ]);
+    assert!(ok && text.contains("## Per test fold"), "{text}");
+    let ssl_row = table
+        .iter()
+        .find(|l| l.starts_with("| AdaMSS (SSL) |"))
+        .expect("SSL row");
+    let c = ssl_row.split('|').nth(2).unwrap().trim();
+    assert!(text.contains(&format!("**{c}**")), "{c} in\n{text}");
     // One patient has no comparable pair: the error says which file and how many it joined.
     let one = format!("{work}/one-risk.csv");
     std::fs::write(&one, "PatientID,risk\nCHUM-001,1.0\n").unwrap();

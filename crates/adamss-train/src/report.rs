@@ -782,7 +782,7 @@ pub struct JoinedRisks {
 /// (a cross-validation's `predictions.csv` has one row per method: pick one with
 /// [`read_method_risks`]).
 pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks> {
-    read_risks_where(path, cohort, None)
+    read_risks_where(path, cohort, None).map(|(j, _)| j)
 }
 
 /// [`read_risks`] on the rows of one method of a file with a `method` column (a
@@ -793,14 +793,75 @@ pub fn read_method_risks(
     cohort: &adamss_io::Cohort,
     method: &str,
 ) -> Result<JoinedRisks> {
-    read_risks_where(path, cohort, Some(method))
+    read_risks_where(path, cohort, Some(method)).map(|(j, _)| j)
+}
+
+/// [`read_method_risks`] split by the file's `fold` column (a cross-validation's
+/// `predictions.csv`: each test fold scored by its own fold's model), in fold order; `None` when
+/// the file has no `fold` column. A fold that is not a whole number is an error naming the
+/// patient and line.
+pub fn read_method_risks_by_fold(
+    path: &Path,
+    cohort: &adamss_io::Cohort,
+    method: &str,
+) -> Result<Option<Vec<(usize, JoinedRisks)>>> {
+    let (joined, folds) = read_risks_where(path, cohort, Some(method))?;
+    let Some(folds) = folds else {
+        return Ok(None);
+    };
+    let mut by_fold: std::collections::BTreeMap<usize, JoinedRisks> = Default::default();
+    for (row, fold) in joined.rows.into_iter().zip(folds) {
+        by_fold
+            .entry(fold)
+            .or_insert_with(|| JoinedRisks {
+                rows: Vec::new(),
+                missing: Vec::new(),
+            })
+            .rows
+            .push(row);
+    }
+    Ok(Some(by_fold.into_iter().collect()))
+}
+
+/// Harrell's C of each fold's rows, and their mean ± sd over the folds (as the run's report
+/// gives a cross-validation's C), as markdown; folds without a comparable pair are named and
+/// left out of the mean.
+pub fn fold_c_table(by_fold: &[(usize, JoinedRisks)]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "| fold | patients | events | Harrell's C |");
+    let _ = writeln!(s, "|---|---|---|---|");
+    let mut cs = Vec::new();
+    for (fold, j) in by_fold {
+        let y: std::result::Result<Vec<Surv>, _> =
+            j.rows.iter().map(|r| Surv::new(r.3, r.4)).collect();
+        let risk: Vec<f64> = j.rows.iter().map(|r| r.1).collect();
+        let c = y
+            .ok()
+            .and_then(|y| harrell(&y, &risk, DEFAULT_TIED_TOL).ok())
+            .map(|c| c.c_index);
+        let events = j.rows.iter().filter(|r| r.4).count();
+        let shown = c.map_or("– (no comparable pair)".to_string(), |c| {
+            format!("{c:.3}")
+        });
+        let _ = writeln!(s, "| {fold} | {} | {events} | {shown} |", j.rows.len());
+        cs.extend(c);
+    }
+    if let Some((m, sd)) = mean_sd(cs.iter().copied()) {
+        let _ = writeln!(
+            s,
+            "\nMean ± sd over the {} folds: **{m:.3} ± {sd:.3}** (the run's report gives this figure; \
+             the C above pools the folds, whose models score on different scales).",
+            cs.len()
+        );
+    }
+    s
 }
 
 fn read_risks_where(
     path: &Path,
     cohort: &adamss_io::Cohort,
     method: Option<&str>,
-) -> Result<JoinedRisks> {
+) -> Result<(JoinedRisks, Option<Vec<usize>>)> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
     let headers = reader.headers().map_err(|e| Error::file(path, e))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -808,6 +869,9 @@ fn read_risks_where(
         return Err(Error::file(path, "needs PatientID and risk columns"));
     };
     let high_col = col("high_risk");
+    // Folds matter only to one method's rows of a cross-validation's file.
+    let fold_col = method.and(col("fold"));
+    let mut folds: Vec<usize> = Vec::new();
     let method_col = match (method, col("method")) {
         (Some(_), None) => {
             return Err(Error::file(path, "has no method column to choose rows by"));
@@ -872,8 +936,20 @@ fn read_risks_where(
                 ))
             }
         };
+        let fold = match fold_col.map(|c| rec.get(c).unwrap_or_default().trim()) {
+            None => 0,
+            Some(f) => f.parse::<usize>().map_err(|_| {
+                Error::file(
+                    path,
+                    format!("fold of {id} (line {line}) is {f:?}, not a whole number"),
+                )
+            })?,
+        };
         match endpoints.get(id.as_str()).copied().flatten() {
-            Some(s) => joined.rows.push((id, risk, high, s.time(), s.event())),
+            Some(s) => {
+                joined.rows.push((id, risk, high, s.time(), s.event()));
+                folds.push(fold);
+            }
             None => joined.missing.push(id),
         }
     }
@@ -892,7 +968,7 @@ fn read_risks_where(
             ));
         }
     }
-    Ok(joined)
+    Ok((joined, fold_col.map(|_| folds)))
 }
 
 /// Evaluates risk scores against endpoints: `(id, risk, high_risk, time, event)` rows. Writes
@@ -1336,5 +1412,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("has no method column"), "{err}");
+    }
+
+    #[test]
+    fn a_predictions_file_by_fold() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "fold,method,PatientID,risk\n1,ssl,CHUM-001,1\n0,ssl,CHUP-002,0.5\n\
+                    0,mtl,CHUM-001,5\n";
+        let (path, cohort) = risks_file(dir.path(), text);
+        let by_fold = read_method_risks_by_fold(&path, &cohort, "ssl")
+            .unwrap()
+            .unwrap();
+        let ids: Vec<(usize, Vec<&str>)> = by_fold
+            .iter()
+            .map(|(f, j)| (*f, j.rows.iter().map(|r| r.0.as_str()).collect()))
+            .collect();
+        assert_eq!(ids, vec![(0, vec!["CHUP-002"]), (1, vec!["CHUM-001"])]);
+        // One patient a fold: no comparable pair, no mean.
+        let t = fold_c_table(&by_fold);
+        assert!(t.contains("| 0 | 1 | 0 | – (no comparable pair) |"), "{t}");
+        assert!(!t.contains("Mean"), "{t}");
+        let (plain, _) = risks_file(dir.path(), "method,PatientID,risk\nssl,CHUM-001,1\n");
+        assert!(read_method_risks_by_fold(&plain, &cohort, "ssl")
+            .unwrap()
+            .is_none());
+        let (bad, _) = risks_file(dir.path(), "fold,method,PatientID,risk\nx,ssl,CHUM-001,1\n");
+        let err = read_method_risks_by_fold(&bad, &cohort, "ssl")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("fold of CHUM-001 (line 2) is \"x\""), "{err}");
+
+        // Two folds by hand: one ranked perfectly (C = 1), one reversed (C = 0).
+        let row = |id: &str, risk: f64, t: f64, e: bool| (id.to_string(), risk, None, t, e);
+        let joined = |rows| JoinedRisks {
+            rows,
+            missing: Vec::new(),
+        };
+        let t = fold_c_table(&[
+            (
+                0,
+                joined(vec![row("a", 2.0, 1.0, true), row("b", 1.0, 2.0, true)]),
+            ),
+            (
+                1,
+                joined(vec![row("c", 1.0, 1.0, true), row("d", 2.0, 2.0, true)]),
+            ),
+        ]);
+        assert!(
+            t.contains("| 0 | 2 | 2 | 1.000 |") && t.contains("| 1 | 2 | 2 | 0.000 |"),
+            "{t}"
+        );
+        assert!(t.contains("**0.500 ± 0.707**"), "{t}");
     }
 }

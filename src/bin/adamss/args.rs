@@ -265,9 +265,9 @@ pub(crate) struct EvaluateArgs {
     #[arg(long)]
     pub(crate) risks: PathBuf,
     /// Evaluate only this method's rows of a file with a `method` column, such as a run's
-    /// `predictions.csv` (e.g. `ssl-radiomics`, `lasso-cox-radiomics`). Its test folds are
-    /// pooled into one C-index, each patient scored by its own fold's model (the run's report
-    /// gives the mean over folds).
+    /// `predictions.csv` (e.g. `ssl-radiomics`, `lasso-cox-radiomics`): its test folds pooled
+    /// (each patient scored by its own fold's model), and with a `fold` column each fold's C
+    /// and their mean ± sd, the run's figure.
     #[arg(long)]
     pub(crate) method: Option<String>,
     /// Cohort with the endpoints (HECKTOR folder or manifest `.csv`).

@@ -104,7 +104,10 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Evaluate(a) => {
-            use train::report::{evaluate_risks, read_method_risks, read_risks};
+            use train::report::{
+                evaluate_risks, fold_c_table, read_method_risks, read_method_risks_by_fold,
+                read_risks,
+            };
             let cohort = printed(Cohort::open(&a.cohort)?);
             let joined = match &a.method {
                 Some(m) => read_method_risks(&a.risks, &cohort, m)?,
@@ -129,7 +132,21 @@ fn run() -> Result<()> {
                     joined.rows.iter().filter(|r| r.4).count()
                 )
             })?;
-            println!("{table}");
+            // One method's rows of a cross-validation: each test fold beside the pooled C.
+            let folds = match &a.method {
+                Some(m) => read_method_risks_by_fold(&a.risks, &cohort, m)?
+                    .filter(|f| f.len() > 1)
+                    .map(|f| fold_c_table(&f)),
+                None => None,
+            };
+            match folds {
+                Some(f) => {
+                    let table = format!("{table}\n## Per test fold\n\n{f}");
+                    io::write_atomic(a.out.join("evaluation.md"), table.as_bytes())?;
+                    println!("{table}");
+                }
+                None => println!("{table}"),
+            }
             Ok(())
         }
         Command::Merge(a) => {
