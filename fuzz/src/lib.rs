@@ -191,6 +191,11 @@ pub fn risks_csv(data: &[u8]) {
     if let Ok(joined) = adamss_train::report::read_method_risks(&path, &cohort, "ssl") {
         let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
     }
+    if let Ok(Some(by_fold)) =
+        adamss_train::report::read_method_risks_by_fold(&path, &cohort, "ssl")
+    {
+        let _ = adamss_train::report::fold_c_table(&by_fold);
+    }
 }
 
 /// A stage folder's `state.json`, read as a resume reads it ([`StageState::read`]); a state
