@@ -187,14 +187,10 @@ pub fn risks_csv(data: &[u8]) {
     if let Ok(joined) = adamss_train::report::read_risks(&path, &cohort) {
         let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
     }
-    // One method's rows, as `adamss evaluate --method` reads a run's predictions.csv.
+    // One method's rows, as `adamss evaluate --method` reads a run's predictions.csv (by fold
+    // where it has a fold column).
     if let Ok(joined) = adamss_train::report::read_method_risks(&path, &cohort, "ssl") {
-        let _ = adamss_train::report::evaluate_risks(&joined.rows, &scratch().join("evaluate"));
-    }
-    if let Ok(Some(by_fold)) =
-        adamss_train::report::read_method_risks_by_fold(&path, &cohort, "ssl")
-    {
-        let _ = adamss_train::report::fold_c_table(&by_fold);
+        let _ = adamss_train::report::evaluate_joined(&joined, &scratch().join("evaluate"));
     }
 }
 

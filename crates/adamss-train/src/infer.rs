@@ -1,6 +1,6 @@
 //! Prediction for new patients from a finished run: risk scores and masks on the CT grid.
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -289,15 +289,21 @@ pub fn merge_csv(parts: &[PathBuf], out: &Path) -> Result<usize> {
                     .iter()
                     .map(|&c| rec.get(c).unwrap_or_default().trim().to_string())
                     .collect();
-                if let Some((j, first)) = seen.insert(key.clone(), (k, line)) {
-                    return Err(Error::file(
-                        p,
-                        format!(
-                            "line {line} repeats {} of {} line {first}",
-                            key.join(" "),
-                            parts[j].display()
-                        ),
-                    ));
+                match seen.entry(key) {
+                    Entry::Occupied(e) => {
+                        let (j, first) = *e.get();
+                        return Err(Error::file(
+                            p,
+                            format!(
+                                "line {line} repeats {} of {} line {first}",
+                                e.key().join(" "),
+                                parts[j].display()
+                            ),
+                        ));
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert((k, line));
+                    }
                 }
             }
             writer.write_record(&rec).map_err(|e| Error::file(out, e))?;

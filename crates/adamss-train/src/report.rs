@@ -767,12 +767,15 @@ pub fn write_report(
 }
 
 /// A risks file joined with a cohort's endpoints ([`read_risks`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct JoinedRisks {
     /// `(id, risk, high_risk, time, event)` for every patient with an endpoint, in file order.
     pub rows: Vec<(String, f64, Option<bool>, f64, bool)>,
     /// Patients of the file without an endpoint in the cohort (left out).
     pub missing: Vec<String>,
+    /// Each row's test fold, for one method's rows of a file with a `fold` column
+    /// ([`read_method_risks`] on a cross-validation's `predictions.csv`); `None` otherwise.
+    pub folds: Option<Vec<usize>>,
 }
 
 /// Reads a CSV of risk scores (`PatientID`, `risk`, optionally `high_risk` as 0/1; e.g.
@@ -782,68 +785,52 @@ pub struct JoinedRisks {
 /// (a cross-validation's `predictions.csv` has one row per method: pick one with
 /// [`read_method_risks`]).
 pub fn read_risks(path: &Path, cohort: &adamss_io::Cohort) -> Result<JoinedRisks> {
-    read_risks_where(path, cohort, None).map(|(j, _)| j)
+    read_risks_where(path, cohort, None)
 }
 
 /// [`read_risks`] on the rows of one method of a file with a `method` column (a
-/// cross-validation's `predictions.csv`, whose methods are [`Method::key`]s); an error lists
-/// the methods the file has when none of its rows is `method`'s.
+/// cross-validation's `predictions.csv`, whose methods are [`Method::key`]s), with each row's
+/// test fold where the file has a `fold` column (a fold that is not a whole number is an error
+/// naming the patient and line); an error lists the methods the file has when none of its rows
+/// is `method`'s.
 pub fn read_method_risks(
     path: &Path,
     cohort: &adamss_io::Cohort,
     method: &str,
 ) -> Result<JoinedRisks> {
-    read_risks_where(path, cohort, Some(method)).map(|(j, _)| j)
+    read_risks_where(path, cohort, Some(method))
 }
 
-/// [`read_method_risks`] split by the file's `fold` column (a cross-validation's
-/// `predictions.csv`: each test fold scored by its own fold's model), in fold order; `None` when
-/// the file has no `fold` column. A fold that is not a whole number is an error naming the
-/// patient and line.
-pub fn read_method_risks_by_fold(
-    path: &Path,
-    cohort: &adamss_io::Cohort,
-    method: &str,
-) -> Result<Option<Vec<(usize, JoinedRisks)>>> {
-    let (joined, folds) = read_risks_where(path, cohort, Some(method))?;
-    let Some(folds) = folds else {
-        return Ok(None);
-    };
-    let mut by_fold: std::collections::BTreeMap<usize, JoinedRisks> = Default::default();
-    for (row, fold) in joined.rows.into_iter().zip(folds) {
-        by_fold
-            .entry(fold)
-            .or_insert_with(|| JoinedRisks {
-                rows: Vec::new(),
-                missing: Vec::new(),
-            })
-            .rows
-            .push(row);
+/// Harrell's C of each test fold's rows of `joined` and their mean ± sd over the folds (as the
+/// run's report gives a cross-validation's C), as markdown; `None` without [`JoinedRisks::folds`]
+/// or with one fold. Folds without a comparable pair are named and left out of the mean.
+pub fn fold_c_table(joined: &JoinedRisks) -> Option<String> {
+    let folds = joined.folds.as_ref()?;
+    let mut by_fold: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for (i, &f) in folds.iter().enumerate() {
+        by_fold.entry(f).or_default().push(i);
     }
-    Ok(Some(by_fold.into_iter().collect()))
-}
-
-/// Harrell's C of each fold's rows, and their mean ± sd over the folds (as the run's report
-/// gives a cross-validation's C), as markdown; folds without a comparable pair are named and
-/// left out of the mean.
-pub fn fold_c_table(by_fold: &[(usize, JoinedRisks)]) -> String {
+    if by_fold.len() < 2 {
+        return None;
+    }
     let mut s = String::new();
     let _ = writeln!(s, "| fold | patients | events | Harrell's C |");
     let _ = writeln!(s, "|---|---|---|---|");
     let mut cs = Vec::new();
-    for (fold, j) in by_fold {
+    for (fold, idx) in &by_fold {
+        let rows: Vec<_> = idx.iter().map(|&i| &joined.rows[i]).collect();
         let y: std::result::Result<Vec<Surv>, _> =
-            j.rows.iter().map(|r| Surv::new(r.3, r.4)).collect();
-        let risk: Vec<f64> = j.rows.iter().map(|r| r.1).collect();
+            rows.iter().map(|r| Surv::new(r.3, r.4)).collect();
+        let risk: Vec<f64> = rows.iter().map(|r| r.1).collect();
         let c = y
             .ok()
             .and_then(|y| harrell(&y, &risk, DEFAULT_TIED_TOL).ok())
             .map(|c| c.c_index);
-        let events = j.rows.iter().filter(|r| r.4).count();
+        let events = rows.iter().filter(|r| r.4).count();
         let shown = c.map_or("– (no comparable pair)".to_string(), |c| {
             format!("{c:.3}")
         });
-        let _ = writeln!(s, "| {fold} | {} | {events} | {shown} |", j.rows.len());
+        let _ = writeln!(s, "| {fold} | {} | {events} | {shown} |", rows.len());
         cs.extend(c);
     }
     if let Some((m, sd)) = mean_sd(cs.iter().copied()) {
@@ -854,14 +841,14 @@ pub fn fold_c_table(by_fold: &[(usize, JoinedRisks)]) -> String {
             cs.len()
         );
     }
-    s
+    Some(s)
 }
 
 fn read_risks_where(
     path: &Path,
     cohort: &adamss_io::Cohort,
     method: Option<&str>,
-) -> Result<(JoinedRisks, Option<Vec<usize>>)> {
+) -> Result<JoinedRisks> {
     let mut reader = csv::Reader::from_path(path).map_err(|e| Error::file(path, e))?;
     let headers = reader.headers().map_err(|e| Error::file(path, e))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -883,10 +870,7 @@ fn read_risks_where(
     for r in cohort.records() {
         endpoints.entry(r.id.as_str()).or_insert(r.survival);
     }
-    let mut joined = JoinedRisks {
-        rows: Vec::new(),
-        missing: Vec::new(),
-    };
+    let mut joined = JoinedRisks::default();
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut methods: Vec<String> = Vec::new();
     for rec in reader.records() {
@@ -968,7 +952,8 @@ fn read_risks_where(
             ));
         }
     }
-    Ok((joined, fold_col.map(|_| folds)))
+    joined.folds = fold_col.map(|_| folds);
+    Ok(joined)
 }
 
 /// Evaluates risk scores against endpoints: `(id, risk, high_risk, time, event)` rows. Writes
@@ -978,6 +963,25 @@ pub fn evaluate_risks(
     rows: &[(String, f64, Option<bool>, f64, bool)],
     out: &Path,
 ) -> Result<String> {
+    let s = evaluation(rows, out)?;
+    adamss_io::write_atomic(out.join("evaluation.md"), s.as_bytes())?;
+    Ok(s)
+}
+
+/// [`evaluate_risks`] on a joined file, and for one method's rows of a cross-validation
+/// (with [`JoinedRisks::folds`]) each test fold's C beside the pooled one ([`fold_c_table`]),
+/// in the same `evaluation.md`.
+pub fn evaluate_joined(joined: &JoinedRisks, out: &Path) -> Result<String> {
+    let mut s = evaluation(&joined.rows, out)?;
+    if let Some(folds) = fold_c_table(joined) {
+        let _ = write!(s, "\n## Per test fold\n\n{folds}");
+    }
+    adamss_io::write_atomic(out.join("evaluation.md"), s.as_bytes())?;
+    Ok(s)
+}
+
+/// The evaluation's markdown (`km.svg` written under `out`).
+fn evaluation(rows: &[(String, f64, Option<bool>, f64, bool)], out: &Path) -> Result<String> {
     let y: Vec<Surv> = rows
         .iter()
         .map(|r| Surv::new(r.3, r.4))
@@ -1050,7 +1054,6 @@ pub fn evaluate_risks(
         p.map_or("–".into(), |p| format!("{p:.2e}"))
     );
     let _ = writeln!(s, "\nGroups: {rule}. ![Kaplan–Meier](km.svg)");
-    adamss_io::write_atomic(out.join("evaluation.md"), s.as_bytes())?;
     Ok(s)
 }
 
@@ -1420,44 +1423,45 @@ mod tests {
         let text = "fold,method,PatientID,risk\n1,ssl,CHUM-001,1\n0,ssl,CHUP-002,0.5\n\
                     0,mtl,CHUM-001,5\n";
         let (path, cohort) = risks_file(dir.path(), text);
-        let by_fold = read_method_risks_by_fold(&path, &cohort, "ssl")
-            .unwrap()
-            .unwrap();
-        let ids: Vec<(usize, Vec<&str>)> = by_fold
-            .iter()
-            .map(|(f, j)| (*f, j.rows.iter().map(|r| r.0.as_str()).collect()))
-            .collect();
+        let joined = read_method_risks(&path, &cohort, "ssl").unwrap();
+        assert_eq!(joined.folds, Some(vec![1, 0]));
+        let mut ids: Vec<(usize, Vec<&str>)> = Vec::new();
+        for (r, &f) in joined.rows.iter().zip(joined.folds.iter().flatten()) {
+            match ids.iter_mut().find(|(g, _)| *g == f) {
+                Some((_, v)) => v.push(r.0.as_str()),
+                None => ids.push((f, vec![r.0.as_str()])),
+            }
+        }
+        ids.sort();
         assert_eq!(ids, vec![(0, vec!["CHUP-002"]), (1, vec!["CHUM-001"])]);
         // One patient a fold: no comparable pair, no mean.
-        let t = fold_c_table(&by_fold);
+        let t = fold_c_table(&joined).unwrap();
         assert!(t.contains("| 0 | 1 | 0 | – (no comparable pair) |"), "{t}");
         assert!(!t.contains("Mean"), "{t}");
         let (plain, _) = risks_file(dir.path(), "method,PatientID,risk\nssl,CHUM-001,1\n");
-        assert!(read_method_risks_by_fold(&plain, &cohort, "ssl")
+        assert!(read_method_risks(&plain, &cohort, "ssl")
             .unwrap()
+            .folds
             .is_none());
         let (bad, _) = risks_file(dir.path(), "fold,method,PatientID,risk\nx,ssl,CHUM-001,1\n");
-        let err = read_method_risks_by_fold(&bad, &cohort, "ssl")
+        let err = read_method_risks(&bad, &cohort, "ssl")
             .unwrap_err()
             .to_string();
         assert!(err.contains("fold of CHUM-001 (line 2) is \"x\""), "{err}");
 
         // Two folds by hand: one ranked perfectly (C = 1), one reversed (C = 0).
         let row = |id: &str, risk: f64, t: f64, e: bool| (id.to_string(), risk, None, t, e);
-        let joined = |rows| JoinedRisks {
-            rows,
-            missing: Vec::new(),
-        };
-        let t = fold_c_table(&[
-            (
-                0,
-                joined(vec![row("a", 2.0, 1.0, true), row("b", 1.0, 2.0, true)]),
-            ),
-            (
-                1,
-                joined(vec![row("c", 1.0, 1.0, true), row("d", 2.0, 2.0, true)]),
-            ),
-        ]);
+        let t = fold_c_table(&JoinedRisks {
+            rows: vec![
+                row("a", 2.0, 1.0, true),
+                row("b", 1.0, 2.0, true),
+                row("c", 1.0, 1.0, true),
+                row("d", 2.0, 2.0, true),
+            ],
+            folds: Some(vec![0, 0, 1, 1]),
+            ..JoinedRisks::default()
+        })
+        .unwrap();
         assert!(
             t.contains("| 0 | 2 | 2 | 1.000 |") && t.contains("| 1 | 2 | 2 | 0.000 |"),
             "{t}"

@@ -104,10 +104,7 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Evaluate(a) => {
-            use train::report::{
-                evaluate_risks, fold_c_table, read_method_risks, read_method_risks_by_fold,
-                read_risks,
-            };
+            use train::report::{evaluate_joined, read_method_risks, read_risks};
             let cohort = printed(Cohort::open(&a.cohort)?);
             let joined = match &a.method {
                 Some(m) => read_method_risks(&a.risks, &cohort, m)?,
@@ -124,7 +121,8 @@ fn run() -> Result<()> {
                     joined.missing.join(", ")
                 ),
             }
-            let table = evaluate_risks(&joined.rows, &a.out).with_context(|| {
+            // One method's rows of a cross-validation: each test fold beside the pooled C.
+            let table = evaluate_joined(&joined, &a.out).with_context(|| {
                 format!(
                     "{}: patients with an endpoint: {}, events: {}",
                     a.risks.display(),
@@ -132,21 +130,7 @@ fn run() -> Result<()> {
                     joined.rows.iter().filter(|r| r.4).count()
                 )
             })?;
-            // One method's rows of a cross-validation: each test fold beside the pooled C.
-            let folds = match &a.method {
-                Some(m) => read_method_risks_by_fold(&a.risks, &cohort, m)?
-                    .filter(|f| f.len() > 1)
-                    .map(|f| fold_c_table(&f)),
-                None => None,
-            };
-            match folds {
-                Some(f) => {
-                    let table = format!("{table}\n## Per test fold\n\n{f}");
-                    io::write_atomic(a.out.join("evaluation.md"), table.as_bytes())?;
-                    println!("{table}");
-                }
-                None => println!("{table}"),
-            }
+            println!("{table}");
             Ok(())
         }
         Command::Merge(a) => {
