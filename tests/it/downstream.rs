@@ -18,6 +18,7 @@ fn libtorch_has_cuda() -> bool {
 
 #[test]
 fn a_downstream_crate_trains_exports_and_predicts_without_ld_library_path() {
+    let _one = crate::one_at_a_time();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     // The workspace's own target folder (cargo releases its lock while tests run), so the
     // build reuses every third-party artifact: only the adamss crates are compiled again.
@@ -78,6 +79,7 @@ fn a_downstream_crate_trains_exports_and_predicts_without_ld_library_path() {
 /// crate's README example (the crate docs' opening example) with no ndarray or linfa of its own.
 #[test]
 fn each_library_crate_alone_runs_its_readme_example() {
+    let _one = crate::one_at_a_time();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let libs = root.join("tests/downstream-libs");
     let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))

@@ -60,6 +60,7 @@ fn tiny_demo(dir: &Path, env: &[(&str, &str)]) -> String {
 /// here: docs/benchmarks.md, "The main job across CPUs").
 #[test]
 fn tiny_demo_is_bit_identical_on_avx512_and_avx2_cpus() {
+    let _one = crate::one_at_a_time();
     let host = adamss::model::cpu::host_isa();
     if host == "baseline" {
         eprintln!("skipped: this CPU has no AVX2/FMA, so neither level can run here");

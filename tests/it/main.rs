@@ -11,6 +11,18 @@ mod radiomics;
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+/// Taken for its whole run by every test that runs libtorch, in this process or in the
+/// `adamss` or `cargo` it starts: one such test at a time. Two at once put twice as many
+/// OpenMP threads as cores on a 2-core machine, where they spin on each other: this suite took
+/// 400 s with two tests at a time against 163 s one at a time (2026-12-06, the CI machine's
+/// kind). The tests of pure-Rust code (radiomics, the fuzz targets) still run beside them.
+pub(crate) fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    // A failed test poisons the lock; the next one runs all the same.
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// A synthetic cohort of the tiny preset with `patients` patients at `out`.
 fn tiny_cohort(out: &str, patients: usize) {
@@ -34,6 +46,7 @@ fn adamss(args: &[&str]) -> (bool, String) {
 /// and reloads every trained stage, printing the same table.
 #[test]
 fn demo_runs_end_to_end_and_is_idempotent() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("demo");
     let work = work.to_str().unwrap();
@@ -194,6 +207,7 @@ fn demo_runs_end_to_end_and_is_idempotent() {
 /// (a missing file said "No such file or directory" twice), the others kept under "Caused by".
 #[test]
 fn errors_say_their_cause_once() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.nii.gz");
     let (ok, text) = adamss(&["inspect", missing.to_str().unwrap()]);
@@ -221,6 +235,7 @@ fn errors_say_their_cause_once() {
 /// `demo --patients` outside its range is refused before anything is written.
 #[test]
 fn demo_refuses_a_patient_count_out_of_range() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path().join("demo");
     for n in ["5", "0", "100001"] {
@@ -232,6 +247,7 @@ fn demo_refuses_a_patient_count_out_of_range() {
 
 #[test]
 fn train_resumes_only_when_asked_and_only_its_own_patients() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, other, run) = (path("cohort"), path("other"), path("run"));
@@ -318,6 +334,7 @@ fn train_resumes_only_when_asked_and_only_its_own_patients() {
 /// columns; a bad regime name is refused by clap with the valid ones listed.
 #[test]
 fn synth_beyond_labels_regime() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("b");
     let out = out.to_str().unwrap();
@@ -359,6 +376,7 @@ fn synth_beyond_labels_regime() {
 /// `scanner` column, one CT spacing per centre); a bad name is refused with the valid ones.
 #[test]
 fn synth_varied_scanners() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("v");
     let out = out.to_str().unwrap();
@@ -401,6 +419,7 @@ fn synth_varied_scanners() {
 /// links fold 0's PNG figures, which exist and are PNGs.
 #[test]
 fn train_report_shows_where_the_network_looks() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, run) = (path("cohort"), path("run"));
@@ -465,6 +484,7 @@ fn train_report_shows_where_the_network_looks() {
 
 #[test]
 fn synth_cohort_inspect_and_radiomics() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c");
     let out = out.to_str().unwrap();
@@ -552,6 +572,7 @@ fn synth_cohort_inspect_and_radiomics() {
 /// `diagnostics_*` entries (int16 CT with label 2, float32 PET, three 26-connected components).
 #[test]
 fn radiomics_of_one_image_matches_pyradiomics_defaults() {
+    let _one = one_at_a_time();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");
     let text = std::fs::read_to_string(data.join("edge_cases_expected.json")).unwrap();
     let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -625,6 +646,7 @@ fn radiomics_of_one_image_matches_pyradiomics_defaults() {
 /// fold gives, and whichever finishes last leaves an `outcome.json` with both folds.
 #[test]
 fn parallel_fold_jobs_share_a_run_folder() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, sequential, parallel) = (path("cohort"), path("sequential"), path("parallel"));
@@ -701,6 +723,7 @@ fn parallel_fold_jobs_share_a_run_folder() {
 /// version); `train_killed_anywhere_long_sweep` runs 50.
 #[test]
 fn train_killed_anywhere_resumes_to_the_uninterrupted_result() {
+    let _one = one_at_a_time();
     let points = std::env::var("ADAMSS_KILL_POINTS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -712,6 +735,7 @@ fn train_killed_anywhere_resumes_to_the_uninterrupted_result() {
 #[test]
 #[ignore = "about 15 minutes: the CI version kills 4 times"]
 fn train_killed_anywhere_long_sweep() {
+    let _one = one_at_a_time();
     kill_sweep(50, 11);
 }
 
@@ -859,6 +883,7 @@ fn compare_runs(reference: &str, run: &str, kills: usize) {
 /// `--resume` reloads it (the same bytes) and completes the run.
 #[test]
 fn a_failed_write_names_the_path_and_keeps_the_finished_stages() {
+    let _one = one_at_a_time();
     let dir = tempfile::tempdir().unwrap();
     let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
     let (cohort, run) = (path("cohort"), path("run"));
@@ -909,6 +934,7 @@ fn a_failed_write_names_the_path_and_keeps_the_finished_stages() {
 /// patient (training on silently fewer patients would change the experiment). No panic.
 #[test]
 fn bad_patients_are_reported_or_refused_by_name() {
+    let _one = one_at_a_time();
     use adamss::io::{Geometry, Volume};
     let dir = tempfile::tempdir().unwrap();
     let cohort = dir.path().join("cohort");

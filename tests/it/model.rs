@@ -47,6 +47,7 @@ fn check(name: &str) {
 /// `adamss bench-step`'s row: keys in the twin's `train-step` shape, ordered timings.
 #[test]
 fn bench_row_has_the_twins_keys() {
+    let _one = crate::one_at_a_time();
     use adamss::model::timing::{BenchRow, BenchSpec};
     let spec = BenchSpec {
         size: 16,
@@ -88,17 +89,20 @@ fn bench_row_has_the_twins_keys() {
 
 #[test]
 fn forward_and_gradients_match_pytorch_16() {
+    let _one = crate::one_at_a_time();
     check("c2_s16");
 }
 
 #[test]
 fn forward_and_gradients_match_pytorch_32() {
+    let _one = crate::one_at_a_time();
     check("c2_s32");
 }
 /// The differentiable Cox loss equals the ndarray reference (value and gradient), both tie
 /// rules, on a sample with ties and censoring at event times.
 #[test]
 fn tensor_cox_loss_equals_adamss_survival() {
+    let _one = crate::one_at_a_time();
     let time = [5.0, 3.0, 3.0, 8.0, 3.0, 1.0, 5.0, 9.0, 1.0, 3.0];
     let event = [
         true, true, false, false, true, true, true, false, true, true,

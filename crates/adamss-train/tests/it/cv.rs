@@ -13,6 +13,7 @@ use crate::{prepared, tiny_config};
 
 #[test]
 fn every_method_runs_on_shared_folds_and_reports() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 10);
     let config = tiny_config();
@@ -337,6 +338,7 @@ fn every_method_runs_on_shared_folds_and_reports() {
 /// network involved), other Stage-I weights; `replicates_table` tabulates the two.
 #[test]
 fn replicates_redraw_networks_on_the_same_folds() {
+    let _one = crate::one_at_a_time();
     use adamss_train::report::replicates_table;
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 10);
@@ -380,6 +382,7 @@ fn replicates_redraw_networks_on_the_same_folds() {
 /// `PredictorPool` shared by threads gives each of them the predictor's own risk.
 #[test]
 fn a_discrete_time_bundle_gives_survival_curves() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 10);
     let mut config = tiny_config();
@@ -451,6 +454,7 @@ fn a_discrete_time_bundle_gives_survival_curves() {
 /// `predicted`.
 #[test]
 fn radiomics_from_reference_labels_for_training_patients() {
+    let _one = crate::one_at_a_time();
     use adamss_train::data::radiomics_of;
     use adamss_train::RadiomicsMasks;
     let tmp = tempfile::tempdir().expect("tmp");

@@ -53,6 +53,7 @@ fn weights(net: &Network) -> Vec<(String, Tensor)> {
 
 #[test]
 fn killed_mid_epoch_resumes_to_the_same_weights() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 6);
     let config = tiny_config();
@@ -151,6 +152,7 @@ fn killed_mid_epoch_resumes_to_the_same_weights() {
 
 #[test]
 fn a_diverging_loss_stops_with_the_last_good_checkpoint() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 6);
     let mut config = tiny_config();
@@ -198,6 +200,7 @@ impl Observer for CountSteps {
 /// is sound: Stage I trained with another head dropout reaches the same weights.
 #[test]
 fn survival_samples_do_not_invalidate_a_segmentation_stage() {
+    let _one = crate::one_at_a_time();
     use adamss_train::config::SurvivalSamples;
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 6);
@@ -249,6 +252,7 @@ fn survival_samples_do_not_invalidate_a_segmentation_stage() {
 /// it; offsets of the wrong length are refused.
 #[test]
 fn a_risk_offset_adds_to_the_head() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 8);
     let config = tiny_config();
@@ -309,6 +313,7 @@ fn epoch_records_written_before_timing_was_kept_still_load() {
 /// `state.json`): run again, it reloads the finished stage instead of training it afresh.
 #[test]
 fn a_finished_stage_without_validation_reloads() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 6);
     let config = tiny_config();
@@ -348,6 +353,7 @@ fn a_finished_stage_without_validation_reloads() {
 /// naming the file; nothing in the folder is touched.
 #[test]
 fn a_foreign_or_inconsistent_state_is_refused_by_name() {
+    let _one = crate::one_at_a_time();
     let tmp = tempfile::tempdir().expect("tmp");
     let cases = prepared(tmp.path(), 6);
     let config = tiny_config();
