@@ -186,6 +186,36 @@ fn demo_runs_end_to_end_and_is_idempotent() {
         risk_columns(format!("{out}/risks.csv")),
         risk_columns(format!("{out_model}/risks.csv"))
     );
+    // Ids with a comma or a quote (a manifest's free text) stay one field in risks.csv, and
+    // `evaluate` reads them back.
+    let manifest = format!("{work}/odd-ids.csv");
+    let mut rows = String::from("patient_id,ct,pet,time,event\n");
+    for (id, source, time, event) in [
+        ("\"Doe, J.\"", "CHUM-001", 300, 1),
+        ("\"O\"\"Neil 2\"", "CHUM-002", 900, 0),
+        ("plain", "CHUP-001", 500, 1),
+    ] {
+        let image = |m: &str| format!("{cohort}/imagesTr/{source}__{m}.nii.gz");
+        rows += &format!("{id},{},{},{time},{event}\n", image("CT"), image("PT"));
+    }
+    std::fs::write(&manifest, rows).unwrap();
+    let odd_out = format!("{work}/predict-odd");
+    let (ok, text) = adamss(&[
+        "predict", "--model", &model, "--device", "cpu", "--cohort", &manifest, "--out", &odd_out,
+    ]);
+    assert!(ok, "{text}");
+    let risks = format!("{odd_out}/risks.csv");
+    let mut reader = csv::Reader::from_path(&risks).unwrap();
+    let ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(ids, ["Doe, J.", "O\"Neil 2", "plain"]);
+    assert!(Path::new(&format!("{odd_out}/masks/Doe, J..nii.gz")).is_file());
+    let (ok, text) = adamss(&[
+        "evaluate", "--risks", &risks, "--cohort", &manifest, "--out", &eval,
+    ]);
+    assert!(ok && text.contains("Harrell's C"), "{text}");
     // An altered or incomplete bundle is refused, naming the file.
     let head = format!("{model}/head.json");
     let original = std::fs::read_to_string(&head).unwrap();

@@ -144,6 +144,31 @@ pub trait Dataset {
     fn get(&self, index: usize) -> Result<Case>;
 }
 
+/// Why `id` cannot be a patient id, or `None` when it can. A patient's id names the files
+/// written for it (its predicted mask `masks/<id>.nii.gz`, its preprocessed crop, its figures)
+/// and is a row of `patients.txt`, so it must be non-empty, must not be `.` or `..`, and must
+/// not contain `/`, `\` or a control character (a line break, a tab, NUL). Anything else —
+/// spaces, commas, quotes, non-ASCII letters — is kept as given (the CSV files quote it).
+///
+/// ```
+/// use adamss_io::patient_id_problem;
+/// assert_eq!(patient_id_problem("CHUM-001"), None);
+/// assert!(patient_id_problem("../CHUM-001").is_some());
+/// ```
+pub fn patient_id_problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        Some("is empty")
+    } else if id == "." || id == ".." {
+        Some("is not a file name")
+    } else if id.contains(['/', '\\']) {
+        Some("contains a path separator (/ or \\): it names the patient's files")
+    } else if id.chars().any(char::is_control) {
+        Some("contains a control character (a line break, tab or NUL)")
+    } else {
+        None
+    }
+}
+
 /// A cohort: case records plus the options used to load them. Built from the HECKTOR 2022
 /// layout ([`Cohort::hecktor`]) or a manifest CSV ([`Cohort::manifest`]).
 #[derive(Debug, Clone)]
@@ -153,8 +178,15 @@ pub struct Cohort {
 }
 
 impl Cohort {
-    /// A cohort from records (checked for unique ids) with default load options.
+    /// A cohort from records with default load options. Ids must be unique and usable as a
+    /// file name ([`patient_id_problem`]).
     pub fn from_records(records: Vec<CaseRecord>) -> Result<Self> {
+        if let Some((r, problem)) = records
+            .iter()
+            .find_map(|r| patient_id_problem(&r.id).map(|p| (r, p)))
+        {
+            return Err(Error::Config(format!("patient id {:?} {problem}", r.id)));
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = records.iter().find(|r| !seen.insert(r.id.as_str())) {
             return Err(Error::Config(format!(

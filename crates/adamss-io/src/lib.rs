@@ -17,7 +17,7 @@ mod volume;
 
 pub use atomic::write_atomic;
 pub use clinical::{Clinical, ClinicalValue};
-pub use cohort::{Case, CaseRecord, Cohort, Dataset, LoadOptions};
+pub use cohort::{patient_id_problem, Case, CaseRecord, Cohort, Dataset, LoadOptions};
 pub use endpoint::Surv;
 pub use error::{Error, Result};
 pub use geometry::{Affine, Geometry};

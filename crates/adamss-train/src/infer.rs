@@ -1,7 +1,6 @@
 //! Prediction for new patients from a finished run: risk scores and masks on the CT grid.
 
 use std::collections::hash_map::{Entry, HashMap};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -183,23 +182,37 @@ pub fn predict_with(
             });
         }
     }
-    let mut csv = String::from("PatientID,risk,high_risk,mask,dice_gtvp,dice_gtvn\n");
+    let path = out.join(risks_file_name(shard));
+    // The csv crate quotes an id or a path that holds a comma or a quote.
+    let mut csv = csv::Writer::from_writer(Vec::new());
     let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+    let header = [
+        "PatientID",
+        "risk",
+        "high_risk",
+        "mask",
+        "dice_gtvp",
+        "dice_gtvn",
+    ];
+    csv.write_record(header)
+        .map_err(|e| Error::file(&path, e))?;
     for p in &out_rows {
-        let _ = writeln!(
-            csv,
-            "{},{:.9},{},{},{},{}",
-            p.id,
-            p.risk,
+        csv.write_record([
+            p.id.clone(),
+            format!("{:.9}", p.risk),
             p.high_risk
                 .map_or(String::new(), |h| u8::from(h).to_string()),
-            p.mask.path.display(),
+            p.mask.path.display().to_string(),
             f(p.mask.dice[0]),
-            f(p.mask.dice[1])
-        );
+            f(p.mask.dice[1]),
+        ])
+        .map_err(|e| Error::file(&path, e))?;
     }
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| Error::file(&path, e.to_string()))?;
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
-    adamss_io::write_atomic(out.join(risks_file_name(shard)), csv.as_bytes())?;
+    adamss_io::write_atomic(&path, &bytes)?;
     Ok(out_rows)
 }
 

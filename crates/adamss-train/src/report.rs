@@ -390,23 +390,37 @@ pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<St
 
 /// Writes `predictions.csv`: `fold,method,PatientID,risk,high_risk,time,event`.
 pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Path) -> Result<()> {
-    let mut s = String::from("fold,method,PatientID,risk,high_risk,time,event\n");
+    // The csv crate quotes an id that holds a comma or a quote.
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "fold",
+        "method",
+        "PatientID",
+        "risk",
+        "high_risk",
+        "time",
+        "event",
+    ];
+    w.write_record(header).map_err(|e| Error::file(path, e))?;
     for r in &outcome.results {
         for &(i, risk) in &r.test_risks {
             let c = &cases[i];
-            let _ = writeln!(
-                s,
-                "{},{},{},{risk:.9},{},{},{}",
-                r.fold,
-                r.method.key(),
-                c.id,
-                u8::from(risk > r.train_median_risk),
-                c.survival.time(),
-                u8::from(c.survival.event())
-            );
+            w.write_record([
+                r.fold.to_string(),
+                r.method.key().to_string(),
+                c.id.clone(),
+                format!("{risk:.9}"),
+                u8::from(risk > r.train_median_risk).to_string(),
+                c.survival.time().to_string(),
+                u8::from(c.survival.event()).to_string(),
+            ])
+            .map_err(|e| Error::file(path, e))?;
         }
     }
-    adamss_io::write_atomic(path, s.as_bytes())?;
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::file(path, e.to_string()))?;
+    adamss_io::write_atomic(path, &bytes)?;
     Ok(())
 }
 

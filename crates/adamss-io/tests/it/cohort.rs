@@ -294,8 +294,26 @@ fn manifest_cohort() {
     assert!(e.to_string().contains("\"pet\""), "{e}");
     let e = bad("patient_id,ct,pet,time\np1,a.nii,b.nii,1\n");
     assert!(e.to_string().contains("come together"), "{e}");
-    let e = bad("patient_id,ct,pet\np1,a.nii,b.nii\np1,c.nii,d.nii\n");
-    assert!(e.to_string().contains("twice"), "{e}");
+    let e = bad("patient_id,ct,pet\np1,a.nii,b.nii\np2,a.nii,b.nii\np1,c.nii,d.nii\n");
+    assert!(matches!(e, Error::Csv { line: Some(4), .. }), "{e}");
+    assert!(e.to_string().contains("twice (first on line 2)"), "{e}");
+    // An id names the patient's files: no way out of the output folder, no broken line in
+    // patients.txt. Commas and spaces are kept (the CSV files quote them).
+    for (id, says) in [
+        ("../p1", "path separator"),
+        ("a\\b", "path separator"),
+        ("..", "not a file name"),
+        ("\"p\np1\"", "control character"),
+    ] {
+        let e = bad(&format!(
+            "patient_id,ct,pet\nok,a.nii,b.nii\n{id},a.nii,b.nii\n"
+        ));
+        assert!(matches!(e, Error::Csv { line: Some(3), .. }), "{id}: {e}");
+        assert!(e.to_string().contains(says), "{id}: {e}");
+    }
+    std::fs::write(&manifest, "patient_id,ct,pet\n\"Doe, J. 7\",a.nii,b.nii\n").unwrap();
+    let cohort = Cohort::manifest(&manifest).unwrap();
+    assert_eq!(cohort.records()[0].id, "Doe, J. 7");
     // Missing files surface when the case is loaded, naming the file.
     std::fs::write(&manifest, "patient_id,ct,pet\np1,nope.nii.gz,b.nii\n").unwrap();
     let e = Cohort::manifest(&manifest).unwrap().get(0).unwrap_err();
