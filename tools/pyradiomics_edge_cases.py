@@ -15,6 +15,9 @@ Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPla
 
   edge_normalize_bincount_ct  normalize with binCount on an int16 CT whose z-scores meet bin
                           edges exactly (SimpleITK's Normalize to the last bit)
+  edge_filters_peak_outside_{pet,ct}  Square, SquareRoot, Logarithm and Exponential on images
+                          whose largest |value| lies far outside the ROI's box + padDistance
+                          (the filters scale by the whole image's largest |value|)
   edge_nan_outside_pet    a float32 image with a NaN and an infinity far from the ROI: the
                           original, wavelet, square and gradient images (local filters; only
                           the values the features read must be finite). SimpleITK 2.5.7 reads
@@ -189,6 +192,22 @@ def main():
     roi_tie = ellipsoid(shape, (7, 10, 11), (4, 6, 7), rng_tie, 0.3)
     file_case("edge_normalize_bincount_ct", ct_tie, roi_tie, (0.98, 0.98, 2.5), np.int16,
               {"setting": {"normalize": True, "binCount": 32}, "imageType": {"Original": {}}})
+
+    # The element-wise filters scale by the largest |value| of the image they are given, which
+    # is the whole image unless preCrop or resampling crops it first: a hot spot far from the
+    # ROI (outside its box + padDistance) changes every value. The CT gets a negative spot
+    # (Logarithm and SquareRoot keep the sign).
+    rng_peak = np.random.default_rng(7)
+    pet_peak = np.abs(smooth(shape, rng_peak, 6, 2))
+    pet_peak[1, 1, 1] = 40.0
+    ct_peak = np.round(smooth(shape, rng_peak, 300, 40)).clip(-1024, 3000)
+    ct_peak[0, 0, 0] = -3000
+    roi_peak = ellipsoid(shape, (8, 11, 12), (3, 4, 4), rng_peak, 0.3)
+    elementwise = {"Original": {}, "Square": {}, "SquareRoot": {}, "Logarithm": {}, "Exponential": {}}
+    file_case("edge_filters_peak_outside_pet", pet_peak, roi_peak, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25}, "imageType": elementwise})
+    file_case("edge_filters_peak_outside_ct", ct_peak, roi_peak, (0.98, 0.98, 2.5), np.int16,
+              {"setting": {"binCount": 32}, "imageType": elementwise})
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

@@ -347,6 +347,30 @@ pub fn crop_to_roi<T: Pixel>(
     Ok((img, msk))
 }
 
+/// The largest |value| of the image PyRadiomics hands the element-wise filters (Square,
+/// SquareRoot, Logarithm, Exponential scale by it): the whole image (normalised where set), or
+/// the `preCrop` / resampling `window`. A non-finite voxel counts as 0, as SimpleITK reads NaN
+/// and ±Inf in a NIfTI file; the ROI's own voxels must be finite all the same.
+fn window_peak<T: Pixel>(
+    image: &Volume<T>,
+    settings: &Settings,
+    window: Option<([usize; 3], [usize; 3])>,
+) -> Result<f64> {
+    let (lo, hi) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
+    let peak = |values: ndarray::ArrayView3<'_, f64>| {
+        values
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, |m, v| m.max(v.abs()))
+    };
+    let s = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
+    Ok(if settings.normalize {
+        peak(image_values(image, settings)?.slice(s))
+    } else {
+        peak(image.data().slice(s).mapv(|v| v.to_f64()).view())
+    })
+}
+
 /// The ROI's bounding box plus `padDistance`, clamped to the image: the crop features read.
 fn roi_box(
     mask: &Volume<u8>,
@@ -619,7 +643,11 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
         (bands, msk)
     } else {
         let (img, msk) = crop_to_roi(image, mask, settings)?;
-        (filtered(&img, spacing, kind, settings)?, msk)
+        let peak = match kind {
+            ImageType::Gradient => 0.0, // unused: a local filter
+            _ => window_peak(image, settings, window)?,
+        };
+        (filtered(&img, spacing, kind, settings, peak)?, msk)
     };
     let d = msk.dim();
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.

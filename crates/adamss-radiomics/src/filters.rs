@@ -39,18 +39,18 @@ impl ImageType {
     }
 }
 
-fn max_abs(x: &Array3<f64>) -> f64 {
-    x.iter().fold(0.0f64, |m, v| m.max(v.abs()))
-}
-
 /// The filtered image of `image` (already cropped) for the element-wise types and the gradient
-/// (in mm or per voxel: `gradientUseSpacing`), with its feature-name prefix. The wavelet is not
-/// computed from a crop (see [`crate::wavelet::swt`] and `extract_filtered`).
+/// (in mm or per voxel: `gradientUseSpacing`), with its feature-name prefix. `peak` is the
+/// largest |value| of the image PyRadiomics filters — the whole image, or its `preCrop` /
+/// resampling window, not the crop — by which Square, SquareRoot, Logarithm and Exponential
+/// scale. The wavelet is not computed from a crop (see [`crate::wavelet::swt`] and
+/// `extract_filtered`).
 pub fn filtered(
     image: &Array3<f64>,
     spacing: [f64; 3],
     kind: ImageType,
     settings: &crate::Settings,
+    peak: f64,
 ) -> crate::Result<Vec<(String, Array3<f64>)>> {
     let one = |a: Array3<f64>| Ok(vec![(kind.name().to_string(), a)]);
     match kind {
@@ -59,11 +59,11 @@ pub fn filtered(
             "the wavelet is computed from the image, not from a crop".into(),
         )),
         ImageType::Square => {
-            let c = 1.0 / max_abs(image).sqrt();
+            let c = 1.0 / peak.sqrt();
             one(image.mapv(|v| (c * v).powi(2)))
         }
         ImageType::SquareRoot => {
-            let m = max_abs(image);
+            let m = peak;
             one(image.mapv(|v| {
                 if v > 0.0 {
                     (v * m).sqrt()
@@ -75,7 +75,7 @@ pub fn filtered(
             }))
         }
         ImageType::Logarithm => {
-            let m = max_abs(image);
+            let m = peak;
             let l = image.mapv(|v| {
                 if v > 0.0 {
                     (v + 1.0).ln()
@@ -85,11 +85,12 @@ pub fn filtered(
                     v
                 }
             });
-            let lm = max_abs(&l);
+            // The largest |log| is that of the largest |value| (|log| grows with |value|).
+            let lm = (m + 1.0).ln();
             one(l * (m / lm))
         }
         ImageType::Exponential => {
-            let m = max_abs(image);
+            let m = peak;
             let c = m.ln() / m;
             one(image.mapv(|v| (c * v).exp()))
         }

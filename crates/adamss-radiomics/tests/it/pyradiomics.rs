@@ -158,7 +158,9 @@ pub(crate) fn check_case(
 /// from the ROI (only the values the features read must be finite); an interpolator given as
 /// SimpleITK's integer constant; a mask 0.004 mm off (`geometryTolerance`); a mask on another
 /// grid (`correctMask`); `normalize` with `binCount` on an int16 CT whose z-scores meet bin
-/// edges exactly (SimpleITK's `Normalize` to the last bit).
+/// edges exactly (SimpleITK's `Normalize` to the last bit); the element-wise filters on images
+/// whose largest |value| lies outside the ROI's box + padDistance (they scale by the whole
+/// image's).
 #[test]
 fn edge_cases_match_pyradiomics() {
     let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
@@ -190,6 +192,7 @@ fn edge_cases_match_pyradiomics() {
             + (14 + 11 * 93)
             + 4 * 107
             + 2
+            + 2 * (14 + 5 * 93)
     );
 }
 
