@@ -178,7 +178,7 @@ pub(crate) struct TrainArgs {
     /// Run folder.
     #[arg(long, default_value = "runs/train")]
     pub(crate) out: PathBuf,
-    /// Experiment preset (paper, default, cpu-small); `--config` keys override it.
+    /// Experiment preset: paper, default, cpu-small, tiny (tests); `--config` keys override it.
     #[arg(long, default_value = "default")]
     pub(crate) preset: String,
     /// Experiment TOML (may name its own `preset = "…"`).
@@ -298,7 +298,7 @@ pub(crate) struct PreprocessArgs {
     /// Output folder.
     #[arg(long, default_value = "runs/preprocess")]
     pub(crate) out: PathBuf,
-    /// Experiment preset whose `preprocess` settings apply.
+    /// Experiment preset whose `preprocess` settings apply (paper, default, cpu-small, tiny).
     #[arg(long, default_value = "default")]
     pub(crate) preset: String,
     /// Experiment TOML instead of a preset.
