@@ -169,6 +169,28 @@ pub fn patient_id_problem(id: &str) -> Option<&'static str> {
     }
 }
 
+/// What is wrong with a record's id ([`id_fault`]).
+pub(crate) enum IdFault {
+    /// [`patient_id_problem`]'s reason.
+    Unusable(&'static str),
+    /// The id of an earlier record (its index).
+    Repeats(usize),
+}
+
+/// The first record whose id is unusable or repeats an earlier one's, with the fault: the one
+/// check of [`Cohort::from_records`] and of the manifest reader (which names lines).
+pub(crate) fn id_fault(records: &[CaseRecord]) -> Option<(usize, IdFault)> {
+    let mut first = std::collections::HashMap::new();
+    records.iter().enumerate().find_map(|(i, r)| {
+        if let Some(problem) = patient_id_problem(&r.id) {
+            return Some((i, IdFault::Unusable(problem)));
+        }
+        first
+            .insert(r.id.as_str(), i)
+            .map(|j| (i, IdFault::Repeats(j)))
+    })
+}
+
 /// A cohort: case records plus the options used to load them. Built from the HECKTOR 2022
 /// layout ([`Cohort::hecktor`]) or a manifest CSV ([`Cohort::manifest`]).
 #[derive(Debug, Clone)]
@@ -181,18 +203,12 @@ impl Cohort {
     /// A cohort from records with default load options. Ids must be unique and usable as a
     /// file name ([`patient_id_problem`]).
     pub fn from_records(records: Vec<CaseRecord>) -> Result<Self> {
-        if let Some((r, problem)) = records
-            .iter()
-            .find_map(|r| patient_id_problem(&r.id).map(|p| (r, p)))
-        {
-            return Err(Error::Config(format!("patient id {:?} {problem}", r.id)));
-        }
-        let mut seen = std::collections::HashSet::new();
-        if let Some(dup) = records.iter().find(|r| !seen.insert(r.id.as_str())) {
-            return Err(Error::Config(format!(
-                "patient id {:?} appears twice",
-                dup.id
-            )));
+        if let Some((i, fault)) = id_fault(&records) {
+            let id = &records[i].id;
+            return Err(Error::Config(match fault {
+                IdFault::Unusable(problem) => format!("patient id {id:?} {problem}"),
+                IdFault::Repeats(_) => format!("patient id {id:?} appears twice"),
+            }));
         }
         Ok(Self {
             records,

@@ -2,7 +2,7 @@
 //!
 //! | column | required | meaning |
 //! |---|---|---|
-//! | `patient_id` (or `PatientID`) | yes | unique id, usable as a file name ([`patient_id_problem`]) |
+//! | `patient_id` (or `PatientID`) | yes | unique id, usable as a file name ([`crate::patient_id_problem`]) |
 //! | `ct`, `pet` | yes | NIfTI paths, relative to the manifest's folder unless absolute |
 //! | `mask` | no | label volume on the CT grid; empty cell = none |
 //! | `time`, `event` | no (both or neither) | survival in days and event flag (0/1); both cells empty = unknown |
@@ -11,8 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::cohort::{id_fault, IdFault};
 use crate::table::{parse_event, Table};
-use crate::{patient_id_problem, CaseRecord, Clinical, ClinicalValue, Cohort, Result, Surv};
+use crate::{CaseRecord, Clinical, ClinicalValue, Cohort, Result, Surv};
 
 const ID: &[&str] = &["patient_id", "PatientID"];
 const RESERVED: &[&str] = &[
@@ -61,20 +62,10 @@ impl Cohort {
             }
         };
         let mut records = Vec::with_capacity(table.rows.len());
-        let mut first_line = std::collections::HashMap::new();
         for (line, row) in &table.rows {
             let id = row[id_col].clone();
             if id.is_empty() {
                 return Err(table.row_error(*line, "empty patient_id".into()));
-            }
-            if let Some(problem) = patient_id_problem(&id) {
-                return Err(table.row_error(*line, format!("patient id {id:?} {problem}")));
-            }
-            if let Some(first) = first_line.insert(id.clone(), *line) {
-                return Err(table.row_error(
-                    *line,
-                    format!("patient id {id:?} appears twice (first on line {first})"),
-                ));
             }
             for (col, what) in [(ct_col, "ct"), (pet_col, "pet")] {
                 if row[col].is_empty() {
@@ -100,12 +91,21 @@ impl Cohort {
                 clinical: Clinical::new(names.clone(), values),
             });
         }
-        // Every row's id is checked above, with its line.
-        Cohort::from_records(records).map_err(|e| crate::Error::Csv {
-            path: path.to_path_buf(),
-            line: None,
-            reason: e.to_string(),
-        })
+        // The cohort's id check, reported with the rows' lines.
+        if let Some((i, fault)) = id_fault(&records) {
+            let (line, id) = (table.rows[i].0, &records[i].id);
+            return Err(table.row_error(
+                line,
+                match fault {
+                    IdFault::Unusable(problem) => format!("patient id {id:?} {problem}"),
+                    IdFault::Repeats(j) => format!(
+                        "patient id {id:?} appears twice (first on line {})",
+                        table.rows[j].0
+                    ),
+                },
+            ));
+        }
+        Cohort::from_records(records)
     }
 }
 

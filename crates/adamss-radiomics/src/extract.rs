@@ -322,53 +322,66 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
 }
 
 /// The image (as f64) and mask cropped to the ROI's bounding box plus `padDistance` voxels
-/// (clamped to the image), as PyRadiomics crops before computing filtered images.
+/// (clamped to the image): what the filtered image types' features read. (PyRadiomics filters
+/// the whole image and crops afterwards; the local filters give the same values on this crop.)
 pub fn crop_to_roi<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
+    crop_with_values(image, mask, settings).map(|(img, msk, _)| (img, msk))
+}
+
+/// The cropped image and mask, and the whole normalised image where `normalize` is set.
+type CropWithValues = (Array3<f64>, Array3<u8>, Option<Array3<f64>>);
+
+/// [`crop_to_roi`], also handing back the whole normalised image where `normalize` is set.
+fn crop_with_values<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<CropWithValues> {
     // Label presence and ROI size are checked again on the crop (same bounding box).
     check_grids(image, mask, settings)?;
     settings.validate()?;
     let (lo, hi) = roi_box(mask, settings, image.shape())?;
     let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
-    let img = if settings.normalize {
-        let values = image_values(image, settings)?;
-        Array3::from_shape_fn(dims, |(i, j, k)| values[[i + lo[0], j + lo[1], k + lo[2]]])
+    let normalized = if settings.normalize {
+        Some(image_values(image, settings)?)
     } else {
-        Array3::from_shape_fn(dims, |(i, j, k)| {
+        None
+    };
+    let img = match &normalized {
+        Some(values) => {
+            Array3::from_shape_fn(dims, |(i, j, k)| values[[i + lo[0], j + lo[1], k + lo[2]]])
+        }
+        None => Array3::from_shape_fn(dims, |(i, j, k)| {
             image.data()[[i + lo[0], j + lo[1], k + lo[2]]].to_f64()
-        })
+        }),
     };
     let msk = Array3::from_shape_fn(dims, |(i, j, k)| {
         mask.data()[[i + lo[0], j + lo[1], k + lo[2]]]
     });
-    Ok((img, msk))
+    Ok((img, msk, normalized))
 }
 
 /// The largest |value| of the image PyRadiomics hands the element-wise filters (Square,
-/// SquareRoot, Logarithm, Exponential scale by it): the whole image (normalised where set), or
-/// the `preCrop` / resampling `window`. A non-finite voxel counts as 0, as SimpleITK reads NaN
-/// and ±Inf in a NIfTI file; the ROI's own voxels must be finite all the same.
+/// SquareRoot, Logarithm, Exponential scale by it): the whole image (its `normalized` values
+/// where set), or the `preCrop` / resampling `window`. A non-finite voxel counts as 0, as
+/// SimpleITK reads NaN and ±Inf in a NIfTI file; the ROI's own voxels must be finite all the
+/// same.
 fn window_peak<T: Pixel>(
     image: &Volume<T>,
-    settings: &Settings,
+    normalized: Option<&Array3<f64>>,
     window: Option<([usize; 3], [usize; 3])>,
-) -> Result<f64> {
+) -> f64 {
     let (lo, hi) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
-    let peak = |values: ndarray::ArrayView3<'_, f64>| {
-        values
-            .iter()
-            .filter(|v| v.is_finite())
-            .fold(0.0f64, |m, v| m.max(v.abs()))
-    };
     let s = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
-    Ok(if settings.normalize {
-        peak(image_values(image, settings)?.slice(s))
-    } else {
-        peak(image.data().slice(s).mapv(|v| v.to_f64()).view())
-    })
+    let larger = |m: f64, v: f64| if v.is_finite() { m.max(v.abs()) } else { m };
+    match normalized {
+        Some(values) => values.slice(s).iter().fold(0.0, |m, &v| larger(m, v)),
+        None => (image.data().slice(s).iter()).fold(0.0, |m, v| larger(m, v.to_f64())),
+    }
 }
 
 /// The ROI's bounding box plus `padDistance`, clamped to the image: the crop features read.
@@ -642,10 +655,10 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
         };
         (bands, msk)
     } else {
-        let (img, msk) = crop_to_roi(image, mask, settings)?;
+        let (img, msk, normalized) = crop_with_values(image, mask, settings)?;
         let peak = match kind {
             ImageType::Gradient => 0.0, // unused: a local filter
-            _ => window_peak(image, settings, window)?,
+            _ => window_peak(image, normalized.as_ref(), window),
         };
         (filtered(&img, spacing, kind, settings, peak)?, msk)
     };

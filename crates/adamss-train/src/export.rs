@@ -1,4 +1,5 @@
-//! Predicted masks back on the patient's original CT grid, as NIfTI.
+//! What prediction hands out: masks back on the patient's original CT grid, as NIfTI, and
+//! CSV tables of risks.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,30 @@ use adamss_preprocess::{mask_to_ct_grid, Grid};
 use ndarray::Array3;
 
 use crate::data::PreparedCase;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Writes a CSV file whole or not at all (`adamss_io::write_atomic`), through the csv crate,
+/// which quotes a field holding a comma, a quote or a line break (a patient id may).
+pub(crate) fn write_csv<R, F>(
+    path: &Path,
+    header: &[&str],
+    rows: impl IntoIterator<Item = R>,
+) -> Result<()>
+where
+    R: IntoIterator<Item = F>,
+    F: AsRef<[u8]>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(|e| Error::file(path, e))?;
+    for row in rows {
+        w.write_record(row).map_err(|e| Error::file(path, e))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::file(path, e.to_string()))?;
+    adamss_io::write_atomic(path, &bytes)?;
+    Ok(())
+}
 
 /// A mask written on the CT grid, with its overlap with the patient's labels there.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use crate::bundle::Bundle;
 use crate::config::open_device;
 use crate::error::{Error, Result};
-use crate::export::{write_mask, ExportedMask};
+use crate::export::{write_csv, write_mask, ExportedMask};
 use crate::method::Method;
 use crate::predictor::{maps_of, preprocess_input, PatientInput, Predictor};
 use crate::run::RunDir;
@@ -182,10 +182,18 @@ pub fn predict_with(
             });
         }
     }
-    let path = out.join(risks_file_name(shard));
-    // The csv crate quotes an id or a path that holds a comma or a quote.
-    let mut csv = csv::Writer::from_writer(Vec::new());
     let f = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+    let rows = out_rows.iter().map(|p| {
+        [
+            p.id.clone(),
+            format!("{:.9}", p.risk),
+            p.high_risk
+                .map_or(String::new(), |h| u8::from(h).to_string()),
+            p.mask.path.display().to_string(),
+            f(p.mask.dice[0]),
+            f(p.mask.dice[1]),
+        ]
+    });
     let header = [
         "PatientID",
         "risk",
@@ -194,25 +202,8 @@ pub fn predict_with(
         "dice_gtvp",
         "dice_gtvn",
     ];
-    csv.write_record(header)
-        .map_err(|e| Error::file(&path, e))?;
-    for p in &out_rows {
-        csv.write_record([
-            p.id.clone(),
-            format!("{:.9}", p.risk),
-            p.high_risk
-                .map_or(String::new(), |h| u8::from(h).to_string()),
-            p.mask.path.display().to_string(),
-            f(p.mask.dice[0]),
-            f(p.mask.dice[1]),
-        ])
-        .map_err(|e| Error::file(&path, e))?;
-    }
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| Error::file(&path, e.to_string()))?;
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
-    adamss_io::write_atomic(&path, &bytes)?;
+    write_csv(&out.join(risks_file_name(shard)), &header, rows)?;
     Ok(out_rows)
 }
 

@@ -390,8 +390,20 @@ pub fn replicates_table(outcomes: &[CvOutcome], methods: &[Method]) -> Result<St
 
 /// Writes `predictions.csv`: `fold,method,PatientID,risk,high_risk,time,event`.
 pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Path) -> Result<()> {
-    // The csv crate quotes an id that holds a comma or a quote.
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let rows = outcome.results.iter().flat_map(|r| {
+        r.test_risks.iter().map(move |&(i, risk)| {
+            let c = &cases[i];
+            [
+                r.fold.to_string(),
+                r.method.key().to_string(),
+                c.id.clone(),
+                format!("{risk:.9}"),
+                u8::from(risk > r.train_median_risk).to_string(),
+                c.survival.time().to_string(),
+                u8::from(c.survival.event()).to_string(),
+            ]
+        })
+    });
     let header = [
         "fold",
         "method",
@@ -401,27 +413,7 @@ pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Pat
         "time",
         "event",
     ];
-    w.write_record(header).map_err(|e| Error::file(path, e))?;
-    for r in &outcome.results {
-        for &(i, risk) in &r.test_risks {
-            let c = &cases[i];
-            w.write_record([
-                r.fold.to_string(),
-                r.method.key().to_string(),
-                c.id.clone(),
-                format!("{risk:.9}"),
-                u8::from(risk > r.train_median_risk).to_string(),
-                c.survival.time().to_string(),
-                u8::from(c.survival.event()).to_string(),
-            ])
-            .map_err(|e| Error::file(path, e))?;
-        }
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    adamss_io::write_atomic(path, &bytes)?;
-    Ok(())
+    crate::export::write_csv(path, &header, rows)
 }
 
 /// Percentile bootstrap interval (95 %) of a method's mean-over-folds Harrell C-index:
