@@ -2,7 +2,7 @@
 """Reference resamplings from SimpleITK for adamss-preprocess (tests/it/preprocess.rs).
 
 Builds PET/CT/label-like volumes on different grids (anisotropic, non-zero origins, a flipped
-axis, an oblique direction), resamples them with `sitk.Resample` (linear or B-spline for images, nearest
+axis, an oblique direction; nearest-neighbour ties on an oblique grid), resamples them with `sitk.Resample` (linear or B-spline for images, nearest
 for labels, fill value -1000 / 0, identity transform) onto reference grids, and writes
 
   tests/data/preprocess/<case>.src.nii.gz    the source volume
@@ -158,6 +158,22 @@ def main():
     emit("ct_bspline", ct, reference_grid(ct, (1.0, 1.0, 1.0)), sitk.sitkBSpline, -1000.0, sitk.sitkFloat32)
     emit("oblique_bspline_f64", img, reference_grid(img, (1.5, 1.5, 1.5)), sitk.sitkBSpline, 0.0,
          sitk.sitkFloat64)
+
+    # 7. Nearest-neighbour ties on an oblique grid: a label on a rotated 1.5 x 1.5 x 3 mm grid
+    #    onto the same direction at 1 x 1 x 2 mm, the first voxel placed as PyRadiomics'
+    #    resampling places it (continuous index (new - old) / (2 old)), so many target voxels
+    #    sit exactly half-way between two source voxels and ITK's last bit decides: its
+    #    continuous index comes from (direction * spacing)^-1 taken by LINPACK's SVD.
+    size = (30, 28, 14)
+    obl2 = rot(2, 23) @ rot(1, -11) @ rot(0, 31)
+    old_sp, new_sp = np.array([1.5, 1.5, 3.0]), np.array([1.0, 1.0, 2.0])
+    tie = make_image(size, tuple(old_sp), (-12.5, 33.0, 7.25), obl2, blobs(size, rng), np.uint8)
+    first = tie.TransformContinuousIndexToPhysicalPoint(list(0.5 * (new_sp - old_sp) / old_sp))
+    ref = sitk.Image([int(n) for n in np.ceil(np.array(size) * old_sp / new_sp)], sitk.sitkUInt8)
+    ref.SetSpacing(tuple(new_sp))
+    ref.SetOrigin(first)
+    ref.SetDirection(tie.GetDirection())
+    emit("label_oblique_ties", tie, ref, sitk.sitkNearestNeighbor, 0.0, sitk.sitkUInt8)
 
     with open(os.path.join(OUT, "cases.json"), "w") as f:
         json.dump({"simpleitk": sitk.Version_VersionString(), "cases": cases}, f, indent=1)

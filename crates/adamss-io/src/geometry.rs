@@ -180,7 +180,9 @@ impl Geometry {
         w
     }
 
-    /// Fractional voxel index of a world (RAS+) position.
+    /// Fractional voxel index of a world (RAS+) position (the direction's cofactor inverse,
+    /// then a division by the spacing: within a few ulps of ITK's; where ITK's last bit
+    /// matters — a nearest-neighbour tie — use [`Geometry::world_to_index_matrix`]).
     pub fn world_to_index(&self, world: [f64; 3]) -> [f64; 3] {
         let inv = inverse3(&self.direction);
         let d = [
@@ -236,11 +238,42 @@ impl Geometry {
             .fold(0.0, f64::max)
     }
 
-    /// The inverse of the direction matrix (exact for axis permutations and flips; for
-    /// sheared directions too, unlike the transpose): world offsets → index offsets times the
-    /// spacing.
-    pub fn direction_inverse(&self) -> [[f64; 3]; 3] {
-        inverse3(&self.direction)
+    /// ITK's `m_PhysicalPointToIndex` in RAS+: the matrix taking a world offset from the origin
+    /// to a continuous index, `(direction · diag(spacing))⁻¹`, computed as ITK computes it (in
+    /// LPS, by `vnl_matrix_inverse`'s LINPACK SVD; the sign flips between LPS and RAS are
+    /// exact), so that `Σ_c m[r][c]·(world[c] − origin[c])`, summed from `c = 0`, is ITK's
+    /// `TransformPhysicalPointToContinuousIndex` to the last bit — what decides a
+    /// nearest-neighbour tie on an oblique grid. For an axis-aligned direction (flips allowed)
+    /// the diagonal is `±1/spacing` exactly. Sheared directions are inverted likewise.
+    pub fn world_to_index_matrix(&self) -> [[f64; 3]; 3] {
+        let flip = [-1.0, -1.0, 1.0];
+        let mut m = [[0.0; 3]; 3];
+        for (r, row) in m.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = (flip[r] * self.direction[r][c]) * self.spacing[c];
+            }
+        }
+        match crate::itk_inverse::inverse(&m) {
+            Some(mut inv) => {
+                for row in &mut inv {
+                    for (c, v) in row.iter_mut().enumerate() {
+                        *v *= flip[c];
+                    }
+                }
+                inv
+            }
+            // Unreachable for a validated geometry (finite, non-singular): the cofactor inverse.
+            None => {
+                let inv = inverse3(&self.direction);
+                let mut out = [[0.0; 3]; 3];
+                for r in 0..3 {
+                    for c in 0..3 {
+                        out[r][c] = (1.0 / self.spacing[r]) * inv[r][c];
+                    }
+                }
+                out
+            }
+        }
     }
 
     /// Whether the direction columns are orthonormal (no shear), within `tol`.

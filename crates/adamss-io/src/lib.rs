@@ -8,6 +8,7 @@ mod error;
 mod geometry;
 mod hash;
 pub mod hecktor;
+mod itk_inverse;
 pub mod manifest;
 mod nifti_io;
 mod summary;

@@ -3,6 +3,7 @@
 
 mod cohort;
 mod errors;
+mod itk_index;
 mod nibabel;
 mod synthetic;
 

@@ -6,7 +6,9 @@
 //! `(j, k)` of `n` voxels, `start` and `end` are the source continuous indices of target
 //! indices `(0, j, k)` and `(n, j, k)`, and voxel `i` reads `start + (i / n)·(end − start)`.
 //! Physical points are `origin + Σ direction·spacing·index`; continuous indices
-//! `Σ (1/spacing)·direction⁻¹·(point − origin)`. Then, as ITK:
+//! `(direction·spacing)⁻¹·(point − origin)`, the inverse taken as ITK takes it (LINPACK's SVD,
+//! [`adamss_io::Geometry::world_to_index_matrix`]), so that on oblique grids too a
+//! nearest-neighbour tie falls where SimpleITK's does. Then, as ITK:
 //!
 //! - a point is **inside** the source when `−½ ≤ c < n − ½` on every axis, i.e. within the
 //!   outer faces of the edge voxels; elsewhere the target gets the fill value;
@@ -60,7 +62,8 @@ pub(crate) struct IndexMap {
     /// Target `direction · spacing`.
     out_m: [[f64; 3]; 3],
     in_origin: [f64; 3],
-    /// Inverse of the source's `direction · spacing`: `(1/spacing) · direction⁻¹`.
+    /// Inverse of the source's `direction · spacing`, as ITK computes it
+    /// ([`adamss_io::Geometry::world_to_index_matrix`]).
     in_inv: [[f64; 3]; 3],
 }
 
@@ -68,15 +71,13 @@ impl IndexMap {
     /// The map from `target` voxel indices to `source` continuous indices.
     pub(crate) fn new(source: &Grid, target: &Grid) -> Self {
         let (input, output) = (&source.geometry, &target.geometry);
-        let inv = input.direction_inverse();
         let mut out_m = [[0.0; 3]; 3];
-        let mut in_inv = [[0.0; 3]; 3];
         for r in 0..3 {
             for c in 0..3 {
                 out_m[r][c] = output.direction[r][c] * output.spacing[c];
-                in_inv[r][c] = (1.0 / input.spacing[r]) * inv[r][c];
             }
         }
+        let in_inv = input.world_to_index_matrix();
         Self {
             out_origin: output.origin,
             out_m,

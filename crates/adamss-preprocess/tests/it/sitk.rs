@@ -146,7 +146,10 @@ fn nearest_labels_match_simpleitk_bit_for_bit() {
         assert!(fg > 100, "{name}: the reference has foreground");
         checked += 1;
     }
-    assert_eq!(checked, 2);
+    // label_aniso, label_oblique, and label_oblique_ties: an oblique grid whose voxels sit
+    // exactly half-way between source voxels, where only ITK's own inverse of
+    // direction · spacing (LINPACK's SVD) rounds each tie as SimpleITK does.
+    assert_eq!(checked, 3);
 }
 
 /// B-spline needs finite values in the whole source: a NaN is refused by name, not spread.
