@@ -18,6 +18,11 @@ Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPla
   edge_filters_peak_outside_{pet,ct}  Square, SquareRoot, Logarithm and Exponential on images
                           whose largest |value| lies far outside the ROI's box + padDistance
                           (the filters scale by the whole image's largest |value|)
+  edge_resample_other_grid_pet, edge_resample_other_grid_correct_ct,
+  edge_same_spacing_other_grid_ct   a mask on another grid with resampledPixelSpacing (no
+                          correctMask needed; with it, the original mask is still the one
+                          resampled; a spacing equal to the image's takes the mask onto the
+                          image's grid and crops), resegmentation after resampling
   edge_nan_outside_pet    a float32 image with a NaN and an infinity far from the ROI: the
                           original, wavelet, square and gradient images (local filters; only
                           the values the features read must be finite). SimpleITK 2.5.7 reads
@@ -30,7 +35,7 @@ Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPla
 
 Writes tests/data/radiomics/{thin,edge}_*.{image,mask}.nii.gz (+ .params.json) and
 edge_cases_expected.json: "cases" in the format of expected.json, "files" in the format of
-resample_expected.json. Run: .venv/bin/python tools/pyradiomics_edge_cases.py
+resample_expected.json plus PyRadiomics' diagnostics_Image-*/Mask-* entries. Run: .venv/bin/python tools/pyradiomics_edge_cases.py
 """
 import json
 import logging
@@ -44,6 +49,21 @@ from radiomics import featureextractor
 from pyradiomics_reference import CLASSES, OUT, ellipsoid, smooth, write
 
 logging.getLogger("radiomics").setLevel(logging.ERROR)
+
+
+def diagnostics(res):
+    """PyRadiomics' diagnostics_Image-* and diagnostics_Mask-* entries (every prefix: original,
+    interpolated, corrected, resegmented) as JSON: tuples as lists, numpy numbers as Python's."""
+    def plain(v):
+        if isinstance(v, (tuple, list)):
+            return [plain(x) for x in v]
+        if isinstance(v, np.integer):
+            return int(v)
+        if isinstance(v, np.floating):
+            return float(v)
+        return v
+    return {k: plain(v) for k, v in res.items()
+            if k.startswith("diagnostics_Image-") or k.startswith("diagnostics_Mask-")}
 
 
 def main():
@@ -113,7 +133,7 @@ def main():
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
         assert all(np.isfinite(v) for v in feats.values()), name
-        files[name] = {"dtype": np.dtype(dtype).name, "features": feats}
+        files[name] = {"dtype": np.dtype(dtype).name, "features": feats, "diagnostics": diagnostics(res)}
 
     nan_pet = pet.astype(np.float32)
     nan_pet[0, 0, 0] = np.nan
@@ -208,6 +228,30 @@ def main():
               {"setting": {"binWidth": 0.25}, "imageType": elementwise})
     file_case("edge_filters_peak_outside_ct", ct_peak, roi_peak, (0.98, 0.98, 2.5), np.int16,
               {"setting": {"binCount": 32}, "imageType": elementwise})
+
+    # A mask on another grid than the image's, with resampledPixelSpacing: PyRadiomics builds
+    # the new grid from the mask and reads the image through its own geometry, before any grid
+    # check, so it needs no correctMask; with correctMask it resamples the original mask all
+    # the same (the correction comes after). With a spacing equal to the image's it takes the
+    # mask onto the image's grid by nearest neighbour and crops. Resegmentation after
+    # resampling. Own generator (seed 11): the draws above are unchanged.
+    rng_grid = np.random.default_rng(11)
+    pet_grid = np.abs(smooth(shape, rng_grid, 6, 2))
+    ct_grid = np.round(smooth(shape, rng_grid, 300, 40)).clip(-1024, 3000)
+    coarse_grid = ellipsoid((7, 10, 11), (3.5, 5, 5.5), (2.5, 3.5, 4), rng_grid, 0.3)
+    file_case("edge_resample_other_grid_pet", pet_grid, coarse_grid, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25, "resampledPixelSpacing": [2.5, 2.5, 2.5],
+                           "interpolator": "sitkLinear", "resegmentRange": [1.0]},
+               "imageType": {"Original": {}}},
+              mask_origin=(13.1, -29.4, 101.2), mask_spacing=(3.9, 3.9, 6.0))
+    file_case("edge_resample_other_grid_correct_ct", ct_grid, coarse_grid, (0.98, 0.98, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "resampledPixelSpacing": [1.5, 1.5, 2.0], "correctMask": True},
+               "imageType": {"Original": {}}},
+              mask_origin=(13.0, -29.5, 101.0), mask_spacing=(1.96, 1.96, 5.0))
+    file_case("edge_same_spacing_other_grid_ct", ct_grid, coarse_grid, (0.98, 0.98, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "resampledPixelSpacing": [0.98, 0.98, 2.5]},
+               "imageType": {"Original": {}}},
+              mask_origin=(13.0, -29.5, 101.0), mask_spacing=(1.96, 1.96, 5.0))
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

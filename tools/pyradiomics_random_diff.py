@@ -15,10 +15,9 @@ mean or median of a LoG image near zero differs beyond 1e-6 relative (by ~1e-7 a
 wavelet medians of float32 images likewise (docs: 1e-4 for float32 wavelets); force2D with
 every class makes PyRadiomics fail on a 3-D ROI (its shape2D class), which we do not implement;
 a LoG sigma too large for the image, which PyRadiomics skips with a warning and we refuse.
-Found and open: seed 259 (resampling a rotated image whose z spacing 1.5 mm becomes 1 mm) gives
-a grid one slice longer than PyRadiomics', because adamss-io takes the spacing from the float32
-sform's column norms (1.5000000234) where SimpleITK takes pixdim (1.5): ceil(10 × 1.5) is 15,
-ceil(10 × 1.5000000234) is 16.
+Found and fixed (session 25): seeds 259 and 219 (resampling rotated images): the spacing of an
+oblique sform (now pixdim, as SimpleITK reads it) and nearest-neighbour ties on oblique grids
+(now ITK's SVD inverse of direction * spacing).
 
 Run: .venv/bin/python tools/pyradiomics_random_diff.py OUT N [FIRST_SEED] [BINARY]
 (BINARY defaults to target/release/adamss). Cases are reproducible from their seed.

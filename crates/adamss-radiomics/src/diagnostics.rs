@@ -10,6 +10,7 @@ use sha1::{Digest, Sha1};
 use crate::error::Result;
 use crate::params::{ExtractionPlan, ImageTypeSelection};
 use crate::pixel::PixelType;
+use crate::resample::ResampledImage;
 use crate::roi::{bounding_box, label_absent};
 
 /// PyRadiomics' `diagnostics_*` entries for an original image and its mask
@@ -19,7 +20,12 @@ use crate::roi::{bounding_box, label_absent};
 /// size, mean, minimum and maximum, and for the mask its SHA-1 (of the mask as 32-bit
 /// integers, as PyRadiomics holds it), spacing, size, the label's bounding box (lower x, y, z
 /// then sizes), voxel count, number of 26-connected components, centre of mass as a
-/// continuous index and as a physical point (LPS, as SimpleITK gives it).
+/// continuous index and as a physical point (LPS, as SimpleITK gives it). Then, as PyRadiomics
+/// adds them: `Image-interpolated_*` and `Mask-interpolated_*` (with the image's mean, minimum
+/// and maximum inside the ROI) after `resampledPixelSpacing` — the resampled pair, or the crop
+/// to the ROI's box + `padDistance` when the spacing is the image's own; `Mask-corrected_*`
+/// after `correctMask` took the mask onto the image's grid; `Mask-resegmented_*` after
+/// `resegmentRange`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnostics {
     /// The entries, named as PyRadiomics names them.
@@ -90,7 +96,16 @@ impl ExtractionPlan {
             })
             .collect();
         put("Configuration_EnabledImageTypes", json!(types));
-        let data = img.data();
+        // SimpleITK 2.5.7 reads NaN and ±Inf in a NIfTI file as 0, so the original image's
+        // hash and statistics are of those zeros (the extraction refuses non-finite values
+        // wherever the features would read them).
+        let zeroed;
+        let data = if img.data().iter().all(|v| v.is_finite()) {
+            img.data()
+        } else {
+            zeroed = img.data().mapv(|v| if v.is_finite() { v } else { 0.0 });
+            &zeroed
+        };
         let hash = match stored {
             PixelType::UInt8 => sha1_of(data, |v, b| b.push(v as u8)),
             PixelType::Int8 => sha1_of(data, |v, b| b.extend((v as i8).to_le_bytes())),
@@ -103,54 +118,155 @@ impl ExtractionPlan {
         };
         put("Image-original_Hash", json!(hash));
         put("Image-original_Dimensionality", json!("3D"));
-        put("Image-original_Spacing", json!(img.geometry().spacing));
-        put("Image-original_Size", json!(img.shape()));
-        let n = data.len() as f64;
-        put("Image-original_Mean", json!(data.sum() / n));
-        put(
-            "Image-original_Minimum",
-            json!(data.iter().copied().fold(f64::INFINITY, f64::min)),
-        );
-        put(
-            "Image-original_Maximum",
-            json!(data.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
-        );
+        image_elements(&mut put, "original", data, &img.geometry().spacing);
         let m = msk.data();
         put(
             "Mask-original_Hash",
             json!(sha1_of(m, |v, b| b.extend(u32::from(v).to_le_bytes()))),
         );
-        put("Mask-original_Spacing", json!(msk.geometry().spacing));
-        put("Mask-original_Size", json!(msk.shape()));
         let label = self.settings.label;
-        let (lo, hi, count) = bounding_box(m, label);
-        if count == 0 {
-            return Err(label_absent(m, label));
-        }
-        let size = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
-        put(
-            "Mask-original_BoundingBox",
-            json!([lo[0], lo[1], lo[2], size[0], size[1], size[2]]),
-        );
-        put("Mask-original_VoxelNum", json!(count));
-        put("Mask-original_VolumeNum", json!(components(m, label)));
-        let mut sum = [0.0f64; 3];
-        for ((i, j, k), &v) in m.indexed_iter() {
-            if v == label {
-                sum[0] += i as f64;
-                sum[1] += j as f64;
-                sum[2] += k as f64;
+        mask_elements(&mut put, "original", None, &msk, label)?;
+        // PyRadiomics' loadImage and checkMask, as `ExtractionPlan::run_stored` follows them:
+        // the resampled image and mask under the prefix "interpolated"; with a spacing equal
+        // to the image's, the crop to the ROI's box + padDistance instead (after taking a mask
+        // on another grid onto the image's); without resampling, a mask correctMask took onto
+        // the image's grid, under "corrected".
+        let settings = &self.settings;
+        let resampling = settings.resampled_pixel_spacing.is_some();
+        // The image and mask the extraction then works on.
+        let (values, current) = if let Some(r) =
+            crate::resample::resample(&img, &msk, settings, stored)?
+        {
+            let values = match r.image {
+                ResampledImage::Single(v) => v.into_parts().0.mapv(f64::from),
+                ResampledImage::Double(v) => v.into_parts().0,
+            };
+            image_elements(
+                &mut put,
+                "interpolated",
+                &values,
+                &r.mask.geometry().spacing,
+            );
+            mask_elements(&mut put, "interpolated", Some(&values), &r.mask, label)?;
+            (values, r.mask)
+        } else {
+            let mismatch = crate::roi::check_grids(&img, &msk, settings).is_err();
+            let mask_used = if mismatch && (settings.correct_mask || resampling) {
+                crate::roi::correct_mask(&img, &msk, settings)?
+            } else {
+                msk.clone()
+            };
+            let values = crate::roi::image_values(&img, settings)?;
+            match crate::roi::crop_window(&img, &mask_used, settings)?.filter(|_| resampling) {
+                Some((lo, hi)) => {
+                    let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
+                    let at = |(i, j, k): (usize, usize, usize)| [i + lo[0], j + lo[1], k + lo[2]];
+                    let cut = ndarray::Array3::from_shape_fn(dims, |p| values[at(p)]);
+                    let cut_mask =
+                        ndarray::Array3::from_shape_fn(dims, |p| mask_used.data()[at(p)]);
+                    let mut geometry = *mask_used.geometry();
+                    geometry.origin = geometry.index_to_world(lo.map(|v| v as f64));
+                    let cut_mask = Volume::new(cut_mask, geometry)?;
+                    image_elements(&mut put, "interpolated", &cut, &geometry.spacing);
+                    mask_elements(&mut put, "interpolated", Some(&cut), &cut_mask, label)?;
+                    (cut, cut_mask)
+                }
+                None => {
+                    if mismatch && settings.correct_mask {
+                        mask_elements(&mut put, "corrected", Some(&values), &mask_used, label)?;
+                    }
+                    (values, mask_used)
+                }
             }
+        };
+        if let Some(m) = crate::roi::resegment_values(&values, &current, settings)? {
+            mask_elements(&mut put, "resegmented", Some(&values), &m, label)?;
         }
-        let centre = sum.map(|s| s / count as f64);
-        put("Mask-original_CenterOfMassIndex", json!(centre));
-        let world = msk.geometry().index_to_world(centre);
-        put(
-            "Mask-original_CenterOfMass",
-            json!([-world[0], -world[1], world[2]]),
-        );
         Ok(Diagnostics { entries: e })
     }
+}
+
+/// PyRadiomics' `addImageElements`: spacing, size, mean, minimum and maximum of `data`.
+fn image_elements(
+    put: &mut impl FnMut(&str, serde_json::Value),
+    prefix: &str,
+    data: &ndarray::Array3<f64>,
+    spacing: &[f64; 3],
+) {
+    use serde_json::json;
+    put(&format!("Image-{prefix}_Spacing"), json!(spacing));
+    put(&format!("Image-{prefix}_Size"), json!(data.shape()));
+    let n = data.len() as f64;
+    put(&format!("Image-{prefix}_Mean"), json!(data.sum() / n));
+    put(
+        &format!("Image-{prefix}_Minimum"),
+        json!(data.iter().copied().fold(f64::INFINITY, f64::min)),
+    );
+    put(
+        &format!("Image-{prefix}_Maximum"),
+        json!(data.iter().copied().fold(f64::NEG_INFINITY, f64::max)),
+    );
+}
+
+/// PyRadiomics' `addMaskElements`: spacing, size, the label's bounding box (lower x, y, z then
+/// sizes), voxel count, 26-connected components, centre of mass (continuous index, and LPS
+/// point), and — given the image on the mask's grid — the mean, minimum and maximum inside.
+fn mask_elements(
+    put: &mut impl FnMut(&str, serde_json::Value),
+    prefix: &str,
+    image: Option<&ndarray::Array3<f64>>,
+    mask: &Volume<u8>,
+    label: u8,
+) -> Result<()> {
+    use serde_json::json;
+    let m = mask.data();
+    put(
+        &format!("Mask-{prefix}_Spacing"),
+        json!(mask.geometry().spacing),
+    );
+    put(&format!("Mask-{prefix}_Size"), json!(mask.shape()));
+    let (lo, hi, count) = bounding_box(m, label);
+    if count == 0 {
+        return Err(label_absent(m, label));
+    }
+    let size = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
+    put(
+        &format!("Mask-{prefix}_BoundingBox"),
+        json!([lo[0], lo[1], lo[2], size[0], size[1], size[2]]),
+    );
+    put(&format!("Mask-{prefix}_VoxelNum"), json!(count));
+    put(
+        &format!("Mask-{prefix}_VolumeNum"),
+        json!(components(m, label)),
+    );
+    let mut sum = [0.0f64; 3];
+    let (mut total, mut min, mut max) = (0.0f64, f64::INFINITY, f64::NEG_INFINITY);
+    for ((i, j, k), &v) in m.indexed_iter() {
+        if v == label {
+            sum[0] += i as f64;
+            sum[1] += j as f64;
+            sum[2] += k as f64;
+            if let Some(img) = image {
+                let x = img[[i, j, k]];
+                total += x;
+                min = min.min(x);
+                max = max.max(x);
+            }
+        }
+    }
+    let centre = sum.map(|s| s / count as f64);
+    put(&format!("Mask-{prefix}_CenterOfMassIndex"), json!(centre));
+    let world = mask.geometry().index_to_world(centre);
+    put(
+        &format!("Mask-{prefix}_CenterOfMass"),
+        json!([-world[0], -world[1], world[2]]),
+    );
+    if image.is_some() {
+        put(&format!("Mask-{prefix}_Mean"), json!(total / count as f64));
+        put(&format!("Mask-{prefix}_Minimum"), json!(min));
+        put(&format!("Mask-{prefix}_Maximum"), json!(max));
+    }
+    Ok(())
 }
 
 /// Connected components of `label`, 26-connected (SimpleITK's `FullyConnectedOn`).

@@ -9,7 +9,14 @@
 //! `[0, ceil(mask size · ratio) − 1]`; the new origin is the mask's continuous index
 //! `½·(new − old)/old + first / ratio` taken to physical space; the direction is the mask's.
 //! A target equal to the image's spacing (numpy `allclose`) does not resample: PyRadiomics then
-//! crops, and so does the extraction ([`resample`] returns `None`).
+//! crops, and so does the extraction ([`resample`] returns `None`; a mask on another grid is
+//! then taken onto the image's by nearest neighbour, as PyRadiomics does there, with or without
+//! `correctMask`).
+//!
+//! Image and mask need not share a grid: the new grid is the mask's, and the image is
+//! interpolated through its own geometry, as in PyRadiomics (which resamples before it checks
+//! the grids, so `correctMask` plays no part). The ROI's bounding box must lie inside the
+//! image, as PyRadiomics' `_checkROI` requires.
 //!
 //! Interpolation is the workspace's one resampler, [`adamss_preprocess::resample_f64`] (ITK's
 //! scan-line arithmetic; B-spline, linear and nearest neighbour, bit-equal to SimpleITK: see
@@ -25,7 +32,7 @@ use adamss_preprocess::{resample_f64, resample_nearest, Grid, Interpolation};
 
 use crate::error::{Error, Result};
 use crate::pixel::{Pixel, PixelType};
-use crate::roi::{bounding_box, check_grids, image_values, label_absent};
+use crate::roi::{check_roi_inside, image_values};
 use crate::settings::Settings;
 
 /// A resampled image: single precision when its stored type fits (the usual case), double when
@@ -63,14 +70,12 @@ pub fn resample<T: Pixel>(
         return Ok(None);
     };
     settings.validate()?;
-    check_grids(image, mask, settings)?;
-    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
-    if count == 0 {
-        return Err(label_absent(mask.data(), settings.label));
-    }
+    // The grid comes from the mask alone, and the image is read through its own geometry, so
+    // the two need not share a grid (PyRadiomics needs no correctMask here): the ROI must only
+    // lie inside the image.
+    let (lo, size) = check_roi_inside(image, mask, settings.label)?;
     let mg = *mask.geometry();
     let ms = mg.spacing;
-    let size = [0, 1, 2].map(|a| hi[a] - lo[a] + 1);
     let new_spacing = [0, 1, 2].map(|a| {
         if target[a] == 0.0 || size[a] == 1 {
             ms[a]

@@ -449,30 +449,56 @@ pub(crate) fn check_grids<T: Pixel>(
 const CORRECT_HINT: &str = "; correctMask: true resamples the mask onto the image grid";
 
 /// PyRadiomics' `correctMask`: the mask resampled onto the image's grid (nearest neighbour,
-/// 0 outside), after checking that every ROI voxel lies inside the image's physical extent.
+/// 0 outside), after checking that the ROI lies inside the image ([`check_roi_inside`]).
 pub(crate) fn correct_mask<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Volume<u8>> {
-    let shape = image.shape();
-    for ((i, j, k), &v) in mask.data().indexed_iter() {
-        if v != settings.label {
-            continue;
-        }
-        let p = mask
-            .geometry()
-            .index_to_world([i as f64, j as f64, k as f64]);
-        let c = image.geometry().world_to_index(p);
-        if (0..3).any(|a| c[a] < -0.5 || c[a] > shape[a] as f64 - 0.5) {
-            return Err(Error::GeometryMismatch(format!(
-                "correctMask: ROI voxel [{i}, {j}, {k}] lies outside the image's physical extent"
-            )));
-        }
-    }
+    check_roi_inside(image, mask, settings.label)?;
     let grid = adamss_preprocess::Grid::of(image);
     adamss_preprocess::resample_nearest(mask, &grid, 0)
         .map_err(|e| Error::GeometryMismatch(format!("correctMask: {e}")))
+}
+
+/// PyRadiomics' `_checkROI`, run before a mask on another grid than the image's is resampled
+/// (`correctMask`, or `resampledPixelSpacing`): the outer corners of the label's bounding box
+/// (lower corner `lo − ½`, upper `lo + size − ½`, in the mask's index space) taken to the image's
+/// continuous index space must lie within the image's outer faces, `−½ … n − ½`, give or take
+/// 1e-3 of a voxel. Returns the box (`lo`, `size`).
+pub(crate) fn check_roi_inside<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    label: u8,
+) -> Result<([usize; 3], [usize; 3])> {
+    let (lo, hi, count) = bounding_box(mask.data(), label);
+    if count == 0 {
+        return Err(label_absent(mask.data(), label));
+    }
+    let size = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
+    let corner = |c: [f64; 3]| {
+        let world = mask.geometry().index_to_world(c);
+        image.geometry().world_to_index(world)
+    };
+    let lower = corner(lo.map(|l| l as f64 - 0.5));
+    let upper = corner([0, 1, 2].map(|a| (lo[a] + size[a]) as f64 - 0.5));
+    let n = image.shape();
+    const TOLERANCE: f64 = 1e-3;
+    let outside = (0..3).any(|a| {
+        lower[a].min(upper[a]) < -0.5 - TOLERANCE
+            || lower[a].max(upper[a]) > n[a] as f64 - 0.5 + TOLERANCE
+    });
+    if outside {
+        let show = |c: [f64; 3]| c.map(|v| (v * 1e3).round() / 1e3);
+        return Err(Error::GeometryMismatch(format!(
+            "the bounding box of label {label} reaches outside the image: its corners lie at \
+             image indices {:?} and {:?}, the image has {n:?} voxels (allowed: −0.5 to size − \
+             0.5, within 1e-3)",
+            show(lower),
+            show(upper)
+        )));
+    }
+    Ok((lo, size))
 }
 
 /// The error for a label missing from `mask`, listing the labels it does hold.

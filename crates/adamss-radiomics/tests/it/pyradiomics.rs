@@ -111,8 +111,51 @@ pub(crate) fn check_files(cases: &Value, failures: &mut Vec<String>) -> usize {
         let ours = (plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz")))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         compared += check_case(name, case, &ours, failures);
+        if let Some(want) = case.get("diagnostics").and_then(Value::as_object) {
+            let ours = (plan.diagnostics_files(&file("image.nii.gz"), &file("mask.nii.gz")))
+                .unwrap_or_else(|e| panic!("{name} diagnostics: {e}"));
+            check_diagnostics(name, want, &ours.to_json(), failures);
+        }
     }
     compared
+}
+
+/// PyRadiomics' `diagnostics_Image-*` and `diagnostics_Mask-*` entries (every prefix it wrote:
+/// original, interpolated, corrected, resegmented) against ours: the same names, hashes and
+/// counts equal, numbers within 1e-9 relative (NumPy's pairwise sums against ours).
+pub(crate) fn check_diagnostics(
+    name: &str,
+    want: &serde_json::Map<String, Value>,
+    ours: &Value,
+    failures: &mut Vec<String>,
+) {
+    let close = |a: &Value, b: &Value| match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+        _ => a == b,
+    };
+    let ours = ours.as_object().unwrap();
+    let is_image_or_mask =
+        |k: &str| k.starts_with("diagnostics_Image-") || k.starts_with("diagnostics_Mask-");
+    for key in ours.keys().filter(|k| is_image_or_mask(k)) {
+        if !want.contains_key(key) {
+            failures.push(format!("{name}: {key} is ours only"));
+        }
+    }
+    for (key, theirs) in want {
+        let Some(mine) = ours.get(key) else {
+            failures.push(format!("{name}: {key} missing"));
+            continue;
+        };
+        let same = match (mine, theirs) {
+            (Value::Array(a), Value::Array(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| close(x, y))
+            }
+            (a, b) => close(a, b),
+        };
+        if !same {
+            failures.push(format!("{name} {key}: ours {mine}, PyRadiomics {theirs}"));
+        }
+    }
 }
 
 /// Compares one case's features with PyRadiomics' (`case["features"]`, `case["dtype"]`) at the
@@ -160,7 +203,11 @@ pub(crate) fn check_case(
 /// grid (`correctMask`); `normalize` with `binCount` on an int16 CT whose z-scores meet bin
 /// edges exactly (SimpleITK's `Normalize` to the last bit); the element-wise filters on images
 /// whose largest |value| lies outside the ROI's box + padDistance (they scale by the whole
-/// image's).
+/// image's); a mask on another grid with `resampledPixelSpacing` (PyRadiomics resamples before
+/// any grid check: no `correctMask` needed, and with it the original mask is still the one
+/// resampled; a spacing equal to the image's takes the mask onto the image's grid and crops),
+/// resegmentation after resampling. For each parameter-file case also PyRadiomics'
+/// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
 fn edge_cases_match_pyradiomics() {
     let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
@@ -193,6 +240,7 @@ fn edge_cases_match_pyradiomics() {
             + 4 * 107
             + 2
             + 2 * (14 + 5 * 93)
+            + 3 * 107
     );
 }
 
