@@ -23,6 +23,8 @@ Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPla
                           correctMask needed; with it, the original mask is still the one
                           resampled; a spacing equal to the image's takes the mask onto the
                           image's grid and crops), resegmentation after resampling
+  edge_log_normalized_binwidth_pet  LoG of a normalised float32 image with binWidth (the LoG
+                          image is float32 whatever SimpleITK filtered: bins in single precision)
   edge_nan_outside_pet    a float32 image with a NaN and an infinity far from the ROI: the
                           original, wavelet, square and gradient images (local filters; only
                           the values the features read must be finite). SimpleITK 2.5.7 reads
@@ -252,6 +254,16 @@ def main():
               {"setting": {"binWidth": 25, "resampledPixelSpacing": [0.98, 0.98, 2.5]},
                "imageType": {"Original": {}}},
               mask_origin=(13.0, -29.5, 101.0), mask_spacing=(1.96, 1.96, 5.0))
+
+    # LoG of a normalised image with binWidth: SimpleITK's LoG is float32 even for the float64
+    # image Normalize returns, so NumPy computes the bin bounds in single precision (binned in
+    # double, 91 of 214 features were off). Own generator (seed 13).
+    rng_log = np.random.default_rng(13)
+    pet_log = np.abs(smooth(shape, rng_log, 6, 2))
+    roi_log = ellipsoid(shape, (7, 10, 11), (5, 7, 8), rng_log, 0.3)
+    file_case("edge_log_normalized_binwidth_pet", pet_log, roi_log, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"normalize": True, "normalizeScale": 100, "binWidth": 0.1, "sigma": [1.0, 2.0]},
+               "imageType": {"LoG": {}}})
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

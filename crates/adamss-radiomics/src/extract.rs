@@ -469,7 +469,8 @@ pub fn extract_wavelet<T: Pixel>(
 /// `1-0`, `2.5` → `2-5`), as PyRadiomics' `LoG` image type: SimpleITK's recursive-Gaussian
 /// Laplacian, normalised across scale, on the whole image (after normalisation; the ROI after
 /// resegmentation), in the precision SimpleITK uses for the image — single for an `f32` image,
-/// double for normalised values or an `f64` image — bit-equal to SimpleITK. A σ for which some
+/// double for normalised values or an `f64` image — bit-equal to SimpleITK; the result is a
+/// float32 image either way (SimpleITK's output type), binned as PyRadiomics bins one. A σ for which some
 /// axis has fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error
 /// (PyRadiomics skips it with a warning).
 pub fn extract_log<T: Pixel>(
@@ -563,8 +564,10 @@ pub fn extract_log<T: Pixel>(
                 spacing,
                 settings,
             )?;
-            // SimpleITK's LoG of a float32 (or integer) image is a float32 image.
-            roi.single_precision = matches!(source, LogSource::Stored(_));
+            // SimpleITK's LoG is a float32 image whatever it filtered — a float64 normalised
+            // image too — so PyRadiomics bins it as float32 (NumPy computes binWidth's bounds
+            // in single precision).
+            roi.single_precision = true;
             let name = format!("log-sigma-{}-mm-3D", python_float(sigma).replace('.', "-"));
             Ok(features_of(&roi, settings, classes, &name))
         })
