@@ -216,6 +216,47 @@ fn demo_runs_end_to_end_and_is_idempotent() {
         "evaluate", "--risks", &risks, "--cohort", &manifest, "--out", &eval,
     ]);
     assert!(ok && text.contains("Harrell's C"), "{text}");
+    // A patient whose CT cannot be read does not stop the others: it is listed, the others are
+    // scored, and the exit status says one failed.
+    let broken_ct = format!("{work}/broken__CT.nii.gz");
+    let bytes = std::fs::read(format!("{cohort}/imagesTr/CHUM-001__CT.nii.gz")).unwrap();
+    std::fs::write(&broken_ct, &bytes[..bytes.len() / 3]).unwrap();
+    let manifest = format!("{work}/one-broken.csv");
+    let pet = |source: &str| format!("{cohort}/imagesTr/{source}__PT.nii.gz");
+    let ct = format!("{cohort}/imagesTr/CHUP-001__CT.nii.gz");
+    std::fs::write(
+        &manifest,
+        format!(
+            "patient_id,ct,pet\nbroken,{broken_ct},{}\ngood,{ct},{}\n",
+            pet("CHUM-001"),
+            pet("CHUP-001")
+        ),
+    )
+    .unwrap();
+    let broken_out = format!("{work}/predict-broken");
+    let (ok, text) = adamss(&[
+        "predict",
+        "--model",
+        &model,
+        "--device",
+        "cpu",
+        "--cohort",
+        &manifest,
+        "--out",
+        &broken_out,
+    ]);
+    assert!(
+        !ok && text.contains("failed: broken: ")
+            && text.contains("broken__CT.nii.gz")
+            && text.contains("1 of 2 patients could not be scored"),
+        "{text}"
+    );
+    let mut reader = csv::Reader::from_path(format!("{broken_out}/risks.csv")).unwrap();
+    let ids: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[0].to_string())
+        .collect();
+    assert_eq!(ids, ["good"]);
     // An altered or incomplete bundle is refused, naming the file.
     let head = format!("{model}/head.json");
     let original = std::fs::read_to_string(&head).unwrap();

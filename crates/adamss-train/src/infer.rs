@@ -92,6 +92,16 @@ pub struct NewPrediction {
     pub mask: ExportedMask,
 }
 
+/// What [`predict_with`] did: the patients it scored, and those it could not read or
+/// preprocess, each with its error — a bad patient does not stop the others.
+#[derive(Debug)]
+pub struct PredictReport {
+    /// The patients scored, in the cohort's order (as `risks.csv` lists them).
+    pub predictions: Vec<NewPrediction>,
+    /// Patients that could not be read or preprocessed, in the cohort's order, with the reason.
+    pub failures: Vec<(String, Error)>,
+}
+
 /// Predicts every patient of `cohort` (or one shard of it) with one fold of the finished run
 /// in `run_dir` (see [`PredictOptions`]): [`predict_with`] on the [`Predictor`] of that fold's
 /// network ([`Bundle::from_run`]), on the run's device.
@@ -101,7 +111,7 @@ pub fn predict_cohort(
     options: &PredictOptions,
     out: &Path,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Vec<NewPrediction>> {
+) -> Result<PredictReport> {
     let run = RunDir::new(run_dir);
     let bundle = Bundle::from_run(&run, options.fold, options.method)?;
     let device = open_device(&run.read_config()?.runtime)?;
@@ -120,16 +130,19 @@ pub fn predict_cohort(
 /// (see [`write_maps`]). `progress(done, total)` after each patient's preprocessing.
 ///
 /// Patients go through in chunks of a few (see the body), so memory does not grow with the
-/// cohort. Every file is written atomically and `risks.csv` last: a patient that fails (an
-/// unreadable image, say) stops the prediction with its error, leaving the masks of the
-/// chunks before it but no risks file.
+/// cohort. A patient that cannot be read or preprocessed (an unreadable image, a PET that does
+/// not overlap the CT, a non-finite voxel) is left out and reported in
+/// [`PredictReport::failures`] with its error; the others are scored (their batches shift by
+/// the missing patient, which changes nothing but the last bits at most). An error of the
+/// networks themselves stops the prediction. Every file is written atomically and `risks.csv`
+/// last, listing the patients scored.
 pub fn predict_with(
     predictor: &Predictor,
     cohort: &Cohort,
     shard: Option<Shard>,
     out: &Path,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<Vec<NewPrediction>> {
+) -> Result<PredictReport> {
     let records: Vec<_> = cohort
         .records()
         .iter()
@@ -145,27 +158,45 @@ pub fn predict_with(
     let done = AtomicUsize::new(0);
     let config = predictor.preprocess_config();
     let mut out_rows = Vec::with_capacity(records.len());
+    let mut failures = Vec::new();
     for chunk_records in records.chunks(chunk_len) {
-        let loaded: Vec<(Preprocessed, Grid)> = chunk_records
+        let loaded: Vec<Result<(Preprocessed, Grid)>> = chunk_records
             .par_iter()
             .map(|r| {
-                let case = r.load(cohort.options())?;
-                let input = PatientInput {
-                    id: case.id.clone(),
-                    ct: case.ct,
-                    pet: case.pet,
-                    clinical: Clinical::default(),
-                    crop_centre: None,
-                };
-                let p = preprocess_input(&input, config)?;
+                let result = r
+                    .load(cohort.options())
+                    .map_err(Error::from)
+                    .and_then(|case| {
+                        let input = PatientInput {
+                            id: case.id.clone(),
+                            ct: case.ct,
+                            pet: case.pet,
+                            clinical: Clinical::default(),
+                            crop_centre: None,
+                        };
+                        Ok((preprocess_input(&input, config)?, Grid::of(&input.ct)))
+                    });
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1, records.len());
-                Ok((p, Grid::of(&input.ct)))
+                result
             })
-            .collect::<Result<_>>()?;
-        let (pre, grids): (Vec<Preprocessed>, Vec<Grid>) = loaded.into_iter().unzip();
-        let clinical: Vec<&Clinical> = chunk_records.iter().map(|r| &r.clinical).collect();
+            .collect();
+        let (mut pre, mut grids, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+        for (record, result) in chunk_records.iter().zip(loaded) {
+            match result {
+                Ok((p, g)) => {
+                    pre.push(p);
+                    grids.push(g);
+                    kept.push(*record);
+                }
+                Err(e) => failures.push((record.id.clone(), e)),
+            }
+        }
+        if kept.is_empty() {
+            continue;
+        }
+        let clinical: Vec<&Clinical> = kept.iter().map(|r| &r.clinical).collect();
         let preds = predictor.predict_preprocessed(&pre, &clinical, &grids)?;
-        for (p, record) in preds.into_iter().zip(chunk_records) {
+        for (p, record) in preds.into_iter().zip(kept) {
             if !p.maps.is_empty() {
                 let dir = out.join("maps").join(&p.id);
                 std::fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
@@ -204,7 +235,10 @@ pub fn predict_with(
     ];
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
     write_csv(&out.join(risks_file_name(shard)), &header, rows)?;
-    Ok(out_rows)
+    Ok(PredictReport {
+        predictions: out_rows,
+        failures,
+    })
 }
 
 /// Writes sample `k`'s fusion-gate weights and attention maps from one forward pass of the

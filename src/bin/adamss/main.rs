@@ -233,11 +233,12 @@ fn predict(a: PredictArgs) -> Result<()> {
     let predictor = Predictor::new(&bundle, device)?.with_maps(a.maps);
     let cohort = printed(Cohort::open_images(&a.cohort)?);
     let bar = bar("preprocess {bar:30} {pos}/{len} {elapsed}", cohort.len());
-    let preds = predict_with(&predictor, &cohort, shard, &a.out, &|d, n| {
+    let report = predict_with(&predictor, &cohort, shard, &a.out, &|d, n| {
         bar.set_length(n as u64);
         bar.set_position(d as u64);
     })?;
     bar.finish_and_clear();
+    let preds = &report.predictions;
     let dice = train::export::mean_dice(preds.iter().map(|p| &p.mask), 0);
     println!(
         "{} patients → {} and {} ({} of fold {} on {device:?}){}",
@@ -249,6 +250,17 @@ fn predict(a: PredictArgs) -> Result<()> {
         dice.map_or(String::new(), |(d, n)| format!(
             "; GTVp Dice with the labels on the CT grid: {d:.3} (mean of {n})"
         ))
+    );
+    // Bad patients do not stop the others; they are listed, and the exit status says so.
+    for (id, e) in &report.failures {
+        println!("failed: {id}: {e}");
+    }
+    anyhow::ensure!(
+        report.failures.is_empty(),
+        "{} of {} patients could not be scored (listed above); the others' risks are in {}",
+        report.failures.len(),
+        report.failures.len() + preds.len(),
+        a.out.join(risks_file_name(shard)).display()
     );
     Ok(())
 }

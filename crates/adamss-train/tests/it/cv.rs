@@ -158,7 +158,9 @@ fn every_method_runs_on_shared_folds_and_reports() {
             maps,
             ..PredictOptions::default()
         };
-        let preds = predict_cohort(&run, &cohort, &options, &out, &|_, _| {}).expect("predict");
+        let preds = predict_cohort(&run, &cohort, &options, &out, &|_, _| {})
+            .expect("predict")
+            .predictions;
         predicted += preds.len();
         for p in &preds {
             let dir = out.join("maps").join(&p.id);
@@ -255,8 +257,9 @@ fn every_method_runs_on_shared_folds_and_reports() {
             ..PredictOptions::default()
         };
         let out = tmp.path().join(format!("predict-{}", method.key()));
-        let from_run =
-            predict_cohort(&run, &test_cohort, &options, &out, &|_, _| {}).expect("predict");
+        let from_run = predict_cohort(&run, &test_cohort, &options, &out, &|_, _| {})
+            .expect("predict")
+            .predictions;
         let model = tmp.path().join(format!("model-{}", method.key()));
         let bundle = Bundle::from_run(&run_dir, 0, method)
             .expect("bundle")
@@ -266,8 +269,9 @@ fn every_method_runs_on_shared_folds_and_reports() {
         assert_eq!(bundle.manifest.train_median_risk, Some(r.train_median_risk));
         let predictor = Predictor::open(&model, Device::Cpu).expect("open bundle");
         let out = tmp.path().join(format!("predict-model-{}", method.key()));
-        let from_model =
-            predict_with(&predictor, &test_cohort, None, &out, &|_, _| {}).expect("predict");
+        let from_model = predict_with(&predictor, &test_cohort, None, &out, &|_, _| {})
+            .expect("predict")
+            .predictions;
         for (k, &(i, want)) in r.test_risks.iter().enumerate() {
             for (source, preds) in [("run", &from_run), ("bundle", &from_model)] {
                 assert_eq!(preds[k].id, cases[i].id);
