@@ -5,7 +5,8 @@ Each case draws an image (int16 CT-like or float32 PET-like), a mask of one to t
 irregular blobs with the other label sprinkled around, a geometry (axis-aligned, flipped as
 DICOM converters write, or an arbitrary rotation) and a parameter file (binWidth or binCount,
 resampling with each interpolator, normalize, resegmentation in the three modes, force2D,
-distances, weightingNorm, GLCM symmetry, gldm_a, voxelArrayShift, preCrop, padDistance; image
+distances, weightingNorm, GLCM symmetry, gldm_a, voxelArrayShift, preCrop, padDistance; from
+seed 400 some masks on another grid, with or without correctMask; image
 types LoG, the wavelets, Square, SquareRoot, Logarithm, Exponential, Gradient), runs
 PyRadiomics on the files, then our binary, and prints each case whose features differ beyond
 1e-6 relative / 1e-9 absolute (the golden tests' tolerance) or that one side refuses.
@@ -72,7 +73,24 @@ def generate(OUT, S0, N):
             im = sitk.GetImageFromArray(arr.astype(dt)); im.SetSpacing(spacing); im.SetOrigin(origin)
             im.SetDirection(tuple(direction.flatten())); sitk.WriteImage(im, os.path.join(OUT, name))
         write(f"c{s}.image.nii.gz", img, dtype); write(f"c{s}.mask.nii.gz", mask, np.uint8)
+        # From seed 400 on (own generator: earlier seeds draw as before), some masks lie on
+        # another grid than the image's, as a mask drawn on the CT beside a PET: finer or
+        # coarser, shifted by a fraction of a voxel; half of them with correctMask.
+        rng_grid = np.random.default_rng(10**6 + s)
+        other_grid = s >= 400 and rng_grid.uniform() < 0.4
+        if other_grid:
+            m = sitk.ReadImage(os.path.join(OUT, f"c{s}.mask.nii.gz"))
+            factor = float(rng_grid.choice([0.5, 0.75, 1.5]))
+            ref = sitk.Image([max(2, int(n / factor)) for n in m.GetSize()], sitk.sitkUInt8)
+            ref.SetSpacing([sp * factor for sp in m.GetSpacing()])
+            ref.SetDirection(m.GetDirection())
+            ref.SetOrigin(m.TransformContinuousIndexToPhysicalPoint(
+                [float(v) for v in rng_grid.uniform(-0.5, 0.5, 3)]))
+            sitk.WriteImage(sitk.Resample(m, ref, sitk.Transform(), sitk.sitkNearestNeighbor, 0),
+                            os.path.join(OUT, f"c{s}.mask.nii.gz"))
         st = {"label": label}
+        if other_grid and rng_grid.uniform() < 0.5:
+            st["correctMask"] = True
         if rng.uniform() < 0.5:
             st["binWidth"] = float(rng.choice([5, 10, 25, 50])) if kind == "ct" else float(rng.choice([0.1, 0.25, 0.5, 1.0]))
         else:
@@ -117,9 +135,9 @@ def generate(OUT, S0, N):
             out = {"features": feats}
         except Exception as e:
             out = {"error": f"{type(e).__name__}: {e}"}
-        out["params"] = params; out["kind"] = kind; out["geo"] = geo
+        out["params"] = params; out["kind"] = kind; out["geo"] = geo + ("+other-grid" if other_grid else "")
         json.dump(out, open(os.path.join(OUT, f"c{s}.expected.json"), "w"))
-        print(s, kind, geo, "error" if "error" in out else len(out["features"]), flush=True)
+        print(s, kind, out["geo"], "error" if "error" in out else len(out["features"]), flush=True)
 
 
 def compare(OUT, B):
