@@ -253,27 +253,13 @@ impl Geometry {
                 *v = (flip[r] * self.direction[r][c]) * self.spacing[c];
             }
         }
-        match crate::itk_inverse::inverse(&m) {
-            Some(mut inv) => {
-                for row in &mut inv {
-                    for (c, v) in row.iter_mut().enumerate() {
-                        *v *= flip[c];
-                    }
-                }
-                inv
-            }
-            // Unreachable for a validated geometry (finite, non-singular): the cofactor inverse.
-            None => {
-                let inv = inverse3(&self.direction);
-                let mut out = [[0.0; 3]; 3];
-                for r in 0..3 {
-                    for c in 0..3 {
-                        out[r][c] = (1.0 / self.spacing[r]) * inv[r][c];
-                    }
-                }
-                out
+        let mut inv = crate::itk_inverse::inverse(&m);
+        for row in &mut inv {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v *= flip[c];
             }
         }
+        inv
     }
 
     /// Whether the direction columns are orthonormal (no shear), within `tol`.

@@ -9,8 +9,8 @@
 //! sample that lands on a tie (a continuous index of exactly k + ½, common when the spacings'
 //! ratio is rational) then rounds to the other voxel. The code below follows LINPACK's order of
 //! operations (`job = 21`, a 3×3 matrix; indices from 0), so the continuous indices equal
-//! SimpleITK 2.5.7's bit for bit (checked on 8 000 points over rotations, flips and
-//! permutations); for diagonal matrices it gives `1/spacing` exactly, as before.
+//! SimpleITK 2.5.7's bit for bit (`tests/it/itk_index.rs`: rotations, flips, permutations and
+//! sheared directions); for diagonal matrices it gives `±1/spacing` exactly.
 
 /// `x` with the sign of `y` (Fortran's `SIGN`, as f2c's `d_sign`: `y = −0` counts as positive).
 fn sign(x: f64, y: f64) -> f64 {
@@ -86,8 +86,9 @@ fn dot(x: &[f64; 3], y: &[f64; 3], from: usize) -> f64 {
 }
 
 /// LINPACK `dsvdc` with `job = 21` on a 3×3 matrix given by columns: `(U, s, V)` by columns,
-/// `M = U · diag(s) · Vᵀ`, or `None` if the QR sweeps do not converge (non-finite input).
-fn svd(mut x: Columns) -> Option<(Columns, [f64; 3], Columns)> {
+/// `M = U · diag(s) · Vᵀ`. Should the QR sweeps not converge in LINPACK's 1000 iterations
+/// (non-finite input), the factors reached so far are returned, as `vnl_svd` keeps them.
+fn svd(mut x: Columns) -> (Columns, [f64; 3], Columns) {
     const N: usize = 3;
     let (mut s, mut e) = ([0.0f64; N], [0.0f64; N]);
     let (mut u, mut v) = ([[0.0f64; N]; N], [[0.0f64; N]; N]);
@@ -179,10 +180,7 @@ fn svd(mut x: Columns) -> Option<(Columns, [f64; 3], Columns)> {
     let mut m = N;
     let mm = N;
     let mut iter = 0;
-    while m != 0 {
-        if iter >= 1000 {
-            return None;
-        }
+    while m != 0 && iter < 1000 {
         // LINPACK's 1-based `l` and `m` are kept as such below: index `k` of s/e is `k - 1`.
         let mut l = m - 1;
         while l > 0 {
@@ -315,20 +313,20 @@ fn svd(mut x: Columns) -> Option<(Columns, [f64; 3], Columns)> {
             }
         }
     }
-    Some((u, s.map(f64::abs), v))
+    (u, s.map(f64::abs), v)
 }
 
 /// The inverse of `m` (row-major, `m[row][col]`) as `vnl_matrix_inverse` computes it:
 /// `V · diag(1/s) · Uᵀ` (a zero singular value contributes nothing), each product summed from
-/// 0 upwards as `vnl_matrix::operator*` does. `None` when the SVD does not converge.
-pub(crate) fn inverse(m: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
+/// 0 upwards as `vnl_matrix::operator*` does.
+pub(crate) fn inverse(m: &[[f64; 3]; 3]) -> [[f64; 3]; 3] {
     let mut columns = [[0.0; 3]; 3];
     for (c, col) in columns.iter_mut().enumerate() {
         for (r, v) in col.iter_mut().enumerate() {
             *v = m[r][c];
         }
     }
-    let (u, s, v) = svd(columns)?;
+    let (u, s, v) = svd(columns);
     let w_inv = s.map(|w| if w.abs() <= 0.0 { 0.0 } else { 1.0 / w });
     // (V · W⁻¹)[i][k] = Σ_j V[i][j]·W⁻¹[j][k]: one non-zero term, plus zeros.
     let mut vw = [[0.0f64; 3]; 3];
@@ -345,5 +343,5 @@ pub(crate) fn inverse(m: &[[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
             *x = (0..3).fold(0.0, |acc, j| acc + vw[i][j] * u[j][k]);
         }
     }
-    Some(out)
+    out
 }

@@ -499,11 +499,8 @@ fn interpret(h: &NiftiHeader, path: &Path, prefer_qform: bool) -> Result<NiftiIn
         });
     };
     let (affine, transform) = choose_affine(h, path, prefer_qform)?;
-    let mut geometry = Geometry::from_affine(&affine)
+    let geometry = header_geometry(&affine, h)
         .map_err(|e| invalid(path, format!("{e} (from {transform:?})")))?;
-    if transform != TransformSource::Pixdim {
-        spacing_from_pixdim(&mut geometry, h);
-    }
     let qform = (h.qform_code > 0)
         .then(|| qform_affine(h, path).ok())
         .flatten();
@@ -521,16 +518,8 @@ fn interpret(h: &NiftiHeader, path: &Path, prefer_qform: bool) -> Result<NiftiIn
         dims: dims.iter().map(|&d| d as usize).collect(),
         qform_code: h.qform_code,
         sform_code: h.sform_code,
-        qform: qform.and_then(|a| {
-            let mut g = Geometry::from_affine(&a).ok()?;
-            spacing_from_pixdim(&mut g, h);
-            Some(g)
-        }),
-        sform: sform.and_then(|a| {
-            let mut g = Geometry::from_affine(&a).ok()?;
-            spacing_from_pixdim(&mut g, h);
-            Some(g)
-        }),
+        qform: qform.and_then(|a| header_geometry(&a, h).ok()),
+        sform: sform.and_then(|a| header_geometry(&a, h).ok()),
         qform_sform_difference_mm,
         datatype: h.datatype,
         datatype_name: datatype_name(h.datatype),
@@ -557,15 +546,17 @@ fn sform_affine(h: &NiftiHeader) -> Affine {
 /// `pixdim`: a few float32 rounding steps (one is 6e-8), far below any spacing a writer means.
 const SFORM_PIXDIM_RELATIVE: f64 = 1e-6;
 
-/// An sform stores `direction × spacing` rounded to float32, so for an oblique volume its column
-/// norms miss the spacing the writer meant by about 1e-8 relative (1.5 mm reads 1.5000000234),
-/// enough to move a resampled grid's size across `ceil`; a qform's `rotation × pixdim` misses it
-/// by an f64 rounding (2.0000000000000004). Where a norm agrees with `pixdim` within
-/// [`SFORM_PIXDIM_RELATIVE`], the spacing is `pixdim`'s, as ITK and SimpleITK read it and as
-/// nibabel's `header.get_zooms()` gives it; the direction stays the normalised column (ITK's
-/// too) and the origin the transform's. A norm further from `pixdim` is kept: that sform means
-/// another spacing, and it is the transform the standard says to use.
-fn spacing_from_pixdim(geometry: &mut Geometry, h: &NiftiHeader) {
+/// The geometry of a header transform's `affine`. An sform stores `direction × spacing` rounded
+/// to float32, so for an oblique volume its column norms miss the spacing the writer meant by
+/// about 1e-8 relative (1.5 mm reads 1.5000000234), enough to move a resampled grid's size
+/// across `ceil`; a qform's `rotation × pixdim` misses it by an f64 rounding
+/// (2.0000000000000004). Where a norm agrees with `pixdim` within [`SFORM_PIXDIM_RELATIVE`], the
+/// spacing is `pixdim`'s, as ITK and SimpleITK read it and as nibabel's `header.get_zooms()`
+/// gives it; the direction stays the normalised column (ITK's too) and the origin the
+/// transform's. A norm further from `pixdim` is kept: that sform means another spacing, and it
+/// is the transform the standard says to use. (For `diag(pixdim)` the norms are `pixdim`.)
+fn header_geometry(affine: &Affine, h: &NiftiHeader) -> Result<Geometry> {
+    let mut geometry = Geometry::from_affine(affine)?;
     for axis in 0..3 {
         let p = f64::from(h.pixdim[axis + 1]);
         let norm = geometry.spacing[axis];
@@ -573,6 +564,7 @@ fn spacing_from_pixdim(geometry: &mut Geometry, h: &NiftiHeader) {
             geometry.spacing[axis] = p;
         }
     }
+    Ok(geometry)
 }
 
 fn pixdim(h: &NiftiHeader, path: &Path) -> Result<[f64; 3]> {

@@ -150,12 +150,9 @@ impl ExtractionPlan {
             mask_elements(&mut put, "interpolated", Some(&values), &r.mask, label)?;
             (values, r.mask)
         } else {
-            let mismatch = crate::roi::check_grids(&img, &msk, settings).is_err();
-            let mask_used = if mismatch && (settings.correct_mask || resampling) {
-                crate::roi::correct_mask(&img, &msk, settings)?
-            } else {
-                msk.clone()
-            };
+            let mask_used = crate::roi::mask_on_image_grid(&img, &msk, settings)?;
+            let corrected = matches!(mask_used, std::borrow::Cow::Owned(_));
+            let mask_used = mask_used.into_owned();
             let values = crate::roi::image_values(&img, settings)?;
             match crate::roi::crop_window(&img, &mask_used, settings)?.filter(|_| resampling) {
                 Some((lo, hi)) => {
@@ -172,7 +169,7 @@ impl ExtractionPlan {
                     (cut, cut_mask)
                 }
                 None => {
-                    if mismatch && settings.correct_mask {
+                    if corrected {
                         mask_elements(&mut put, "corrected", Some(&values), &mask_used, label)?;
                     }
                     (values, mask_used)

@@ -379,21 +379,8 @@ impl ExtractionPlan {
         // As PyRadiomics' loadImage: resampling first, from the mask's grid (the image read
         // through its own geometry), so the grids need not agree.
         let Some(r) = resample(image, mask, &self.settings, stored)? else {
-            // Not resampled. A mask on another grid goes onto the image's by nearest
-            // neighbour (after checking the ROI lies inside) with correctMask, or with a
-            // resampledPixelSpacing equal to the image's spacing (PyRadiomics' resampleImage
-            // does that itself); otherwise the extraction refuses it, naming correctMask.
-            let corrected;
-            let mask = if (self.settings.correct_mask
-                || self.settings.resampled_pixel_spacing.is_some())
-                && crate::roi::check_grids(image, mask, &self.settings).is_err()
-            {
-                corrected = crate::roi::correct_mask(image, mask, &self.settings)?;
-                &corrected
-            } else {
-                mask
-            };
-            return self.run_prepared(image, mask, stored, |s| s.clone());
+            let mask = crate::roi::mask_on_image_grid(image, mask, &self.settings)?;
+            return self.run_prepared(image, &mask, stored, |s| s.clone());
         };
         // Resampling has cropped (preCrop no longer applies) and normalised.
         let strip = |s: &Settings| Settings {

@@ -461,6 +461,26 @@ pub(crate) fn correct_mask<T: Pixel>(
         .map_err(|e| Error::GeometryMismatch(format!("correctMask: {e}")))
 }
 
+/// The mask the extraction reads when nothing is resampled: with `correctMask`, or with a
+/// `resampledPixelSpacing` equal to the image's spacing (PyRadiomics' `resampleImage` then takes
+/// the mask onto the image's grid itself), a mask on another grid goes onto the image's
+/// ([`correct_mask`]) — `Cow::Owned` says it did; otherwise the mask as given (the extraction
+/// refuses another grid, naming correctMask).
+pub(crate) fn mask_on_image_grid<'a, T: Pixel>(
+    image: &Volume<T>,
+    mask: &'a Volume<u8>,
+    settings: &Settings,
+) -> Result<std::borrow::Cow<'a, Volume<u8>>> {
+    let may_correct = settings.correct_mask || settings.resampled_pixel_spacing.is_some();
+    Ok(
+        if may_correct && check_grids(image, mask, settings).is_err() {
+            std::borrow::Cow::Owned(correct_mask(image, mask, settings)?)
+        } else {
+            std::borrow::Cow::Borrowed(mask)
+        },
+    )
+}
+
 /// PyRadiomics' `_checkROI`, run before a mask on another grid than the image's is resampled
 /// (`correctMask`, or `resampledPixelSpacing`): the outer corners of the label's bounding box
 /// (lower corner `lo − ½`, upper `lo + size − ½`, in the mask's index space) taken to the image's
