@@ -68,6 +68,22 @@ def diagnostics(res):
             if k.startswith("diagnostics_Image-") or k.startswith("diagnostics_Mask-")}
 
 
+def shape2d_of(name, params):
+    """PyRadiomics' shape2D class on a case's files, as its extractor's computeShape runs it
+    (the mask checked and cropped to the ROI's box, the case's settings), with the class's
+    features the parameter file names."""
+    from radiomics import imageoperations, shape2D
+    image = sitk.ReadImage(os.path.join(OUT, f"{name}.image.nii.gz"))
+    mask = sitk.ReadImage(os.path.join(OUT, f"{name}.mask.nii.gz"))
+    settings = dict(params["setting"])
+    box, _ = imageoperations.checkMask(image, mask, **settings)
+    image, mask = imageoperations.cropToTumorMask(image, mask, box)
+    cls = shape2D.RadiomicsShape2D(image, mask, **settings)
+    for f in params["featureClass"]["shape2D"] or []:
+        cls.enableFeatureByName(f)
+    return {f"original_shape2D_{k}": float(v) for k, v in cls.execute().items()}
+
+
 def main():
     rng = np.random.default_rng(2020)
     shape = (14, 20, 22)  # (z, y, x); spacing given as (x, y, z)
@@ -195,10 +211,15 @@ def main():
     for fname, image, dtype, spacing in [("exampleCT.yaml", ct_big, np.int16, (0.98, 0.98, 2.5)),
                                          ("exampleMR_NoResampling.yaml", mr_big, np.float32, (1.2, 1.2, 3.0)),
                                          ("exampleMR_3mm.yaml", mr_big, np.float32, (1.2, 1.2, 3.0)),
-                                         ("example_allShape.yaml", ct_big, np.int16, (0.98, 0.98, 2.5))]:
+                                         ("example_allShape.yaml", ct_big, np.int16, (0.98, 0.98, 2.5)),
+                                         ("MR_2D_extraction.yaml", mr_big, np.float32, (1.2, 1.2, 3.0))]:
         name = "example_" + fname.split(".")[0]
         write(f"{name}.image.nii.gz", image, spacing, dtype)
-        write(f"{name}.mask.nii.gz", big_roi, spacing, np.uint8)
+        roi = big_roi
+        if fname == "MR_2D_extraction.yaml":  # shape2D: the ROI of one axial slice
+            roi = big_roi.copy()
+            roi[np.arange(big[0]) != 12] = 0
+        write(f"{name}.mask.nii.gz", roi, spacing, np.uint8)
         ext = featureextractor.RadiomicsFeatureExtractor(os.path.join(ex_dir, fname))
         res = ext.execute(os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
         feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
@@ -264,6 +285,55 @@ def main():
     file_case("edge_log_normalized_binwidth_pet", pet_log, roi_log, (2.0, 2.0, 3.0), np.float32,
               {"setting": {"normalize": True, "normalizeScale": 100, "binWidth": 0.1, "sigma": [1.0, 2.0]},
                "imageType": {"LoG": {}}})
+
+    # The shape2D class on one-slice ROIs across each force2Ddimension: anisotropic in-plane
+    # spacing (the plane's axes in numpy's order), a hole, pixels touching only at a corner
+    # (marching-squares saddles), a one-pixel-wide spur; SphericalDisproportion (deprecated,
+    # computed when named) and resegmentation (the shape classes describe the mask cropped to
+    # the resegmented ROI's box). Own generator (seed 17).
+    rng_2d = np.random.default_rng(17)
+    pet_2d = np.abs(smooth(shape, rng_2d, 6, 2))
+    ct_2d = np.round(smooth(shape, rng_2d, 300, 40)).clip(-1024, 3000)
+
+    def flat(axis, index, irregular):
+        roi = ellipsoid(shape, (7, 10, 11), (5, 7, 8), rng_2d, irregular)
+        keep = [slice(None)] * 3
+        for k in range(shape[axis]):
+            if k != index:
+                keep[axis] = k
+                roi[tuple(keep)] = 0
+        return roi
+
+    axial = flat(0, 7, 0.3)
+    axial[7, 9:11, 9:12] = 0                      # a hole
+    axial[7, 1, 2] = axial[7, 2, 3] = 1           # corner-touching pixels
+    axial[7, 10, 17:21] = 1                       # a one-pixel-wide spur
+    file_case("edge_shape2d_axial_ct", ct_2d, axial, (0.7, 0.9, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "force2D": True, "force2Ddimension": 0},
+               "imageType": {"Original": {}},
+               "featureClass": {"shape2D": None, "shape": None, "firstorder": None}})
+    coronal = flat(1, 9, 0.4)
+    coronal[3, 9, 4] = 1
+    coronal_params = {"setting": {"binWidth": 0.25, "force2D": True, "force2Ddimension": 1},
+                      "imageType": {"Original": {}},
+                      "featureClass": {"shape2D": ["SphericalDisproportion", "Sphericity", "MeshSurface",
+                                                   "Perimeter", "MaximumDiameter", "Elongation"],
+                                       "glcm": None}}
+    file_case("edge_shape2d_coronal_pet", pet_2d, coronal, (1.1, 1.7, 3.0), np.float32, coronal_params)
+    # PyRadiomics 3.1.4's extractor tests the ROI's extent across force2Ddimension in
+    # SimpleITK's (x, y, z) order, and inverted ("size ... is greater than 1" when it is 1), so
+    # it never computes shape2D across y (it does across z and x only because it then reads
+    # the x, resp. z, extent): the values are its class's, run as the extractor runs it on the
+    # mask cropped to the ROI's box.
+    assert not any("shape2D" in k for k in files["edge_shape2d_coronal_pet"]["features"])
+    files["edge_shape2d_coronal_pet"]["features"].update(
+        shape2d_of("edge_shape2d_coronal_pet", coronal_params))
+    sagittal = flat(2, 12, 0.4)
+    file_case("edge_shape2d_sagittal_resegment_pet", pet_2d, sagittal, (1.3, 0.8, 2.0), np.float32,
+              {"setting": {"binWidth": 0.25, "force2D": True, "force2Ddimension": 2,
+                           "resegmentRange": [1.5]},
+               "imageType": {"Original": {}},
+               "featureClass": {"shape2D": None, "shape": None, "glszm": None}})
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

@@ -43,6 +43,10 @@ pub enum Error {
         /// What reads it.
         reader: &'static str,
     },
+    /// The shape2D class asked of an ROI it cannot describe: one over several slices across
+    /// `force2Ddimension`, or a 3-D mask without `force2D`.
+    #[error("shape2D: {0}")]
+    Shape2D(String),
     /// A setting out of range.
     #[error("invalid radiomics setting: {0}")]
     Settings(String),

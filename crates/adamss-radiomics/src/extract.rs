@@ -18,6 +18,7 @@ use crate::roi::{
 };
 use crate::settings::Settings;
 use crate::shape::shape_features;
+use crate::shape2d::shape2d_features;
 use crate::{firstorder, glcm, ngtdm, sizezone};
 
 /// A feature class.
@@ -38,10 +39,15 @@ pub enum FeatureClass {
     Gldm,
     /// Neighbouring grey tone difference matrix (5 features).
     Ngtdm,
+    /// 2-D shape of a one-slice ROI (9 features; original image only). Not among
+    /// [`FeatureClass::ALL`]: as in PyRadiomics, only when asked for (see
+    /// [`crate::shape2d_features`] for what it needs).
+    Shape2D,
 }
 
 impl FeatureClass {
-    /// Every class, in PyRadiomics' order.
+    /// Every class PyRadiomics enables by default, in its order (all but
+    /// [`FeatureClass::Shape2D`]).
     pub const ALL: [FeatureClass; 7] = [
         Self::Shape,
         Self::FirstOrder,
@@ -170,6 +176,17 @@ impl FeatureClass {
                 "SmallDependenceHighGrayLevelEmphasis",
                 "SmallDependenceLowGrayLevelEmphasis",
             ],
+            Self::Shape2D => &[
+                "Elongation",
+                "MajorAxisLength",
+                "MaximumDiameter",
+                "MeshSurface",
+                "MinorAxisLength",
+                "Perimeter",
+                "PerimeterSurfaceRatio",
+                "PixelSurface",
+                "Sphericity",
+            ],
             Self::Ngtdm => &[
                 "Busyness",
                 "Coarseness",
@@ -186,6 +203,7 @@ impl FeatureClass {
     pub fn deprecated_names(self) -> &'static [&'static str] {
         match self {
             Self::Shape => &["Compactness1", "Compactness2", "SphericalDisproportion"],
+            Self::Shape2D => &["SphericalDisproportion"],
             Self::FirstOrder => &["StandardDeviation"],
             Self::Glcm => &[
                 "Dissimilarity",
@@ -208,7 +226,16 @@ impl FeatureClass {
             Self::Glszm => "glszm",
             Self::Gldm => "gldm",
             Self::Ngtdm => "ngtdm",
+            Self::Shape2D => "shape2D",
         }
+    }
+
+    /// The class of PyRadiomics' name (`"glcm"`, `"shape2D"`, …; as in parameter files).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .chain([Self::Shape2D])
+            .find(|c| c.name() == name)
     }
 }
 
@@ -216,7 +243,8 @@ impl FeatureClass {
 pub type Features = Vec<(String, f64)>;
 
 /// Extracts the classes' default features from the original image, named as PyRadiomics
-/// names them (`original_<class>_<Feature>`); shape first (see [`extract_shape`]).
+/// names them (`original_<class>_<Feature>`); shape first (see [`extract_shape`]), then
+/// shape2D (see [`extract_shape2d`]).
 pub fn extract<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
@@ -229,9 +257,15 @@ pub fn extract<T: Pixel>(
     let roi_mask = resegmented.as_ref().unwrap_or(mask);
     let roi = Roi::new(image, roi_mask, settings)?;
     let mut out = Vec::new();
-    if classes.contains(&FeatureClass::Shape) {
+    let shapes = [FeatureClass::Shape, FeatureClass::Shape2D].map(|c| classes.contains(&c));
+    if shapes.contains(&true) {
         let described = shape_mask(mask, resegmented.as_ref(), settings)?;
-        out.extend(named_shape(&described, settings)?);
+        if shapes[0] {
+            out.extend(named_shape(&described, settings)?);
+        }
+        if shapes[1] {
+            out.extend(named_shape2d(&described, settings)?);
+        }
     }
     out.extend(features_of(&roi, settings, classes, "original"));
     Ok(out)
@@ -256,7 +290,22 @@ pub fn extract_shape<T: Pixel>(
     named_shape(&described, settings)
 }
 
-/// The mask the shape class describes (see [`extract_shape`]).
+/// The shape2D class of a one-slice ROI, named `original_shape2D_<Feature>` (as PyRadiomics
+/// names it), from the same mask as [`extract_shape`]'s (resegmentation included); see
+/// [`crate::shape2d_features`] for the ROIs it describes.
+pub fn extract_shape2d<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+) -> Result<Features> {
+    check_grids(image, mask, settings)?;
+    crop_window(image, mask, settings)?;
+    let resegmented = resegment(image, mask, settings)?;
+    let described = shape_mask(mask, resegmented.as_ref(), settings)?;
+    named_shape2d(&described, settings)
+}
+
+/// The mask the shape classes describe (see [`extract_shape`]).
 fn shape_mask<'a>(
     mask: &'a Volume<u8>,
     resegmented: Option<&'a Volume<u8>>,
@@ -285,6 +334,13 @@ fn named_shape(mask: &Volume<u8>, settings: &Settings) -> Result<Features> {
         .collect())
 }
 
+fn named_shape2d(mask: &Volume<u8>, settings: &Settings) -> Result<Features> {
+    Ok(shape2d_features(mask, settings)?
+        .into_iter()
+        .map(|(n, v)| (format!("original_shape2D_{n}"), v))
+        .collect())
+}
+
 fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix: &str) -> Features {
     let disc = discretize(roi, settings);
     // One padded level box for every texture class of this image, built at the first.
@@ -294,7 +350,7 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
     for &c in classes {
         let values = match c {
             // Shape is a property of the mask: `extract` adds it once, for the original image.
-            FeatureClass::Shape => continue,
+            FeatureClass::Shape | FeatureClass::Shape2D => continue,
             FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
             FeatureClass::Glcm => {
                 glcm::features_in(roi, &disc, settings, padded.get_or_insert_with(make))

@@ -17,6 +17,7 @@ mod roi;
 mod select;
 mod settings;
 mod shape;
+mod shape2d;
 pub mod sizezone;
 mod table;
 pub mod wavelet;
@@ -29,8 +30,8 @@ pub use diagnostics::Diagnostics;
 pub use discretize::{bin_edges, bin_edges_single, discretize, Discretized};
 pub use error::{Error, Result};
 pub use extract::{
-    crop_to_roi, extract, extract_filtered, extract_log, extract_shape, extract_wavelet,
-    FeatureClass, Features,
+    crop_to_roi, extract, extract_filtered, extract_log, extract_shape, extract_shape2d,
+    extract_wavelet, FeatureClass, Features,
 };
 pub use filters::ImageType;
 pub use log::laplacian_of_gaussian;
@@ -41,4 +42,5 @@ pub use roi::{image_values, resegment, Roi};
 pub use select::{FeatureSelector, PenaltyRule, SelectorConfig};
 pub use settings::{ResegmentMode, Settings, WeightingNorm};
 pub use shape::shape_features;
+pub use shape2d::shape2d_features;
 pub use table::{extract_image, extract_pet_ct, write_case_json, ExtractionConfig, FeatureTable};

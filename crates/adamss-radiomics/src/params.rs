@@ -11,10 +11,11 @@
 //! class does not have is refused, naming the class's features. Of PyRadiomics' deprecated
 //! features ([`FeatureClass::deprecated_names`]), those it still computes when named
 //! (first-order `StandardDeviation`, shape `Compactness1`, `Compactness2`,
-//! `SphericalDisproportion`) are computed; the others, for which it computes no value, are
-//! refused by name. PyRadiomics' own `exampleSettings/*.yaml` load unchanged except
-//! `MR_2D_extraction.yaml` (`shape2D`) and `exampleVoxel.yaml` (voxel-based). Keys this
-//! crate does not implement (e.g. the `shape2D` class, `LBP3D`) are refused with an error
+//! `SphericalDisproportion`, shape2D `SphericalDisproportion`) are computed; the others, for
+//! which it computes no value, are refused by name. The `shape2D` class is computed once, as
+//! `shape` is, for a one-slice ROI (see [`crate::shape2d_features`]). PyRadiomics' own
+//! `exampleSettings/*.yaml` load unchanged except `exampleVoxel.yaml` (voxel-based). Keys
+//! this crate does not implement (e.g. `LBP3D`, `voxelSetting`) are refused with an error
 //! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
 //! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
 //! top-level settings, before any image type runs (see [`crate::resample()`]). YAML files
@@ -30,7 +31,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::extract::{
-    extract, extract_filtered, extract_log, extract_shape, FeatureClass, Features,
+    extract, extract_filtered, extract_log, extract_shape, extract_shape2d, FeatureClass, Features,
 };
 use crate::filters::ImageType;
 use crate::pixel::{Pixel, PixelType};
@@ -64,10 +65,11 @@ pub struct ExtractionPlan {
 /// The deprecated features PyRadiomics still computes (with a warning) when a parameter file
 /// names them, and what they derive from: `StandardDeviation = √Variance`, and from the mesh
 /// volume V and surface area A, `Compactness1 = V / (√π A^1.5)`, `Compactness2 = 36π V² / A³`,
-/// `SphericalDisproportion = A / (36π V²)^⅓` (PyRadiomics' formulas). Its other deprecated
+/// `SphericalDisproportion = A / (36π V²)^⅓`; in 2-D `SphericalDisproportion = 1 /
+/// Sphericity` (PyRadiomics' formulas). Its other deprecated
 /// features (GLCM `Dissimilarity`, `Homogeneity1/2`, `SumVariance`, GLDM
 /// `DependencePercentage`, `GrayLevelNonUniformityNormalized`) have no value there either.
-const DERIVED: [(FeatureClass, &str, [&str; 2]); 4] = [
+const DERIVED: [(FeatureClass, &str, [&str; 2]); 5] = [
     (
         FeatureClass::FirstOrder,
         "StandardDeviation",
@@ -87,6 +89,11 @@ const DERIVED: [(FeatureClass, &str, [&str; 2]); 4] = [
         FeatureClass::Shape,
         "SphericalDisproportion",
         ["MeshVolume", "SurfaceArea"],
+    ),
+    (
+        FeatureClass::Shape2D,
+        "SphericalDisproportion",
+        ["Sphericity", "Sphericity"],
     ),
 ];
 
@@ -270,13 +277,9 @@ impl ExtractionPlan {
             }
             Some(Value::Object(m)) => {
                 for (name, list) in m {
-                    let class = FeatureClass::ALL
-                        .iter()
-                        .copied()
-                        .find(|c| c.name() == name)
-                        .ok_or_else(|| {
-                            bad(path, format!("feature class {name:?} is not implemented"))
-                        })?;
+                    let class = FeatureClass::from_name(name).ok_or_else(|| {
+                        bad(path, format!("feature class {name:?} is not implemented"))
+                    })?;
                     let keep = match list {
                         Value::Null => None,
                         Value::Array(a) if a.is_empty() => None,
@@ -417,24 +420,27 @@ impl ExtractionPlan {
         stored: PixelType,
         adjust: impl Fn(&Settings) -> Settings,
     ) -> Result<Features> {
-        // Shape once, first, from the top-level settings; the other classes per image type.
-        let shape = self.classes.iter().any(|(c, _)| *c == FeatureClass::Shape);
-        let classes: Vec<FeatureClass> = self
-            .classes
-            .iter()
-            .map(|(c, _)| *c)
-            .filter(|c| *c != FeatureClass::Shape)
+        // Shape and shape2D once, first, from the top-level settings; the other classes per
+        // image type.
+        let is_shape = |c: &FeatureClass| matches!(c, FeatureClass::Shape | FeatureClass::Shape2D);
+        let shapes: Vec<FeatureClass> = (self.classes.iter().map(|(c, _)| *c))
+            .filter(is_shape)
+            .collect();
+        let classes: Vec<FeatureClass> = (self.classes.iter().map(|(c, _)| *c))
+            .filter(|c| !is_shape(c))
             .collect();
         let keep: BTreeMap<&str, &Vec<String>> = self
             .classes
             .iter()
             .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
             .collect();
-        let mut out = if shape {
-            extract_shape(image, mask, &adjust(&self.settings))?
-        } else {
-            Vec::new()
-        };
+        let mut out = Vec::new();
+        if shapes.contains(&FeatureClass::Shape) {
+            out.extend(extract_shape(image, mask, &adjust(&self.settings))?);
+        }
+        if shapes.contains(&FeatureClass::Shape2D) {
+            out.extend(extract_shape2d(image, mask, &adjust(&self.settings))?);
+        }
         for (sel, s) in &self.image_types {
             let s = &adjust(s);
             let f = match sel {
@@ -480,10 +486,11 @@ impl ExtractionPlan {
                     .iter()
                     .find(|(m, _)| *m == other)
                     .map_or(f64::NAN, |(_, x)| *x);
-                let x = match feature {
-                    "StandardDeviation" => v.sqrt(),
-                    "Compactness1" => v / (a.powf(1.5) * pi.sqrt()),
-                    "Compactness2" => 36.0 * pi * v.powi(2) / a.powi(3),
+                let x = match (class, feature) {
+                    (_, "StandardDeviation") => v.sqrt(),
+                    (_, "Compactness1") => v / (a.powf(1.5) * pi.sqrt()),
+                    (_, "Compactness2") => 36.0 * pi * v.powi(2) / a.powi(3),
+                    (FeatureClass::Shape2D, _) => 1.0 / v,
                     _ => a / (36.0 * pi * v.powi(2)).cbrt(),
                 };
                 derived.push((format!("{prefix}_{}_{feature}", class.name()), x));

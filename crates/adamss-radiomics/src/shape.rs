@@ -172,7 +172,7 @@ fn max_diameters(v: &[[f64; 3]], grid: &[[i64; 3]]) -> Diameters {
 }
 
 /// Largest squared distance between two of the points `idx` of `v`.
-fn max_pair(v: &[[f64; 3]], idx: &[usize]) -> f64 {
+pub(crate) fn max_pair(v: &[[f64; 3]], idx: &[usize]) -> f64 {
     let mut best = 0.0f64;
     for (a, &i) in idx.iter().enumerate() {
         let p = v[i];
@@ -187,7 +187,7 @@ fn max_pair(v: &[[f64; 3]], idx: &[usize]) -> f64 {
 
 /// Vertices of the convex hull of `points` (already sorted by their 2-D key), without
 /// collinear points: Andrew's monotone chain on exact integer coordinates.
-fn hull_2d(points: &[usize], key: impl Fn(usize) -> (i64, i64)) -> Vec<usize> {
+pub(crate) fn hull_2d(points: &[usize], key: impl Fn(usize) -> (i64, i64)) -> Vec<usize> {
     if points.len() < 3 {
         return points.to_vec();
     }

@@ -53,7 +53,7 @@ fn unsupported_keys_are_refused_by_name() {
             r#"{"setting": {"resampledPixelSpacing": [1, 1]}}"#,
             "resampledPixelSpacing",
         ),
-        (r#"{"featureClass": {"shape2D": []}}"#, "shape2D"),
+        (r#"{"featureClass": {"shape2d": []}}"#, "shape2d"),
         (r#"{"imageType": {"LBP3D": {}}}"#, "LBP3D"),
         (r#"{"imageType": {"LoG": {}}}"#, "sigma"),
         (r#"{"settings": {}}"#, "settings"),
@@ -69,7 +69,7 @@ fn unsupported_keys_are_refused_by_name() {
             "setting:\n  resampledPixelSpacing: [1, -1, 1]\n",
             "resampledPixelSpacing",
         ),
-        ("featureClass:\n  shape2D:\n  firstorder:\n", "shape2D"),
+        ("featureClass:\n  Shape2D:\n  firstorder:\n", "Shape2D"),
         ("imageType:\n  LBP3D:\n", "LBP3D"),
         ("imageType:\n  LoG:\n    sigma: [1.0, -2.0]\n", "sigma"),
         ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
@@ -190,7 +190,7 @@ fn feature_names_are_pyradiomics_names() {
             .map(|s| s.as_str().unwrap().to_string())
             .collect()
     };
-    for class in FeatureClass::ALL {
+    for class in FeatureClass::ALL.into_iter().chain([FeatureClass::Shape2D]) {
         let w = &want["classes"][class.name()];
         assert_eq!(
             sorted(class.feature_names()),
@@ -236,11 +236,12 @@ fn unknown_and_deprecated_feature_names_are_refused() {
 }
 
 /// PyRadiomics' own example parameter files (`tests/data/radiomics/pyradiomics_examples/`,
-/// copied unchanged) load as they are, except the two asking for what is not implemented —
-/// the `shape2D` class and voxel-based extraction — which are refused naming it. Four of
-/// them (B-spline resampling with LoG σ 1–5 and wavelet on an int16 CT; normalisation,
-/// preCrop and force2D with LoG and wavelet on a float32 image; normalisation and resampling
-/// to 2 mm; every shape feature, the three deprecated ones included) give PyRadiomics' values
+/// copied unchanged) load as they are, except the one asking for what is not implemented —
+/// voxel-based extraction — which is refused naming it. Five of them (B-spline resampling
+/// with LoG σ 1–5 and wavelet on an int16 CT; normalisation, preCrop and force2D with LoG and
+/// wavelet on a float32 image; normalisation and resampling to 2 mm; every shape feature, the
+/// three deprecated ones included; `MR_2D_extraction.yaml`'s shape2D, force2D, B-spline
+/// resampling in-plane only, LoG and wavelet on a one-slice ROI) give PyRadiomics' values
 /// (`tools/pyradiomics_edge_cases.py`, "examples").
 #[test]
 fn pyradiomics_example_parameter_files() {
@@ -255,10 +256,7 @@ fn pyradiomics_example_parameter_files() {
     ] {
         ExtractionPlan::from_file(&examples.join(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    for (refused, what) in [
-        ("MR_2D_extraction.yaml", "shape2D"),
-        ("exampleVoxel.yaml", "voxelSetting"),
-    ] {
+    for (refused, what) in [("exampleVoxel.yaml", "voxelSetting")] {
         let e = ExtractionPlan::from_file(&examples.join(refused)).unwrap_err();
         assert!(e.to_string().contains(what), "{refused}: {e}");
     }
@@ -280,5 +278,77 @@ fn pyradiomics_example_parameter_files() {
         failures.len(),
         failures.join("\n")
     );
-    assert_eq!(compared, 1218 + 702 + 1132 + 17);
+    assert_eq!(compared, 1218 + 702 + 1132 + 17 + 828);
+}
+
+/// shape2D describes a one-slice ROI: across several slices it is refused naming the axis and
+/// the ROI's extent (PyRadiomics' class raises a ValueError), and a 3-D mask without `force2D`
+/// is refused naming the setting; a mask one slice thick (a 2-D image) needs no `force2D` and
+/// gives the same values as with it. The values themselves are checked against PyRadiomics in
+/// `pyradiomics.rs` (`edge_shape2d_*`, `example_MR_2D_extraction`).
+#[test]
+fn shape2d_needs_a_one_slice_roi() {
+    use adamss_radiomics::io::{ndarray::Array3, Geometry, Volume};
+    use adamss_radiomics::{extract, shape2d_features, Error, Settings};
+    let geometry = Geometry::axis_aligned([0.8, 0.6, 2.0], [0.0; 3]).unwrap();
+    let mut data = Array3::<u8>::zeros((12, 10, 5));
+    for i in 2..9 {
+        for j in 3..8 {
+            data[[i, j, 2]] = 1;
+        }
+    }
+    data[[5, 5, 2]] = 0;
+    let mask = Volume::new(data.clone(), geometry).unwrap();
+    let forced = Settings {
+        force_2d: true,
+        ..Settings::default()
+    };
+    let values = shape2d_features(&mask, &forced).unwrap();
+    let get = |v: &[(&str, f64)], n: &str| v.iter().find(|(m, _)| *m == n).unwrap().1;
+    // A 7 × 5 block of 0.8 × 0.6 mm pixels with a one-pixel hole: 34 pixels; the outline cuts
+    // each outer corner (−⅛ pixel) and makes the hole a diamond (½ pixel), so the mesh
+    // encloses 35 − ½ − ½ pixels too; its perimeter is 2 × 6 × 0.8 + 2 × 4 × 0.6 mm of sides
+    // and eight half-pixel diagonals of √(0.4² + 0.3²) = 0.5 mm.
+    assert!((get(&values, "PixelSurface") - 34.0 * 0.48).abs() < 1e-12);
+    assert!((get(&values, "MeshSurface") - 34.0 * 0.48).abs() < 1e-12);
+    assert!((get(&values, "Perimeter") - 18.4).abs() < 1e-12);
+
+    let e = shape2d_features(&mask, &Settings::default()).unwrap_err();
+    assert!(
+        matches!(e, Error::Shape2D(_)) && e.to_string().contains("force2D"),
+        "{e}"
+    );
+    let across_x = Settings {
+        force_2d_dimension: 2,
+        ..forced.clone()
+    };
+    let e = shape2d_features(&mask, &across_x).unwrap_err();
+    assert!(
+        matches!(e, Error::Shape2D(_))
+            && e.to_string()
+                .contains("spans 7 slices across force2Ddimension 2 (x"),
+        "{e}"
+    );
+
+    // One slice thick: a 2-D image, described without force2D, as with it.
+    let slice = data
+        .slice(adamss_radiomics::ndarray::s![.., .., 2..3])
+        .to_owned();
+    let flat = Volume::new(slice, geometry).unwrap();
+    assert_eq!(
+        shape2d_features(&flat, &Settings::default()).unwrap(),
+        values
+    );
+    let image = flat.map(|&m| f32::from(m) * 10.0 + 1.0);
+    let named = extract(
+        &image,
+        &flat,
+        &Settings::default(),
+        &[FeatureClass::Shape2D],
+    )
+    .unwrap();
+    assert_eq!(named.len(), 9);
+    assert!(named
+        .iter()
+        .all(|(n, _)| n.starts_with("original_shape2D_")));
 }

@@ -207,7 +207,10 @@ pub(crate) fn check_case(
 /// any grid check: no `correctMask` needed, and with it the original mask is still the one
 /// resampled; a spacing equal to the image's takes the mask onto the image's grid and crops),
 /// resegmentation after resampling; LoG of a normalised float32 image with `binWidth` (the LoG
-/// image is float32 whatever SimpleITK filtered, so it is binned in single precision). For each parameter-file case also PyRadiomics'
+/// image is float32 whatever SimpleITK filtered, so it is binned in single precision); the
+/// shape2D class on one-slice ROIs across z, y and x (anisotropic pixels, a hole, corner-touching
+/// pixels, a one-pixel spur; `SphericalDisproportion` named; resegmentation). For each
+/// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
 fn edge_cases_match_pyradiomics() {
@@ -243,6 +246,9 @@ fn edge_cases_match_pyradiomics() {
             + 2 * (14 + 5 * 93)
             + 3 * 107
             + (14 + 2 * 93)
+            + (9 + 14 + 18)
+            + (6 + 24)
+            + (9 + 14 + 16)
     );
 }
 
