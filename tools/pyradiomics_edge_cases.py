@@ -334,6 +334,13 @@ def main():
                            "resegmentRange": [1.5]},
                "imageType": {"Original": {}},
                "featureClass": {"shape2D": None, "shape": None, "glszm": None}})
+    # A parameter file without featureClass (or with `{}`) enables every class, shape2D
+    # included, which PyRadiomics computes where it applies (force2D, a one-slice ROI); an
+    # empty imageType is the original image.
+    file_case("edge_every_class_force2d_ct", ct_2d, axial, (0.7, 0.9, 2.5), np.int16,
+              {"setting": {"binWidth": 25, "force2D": True}})
+    file_case("edge_empty_blocks_pet", pet_2d, sagittal, (1.3, 0.8, 2.0), np.float32,
+              {"setting": {"binWidth": 0.25}, "imageType": {}, "featureClass": {}})
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

@@ -7,6 +7,9 @@
 //! ```
 //!
 //! `setting` keys are [`Settings`]' (PyRadiomics names); per-image-type blocks override them.
+//! As in PyRadiomics, no `imageType` (absent, null or `{}`) is the original image alone, and no
+//! `featureClass` every class — shape2D included where it applies
+//! ([`ExtractionPlan::shape2d_where_planar`]).
 //! A feature-class value lists the features to keep (empty or null: all defaults); a name the
 //! class does not have is refused, naming the class's features. Of PyRadiomics' deprecated
 //! features ([`FeatureClass::deprecated_names`]), those it still computes when named
@@ -57,6 +60,14 @@ pub struct ExtractionPlan {
     pub image_types: Vec<(ImageTypeSelection, Settings)>,
     /// Classes, each with the features to keep (`None`: all).
     pub classes: Vec<(FeatureClass, Option<Vec<String>>)>,
+    /// Also the shape2D class where it applies (`force2D` and an ROI within one slice across
+    /// `force2Ddimension`), skipped elsewhere: what a parameter file without `featureClass`
+    /// (or with an empty one) asks for, since PyRadiomics then enables every class, shape2D
+    /// included, and computes shape2D where it can (it skips it with a warning without
+    /// `force2D`, and fails on a 3-D ROI with it). False for [`ExtractionPlan::default`], as
+    /// PyRadiomics without a parameter file; a `shape2D` listed in [`Self::classes`] is
+    /// computed or refused whatever this says.
+    pub shape2d_where_planar: bool,
     /// The file's `setting` block alone: the shape class's settings (it is computed once,
     /// not per image type, as in PyRadiomics).
     pub settings: Settings,
@@ -167,6 +178,7 @@ impl Default for ExtractionPlan {
         Self {
             image_types: vec![(ImageTypeSelection::Original, Settings::default())],
             classes: FeatureClass::ALL.iter().map(|&c| (c, None)).collect(),
+            shape2d_where_planar: false,
             settings: Settings::default(),
         }
     }
@@ -225,8 +237,15 @@ impl ExtractionPlan {
             Some(_) => return Err(bad(path, "\"setting\" must be an object".into())),
         };
         let mut image_types = Vec::new();
+        // As PyRadiomics: no image type (absent, null or `{}`) is the original image alone, and
+        // no feature class every class.
+        let empty_map = |v: Option<&Value>| match v {
+            None | Some(Value::Null) => true,
+            Some(Value::Object(m)) => m.is_empty(),
+            Some(_) => false,
+        };
         match top.get("imageType") {
-            None | Some(Value::Null) => image_types.push((
+            v if empty_map(v) => image_types.push((
                 ImageTypeSelection::Original,
                 settings_from(path, base, None)?,
             )),
@@ -268,13 +287,12 @@ impl ExtractionPlan {
                     image_types.push((sel, settings));
                 }
             }
-            Some(_) => return Err(bad(path, "\"imageType\" must be an object".into())),
+            _ => return Err(bad(path, "\"imageType\" must be an object".into())),
         }
         let mut classes = Vec::new();
+        let every_class = empty_map(top.get("featureClass"));
         match top.get("featureClass") {
-            None | Some(Value::Null) => {
-                classes.extend(FeatureClass::ALL.iter().map(|&c| (c, None)))
-            }
+            v if empty_map(v) => classes.extend(FeatureClass::ALL.iter().map(|&c| (c, None))),
             Some(Value::Object(m)) => {
                 for (name, list) in m {
                     let class = FeatureClass::from_name(name).ok_or_else(|| {
@@ -320,11 +338,12 @@ impl ExtractionPlan {
                     classes.push((class, keep));
                 }
             }
-            Some(_) => return Err(bad(path, "\"featureClass\" must be an object".into())),
+            _ => return Err(bad(path, "\"featureClass\" must be an object".into())),
         }
         Ok(Self {
             image_types,
             classes,
+            shape2d_where_planar: every_class,
             settings: settings_from(path, base, None)?,
         })
     }
@@ -440,6 +459,12 @@ impl ExtractionPlan {
         }
         if shapes.contains(&FeatureClass::Shape2D) {
             out.extend(extract_shape2d(image, mask, &adjust(&self.settings))?);
+        } else if self.shape2d_where_planar && self.settings.force_2d {
+            match extract_shape2d(image, mask, &adjust(&self.settings)) {
+                Ok(f) => out.extend(f),
+                Err(Error::Shape2D(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         for (sel, s) in &self.image_types {
             let s = &adjust(s);

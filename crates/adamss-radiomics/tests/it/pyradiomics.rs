@@ -209,7 +209,9 @@ pub(crate) fn check_case(
 /// resegmentation after resampling; LoG of a normalised float32 image with `binWidth` (the LoG
 /// image is float32 whatever SimpleITK filtered, so it is binned in single precision); the
 /// shape2D class on one-slice ROIs across z, y and x (anisotropic pixels, a hole, corner-touching
-/// pixels, a one-pixel spur; `SphericalDisproportion` named; resegmentation). For each
+/// pixels, a one-pixel spur; `SphericalDisproportion` named; resegmentation); a file without
+/// `featureClass` (every class, shape2D included where it applies) and one with empty
+/// `imageType` and `featureClass` blocks (the original image, every class). For each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -249,6 +251,8 @@ fn edge_cases_match_pyradiomics() {
             + (9 + 14 + 18)
             + (6 + 24)
             + (9 + 14 + 16)
+            + (9 + 107)
+            + 107
     );
 }
 
