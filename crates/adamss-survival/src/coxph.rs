@@ -123,8 +123,13 @@ pub struct CoxPh {
     pub log_likelihood: f64,
     /// Log partial likelihood at β = 0 (R's `loglik[1]`).
     pub log_likelihood_null: f64,
-    /// Harrell's C of the fitted linear predictor on the training data.
+    /// Harrell's C of the fitted linear predictor on the training data (stratified: pairs
+    /// within a stratum only, their counts pooled, as lifelines' `concordance_index_`).
     pub concordance: Concordance,
+    /// Number of strata the fit's risk sets were drawn within (1: unstratified; see
+    /// [`CoxPhValidParams::fit_stratified`]).
+    #[serde(default = "one")]
+    pub strata: usize,
     /// Newton iterations used.
     pub iterations: usize,
     /// Tie handling used.
@@ -134,6 +139,10 @@ pub struct CoxPh {
     /// [`CoxPh::likelihood_ratio_test`], [`CoxPh::wald_test`].
     #[serde(default)]
     pub score_test: Option<ChiSquareTest>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// A chi-square test of all coefficients together, as R's `summary(coxph)` and lifelines'
@@ -232,9 +241,14 @@ impl CoxPh {
                 self.ci_upper[j]
             );
         }
+        let strata = if self.strata > 1 {
+            format!("; {} strata", self.strata)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "\nties: {:?}; concordance {:.4}; partial log-likelihood {:.4} (null {:.4})",
+            "\nties: {:?}{strata}; concordance {:.4}; partial log-likelihood {:.4} (null {:.4})",
             self.ties, self.concordance.c_index, self.log_likelihood, self.log_likelihood_null
         );
         let mut test = |name: &str, t: Option<ChiSquareTest>| {
@@ -295,11 +309,154 @@ impl CoxPhParams {
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
         self.check_ref()?.fit_arrays(x, y)
     }
+
+    /// Checks the parameters, then fits a stratified model
+    /// ([`CoxPhValidParams::fit_stratified`]).
+    pub fn fit_stratified<S: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        strata: &[S],
+    ) -> Result<CoxPh> {
+        self.check_ref()?.fit_stratified(x, y, strata)
+    }
+}
+
+/// The partial likelihood of each stratum, with its subjects' rows of the design.
+struct Strata {
+    parts: Vec<(PartialLikelihood, Vec<usize>, Array2<f64>)>,
+}
+
+impl Strata {
+    /// Strata of `labels` (one per subject; `None`: one stratum) over the design `x`.
+    fn new<S: Ord>(
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        labels: Option<&[S]>,
+        ties: Ties,
+    ) -> Result<Self> {
+        let groups: Vec<Vec<usize>> = match labels {
+            None => vec![(0..y.len()).collect()],
+            Some(labels) => {
+                let mut order: Vec<usize> = (0..y.len()).collect();
+                order.sort_by(|&a, &b| labels[a].cmp(&labels[b]).then(a.cmp(&b)));
+                order
+                    .chunk_by(|&a, &b| labels[a] == labels[b])
+                    .map(<[usize]>::to_vec)
+                    .collect()
+            }
+        };
+        let parts = groups
+            .into_iter()
+            .map(|rows| {
+                let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+                let xs = x.select(Axis(0), &rows);
+                Ok((PartialLikelihood::new(&ys, ties)?, rows, xs))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self { parts })
+    }
+
+    /// The negative log partial likelihood, its gradient and Hessian in β, summed over strata.
+    fn nll_grad_hess(&self, beta: &Array1<f64>) -> Result<(f64, Array1<f64>, Array2<f64>)> {
+        let p = beta.len();
+        let mut total = (0.0, Array1::zeros(p), Array2::zeros((p, p)));
+        for (pl, _, xs) in &self.parts {
+            let (f, g, h) = pl.nll_grad_hess(xs.view(), beta.view(), Reduction::Sum)?;
+            total.0 += f;
+            total.1 += &g;
+            total.2 += &h;
+        }
+        Ok(total)
+    }
+
+    /// The negative log partial likelihood at β, summed over strata.
+    fn nll(&self, beta: &Array1<f64>) -> Result<f64> {
+        let mut total = 0.0;
+        for (pl, _, xs) in &self.parts {
+            total += pl.nll(xs.dot(beta).as_slice().unwrap_or(&[]), Reduction::Sum)?;
+        }
+        Ok(total)
+    }
+
+    /// Harrell's C of `risk` over the pairs within each stratum, counts pooled (a stratum
+    /// without comparable pairs adds none).
+    fn concordance(&self, y: &[Surv], risk: &Array1<f64>) -> Result<Concordance> {
+        if self.parts.len() == 1 {
+            return harrell(y, risk.as_slice().unwrap_or(&[]), DEFAULT_TIED_TOL);
+        }
+        let mut pooled = Concordance {
+            c_index: f64::NAN,
+            concordant: 0,
+            discordant: 0,
+            tied_risk: 0,
+            tied_time: 0,
+        };
+        for (_, rows, _) in &self.parts {
+            let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+            let rs: Vec<f64> = rows.iter().map(|&i| risk[i]).collect();
+            match harrell(&ys, &rs, DEFAULT_TIED_TOL) {
+                Ok(c) => {
+                    pooled.concordant += c.concordant;
+                    pooled.discordant += c.discordant;
+                    pooled.tied_risk += c.tied_risk;
+                    pooled.tied_time += c.tied_time;
+                }
+                Err(Error::Undefined(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let comparable = pooled.comparable();
+        if comparable == 0 {
+            return Err(Error::Undefined(
+                "no comparable pairs within any stratum".into(),
+            ));
+        }
+        pooled.c_index =
+            (pooled.concordant as f64 + pooled.tied_risk as f64 / 2.0) / comparable as f64;
+        Ok(pooled)
+    }
 }
 
 impl CoxPhValidParams {
     /// Fits covariates `x` (`n × p`) to survival `y`.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
+        self.fit_with(x, y, None::<&[u8]>)
+    }
+
+    /// Fits a stratified model: one coefficient vector, each stratum with its own baseline
+    /// hazard — risk sets are drawn within the subject's stratum (`strata[i]`, any ordered
+    /// label such as a centre's name or number), and the partial likelihood is the sum of the
+    /// strata's. lifelines' `CoxPHFitter(strata=[…])` and R's `coxph(… + strata(centre))`: the
+    /// usual way to let each centre of a multi-centre cohort keep its own baseline while
+    /// estimating shared hazard ratios. The null log-likelihood, the score test and the
+    /// concordance (pairs within a stratum) are the stratified ones too. The covariates may
+    /// not include the strata (a column constant within every stratum has no estimate: the
+    /// fit fails as for any collinear column). Predicting survival curves needs each
+    /// stratum's baseline: [`crate::BreslowBaseline::fit`] on that stratum's subjects and
+    /// linear predictors.
+    pub fn fit_stratified<S: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        strata: &[S],
+    ) -> Result<CoxPh> {
+        if strata.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                what: "strata labels",
+                got: strata.len(),
+                expected: y.len(),
+            });
+        }
+        self.fit_with(x, y, Some(strata))
+    }
+
+    fn fit_with<S: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        labels: Option<&[S]>,
+    ) -> Result<CoxPh> {
         let params = self;
         let p = x.ncols();
         check_design(x, y)?;
@@ -307,9 +464,9 @@ impl CoxPhValidParams {
         let mean = x.mean_axis(Axis(0)).ok_or(Error::Empty)?;
         let sd = column_sd(x)?;
         let xs = (&x - &mean) / &sd;
-        let pl = PartialLikelihood::new(y, params.ties)?;
+        let strata = Strata::new(xs.view(), y, labels, params.ties)?;
         let mut beta = Array1::<f64>::zeros(p);
-        let (mut f, mut g, mut h) = pl.nll_grad_hess(xs.view(), beta.view(), Reduction::Sum)?;
+        let (mut f, mut g, mut h) = strata.nll_grad_hess(&beta)?;
         let f_null = f;
         // The score test at β = 0, `Uᵀ I⁻¹ U` (invariant under the standardisation).
         let score_test = h
@@ -339,15 +496,15 @@ impl CoxPhValidParams {
             };
             let mut t = 1.0;
             let mut next = &beta - &step;
-            let mut f_next = pl.nll(xs.dot(&next).as_slice().unwrap_or(&[]), Reduction::Sum)?;
+            let mut f_next = strata.nll(&next)?;
             while f_next > f + 1e-12 * f.abs() && t > 1e-8 {
                 t *= 0.5;
                 next = &beta - &(&step * t);
-                f_next = pl.nll(xs.dot(&next).as_slice().unwrap_or(&[]), Reduction::Sum)?;
+                f_next = strata.nll(&next)?;
             }
             last_step = (&step * t).iter().fold(0.0f64, |m, v| m.max(v.abs()));
             beta = next;
-            (f, g, h) = pl.nll_grad_hess(xs.view(), beta.view(), Reduction::Sum)?;
+            (f, g, h) = strata.nll_grad_hess(&beta)?;
             if let Some(index) = beta.iter().position(|b| b.abs() > DIVERGENCE) {
                 if last_step < 1e-3 || iterations == params.max_iter {
                     return Err(Error::MonotoneLikelihood {
@@ -390,7 +547,7 @@ impl CoxPhValidParams {
         let ci_lower = &coef - &(&se * q);
         let ci_upper = &coef + &(&se * q);
         let risk = x.dot(&coef);
-        let concordance = harrell(y, risk.as_slice().unwrap_or(&[]), DEFAULT_TIED_TOL)?;
+        let concordance = strata.concordance(y, &risk)?;
         Ok(CoxPh {
             coef,
             se,
@@ -402,6 +559,7 @@ impl CoxPhValidParams {
             log_likelihood: -f,
             log_likelihood_null: -f_null,
             concordance,
+            strata: strata.parts.len(),
             score_test,
             iterations,
             ties: params.ties,

@@ -6,6 +6,7 @@ mod coxnet;
 mod edge;
 mod ipcw;
 mod reference;
+mod strata;
 
 use adamss_survival::{surv_from, Surv};
 use ndarray::Array2;
