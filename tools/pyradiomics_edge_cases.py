@@ -341,6 +341,16 @@ def main():
               {"setting": {"binWidth": 25, "force2D": True}})
     file_case("edge_empty_blocks_pet", pet_2d, sagittal, (1.3, 0.8, 2.0), np.float32,
               {"setting": {"binWidth": 0.25}, "imageType": {}, "featureClass": {}})
+    # A LoG sigma too large for the image (20 mm across 6 slices of 3 mm needs 8): PyRadiomics
+    # skips it with a warning and extracts the other sigma. Own generator (seed 19).
+    rng_big = np.random.default_rng(19)
+    short = (6, 20, 22)
+    pet_short = np.abs(smooth(short, rng_big, 6, 2))
+    roi_short = ellipsoid(short, (3, 10, 11), (2, 6, 7), rng_big, 0.3)
+    file_case("edge_log_sigma_too_large_pet", pet_short, roi_short, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25, "sigma": [1.0, 20.0]}, "imageType": {"LoG": {}},
+               "featureClass": {"firstorder": None, "glcm": None}})
+    assert not any("sigma-20" in k for k in files["edge_log_sigma_too_large_pet"]["features"])
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

@@ -16,7 +16,8 @@ Known, not bugs (session 24): LoG of float32 images within one float32 ulp per v
 mean or median of a LoG image near zero differs beyond 1e-6 relative (by ~1e-7 absolute);
 wavelet medians of float32 images likewise (docs: 1e-4 for float32 wavelets); force2D with
 every class makes PyRadiomics fail on a 3-D ROI (its shape2D class), which we do not implement;
-a LoG sigma too large for the image, which PyRadiomics skips with a warning and we refuse.
+a LoG sigma too large for the image, which PyRadiomics skips with a warning and we refused
+(session 26: skipped with a warning through the log facade, as PyRadiomics).
 Session 26: seeds 600-799 (86 one-slice ROIs, 70 with shape2D compared) all equal; seed 701
 crashes PyRadiomics (segmentation fault in its GLCM of ~1500 grey levels: normalised x100
 with binWidth 0.1) and takes us ~5 min (the MCC's O(Ng^3) SVD per direction); where

@@ -526,9 +526,11 @@ pub fn extract_wavelet<T: Pixel>(
 /// Laplacian, normalised across scale, on the whole image (after normalisation; the ROI after
 /// resegmentation), in the precision SimpleITK uses for the image — single for an `f32` image,
 /// double for normalised values or an `f64` image — bit-equal to SimpleITK; the result is a
-/// float32 image either way (SimpleITK's output type), binned as PyRadiomics bins one. A σ for which some
-/// axis has fewer than `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is an error
-/// (PyRadiomics skips it with a warning).
+/// float32 image either way (SimpleITK's output type), binned as PyRadiomics bins one. A σ for
+/// which some axis of the image filtered (after `preCrop` or resampling) has fewer than
+/// `ceil(σ / spacing) + 1` voxels, or any axis fewer than 4, is skipped with a warning through
+/// the [`log`](https://docs.rs/log) facade, as PyRadiomics skips it: its features are absent.
+/// A σ that is not positive is an error.
 pub fn extract_log<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
@@ -603,10 +605,13 @@ pub fn extract_log<T: Pixel>(
             let too_small = (0..3)
                 .any(|a| shape[a] < 4 || (shape[a] as f64) < (sigma / spacing[a]).ceil() + 1.0);
             if too_small {
-                return Err(Error::Settings(format!(
-                    "LoG sigma {sigma} mm needs at least max(4, ceil(sigma / spacing) + 1) voxels \
-                     along every axis; the image is {shape:?} voxels of {spacing:?} mm"
-                )));
+                // PyRadiomics' getLoGImage: a warning, and no image for this sigma.
+                ::log::warn!(
+                    "LoG sigma {sigma} mm skipped (as PyRadiomics): it needs at least max(4, \
+                     ceil(sigma / spacing) + 1) voxels along every axis; the image filtered is \
+                     {shape:?} voxels of {spacing:?} mm"
+                );
+                return Ok(Vec::new());
             }
             // Only the ROI's box is read: the LoG is computed there alone (same values).
             let filtered = match &source {

@@ -31,7 +31,7 @@ mod args;
 mod progress;
 
 use args::*;
-use progress::{bar, BarObserver};
+use progress::{bar, print_warnings, BarObserver};
 
 fn main() -> std::process::ExitCode {
     match run() {
@@ -72,6 +72,7 @@ fn error_text(e: &anyhow::Error) -> String {
 
 fn run() -> Result<()> {
     let cli = Cli::parse();
+    print_warnings();
     // Before anything else runs: the numerical libraries read their CPU level at load time.
     let isa = CpuIsa::from_env(CpuIsa::Avx2).map_err(anyhow::Error::msg)?;
     let pin = adamss::model::cpu::pin_isa(isa)?;

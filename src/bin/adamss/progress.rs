@@ -90,3 +90,29 @@ impl train::Observer for BarObserver<'_> {
         true
     }
 }
+
+/// Prints the library's warnings (the `log` facade; e.g. a LoG sigma PyRadiomics would skip)
+/// to standard error as `warning: …`, as PyRadiomics' logger prints its own.
+pub(crate) struct Warnings;
+
+impl log::Log for Warnings {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            eprintln!("warning: {}", record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs [`Warnings`] as the process's logger (once; a second call changes nothing).
+pub(crate) fn print_warnings() {
+    static LOGGER: Warnings = Warnings;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Warn);
+    }
+}

@@ -211,7 +211,8 @@ pub(crate) fn check_case(
 /// shape2D class on one-slice ROIs across z, y and x (anisotropic pixels, a hole, corner-touching
 /// pixels, a one-pixel spur; `SphericalDisproportion` named; resegmentation); a file without
 /// `featureClass` (every class, shape2D included where it applies) and one with empty
-/// `imageType` and `featureClass` blocks (the original image, every class). For each
+/// `imageType` and `featureClass` blocks (the original image, every class); a LoG sigma too
+/// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]). For each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -253,6 +254,7 @@ fn edge_cases_match_pyradiomics() {
             + (9 + 14 + 16)
             + (9 + 107)
             + 107
+            + (18 + 24)
     );
 }
 
@@ -404,4 +406,41 @@ fn shape_features_match_pyradiomics() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(compared, v["cases"].as_object().unwrap().len() * 14);
     assert!(compared >= 20 * 14);
+}
+
+/// A LoG sigma too large for the image is skipped with a warning through the `log` facade, as
+/// PyRadiomics skips it with one (the features of the other sigma are checked against
+/// PyRadiomics' in [`edge_cases_match_pyradiomics`]).
+#[test]
+fn log_sigma_too_large_warns() {
+    use std::sync::Mutex;
+    struct Capture(Mutex<Vec<String>>);
+    impl log::Log for Capture {
+        fn enabled(&self, m: &log::Metadata) -> bool {
+            m.level() <= log::Level::Warn
+        }
+        fn log(&self, r: &log::Record) {
+            self.0.lock().unwrap().push(r.args().to_string());
+        }
+        fn flush(&self) {}
+    }
+    static CAPTURE: Capture = Capture(Mutex::new(Vec::new()));
+    log::set_logger(&CAPTURE).unwrap();
+    log::set_max_level(log::LevelFilter::Warn);
+    let name = "edge_log_sigma_too_large_pet";
+    let file = |what: &str| dir().join(format!("{name}.{what}"));
+    let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
+    let features = plan
+        .run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+        .unwrap();
+    assert_eq!(features.len(), 18 + 24);
+    assert!(features
+        .iter()
+        .all(|(n, _)| n.starts_with("log-sigma-1-0-mm-3D_")));
+    let said = CAPTURE.0.lock().unwrap().clone();
+    assert!(
+        said.iter()
+            .any(|w| w.contains("LoG sigma 20 mm skipped") && w.contains("[22, 20, 6]")),
+        "{said:?}"
+    );
 }
