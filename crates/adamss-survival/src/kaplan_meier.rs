@@ -108,12 +108,28 @@ impl KaplanMeier {
     /// The smallest time with `S(t) ≤ 0.5`, or infinity when the curve stays above one half
     /// (lifelines' `median_survival_time_`).
     pub fn median(&self) -> f64 {
-        self.timeline
-            .iter()
-            .zip(&self.survival)
-            .find(|(_, &s)| s <= 0.5)
-            .map_or(f64::INFINITY, |(&t, _)| t)
+        first_at_or_below(&self.timeline, &self.survival, 0.5)
     }
+
+    /// The confidence interval of [`KaplanMeier::median`] at the fit's level: the smallest
+    /// times at which the lower and the upper pointwise bounds reach one half (infinity where a
+    /// bound stays above it) — lifelines' `median_survival_times(kmf.confidence_interval_)`,
+    /// the interval clinical papers quote beside a median survival.
+    pub fn median_confidence_interval(&self) -> (f64, f64) {
+        (
+            first_at_or_below(&self.timeline, &self.lower, 0.5),
+            first_at_or_below(&self.timeline, &self.upper, 0.5),
+        )
+    }
+}
+
+/// The first of `times` whose `values` entry is at most `level` (infinity if none).
+fn first_at_or_below(times: &[f64], values: &[f64], level: f64) -> f64 {
+    times
+        .iter()
+        .zip(values)
+        .find(|(_, &v)| v <= level)
+        .map_or(f64::INFINITY, |(&t, _)| t)
 }
 
 fn log_log_bounds(s: f64, greenwood: f64, z: f64) -> (f64, f64) {

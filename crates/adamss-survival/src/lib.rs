@@ -19,7 +19,7 @@ pub use coxph::{ChiSquareTest, CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
 pub use kaplan_meier::KaplanMeier;
-pub use logrank::{logrank, LogRank};
+pub use logrank::{logrank, logrank_weighted, LogRank, LogRankWeights};
 pub use surv::{surv_from, EventIndicator, Surv};
 
 /// The linfa this crate implements its traits for (`Fit`, `Predict`, `ParamGuard`, datasets):
@@ -45,8 +45,9 @@ pub use ndarray;
 pub mod prelude {
     pub use crate::{
         brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
-        nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxPh, Coxnet, Error,
-        EventIndicator, KaplanMeier, PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
+        logrank_weighted, nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxPh,
+        Coxnet, Error, EventIndicator, KaplanMeier, LogRankWeights, PartialLikelihood, Reduction,
+        Surv, Ties, DEFAULT_TIED_TOL,
     };
     pub use linfa::traits::{Fit, Predict, PredictInplace};
     pub use linfa::{Dataset, DatasetBase, ParamGuard};

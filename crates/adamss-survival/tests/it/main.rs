@@ -5,6 +5,7 @@ mod api;
 mod coxnet;
 mod edge;
 mod ipcw;
+mod logrank_km;
 mod reference;
 mod strata;
 
