@@ -351,6 +351,36 @@ def main():
               {"setting": {"binWidth": 0.25, "sigma": [1.0, 20.0]}, "imageType": {"LoG": {}},
                "featureClass": {"firstorder": None, "glcm": None}})
     assert not any("sigma-20" in k for k in files["edge_log_sigma_too_large_pet"]["features"])
+    # 2-D images (NIfTI dim[0] = 2, which SimpleITK reads as 2-D): PyRadiomics' 2-D angles and
+    # sub-bands, TotalEnergy per pixel area, no 3-D shape class, shape2D without force2D (a
+    # file without featureClass enables it). Own generator (seed 23).
+    rng_flat = np.random.default_rng(23)
+    plane_shape = (1, 36, 40)
+    ct_flat = np.round(smooth(plane_shape, rng_flat, 300, 40)).clip(-1024, 3000)[0]
+    pet_flat = np.abs(smooth(plane_shape, rng_flat, 6, 2))[0]
+    roi_flat = ellipsoid(plane_shape, (0, 18, 20), (1, 10, 13), rng_flat, 0.4)[0]
+
+    def write_2d(name, arr, spacing, dtype):
+        img = sitk.GetImageFromArray(arr.astype(dtype))
+        img.SetSpacing(spacing)
+        img.SetOrigin((12.5, -30.0))
+        sitk.WriteImage(img, os.path.join(OUT, name))
+
+    for name, image, dtype, spacing, params in [
+            ("edge_2d_every_class_ct", ct_flat, np.int16, (0.8, 0.7), {"setting": {"binWidth": 25}}),
+            ("edge_2d_filters_pet", pet_flat, np.float32, (2.0, 2.5),
+             {"setting": {"binWidth": 0.25, "normalize": True, "distances": [1, 2]},
+              "imageType": {"Original": {}, "Wavelet": {}, "Square": {}, "Gradient": {}}})]:
+        write_2d(f"{name}.image.nii.gz", image, spacing, dtype)
+        write_2d(f"{name}.mask.nii.gz", roi_flat, spacing, np.uint8)
+        pfile = os.path.join(OUT, f"{name}.params.json")
+        with open(pfile, "w") as f:
+            json.dump(params, f, indent=1)
+        res = featureextractor.RadiomicsFeatureExtractor(pfile).execute(
+            os.path.join(OUT, f"{name}.image.nii.gz"), os.path.join(OUT, f"{name}.mask.nii.gz"))
+        feats = {k: float(v) for k, v in res.items() if not k.startswith("diagnostics")}
+        assert not any(k.startswith("original_shape_") for k in feats), name
+        files[name] = {"dtype": np.dtype(dtype).name, "features": feats}
 
     with open(os.path.join(OUT, "edge_cases_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "cases": cases, "files": files, "defaults": defaults, "examples": examples}, f, indent=1,

@@ -29,7 +29,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use adamss_io::{read_header, ReadOptions, Volume};
+use adamss_io::{read_header, Geometry, ReadOptions, Volume};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -107,6 +107,18 @@ const DERIVED: [(FeatureClass, &str, [&str; 2]); 5] = [
         ["Sphericity", "Sphericity"],
     ),
 ];
+
+/// A one-slice volume with its third spacing set to 1: a 2-D image's pixels, whose volume is
+/// their area.
+fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
+    let (data, g) = v.into_parts();
+    let mut spacing = g.spacing;
+    spacing[2] = 1.0;
+    Ok(Volume::new(
+        data,
+        Geometry::new(spacing, g.origin, g.direction)?,
+    )?)
+}
 
 fn bad(path: &Path, msg: String) -> Error {
     Error::Settings(format!("{}: {msg}", path.display()))
@@ -368,8 +380,12 @@ impl ExtractionPlan {
     /// voxels (NaN, ±Inf) are read as they are: only a non-finite value that a feature reads
     /// (in the ROI of an image type, or in a whole-image statistic such as `normalize`'s) is
     /// an error, naming the voxel.
+    ///
+    /// A 2-D image (a NIfTI file whose `dim[0]` is 2, which SimpleITK reads as a 2-D image) is
+    /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]).
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
         let info = read_header(image)?;
+        let mask_info = read_header(mask)?;
         let stored = PixelType::from_nifti(&info).ok_or_else(|| {
             Error::Settings(format!(
                 "{}: NIfTI datatype {} ({}) is not a scalar image type",
@@ -384,7 +400,61 @@ impl ExtractionPlan {
         };
         let img = Volume::<f32>::read_with(image, &read)?;
         let msk = Volume::<u8>::read(mask)?;
-        self.run_stored(&img, &msk, stored)
+        match (info.dims.len() == 2, mask_info.dims.len() == 2) {
+            (false, false) => self.run_stored(&img, &msk, stored),
+            (true, true) => {
+                let plan = self.for_2d_image()?;
+                plan.run_stored(&unit_depth(img)?, &unit_depth(msk)?, stored)
+            }
+            (two_d, _) => Err(Error::GeometryMismatch(format!(
+                "{} is {}-D and {} {}-D (SimpleITK reads a NIfTI file with dim[0] = 2 as a 2-D \
+                 image, and PyRadiomics refuses to pair it with a 3-D one)",
+                image.display(),
+                if two_d { 2 } else { 3 },
+                mask.display(),
+                if two_d { 3 } else { 2 }
+            ))),
+        }
+    }
+
+    /// The plan as PyRadiomics runs it on a 2-D image (what SimpleITK makes of a NIfTI file
+    /// with `dim[0] = 2`), for images held here as one slice across z whose third spacing is
+    /// 1 (so a voxel's volume is the pixel's area, as `TotalEnergy` needs): textures and the
+    /// wavelet within the slice (`force2D` across z: PyRadiomics' 2-D angles, 8 neighbours, the
+    /// four 2-D sub-bands `wavelet-LH`, …), the shape class left out with a warning (PyRadiomics:
+    /// "Shape features are only available 3D input (for 2D input, use shape2D)"), shape2D
+    /// computed where asked for or implied. The LoG of a 2-D image (SimpleITK's 2-D filter) is
+    /// not implemented: a plan with a LoG image type is refused.
+    pub fn for_2d_image(&self) -> Result<Self> {
+        if self
+            .image_types
+            .iter()
+            .any(|(t, _)| *t == ImageTypeSelection::LoG)
+        {
+            return Err(Error::Settings(
+                "the LoG image type of a 2-D image (SimpleITK's 2-D filter) is not implemented; \
+                 remove LoG from imageType"
+                    .into(),
+            ));
+        }
+        let in_plane = |s: &Settings| Settings {
+            force_2d: true,
+            force_2d_dimension: 0,
+            ..s.clone()
+        };
+        let mut plan = self.clone();
+        if plan.classes.iter().any(|(c, _)| *c == FeatureClass::Shape) {
+            ::log::warn!(
+                "shape class skipped: the image is 2-D (as PyRadiomics: shape features are only \
+                 available for 3-D input; for 2-D input, use shape2D)"
+            );
+            plan.classes.retain(|(c, _)| *c != FeatureClass::Shape);
+        }
+        plan.settings = in_plane(&plan.settings);
+        for (_, s) in &mut plan.image_types {
+            *s = in_plane(s);
+        }
+        Ok(plan)
     }
 
     /// Runs the plan on one image stored as `stored` (e.g. [`PixelType::Int16`] for a CT read

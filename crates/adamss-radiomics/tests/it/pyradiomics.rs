@@ -212,7 +212,9 @@ pub(crate) fn check_case(
 /// pixels, a one-pixel spur; `SphericalDisproportion` named; resegmentation); a file without
 /// `featureClass` (every class, shape2D included where it applies) and one with empty
 /// `imageType` and `featureClass` blocks (the original image, every class); a LoG sigma too
-/// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]). For each
+/// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]); 2-D
+/// images (NIfTI `dim[0]` = 2: every class with shape2D and no 3-D shape, `TotalEnergy` per
+/// pixel area; the four 2-D wavelet sub-bands, Square and Gradient). For each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -255,6 +257,8 @@ fn edge_cases_match_pyradiomics() {
             + (9 + 107)
             + 107
             + (18 + 24)
+            + (93 + 9)
+            + (9 + (1 + 4 + 1 + 1) * 93)
     );
 }
 
