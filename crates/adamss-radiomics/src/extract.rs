@@ -538,6 +538,20 @@ pub fn extract_log<T: Pixel>(
     classes: &[FeatureClass],
     sigmas: &[f64],
 ) -> Result<Features> {
+    log_features(image, mask, settings, classes, sigmas, 3)
+}
+
+/// [`extract_log`] over the first `axes` image axes: 3, or 2 for a 2-D image held as one slice
+/// across z (SimpleITK's 2-D filter; the size rule over x and y only, as PyRadiomics applies it
+/// to a 2-D image).
+pub(crate) fn log_features<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    sigmas: &[f64],
+    axes: usize,
+) -> Result<Features> {
     check_grids(image, mask, settings)?;
     // Normalised values once, for resegmentation and every sigma; without normalisation the
     // filter reads the image itself (it converts each value to f64, as SimpleITK does).
@@ -602,7 +616,7 @@ pub fn extract_log<T: Pixel>(
                     "LoG sigma must be positive, got {sigma}"
                 )));
             }
-            let too_small = (0..3)
+            let too_small = (0..axes)
                 .any(|a| shape[a] < 4 || (shape[a] as f64) < (sigma / spacing[a]).ceil() + 1.0);
             if too_small {
                 // PyRadiomics' getLoGImage: a warning, and no image for this sigma.
@@ -615,8 +629,12 @@ pub fn extract_log<T: Pixel>(
             }
             // Only the ROI's box is read: the LoG is computed there alone (same values).
             let filtered = match &source {
-                LogSource::Values(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
-                LogSource::Stored(v) => laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in),
+                LogSource::Values(v) => {
+                    laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in, axes)
+                }
+                LogSource::Stored(v) => {
+                    laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in, axes)
+                }
             };
             let mut roi = Roi::from_fn(
                 box_dims,

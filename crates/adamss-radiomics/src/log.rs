@@ -333,6 +333,7 @@ pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64)
         sigma,
         [0, 0, 0],
         [d.0 - 1, d.1 - 1, d.2 - 1],
+        3,
     )
 }
 
@@ -343,12 +344,16 @@ pub fn laplacian_of_gaussian(image: &Array3<f64>, spacing: [f64; 3], sigma: f64)
 /// image, but the second pass only the lines that cross the box along the first axis, and the
 /// third only those that cross it along the first two: for a 38-voxel tumour box in a 160³
 /// image that is 1.3 instead of 3 whole-volume passes per axis.
+///
+/// `axes` is 3, or 2 for a 2-D image held as one slice across z: SimpleITK's 2-D filter, the
+/// Laplacian over x and y, each derivative smoothed along the other in-plane axis only.
 pub(crate) fn laplacian_of_gaussian_in<T: Copy + Into<f64>>(
     image: &Array3<T>,
     spacing: [f64; 3],
     sigma: f64,
     lo: [usize; 3],
     hi: [usize; 3],
+    axes: usize,
 ) -> Array3<f32> {
     let d = image.dim();
     let dims = [d.0, d.1, d.2];
@@ -360,18 +365,20 @@ pub(crate) fn laplacian_of_gaussian_in<T: Copy + Into<f64>>(
         image.as_slice_memory_order(),
     ) {
         let r = |v: [usize; 3]| [v[2], v[1], v[0]];
-        let sum = log_box(src, r(dims), [2, 1, 0], spacing, sigma, r(lo), r(hi));
+        let sum = log_box(src, r(dims), [2, 1, 0], spacing, sigma, r(lo), r(hi), axes);
         return Array3::from_shape_vec(out.f(), sum).unwrap_or_else(|_| Array3::zeros(out));
     }
     let image = image.as_standard_layout();
     let src = image.as_slice().unwrap_or(&[]);
-    let sum = log_box(src, dims, [0, 1, 2], spacing, sigma, lo, hi);
+    let sum = log_box(src, dims, [0, 1, 2], spacing, sigma, lo, hi, axes);
     Array3::from_shape_vec(out, sum).unwrap_or_else(|_| Array3::zeros(out))
 }
 
 /// The LoG on the box `lo..=hi` of a C-order volume of `dims` (memory axes), whose image axis
 /// a (ITK's x, y, z order, with `spacing[a]`) is memory axis `map[a]`; the box's values in
-/// C order. The passes run in ITK's order of image axes, whatever the memory order.
+/// C order. The passes run in ITK's order of image axes, whatever the memory order; over the
+/// first `axes` image axes only (2: a 2-D image).
+#[allow(clippy::too_many_arguments)]
 fn log_box<T: Copy + Into<f64>>(
     src: &[T],
     dims: [usize; 3],
@@ -380,6 +387,7 @@ fn log_box<T: Copy + Into<f64>>(
     sigma: f64,
     lo: [usize; 3],
     hi: [usize; 3],
+    axes: usize,
 ) -> Vec<f32> {
     let boxed: [Range<usize>; 3] = [0, 1, 2].map(|a| lo[a]..hi[a] + 1);
     let full: [Range<usize>; 3] = dims.map(|n| 0..n);
@@ -387,7 +395,7 @@ fn log_box<T: Copy + Into<f64>>(
     let len = src.len();
     let (mut a, mut b) = (vec![0.0f32; len], vec![0.0f32; len]);
     let mut tile = Tile::default();
-    for axis in 0..3 {
+    for axis in 0..axes {
         // The derivative filter reads the input in double and writes float; each smoothing
         // pass reads float and writes float. After each pass, the axes filtered so far only
         // matter inside the box.
@@ -395,7 +403,7 @@ fn log_box<T: Copy + Into<f64>>(
         let m = map[axis];
         ranges[m] = boxed[m].clone();
         Recursive::new(sigma, spacing[axis], 2).along(src, dims, m, &ranges, &mut a, &mut tile);
-        for other in (0..3).filter(|&o| o != axis) {
+        for other in (0..axes).filter(|&o| o != axis) {
             let mo = map[other];
             ranges[mo] = boxed[mo].clone();
             Recursive::new(sigma, spacing[other], 0)
@@ -449,7 +457,7 @@ mod tests {
                 ([7, 0, 13], [7, 16, 13]),
                 ([20, 2, 0], [22, 5, 28]),
             ] {
-                let part = laplacian_of_gaussian_in(&image, spacing, sigma, lo, hi);
+                let part = laplacian_of_gaussian_in(&image, spacing, sigma, lo, hi, 3);
                 let want = whole.slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]]);
                 assert_eq!(part.dim(), want.dim());
                 for (a, b) in part.iter().zip(want.iter()) {

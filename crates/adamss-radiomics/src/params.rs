@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::extract::{
-    extract, extract_filtered, extract_log, extract_shape, extract_shape2d, FeatureClass, Features,
+    extract, extract_filtered, extract_shape, extract_shape2d, log_features, FeatureClass, Features,
 };
 use crate::filters::ImageType;
 use crate::pixel::{Pixel, PixelType};
@@ -403,8 +403,8 @@ impl ExtractionPlan {
         match (info.dims.len() == 2, mask_info.dims.len() == 2) {
             (false, false) => self.run_stored(&img, &msk, stored),
             (true, true) => {
-                let plan = self.for_2d_image()?;
-                plan.run_stored(&unit_depth(img)?, &unit_depth(msk)?, stored)
+                let plan = self.for_2d_image();
+                plan.run_stored_axes(&unit_depth(img)?, &unit_depth(msk)?, stored, 2)
             }
             (two_d, _) => Err(Error::GeometryMismatch(format!(
                 "{} is {}-D and {} {}-D (SimpleITK reads a NIfTI file with dim[0] = 2 as a 2-D \
@@ -423,20 +423,10 @@ impl ExtractionPlan {
     /// wavelet within the slice (`force2D` across z: PyRadiomics' 2-D angles, 8 neighbours, the
     /// four 2-D sub-bands `wavelet-LH`, …), the shape class left out with a warning (PyRadiomics:
     /// "Shape features are only available 3D input (for 2D input, use shape2D)"), shape2D
-    /// computed where asked for or implied. The LoG of a 2-D image (SimpleITK's 2-D filter) is
-    /// not implemented: a plan with a LoG image type is refused.
-    pub fn for_2d_image(&self) -> Result<Self> {
-        if self
-            .image_types
-            .iter()
-            .any(|(t, _)| *t == ImageTypeSelection::LoG)
-        {
-            return Err(Error::Settings(
-                "the LoG image type of a 2-D image (SimpleITK's 2-D filter) is not implemented; \
-                 remove LoG from imageType"
-                    .into(),
-            ));
-        }
+    /// computed where asked for or implied. ([`ExtractionPlan::run_files`] also filters the
+    /// LoG of a 2-D image in 2-D, as SimpleITK does; [`ExtractionPlan::run_stored`] of this
+    /// plan would filter it in 3-D.)
+    pub fn for_2d_image(&self) -> Self {
         let in_plane = |s: &Settings| Settings {
             force_2d: true,
             force_2d_dimension: 0,
@@ -454,7 +444,7 @@ impl ExtractionPlan {
         for (_, s) in &mut plan.image_types {
             *s = in_plane(s);
         }
-        Ok(plan)
+        plan
     }
 
     /// Runs the plan on one image stored as `stored` (e.g. [`PixelType::Int16`] for a CT read
@@ -468,11 +458,23 @@ impl ExtractionPlan {
         mask: &Volume<u8>,
         stored: PixelType,
     ) -> Result<Features> {
+        self.run_stored_axes(image, mask, stored, 3)
+    }
+
+    /// [`ExtractionPlan::run_stored`] with the LoG over the first `axes` image axes (2: a 2-D
+    /// image).
+    fn run_stored_axes(
+        &self,
+        image: &Volume<f32>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        axes: usize,
+    ) -> Result<Features> {
         // As PyRadiomics' loadImage: resampling first, from the mask's grid (the image read
         // through its own geometry), so the grids need not agree.
         let Some(r) = resample(image, mask, &self.settings, stored)? else {
             let mask = crate::roi::mask_on_image_grid(image, mask, &self.settings)?;
-            return self.run_prepared(image, &mask, stored, |s| s.clone());
+            return self.run_prepared(image, &mask, stored, |s| s.clone(), axes);
         };
         // Resampling has cropped (preCrop no longer applies) and normalised.
         let strip = |s: &Settings| Settings {
@@ -482,8 +484,8 @@ impl ExtractionPlan {
             ..s.clone()
         };
         match &r.image {
-            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, stored, strip),
-            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, stored, strip),
+            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, stored, strip, axes),
+            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, stored, strip, axes),
         }
     }
 
@@ -508,6 +510,7 @@ impl ExtractionPlan {
         mask: &Volume<u8>,
         stored: PixelType,
         adjust: impl Fn(&Settings) -> Settings,
+        axes: usize,
     ) -> Result<Features> {
         // Shape and shape2D once, first, from the top-level settings; the other classes per
         // image type.
@@ -556,7 +559,7 @@ impl ExtractionPlan {
                             "image type LoG needs a sigma list (mm), e.g. sigma: [1.0, 2.0]".into(),
                         ));
                     }
-                    extract_log(image, mask, s, &classes, &s.sigma)?
+                    log_features(image, mask, s, &classes, &s.sigma, axes)?
                 }
             };
             out.extend(f);

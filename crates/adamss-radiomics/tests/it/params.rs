@@ -353,8 +353,8 @@ fn shape2d_needs_a_one_slice_roi() {
         .all(|(n, _)| n.starts_with("original_shape2D_")));
 }
 
-/// A 2-D image (NIfTI `dim[0]` = 2) pairs only with a 2-D mask, and its LoG (SimpleITK's 2-D
-/// filter) is refused as not implemented; the values of the rest are checked against
+/// A 2-D image (NIfTI `dim[0]` = 2) pairs only with a 2-D mask; without a parameter file it
+/// gives PyRadiomics' defaults less the 3-D shape class. Its values are checked against
 /// PyRadiomics in `pyradiomics.rs` (`edge_2d_*`).
 #[test]
 fn two_dimensional_images() {
@@ -368,20 +368,6 @@ fn two_dimensional_images() {
         .unwrap_err();
     assert!(
         matches!(e, adamss_radiomics::Error::GeometryMismatch(_)) && e.to_string().contains("2-D"),
-        "{e}"
-    );
-    let d = tempfile::tempdir().unwrap();
-    let p = d.path().join("log.yaml");
-    std::fs::write(&p, "imageType:\n  LoG:\n    sigma: [1.0]\n").unwrap();
-    let log = ExtractionPlan::from_file(&p).unwrap();
-    let e = log
-        .run_files(
-            &file("edge_2d_every_class_ct", "image"),
-            &file("edge_2d_every_class_ct", "mask"),
-        )
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("LoG image type of a 2-D image"),
         "{e}"
     );
     // Without a parameter file: PyRadiomics' defaults less the 3-D shape class.

@@ -214,7 +214,8 @@ pub(crate) fn check_case(
 /// `imageType` and `featureClass` blocks (the original image, every class); a LoG sigma too
 /// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]); 2-D
 /// images (NIfTI `dim[0]` = 2: every class with shape2D and no 3-D shape, `TotalEnergy` per
-/// pixel area; the four 2-D wavelet sub-bands, Square and Gradient). For each
+/// pixel area; the four 2-D wavelet sub-bands, Square and Gradient; SimpleITK's 2-D LoG). For
+/// each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -259,6 +260,7 @@ fn edge_cases_match_pyradiomics() {
             + (18 + 24)
             + (93 + 9)
             + (9 + (1 + 4 + 1 + 1) * 93)
+            + 2 * (18 + 24 + 16)
     );
 }
 
