@@ -7,7 +7,8 @@ DICOM converters write, or an arbitrary rotation) and a parameter file (binWidth
 resampling with each interpolator, normalize, resegmentation in the three modes, force2D,
 distances, weightingNorm, GLCM symmetry, gldm_a, voxelArrayShift, preCrop, padDistance; from
 seed 400 some masks on another grid, with or without correctMask; from seed 600 some ROIs in
-one slice with force2D and shape2D, listed or implied by no featureClass; image
+one slice with force2D and shape2D, listed or implied by no featureClass; from seed 800 some
+2-D images (NIfTI dim[0] = 2); image
 types LoG, the wavelets, Square, SquareRoot, Logarithm, Exponential, Gradient), runs
 PyRadiomics on the files, then our binary, and prints each case whose features differ beyond
 1e-6 relative / 1e-9 absolute (the golden tests' tolerance) or that one side refuses.
@@ -22,7 +23,8 @@ Session 26: seeds 600-799 (86 one-slice ROIs, 70 with shape2D compared) all equa
 crashes PyRadiomics (segmentation fault in its GLCM of ~1500 grey levels: normalised x100
 with binWidth 0.1) and takes us ~5 min (the MCC's O(Ng^3) SVD per direction); where
 PyRadiomics fails on a shape2D of a ROI resampled over several slices with no featureClass
-listed (717, 742), we skip the class and extract the rest.
+listed (717, 742), we skip the class and extract the rest. Seeds 800-999 (19 2-D images)
+all equal.
 Found and fixed (session 25): seeds 259 and 219 (resampling rotated images): the spacing of an
 oblique sform (now pixdim, as SimpleITK reads it) and nearest-neighbour ties on oblique grids
 (now ITK's SVD inverse of direction * spacing).
@@ -130,6 +132,15 @@ def generate(OUT, S0, N):
                 [float(v) for v in rng_grid.uniform(-0.5, 0.5, 3)]))
             sitk.WriteImage(sitk.Resample(m, ref, sitk.Transform(), sitk.sitkNearestNeighbor, 0),
                             os.path.join(OUT, f"c{s}.mask.nii.gz"))
+        # From seed 800 on (own generator), some cases are 2-D images (NIfTI dim[0] = 2, which
+        # SimpleITK reads as 2-D): the slice holding most of the ROI, plain geometry.
+        rng_flat = np.random.default_rng(10**8 + s)
+        flat2d = s >= 800 and not other_grid and flat_axis is None and rng_flat.uniform() < 0.3
+        if flat2d:
+            k = int(np.argmax((mask == label).sum(axis=(1, 2))))
+            for name, arr, dt in [(f"c{s}.image.nii.gz", img[k], dtype), (f"c{s}.mask.nii.gz", mask[k], np.uint8)]:
+                im = sitk.GetImageFromArray(arr.astype(dt)); im.SetSpacing(spacing[:2]); im.SetOrigin(origin[:2])
+                sitk.WriteImage(im, os.path.join(OUT, name))
         st = {"label": label}
         if other_grid and rng_grid.uniform() < 0.5:
             st["correctMask"] = True
@@ -165,6 +176,9 @@ def generate(OUT, S0, N):
             it["Wavelet"] = {} if rng.uniform() < 0.5 else {"wavelet": str(rng.choice(["haar", "db2", "sym2", "bior1.3", "rbio1.1"])), "level": int(rng.integers(1, 3))}
         for t in ["Square", "SquareRoot", "Logarithm", "Exponential", "Gradient"]:
             if rng.uniform() < 0.15: it[t] = {}
+        if flat2d:  # PyRadiomics takes two spacings for a 2-D image; force2D is for 3-D ones
+            for key in ["resampledPixelSpacing", "interpolator", "force2D", "force2Ddimension"]:
+                st.pop(key, None)
         params = {"setting": st, "imageType": it}
         if st.get("force2D"):
             params["featureClass"] = {c: None for c in ["shape", "firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]}
@@ -177,7 +191,8 @@ def generate(OUT, S0, N):
         with open(p, "w") as f: yaml.safe_dump(params, f)
         out = pyradiomics_in_child(p, os.path.join(OUT, f"c{s}.image.nii.gz"), os.path.join(OUT, f"c{s}.mask.nii.gz"))
         out["params"] = params; out["kind"] = kind
-        out["geo"] = geo + ("+other-grid" if other_grid else "") + ("" if flat_axis is None else f"+slice{flat_axis}")
+        out["geo"] = (geo + ("+other-grid" if other_grid else "") + ("" if flat_axis is None else f"+slice{flat_axis}")
+                      + ("+2d" if flat2d else ""))
         json.dump(out, open(os.path.join(OUT, f"c{s}.expected.json"), "w"))
         print(s, kind, out["geo"], "error" if "error" in out else len(out["features"]), flush=True)
 

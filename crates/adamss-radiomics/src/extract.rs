@@ -282,12 +282,7 @@ pub fn extract_shape<T: Pixel>(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Features> {
-    check_grids(image, mask, settings)?;
-    // Refuses a resampledPixelSpacing that would resample (the crop changes no value here).
-    crop_window(image, mask, settings)?;
-    let resegmented = resegment(image, mask, settings)?;
-    let described = shape_mask(mask, resegmented.as_ref(), settings)?;
-    named_shape(&described, settings)
+    named_shape(&*described_mask(image, mask, settings)?, settings)
 }
 
 /// The shape2D class of a one-slice ROI, named `original_shape2D_<Feature>` (as PyRadiomics
@@ -298,11 +293,25 @@ pub fn extract_shape2d<T: Pixel>(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<Features> {
+    named_shape2d(&*described_mask(image, mask, settings)?, settings)
+}
+
+/// The mask the shape classes describe, from the image and mask as given: the grids checked,
+/// a resampling spacing refused (the crop changes no value here), resegmentation applied (see
+/// [`extract_shape`]).
+fn described_mask<'a, T: Pixel>(
+    image: &Volume<T>,
+    mask: &'a Volume<u8>,
+    settings: &Settings,
+) -> Result<Cow<'a, Volume<u8>>> {
     check_grids(image, mask, settings)?;
     crop_window(image, mask, settings)?;
-    let resegmented = resegment(image, mask, settings)?;
-    let described = shape_mask(mask, resegmented.as_ref(), settings)?;
-    named_shape2d(&described, settings)
+    match resegment(image, mask, settings)? {
+        None => Ok(Cow::Borrowed(mask)),
+        Some(r) => Ok(Cow::Owned(
+            shape_mask(mask, Some(&r), settings)?.into_owned(),
+        )),
+    }
 }
 
 /// The mask the shape classes describe (see [`extract_shape`]).
