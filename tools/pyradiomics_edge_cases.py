@@ -353,7 +353,8 @@ def main():
     assert not any("sigma-20" in k for k in files["edge_log_sigma_too_large_pet"]["features"])
     # 2-D images (NIfTI dim[0] = 2, which SimpleITK reads as 2-D): PyRadiomics' 2-D angles and
     # sub-bands, TotalEnergy per pixel area, no 3-D shape class, shape2D without force2D (a
-    # file without featureClass enables it), SimpleITK's 2-D LoG. Own generator (seed 23).
+    # file without featureClass enables it), SimpleITK's 2-D LoG, resampling in the plane (two
+    # spacings). Own generator (seed 23).
     rng_flat = np.random.default_rng(23)
     plane_shape = (1, 36, 40)
     ct_flat = np.round(smooth(plane_shape, rng_flat, 300, 40)).clip(-1024, 3000)[0]
@@ -373,7 +374,11 @@ def main():
               "imageType": {"Original": {}, "Wavelet": {}, "Square": {}, "Gradient": {}}}),
             ("edge_2d_log_ct", ct_flat, np.int16, (0.8, 0.7),
              {"setting": {"binWidth": 10, "sigma": [1.0, 3.0]}, "imageType": {"LoG": {}},
-              "featureClass": {"firstorder": None, "glcm": None, "glszm": None}})]:
+              "featureClass": {"firstorder": None, "glcm": None, "glszm": None}}),
+            ("edge_2d_resample_pet", pet_flat, np.float32, (2.0, 2.5),
+             {"setting": {"binWidth": 0.25, "resampledPixelSpacing": [1.5, 1.5], "sigma": [2.0]},
+              "imageType": {"Original": {}, "LoG": {}},
+              "featureClass": {"firstorder": None, "glrlm": None, "ngtdm": None, "shape2D": None}})]:
         write_2d(f"{name}.image.nii.gz", image, spacing, dtype)
         write_2d(f"{name}.mask.nii.gz", roi_flat, spacing, np.uint8)
         pfile = os.path.join(OUT, f"{name}.params.json")

@@ -63,17 +63,35 @@ fn sha1_of<T: Copy>(data: &ndarray::Array3<T>, bytes: impl Fn(T, &mut Vec<u8>)) 
 
 impl ExtractionPlan {
     /// PyRadiomics' `diagnostics_*` for `image` and `mask` files with this plan's settings
-    /// (its top-level `label`).
+    /// (its top-level `label`). A 2-D pair ([`ExtractionPlan::for_2d_image`]) reports
+    /// `Dimensionality` 2D, its sizes and spacings with the unit third axis it is held with.
     pub fn diagnostics_files(&self, image: &Path, mask: &Path) -> Result<Diagnostics> {
-        use serde_json::{json, Value};
         let info = read_header(image)?;
+        if info.dims.len() == 2 && read_header(mask)?.dims.len() == 2 {
+            return self.for_2d_image().diagnostics_of(image, mask, info, true);
+        }
+        self.diagnostics_of(image, mask, info, false)
+    }
+
+    fn diagnostics_of(
+        &self,
+        image: &Path,
+        mask: &Path,
+        info: adamss_io::NiftiInfo,
+        two_d: bool,
+    ) -> Result<Diagnostics> {
+        use serde_json::{json, Value};
         let stored = PixelType::from_nifti(&info).unwrap_or(PixelType::Float32);
         let read = ReadOptions {
             finite_only: false,
             ..ReadOptions::default()
         };
-        let img = Volume::<f64>::read_with(image, &read)?;
-        let msk = Volume::<u8>::read(mask)?;
+        let mut img = Volume::<f64>::read_with(image, &read)?;
+        let mut msk = Volume::<u8>::read(mask)?;
+        if two_d {
+            img = crate::params::unit_depth(img)?;
+            msk = crate::params::unit_depth(msk)?;
+        }
         let mut e: Vec<(String, Value)> = Vec::new();
         let mut put = |k: &str, v: Value| e.push((format!("diagnostics_{k}"), v));
         put(
@@ -117,7 +135,10 @@ impl ExtractionPlan {
             PixelType::Float64 => sha1_of(data, |v, b| b.extend(v.to_le_bytes())),
         };
         put("Image-original_Hash", json!(hash));
-        put("Image-original_Dimensionality", json!("3D"));
+        put(
+            "Image-original_Dimensionality",
+            json!(if two_d { "2D" } else { "3D" }),
+        );
         image_elements(&mut put, "original", data, &img.geometry().spacing);
         let m = msk.data();
         put(

@@ -110,7 +110,7 @@ const DERIVED: [(FeatureClass, &str, [&str; 2]); 5] = [
 
 /// A one-slice volume with its third spacing set to 1: a 2-D image's pixels, whose volume is
 /// their area.
-fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
+pub(crate) fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
     let (data, g) = v.into_parts();
     let mut spacing = g.spacing;
     spacing[2] = 1.0;
@@ -421,15 +421,19 @@ impl ExtractionPlan {
     /// with `dim[0] = 2`), for images held here as one slice across z whose third spacing is
     /// 1 (so a voxel's volume is the pixel's area, as `TotalEnergy` needs): textures and the
     /// wavelet within the slice (`force2D` across z: PyRadiomics' 2-D angles, 8 neighbours, the
-    /// four 2-D sub-bands `wavelet-LH`, …), the shape class left out with a warning (PyRadiomics:
+    /// four 2-D sub-bands `wavelet-LH`, …), resampling in the plane (`resampledPixelSpacing` of
+    /// two values, x and y), the shape class left out with a warning (PyRadiomics:
     /// "Shape features are only available 3D input (for 2D input, use shape2D)"), shape2D
     /// computed where asked for or implied. ([`ExtractionPlan::run_files`] also filters the
     /// LoG of a 2-D image in 2-D, as SimpleITK does; [`ExtractionPlan::run_stored`] of this
     /// plan would filter it in 3-D.)
     pub fn for_2d_image(&self) -> Self {
+        // PyRadiomics' two spacings of a 2-D image; the unit depth is kept.
         let in_plane = |s: &Settings| Settings {
             force_2d: true,
             force_2d_dimension: 0,
+            resampled_pixel_spacing: (s.resampled_pixel_spacing.as_ref())
+                .map(|r| vec![r[0], r.get(1).copied().unwrap_or(0.0), 0.0]),
             ..s.clone()
         };
         let mut plan = self.clone();

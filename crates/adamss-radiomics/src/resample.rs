@@ -66,10 +66,10 @@ pub fn resample<T: Pixel>(
     settings: &Settings,
     stored: PixelType,
 ) -> Result<Option<Resampled>> {
-    let Some(target) = &settings.resampled_pixel_spacing else {
+    settings.validate()?;
+    let Some(target) = settings.resampled_spacing_3d()? else {
         return Ok(None);
     };
-    settings.validate()?;
     // The grid comes from the mask alone, and the image is read through its own geometry, so
     // the two need not share a grid (PyRadiomics needs no correctMask here): the ROI must only
     // lie inside the image.

@@ -373,7 +373,7 @@ pub(crate) fn crop_window<T: Pixel>(
         [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
         [0, 1, 2].map(|a| (hi[a] + pad).min(dims[a] - 1)),
     );
-    let Some(target) = &settings.resampled_pixel_spacing else {
+    let Some(target) = settings.resampled_spacing_3d()? else {
         return Ok(Some(window));
     };
     let spacing = image.geometry().spacing;

@@ -64,7 +64,8 @@ pub struct Settings {
     /// 2.x: 1 nearest neighbour, 2 linear, 23 B-spline, …); it is read as its name.
     #[serde(deserialize_with = "interpolator_name")]
     pub interpolator: String,
-    /// `resampledPixelSpacing` (x, y, z mm; 0 keeps an axis' spacing; default none), with
+    /// `resampledPixelSpacing` (x, y, z mm — x, y for a 2-D image, as PyRadiomics takes it;
+    /// 0 keeps an axis' spacing; default none), with
     /// PyRadiomics' rules: 0 and axes along which the ROI is one voxel thick keep the mask's
     /// spacing; a result `allclose` to the image's spacing crops image and mask to the ROI's box
     /// plus `padDistance` (like `preCrop`); any other resamples both, once, before the image
@@ -108,6 +109,19 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// `resampledPixelSpacing` for a 3-D image: refused when it has two values (a 2-D image's,
+    /// which [`crate::ExtractionPlan::run_files`] takes from a 2-D file).
+    pub(crate) fn resampled_spacing_3d(&self) -> Result<Option<[f64; 3]>> {
+        match self.resampled_pixel_spacing.as_deref() {
+            None => Ok(None),
+            Some(&[x, y, z]) => Ok(Some([x, y, z])),
+            Some(r) => Err(Error::Settings(format!(
+                "resampledPixelSpacing {r:?} has two values, a 2-D image's; this image is 3-D \
+                 (give x, y and z)"
+            ))),
+        }
+    }
+
     /// The axis (x 0, y 1, z 2) texture neighbours may not move along: `force2Ddimension`
     /// turned from PyRadiomics' (z, y, x) order, with `force2D`; `None` in 3-D.
     pub fn fixed_axis(&self) -> Option<usize> {
@@ -287,9 +301,10 @@ impl Settings {
             "sitkBlackmanWindowedSinc",
         ];
         if let Some(r) = &self.resampled_pixel_spacing {
-            if r.len() != 3 || r.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            if !(r.len() == 3 || r.len() == 2) || r.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
                 return Err(Error::Settings(format!(
-                    "resampledPixelSpacing must be three spacings ≥ 0 (mm; 0 keeps an axis), got {r:?}"
+                    "resampledPixelSpacing must be three spacings ≥ 0 (mm; 0 keeps an axis; two \
+                     for a 2-D image), got {r:?}"
                 )));
             }
         }

@@ -50,7 +50,7 @@ fn check_against_pyradiomics(plan: &ExtractionPlan) {
 fn unsupported_keys_are_refused_by_name() {
     let json = [
         (
-            r#"{"setting": {"resampledPixelSpacing": [1, 1]}}"#,
+            r#"{"setting": {"resampledPixelSpacing": [1, 1, 1, 1]}}"#,
             "resampledPixelSpacing",
         ),
         (r#"{"featureClass": {"shape2d": []}}"#, "shape2d"),
@@ -353,8 +353,9 @@ fn shape2d_needs_a_one_slice_roi() {
         .all(|(n, _)| n.starts_with("original_shape2D_")));
 }
 
-/// A 2-D image (NIfTI `dim[0]` = 2) pairs only with a 2-D mask; without a parameter file it
-/// gives PyRadiomics' defaults less the 3-D shape class. Its values are checked against
+/// A 2-D image (NIfTI `dim[0]` = 2) pairs only with a 2-D mask; two resampling spacings are
+/// for 2-D images only; without a parameter file a 2-D image gives PyRadiomics' defaults less
+/// the 3-D shape class. Its values are checked against
 /// PyRadiomics in `pyradiomics.rs` (`edge_2d_*`).
 #[test]
 fn two_dimensional_images() {
@@ -370,6 +371,18 @@ fn two_dimensional_images() {
         matches!(e, adamss_radiomics::Error::GeometryMismatch(_)) && e.to_string().contains("2-D"),
         "{e}"
     );
+    // Two resampling spacings are a 2-D image's: a 3-D image refuses them.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("two.yaml");
+    std::fs::write(&p, "setting:\n  resampledPixelSpacing: [1.5, 1.5]\n").unwrap();
+    let two = ExtractionPlan::from_file(&p).unwrap();
+    let e = two
+        .run_files(
+            &file("thin_single_slice_ct", "image"),
+            &file("thin_single_slice_ct", "mask"),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("two values"), "{e}");
     // Without a parameter file: PyRadiomics' defaults less the 3-D shape class.
     let f = plan
         .run_files(

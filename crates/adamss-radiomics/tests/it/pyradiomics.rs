@@ -214,8 +214,8 @@ pub(crate) fn check_case(
 /// `imageType` and `featureClass` blocks (the original image, every class); a LoG sigma too
 /// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]); 2-D
 /// images (NIfTI `dim[0]` = 2: every class with shape2D and no 3-D shape, `TotalEnergy` per
-/// pixel area; the four 2-D wavelet sub-bands, Square and Gradient; SimpleITK's 2-D LoG). For
-/// each
+/// pixel area; the four 2-D wavelet sub-bands, Square and Gradient; SimpleITK's 2-D LoG;
+/// B-spline resampling in the plane with two spacings). For each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -261,6 +261,7 @@ fn edge_cases_match_pyradiomics() {
             + (93 + 9)
             + (9 + (1 + 4 + 1 + 1) * 93)
             + 2 * (18 + 24 + 16)
+            + (9 + 2 * (18 + 16 + 5))
     );
 }
 
