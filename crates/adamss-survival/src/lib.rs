@@ -10,6 +10,7 @@ mod ipcw;
 mod kaplan_meier;
 mod logrank;
 mod surv;
+mod zph;
 
 pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction, Stratification};
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
@@ -21,6 +22,7 @@ pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_
 pub use kaplan_meier::KaplanMeier;
 pub use logrank::{logrank, logrank_weighted, LogRank, LogRankWeights};
 pub use surv::{surv_from, EventIndicator, Surv};
+pub use zph::{SchoenfeldResiduals, TimeTransform};
 
 /// The linfa this crate implements its traits for (`Fit`, `Predict`, `ParamGuard`, datasets):
 /// use it instead of pinning a matching version yourself.

@@ -8,6 +8,7 @@ mod ipcw;
 mod logrank_km;
 mod reference;
 mod strata;
+mod zph;
 
 use adamss_survival::{surv_from, Surv};
 use ndarray::Array2;

@@ -1,0 +1,176 @@
+//! Schoenfeld residuals of a fitted Cox model and the proportional-hazards test built on them
+//! (Grambsch and Therneau's score test, in lifelines' form: `proportional_hazard_test`,
+//! `check_assumptions`).
+
+use ndarray::{Array1, Array2, ArrayView2};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use crate::coxph::{ChiSquareTest, CoxPh};
+use crate::surv::{check_design, time_groups};
+use crate::{Error, Result, Surv, Ties};
+
+/// How event times are transformed before the proportional-hazards test correlates them with
+/// the scaled Schoenfeld residuals (lifelines' `time_transform`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum TimeTransform {
+    /// The events' ranks 1, 2, … in time order (tied events in input order): lifelines'
+    /// default, `"rank"`.
+    #[default]
+    Rank,
+    /// `1 − S(t)` of the Kaplan–Meier curve of the data (R's `cox.zph` default, `"km"`).
+    KaplanMeier,
+    /// The time itself (`"identity"`).
+    Identity,
+    /// `log t` (`"log"`; times must be positive).
+    Log,
+}
+
+/// Schoenfeld residuals: one row per event, in time order (tied events in input order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchoenfeldResiduals {
+    /// The subject (row of the design) of each residual.
+    pub subjects: Vec<usize>,
+    /// `x_i − x̄(t_i)`: the covariates of the subject with the event minus their mean over the
+    /// risk set, weighted by `exp(xβ)` (with Efron's ties, the mean of the `d` Efron-weighted
+    /// means of the tie group), one row per event.
+    pub residuals: Array2<f64>,
+    /// `D · r · V` (`D` events, `V` the coefficients' covariance): lifelines' scaled residuals
+    /// (R's `residuals(fit, "scaledsch")` adds the coefficients).
+    pub scaled: Array2<f64>,
+}
+
+impl CoxPh {
+    /// The Schoenfeld residuals of this model on its training data `x` (`n × p`, the design it
+    /// was fitted on, columns in the same order) and `y`, as lifelines'
+    /// `compute_residuals(df, "schoenfeld" | "scaled_schoenfeld")` for Efron's ties (Breslow's:
+    /// every tied event against the full risk set). Unstratified fits only.
+    pub fn schoenfeld_residuals(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+    ) -> Result<SchoenfeldResiduals> {
+        check_design(x, y)?;
+        let p = self.coef.len();
+        if x.ncols() != p {
+            return Err(Error::LengthMismatch {
+                what: "covariate columns",
+                got: x.ncols(),
+                expected: p,
+            });
+        }
+        if self.strata > 1 {
+            return Err(Error::InvalidParameter(
+                "Schoenfeld residuals of a stratified fit are not implemented".into(),
+            ));
+        }
+        let eta = x.dot(&self.coef);
+        let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+        let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
+        let (order, groups) = time_groups(y);
+        // Risk sums from the latest time down, residuals per tie group.
+        let mut s0 = 0.0;
+        let mut s1 = Array1::<f64>::zeros(p);
+        let mut rows: Vec<(usize, Array1<f64>)> = Vec::new();
+        for &(a, b) in groups.iter().rev() {
+            let members = &order[a..b];
+            let (mut t0, mut t1) = (0.0, Array1::<f64>::zeros(p));
+            for &i in members {
+                s0 += phi[i];
+                s1.scaled_add(phi[i], &x.row(i));
+                if y[i].event() {
+                    t0 += phi[i];
+                    t1.scaled_add(phi[i], &x.row(i));
+                }
+            }
+            let events: Vec<usize> = members.iter().copied().filter(|&i| y[i].event()).collect();
+            let d = events.len();
+            if d == 0 {
+                continue;
+            }
+            let mut mean = Array1::<f64>::zeros(p);
+            for l in 0..d {
+                let f = match self.ties {
+                    Ties::Efron => l as f64 / d as f64,
+                    Ties::Breslow => 0.0,
+                };
+                let numer = &s1 - &(&t1 * f);
+                let denom = s0 - f * t0;
+                mean += &(numer / (denom * d as f64));
+            }
+            for &i in events.iter().rev() {
+                rows.push((i, &x.row(i) - &mean));
+            }
+        }
+        rows.reverse();
+        let events = rows.len();
+        let mut residuals = Array2::zeros((events, p));
+        for (k, (_, r)) in rows.iter().enumerate() {
+            residuals.row_mut(k).assign(r);
+        }
+        let scaled = residuals.dot(&self.covariance) * events as f64;
+        Ok(SchoenfeldResiduals {
+            subjects: rows.into_iter().map(|(i, _)| i).collect(),
+            residuals,
+            scaled,
+        })
+    }
+
+    /// The proportional-hazards test of each covariate (one degree of freedom each, in the
+    /// covariates' order): the correlation of its scaled Schoenfeld residuals with the
+    /// transformed event times, `(Σ (g − ḡ) r*)² / (D · se² · Σ (g − ḡ)²)` — lifelines'
+    /// `proportional_hazard_test(fit, df, time_transform)` (the test `check_assumptions`
+    /// reports; R's `cox.zph` in survival ≥ 3 computes an exact score test instead). A small
+    /// p-value says the covariate's hazard ratio changes with time. `x` and `y` are the
+    /// training data, as for [`CoxPh::schoenfeld_residuals`].
+    pub fn proportional_hazards_test(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        transform: TimeTransform,
+    ) -> Result<Vec<ChiSquareTest>> {
+        let r = self.schoenfeld_residuals(x, y)?;
+        let d = r.subjects.len();
+        let g: Vec<f64> = match transform {
+            TimeTransform::Rank => (1..=d).map(|k| k as f64).collect(),
+            TimeTransform::Identity => r.subjects.iter().map(|&i| y[i].time()).collect(),
+            TimeTransform::Log => {
+                if let Some(&i) = r.subjects.iter().find(|&&i| y[i].time() <= 0.0) {
+                    return Err(Error::InvalidParameter(format!(
+                        "the log time transform needs positive event times; subject {i} has {}",
+                        y[i].time()
+                    )));
+                }
+                r.subjects.iter().map(|&i| y[i].time().ln()).collect()
+            }
+            TimeTransform::KaplanMeier => {
+                let km = crate::KaplanMeier::fit(y, 0.95)?;
+                r.subjects
+                    .iter()
+                    .map(|&i| 1.0 - km.predict(y[i].time()))
+                    .collect()
+            }
+        };
+        let mean = g.iter().sum::<f64>() / d as f64;
+        let centred: Vec<f64> = g.iter().map(|v| v - mean).collect();
+        let ss: f64 = centred.iter().map(|v| v * v).sum();
+        if !(ss > 0.0) {
+            return Err(Error::Undefined(
+                "the transformed event times do not vary: no proportional-hazards test".into(),
+            ));
+        }
+        let chi = ChiSquared::new(1.0).map_err(|e| Error::InvalidParameter(e.to_string()))?;
+        Ok((0..self.coef.len())
+            .map(|j| {
+                let num: f64 = (centred.iter().zip(r.scaled.column(j)))
+                    .map(|(c, s)| c * s)
+                    .sum();
+                let statistic = num * num / (d as f64 * self.se[j] * self.se[j] * ss);
+                ChiSquareTest {
+                    statistic,
+                    df: 1,
+                    p_value: chi.sf(statistic),
+                }
+            })
+            .collect())
+    }
+}

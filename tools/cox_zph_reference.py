@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Reference values for adamss-survival's Schoenfeld residuals and proportional-hazards test
+(`CoxPh::schoenfeld_residuals`, `CoxPh::proportional_hazards_test`), from lifelines.
+
+On the bundled datasets (tests/data/survival/*.csv, written by tools/survival_reference.py;
+every covariate, Efron ties): lifelines' CoxPHFitter, then
+`proportional_hazard_test(fit, df, time_transform=...)` for rank, km, identity and log
+(statistic and p-value per covariate), and on rossi (tied weeks) the Schoenfeld and scaled
+Schoenfeld residuals with each row's subject.
+
+Writes tests/data/survival/zph_expected.json. Run: .venv/bin/python tools/cox_zph_reference.py
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import lifelines
+from lifelines import CoxPHFitter
+from lifelines.statistics import proportional_hazard_test
+
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "survival"
+
+
+def main():
+    out = {"generator": "tools/cox_zph_reference.py", "lifelines": lifelines.__version__, "datasets": {}}
+    for name in ["rossi", "whas500", "gbsg2", "veterans"]:
+        df = pd.read_csv(DATA / f"{name}.csv")
+        cols = [c for c in df.columns if c not in ("time", "event")]
+        cph = CoxPHFitter().fit(df, "time", "event", fit_options={"precision": 1e-12, "max_steps": 200})
+        case = {"covariates": cols, "tests": {}}
+        for transform in ["rank", "km", "identity", "log"]:
+            r = proportional_hazard_test(cph, df, time_transform=transform)
+            case["tests"][transform] = {
+                "statistic": [float(v) for v in np.ravel(r.test_statistic)],
+                "p_value": [float(v) for v in np.ravel(r.p_value)],
+            }
+        if name == "rossi":
+            for kind in ["schoenfeld", "scaled_schoenfeld"]:
+                res = cph.compute_residuals(df, kind)
+                case[kind] = {"subjects": [int(i) for i in res.index],
+                              "values": res[cols].values.tolist()}
+        out["datasets"][name] = case
+        print(name, {t: [round(v, 3) for v in case["tests"][t]["statistic"]][:3] for t in case["tests"]})
+    (DATA / "zph_expected.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
