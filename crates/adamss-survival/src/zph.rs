@@ -153,7 +153,7 @@ impl CoxPh {
         let mean = g.iter().sum::<f64>() / d as f64;
         let centred: Vec<f64> = g.iter().map(|v| v - mean).collect();
         let ss: f64 = centred.iter().map(|v| v * v).sum();
-        if !(ss > 0.0) {
+        if ss <= 0.0 || ss.is_nan() {
             return Err(Error::Undefined(
                 "the transformed event times do not vary: no proportional-hazards test".into(),
             ));

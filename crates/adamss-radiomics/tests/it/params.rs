@@ -256,10 +256,11 @@ fn pyradiomics_example_parameter_files() {
     ] {
         ExtractionPlan::from_file(&examples.join(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    for (refused, what) in [("exampleVoxel.yaml", "voxelSetting")] {
-        let e = ExtractionPlan::from_file(&examples.join(refused)).unwrap_err();
-        assert!(e.to_string().contains(what), "{refused}: {e}");
-    }
+    let e = ExtractionPlan::from_file(&examples.join("exampleVoxel.yaml")).unwrap_err();
+    assert!(
+        e.to_string().contains("voxelSetting"),
+        "exampleVoxel.yaml: {e}"
+    );
     let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut failures = Vec::new();
