@@ -67,7 +67,7 @@ impl ExtractionPlan {
     /// `Dimensionality` 2D, its sizes and spacings with the unit third axis it is held with.
     pub fn diagnostics_files(&self, image: &Path, mask: &Path) -> Result<Diagnostics> {
         let info = read_header(image)?;
-        if info.dims.len() == 2 && read_header(mask)?.dims.len() == 2 {
+        if crate::params::two_d_pair(image, &info, mask)? {
             return self.for_2d_image().diagnostics_of(image, mask, info, true);
         }
         self.diagnostics_of(image, mask, info, false)

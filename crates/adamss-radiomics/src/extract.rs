@@ -296,6 +296,39 @@ pub fn extract_shape2d<T: Pixel>(
     named_shape2d(&*described_mask(image, mask, settings)?, settings)
 }
 
+/// Whether the shape2D class runs: not, asked for (refused where it does not apply), or where
+/// it applies (a parameter file naming no class; skipped elsewhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape2d {
+    No,
+    Asked,
+    WhereItApplies,
+}
+
+/// The shape classes asked for (`shape`, and shape2D as `shape2d` says), from one described
+/// mask ([`described_mask`]): nothing when neither is asked for.
+pub(crate) fn shape_classes<T: Pixel>(
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    shape: bool,
+    shape2d: Shape2d,
+) -> Result<Features> {
+    if !shape && shape2d == Shape2d::No {
+        return Ok(Vec::new());
+    }
+    let described = described_mask(image, mask, settings)?;
+    let mut out = Vec::new();
+    if shape {
+        out.extend(named_shape(&described, settings)?);
+    }
+    match (shape2d, named_shape2d(&described, settings)) {
+        (Shape2d::No, _) | (Shape2d::WhereItApplies, Err(Error::Shape2D(_))) => {}
+        (_, f) => out.extend(f?),
+    }
+    Ok(out)
+}
+
 /// The mask the shape classes describe, from the image and mask as given: the grids checked,
 /// a resampling spacing refused (the crop changes no value here), resegmentation applied (see
 /// [`extract_shape`]).

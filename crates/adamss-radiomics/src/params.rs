@@ -34,7 +34,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::extract::{
-    extract, extract_filtered, extract_shape, extract_shape2d, log_features, FeatureClass, Features,
+    extract, extract_filtered, log_features, shape_classes, FeatureClass, Features, Shape2d,
 };
 use crate::filters::ImageType;
 use crate::pixel::{Pixel, PixelType};
@@ -118,6 +118,25 @@ pub(crate) fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
         data,
         Geometry::new(spacing, g.origin, g.direction)?,
     )?)
+}
+
+/// Whether `image` (its header `info`) and `mask` are a 2-D pair (NIfTI `dim[0] = 2`, which
+/// SimpleITK reads as 2-D images); a 2-D file beside a 3-D one is refused, as PyRadiomics
+/// refuses to pair them.
+pub(crate) fn two_d_pair(image: &Path, info: &adamss_io::NiftiInfo, mask: &Path) -> Result<bool> {
+    let (a, b) = (info.dims.len() == 2, read_header(mask)?.dims.len() == 2);
+    if a != b {
+        let d = |two: bool| if two { 2 } else { 3 };
+        return Err(Error::GeometryMismatch(format!(
+            "{} is {}-D and {} {}-D (SimpleITK reads a NIfTI file with dim[0] = 2 as a 2-D \
+             image, and PyRadiomics refuses to pair it with a 3-D one)",
+            image.display(),
+            d(a),
+            mask.display(),
+            d(b)
+        )));
+    }
+    Ok(a)
 }
 
 fn bad(path: &Path, msg: String) -> Error {
@@ -385,7 +404,7 @@ impl ExtractionPlan {
     /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]).
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
         let info = read_header(image)?;
-        let mask_info = read_header(mask)?;
+        let two_d = two_d_pair(image, &info, mask)?;
         let stored = PixelType::from_nifti(&info).ok_or_else(|| {
             Error::Settings(format!(
                 "{}: NIfTI datatype {} ({}) is not a scalar image type",
@@ -400,20 +419,11 @@ impl ExtractionPlan {
         };
         let img = Volume::<f32>::read_with(image, &read)?;
         let msk = Volume::<u8>::read(mask)?;
-        match (info.dims.len() == 2, mask_info.dims.len() == 2) {
-            (false, false) => self.run_stored(&img, &msk, stored),
-            (true, true) => {
-                let plan = self.for_2d_image();
-                plan.run_stored_axes(&unit_depth(img)?, &unit_depth(msk)?, stored, 2)
-            }
-            (two_d, _) => Err(Error::GeometryMismatch(format!(
-                "{} is {}-D and {} {}-D (SimpleITK reads a NIfTI file with dim[0] = 2 as a 2-D \
-                 image, and PyRadiomics refuses to pair it with a 3-D one)",
-                image.display(),
-                if two_d { 2 } else { 3 },
-                mask.display(),
-                if two_d { 3 } else { 2 }
-            ))),
+        if two_d {
+            let plan = self.for_2d_image();
+            plan.run_stored_axes(&unit_depth(img)?, &unit_depth(msk)?, stored, 2)
+        } else {
+            self.run_stored(&img, &msk, stored)
         }
     }
 
@@ -530,19 +540,20 @@ impl ExtractionPlan {
             .iter()
             .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
             .collect();
-        let mut out = Vec::new();
-        if shapes.contains(&FeatureClass::Shape) {
-            out.extend(extract_shape(image, mask, &adjust(&self.settings))?);
-        }
-        if shapes.contains(&FeatureClass::Shape2D) {
-            out.extend(extract_shape2d(image, mask, &adjust(&self.settings))?);
+        let shape2d = if shapes.contains(&FeatureClass::Shape2D) {
+            Shape2d::Asked
         } else if self.shape2d_where_planar && self.settings.force_2d {
-            match extract_shape2d(image, mask, &adjust(&self.settings)) {
-                Ok(f) => out.extend(f),
-                Err(Error::Shape2D(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
+            Shape2d::WhereItApplies
+        } else {
+            Shape2d::No
+        };
+        let mut out = shape_classes(
+            image,
+            mask,
+            &adjust(&self.settings),
+            shapes.contains(&FeatureClass::Shape),
+            shape2d,
+        )?;
         for (sel, s) in &self.image_types {
             let s = &adjust(s);
             let f = match sel {
