@@ -8,6 +8,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 use crate::cox::{PartialLikelihood, Reduction, Ties};
+use crate::residuals::{sandwich, stratum_residuals};
 use crate::surv::{check_design, column_sd};
 use crate::{Error, Result, Surv};
 
@@ -22,6 +23,7 @@ const DIVERGENCE: f64 = 20.0;
 /// | `max_iter` | 100 | ≥ 1 |
 /// | `tol` | 1e-10 | > 0: largest Newton step on standardised coefficients |
 /// | `confidence` | 0.95 | (0, 1): level of the coefficient intervals |
+/// | `robust` | false | sandwich standard errors (R's `robust = TRUE`, lifelines' `robust=True`) |
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CoxPhValidParams {
@@ -29,6 +31,7 @@ pub struct CoxPhValidParams {
     max_iter: usize,
     tol: f64,
     confidence: f64,
+    robust: bool,
 }
 
 impl Default for CoxPhValidParams {
@@ -38,6 +41,7 @@ impl Default for CoxPhValidParams {
             max_iter: 100,
             tol: 1e-10,
             confidence: 0.95,
+            robust: false,
         }
     }
 }
@@ -68,6 +72,17 @@ impl CoxPhParams {
     /// Sets the confidence level of the coefficient intervals.
     pub fn confidence(mut self, level: f64) -> Self {
         self.0.confidence = level;
+        self
+    }
+
+    /// Whether the standard errors, tests and intervals use the robust (sandwich, Lin–Wei)
+    /// covariance `DᵀD`, `D` the [`CoxPh::dfbeta`] rows, instead of the inverse information:
+    /// valid when the model is misspecified (a covariate's form, non-proportional hazards), as
+    /// R's `coxph(…, robust = TRUE)` and lifelines' `fit(…, robust=True)`. Correlated subjects
+    /// (several tumours of one patient, patients of one centre) need their cluster instead:
+    /// [`CoxPhValidParams::fit_clustered`], robust whatever this says.
+    pub fn robust(mut self, robust: bool) -> Self {
+        self.0.robust = robust;
         self
     }
 }
@@ -117,8 +132,14 @@ pub struct CoxPh {
     pub ci_lower: Array1<f64>,
     /// Upper confidence bounds of the coefficients.
     pub ci_upper: Array1<f64>,
-    /// Covariance matrix of the coefficients.
+    /// Covariance matrix of the coefficients: the inverse observed information, or in a
+    /// robust or clustered fit the sandwich estimate (R's `var`).
     pub covariance: Array2<f64>,
+    /// In a robust or clustered fit, the model-based covariance (inverse information) that
+    /// `covariance` replaced (R's `naive.var`); `None` otherwise. See
+    /// [`CoxPh::model_covariance`].
+    #[serde(default)]
+    pub naive_covariance: Option<Array2<f64>>,
     /// Log partial likelihood at the estimate (R's `loglik[2]`, lifelines' `log_likelihood_`).
     pub log_likelihood: f64,
     /// Log partial likelihood at β = 0 (R's `loglik[1]`).
@@ -208,7 +229,8 @@ impl CoxPh {
 
     /// A printable summary in the shape of R's `summary(coxph)` and lifelines'
     /// `print_summary`: per covariate the coefficient, hazard ratio, standard error, z, p and
-    /// confidence bounds; then the concordance, the partial log-likelihood and the three global
+    /// confidence bounds (the column reads `robust se` in a robust or clustered fit, whose z,
+    /// p, bounds and Wald test use it); then the concordance, the partial log-likelihood and the three global
     /// tests. `names` label the covariates (`x0`, `x1`, … where absent or of another length).
     pub fn summary(&self, names: &[&str]) -> String {
         use std::fmt::Write as _;
@@ -225,7 +247,18 @@ impl CoxPh {
         let _ = writeln!(
             s,
             "{:<width$} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10} {:>10}",
-            "covariate", "coef", "exp(coef)", "se(coef)", "z", "p", "lower", "upper"
+            "covariate",
+            "coef",
+            "exp(coef)",
+            if self.naive_covariance.is_some() {
+                "robust se"
+            } else {
+                "se(coef)"
+            },
+            "z",
+            "p",
+            "lower",
+            "upper"
         );
         for j in 0..p {
             let _ = writeln!(
@@ -320,11 +353,36 @@ impl CoxPhParams {
     ) -> Result<CoxPh> {
         self.check_ref()?.fit_stratified(x, y, strata)
     }
+
+    /// Checks the parameters, then fits with cluster-robust standard errors
+    /// ([`CoxPhValidParams::fit_clustered`]).
+    pub fn fit_clustered<C: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        clusters: &[C],
+    ) -> Result<CoxPh> {
+        self.check_ref()?.fit_clustered(x, y, clusters)
+    }
+
+    /// Checks the parameters, then fits a stratified model with cluster-robust standard errors
+    /// ([`CoxPhValidParams::fit_stratified_clustered`]).
+    pub fn fit_stratified_clustered<S: Ord, C: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        strata: &[S],
+        clusters: &[C],
+    ) -> Result<CoxPh> {
+        self.check_ref()?
+            .fit_stratified_clustered(x, y, strata, clusters)
+    }
 }
 
 /// The partial likelihood of each stratum, with its subjects' rows of the design.
 struct Strata {
     parts: Vec<(PartialLikelihood, Vec<usize>, Array2<f64>)>,
+    ties: Ties,
 }
 
 impl Strata {
@@ -354,7 +412,7 @@ impl Strata {
                 Ok((PartialLikelihood::new(&ys, ties)?, rows, xs))
             })
             .collect::<Result<_>>()?;
-        Ok(Self { parts })
+        Ok(Self { parts, ties })
     }
 
     /// The negative log partial likelihood, its gradient and Hessian in β, summed over strata.
@@ -377,6 +435,28 @@ impl Strata {
             total += pl.nll(xs.dot(beta).as_slice().unwrap_or(&[]), Reduction::Sum)?;
         }
         Ok(total)
+    }
+
+    /// The sandwich covariance on the standardised scale: score residuals at `beta` within
+    /// each stratum, times the model covariance `v`, summed within clusters.
+    fn sandwich<C: Ord>(
+        &self,
+        y: &[Surv],
+        beta: &Array1<f64>,
+        v: &Array2<f64>,
+        clusters: Option<&[C]>,
+    ) -> Array2<f64> {
+        let mut u = Array2::<f64>::zeros((y.len(), beta.len()));
+        for (_, rows, xs) in &self.parts {
+            let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+            let eta = xs.dot(beta);
+            let (_, score) =
+                stratum_residuals(xs.view(), &ys, eta.as_slice().unwrap_or(&[]), self.ties);
+            for (k, &i) in rows.iter().enumerate() {
+                u.row_mut(i).assign(&score.row(k));
+            }
+        }
+        sandwich(&u, v, clusters)
     }
 
     /// Harrell's C of `risk` over the pairs within each stratum, counts pooled (a stratum
@@ -421,7 +501,7 @@ impl Strata {
 impl CoxPhValidParams {
     /// Fits covariates `x` (`n × p`) to survival `y`.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
-        self.fit_with(x, y, None::<&[u8]>)
+        self.fit_with(x, y, None::<&[u8]>, None::<&[u8]>)
     }
 
     /// Fits a stratified model: one coefficient vector, each stratum with its own baseline
@@ -441,21 +521,48 @@ impl CoxPhValidParams {
         y: &[Surv],
         strata: &[S],
     ) -> Result<CoxPh> {
-        if strata.len() != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "strata labels",
-                got: strata.len(),
-                expected: y.len(),
-            });
-        }
-        self.fit_with(x, y, Some(strata))
+        check_labels("strata labels", strata.len(), y.len())?;
+        self.fit_with(x, y, Some(strata), None::<&[u8]>)
     }
 
-    fn fit_with<S: Ord>(
+    /// Fits with cluster-robust standard errors: subjects sharing a label of `clusters` (one
+    /// per subject: a patient with several lesions, a family, a centre) may be correlated, so
+    /// the covariance is the sandwich `DᵀD` with `D` the [`CoxPh::dfbeta`] rows summed within
+    /// each cluster (R's `coxph(… + cluster(id))`, lifelines' `cluster_col`). The coefficients
+    /// are the ordinary ones; the standard errors, z, p, intervals and Wald test use this
+    /// covariance, the model-based one is kept in [`CoxPh::naive_covariance`]. Every subject a
+    /// cluster of its own gives [`CoxPhParams::robust`]'s estimate.
+    pub fn fit_clustered<C: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        clusters: &[C],
+    ) -> Result<CoxPh> {
+        check_labels("cluster labels", clusters.len(), y.len())?;
+        self.fit_with(x, y, None::<&[u8]>, Some(clusters))
+    }
+
+    /// [`CoxPhValidParams::fit_stratified`] with [`CoxPhValidParams::fit_clustered`]'s
+    /// standard errors (R's `coxph(… + strata(centre) + cluster(id))`): each subject's score
+    /// residuals from its own stratum's risk sets, summed within clusters across strata.
+    pub fn fit_stratified_clustered<S: Ord, C: Ord>(
+        &self,
+        x: ArrayView2<f64>,
+        y: &[Surv],
+        strata: &[S],
+        clusters: &[C],
+    ) -> Result<CoxPh> {
+        check_labels("strata labels", strata.len(), y.len())?;
+        check_labels("cluster labels", clusters.len(), y.len())?;
+        self.fit_with(x, y, Some(strata), Some(clusters))
+    }
+
+    fn fit_with<S: Ord, C: Ord>(
         &self,
         x: ArrayView2<f64>,
         y: &[Surv],
         labels: Option<&[S]>,
+        clusters: Option<&[C]>,
     ) -> Result<CoxPh> {
         let params = self;
         let p = x.ncols();
@@ -533,12 +640,14 @@ impl CoxPhValidParams {
             .inv()
             .map_err(|e| Error::Linalg(format!("cannot invert the information matrix: {e}")))?;
         let coef = &beta / &sd;
-        let mut covariance = Array2::zeros((p, p));
-        for a in 0..p {
-            for b in 0..p {
-                covariance[[a, b]] = cov_std[[a, b]] / (sd[a] * sd[b]);
-            }
-        }
+        let unscale =
+            |m: &Array2<f64>| Array2::from_shape_fn((p, p), |(a, b)| m[[a, b]] / (sd[a] * sd[b]));
+        let (covariance, naive_covariance) = if params.robust || clusters.is_some() {
+            let robust = strata.sandwich(y, &beta, &cov_std, clusters);
+            (unscale(&robust), Some(unscale(&cov_std)))
+        } else {
+            (unscale(&cov_std), None)
+        };
         let se = covariance.diag().mapv(f64::sqrt);
         let z = &coef / &se;
         let normal = Normal::standard();
@@ -556,6 +665,7 @@ impl CoxPhValidParams {
             ci_lower,
             ci_upper,
             covariance,
+            naive_covariance,
             log_likelihood: -f,
             log_likelihood_null: -f_null,
             concordance,
@@ -594,6 +704,18 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for Cox
     fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
         Array1::zeros(x.nrows())
     }
+}
+
+/// A length error unless there is one label per subject.
+fn check_labels(what: &'static str, got: usize, expected: usize) -> Result<()> {
+    if got != expected {
+        return Err(Error::LengthMismatch {
+            what,
+            got,
+            expected,
+        });
+    }
+    Ok(())
 }
 
 /// Index and absolute value of the largest entry.

@@ -9,6 +9,7 @@ mod error;
 mod ipcw;
 mod kaplan_meier;
 mod logrank;
+mod residuals;
 mod surv;
 mod zph;
 

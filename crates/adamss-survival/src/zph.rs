@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::coxph::{ChiSquareTest, CoxPh};
-use crate::surv::{check_design, time_groups};
+use crate::surv::time_groups;
 use crate::{Error, Result, Surv, Ties};
 
 /// How event times are transformed before the proportional-hazards test correlates them with
@@ -34,7 +34,8 @@ pub struct SchoenfeldResiduals {
     /// risk set, weighted by `exp(xβ)` (with Efron's ties, the mean of the `d` Efron-weighted
     /// means of the tie group), one row per event.
     pub residuals: Array2<f64>,
-    /// `D · r · V` (`D` events, `V` the coefficients' covariance): lifelines' scaled residuals
+    /// `D · r · V` (`D` events, `V` the model-based covariance, [`CoxPh::model_covariance`]):
+    /// lifelines' scaled residuals
     /// (R's `residuals(fit, "scaledsch")` adds the coefficients).
     pub scaled: Array2<f64>,
 }
@@ -49,20 +50,8 @@ impl CoxPh {
         x: ArrayView2<f64>,
         y: &[Surv],
     ) -> Result<SchoenfeldResiduals> {
-        check_design(x, y)?;
+        self.check_training(x, y, "Schoenfeld residuals")?;
         let p = self.coef.len();
-        if x.ncols() != p {
-            return Err(Error::LengthMismatch {
-                what: "covariate columns",
-                got: x.ncols(),
-                expected: p,
-            });
-        }
-        if self.strata > 1 {
-            return Err(Error::InvalidParameter(
-                "Schoenfeld residuals of a stratified fit are not implemented".into(),
-            ));
-        }
         let eta = x.dot(&self.coef);
         let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
         let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
@@ -107,7 +96,7 @@ impl CoxPh {
         for (k, (_, r)) in rows.iter().enumerate() {
             residuals.row_mut(k).assign(r);
         }
-        let scaled = residuals.dot(&self.covariance) * events as f64;
+        let scaled = residuals.dot(self.model_covariance()) * events as f64;
         Ok(SchoenfeldResiduals {
             subjects: rows.into_iter().map(|(i, _)| i).collect(),
             residuals,
@@ -121,7 +110,9 @@ impl CoxPh {
     /// `proportional_hazard_test(fit, df, time_transform)` (the test `check_assumptions`
     /// reports; R's `cox.zph` in survival ≥ 3 computes an exact score test instead). A small
     /// p-value says the covariate's hazard ratio changes with time. `x` and `y` are the
-    /// training data, as for [`CoxPh::schoenfeld_residuals`].
+    /// training data, as for [`CoxPh::schoenfeld_residuals`]. `se²` is the model-based
+    /// variance, also in a robust fit (lifelines divides by the robust one there while scaling
+    /// the residuals by the model-based one).
     pub fn proportional_hazards_test(
         &self,
         x: ArrayView2<f64>,
@@ -158,13 +149,14 @@ impl CoxPh {
                 "the transformed event times do not vary: no proportional-hazards test".into(),
             ));
         }
+        let variance = self.model_covariance();
         let chi = ChiSquared::new(1.0).map_err(|e| Error::InvalidParameter(e.to_string()))?;
         Ok((0..self.coef.len())
             .map(|j| {
                 let num: f64 = (centred.iter().zip(r.scaled.column(j)))
                     .map(|(c, s)| c * s)
                     .sum();
-                let statistic = num * num / (d as f64 * self.se[j] * self.se[j] * ss);
+                let statistic = num * num / (d as f64 * variance[[j, j]] * ss);
                 ChiSquareTest {
                     statistic,
                     df: 1,

@@ -7,6 +7,7 @@ mod edge;
 mod ipcw;
 mod logrank_km;
 mod reference;
+mod residuals;
 mod strata;
 mod zph;
 
