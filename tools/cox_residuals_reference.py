@@ -19,6 +19,10 @@ No one Python tool gets tied times right for both tie rules, so three sources:
    status 1,1,0,1,1,0, x 0,1,1,1,0,0) at the fitted beta, evaluated here: martingale and score
    residuals and the information; the robust variance is sum((score / imat)^2). R's printed
    residuals (tests/book*.Rout.save) agree to the 7 digits printed (asserted).
+4. `weighted`: non-integer case weights, lifelines (`weights_col`; Efron's ties with the tied
+   events' mean weight, as R): rossi with tied weeks (plain and stratified by race: model-based
+   errors, log-likelihood, concordance) and untied rossi (robust=True, cluster_col; lifelines'
+   sandwich ignores ties).
 
 Clusters: row i belongs to cluster i % 40. Writes tests/data/survival/residuals_expected.json.
 Run: .venv/bin/python tools/cox_residuals_reference.py
@@ -137,6 +141,27 @@ def book2():
     return finish(beta, imat, mart, score, r_mart, r_score)
 
 
+def weights_of(n):
+    """Non-integer case weights: row i's is 0.5 + (i % 7) / 4."""
+    return 0.5 + (np.arange(n) % 7) / 4
+
+
+def weighted_case(df, cols, strata=None, robust=False, cluster=False):
+    opts = {"precision": 1e-12, "max_steps": 200}
+    d = df.assign(w=weights_of(len(df)))
+    kw = {"weights_col": "w", "robust": robust, "fit_options": opts}
+    if cluster:
+        d = d.assign(cluster=np.arange(len(d)) % CLUSTERS)
+        kw["cluster_col"] = "cluster"
+    if strata:
+        kw["strata"] = [strata]
+    cph = CoxPHFitter().fit(d, "time", "event", **kw)
+    return {"covariates": cols, "coef": cph.params_[cols].tolist(),
+            "se": cph.standard_errors_[cols].tolist(),
+            "log_likelihood": float(cph.log_likelihood_),
+            "concordance": float(cph.concordance_index_)}
+
+
 def main():
     rossi = pd.read_csv(DATA / "rossi.csv")
     cols = [c for c in rossi.columns if c not in ("time", "event")]
@@ -166,6 +191,13 @@ def main():
                          "lifelines": ll, "statsmodels": sm},
         "rossi_breslow": {"covariates": cols, "statsmodels": breslow,
                           "stratified_by_race": stratified},
+        "weights": "row i's case weight is 0.5 + (i % 7) / 4",
+        "weighted": {
+            "rossi_efron": weighted_case(rossi, cols),
+            "rossi_efron_by_race": weighted_case(rossi, scols, strata="race"),
+            "rossi_untied_robust": weighted_case(untied, cols, robust=True),
+            "rossi_untied_clustered": weighted_case(untied, cols, cluster=True),
+        },
         "book1_breslow": book1(),
         "book2_efron": book2(),
     }

@@ -18,6 +18,8 @@
 //! Sums of exponentials are kept relative to a running maximum of `η`, so any finite `η`
 //! (800, −800, both at once) is safe.
 
+use std::borrow::Cow;
+
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::surv::{check_finite, time_groups};
@@ -45,6 +47,17 @@ pub enum Reduction {
     MeanOverEvents,
 }
 
+/// An error naming the first case weight that is not finite and > 0.
+pub(crate) fn check_weights(w: &[f64]) -> Result<()> {
+    match w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+        Some(index) => Err(Error::InvalidParameter(format!(
+            "case weight {index} is {}: weights must be finite and > 0",
+            w[index]
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A group of equal times, in the order risk sets grow (latest time first).
 #[derive(Debug, Clone)]
 struct Group {
@@ -63,6 +76,8 @@ pub struct PartialLikelihood {
     n: usize,
     n_events: usize,
     ties: Ties,
+    /// Case weights and their logarithms (`None`: every weight 1).
+    weights: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl PartialLikelihood {
@@ -87,7 +102,64 @@ impl PartialLikelihood {
             n: y.len(),
             n_events: y.iter().filter(|s| s.event()).count(),
             ties,
+            weights: None,
         })
+    }
+
+    /// Prepares the likelihood of `y` with case weights `w` (one per subject, finite and
+    /// positive): R's `coxph(weights = w)`, lifelines' `weights_col`. Subject `i` counts `w_i`
+    /// times in every risk set it is in and its event `w_i` times; under Efron's ties each of a
+    /// time's `d` denominators is weighted by the tied events' mean weight. Integer weights
+    /// under Breslow's ties equal replicating rows. [`Reduction::MeanOverEvents`] divides by
+    /// the events' total weight. The Breslow-only second-order models (glmnet's) refuse
+    /// weights.
+    pub fn with_weights(y: &[Surv], ties: Ties, w: &[f64]) -> Result<Self> {
+        if w.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                what: "case weights",
+                got: w.len(),
+                expected: y.len(),
+            });
+        }
+        check_weights(w)?;
+        let mut pl = Self::new(y, ties)?;
+        pl.weights = Some((w.to_vec(), w.iter().map(|v| v.ln()).collect()));
+        Ok(pl)
+    }
+
+    /// Whether case weights were given.
+    pub fn is_weighted(&self) -> bool {
+        self.weights.is_some()
+    }
+
+    /// `η + log w` (`w e^η` in the risk sums), or `η` itself without weights.
+    fn risk_eta<'a>(&self, eta: &'a [f64]) -> Cow<'a, [f64]> {
+        match &self.weights {
+            None => Cow::Borrowed(eta),
+            Some((_, log_w)) => Cow::Owned(eta.iter().zip(log_w).map(|(e, l)| e + l).collect()),
+        }
+    }
+
+    /// Subject `i`'s weight (1 without weights).
+    fn weight(&self, i: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |(w, _)| w[i])
+    }
+
+    /// The mean weight of a time's events (1 without weights).
+    fn mean_event_weight(&self, g: &Group) -> f64 {
+        match &self.weights {
+            None => 1.0,
+            Some((w, _)) => g.events.iter().map(|&i| w[i]).sum::<f64>() / g.events.len() as f64,
+        }
+    }
+
+    fn refuse_weights(&self, what: &str) -> Result<()> {
+        if self.weights.is_some() {
+            return Err(Error::InvalidParameter(format!(
+                "{what} does not take case weights"
+            )));
+        }
+        Ok(())
     }
 
     /// Number of subjects.
@@ -121,7 +193,13 @@ impl PartialLikelihood {
         match reduction {
             Reduction::Sum => 1.0,
             Reduction::MeanOverEvents if self.n_events == 0 => 0.0,
-            Reduction::MeanOverEvents => 1.0 / self.n_events as f64,
+            Reduction::MeanOverEvents => match &self.weights {
+                None => 1.0 / self.n_events as f64,
+                Some((w, _)) => {
+                    let total: f64 = (0..self.n).filter(|&i| self.event[i]).map(|i| w[i]).sum();
+                    1.0 / total
+                }
+            },
         }
     }
 
@@ -145,20 +223,24 @@ impl PartialLikelihood {
         let mut log_b = vec![f64::NEG_INFINITY; k];
         let mut value = 0.0;
         let mut risk = RiskSum::default();
+        let eta_w = self.risk_eta(eta);
         for (gi, g) in self.groups.iter().enumerate() {
-            risk.add(eta, &g.members);
+            risk.add(&eta_w, &g.members);
             let mut d0 = 0.0;
             for &i in &g.events {
-                d0 += risk.relative(eta[i]);
-                value -= eta[i];
+                d0 += risk.relative(eta_w[i]);
+                value -= self.weight(i) * eta[i];
             }
+            // Each denominator's weight: the events' mean weight (1 without weights).
+            let w = self.mean_event_weight(g);
+            let log_w = w.ln();
             for f in self.fractions(g.events.len()) {
                 let log_phi = risk.log_minus(f * d0);
-                value += log_phi;
+                value += w * log_phi;
                 if terms {
-                    log_a[gi] = log_add_exp(log_a[gi], -log_phi);
+                    log_a[gi] = log_add_exp(log_a[gi], log_w - log_phi);
                     if f > 0.0 {
-                        log_b[gi] = log_add_exp(log_b[gi], f.ln() - log_phi);
+                        log_b[gi] = log_add_exp(log_b[gi], log_w + f.ln() - log_phi);
                     }
                 }
             }
@@ -170,16 +252,17 @@ impl PartialLikelihood {
     pub fn nll_grad_eta(&self, eta: &[f64], reduction: Reduction) -> Result<(f64, Array1<f64>)> {
         check_finite("linear predictor", eta, self.n)?;
         let (value, log_a, log_b) = self.forward(eta, true);
+        let eta_w = self.risk_eta(eta);
         // Subject j is at risk at every event time ≤ its own: accumulate from the earliest.
         let mut grad = Array1::zeros(self.n);
         let mut log_c = f64::NEG_INFINITY;
         for (gi, g) in self.groups.iter().enumerate().rev() {
             log_c = log_add_exp(log_c, log_a[gi]);
             for &j in &g.members {
-                grad[j] = (eta[j] + log_c).exp();
+                grad[j] = (eta_w[j] + log_c).exp();
             }
             for &i in &g.events {
-                grad[i] -= 1.0 + (eta[i] + log_b[gi]).exp();
+                grad[i] -= self.weight(i) + (eta_w[i] + log_b[gi]).exp();
             }
         }
         let s = self.scale(reduction);
@@ -194,6 +277,7 @@ impl PartialLikelihood {
         reduction: Reduction,
     ) -> Result<(f64, Array1<f64>, Array1<f64>)> {
         check_finite("linear predictor", eta, self.n)?;
+        self.refuse_weights("the diagonal Breslow model")?;
         let k = self.groups.len();
         // Per event group: log(d / S0) and log(d / S0²).
         let mut log_a1 = vec![f64::NEG_INFINITY; k];
@@ -233,6 +317,7 @@ impl PartialLikelihood {
     /// gradient in η, and the full Hessian in η as an O(n) operator (see [`BreslowHessian`]).
     pub(crate) fn breslow_hessian(&self, eta: &[f64]) -> Result<BreslowHessian<'_>> {
         check_finite("linear predictor", eta, self.n)?;
+        self.refuse_weights("the Breslow Hessian operator")?;
         let k = self.groups.len();
         // Backward sweep (latest first): running max m_g and S0 relative to it.
         let mut m = vec![0.0; k];
@@ -320,11 +405,12 @@ impl PartialLikelihood {
             + &self
                 .event
                 .iter()
-                .map(|&e| f64::from(u8::from(e)))
+                .enumerate()
+                .map(|(i, &e)| if e { self.weight(i) } else { 0.0 })
                 .collect::<Array1<f64>>();
         let xu = &x * &u.view().insert_axis(Axis(1));
         let mut hess = x.t().dot(&xu);
-        let means = self.risk_set_means(x, eta);
+        let means = self.risk_set_means(x, &self.risk_eta(eta));
         hess -= &means.t().dot(&means);
         let s = self.scale(reduction);
         Ok((value * s, grad * s, hess * s))
@@ -332,7 +418,8 @@ impl PartialLikelihood {
 
     /// The rows `√w · μ` of the second Hessian term: for every event time and every Efron
     /// denominator `l`, the risk-set mean `μ = (S1 − f_l D1) / (S0 − f_l D0)` of the
-    /// covariates, with weight `w = d` for Breslow (one denominator per time) and 1 for Efron.
+    /// covariates, with weight `w = d` for Breslow (one denominator per time) and 1 for Efron
+    /// (times the events' mean case weight; `eta` includes the log case weights).
     fn risk_set_means(&self, x: ArrayView2<f64>, eta: &[f64]) -> Array2<f64> {
         let p = x.ncols();
         let efron = self.ties == Ties::Efron;
@@ -370,12 +457,18 @@ impl PartialLikelihood {
                     d1.scaled_add(w, &x.row(i));
                 }
             }
+            let mean_w = self.mean_event_weight(g);
             for f in self.fractions(d) {
                 let phi = s0 - f * d0;
                 let root_w = if efron && d > 1 {
                     1.0
                 } else {
                     (d as f64).sqrt()
+                };
+                let root_w = if self.weights.is_some() {
+                    root_w * mean_w.sqrt()
+                } else {
+                    root_w
                 };
                 if f == 0.0 || !(efron && d > 1) {
                     rows.extend(s1.iter().map(|&v| root_w * v / phi));

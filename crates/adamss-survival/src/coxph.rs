@@ -7,7 +7,7 @@ use ndarray_linalg::{Cholesky, Inverse, SolveC, UPLO};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
-use crate::cox::{PartialLikelihood, Reduction, Ties};
+use crate::cox::{check_weights, PartialLikelihood, Reduction, Ties};
 use crate::residuals::{sandwich, stratum_residuals};
 use crate::surv::{check_design, column_sd};
 use crate::{Error, Result, Surv};
@@ -151,6 +151,9 @@ pub struct CoxPh {
     /// [`CoxPhValidParams::fit_stratified`]).
     #[serde(default = "one")]
     pub strata: usize,
+    /// Whether the fit had case weights ([`CoxData::weights`]).
+    #[serde(default)]
+    pub weighted: bool,
     /// Newton iterations used.
     pub iterations: usize,
     /// Tie handling used.
@@ -365,33 +368,110 @@ impl CoxPhParams {
         self.check_ref()?.fit_clustered(x, y, clusters)
     }
 
-    /// Checks the parameters, then fits a stratified model with cluster-robust standard errors
-    /// ([`CoxPhValidParams::fit_stratified_clustered`]).
-    pub fn fit_stratified_clustered<S: Ord, C: Ord>(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[Surv],
-        strata: &[S],
-        clusters: &[C],
-    ) -> Result<CoxPh> {
-        self.check_ref()?
-            .fit_stratified_clustered(x, y, strata, clusters)
+    /// Checks the parameters, then fits `data` with its strata, clusters and case weights
+    /// ([`CoxPhValidParams::fit_data`]).
+    pub fn fit_data(&self, data: &CoxData) -> Result<CoxPh> {
+        self.check_ref()?.fit_data(data)
     }
+}
+
+/// Right-censored data for a Cox fit with what may come beside the covariates and outcomes:
+/// strata, clusters and case weights, in any combination — lifelines' `strata`,
+/// `cluster_col`, `weights_col`; R's `strata()`, `cluster()`, `weights =`. Fitted with
+/// [`CoxPhValidParams::fit_data`]; lengths and weights are checked there.
+///
+/// ```
+/// use adamss_survival::prelude::*;
+/// use adamss_survival::CoxData;
+///
+/// let y = surv_from(&[5.0, 8.0, 3.0, 9.0, 2.0, 7.0, 4.0, 6.0], &[1, 0, 1, 1, 1, 0, 1, 1])?;
+/// let y = Surv::slice(y.view());
+/// let x = array![[1.2], [0.1], [2.0], [-0.5], [1.0], [0.3], [0.8], [-0.2]];
+/// let centre = ["A", "A", "B", "B", "A", "B", "A", "B"];
+/// let patient = [1, 1, 2, 3, 4, 4, 5, 6]; // several lesions of one patient
+/// let weights = [1.0, 1.0, 2.0, 0.5, 1.0, 1.0, 1.5, 1.0]; // e.g. inverse probability weights
+/// let data = CoxData::new(x.view(), &y).strata(&centre).clusters(&patient).weights(&weights);
+/// let model = CoxPh::params().fit_data(&data)?;
+/// assert_eq!(model.strata, 2);
+/// assert!(model.naive_covariance.is_some()); // clustered: robust standard errors
+/// # Ok::<(), adamss_survival::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CoxData<'a> {
+    x: ArrayView2<'a, f64>,
+    y: &'a [Surv],
+    strata: Option<Vec<usize>>,
+    clusters: Option<Vec<usize>>,
+    weights: Option<&'a [f64]>,
+}
+
+impl<'a> CoxData<'a> {
+    /// Covariates `x` (`n × p`) and outcomes `y` (`n`), nothing else.
+    pub fn new(x: ArrayView2<'a, f64>, y: &'a [Surv]) -> Self {
+        Self {
+            x,
+            y,
+            strata: None,
+            clusters: None,
+            weights: None,
+        }
+    }
+
+    /// Each subject's stratum (any ordered label: a centre's name or number): risk sets are
+    /// drawn within strata ([`CoxPhValidParams::fit_stratified`]).
+    pub fn strata<S: Ord>(mut self, labels: &[S]) -> Self {
+        self.strata = Some(label_ids(labels));
+        self
+    }
+
+    /// Each subject's cluster (any ordered label: a patient with several lesions): robust
+    /// standard errors summed within clusters ([`CoxPhValidParams::fit_clustered`]).
+    pub fn clusters<C: Ord>(mut self, labels: &[C]) -> Self {
+        self.clusters = Some(label_ids(labels));
+        self
+    }
+
+    /// Case weights (finite, > 0; e.g. inverse probability of treatment weights): see
+    /// [`PartialLikelihood::with_weights`]. As lifelines warns, non-integer weights call for
+    /// robust standard errors ([`CoxPhParams::robust`] or clusters); the model-based ones
+    /// treat a weight of 2 as two subjects.
+    pub fn weights(mut self, weights: &'a [f64]) -> Self {
+        self.weights = Some(weights);
+        self
+    }
+}
+
+/// Each label's rank among the distinct labels.
+fn label_ids<S: Ord>(labels: &[S]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]).then(a.cmp(&b)));
+    let mut ids = vec![0; labels.len()];
+    let mut id = 0;
+    for (k, &i) in order.iter().enumerate() {
+        if k > 0 && labels[order[k - 1]] != labels[i] {
+            id += 1;
+        }
+        ids[i] = id;
+    }
+    ids
 }
 
 /// The partial likelihood of each stratum, with its subjects' rows of the design.
 struct Strata {
     parts: Vec<(PartialLikelihood, Vec<usize>, Array2<f64>)>,
     ties: Ties,
+    weights: Option<Vec<f64>>,
 }
 
 impl Strata {
-    /// Strata of `labels` (one per subject; `None`: one stratum) over the design `x`.
-    fn new<S: Ord>(
+    /// Strata of `labels` (one per subject; `None`: one stratum) over the design `x`, with
+    /// optional case weights.
+    fn new(
         x: ArrayView2<f64>,
         y: &[Surv],
-        labels: Option<&[S]>,
+        labels: Option<&[usize]>,
         ties: Ties,
+        weights: Option<&[f64]>,
     ) -> Result<Self> {
         let groups: Vec<Vec<usize>> = match labels {
             None => vec![(0..y.len()).collect()],
@@ -409,10 +489,21 @@ impl Strata {
             .map(|rows| {
                 let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
                 let xs = x.select(Axis(0), &rows);
-                Ok((PartialLikelihood::new(&ys, ties)?, rows, xs))
+                let pl = match weights {
+                    None => PartialLikelihood::new(&ys, ties)?,
+                    Some(w) => {
+                        let ws: Vec<f64> = rows.iter().map(|&i| w[i]).collect();
+                        PartialLikelihood::with_weights(&ys, ties, &ws)?
+                    }
+                };
+                Ok((pl, rows, xs))
             })
             .collect::<Result<_>>()?;
-        Ok(Self { parts, ties })
+        Ok(Self {
+            parts,
+            ties,
+            weights: weights.map(<[f64]>::to_vec),
+        })
     }
 
     /// The negative log partial likelihood, its gradient and Hessian in β, summed over strata.
@@ -449,11 +540,17 @@ impl Strata {
         let mut u = Array2::<f64>::zeros((y.len(), beta.len()));
         for (_, rows, xs) in &self.parts {
             let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+            let ws: Option<Vec<f64>> = self
+                .weights
+                .as_ref()
+                .map(|w| rows.iter().map(|&i| w[i]).collect());
             let eta = xs.dot(beta);
-            let (_, score) =
-                stratum_residuals(xs.view(), &ys, eta.as_slice().unwrap_or(&[]), self.ties);
+            let eta = eta.as_slice().unwrap_or(&[]);
+            let (_, score) = stratum_residuals(xs.view(), &ys, eta, self.ties, ws.as_deref());
             for (k, &i) in rows.iter().enumerate() {
-                u.row_mut(i).assign(&score.row(k));
+                // R's dfbeta rows are weighted, so the sandwich is.
+                let w = ws.as_ref().map_or(1.0, |w| w[k]);
+                u.row_mut(i).assign(&(&score.row(k) * w));
             }
         }
         sandwich(&u, v, clusters)
@@ -501,7 +598,7 @@ impl Strata {
 impl CoxPhValidParams {
     /// Fits covariates `x` (`n × p`) to survival `y`.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<CoxPh> {
-        self.fit_with(x, y, None::<&[u8]>, None::<&[u8]>)
+        self.fit_data(&CoxData::new(x.reborrow(), y))
     }
 
     /// Fits a stratified model: one coefficient vector, each stratum with its own baseline
@@ -521,8 +618,7 @@ impl CoxPhValidParams {
         y: &[Surv],
         strata: &[S],
     ) -> Result<CoxPh> {
-        check_labels("strata labels", strata.len(), y.len())?;
-        self.fit_with(x, y, Some(strata), None::<&[u8]>)
+        self.fit_data(&CoxData::new(x.reborrow(), y).strata(strata))
     }
 
     /// Fits with cluster-robust standard errors: subjects sharing a label of `clusters` (one
@@ -531,39 +627,37 @@ impl CoxPhValidParams {
     /// each cluster (R's `coxph(… + cluster(id))`, lifelines' `cluster_col`). The coefficients
     /// are the ordinary ones; the standard errors, z, p, intervals and Wald test use this
     /// covariance, the model-based one is kept in [`CoxPh::naive_covariance`]. Every subject a
-    /// cluster of its own gives [`CoxPhParams::robust`]'s estimate.
+    /// cluster of its own gives [`CoxPhParams::robust`]'s estimate. With strata too:
+    /// [`CoxData`].
     pub fn fit_clustered<C: Ord>(
         &self,
         x: ArrayView2<f64>,
         y: &[Surv],
         clusters: &[C],
     ) -> Result<CoxPh> {
-        check_labels("cluster labels", clusters.len(), y.len())?;
-        self.fit_with(x, y, None::<&[u8]>, Some(clusters))
+        self.fit_data(&CoxData::new(x.reborrow(), y).clusters(clusters))
     }
 
-    /// [`CoxPhValidParams::fit_stratified`] with [`CoxPhValidParams::fit_clustered`]'s
-    /// standard errors (R's `coxph(… + strata(centre) + cluster(id))`): each subject's score
-    /// residuals from its own stratum's risk sets, summed within clusters across strata.
-    pub fn fit_stratified_clustered<S: Ord, C: Ord>(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[Surv],
-        strata: &[S],
-        clusters: &[C],
-    ) -> Result<CoxPh> {
-        check_labels("strata labels", strata.len(), y.len())?;
-        check_labels("cluster labels", clusters.len(), y.len())?;
-        self.fit_with(x, y, Some(strata), Some(clusters))
-    }
-
-    fn fit_with<S: Ord, C: Ord>(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[Surv],
-        labels: Option<&[S]>,
-        clusters: Option<&[C]>,
-    ) -> Result<CoxPh> {
+    /// Fits `data` with whatever it carries: strata ([`CoxPhValidParams::fit_stratified`]),
+    /// clusters ([`CoxPhValidParams::fit_clustered`]; each subject's score residuals from its
+    /// own stratum's risk sets, summed within clusters across strata, R's
+    /// `coxph(… + strata(centre) + cluster(id))`) and case weights (the weighted partial
+    /// likelihood of [`PartialLikelihood::with_weights`]; with robust standard errors the
+    /// dfbeta rows are weighted, as R's and lifelines'). The concordance of a weighted fit
+    /// counts pairs unweighted, as lifelines' `concordance_index_`.
+    pub fn fit_data(&self, data: &CoxData) -> Result<CoxPh> {
+        let (x, y) = (data.x, data.y);
+        if let Some(ids) = &data.strata {
+            check_labels("strata labels", ids.len(), y.len())?;
+        }
+        if let Some(ids) = &data.clusters {
+            check_labels("cluster labels", ids.len(), y.len())?;
+        }
+        if let Some(w) = data.weights {
+            check_labels("case weights", w.len(), y.len())?;
+            check_weights(w)?;
+        }
+        let (labels, clusters) = (data.strata.as_deref(), data.clusters.as_deref());
         let params = self;
         let p = x.ncols();
         check_design(x, y)?;
@@ -571,7 +665,7 @@ impl CoxPhValidParams {
         let mean = x.mean_axis(Axis(0)).ok_or(Error::Empty)?;
         let sd = column_sd(x)?;
         let xs = (&x - &mean) / &sd;
-        let strata = Strata::new(xs.view(), y, labels, params.ties)?;
+        let strata = Strata::new(xs.view(), y, labels, params.ties, data.weights)?;
         let mut beta = Array1::<f64>::zeros(p);
         let (mut f, mut g, mut h) = strata.nll_grad_hess(&beta)?;
         let f_null = f;
@@ -670,6 +764,7 @@ impl CoxPhValidParams {
             log_likelihood_null: -f_null,
             concordance,
             strata: strata.parts.len(),
+            weighted: data.weights.is_some(),
             score_test,
             iterations,
             ties: params.ties,

@@ -17,7 +17,7 @@ pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use cox::{PartialLikelihood, Reduction, Ties};
 pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, PathEnd};
-pub use coxph::{ChiSquareTest, CoxPh, CoxPhParams, CoxPhValidParams};
+pub use coxph::{ChiSquareTest, CoxData, CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
 pub use kaplan_meier::KaplanMeier;
@@ -48,9 +48,9 @@ pub use ndarray;
 pub mod prelude {
     pub use crate::{
         brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
-        logrank_weighted, nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxPh,
-        Coxnet, Error, EventIndicator, KaplanMeier, LogRankWeights, PartialLikelihood, Reduction,
-        Surv, Ties, DEFAULT_TIED_TOL,
+        logrank_weighted, nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxData,
+        CoxPh, Coxnet, Error, EventIndicator, KaplanMeier, LogRankWeights, PartialLikelihood,
+        Reduction, Surv, Ties, DEFAULT_TIED_TOL,
     };
     pub use linfa::traits::{Fit, Predict, PredictInplace};
     pub use linfa::{Dataset, DatasetBase, ParamGuard};

@@ -18,7 +18,9 @@ use crate::surv::{check_design, time_groups};
 use crate::{Error, Result, Surv, Ties};
 
 /// Martingale residuals (`n`) and score residuals (`n × p`) of one stratum at the linear
-/// predictor `eta`, in O(n p).
+/// predictor `eta`, in O(n p). With case weights `w` the risk sums and hazard jumps are
+/// weighted (R's `coxscore2.c`), the residuals themselves are not: the sandwich multiplies
+/// them by the weights.
 ///
 /// The compensator of subject `i` is `e^{η_i} Σ_{t ≤ t_i} dΛ(t) (x_i − x̄(t))`, kept as running
 /// totals `Λ(t)` and `Σ x̄ dΛ` so each subject costs O(p). A tied event under Efron's ties is
@@ -28,7 +30,9 @@ pub(crate) fn stratum_residuals(
     y: &[Surv],
     eta: &[f64],
     ties: Ties,
+    w: Option<&[f64]>,
 ) -> (Array1<f64>, Array2<f64>) {
+    let weight = |i: usize| w.map_or(1.0, |w| w[i]);
     let (n, p) = x.dim();
     let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
     let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
@@ -43,14 +47,16 @@ pub(crate) fn stratum_residuals(
     let mut xbar_event = Array2::<f64>::zeros((g, p));
     let (mut s0, mut s1) = (0.0, Array1::<f64>::zeros(p));
     for (k, &(a, b)) in groups.iter().enumerate().rev() {
-        let (mut t0, mut t1, mut d) = (0.0, Array1::<f64>::zeros(p), 0usize);
+        let (mut t0, mut t1, mut d, mut dw) = (0.0, Array1::<f64>::zeros(p), 0usize, 0.0);
         for &i in &order[a..b] {
-            s0 += phi[i];
-            s1.scaled_add(phi[i], &x.row(i));
+            let r = weight(i) * phi[i];
+            s0 += r;
+            s1.scaled_add(r, &x.row(i));
             if y[i].event() {
-                t0 += phi[i];
-                t1.scaled_add(phi[i], &x.row(i));
+                t0 += r;
+                t1.scaled_add(r, &x.row(i));
                 d += 1;
+                dw += weight(i);
             }
         }
         if d == 0 {
@@ -60,7 +66,7 @@ pub(crate) fn stratum_residuals(
             for step in 0..d {
                 let f = step as f64 / d as f64;
                 let denom = s0 - f * t0;
-                let h = 1.0 / denom;
+                let h = dw / d as f64 / denom;
                 let xbar = (&s1 - &(&t1 * f)) / denom;
                 h_all[k] += h;
                 h_dead[k] += (1.0 - f) * h;
@@ -69,7 +75,7 @@ pub(crate) fn stratum_residuals(
                 xbar_event.row_mut(k).scaled_add(1.0 / d as f64, &xbar);
             }
         } else {
-            let h = d as f64 / s0;
+            let h = dw / s0;
             let xbar = &s1 / s0;
             h_all[k] = h;
             h_dead[k] = h;
@@ -123,8 +129,8 @@ pub(crate) fn sum_by_cluster<C: Ord>(m: &Array2<f64>, labels: &[C]) -> Array2<f6
 
 impl CoxPh {
     /// Checks that `x`, `y` can be this model's training data (finite, same covariate count)
-    /// and that the fit is unstratified; `what` names the statistic refused for a stratified
-    /// fit.
+    /// and that the fit is unstratified and unweighted; `what` names the statistic refused
+    /// otherwise.
     pub(crate) fn check_training(&self, x: ArrayView2<f64>, y: &[Surv], what: &str) -> Result<()> {
         check_design(x, y)?;
         if x.ncols() != self.coef.len() {
@@ -134,9 +140,14 @@ impl CoxPh {
                 expected: self.coef.len(),
             });
         }
-        if self.strata > 1 {
+        if self.strata > 1 || self.weighted {
+            let kind = if self.weighted {
+                "weighted"
+            } else {
+                "stratified"
+            };
             return Err(Error::InvalidParameter(format!(
-                "{what} of a stratified fit are not implemented"
+                "{what} of a {kind} fit are not implemented"
             )));
         }
         Ok(())
@@ -161,6 +172,7 @@ impl CoxPh {
             y,
             eta.as_slice().unwrap_or(&[]),
             self.ties,
+            None,
         ))
     }
 
@@ -169,7 +181,8 @@ impl CoxPh {
     /// `residuals(fit, "martingale")`, lifelines' `compute_residuals(df, "martingale")`; with
     /// Efron's ties the hazard is Efron's, as R's). They sum to 0 at the estimate; plotted
     /// against a covariate left out, they show the functional form it would need. `x` and `y`
-    /// are the training data, as for [`CoxPh::schoenfeld_residuals`]. Unstratified fits only.
+    /// are the training data, as for [`CoxPh::schoenfeld_residuals`]. Unstratified, unweighted fits
+    /// only.
     pub fn martingale_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array1<f64>> {
         Ok(self.residuals(x, y, "martingale residuals")?.0)
     }

@@ -44,7 +44,7 @@ impl CoxPh {
     /// The Schoenfeld residuals of this model on its training data `x` (`n × p`, the design it
     /// was fitted on, columns in the same order) and `y`, as lifelines'
     /// `compute_residuals(df, "schoenfeld" | "scaled_schoenfeld")` for Efron's ties (Breslow's:
-    /// every tied event against the full risk set). Unstratified fits only.
+    /// every tied event against the full risk set). Unstratified, unweighted fits only.
     pub fn schoenfeld_residuals(
         &self,
         x: ArrayView2<f64>,

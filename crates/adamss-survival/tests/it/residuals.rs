@@ -6,7 +6,7 @@
 //! Tolerances: 1e-6 relative (absolute below 1e-3 for residuals, whose sums cancel) — the
 //! coefficients they rest on agree with the tools' to ~1e-8; 1e-10 for the closed forms.
 
-use adamss_survival::{surv_from, CoxPh, Error, Surv, Ties};
+use adamss_survival::{surv_from, CoxData, CoxPh, Error, Surv, Ties};
 use ndarray::{Array1, Array2, Axis};
 use serde_json::Value;
 
@@ -194,9 +194,11 @@ fn breslow_ties_match_statsmodels() {
     let keep: Vec<usize> = (0..names.len()).filter(|&j| j != race).collect();
     let xs = x.select(Axis(1), &keep);
     let strata: Vec<i64> = x.column(race).iter().map(|&v| v as i64).collect();
-    let fit = params
-        .fit_stratified_clustered(xs.view(), &y, &strata, &clusters(y.len()))
-        .unwrap();
+    let clusters = clusters(y.len());
+    let data = CoxData::new(xs.view(), &y)
+        .strata(&strata)
+        .clusters(&clusters);
+    let fit = params.fit_data(&data).unwrap();
     assert_eq!(fit.strata, 2);
     assert_close(
         "stratified coef",
@@ -293,4 +295,152 @@ fn bad_input_is_refused() {
     // A deviance residual is finite for censored and event subjects alike.
     let d = fit.deviance_residuals(x.view(), &y).unwrap();
     assert!(d.iter().all(|v| v.is_finite()));
+}
+
+fn case_weights(n: usize) -> Vec<f64> {
+    (0..n).map(|i| 0.5 + (i % 7) as f64 / 4.0).collect()
+}
+
+#[test]
+fn case_weights_match_lifelines() {
+    let exp = &reference()["weighted"];
+    let (x, y, names) = load("rossi");
+    let w = case_weights(y.len());
+    let (xu, yu) = rossi_untied();
+    let race = names.iter().position(|n| n == "race").unwrap();
+    let keep: Vec<usize> = (0..names.len()).filter(|&j| j != race).collect();
+    let xs = x.select(Axis(1), &keep);
+    let strata: Vec<i64> = x.column(race).iter().map(|&v| v as i64).collect();
+    let clusters = clusters(y.len());
+    let params = CoxPh::params().tol(1e-12);
+    let cases = [
+        (
+            "rossi_efron",
+            params.fit_data(&CoxData::new(x.view(), &y).weights(&w)),
+        ),
+        (
+            "rossi_efron_by_race",
+            params.fit_data(&CoxData::new(xs.view(), &y).strata(&strata).weights(&w)),
+        ),
+        (
+            "rossi_untied_robust",
+            params
+                .clone()
+                .robust(true)
+                .fit_data(&CoxData::new(xu.view(), &yu).weights(&w)),
+        ),
+        (
+            "rossi_untied_clustered",
+            params.fit_data(&CoxData::new(xu.view(), &yu).clusters(&clusters).weights(&w)),
+        ),
+    ];
+    for (key, fit) in cases {
+        let fit = fit.unwrap();
+        let want = &exp[key];
+        assert!(fit.weighted, "{key}");
+        assert_close(
+            key,
+            fit.coef.as_slice().unwrap(),
+            &f64s(&want["coef"]),
+            1e-7,
+            1e-3,
+        );
+        assert_close(
+            key,
+            fit.se.as_slice().unwrap(),
+            &f64s(&want["se"]),
+            1e-6,
+            0.0,
+        );
+        assert_close(
+            key,
+            &[fit.log_likelihood],
+            &[want["log_likelihood"].as_f64().unwrap()],
+            1e-10,
+            0.0,
+        );
+        assert_close(
+            key,
+            &[fit.concordance.c_index],
+            &[want["concordance"].as_f64().unwrap()],
+            1e-12,
+            0.0,
+        );
+    }
+}
+
+#[test]
+fn integer_weights_under_breslow_equal_replicated_rows() {
+    // Breslow's partial likelihood counts a subject of weight k as k subjects (Efron's does
+    // not: replicated events become ties).
+    let (x, y, _) = load("veterans");
+    let w: Vec<f64> = (0..y.len()).map(|i| (1 + i % 3) as f64).collect();
+    let rows: Vec<usize> = (0..y.len())
+        .flat_map(|i| std::iter::repeat_n(i, 1 + i % 3))
+        .collect();
+    let (xr, yr): (Array2<f64>, Vec<Surv>) = (
+        x.select(Axis(0), &rows),
+        rows.iter().map(|&i| y[i]).collect(),
+    );
+    let params = CoxPh::params().tol(1e-12).ties(Ties::Breslow);
+    let weighted = params
+        .fit_data(&CoxData::new(x.view(), &y).weights(&w))
+        .unwrap();
+    let replicated = params.fit_arrays(xr.view(), &yr).unwrap();
+    assert_close(
+        "coef",
+        weighted.coef.as_slice().unwrap(),
+        replicated.coef.as_slice().unwrap(),
+        1e-9,
+        1e-6,
+    );
+    assert_close(
+        "se",
+        weighted.se.as_slice().unwrap(),
+        replicated.se.as_slice().unwrap(),
+        1e-8,
+        0.0,
+    );
+    assert_close(
+        "log-likelihood",
+        &[weighted.log_likelihood, weighted.log_likelihood_null],
+        &[replicated.log_likelihood, replicated.log_likelihood_null],
+        1e-11,
+        0.0,
+    );
+}
+
+#[test]
+fn bad_weights_are_refused() {
+    let (x, y) = rossi_untied();
+    let mut w = case_weights(y.len());
+    let params = CoxPh::params();
+    let short = &w[..3];
+    assert!(matches!(
+        params.fit_data(&CoxData::new(x.view(), &y).weights(short)),
+        Err(Error::LengthMismatch {
+            what: "case weights",
+            got: 3,
+            ..
+        })
+    ));
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        w[5] = bad;
+        let err = params
+            .fit_data(&CoxData::new(x.view(), &y).weights(&w))
+            .unwrap_err();
+        assert!(err.to_string().contains("case weight 5"), "{err}");
+    }
+    // The index is the subject's in the data, also within a stratum.
+    let strata: Vec<usize> = (0..y.len()).map(|i| i % 2).collect();
+    let err = params
+        .fit_data(&CoxData::new(x.view(), &y).strata(&strata).weights(&w))
+        .unwrap_err();
+    assert!(err.to_string().contains("case weight 5"), "{err}");
+    w[5] = 1.0;
+    let fit = params
+        .fit_data(&CoxData::new(x.view(), &y).weights(&w))
+        .unwrap();
+    let err = fit.score_residuals(x.view(), &y).unwrap_err();
+    assert!(err.to_string().contains("of a weighted fit"), "{err}");
 }
