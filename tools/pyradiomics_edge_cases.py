@@ -25,6 +25,8 @@ Parameter-file cases (run by PyRadiomics on the files, and here by ExtractionPla
                           image's grid and crops), resegmentation after resampling
   edge_log_normalized_binwidth_pet  LoG of a normalised float32 image with binWidth (the LoG
                           image is float32 whatever SimpleITK filtered: bins in single precision)
+  edge_lbp2d_*            the LBP2D image type (scikit-image's local binary patterns per
+                          slice): each method but var, each slicing axis, a 2-D image
   edge_nan_outside_pet    a float32 image with a NaN and an infinity far from the ROI: the
                           original, wavelet, square and gradient images (local filters; only
                           the values the features read must be finite). SimpleITK 2.5.7 reads
@@ -351,6 +353,38 @@ def main():
               {"setting": {"binWidth": 0.25, "sigma": [1.0, 20.0]}, "imageType": {"LoG": {}},
                "featureClass": {"firstorder": None, "glcm": None}})
     assert not any("sigma-20" in k for k in files["edge_log_sigma_too_large_pet"]["features"])
+    # LBP2D (scikit-image's local_binary_pattern slice by slice, on the crop): 3-D extraction
+    # (PyRadiomics warns), force2D across y and x, every method but var, other radii and
+    # samples, a radius beyond padDistance (neighbours outside the crop read 0), a normalised
+    # float32 image. Own generator (seed 29).
+    rng_lbp = np.random.default_rng(29)
+    lbp_shape = (12, 18, 20)
+    ct_l = np.round(smooth(lbp_shape, rng_lbp, 300, 40)).clip(-1024, 3000)
+    pet_l = np.abs(smooth(lbp_shape, rng_lbp, 6, 2))
+    roi_l = ellipsoid(lbp_shape, (6, 9, 10), (4, 6, 7), rng_lbp, 0.3)
+    file_case("edge_lbp2d_ct", ct_l, roi_l, (0.9, 0.8, 2.5), np.int16,
+              {"setting": {"binWidth": 1}, "imageType": {"Original": {}, "LBP2D": {}}})
+    file_case("edge_lbp2d_coronal_pet", pet_l, roi_l, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 0.25, "force2D": True, "force2Ddimension": 1},
+               "imageType": {"LBP2D": {"lbp2DSamples": 12,
+                                       "lbp2DRadius": 1.5, "binWidth": 3}},
+               "featureClass": {c: None for c in ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]}})
+    file_case("edge_lbp2d_sagittal_ror_ct", ct_l, roi_l, (0.9, 0.8, 2.5), np.int16,
+              {"setting": {"binCount": 16, "force2D": True, "force2Ddimension": 2},
+               "imageType": {"LBP2D": {"lbp2DMethod": "ror", "lbp2DRadius": 2.0}},
+               "featureClass": {c: None for c in ["firstorder", "glcm", "glrlm", "glszm", "gldm", "ngtdm"]}})
+    file_case("edge_lbp2d_default_normalized_pet", pet_l, roi_l, (2.0, 2.0, 3.0), np.float32,
+              {"setting": {"binWidth": 7, "normalize": True, "padDistance": 1},
+               "imageType": {"LBP2D": {"lbp2DMethod": "default", "lbp2DRadius": 2.5}},
+               "featureClass": {"firstorder": None, "glcm": None, "glszm": None}})
+    # The local filters read beyond padDistance where the image PyRadiomics filters has voxels
+    # (it filters the whole image, or the preCrop window, and crops afterwards).
+    file_case("edge_gradient_pad0_ct", ct_l, roi_l, (0.9, 0.8, 2.5), np.int16,
+              {"setting": {"binWidth": 10, "padDistance": 0}, "imageType": {"Gradient": {}},
+               "featureClass": {"firstorder": None, "glcm": None}})
+    file_case("edge_lbp2d_precrop_ct", ct_l, roi_l, (0.9, 0.8, 2.5), np.int16,
+              {"setting": {"binWidth": 1, "preCrop": True, "padDistance": 1},
+               "imageType": {"LBP2D": {"lbp2DRadius": 2.0}}, "featureClass": {"firstorder": None}})
     # 2-D images (NIfTI dim[0] = 2, which SimpleITK reads as 2-D): PyRadiomics' 2-D angles and
     # sub-bands, TotalEnergy per pixel area, no 3-D shape class, shape2D without force2D (a
     # file without featureClass enables it), SimpleITK's 2-D LoG, resampling in the plane (two
@@ -375,6 +409,9 @@ def main():
             ("edge_2d_log_ct", ct_flat, np.int16, (0.8, 0.7),
              {"setting": {"binWidth": 10, "sigma": [1.0, 3.0]}, "imageType": {"LoG": {}},
               "featureClass": {"firstorder": None, "glcm": None, "glszm": None}}),
+            ("edge_2d_lbp_ct", ct_flat, np.int16, (0.8, 0.7),
+             {"setting": {"binWidth": 1}, "imageType": {"LBP2D": {}},
+              "featureClass": {"firstorder": None, "glcm": None, "gldm": None}}),
             ("edge_2d_resample_pet", pet_flat, np.float32, (2.0, 2.5),
              {"setting": {"binWidth": 0.25, "resampledPixelSpacing": [1.5, 1.5], "sigma": [2.0]},
               "imageType": {"Original": {}, "LoG": {}},

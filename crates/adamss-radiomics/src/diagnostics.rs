@@ -108,7 +108,7 @@ impl ExtractionPlan {
                 let name = match t {
                     ImageTypeSelection::Original => "Original".to_string(),
                     ImageTypeSelection::LoG => "LoG".to_string(),
-                    ImageTypeSelection::Filtered(k) => format!("{k:?}"),
+                    ImageTypeSelection::Filtered(k) => k.config_name().to_string(),
                 };
                 (name, json!({}))
             })

@@ -421,7 +421,8 @@ fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix:
 
 /// The image (as f64) and mask cropped to the ROI's bounding box plus `padDistance` voxels
 /// (clamped to the image): what the filtered image types' features read. (PyRadiomics filters
-/// the whole image and crops afterwards; the local filters give the same values on this crop.)
+/// the whole image and crops afterwards; the element-wise filters give the same values on this
+/// crop, the local ones — Gradient, LBP2D — are computed on it widened by their reach.)
 pub fn crop_to_roi<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
@@ -745,8 +746,12 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
     let spacing = image.geometry().spacing;
     // The image PyRadiomics bins: float32 for the wavelet and the gradient of a float32
     // image, float64 for the element-wise filters (NumPy on float64).
-    let single_bins =
-        !settings.normalize && single && matches!(kind, ImageType::Wavelet | ImageType::Gradient);
+    let single_bins = !settings.normalize
+        && single
+        && matches!(
+            kind,
+            ImageType::Wavelet | ImageType::Gradient | ImageType::Lbp2D
+        );
     let (images, msk) = if kind == ImageType::Wavelet {
         // The wavelet reads the image itself (around the ROI's crop), not the crop: only the
         // mask is cut here.
@@ -780,11 +785,48 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
         (bands, msk)
     } else {
         let (img, msk, normalized) = crop_with_values(image, mask, settings)?;
-        let peak = match kind {
-            ImageType::Gradient => 0.0, // unused: a local filter
-            _ => window_peak(image, normalized.as_ref(), window),
+        // How far beyond a voxel the local filters read (0: element-wise).
+        let reach = match kind {
+            ImageType::Gradient => 1,
+            ImageType::Lbp2D => settings.lbp2d_radius.ceil() as usize,
+            _ => 0,
         };
-        (filtered(&img, spacing, kind, settings, peak)?, msk)
+        if reach == 0 {
+            let peak = window_peak(image, normalized.as_ref(), window);
+            (filtered(&img, spacing, kind, settings, peak)?, msk)
+        } else {
+            // PyRadiomics filters the whole image (or its window) and crops afterwards: a
+            // local filter reads up to `reach` voxels beyond the crop where the window has
+            // them (padDistance may be smaller), and its own boundary rule at the window's
+            // edge only.
+            let shape = image.shape();
+            let (lo, hi) = roi_box(mask, settings, shape)?;
+            let (wlo, whi) = window.unwrap_or(([0; 3], shape.map(|n| n - 1)));
+            let blo = [0, 1, 2].map(|a| lo[a].saturating_sub(reach).max(wlo[a]).min(lo[a]));
+            let bhi = [0, 1, 2].map(|a| (hi[a] + reach).min(whi[a]).max(hi[a]));
+            let dims = (
+                bhi[0] + 1 - blo[0],
+                bhi[1] + 1 - blo[1],
+                bhi[2] + 1 - blo[2],
+            );
+            let block = Array3::from_shape_fn(dims, |(i, j, k)| {
+                let p = [i + blo[0], j + blo[1], k + blo[2]];
+                match &normalized {
+                    Some(v) => v[p],
+                    None => image.data()[p].to_f64(),
+                }
+            });
+            let cut = ndarray::s![
+                lo[0] - blo[0]..=hi[0] - blo[0],
+                lo[1] - blo[1]..=hi[1] - blo[1],
+                lo[2] - blo[2]..=hi[2] - blo[2]
+            ];
+            let images = filtered(&block, spacing, kind, settings, 0.0)?
+                .into_iter()
+                .map(|(name, a)| (name, a.slice(cut).to_owned()))
+                .collect();
+            (images, msk)
+        }
     };
     let d = msk.dim();
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.

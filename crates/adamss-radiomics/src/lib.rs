@@ -33,7 +33,7 @@ pub use extract::{
     crop_to_roi, extract, extract_filtered, extract_log, extract_shape, extract_shape2d,
     extract_wavelet, FeatureClass, Features,
 };
-pub use filters::ImageType;
+pub use filters::{lbp2d, ImageType, LbpMethod};
 pub use log::laplacian_of_gaussian;
 pub use params::{ExtractionPlan, ImageTypeSelection};
 pub use pixel::{Pixel, PixelType};

@@ -290,6 +290,7 @@ impl ExtractionPlan {
                         "Logarithm" => ImageTypeSelection::Filtered(ImageType::Logarithm),
                         "Exponential" => ImageTypeSelection::Filtered(ImageType::Exponential),
                         "Gradient" => ImageTypeSelection::Filtered(ImageType::Gradient),
+                        "LBP2D" => ImageTypeSelection::Filtered(ImageType::Lbp2D),
                         "LoG" => ImageTypeSelection::LoG,
                         other => {
                             return Err(bad(

@@ -106,6 +106,16 @@ pub struct Settings {
     /// `start_level`: levels computed and discarded before the first kept one (default 0).
     #[serde(rename = "start_level")]
     pub start_level: usize,
+    /// `lbp2DRadius`: the LBP2D image type's neighbour radius in pixels (default 1).
+    #[serde(rename = "lbp2DRadius")]
+    pub lbp2d_radius: f64,
+    /// `lbp2DSamples`: the LBP2D image type's number of neighbours `P` (default 8, as
+    /// PyRadiomics' code; its documentation says 9), 1 to 31.
+    #[serde(rename = "lbp2DSamples")]
+    pub lbp2d_samples: usize,
+    /// `lbp2DMethod`: the LBP2D image type's code (default `uniform`).
+    #[serde(rename = "lbp2DMethod")]
+    pub lbp2d_method: crate::filters::LbpMethod,
 }
 
 impl Settings {
@@ -276,6 +286,9 @@ impl Default for Settings {
             level: 1,
             start_level: 0,
             resampled_pixel_spacing: None,
+            lbp2d_radius: 1.0,
+            lbp2d_samples: 8,
+            lbp2d_method: crate::filters::LbpMethod::Uniform,
         }
     }
 }
@@ -336,6 +349,18 @@ impl Settings {
         }
         if self.level == 0 {
             return Err(Error::Settings("the wavelet level must be ≥ 1".into()));
+        }
+        if !(self.lbp2d_radius.is_finite() && self.lbp2d_radius > 0.0) {
+            return Err(Error::Settings(format!(
+                "lbp2DRadius must be positive (pixels), got {}",
+                self.lbp2d_radius
+            )));
+        }
+        if !(1..=31).contains(&self.lbp2d_samples) {
+            return Err(Error::Settings(format!(
+                "lbp2DSamples must be 1 to 31 (scikit-image's codes are 32-bit), got {}",
+                self.lbp2d_samples
+            )));
         }
         // An unknown wavelet is an error naming the built-in ones.
         crate::wavelet::wavelet_taps(&self.wavelet)?;

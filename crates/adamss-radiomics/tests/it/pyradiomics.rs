@@ -215,7 +215,12 @@ pub(crate) fn check_case(
 /// large for the image (skipped, as PyRadiomics skips it: [`log_sigma_too_large_warns`]); 2-D
 /// images (NIfTI `dim[0]` = 2: every class with shape2D and no 3-D shape, `TotalEnergy` per
 /// pixel area; the four 2-D wavelet sub-bands, Square and Gradient; SimpleITK's 2-D LoG;
-/// B-spline resampling in the plane with two spacings). For each
+/// B-spline resampling in the plane with two spacings); LBP2D (scikit-image's local binary
+/// patterns slice by slice: 3-D extraction, force2D across y and x, the uniform, ror and
+/// default codes, other radii and samples, a radius beyond padDistance, a normalised float32
+/// image, a 2-D image); Gradient with `padDistance` 0 and LBP2D with a radius beyond it and
+/// `preCrop` (the local filters read beyond the crop where the filtered image has voxels). For
+/// each
 /// parameter-file case also PyRadiomics'
 /// `diagnostics_Image-*`/`Mask-*` entries ([`check_diagnostics`]).
 #[test]
@@ -262,6 +267,12 @@ fn edge_cases_match_pyradiomics() {
             + (9 + (1 + 4 + 1 + 1) * 93)
             + 2 * (18 + 24 + 16)
             + (9 + 2 * (18 + 16 + 5))
+            + (14 + 2 * 93)
+            + 2 * 93
+            + (18 + 24 + 16)
+            + (18 + 24 + 14)
+            + (18 + 24)
+            + 18
     );
 }
 
@@ -417,7 +428,8 @@ fn shape_features_match_pyradiomics() {
 
 /// A LoG sigma too large for the image is skipped with a warning through the `log` facade, as
 /// PyRadiomics skips it with one (the features of the other sigma are checked against
-/// PyRadiomics' in [`edge_cases_match_pyradiomics`]).
+/// PyRadiomics' in [`edge_cases_match_pyradiomics`]); LBP2D without force2D warns as
+/// PyRadiomics does.
 #[test]
 fn log_sigma_too_large_warns() {
     use std::sync::Mutex;
@@ -448,6 +460,19 @@ fn log_sigma_too_large_warns() {
     assert!(
         said.iter()
             .any(|w| w.contains("LoG sigma 20 mm skipped") && w.contains("[22, 20, 6]")),
+        "{said:?}"
+    );
+    // LBP2D without force2D: computed in 2-D, features in 3-D — PyRadiomics warns, so do we
+    // (the one logger of this test binary is set above).
+    let name = "edge_lbp2d_ct";
+    let file = |what: &str| dir().join(format!("{name}.{what}"));
+    let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
+    plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+        .unwrap();
+    let said = CAPTURE.0.lock().unwrap().clone();
+    assert!(
+        said.iter()
+            .any(|w| w.contains("LBP2D") && w.contains("force2D is false")),
         "{said:?}"
     );
 }
