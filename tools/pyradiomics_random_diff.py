@@ -8,7 +8,7 @@ resampling with each interpolator, normalize, resegmentation in the three modes,
 distances, weightingNorm, GLCM symmetry, gldm_a, voxelArrayShift, preCrop, padDistance; from
 seed 400 some masks on another grid, with or without correctMask; from seed 600 some ROIs in
 one slice with force2D and shape2D, listed or implied by no featureClass; from seed 800 some
-2-D images (NIfTI dim[0] = 2); image
+2-D images (NIfTI dim[0] = 2); from seed 1000 some LBP2D image types; image
 types LoG, the wavelets, Square, SquareRoot, Logarithm, Exponential, Gradient), runs
 PyRadiomics on the files, then our binary, and prints each case whose features differ beyond
 1e-6 relative / 1e-9 absolute (the golden tests' tolerance) or that one side refuses.
@@ -176,6 +176,18 @@ def generate(OUT, S0, N):
             it["Wavelet"] = {} if rng.uniform() < 0.5 else {"wavelet": str(rng.choice(["haar", "db2", "sym2", "bior1.3", "rbio1.1"])), "level": int(rng.integers(1, 3))}
         for t in ["Square", "SquareRoot", "Logarithm", "Exponential", "Gradient"]:
             if rng.uniform() < 0.15: it[t] = {}
+        # From seed 1000 on (own generator), LBP2D with a drawn radius, sample count and
+        # method (default and ror codes below 2^12: PyRadiomics stores them in the image's
+        # array, where int16 would wrap 2^15 and above).
+        rng_lbp = np.random.default_rng(10**9 + s)
+        if s >= 1000 and rng_lbp.uniform() < 0.5:
+            method = str(rng_lbp.choice(["uniform", "ror", "default"]))
+            samples = int(rng_lbp.choice([4, 8, 12, 16] if method == "uniform" else [4, 8, 12]))
+            block = {"lbp2DRadius": float(rng_lbp.choice([1.0, 1.5, 2.0, 3.0])),
+                     "lbp2DSamples": samples, "lbp2DMethod": method}
+            if "binWidth" in st:
+                block["binWidth"] = 1.0 if method == "uniform" else float(rng_lbp.choice([1.0, 7.0, 50.0]))
+            it["LBP2D"] = block
         if flat2d:  # PyRadiomics takes two spacings for a 2-D image; force2D is for 3-D ones
             for key in ["resampledPixelSpacing", "interpolator", "force2D", "force2Ddimension"]:
                 st.pop(key, None)

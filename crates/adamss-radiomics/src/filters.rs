@@ -151,8 +151,10 @@ pub fn filtered(
 /// planes taken as PyRadiomics takes them from its (z, y, x) array (`force2Ddimension` 0: rows
 /// y, columns x; 1: rows z, columns x; 2: rows y, columns z), in the image's crop. Neighbour
 /// `i` lies at `(−R sin θ_i, R cos θ_i)` (rows, columns; `θ_i = 2πi/P`, rounded to 5 decimals),
-/// read bilinearly, 0 outside the crop — as PyRadiomics, which filters the crop. The codes are
-/// small integers, exact in every pixel type.
+/// read bilinearly, 0 outside the image PyRadiomics filters (`image` is a block of it holding
+/// every neighbour of the ROI). PyRadiomics stores the codes in the image's own array: exact for
+/// `uniform`, and for `default` and `ror` (up to `2^P − 1`) within the pixel type's range —
+/// beyond it (`P` ≥ 16 on an int16 CT) its codes wrap, these do not.
 pub fn lbp2d(image: &Array3<f64>, settings: &crate::Settings) -> Array3<f64> {
     let p = settings.lbp2d_samples;
     let r = settings.lbp2d_radius;
