@@ -21,8 +21,8 @@ No one Python tool gets tied times right for both tie rules, so three sources:
    residuals (tests/book*.Rout.save) agree to the 7 digits printed (asserted).
 4. `weighted`: non-integer case weights, lifelines (`weights_col`; Efron's ties with the tied
    events' mean weight, as R): rossi with tied weeks (plain and stratified by race: model-based
-   errors, log-likelihood, concordance) and untied rossi (robust=True, cluster_col; lifelines'
-   sandwich ignores ties).
+   errors, log-likelihood, concordance, the baseline cumulative hazard per stratum) and untied
+   rossi (robust=True, cluster_col; lifelines' sandwich ignores ties).
 
 Clusters: row i belongs to cluster i % 40. Writes tests/data/survival/residuals_expected.json.
 Run: .venv/bin/python tools/cox_residuals_reference.py
@@ -156,10 +156,15 @@ def weighted_case(df, cols, strata=None, robust=False, cluster=False):
     if strata:
         kw["strata"] = [strata]
     cph = CoxPHFitter().fit(d, "time", "event", **kw)
+    base = cph.baseline_cumulative_hazard_
     return {"covariates": cols, "coef": cph.params_[cols].tolist(),
             "se": cph.standard_errors_[cols].tolist(),
             "log_likelihood": float(cph.log_likelihood_),
-            "concordance": float(cph.concordance_index_)}
+            "concordance": float(cph.concordance_index_),
+            # Centred by the plain means of the covariates (lifelines' _norm_mean); one column
+            # per stratum (label as a string) over every distinct time.
+            "baseline_times": base.index.tolist(),
+            "baseline_cumulative_hazard": {str(k): base[k].tolist() for k in base.columns}}
 
 
 def main():

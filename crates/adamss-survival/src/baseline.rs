@@ -28,7 +28,7 @@ impl StepFunction {
 /// The Nelson–Aalen cumulative hazard `Σ_{t_k ≤ t} d_k / n_k` (scikit-survival's
 /// `nelson_aalen_estimator`; lifelines' `NelsonAalenFitter` smooths ties differently by default).
 pub fn nelson_aalen(y: &[Surv]) -> Result<StepFunction> {
-    breslow_like(y, None)
+    breslow_like(y, None, None)
 }
 
 /// Breslow's estimate of the Cox baseline cumulative hazard for the linear predictor `eta`
@@ -48,7 +48,28 @@ impl BreslowBaseline {
         check_finite("linear predictor", eta, y.len())?;
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
         Ok(Self {
-            cumulative_hazard: breslow_like(y, Some(eta))?,
+            cumulative_hazard: breslow_like(y, Some(eta), None)?,
+            mean_eta,
+        })
+    }
+
+    /// [`BreslowBaseline::fit`] for a fit with case weights `w` ([`crate::CoxData::weights`]):
+    /// `H₀(t) = Σ_{t_k ≤ t} Σ_{D_k} w_i / Σ_{j ∈ R_k} w_j e^{η_j}` (lifelines'
+    /// `baseline_cumulative_hazard_` of a `weights_col` fit; its centring is still the plain
+    /// mean of `η`, as lifelines centres by the covariates' unweighted means).
+    pub fn fit_weighted(y: &[Surv], eta: &[f64], w: &[f64]) -> Result<Self> {
+        check_finite("linear predictor", eta, y.len())?;
+        if w.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                what: "case weights",
+                got: w.len(),
+                expected: y.len(),
+            });
+        }
+        crate::cox::check_weights(w)?;
+        let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
+        Ok(Self {
+            cumulative_hazard: breslow_like(y, Some(eta), Some(w))?,
             mean_eta,
         })
     }
@@ -79,15 +100,21 @@ impl BreslowBaseline {
     }
 }
 
-/// `Σ d_k / Σ_{R_k} w_j` with `w = e^η` (or 1), over every distinct time.
-fn breslow_like(y: &[Surv], eta: Option<&[f64]>) -> Result<StepFunction> {
+/// `Σ d_k / Σ_{R_k} r_j` with `r = e^η` (or 1), over every distinct time; with case weights
+/// `c`, `d_k` sums the events' weights and `r = c e^η`.
+fn breslow_like(
+    y: &[Surv],
+    eta: Option<&[f64]>,
+    case_weights: Option<&[f64]>,
+) -> Result<StepFunction> {
     if y.is_empty() {
         return Err(Error::Empty);
     }
     let (order, groups) = time_groups(y);
     // Risk-set sums from the latest time back, relative to the largest η.
     let m = eta.map_or(0.0, |e| e.iter().copied().fold(f64::NEG_INFINITY, f64::max));
-    let w = |i: usize| eta.map_or(1.0, |e| (e[i] - m).exp());
+    let c = |i: usize| case_weights.map_or(1.0, |c| c[i]);
+    let w = |i: usize| c(i) * eta.map_or(1.0, |e| (e[i] - m).exp());
     let mut at_risk = vec![0.0; groups.len()];
     let mut acc = 0.0;
     for (k, &(a, b)) in groups.iter().enumerate().rev() {
@@ -98,7 +125,11 @@ fn breslow_like(y: &[Surv], eta: Option<&[f64]>) -> Result<StepFunction> {
     let mut times = Vec::with_capacity(groups.len());
     let mut values = Vec::with_capacity(groups.len());
     for (k, &(a, b)) in groups.iter().enumerate() {
-        let d = order[a..b].iter().filter(|&&i| y[i].event()).count() as f64;
+        let d: f64 = order[a..b]
+            .iter()
+            .filter(|&&i| y[i].event())
+            .map(|&i| c(i))
+            .sum();
         if d > 0.0 {
             h += d / at_risk[k] * (-m).exp();
         }

@@ -444,3 +444,54 @@ fn bad_weights_are_refused() {
     let err = fit.score_residuals(x.view(), &y).unwrap_err();
     assert!(err.to_string().contains("of a weighted fit"), "{err}");
 }
+
+/// The weighted Breslow baseline against lifelines' `baseline_cumulative_hazard_` of a
+/// `weights_col` fit, unstratified and per stratum (lifelines centres by the covariates'
+/// plain means over all subjects, so a stratum's curve is ours uncentred times `e^{mean η}`).
+#[test]
+fn weighted_baseline_matches_lifelines() {
+    use adamss_survival::BreslowBaseline;
+    let exp = &reference()["weighted"];
+    let (x, y, names) = load("rossi");
+    let w = case_weights(y.len());
+    let params = CoxPh::params().tol(1e-12);
+
+    let want = &exp["rossi_efron"];
+    let fit = params
+        .fit_data(&CoxData::new(x.view(), &y).weights(&w))
+        .unwrap();
+    let eta = fit.risk(x.view()).unwrap();
+    let base = BreslowBaseline::fit_weighted(&y, eta.as_slice().unwrap(), &w).unwrap();
+    let times = f64s(&want["baseline_times"]);
+    let got: Vec<f64> = times.iter().map(|&t| base.centred().at(t)).collect();
+    let curve = want["baseline_cumulative_hazard"].as_object().unwrap();
+    let (_, column) = curve.iter().next().unwrap();
+    assert_close("weighted baseline", &got, &f64s(column), 1e-6, 1e-6);
+
+    let want = &exp["rossi_efron_by_race"];
+    let race = names.iter().position(|n| n == "race").unwrap();
+    let keep: Vec<usize> = (0..names.len()).filter(|&j| j != race).collect();
+    let xs = x.select(Axis(1), &keep);
+    let strata: Vec<i64> = x.column(race).iter().map(|&v| v as i64).collect();
+    let fit = params
+        .fit_data(&CoxData::new(xs.view(), &y).strata(&strata).weights(&w))
+        .unwrap();
+    let eta = fit.risk(xs.view()).unwrap();
+    let centre = eta.mean().unwrap().exp();
+    let times = f64s(&want["baseline_times"]);
+    for (label, column) in want["baseline_cumulative_hazard"].as_object().unwrap() {
+        let rows: Vec<usize> = (0..y.len())
+            .filter(|&i| strata[i].to_string() == *label)
+            .collect();
+        let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+        let es: Vec<f64> = rows.iter().map(|&i| eta[i]).collect();
+        let ws: Vec<f64> = rows.iter().map(|&i| w[i]).collect();
+        let base = BreslowBaseline::fit_weighted(&ys, &es, &ws).unwrap();
+        let got: Vec<f64> = times
+            .iter()
+            .map(|&t| base.cumulative_hazard.at(t) * centre)
+            .collect();
+        assert_close(&format!("stratum {label}"), &got, &f64s(column), 1e-6, 1e-6);
+    }
+    assert!(BreslowBaseline::fit_weighted(&y, eta.as_slice().unwrap(), &w[..5]).is_err());
+}
