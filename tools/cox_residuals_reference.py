@@ -146,7 +146,7 @@ def weights_of(n):
     return 0.5 + (np.arange(n) % 7) / 4
 
 
-def weighted_case(df, cols, strata=None, robust=False, cluster=False):
+def weighted_case(df, cols, strata=None, robust=False, cluster=False, residuals=False):
     opts = {"precision": 1e-12, "max_steps": 200}
     d = df.assign(w=weights_of(len(df)))
     kw = {"weights_col": "w", "robust": robust, "fit_options": opts}
@@ -164,7 +164,11 @@ def weighted_case(df, cols, strata=None, robust=False, cluster=False):
             # Centred by the plain means of the covariates (lifelines' _norm_mean); one column
             # per stratum (label as a string) over every distinct time.
             "baseline_times": base.index.tolist(),
-            "baseline_cumulative_hazard": {str(k): base[k].tolist() for k in base.columns}}
+            "baseline_cumulative_hazard": {str(k): base[k].tolist() for k in base.columns},
+            # Per-subject residuals on the weighted hazard (right for untied times only: the
+            # baseline is Breslow's whatever the ties).
+            **({kind: cph.compute_residuals(d, kind).sort_index()[kind].tolist()
+                for kind in ["martingale", "deviance"]} if residuals else {})}
 
 
 def main():
@@ -200,7 +204,7 @@ def main():
         "weighted": {
             "rossi_efron": weighted_case(rossi, cols),
             "rossi_efron_by_race": weighted_case(rossi, scols, strata="race"),
-            "rossi_untied_robust": weighted_case(untied, cols, robust=True),
+            "rossi_untied_robust": weighted_case(untied, cols, robust=True, residuals=True),
             "rossi_untied_clustered": weighted_case(untied, cols, cluster=True),
         },
         "book1_breslow": book1(),

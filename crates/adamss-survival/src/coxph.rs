@@ -398,11 +398,11 @@ impl CoxPhParams {
 /// ```
 #[derive(Debug, Clone)]
 pub struct CoxData<'a> {
-    x: ArrayView2<'a, f64>,
-    y: &'a [Surv],
-    strata: Option<Vec<usize>>,
-    clusters: Option<Vec<usize>>,
-    weights: Option<&'a [f64]>,
+    pub(crate) x: ArrayView2<'a, f64>,
+    pub(crate) y: &'a [Surv],
+    pub(crate) strata: Option<Vec<usize>>,
+    pub(crate) clusters: Option<Vec<usize>>,
+    pub(crate) weights: Option<&'a [f64]>,
 }
 
 impl<'a> CoxData<'a> {
@@ -438,6 +438,24 @@ impl<'a> CoxData<'a> {
     pub fn weights(mut self, weights: &'a [f64]) -> Self {
         self.weights = Some(weights);
         self
+    }
+}
+
+impl CoxData<'_> {
+    /// One label and weight per subject, weights finite and positive.
+    pub(crate) fn check_lengths(&self) -> Result<()> {
+        let n = self.y.len();
+        if let Some(ids) = &self.strata {
+            check_labels("strata labels", ids.len(), n)?;
+        }
+        if let Some(ids) = &self.clusters {
+            check_labels("cluster labels", ids.len(), n)?;
+        }
+        if let Some(w) = self.weights {
+            check_labels("case weights", w.len(), n)?;
+            check_weights(w)?;
+        }
+        Ok(())
     }
 }
 
@@ -647,16 +665,7 @@ impl CoxPhValidParams {
     /// counts pairs unweighted, as lifelines' `concordance_index_`.
     pub fn fit_data(&self, data: &CoxData) -> Result<CoxPh> {
         let (x, y) = (data.x, data.y);
-        if let Some(ids) = &data.strata {
-            check_labels("strata labels", ids.len(), y.len())?;
-        }
-        if let Some(ids) = &data.clusters {
-            check_labels("cluster labels", ids.len(), y.len())?;
-        }
-        if let Some(w) = data.weights {
-            check_labels("case weights", w.len(), y.len())?;
-            check_weights(w)?;
-        }
+        data.check_lengths()?;
         let (labels, clusters) = (data.strata.as_deref(), data.clusters.as_deref());
         let params = self;
         let p = x.ncols();

@@ -11,9 +11,9 @@
 //! Efron score). lifelines ignores ties in its score residuals (its source says so), so with
 //! tied times its `delta_beta` and robust standard errors differ from R's and these.
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::coxph::CoxPh;
+use crate::coxph::{CoxData, CoxPh};
 use crate::surv::{check_design, time_groups};
 use crate::{Error, Result, Surv, Ties};
 
@@ -159,40 +159,65 @@ impl CoxPh {
         self.naive_covariance.as_ref().unwrap_or(&self.covariance)
     }
 
-    fn residuals(
-        &self,
-        x: ArrayView2<f64>,
-        y: &[Surv],
-        what: &str,
-    ) -> Result<(Array1<f64>, Array2<f64>)> {
-        self.check_training(x, y, what)?;
+    /// Every residual of this model on its training data `data` — the covariates (columns in
+    /// the fit's order) and outcomes it was fitted on, with the same strata and case weights
+    /// ([`CoxData`]): each subject's risk sets are its stratum's. With case weights the
+    /// hazard jumps are the weighted ones and the martingale, deviance and score residuals
+    /// are per subject (unweighted), the dfbeta rows weighted — R's `residuals.coxph`
+    /// defaults.
+    pub fn residuals(&self, data: &CoxData) -> Result<CoxResiduals> {
+        let (x, y) = (data.x, data.y);
+        check_design(x, y)?;
+        if x.ncols() != self.coef.len() {
+            return Err(Error::LengthMismatch {
+                what: "covariate columns",
+                got: x.ncols(),
+                expected: self.coef.len(),
+            });
+        }
+        data.check_lengths()?;
+        let strata = data.strata.as_deref();
+        let given = strata.map_or(1, |ids| ids.iter().max().map_or(1, |m| m + 1));
+        if given != self.strata {
+            return Err(Error::InvalidParameter(format!(
+                "the fit has {} strata, the data {given}: residuals need the strata of the fit \
+                 (CoxData::strata)",
+                self.strata
+            )));
+        }
+        if data.weights.is_some() != self.weighted {
+            return Err(Error::InvalidParameter(
+                if self.weighted {
+                    "the fit had case weights: residuals need them too (CoxData::weights)"
+                } else {
+                    "the fit had no case weights, the data has"
+                }
+                .into(),
+            ));
+        }
         let eta = x.dot(&self.coef);
-        Ok(stratum_residuals(
-            x,
-            y,
-            eta.as_slice().unwrap_or(&[]),
-            self.ties,
-            None,
-        ))
-    }
-
-    /// Martingale residuals `δ_i − Λ̂_i`, one per subject in input order: the subject's events
-    /// (0 or 1) minus the cumulative hazard the model expected of it by its time (R's
-    /// `residuals(fit, "martingale")`, lifelines' `compute_residuals(df, "martingale")`; with
-    /// Efron's ties the hazard is Efron's, as R's). They sum to 0 at the estimate; plotted
-    /// against a covariate left out, they show the functional form it would need. `x` and `y`
-    /// are the training data, as for [`CoxPh::schoenfeld_residuals`]. Unstratified, unweighted fits
-    /// only.
-    pub fn martingale_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array1<f64>> {
-        Ok(self.residuals(x, y, "martingale residuals")?.0)
-    }
-
-    /// Deviance residuals `sign(M) √(−2 (M + δ log(δ − M)))` of the martingale residuals `M`:
-    /// more symmetric about 0, for spotting poorly predicted subjects (R's
-    /// `residuals(fit, "deviance")`, lifelines' `"deviance"`).
-    pub fn deviance_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array1<f64>> {
-        let m = self.martingale_residuals(x, y)?;
-        Ok(m.iter()
+        let (n, p) = x.dim();
+        let mut martingale = Array1::<f64>::zeros(n);
+        let mut score = Array2::<f64>::zeros((n, p));
+        let groups: Vec<Vec<usize>> = match strata {
+            None => vec![(0..n).collect()],
+            Some(ids) => (0..given)
+                .map(|g| (0..n).filter(|&i| ids[i] == g).collect())
+                .collect(),
+        };
+        for rows in groups {
+            let xs = x.select(Axis(0), &rows);
+            let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+            let es: Vec<f64> = rows.iter().map(|&i| eta[i]).collect();
+            let ws: Option<Vec<f64>> = data.weights.map(|w| rows.iter().map(|&i| w[i]).collect());
+            let (m, u) = stratum_residuals(xs.view(), &ys, &es, self.ties, ws.as_deref());
+            for (k, &i) in rows.iter().enumerate() {
+                martingale[i] = m[k];
+                score.row_mut(i).assign(&u.row(k));
+            }
+        }
+        let deviance = martingale
+            .iter()
             .zip(y)
             .map(|(&m, s)| {
                 let log_term = if s.event() && 1.0 - m > 0.0 {
@@ -202,23 +227,66 @@ impl CoxPh {
                 };
                 m.signum() * (-2.0 * (m + log_term)).max(0.0).sqrt()
             })
-            .collect())
+            .collect();
+        let weighted = match data.weights {
+            None => score.clone(),
+            Some(w) => &score * &ArrayView1::from(w).insert_axis(Axis(1)),
+        };
+        let dfbeta = weighted.dot(self.model_covariance());
+        Ok(CoxResiduals {
+            martingale,
+            deviance,
+            score,
+            dfbeta,
+        })
+    }
+
+    /// Martingale residuals `δ_i − Λ̂_i`, one per subject in input order: the subject's events
+    /// (0 or 1) minus the cumulative hazard the model expected of it by its time (R's
+    /// `residuals(fit, "martingale")`, lifelines' `compute_residuals(df, "martingale")`; with
+    /// Efron's ties the hazard is Efron's, as R's). They sum to 0 at the estimate; plotted
+    /// against a covariate left out, they show the functional form it would need. `x` and `y`
+    /// are the training data, as for [`CoxPh::schoenfeld_residuals`]; a stratified or weighted
+    /// fit takes its strata and weights through [`CoxPh::residuals`].
+    pub fn martingale_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array1<f64>> {
+        Ok(self.residuals(&CoxData::new(x.reborrow(), y))?.martingale)
+    }
+
+    /// Deviance residuals `sign(M) √(−2 (M + δ log(δ − M)))` of the martingale residuals `M`:
+    /// more symmetric about 0, for spotting poorly predicted subjects (R's
+    /// `residuals(fit, "deviance")`, lifelines' `"deviance"`).
+    pub fn deviance_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array1<f64>> {
+        Ok(self.residuals(&CoxData::new(x.reborrow(), y))?.deviance)
     }
 
     /// Score residuals (`n × p`, subjects in input order): each subject's share of the score
     /// vector, `∫ (x_i − x̄(t)) dM_i(t)` — R's `residuals(fit, "score")`, lifelines'
-    /// `compute_residuals(df, "score")` (which agrees without tied times; see the module
-    /// docs). They sum to the score, 0 at the estimate.
+    /// `compute_residuals(df, "score")` (see the module docs). They sum to the score, 0 at the
+    /// estimate.
     pub fn score_residuals(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array2<f64>> {
-        Ok(self.residuals(x, y, "score residuals")?.1)
+        Ok(self.residuals(&CoxData::new(x.reborrow(), y))?.score)
     }
 
     /// The approximate change in each coefficient when the subject is left out, `U V` with `U`
     /// the score residuals and `V` the model-based covariance (R's `residuals(fit, "dfbeta")`,
     /// lifelines' `"delta_beta"`): the influence of each patient on each hazard ratio.
     pub fn dfbeta(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Array2<f64>> {
-        Ok(self.score_residuals(x, y)?.dot(self.model_covariance()))
+        Ok(self.residuals(&CoxData::new(x.reborrow(), y))?.dfbeta)
     }
+}
+
+/// The residuals of a Cox fit on its training data ([`CoxPh::residuals`]), one row per subject
+/// in the data's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CoxResiduals {
+    /// Martingale residuals ([`CoxPh::martingale_residuals`]).
+    pub martingale: Array1<f64>,
+    /// Deviance residuals ([`CoxPh::deviance_residuals`]).
+    pub deviance: Array1<f64>,
+    /// Score residuals, `n × p` ([`CoxPh::score_residuals`]).
+    pub score: Array2<f64>,
+    /// dfbeta, `n × p` ([`CoxPh::dfbeta`]; rows weighted in a weighted fit).
+    pub dfbeta: Array2<f64>,
 }
 
 /// The robust covariance `DᵀD`, `D` the dfbeta rows summed within each cluster (each subject

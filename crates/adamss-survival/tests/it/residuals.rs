@@ -288,8 +288,14 @@ fn bad_input_is_refused() {
         .unwrap();
     let err = stratified.martingale_residuals(x.view(), &y).unwrap_err();
     assert!(
-        err.to_string()
-            .contains("martingale residuals of a stratified fit"),
+        err.to_string().contains("the fit has 2 strata, the data 1"),
+        "{err}"
+    );
+    let err = fit
+        .residuals(&CoxData::new(x.view(), &y).strata(&strata))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("the fit has 1 strata, the data 2"),
         "{err}"
     );
     // A deviance residual is finite for censored and event subjects alike.
@@ -442,7 +448,7 @@ fn bad_weights_are_refused() {
         .fit_data(&CoxData::new(x.view(), &y).weights(&w))
         .unwrap();
     let err = fit.score_residuals(x.view(), &y).unwrap_err();
-    assert!(err.to_string().contains("of a weighted fit"), "{err}");
+    assert!(err.to_string().contains("residuals need them too"), "{err}");
 }
 
 /// The weighted Breslow baseline against lifelines' `baseline_cumulative_hazard_` of a
@@ -494,4 +500,66 @@ fn weighted_baseline_matches_lifelines() {
         assert_close(&format!("stratum {label}"), &got, &f64s(column), 1e-6, 1e-6);
     }
     assert!(BreslowBaseline::fit_weighted(&y, eta.as_slice().unwrap(), &w[..5]).is_err());
+}
+
+/// [`CoxPh::residuals`] with strata (statsmodels' stratified Breslow score residuals) and with
+/// case weights (lifelines' martingale and deviance residuals on untied times; the weighted
+/// dfbeta rows give the robust covariance the fit reported).
+#[test]
+fn stratified_and_weighted_residuals_match() {
+    let exp = reference();
+    let (x, y, names) = load("rossi");
+    let st = &exp["rossi_breslow"]["stratified_by_race"];
+    let race = names.iter().position(|n| n == "race").unwrap();
+    let keep: Vec<usize> = (0..names.len()).filter(|&j| j != race).collect();
+    let xs = x.select(Axis(1), &keep);
+    let strata: Vec<i64> = x.column(race).iter().map(|&v| v as i64).collect();
+    let data = CoxData::new(xs.view(), &y).strata(&strata);
+    let fit = CoxPh::params()
+        .tol(1e-12)
+        .ties(Ties::Breslow)
+        .fit_data(&data)
+        .unwrap();
+    let r = fit.residuals(&data).unwrap();
+    assert_close(
+        "stratified score",
+        &vec_of(&r.score),
+        &flat(&st["score"]),
+        1e-6,
+        1e-3,
+    );
+    for s in r.score.sum_axis(Axis(0)) {
+        assert!(s.abs() < 1e-7, "stratified score residuals sum to {s}");
+    }
+
+    let want = &exp["weighted"]["rossi_untied_robust"];
+    let (xu, yu) = rossi_untied();
+    let w = case_weights(yu.len());
+    let data = CoxData::new(xu.view(), &yu).weights(&w);
+    let params = CoxPh::params().tol(1e-12);
+    let fit = params.fit_data(&data).unwrap();
+    let r = fit.residuals(&data).unwrap();
+    assert_close(
+        "weighted martingale",
+        r.martingale.as_slice().unwrap(),
+        &f64s(&want["martingale"]),
+        1e-6,
+        1e-3,
+    );
+    assert_close(
+        "weighted deviance",
+        r.deviance.as_slice().unwrap(),
+        &f64s(&want["deviance"]),
+        1e-6,
+        1e-3,
+    );
+    let robust = params.robust(true).fit_data(&data).unwrap();
+    let sandwich = r.dfbeta.t().dot(&r.dfbeta);
+    assert_close(
+        "weighted sandwich",
+        &vec_of(&sandwich),
+        &vec_of(&robust.covariance),
+        1e-10,
+        1e-12,
+    );
 }
