@@ -712,6 +712,106 @@ fn radiomics_of_one_image_matches_pyradiomics_defaults() {
     assert!(!ok && text.contains("--mask"), "{text}");
 }
 
+/// `adamss radiomics --batch`: PyRadiomics' batch file (`Image`, `Mask`, `Label`, any other
+/// column carried over; a relative path taken from the CSV's folder) gives each case the
+/// features PyRadiomics gives it with no parameter file (`tools/pyradiomics_edge_cases.py`,
+/// "defaults", 1e-6 relative or 1e-9 absolute); a case that fails keeps its row with empty
+/// features, is listed with its line, and makes the exit status non-zero.
+#[test]
+fn radiomics_batch_matches_pyradiomics_defaults() {
+    let _one = one_at_a_time();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");
+    let text = std::fs::read_to_string(data.join("edge_cases_expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let cases = expected["defaults"].as_object().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = vec!["Subject,Image,Mask,Label".to_string()];
+    for (k, (name, case)) in cases.iter().enumerate() {
+        let file = |what: &str| data.join(format!("{name}.{what}.nii.gz"));
+        let (image, mask) = if k == 0 {
+            // Relative to the CSV's folder.
+            std::fs::create_dir_all(dir.path().join("images")).unwrap();
+            for what in ["image", "mask"] {
+                std::fs::copy(
+                    file(what),
+                    dir.path().join(format!("images/{name}.{what}.nii.gz")),
+                )
+                .unwrap();
+            }
+            (
+                format!("images/{name}.image.nii.gz"),
+                format!("images/{name}.mask.nii.gz"),
+            )
+        } else {
+            let path = |what: &str| file(what).to_str().unwrap().to_string();
+            (path("image"), path("mask"))
+        };
+        rows.push(format!("{name},{image},{mask},{}", case["label"]));
+    }
+    rows.push("missing,nowhere.nii.gz,nowhere.mask.nii.gz,1".into());
+    let csv_in = dir.path().join("cases.csv");
+    std::fs::write(&csv_in, rows.join("\n") + "\n").unwrap();
+    let out = dir.path().join("out/features.csv");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--batch",
+        csv_in.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let n = cases.len();
+    assert!(!ok, "a failed case makes the exit status non-zero: {text}");
+    assert!(
+        text.contains(&format!("{n} of {} cases × 107 features", n + 1)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("line {}", n + 2)) && text.contains("nowhere"),
+        "{text}"
+    );
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..4], ["Subject", "Image", "Mask", "Label"]);
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), n + 1);
+    for record in &records[..n] {
+        let want = cases[&record[0]]["features"].as_object().unwrap();
+        assert_eq!(
+            header.len() - 4,
+            want.len(),
+            "{}: the same features",
+            &record[0]
+        );
+        for (name, value) in header.iter().zip(record.iter()).skip(4) {
+            let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
+            let d = (ours - theirs).abs();
+            assert!(
+                d <= 1e-9 || d <= 1e-6 * theirs.abs(),
+                "{} {name}: {ours} vs {theirs}",
+                &record[0]
+            );
+        }
+    }
+    assert!(
+        records[n].iter().skip(4).all(str::is_empty),
+        "{:?}",
+        records[n]
+    );
+    // A file without the Mask column is refused, naming the file and the columns.
+    std::fs::write(&csv_in, "Image\nx.nii.gz\n").unwrap();
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--batch",
+        csv_in.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("cases.csv") && text.contains("\"Mask\""),
+        "{text}"
+    );
+}
+
 /// Two `train --fold` jobs running at once into one run folder (a batch-scheduler array:
 /// shared preprocessing cache, shared pins) give each fold the risks one job running every
 /// fold gives, and whichever finishes last leaves an `outcome.json` with both folds.

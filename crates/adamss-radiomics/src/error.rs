@@ -50,6 +50,14 @@ pub enum Error {
     /// A setting out of range.
     #[error("invalid radiomics setting: {0}")]
     Settings(String),
+    /// A batch file ([`crate::Batch`]) that cannot be read as one.
+    #[error("batch file {}: {problem}", path.display())]
+    BatchFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 fn context(labels: &[u8]) -> String {

@@ -315,8 +315,19 @@ pub(crate) struct PreprocessArgs {
 #[derive(Args)]
 pub(crate) struct RadiomicsArgs {
     /// Cohort: HECKTOR 2022 folder or manifest `.csv`.
-    #[arg(long, required_unless_present = "image", conflicts_with_all = ["image", "mask", "label"])]
+    #[arg(
+        long,
+        required_unless_present_any = ["image", "batch"],
+        conflicts_with_all = ["image", "mask", "label", "batch"]
+    )]
     pub(crate) cohort: Option<PathBuf>,
+    /// A PyRadiomics batch file instead: a CSV with columns `Image` and `Mask` (paths relative
+    /// to the CSV's folder, or absolute), optionally `Label` and `Label_channel`, one case per
+    /// row. The output keeps its columns and adds the features; cases run in parallel, and a
+    /// case that fails keeps its row with empty features, is listed, and makes the exit status
+    /// non-zero.
+    #[arg(long, conflicts_with_all = ["image", "mask", "label", "shard"])]
+    pub(crate) batch: Option<PathBuf>,
     /// One image (NIfTI) instead of a cohort; its row is named after the file, and PyRadiomics'
     /// `diagnostics_*` entries (versions, settings, hashes, sizes, ROI statistics) go to
     /// `<out>.diagnostics.json` beside the CSV.

@@ -272,6 +272,9 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
         .transpose()
         .context("reading the parameter file")?;
     let t0 = Instant::now();
+    if let Some(batch) = &a.batch {
+        return radiomics_batch(batch, plan.unwrap_or_default(), &a, t0);
+    }
     let (table, rows, what) = match (&a.cohort, &a.image, &a.mask) {
         (Some(cohort), _, _) => {
             let cohort = sharded(printed(Cohort::open_images(cohort)?), a.shard.as_deref())?;
@@ -322,6 +325,42 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
     for (id, e) in &table.failures {
         println!("  {id}: {e}");
     }
+    Ok(())
+}
+
+/// `adamss radiomics --batch`: PyRadiomics' batch mode.
+fn radiomics_batch(
+    path: &std::path::Path,
+    plan: adamss::radiomics::ExtractionPlan,
+    a: &RadiomicsArgs,
+    t0: Instant,
+) -> Result<()> {
+    let batch = adamss::radiomics::Batch::read(path)?;
+    let results = batch.run(&plan);
+    let failures = batch.write_csv(&results, &a.out)?;
+    let features = results
+        .iter()
+        .find_map(|r| r.as_ref().ok())
+        .map_or(0, Vec::len);
+    println!(
+        "radiomics: {} of {} cases × {features} features ({}) in {:.2} s → {}",
+        batch.cases.len() - failures.len(),
+        batch.cases.len(),
+        a.params
+            .as_ref()
+            .map_or("original image".to_string(), |p| p.display().to_string()),
+        t0.elapsed().as_secs_f64(),
+        a.out.display()
+    );
+    for (line, why) in &failures {
+        println!("failed: {} line {line}: {why}", path.display());
+    }
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{} of {} cases could not be extracted (listed above; their rows have no features)",
+        failures.len(),
+        batch.cases.len()
+    );
     Ok(())
 }
 

@@ -1,0 +1,205 @@
+//! PyRadiomics' batch mode (`pyradiomics cases.csv`): a CSV with one case per row, the image in
+//! column `Image` and the mask in `Mask` (required), optionally the ROI's value in `Label` and
+//! `Label_channel`; any other column is carried to the output. A relative path is taken
+//! relative to the CSV's folder, as PyRadiomics does.
+//!
+//! ```no_run
+//! use adamss_radiomics::{Batch, ExtractionPlan};
+//! # fn main() -> adamss_radiomics::Result<()> {
+//! let batch = Batch::read("cases.csv".as_ref())?;
+//! let plan = ExtractionPlan::from_file("params.yaml".as_ref())?;
+//! let results = batch.run(&plan);
+//! let failures = batch.write_csv(&results, "features.csv".as_ref())?;
+//! for (row, why) in failures {
+//!     eprintln!("line {row}: {why}");
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::extract::Features;
+use crate::params::ExtractionPlan;
+
+/// One case of a batch file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchCase {
+    /// The case's line in the file (the header is line 1), as PyRadiomics numbers them.
+    pub line: usize,
+    /// The row's fields as written, in the header's order.
+    pub fields: Vec<String>,
+    /// The image, resolved against the file's folder.
+    pub image: PathBuf,
+    /// The mask, resolved against the file's folder.
+    pub mask: PathBuf,
+    /// `Label` where the row gives one (else the parameter file's).
+    pub label: Option<String>,
+    /// `Label_channel` where the row gives one.
+    pub label_channel: Option<String>,
+}
+
+/// A PyRadiomics batch file, read ([`Batch::read`]); see the module docs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    /// The file read.
+    pub path: PathBuf,
+    /// Its header.
+    pub header: Vec<String>,
+    /// Its cases, in file order.
+    pub cases: Vec<BatchCase>,
+}
+
+impl Batch {
+    /// Reads a batch file. An error names the file and what is wrong: no `Image` or `Mask`
+    /// column, a row with the wrong number of fields or an empty image or mask, no case.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bad = |problem: String| Error::BatchFile {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_path(path)
+            .map_err(|e| bad(e.to_string()))?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_string())
+            .collect();
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let (Some(image), Some(mask)) = (column("Image"), column("Mask")) else {
+            return Err(bad(format!(
+                "needs the columns \"Image\" and \"Mask\" (PyRadiomics' batch format); the header \
+                 has {header:?}"
+            )));
+        };
+        let (label, channel) = (column("Label"), column("Label_channel"));
+        let folder = path.parent().unwrap_or(Path::new(""));
+        let resolve = |p: &str| {
+            let p = Path::new(p);
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                folder.join(p)
+            }
+        };
+        let mut cases = Vec::new();
+        for (k, record) in reader.records().enumerate() {
+            let line = k + 2;
+            let record = record.map_err(|e| bad(format!("line {line}: {e}")))?;
+            let fields: Vec<String> = record.iter().map(String::from).collect();
+            let (im, ma) = (&fields[image], &fields[mask]);
+            if im.is_empty() || ma.is_empty() {
+                return Err(bad(format!("line {line}: the image or the mask is empty")));
+            }
+            let optional = |c: Option<usize>| {
+                c.map(|c| fields[c].trim().to_string())
+                    .filter(|v| !v.is_empty())
+            };
+            cases.push(BatchCase {
+                line,
+                image: resolve(im),
+                mask: resolve(ma),
+                label: optional(label),
+                label_channel: optional(channel),
+                fields,
+            });
+        }
+        if cases.is_empty() {
+            return Err(bad("no case (only a header)".into()));
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            header,
+            cases,
+        })
+    }
+
+    /// Extracts every case with `plan` (its `Label`, where given, replacing the plan's label),
+    /// cases in parallel, results in file order. A case that fails does not stop the others.
+    pub fn run(&self, plan: &ExtractionPlan) -> Vec<Result<Features>> {
+        self.cases.par_iter().map(|case| case.run(plan)).collect()
+    }
+
+    /// Writes the results as CSV, atomically: the batch file's columns as given, then the
+    /// features (full precision) of the first case extracted; a case that failed, or whose
+    /// features are named otherwise, keeps its columns with empty feature cells and is
+    /// returned as `(line, reason)`.
+    pub fn write_csv(
+        &self,
+        results: &[Result<Features>],
+        out: &Path,
+    ) -> Result<Vec<(usize, String)>> {
+        let names: Vec<String> = results
+            .iter()
+            .find_map(|r| r.as_ref().ok())
+            .map(|f| f.iter().map(|(n, _)| n.clone()).collect())
+            .unwrap_or_default();
+        let csv_err = |e: csv::Error| Error::Settings(format!("writing {}: {e}", out.display()));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = self.header.clone();
+        header.extend(names.iter().cloned());
+        w.write_record(&header).map_err(csv_err)?;
+        let mut failures = Vec::new();
+        for (case, result) in self.cases.iter().zip(results) {
+            let mut record = case.fields.clone();
+            match result {
+                Ok(f)
+                    if f.len() == names.len() && f.iter().zip(&names).all(|((n, _), m)| n == m) =>
+                {
+                    record.extend(f.iter().map(|(_, v)| format!("{v:?}")));
+                }
+                Ok(_) => {
+                    failures.push((
+                        case.line,
+                        "its features are not those of the first case (another image type, \
+                         dimension or skipped filter)"
+                            .to_string(),
+                    ));
+                    record.extend(names.iter().map(|_| String::new()));
+                }
+                Err(e) => {
+                    failures.push((case.line, e.to_string()));
+                    record.extend(names.iter().map(|_| String::new()));
+                }
+            }
+            w.write_record(&record).map_err(csv_err)?;
+        }
+        let bytes = w
+            .into_inner()
+            .map_err(|e| Error::Settings(format!("writing {}: {e}", out.display())))?;
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Settings(format!("creating {}: {e}", parent.display())))?;
+        }
+        adamss_io::write_atomic(out, &bytes)?;
+        Ok(failures)
+    }
+}
+
+impl BatchCase {
+    /// This case's features with `plan` (and the row's `Label` / `Label_channel`).
+    pub fn run(&self, plan: &ExtractionPlan) -> Result<Features> {
+        let mut plan = plan.clone();
+        if let Some(label) = &self.label {
+            let label: u8 = label.parse().map_err(|_| {
+                Error::Settings(format!("Label {label:?} is not a mask value (0–255)"))
+            })?;
+            plan = plan.with_label(label);
+        }
+        if let Some(channel) = &self.label_channel {
+            if channel != "0" {
+                return Err(Error::Settings(format!(
+                    "Label_channel {channel} needs a vector mask; masks are read as scalar \
+                     images here (Label_channel 0)"
+                )));
+            }
+        }
+        plan.run_files(&self.image, &self.mask)
+    }
+}
