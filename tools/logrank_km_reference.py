@@ -11,7 +11,8 @@ with a grouping each:
 lifelines' multivariate_logrank_test with every `weightings` (none, wilcoxon, tarone-ware, peto,
 fleming-harrington at (p, q) = (1, 0), (0, 1), (0.5, 2)): statistic and p-value; and the
 Kaplan–Meier median with its 95 % and 90 % intervals (median_survival_times of
-confidence_interval_), of each dataset and of each group.
+confidence_interval_), of each dataset and of each group; the weighted Kaplan-Meier curve
+(fractional and integer case weights: curve, bounds, numbers at risk, median).
 
 Writes tests/data/survival/logrank_km_expected.json. Run: .venv/bin/python tools/logrank_km_reference.py
 """
@@ -48,6 +49,26 @@ def median_ci(t, e, alpha):
             for v in (kmf.median_survival_time_, ci.iloc[0, 0], ci.iloc[0, 1])]
 
 
+def weights(n):
+    """Case weights: non-integer (0.5 + (i % 7) / 4) and integer (1 + i % 3)."""
+    i = np.arange(n)
+    return {"fractional": 0.5 + (i % 7) / 4, "integer": (1 + i % 3).astype(float)}
+
+
+def weighted_km(t, e, w):
+    """lifelines' weighted Kaplan-Meier: timeline, curve, 95 % bounds and median. Its bounds
+    truncate the number at risk to an integer (astype("uint64")): compare them for integer
+    weights only."""
+    kmf = KaplanMeierFitter().fit(t, e, weights=w)
+    ci = kmf.confidence_interval_
+    med = kmf.median_survival_time_
+    return {"weights": w.tolist(), "timeline": kmf.timeline.tolist(),
+            "survival": kmf.survival_function_.iloc[:, 0].tolist(),
+            "lower": ci.iloc[:, 0].tolist(), "upper": ci.iloc[:, 1].tolist(),
+            "at_risk": kmf.event_table["at_risk"].tolist(),
+            "median": None if np.isinf(med) else float(med)}
+
+
 def main():
     out = {"generator": "tools/logrank_km_reference.py", "lifelines": lifelines.__version__, "datasets": {}}
     for name, grouping in GROUPS.items():
@@ -62,7 +83,8 @@ def main():
         for label in sorted(g.unique()):
             m = (g == label).values
             medians[str(label)] = {str(c): median_ci(t[m], e[m], 1 - c) for c in (0.95, 0.9)}
-        out["datasets"][name] = {"group": [int(v) for v in g], "logrank": tests, "median": medians}
+        out["datasets"][name] = {"group": [int(v) for v in g], "logrank": tests, "median": medians,
+                                 "weighted_km": {kind: weighted_km(t, e, w) for kind, w in weights(len(t)).items()}}
         print(name, {k: round(v["statistic"], 4) for k, v in tests.items()}, medians["all"])
     (DATA / "logrank_km_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 

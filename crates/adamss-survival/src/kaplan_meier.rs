@@ -11,12 +11,12 @@ use crate::{Error, Result, Surv};
 pub struct KaplanMeier {
     /// Time points, ascending, starting at 0.
     pub timeline: Vec<f64>,
-    /// Subjects at risk just before each time.
-    pub at_risk: Vec<usize>,
-    /// Events at each time.
-    pub events: Vec<usize>,
-    /// Censorings at each time.
-    pub censored: Vec<usize>,
+    /// Subjects at risk just before each time (their total weight in a weighted fit).
+    pub at_risk: Vec<f64>,
+    /// Events at each time (their total weight in a weighted fit).
+    pub events: Vec<f64>,
+    /// Censorings at each time (their total weight in a weighted fit).
+    pub censored: Vec<f64>,
     /// `S(t)`, right-continuous.
     pub survival: Vec<f64>,
     /// Greenwood's `Σ d / (n (n − d))` up to each time (`Var S = S² ·` this).
@@ -36,6 +36,28 @@ impl KaplanMeier {
     /// `exp(−exp(log(−log S) ∓ z·√greenwood / log S))`; where `S = 1` both bounds are 1, where
     /// `S = 0` both are 0.
     pub fn fit(y: &[Surv], confidence: f64) -> Result<Self> {
+        Self::fit_with(y, None, confidence)
+    }
+
+    /// The curve of a weighted sample (lifelines' `KaplanMeierFitter().fit(…, weights=w)`):
+    /// each subject counts `w_i` (finite, > 0) in the risk sets and events — e.g. inverse
+    /// probability of treatment weights for an adjusted curve, or integer frequencies (equal
+    /// to replicated rows). Greenwood's sum runs on the weighted counts; lifelines truncates the
+    /// number at risk to an integer there (`astype("uint64")`), so with non-integer weights its
+    /// intervals differ from these while its curve is the same.
+    pub fn fit_weighted(y: &[Surv], weights: &[f64], confidence: f64) -> Result<Self> {
+        if weights.len() != y.len() {
+            return Err(Error::LengthMismatch {
+                what: "weights",
+                got: weights.len(),
+                expected: y.len(),
+            });
+        }
+        crate::cox::check_weights(weights)?;
+        Self::fit_with(y, Some(weights), confidence)
+    }
+
+    fn fit_with(y: &[Surv], weights: Option<&[f64]>, confidence: f64) -> Result<Self> {
         if y.is_empty() {
             return Err(Error::Empty);
         }
@@ -46,26 +68,44 @@ impl KaplanMeier {
         }
         let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
         let (order, groups) = time_groups(y);
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        // Summed in time order from the latest, so an unweighted count is exact.
+        let total: f64 = match weights {
+            None => y.len() as f64,
+            Some(ws) => ws.iter().sum(),
+        };
         let mut km = Self {
             timeline: vec![0.0],
-            at_risk: vec![y.len()],
-            events: vec![0],
-            censored: vec![0],
+            at_risk: vec![total],
+            events: vec![0.0],
+            censored: vec![0.0],
             survival: vec![1.0],
             greenwood: vec![0.0],
             lower: vec![1.0],
             upper: vec![1.0],
             confidence,
         };
-        let (mut n, mut s, mut gw) = (y.len(), 1.0f64, 0.0f64);
-        for &(a, b) in &groups {
+        // At risk per time: the weight of the subjects from that time on.
+        let mut at_risk = vec![0.0; groups.len()];
+        let mut acc = 0.0;
+        for (k, &(a, b)) in groups.iter().enumerate().rev() {
+            acc += order[a..b].iter().map(|&i| w(i)).sum::<f64>();
+            at_risk[k] = acc;
+        }
+        let (mut s, mut gw) = (1.0f64, 0.0f64);
+        for (k, &(a, b)) in groups.iter().enumerate() {
             let t = y[order[a]].time();
-            let d = order[a..b].iter().filter(|&&i| y[i].event()).count();
-            let c = (b - a) - d;
-            if d > 0 {
-                s *= 1.0 - d as f64 / n as f64;
+            let n = at_risk[k];
+            let d: f64 = order[a..b]
+                .iter()
+                .filter(|&&i| y[i].event())
+                .map(|&i| w(i))
+                .sum();
+            let c = order[a..b].iter().map(|&i| w(i)).sum::<f64>() - d;
+            if d > 0.0 {
+                s *= 1.0 - d / n;
                 gw += if d < n {
-                    d as f64 / (n as f64 * (n - d) as f64)
+                    d / (n * (n - d))
                 } else {
                     f64::INFINITY
                 };
@@ -90,7 +130,6 @@ impl KaplanMeier {
                 km.lower.push(lo);
                 km.upper.push(hi);
             }
-            n -= b - a;
         }
         Ok(km)
     }
@@ -162,7 +201,7 @@ mod tests {
         .unwrap();
         let km = KaplanMeier::fit(y.as_slice().unwrap(), 0.95).unwrap();
         assert_eq!(km.timeline, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(km.at_risk, [6, 6, 5, 4, 2, 1]);
+        assert_eq!(km.at_risk, [6.0, 6.0, 5.0, 4.0, 2.0, 1.0]);
         let s3 = 5.0 / 6.0 * (1.0 - 2.0 / 4.0);
         assert!((km.survival[3] - s3).abs() < 1e-15);
         assert_eq!(km.predict(3.5), km.survival[3]);

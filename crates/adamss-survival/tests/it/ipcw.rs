@@ -206,7 +206,7 @@ fn ipcw_metrics_match_sksurv() {
             1e-12,
         );
         assert_eq!(
-            s.high.iter().filter(|&&h| h).count() + s.low_curve.at_risk[0],
+            s.high.iter().filter(|&&h| h).count() + s.low_curve.at_risk[0] as usize,
             y.len()
         );
     }

@@ -6,7 +6,7 @@
 use adamss_survival::{logrank, logrank_weighted, Error, KaplanMeier, LogRankWeights, Surv};
 use serde_json::Value;
 
-use crate::{assert_close, data_dir, load};
+use crate::{assert_close, data_dir, f64s, load};
 
 fn reference() -> Value {
     let text = std::fs::read_to_string(data_dir().join("logrank_km_expected.json")).unwrap();
@@ -107,4 +107,96 @@ fn fleming_harrington_exponents_are_checked() {
             logrank_weighted(&y, &group, LogRankWeights::FlemingHarrington { p, q }).unwrap_err();
         assert!(matches!(e, Error::InvalidParameter(_)), "{e}");
     }
+}
+
+/// The weighted Kaplan–Meier curve against lifelines' `KaplanMeierFitter().fit(…, weights=w)`
+/// on the four datasets: the curve and the numbers at risk at every time of lifelines' timeline
+/// (1e-12), and the median, for fractional and integer weights; the 95 % bounds (1e-9) for
+/// integer weights only (lifelines truncates the number at risk to an integer in Greenwood's
+/// sum). Integer weights equal replicated rows.
+#[test]
+fn weighted_kaplan_meier_matches_lifelines() {
+    let exp = reference();
+    let mut compared = 0;
+    for (name, case) in exp["datasets"].as_object().unwrap() {
+        let (_, y, _) = load(name);
+        for (kind, want) in case["weighted_km"].as_object().unwrap() {
+            let w = f64s(&want["weights"]);
+            let km = KaplanMeier::fit_weighted(&y, &w, 0.95).unwrap();
+            let times = f64s(&want["timeline"]);
+            let index = |t: f64| km.timeline.iter().position(|&u| u == t);
+            let got: Vec<f64> = times.iter().map(|&t| km.predict(t)).collect();
+            assert_close(
+                &format!("{name} {kind} S"),
+                &got,
+                &f64s(&want["survival"]),
+                1e-12,
+                1e-12,
+            );
+            // lifelines' event table lists the observed times (ours from 0, with 0 merged).
+            let at_risk: Vec<f64> = f64s(&want["at_risk"]);
+            let observed: Vec<f64> = times.iter().copied().filter(|&t| t > 0.0).collect();
+            let ours: Vec<f64> = observed
+                .iter()
+                .map(|&t| km.at_risk[index(t).unwrap()])
+                .collect();
+            let theirs = &at_risk[at_risk.len() - observed.len()..];
+            assert_close(
+                &format!("{name} {kind} at risk"),
+                &ours,
+                theirs,
+                1e-12,
+                1e-12,
+            );
+            let median = want["median"].as_f64().unwrap_or(f64::INFINITY);
+            assert_eq!(km.median(), median, "{name} {kind} median");
+            if kind == "integer" {
+                let pick = |v: &[f64]| -> Vec<f64> {
+                    times.iter().map(|&t| v[index(t).unwrap()]).collect()
+                };
+                assert_close(
+                    &format!("{name} lower"),
+                    &pick(&km.lower),
+                    &f64s(&want["lower"]),
+                    1e-9,
+                    1e-12,
+                );
+                assert_close(
+                    &format!("{name} upper"),
+                    &pick(&km.upper),
+                    &f64s(&want["upper"]),
+                    1e-9,
+                    1e-12,
+                );
+                // Integer weights are frequencies: replicated rows give the same curve.
+                let rows: Vec<usize> = (0..y.len())
+                    .flat_map(|i| std::iter::repeat_n(i, w[i] as usize))
+                    .collect();
+                let yr: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
+                let replicated = KaplanMeier::fit(&yr, 0.95).unwrap();
+                assert_close(
+                    "replicated",
+                    &km.survival,
+                    &replicated.survival,
+                    1e-12,
+                    1e-12,
+                );
+                assert_eq!(km.at_risk, replicated.at_risk);
+            }
+            compared += times.len();
+        }
+    }
+    assert!(compared > 1000, "{compared}");
+    let (_, y, _) = load("rossi");
+    assert!(matches!(
+        KaplanMeier::fit_weighted(&y, &[1.0; 3], 0.95),
+        Err(Error::LengthMismatch {
+            what: "weights",
+            ..
+        })
+    ));
+    let mut w = vec![1.0; y.len()];
+    w[4] = -2.0;
+    let err = KaplanMeier::fit_weighted(&y, &w, 0.95).unwrap_err();
+    assert!(err.to_string().contains("case weight 4"), "{err}");
 }
