@@ -548,12 +548,12 @@ impl Strata {
 
     /// The sandwich covariance on the standardised scale: score residuals at `beta` within
     /// each stratum, times the model covariance `v`, summed within clusters.
-    fn sandwich<C: Ord>(
+    fn sandwich(
         &self,
         y: &[Surv],
         beta: &Array1<f64>,
         v: &Array2<f64>,
-        clusters: Option<&[C]>,
+        clusters: Option<&[usize]>,
     ) -> Array2<f64> {
         let mut u = Array2::<f64>::zeros((y.len(), beta.len()));
         for (_, rows, xs) in &self.parts {

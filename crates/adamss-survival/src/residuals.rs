@@ -111,48 +111,19 @@ pub(crate) fn stratum_residuals(
     (martingale, score)
 }
 
-/// Sums the rows of `m` within each cluster (`labels[i]`, any ordered label), clusters in
-/// label order.
-pub(crate) fn sum_by_cluster<C: Ord>(m: &Array2<f64>, labels: &[C]) -> Array2<f64> {
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    order.sort_by(|&a, &b| labels[a].cmp(&labels[b]).then(a.cmp(&b)));
-    let chunks: Vec<&[usize]> = order.chunk_by(|&a, &b| labels[a] == labels[b]).collect();
-    let mut out = Array2::<f64>::zeros((chunks.len(), m.ncols()));
-    for (row, chunk) in out.rows_mut().into_iter().zip(chunks) {
-        let mut row = row;
-        for &i in chunk {
-            row += &m.row(i);
-        }
+/// Sums the rows of `m` within each cluster (`ids[i]`, dense ids `0..k` as
+/// [`CoxData::clusters`] makes them).
+pub(crate) fn sum_by_cluster(m: &Array2<f64>, ids: &[usize]) -> Array2<f64> {
+    let k = ids.iter().max().map_or(0, |&m| m + 1);
+    let mut out = Array2::<f64>::zeros((k, m.ncols()));
+    for (&id, row) in ids.iter().zip(m.rows()) {
+        let mut sum = out.row_mut(id);
+        sum += &row;
     }
     out
 }
 
 impl CoxPh {
-    /// Checks that `x`, `y` can be this model's training data (finite, same covariate count)
-    /// and that the fit is unstratified and unweighted; `what` names the statistic refused
-    /// otherwise.
-    pub(crate) fn check_training(&self, x: ArrayView2<f64>, y: &[Surv], what: &str) -> Result<()> {
-        check_design(x, y)?;
-        if x.ncols() != self.coef.len() {
-            return Err(Error::LengthMismatch {
-                what: "covariate columns",
-                got: x.ncols(),
-                expected: self.coef.len(),
-            });
-        }
-        if self.strata > 1 || self.weighted {
-            let kind = if self.weighted {
-                "weighted"
-            } else {
-                "stratified"
-            };
-            return Err(Error::InvalidParameter(format!(
-                "{what} of a {kind} fit are not implemented"
-            )));
-        }
-        Ok(())
-    }
-
     /// The model-based covariance (inverse information): [`CoxPh::covariance`] itself, or the
     /// one a robust fit replaced (R's `naive.var`).
     pub fn model_covariance(&self) -> &Array2<f64> {
@@ -291,10 +262,10 @@ pub struct CoxResiduals {
 
 /// The robust covariance `DᵀD`, `D` the dfbeta rows summed within each cluster (each subject
 /// its own cluster without labels), from the score residuals `u` and model covariance `v`.
-pub(crate) fn sandwich<C: Ord>(
+pub(crate) fn sandwich(
     u: &Array2<f64>,
     v: &Array2<f64>,
-    clusters: Option<&[C]>,
+    clusters: Option<&[usize]>,
 ) -> Array2<f64> {
     let d = u.dot(v);
     let d = match clusters {
@@ -312,7 +283,7 @@ mod tests {
     #[test]
     fn cluster_sums_follow_labels() {
         let m = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
-        let s = sum_by_cluster(&m, &["b", "a", "b"]);
+        let s = sum_by_cluster(&m, &[1, 0, 1]);
         assert_eq!(s, array![[3.0, 4.0], [6.0, 8.0]]);
     }
 }

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::coxph::{ChiSquareTest, CoxPh};
-use crate::surv::time_groups;
+use crate::surv::{check_design, time_groups};
 use crate::{Error, Result, Surv, Ties};
 
 /// How event times are transformed before the proportional-hazards test correlates them with
@@ -41,6 +41,31 @@ pub struct SchoenfeldResiduals {
 }
 
 impl CoxPh {
+    /// Checks that `x`, `y` can be this model's training data (finite, same covariate count)
+    /// and that the fit is unstratified and unweighted; `what` names the statistic refused
+    /// otherwise.
+    fn check_training(&self, x: ArrayView2<f64>, y: &[Surv], what: &str) -> Result<()> {
+        check_design(x, y)?;
+        if x.ncols() != self.coef.len() {
+            return Err(Error::LengthMismatch {
+                what: "covariate columns",
+                got: x.ncols(),
+                expected: self.coef.len(),
+            });
+        }
+        if self.strata > 1 || self.weighted {
+            let kind = if self.weighted {
+                "weighted"
+            } else {
+                "stratified"
+            };
+            return Err(Error::InvalidParameter(format!(
+                "{what} of a {kind} fit are not implemented"
+            )));
+        }
+        Ok(())
+    }
+
     /// The Schoenfeld residuals of this model on its training data `x` (`n × p`, the design it
     /// was fitted on, columns in the same order) and `y`, as lifelines'
     /// `compute_residuals(df, "schoenfeld" | "scaled_schoenfeld")` for Efron's ties (Breslow's:
