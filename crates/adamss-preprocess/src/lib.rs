@@ -3,6 +3,7 @@
 mod augment;
 mod cache;
 mod centres;
+mod components;
 mod error;
 mod grid;
 mod locate;
@@ -17,6 +18,10 @@ pub use adamss_io::ndarray;
 pub use augment::{augment, warp_plane, AugmentConfig, PlaneParams, Sample};
 pub use cache::{CacheOutcome, FillReport, PreprocessCache};
 pub use centres::{read_crop_centres, Coordinates, CoverageSummary};
+pub use components::{
+    connected_components, label_shape_statistics, largest_component, relabel_components,
+    Connectivity, LabelShape,
+};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};

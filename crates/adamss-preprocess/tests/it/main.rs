@@ -4,6 +4,7 @@
 mod augment;
 mod cache;
 mod centres;
+mod components;
 mod grid;
 mod pipeline;
 mod sitk;
