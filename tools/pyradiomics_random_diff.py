@@ -25,6 +25,8 @@ with binWidth 0.1) and takes us ~5 min (the MCC's O(Ng^3) SVD per direction); wh
 PyRadiomics fails on a shape2D of a ROI resampled over several slices with no featureClass
 listed (717, 742), we skip the class and extract the rest. Seeds 800-999 (19 2-D images)
 all equal.
+Session 27: seeds 1000-1119 all equal (97 compared; 51 with LBP2D, 38 of them extracted by
+both: 18 default, 20 ror, 13 uniform codes drawn).
 Found and fixed (session 25): seeds 259 and 219 (resampling rotated images): the spacing of an
 oblique sform (now pixdim, as SimpleITK reads it) and nearest-neighbour ties on oblique grids
 (now ITK's SVD inverse of direction * spacing).
