@@ -170,14 +170,7 @@ impl Batch {
             }
             w.write_record(&record).map_err(csv_err)?;
         }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| Error::Settings(format!("writing {}: {e}", out.display())))?;
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Settings(format!("creating {}: {e}", parent.display())))?;
-        }
-        adamss_io::write_atomic(out, &bytes)?;
+        crate::table::finish_csv(w, out)?;
         Ok(failures)
     }
 }

@@ -167,15 +167,20 @@ impl FeatureTable {
             rec.extend(vals.iter().map(|v| format!("{v:?}")));
             w.write_record(&rec).map_err(csv_err)?;
         }
-        let bytes = w
-            .into_inner()
-            .map_err(|e| Error::Settings(format!("writing {}: {e}", path.display())))?;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Settings(format!("creating {}: {e}", parent.display())))?;
-        }
-        Ok(adamss_io::write_atomic(path, &bytes)?)
+        finish_csv(w, path)
     }
+}
+
+/// Writes a CSV built in memory to `path` atomically, creating its folder if needed.
+pub(crate) fn finish_csv(w: csv::Writer<Vec<u8>>, path: &Path) -> Result<()> {
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Settings(format!("writing {}: {e}", path.display())))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::Settings(format!("creating {}: {e}", parent.display())))?;
+    }
+    Ok(adamss_io::write_atomic(path, &bytes)?)
 }
 
 /// Writes one patient's features as a JSON object `{"PatientID": id, "<feature>": value, …}`

@@ -124,6 +124,20 @@ pub(crate) fn sum_by_cluster(m: &Array2<f64>, ids: &[usize]) -> Array2<f64> {
 }
 
 impl CoxPh {
+    /// Checks that `x`, `y` can be this model's data: finite, outcomes and rows in step, the
+    /// fit's covariate count.
+    pub(crate) fn check_design_of(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<()> {
+        check_design(x, y)?;
+        if x.ncols() != self.coef.len() {
+            return Err(Error::LengthMismatch {
+                what: "covariate columns",
+                got: x.ncols(),
+                expected: self.coef.len(),
+            });
+        }
+        Ok(())
+    }
+
     /// The model-based covariance (inverse information): [`CoxPh::covariance`] itself, or the
     /// one a robust fit replaced (R's `naive.var`).
     pub fn model_covariance(&self) -> &Array2<f64> {
@@ -138,14 +152,7 @@ impl CoxPh {
     /// defaults.
     pub fn residuals(&self, data: &CoxData) -> Result<CoxResiduals> {
         let (x, y) = (data.x, data.y);
-        check_design(x, y)?;
-        if x.ncols() != self.coef.len() {
-            return Err(Error::LengthMismatch {
-                what: "covariate columns",
-                got: x.ncols(),
-                expected: self.coef.len(),
-            });
-        }
+        self.check_design_of(x, y)?;
         data.check_lengths()?;
         let strata = data.strata.as_deref();
         let given = strata.map_or(1, |ids| ids.iter().max().map_or(1, |m| m + 1));

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::coxph::{ChiSquareTest, CoxPh};
-use crate::surv::{check_design, time_groups};
+use crate::surv::time_groups;
 use crate::{Error, Result, Surv, Ties};
 
 /// How event times are transformed before the proportional-hazards test correlates them with
@@ -45,14 +45,7 @@ impl CoxPh {
     /// and that the fit is unstratified and unweighted; `what` names the statistic refused
     /// otherwise.
     fn check_training(&self, x: ArrayView2<f64>, y: &[Surv], what: &str) -> Result<()> {
-        check_design(x, y)?;
-        if x.ncols() != self.coef.len() {
-            return Err(Error::LengthMismatch {
-                what: "covariate columns",
-                got: x.ncols(),
-                expected: self.coef.len(),
-            });
-        }
+        self.check_design_of(x, y)?;
         if self.strata > 1 || self.weighted {
             let kind = if self.weighted {
                 "weighted"
