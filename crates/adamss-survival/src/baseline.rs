@@ -59,14 +59,7 @@ impl BreslowBaseline {
     /// mean of `η`, as lifelines centres by the covariates' unweighted means).
     pub fn fit_weighted(y: &[Surv], eta: &[f64], w: &[f64]) -> Result<Self> {
         check_finite("linear predictor", eta, y.len())?;
-        if w.len() != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "case weights",
-                got: w.len(),
-                expected: y.len(),
-            });
-        }
-        crate::cox::check_weights(w)?;
+        crate::cox::check_weights("case weights", w, y.len())?;
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
         Ok(Self {
             cumulative_hazard: breslow_like(y, Some(eta), Some(w))?,

@@ -47,8 +47,16 @@ pub enum Reduction {
     MeanOverEvents,
 }
 
-/// An error naming the first case weight that is not finite and > 0.
-pub(crate) fn check_weights(w: &[f64]) -> Result<()> {
+/// An error unless `w` holds one weight per subject (`n`; `what` names them in the error),
+/// each finite and > 0 (the error names the first that is not).
+pub(crate) fn check_weights(what: &'static str, w: &[f64], n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(Error::LengthMismatch {
+            what,
+            got: w.len(),
+            expected: n,
+        });
+    }
     match w.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
         Some(index) => Err(Error::InvalidParameter(format!(
             "case weight {index} is {}: weights must be finite and > 0",
@@ -114,14 +122,7 @@ impl PartialLikelihood {
     /// the events' total weight. The Breslow-only second-order models (glmnet's) refuse
     /// weights.
     pub fn with_weights(y: &[Surv], ties: Ties, w: &[f64]) -> Result<Self> {
-        if w.len() != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "case weights",
-                got: w.len(),
-                expected: y.len(),
-            });
-        }
-        check_weights(w)?;
+        check_weights("case weights", w, y.len())?;
         let mut pl = Self::new(y, ties)?;
         pl.weights = Some((w.to_vec(), w.iter().map(|v| v.ln()).collect()));
         Ok(pl)

@@ -452,10 +452,24 @@ impl CoxData<'_> {
             check_labels("cluster labels", ids.len(), n)?;
         }
         if let Some(w) = self.weights {
-            check_labels("case weights", w.len(), n)?;
-            check_weights(w)?;
+            check_weights("case weights", w, n)?;
         }
         Ok(())
+    }
+}
+
+/// The rows of each id `0, 1, …` (dense ids from [`label_ids`]), ascending; one group of all
+/// `n` rows without ids.
+pub(crate) fn rows_by_id(ids: Option<&[usize]>, n: usize) -> Vec<Vec<usize>> {
+    match ids {
+        None => vec![(0..n).collect()],
+        Some(ids) => {
+            let mut groups = vec![Vec::new(); ids.iter().max().map_or(0, |m| m + 1)];
+            for (i, &g) in ids.iter().enumerate() {
+                groups[g].push(i);
+            }
+            groups
+        }
     }
 }
 
@@ -491,17 +505,7 @@ impl Strata {
         ties: Ties,
         weights: Option<&[f64]>,
     ) -> Result<Self> {
-        let groups: Vec<Vec<usize>> = match labels {
-            None => vec![(0..y.len()).collect()],
-            Some(labels) => {
-                let mut order: Vec<usize> = (0..y.len()).collect();
-                order.sort_by(|&a, &b| labels[a].cmp(&labels[b]).then(a.cmp(&b)));
-                order
-                    .chunk_by(|&a, &b| labels[a] == labels[b])
-                    .map(<[usize]>::to_vec)
-                    .collect()
-            }
-        };
+        let groups = rows_by_id(labels, y.len());
         let parts = groups
             .into_iter()
             .map(|rows| {

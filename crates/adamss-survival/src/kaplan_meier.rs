@@ -46,14 +46,7 @@ impl KaplanMeier {
     /// number at risk to an integer there (`astype("uint64")`), so with non-integer weights its
     /// intervals differ from these while its curve is the same.
     pub fn fit_weighted(y: &[Surv], weights: &[f64], confidence: f64) -> Result<Self> {
-        if weights.len() != y.len() {
-            return Err(Error::LengthMismatch {
-                what: "weights",
-                got: weights.len(),
-                expected: y.len(),
-            });
-        }
-        crate::cox::check_weights(weights)?;
+        crate::cox::check_weights("weights", weights, y.len())?;
         Self::fit_with(y, Some(weights), confidence)
     }
 

@@ -13,7 +13,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::coxph::{CoxData, CoxPh};
+use crate::coxph::{rows_by_id, CoxData, CoxPh};
 use crate::surv::{check_design, time_groups};
 use crate::{Error, Result, Surv, Ties};
 
@@ -177,13 +177,7 @@ impl CoxPh {
         let (n, p) = x.dim();
         let mut martingale = Array1::<f64>::zeros(n);
         let mut score = Array2::<f64>::zeros((n, p));
-        let groups: Vec<Vec<usize>> = match strata {
-            None => vec![(0..n).collect()],
-            Some(ids) => (0..given)
-                .map(|g| (0..n).filter(|&i| ids[i] == g).collect())
-                .collect(),
-        };
-        for rows in groups {
+        for rows in rows_by_id(strata, n) {
             let xs = x.select(Axis(0), &rows);
             let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
             let es: Vec<f64> = rows.iter().map(|&i| eta[i]).collect();
