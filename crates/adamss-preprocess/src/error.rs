@@ -22,6 +22,9 @@ pub enum Error {
     /// NaN or infinite voxels where the operation needs finite values (B-spline resampling).
     #[error("non-finite values: {0}")]
     NonFinite(String),
+    /// Two volumes that must lie on one grid (same shape, same affine) do not.
+    #[error("grid mismatch: {0}")]
+    GridMismatch(String),
     /// A label volume with no foreground where one is required.
     #[error("empty label: {0}")]
     EmptyLabel(String),

@@ -10,6 +10,7 @@ mod locate;
 mod normalize;
 mod pipeline;
 mod resample;
+mod segmetrics;
 
 /// adamss-io, whose volumes and cohorts this crate reads, and its `ndarray`, so users need no
 /// matching pins.
@@ -31,3 +32,7 @@ pub use pipeline::{
     CropCentre, LabelCoverage, PetNormalization, PreprocessConfig, Preprocessed,
 };
 pub use resample::{resample, resample_f64, resample_linear, resample_nearest, Interpolation};
+pub use segmetrics::{
+    distance_map, hausdorff_distance, label_overlap, surface_distances, HausdorffDistance,
+    LabelOverlap, SurfaceDistances, SAME_GRID_TOLERANCE_MM,
+};

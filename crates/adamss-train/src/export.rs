@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use adamss_io::{read_header, CaseRecord, Geometry, Volume};
-use adamss_preprocess::{mask_to_ct_grid, Grid};
+use adamss_preprocess::{label_overlap, mask_to_ct_grid, Grid};
 use ndarray::Array3;
 
 use crate::data::PreparedCase;
@@ -99,14 +99,10 @@ pub fn write_mask(
     if let Some(label_path) = &record.mask {
         let labels = Volume::<u8>::read(label_path)?;
         if labels.shape() == on_ct.shape() {
+            // The cohort accepted the labels' grid as the CT's, within its tolerance.
+            let labels = Volume::new(labels.into_parts().0, *on_ct.geometry())?;
             for (c, value) in [1u8, 2].into_iter().enumerate() {
-                let (mut inter, mut total) = (0u64, 0u64);
-                for (&p, &g) in on_ct.data().iter().zip(labels.data()) {
-                    let (p, g) = (p == value, g == value);
-                    inter += u64::from(p && g);
-                    total += u64::from(p) + u64::from(g);
-                }
-                dice[c] = (total > 0).then(|| 2.0 * inter as f64 / total as f64);
+                dice[c] = label_overlap(on_ct, &labels, value)?.dice();
             }
         }
     }

@@ -7,4 +7,5 @@ mod centres;
 mod components;
 mod grid;
 mod pipeline;
+mod segmetrics;
 mod sitk;
