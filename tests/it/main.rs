@@ -90,6 +90,23 @@ fn demo_runs_end_to_end_and_is_idempotent() {
     assert!(ok && text.contains("16 patients"), "{text}");
     let risks = std::fs::read_to_string(format!("{out}/risks.csv")).unwrap();
     assert_eq!(risks.lines().count(), 1 + 16, "{risks}");
+    // The cohort has labels: each mask's Dice and HD95 against them (a distance in mm, ∞
+    // where only one of the two has the structure, empty where neither has it).
+    let mut reader = csv::Reader::from_path(format!("{out}/risks.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (dice, hd95) = (col("dice_gtvp"), col("hd95_gtvp"));
+    let mut measured = 0;
+    for row in reader.records() {
+        let row = row.unwrap();
+        assert_eq!(row[dice].is_empty(), row[hd95].is_empty(), "{row:?}");
+        if let Ok(h) = row[hd95].parse::<f64>() {
+            let d: f64 = row[dice].parse().unwrap();
+            assert!(h >= 0.0 && (h.is_finite() || d == 0.0), "{row:?}");
+            measured += 1;
+        }
+    }
+    assert!(measured > 0, "{risks}");
     let (ok, text) = predict("mtl");
     assert!(!ok && text.contains("ssl-radiomics"), "{text}");
 

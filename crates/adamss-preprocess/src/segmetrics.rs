@@ -36,7 +36,7 @@
 //! [`Error::EmptyLabel`], as SimpleITK raises.
 
 use adamss_io::{Volume, Voxel};
-use ndarray::{s, Array3, ArrayViewMut1, Axis};
+use ndarray::{s, Array3, ArrayView3, ArrayViewMut1, Axis};
 
 use crate::{Error, Result};
 
@@ -311,8 +311,26 @@ pub fn surface_distances<T: Voxel>(
     label: T,
 ) -> Result<SurfaceDistances> {
     same_grid(prediction, reference)?;
-    let p = surface(&prediction.data().mapv(|v| v == label));
-    let r = surface(&reference.data().mapv(|v| v == label));
+    let (p, r) = (
+        prediction.data().mapv(|v| v == label),
+        reference.data().mapv(|v| v == label),
+    );
+    // The surfaces of the structures' box widened by one voxel: beyond it (the grid's border,
+    // or voxels without the label) is outside either way.
+    let (p, r) = match bounding_box(&p, &r) {
+        None => (p, r),
+        Some((lo, hi)) => {
+            let n = p.dim();
+            let hi = [
+                hi[0].min(n.0 - 1) + 1,
+                hi[1].min(n.1 - 1) + 1,
+                hi[2].min(n.2 - 1) + 1,
+            ];
+            let lo = lo.map(|l| l.saturating_sub(1));
+            let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+            (surface(&p.slice(sl)), surface(&r.slice(sl)))
+        }
+    };
     let spacing = prediction.geometry().spacing;
     Ok(SurfaceDistances {
         prediction_to_reference: directed_distances(&p, &r, spacing),
@@ -336,7 +354,7 @@ pub fn distance_map<T: Voxel>(mask: &Volume<T>, label: T) -> Result<Volume<f64>>
 }
 
 /// The voxels of `m` with a face neighbour outside `m` or outside the grid.
-fn surface(m: &Array3<bool>) -> Array3<bool> {
+fn surface(m: &ArrayView3<bool>) -> Array3<bool> {
     let (nx, ny, nz) = m.dim();
     let n = [nx, ny, nz];
     Array3::from_shape_fn(m.raw_dim(), |(i, j, k)| {
@@ -512,9 +530,9 @@ mod tests {
     fn surface_of_a_block_is_its_shell_and_border_voxels_count() {
         let mut m = Array3::from_elem((5, 5, 5), false);
         m.slice_mut(s![1..4, 1..4, 1..4]).fill(true);
-        assert_eq!(surface(&m).iter().filter(|&&v| v).count(), 26);
+        assert_eq!(surface(&m.view()).iter().filter(|&&v| v).count(), 26);
         let full = Array3::from_elem((3, 3, 3), true);
-        assert_eq!(surface(&full).iter().filter(|&&v| v).count(), 26);
+        assert_eq!(surface(&full.view()).iter().filter(|&&v| v).count(), 26);
     }
 
     #[test]

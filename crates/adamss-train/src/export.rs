@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use adamss_io::{read_header, CaseRecord, Geometry, Volume};
-use adamss_preprocess::{label_overlap, mask_to_ct_grid, Grid};
+use adamss_preprocess::{label_overlap, mask_to_ct_grid, surface_distances, Grid};
 use ndarray::Array3;
 
 use crate::data::PreparedCase;
@@ -43,6 +43,10 @@ pub struct ExportedMask {
     /// Dice of GTVp and GTVn with the original labels on the CT grid (None for a structure
     /// absent from both, or without labels).
     pub dice: [Option<f64>; 2],
+    /// The 95th-percentile Hausdorff distance (mm) of GTVp and GTVn to the original labels on
+    /// the CT grid, MONAI's surface HD95 (`adamss_preprocess::SurfaceDistances::hausdorff`):
+    /// None as for `dice`, `+∞` for a structure in only one of the two.
+    pub hd95: [Option<f64>; 2],
 }
 
 /// Mean Dice of `structure` (0 GTVp, 1 GTVn) over the masks that have one, and how many do;
@@ -95,7 +99,7 @@ pub fn write_mask(
     std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
     let path = dir.join(format!("{id}.nii.gz"));
     on_ct.write(&path)?; // atomic: a temporary file renamed into place
-    let mut dice = [None, None];
+    let (mut dice, mut hd95) = ([None, None], [None, None]);
     if let Some(label_path) = &record.mask {
         let labels = Volume::<u8>::read(label_path)?;
         if labels.shape() == on_ct.shape() {
@@ -103,6 +107,7 @@ pub fn write_mask(
             let labels = Volume::new(labels.into_parts().0, *on_ct.geometry())?;
             for (c, value) in [1u8, 2].into_iter().enumerate() {
                 dice[c] = label_overlap(on_ct, &labels, value)?.dice();
+                hd95[c] = surface_distances(on_ct, &labels, value)?.hausdorff(Some(95.0))?;
             }
         }
     }
@@ -110,5 +115,6 @@ pub fn write_mask(
         id: id.to_string(),
         path,
         dice,
+        hd95,
     })
 }

@@ -223,6 +223,8 @@ pub fn predict_with(
             p.mask.path.display().to_string(),
             f(p.mask.dice[0]),
             f(p.mask.dice[1]),
+            f(p.mask.hd95[0]),
+            f(p.mask.hd95[1]),
         ]
     });
     let header = [
@@ -232,6 +234,8 @@ pub fn predict_with(
         "mask",
         "dice_gtvp",
         "dice_gtvn",
+        "hd95_gtvp",
+        "hd95_gtvn",
     ];
     std::fs::create_dir_all(out).map_err(|e| Error::file(out, e))?;
     write_csv(&out.join(risks_file_name(shard)), &header, rows)?;

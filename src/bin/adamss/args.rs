@@ -74,7 +74,8 @@ pub(crate) enum Command {
     /// Predict new patients with one fold of a finished run: AdaMSS risk per patient
     /// (`risks.csv`, high risk above the fold's training median) and the Stage-I GTVp/GTVn
     /// masks as NIfTI on each patient's original CT grid (`masks/`). Only images (and the
-    /// clinical table) are needed; with labels, the Dice of each mask is reported. A patient
+    /// clinical table) are needed; with labels, each mask's Dice and HD95 (mm) against them
+    /// are reported (`risks.csv`). A patient
     /// whose images cannot be read or preprocessed is listed (`failed: <id>: <reason>`) and
     /// the others are scored; the exit status is then an error.
     Predict(PredictArgs),
