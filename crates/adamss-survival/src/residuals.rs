@@ -138,6 +138,31 @@ impl CoxPh {
         Ok(())
     }
 
+    /// Checks that `data` can be this model's training data: the design ([`Self::check_design_of`]),
+    /// one label and weight per subject, and the fit's strata and case weights; `what` names
+    /// what needs them.
+    pub(crate) fn check_training_data(&self, data: &CoxData, what: &str) -> Result<()> {
+        self.check_design_of(data.x, data.y)?;
+        data.check_lengths()?;
+        let strata = data.strata.as_deref();
+        let given = strata.map_or(1, |ids| ids.iter().max().map_or(1, |m| m + 1));
+        if given != self.strata {
+            return Err(Error::InvalidParameter(format!(
+                "the fit has {} strata, the data {given}: {what} need the strata of the fit \
+                 (CoxData::strata)",
+                self.strata
+            )));
+        }
+        if data.weights.is_some() != self.weighted {
+            return Err(Error::InvalidParameter(if self.weighted {
+                format!("the fit had case weights: {what} need them too (CoxData::weights)")
+            } else {
+                "the fit had no case weights, the data has".into()
+            }));
+        }
+        Ok(())
+    }
+
     /// The model-based covariance (inverse information): [`CoxPh::covariance`] itself, or the
     /// one a robust fit replaced (R's `naive.var`).
     pub fn model_covariance(&self) -> &Array2<f64> {
@@ -151,28 +176,9 @@ impl CoxPh {
     /// are per subject (unweighted), the dfbeta rows weighted — R's `residuals.coxph`
     /// defaults.
     pub fn residuals(&self, data: &CoxData) -> Result<CoxResiduals> {
+        self.check_training_data(data, "residuals")?;
         let (x, y) = (data.x, data.y);
-        self.check_design_of(x, y)?;
-        data.check_lengths()?;
         let strata = data.strata.as_deref();
-        let given = strata.map_or(1, |ids| ids.iter().max().map_or(1, |m| m + 1));
-        if given != self.strata {
-            return Err(Error::InvalidParameter(format!(
-                "the fit has {} strata, the data {given}: residuals need the strata of the fit \
-                 (CoxData::strata)",
-                self.strata
-            )));
-        }
-        if data.weights.is_some() != self.weighted {
-            return Err(Error::InvalidParameter(
-                if self.weighted {
-                    "the fit had case weights: residuals need them too (CoxData::weights)"
-                } else {
-                    "the fit had no case weights, the data has"
-                }
-                .into(),
-            ));
-        }
         let eta = x.dot(&self.coef);
         let (n, p) = x.dim();
         let mut martingale = Array1::<f64>::zeros(n);

@@ -1,11 +1,11 @@
 //! Schoenfeld residuals of a fitted Cox model and the proportional-hazards test built on them
 //! (Grambsch and Therneau's score test, in lifelines' form: `proportional_hazard_test`,
-//! `check_assumptions`).
+//! `check_assumptions`), stratified fits included.
 
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView2, Axis};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::coxph::{ChiSquareTest, CoxPh};
+use crate::coxph::{rows_by_id, ChiSquareTest, CoxData, CoxPh};
 use crate::surv::time_groups;
 use crate::{Error, Result, Surv, Ties};
 
@@ -41,74 +41,44 @@ pub struct SchoenfeldResiduals {
 }
 
 impl CoxPh {
-    /// Checks that `x`, `y` can be this model's training data (finite, same covariate count)
-    /// and that the fit is unstratified and unweighted; `what` names the statistic refused
-    /// otherwise.
-    fn check_training(&self, x: ArrayView2<f64>, y: &[Surv], what: &str) -> Result<()> {
-        self.check_design_of(x, y)?;
-        if self.strata > 1 || self.weighted {
-            let kind = if self.weighted {
-                "weighted"
-            } else {
-                "stratified"
-            };
-            return Err(Error::InvalidParameter(format!(
-                "{what} of a {kind} fit are not implemented"
-            )));
-        }
-        Ok(())
-    }
-
     /// The Schoenfeld residuals of this model on its training data `x` (`n × p`, the design it
     /// was fitted on, columns in the same order) and `y`, as lifelines'
     /// `compute_residuals(df, "schoenfeld" | "scaled_schoenfeld")` for Efron's ties (Breslow's:
-    /// every tied event against the full risk set). Unstratified, unweighted fits only.
+    /// every tied event against the full risk set). A stratified fit takes its strata through
+    /// [`CoxPh::schoenfeld_residuals_data`].
     pub fn schoenfeld_residuals(
         &self,
         x: ArrayView2<f64>,
         y: &[Surv],
     ) -> Result<SchoenfeldResiduals> {
-        self.check_training(x, y, "Schoenfeld residuals")?;
+        self.schoenfeld_residuals_data(&CoxData::new(x.reborrow(), y))
+    }
+
+    /// [`CoxPh::schoenfeld_residuals`] on training data with the fit's strata ([`CoxData`]):
+    /// each event against its own stratum's risk set (lifelines with `strata=[…]`); rows of
+    /// all strata pooled in time order (tied events in input order). Weighted fits are
+    /// refused (not implemented).
+    pub fn schoenfeld_residuals_data(&self, data: &CoxData) -> Result<SchoenfeldResiduals> {
+        self.check_training_data(data, "Schoenfeld residuals")?;
+        if self.weighted {
+            return Err(Error::InvalidParameter(
+                "Schoenfeld residuals of a weighted fit are not implemented".into(),
+            ));
+        }
+        let (x, y) = (data.x, data.y);
         let p = self.coef.len();
         let eta = x.dot(&self.coef);
-        let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-        let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
-        let (order, groups) = time_groups(y);
-        // Risk sums from the latest time down, residuals per tie group.
-        let mut s0 = 0.0;
-        let mut s1 = Array1::<f64>::zeros(p);
         let mut rows: Vec<(usize, Array1<f64>)> = Vec::new();
-        for &(a, b) in groups.iter().rev() {
-            let members = &order[a..b];
-            let (mut t0, mut t1) = (0.0, Array1::<f64>::zeros(p));
-            for &i in members {
-                s0 += phi[i];
-                s1.scaled_add(phi[i], &x.row(i));
-                if y[i].event() {
-                    t0 += phi[i];
-                    t1.scaled_add(phi[i], &x.row(i));
-                }
-            }
-            let events: Vec<usize> = members.iter().copied().filter(|&i| y[i].event()).collect();
-            let d = events.len();
-            if d == 0 {
-                continue;
-            }
-            let mut mean = Array1::<f64>::zeros(p);
-            for l in 0..d {
-                let f = match self.ties {
-                    Ties::Efron => l as f64 / d as f64,
-                    Ties::Breslow => 0.0,
-                };
-                let numer = &s1 - &(&t1 * f);
-                let denom = s0 - f * t0;
-                mean += &(numer / (denom * d as f64));
-            }
-            for &i in events.iter().rev() {
-                rows.push((i, &x.row(i) - &mean));
+        for members in rows_by_id(data.strata.as_deref(), y.len()) {
+            let ys: Vec<Surv> = members.iter().map(|&i| y[i]).collect();
+            let es: Vec<f64> = members.iter().map(|&i| eta[i]).collect();
+            let xs = x.select(Axis(0), &members);
+            for (k, r) in stratum_schoenfeld(xs.view(), &ys, &es, self.ties) {
+                rows.push((members[k], r));
             }
         }
-        rows.reverse();
+        // Time order across strata, ties in input order (within one stratum, already so).
+        rows.sort_by(|(a, _), (b, _)| y[*a].time().total_cmp(&y[*b].time()).then(a.cmp(b)));
         let events = rows.len();
         let mut residuals = Array2::zeros((events, p));
         for (k, (_, r)) in rows.iter().enumerate() {
@@ -137,7 +107,23 @@ impl CoxPh {
         y: &[Surv],
         transform: TimeTransform,
     ) -> Result<Vec<ChiSquareTest>> {
-        let r = self.schoenfeld_residuals(x, y)?;
+        self.proportional_hazards_test_data(&CoxData::new(x.reborrow(), y), transform)
+    }
+
+    /// [`CoxPh::proportional_hazards_test`] of a stratified fit, on its training data with its
+    /// strata ([`CoxData`]): the residuals within strata
+    /// ([`CoxPh::schoenfeld_residuals_data`]), the time transform over all events pooled (the
+    /// Kaplan–Meier curve of the whole data, as lifelines). [`TimeTransform::Rank`] ranks the
+    /// events by time across strata; lifelines' `"rank"` numbers them in its stratum-sorted
+    /// order instead (stratum 1's events first), which mixes the strata into the test — pass
+    /// lifelines a callable with the pooled ranks to compare.
+    pub fn proportional_hazards_test_data(
+        &self,
+        data: &CoxData,
+        transform: TimeTransform,
+    ) -> Result<Vec<ChiSquareTest>> {
+        let y = data.y;
+        let r = self.schoenfeld_residuals_data(data)?;
         let d = r.subjects.len();
         let g: Vec<f64> = match transform {
             TimeTransform::Rank => (1..=d).map(|k| k as f64).collect(),
@@ -183,4 +169,54 @@ impl CoxPh {
             })
             .collect())
     }
+}
+
+/// Schoenfeld residuals of one stratum (`x`, `y`, linear predictor `eta`): `(row, x_row −
+/// x̄(t))` per event, in time order (tied events in input order).
+fn stratum_schoenfeld(
+    x: ArrayView2<f64>,
+    y: &[Surv],
+    eta: &[f64],
+    ties: Ties,
+) -> Vec<(usize, Array1<f64>)> {
+    let p = x.ncols();
+    let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
+    let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
+    let (order, groups) = time_groups(y);
+    // Risk sums from the latest time down, residuals per tie group.
+    let mut s0 = 0.0;
+    let mut s1 = Array1::<f64>::zeros(p);
+    let mut rows: Vec<(usize, Array1<f64>)> = Vec::new();
+    for &(a, b) in groups.iter().rev() {
+        let members = &order[a..b];
+        let (mut t0, mut t1) = (0.0, Array1::<f64>::zeros(p));
+        for &i in members {
+            s0 += phi[i];
+            s1.scaled_add(phi[i], &x.row(i));
+            if y[i].event() {
+                t0 += phi[i];
+                t1.scaled_add(phi[i], &x.row(i));
+            }
+        }
+        let events: Vec<usize> = members.iter().copied().filter(|&i| y[i].event()).collect();
+        let d = events.len();
+        if d == 0 {
+            continue;
+        }
+        let mut mean = Array1::<f64>::zeros(p);
+        for l in 0..d {
+            let f = match ties {
+                Ties::Efron => l as f64 / d as f64,
+                Ties::Breslow => 0.0,
+            };
+            let numer = &s1 - &(&t1 * f);
+            let denom = s0 - f * t0;
+            mean += &(numer / (denom * d as f64));
+        }
+        for &i in events.iter().rev() {
+            rows.push((i, &x.row(i) - &mean));
+        }
+    }
+    rows.reverse();
+    rows
 }

@@ -3,8 +3,13 @@
 //! time transforms; residuals on rossi (tied weeks). Tolerances: 1e-6 relative for statistics
 //! and p-values, 1e-6 relative or absolute (below 1) for residuals — the coefficients and
 //! covariance they rest on agree with lifelines' to ~1e-8 and ~1e-7.
+//!
+//! Stratified fits: the four cases of `strata_expected.json` (2–5 strata), the same
+//! transforms (rank: the pooled time ranks, which lifelines gets through a callable; its own
+//! "rank" numbers events in stratum order), residuals on whas500 (tied times) by subject.
 
-use adamss_survival::{CoxPh, Error, TimeTransform};
+use adamss_survival::{CoxData, CoxPh, Error, TimeTransform};
+use ndarray::Axis;
 use serde_json::Value;
 
 use crate::{assert_close, data_dir, f64s, load};
@@ -86,6 +91,84 @@ fn proportional_hazards_test_matches_lifelines() {
 }
 
 #[test]
+fn stratified_proportional_hazards_test_matches_lifelines() {
+    let exp = reference();
+    let mut compared = 0;
+    for (name, case) in exp["stratified"].as_object().unwrap() {
+        let (x, y, names) = load(case["dataset"].as_str().unwrap());
+        let cols: Vec<usize> = case["covariates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
+            .collect();
+        let x = x.select(Axis(1), &cols);
+        let strata: Vec<i64> = case["strata"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_i64().unwrap())
+            .collect();
+        let fit = CoxPh::params()
+            .tol(1e-12)
+            .fit_stratified(x.view(), &y, &strata)
+            .unwrap();
+        let data = CoxData::new(x.view(), &y).strata(&strata);
+        for (key, transform) in [
+            ("rank", TimeTransform::Rank),
+            ("km", TimeTransform::KaplanMeier),
+            ("identity", TimeTransform::Identity),
+            ("log", TimeTransform::Log),
+        ] {
+            let tests = fit
+                .proportional_hazards_test_data(&data, transform)
+                .unwrap();
+            let want = &case["tests"][key];
+            let stat: Vec<f64> = tests.iter().map(|t| t.statistic).collect();
+            let p: Vec<f64> = tests.iter().map(|t| t.p_value).collect();
+            let what = |w: &str| format!("{name} {key} {w}");
+            assert_close(
+                &what("statistic"),
+                &stat,
+                &f64s(&want["statistic"]),
+                1e-6,
+                1e-6,
+            );
+            assert_close(&what("p"), &p, &f64s(&want["p_value"]), 1e-6, 1e-6);
+            compared += stat.len();
+        }
+        let r = fit.schoenfeld_residuals_data(&data).unwrap();
+        for kind in ["schoenfeld", "scaled_schoenfeld"] {
+            let Some(want) = case.get(kind) else { continue };
+            let got = if kind == "schoenfeld" {
+                &r.residuals
+            } else {
+                &r.scaled
+            };
+            let rows = want["values"].as_array().unwrap();
+            assert_eq!(rows.len(), r.subjects.len(), "{name} {kind}");
+            // lifelines lists them stratum by stratum; ours are in time order: match by subject.
+            for (subject, row) in want["subjects"].as_array().unwrap().iter().zip(rows) {
+                let subject = subject.as_u64().unwrap() as usize;
+                let k = r.subjects.iter().position(|&s| s == subject).unwrap();
+                assert_close(
+                    &format!("{name} {kind} subject {subject}"),
+                    got.row(k).as_slice().unwrap(),
+                    &f64s(row),
+                    1e-6,
+                    1.0,
+                );
+            }
+            compared += rows.len();
+        }
+        // Time order across strata.
+        let times: Vec<f64> = r.subjects.iter().map(|&i| y[i].time()).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{name}");
+    }
+    assert_eq!(compared, 96 + 2 * 215, "{compared}");
+}
+
+#[test]
 fn proportional_hazards_test_refusals() {
     let (x, y, _) = load("rossi");
     let fit = CoxPh::params().fit_arrays(x.view(), &y).unwrap();
@@ -98,5 +181,15 @@ fn proportional_hazards_test_refusals() {
         .fit_stratified(x.view(), &y, &strata)
         .unwrap();
     let e = stratified.schoenfeld_residuals(x.view(), &y).unwrap_err();
-    assert!(e.to_string().contains("stratified"), "{e}");
+    assert!(e.to_string().contains("strata of the fit"), "{e}");
+    let w: Vec<f64> = (0..y.len()).map(|i| 1.0 + (i % 3) as f64).collect();
+    let data = CoxData::new(x.view(), &y).weights(&w);
+    let weighted = CoxPh::params().fit_data(&data).unwrap();
+    let e = weighted
+        .proportional_hazards_test_data(&data, TimeTransform::Rank)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("weighted fit are not implemented"),
+        "{e}"
+    );
 }
