@@ -138,9 +138,10 @@ impl KaplanMeier {
     }
 
     /// The smallest time with `S(t) ≤ 0.5`, or infinity when the curve stays above one half
-    /// (lifelines' `median_survival_time_`).
+    /// (lifelines' `median_survival_time_`; [`KaplanMeier::percentile`]`(0.5)`, exact halves
+    /// included).
     pub fn median(&self) -> f64 {
-        first_at_or_below(&self.timeline, &self.survival, 0.5)
+        self.percentile(0.5)
     }
 
     /// The confidence interval of [`KaplanMeier::median`] at the fit's level: the smallest
@@ -148,12 +149,98 @@ impl KaplanMeier {
     /// bound stays above it) — lifelines' `median_survival_times(kmf.confidence_interval_)`,
     /// the interval clinical papers quote beside a median survival.
     pub fn median_confidence_interval(&self) -> (f64, f64) {
+        self.percentile_confidence_interval(0.5)
+    }
+
+    /// The smallest time with `S(t) ≤ p` — the time by which a share `1 − p` has had the
+    /// event (`p = 0.75`: the first quartile of survival time) — or infinity when the curve
+    /// stays above `p`: lifelines' `kmf.percentile(p)`. R's `quantile(fit, probs)` counts the
+    /// other way: its `probs = 0.25` is this `p = 0.75`. NaN for `p` outside `[0, 1]`.
+    ///
+    /// A curve that lands exactly on `p` (375 of 500 left: 0.75) reaches it there, whatever
+    /// the product's last bit: `S` within `1e-12` of `p` counts. lifelines compares the rounded
+    /// product and may return the next time instead.
+    pub fn percentile(&self, p: f64) -> f64 {
+        if !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        first_at_or_below(&self.timeline, &self.survival, p + TIE)
+    }
+
+    /// The confidence interval of [`KaplanMeier::percentile`]: where the lower and the upper
+    /// pointwise bounds reach `p` (lifelines' `qth_survival_times(p,
+    /// kmf.confidence_interval_)`).
+    pub fn percentile_confidence_interval(&self, p: f64) -> (f64, f64) {
+        if !(0.0..=1.0).contains(&p) {
+            return (f64::NAN, f64::NAN);
+        }
         (
-            first_at_or_below(&self.timeline, &self.lower, 0.5),
-            first_at_or_below(&self.timeline, &self.upper, 0.5),
+            first_at_or_below(&self.timeline, &self.lower, p),
+            first_at_or_below(&self.timeline, &self.upper, p),
         )
     }
+
+    /// The restricted mean survival time up to `tau` — the area under the curve from 0 to
+    /// `tau`, the expected event-free time within the horizon — with its standard error:
+    /// lifelines' `restricted_mean_survival_time(kmf, t=tau)` for the mean, R's
+    /// `print(survfit(…), rmean = tau)` for both (`se(rmean)`: `Σ A_j² d_j / (n_j (n_j − d_j))`
+    /// over the event times `t_j ≤ tau`, `A_j` the area from `t_j` to `tau`). Beyond the last
+    /// time the curve stays at its last value. lifelines' `return_variance=True` is another
+    /// quantity: the variance of the restricted event time `min(T, tau)` among patients, not
+    /// the uncertainty of the mean. [`Error::InvalidParameter`] for `tau` not finite and > 0.
+    pub fn restricted_mean(&self, tau: f64) -> Result<RestrictedMean> {
+        if !(tau.is_finite() && tau > 0.0) {
+            return Err(Error::InvalidParameter(format!(
+                "the restricted-mean horizon must be finite and > 0, got {tau}"
+            )));
+        }
+        // Areas of the steps [t_k, t_{k+1}) cut at tau; S at t_k holds over its step.
+        let n = self.timeline.len();
+        let mut area = vec![0.0; n];
+        for k in 0..n {
+            let start = self.timeline[k];
+            if start >= tau {
+                break;
+            }
+            let end = self.timeline.get(k + 1).map_or(tau, |&t| t.min(tau));
+            area[k] = (end - start.max(0.0)) * self.survival[k];
+        }
+        let mean: f64 = area.iter().sum();
+        // The area after each event time t_j up to tau, summed from the horizon down.
+        let (mut after, mut variance) = (0.0, 0.0);
+        for k in (0..n).rev() {
+            if self.timeline[k] > tau {
+                continue;
+            }
+            after += area[k];
+            let (d, r) = (self.events[k], self.at_risk[k]);
+            if d > 0.0 && r > d {
+                variance += after * after * d / (r * (r - d));
+            }
+        }
+        Ok(RestrictedMean {
+            tau,
+            mean,
+            std_err: variance.sqrt(),
+        })
+    }
 }
+
+/// The restricted mean survival time of a Kaplan–Meier curve ([`KaplanMeier::restricted_mean`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RestrictedMean {
+    /// The horizon.
+    pub tau: f64,
+    /// The area under the curve from 0 to `tau` (time units).
+    pub mean: f64,
+    /// Its standard error (R's `se(rmean)`).
+    pub std_err: f64,
+}
+
+/// How close a survival probability must come to a level to count as reaching it
+/// ([`KaplanMeier::percentile`]): far below the spacing of `k / n` steps, far above the
+/// product's rounding.
+const TIE: f64 = 1e-12;
 
 /// The first of `times` whose `values` entry is at most `level` (infinity if none).
 fn first_at_or_below(times: &[f64], values: &[f64], level: f64) -> f64 {

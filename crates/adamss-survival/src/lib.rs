@@ -20,7 +20,7 @@ pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, Pa
 pub use coxph::{ChiSquareTest, CoxData, CoxPh, CoxPhParams, CoxPhValidParams};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
-pub use kaplan_meier::KaplanMeier;
+pub use kaplan_meier::{KaplanMeier, RestrictedMean};
 pub use logrank::{logrank, logrank_weighted, LogRank, LogRankWeights};
 pub use residuals::CoxResiduals;
 pub use surv::{surv_from, EventIndicator, Surv};

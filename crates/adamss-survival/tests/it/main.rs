@@ -8,6 +8,7 @@ mod ipcw;
 mod logrank_km;
 mod reference;
 mod residuals;
+mod rmst;
 mod strata;
 mod zph;
 
