@@ -107,6 +107,49 @@ fn demo_runs_end_to_end_and_is_idempotent() {
         }
     }
     assert!(measured > 0, "{risks}");
+    // The same masks scored by `evaluate --masks`: the same Dice per patient, and a missing
+    // mask listed by patient with an error exit.
+    let seg = format!("{work}/evaluate-masks");
+    let score = || {
+        adamss(&[
+            "evaluate",
+            "--masks",
+            &format!("{out}/masks"),
+            "--cohort",
+            &cohort,
+            "--out",
+            &seg,
+        ])
+    };
+    let (ok, text) = score();
+    assert!(
+        ok && text.contains("16 masks scored") && text.contains("GTVP: aggregated Dice"),
+        "{text}"
+    );
+    let dice_of = |path: String| -> Vec<(String, String)> {
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let h = r.headers().unwrap().clone();
+        let d = h.iter().position(|c| c == "dice_gtvp").unwrap();
+        r.records()
+            .map(|row| {
+                let row = row.unwrap();
+                (row[0].to_string(), row[d].to_string())
+            })
+            .collect()
+    };
+    let mut from_predict = dice_of(format!("{out}/risks.csv"));
+    let mut from_evaluate = dice_of(format!("{seg}/segmentation.csv"));
+    from_predict.sort();
+    from_evaluate.sort();
+    assert_eq!(from_predict, from_evaluate);
+    let gone = &from_evaluate[0].0;
+    std::fs::remove_file(format!("{out}/masks/{gone}.nii.gz")).unwrap();
+    let (ok, text) = score();
+    assert!(
+        !ok && text.contains(&format!("failed: {gone}:")) && text.contains("no such mask"),
+        "{text}"
+    );
+    assert!(text.contains("15 masks scored"), "{text}");
     let (ok, text) = predict("mtl");
     assert!(!ok && text.contains("ssl-radiomics"), "{text}");
 

@@ -1,37 +1,15 @@
-//! What prediction hands out: masks back on the patient's original CT grid, as NIfTI, and
-//! CSV tables of risks.
+//! What prediction hands out: masks back on the patient's original CT grid, as NIfTI, scored
+//! against the patient's labels where it has them ([`crate::segeval::score_mask`]).
 
 use std::path::{Path, PathBuf};
 
 use adamss_io::{read_header, CaseRecord, Geometry, Volume};
-use adamss_preprocess::{label_overlap, mask_to_ct_grid, surface_distances, Grid};
+use adamss_preprocess::{mask_to_ct_grid, Grid};
 use ndarray::Array3;
 
 use crate::data::PreparedCase;
 use crate::error::{Error, Result};
-
-/// Writes a CSV file whole or not at all (`adamss_io::write_atomic`), through the csv crate,
-/// which quotes a field holding a comma, a quote or a line break (a patient id may).
-pub(crate) fn write_csv<R, F>(
-    path: &Path,
-    header: &[&str],
-    rows: impl IntoIterator<Item = R>,
-) -> Result<()>
-where
-    R: IntoIterator<Item = F>,
-    F: AsRef<[u8]>,
-{
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).map_err(|e| Error::file(path, e))?;
-    for row in rows {
-        w.write_record(row).map_err(|e| Error::file(path, e))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::file(path, e.to_string()))?;
-    adamss_io::write_atomic(path, &bytes)?;
-    Ok(())
-}
+use crate::segeval::score_mask;
 
 /// A mask written on the CT grid, with its overlap with the patient's labels there.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,19 +74,18 @@ pub fn write_mask(
     record: &CaseRecord,
     dir: &Path,
 ) -> Result<ExportedMask> {
-    std::fs::create_dir_all(dir).map_err(|e| crate::Error::file(dir, e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
     let path = dir.join(format!("{id}.nii.gz"));
     on_ct.write(&path)?; // atomic: a temporary file renamed into place
-    let (mut dice, mut hd95) = ([None, None], [None, None]);
+    let (mut dice, mut hd95) = ([None; 2], [None; 2]);
     if let Some(label_path) = &record.mask {
         let labels = Volume::<u8>::read(label_path)?;
         if labels.shape() == on_ct.shape() {
             // The cohort accepted the labels' grid as the CT's, within its tolerance.
             let labels = Volume::new(labels.into_parts().0, *on_ct.geometry())?;
-            for (c, value) in [1u8, 2].into_iter().enumerate() {
-                dice[c] = label_overlap(on_ct, &labels, value)?.dice();
-                hd95[c] = surface_distances(on_ct, &labels, value)?.hausdorff(Some(95.0))?;
-            }
+            let scores = score_mask(on_ct, &labels)?;
+            dice = scores.map(|s| s.dice());
+            hd95 = scores.map(|s| s.hd95);
         }
     }
     Ok(ExportedMask {

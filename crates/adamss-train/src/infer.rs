@@ -11,8 +11,9 @@ use rayon::prelude::*;
 
 use crate::bundle::Bundle;
 use crate::config::open_device;
+use crate::csv_file::write_csv;
 use crate::error::{Error, Result};
-use crate::export::{write_csv, write_mask, ExportedMask};
+use crate::export::{write_mask, ExportedMask};
 use crate::method::Method;
 use crate::predictor::{maps_of, preprocess_input, PatientInput, Predictor};
 use crate::run::RunDir;

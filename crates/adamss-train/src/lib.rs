@@ -3,6 +3,7 @@
 pub mod bundle;
 pub mod clinical;
 pub mod config;
+mod csv_file;
 pub mod data;
 mod device;
 mod error;
@@ -20,6 +21,7 @@ pub mod predict;
 pub mod predictor;
 pub mod report;
 pub mod run;
+pub mod segeval;
 pub mod split;
 pub mod stage;
 pub mod stats;

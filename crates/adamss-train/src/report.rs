@@ -413,7 +413,7 @@ pub fn write_predictions(outcome: &CvOutcome, cases: &[PreparedCase], path: &Pat
         "time",
         "event",
     ];
-    crate::export::write_csv(path, &header, rows)
+    crate::csv_file::write_csv(path, &header, rows)
 }
 
 /// Percentile bootstrap interval (95 %) of a method's mean-over-folds Harrell C-index:

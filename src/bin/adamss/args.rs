@@ -85,7 +85,8 @@ pub(crate) enum Command {
     /// library's `Predictor` on any machine.
     Export(ExportArgs),
     /// Evaluate risk scores against endpoints: Harrell's and Uno's C-index with a bootstrap
-    /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test.
+    /// interval, and Kaplan–Meier curves of the high/low split with the log-rank test; or,
+    /// with `--masks`, predicted segmentations against the labels (Dice, HD95).
     Evaluate(EvaluateArgs),
     /// Concatenate CSV files with identical headers (e.g. shards of `predict`); with a
     /// `PatientID` column, a patient on two rows (per `method` and `fold` where present) is
@@ -265,18 +266,27 @@ pub(crate) struct ExportArgs {
 pub(crate) struct EvaluateArgs {
     /// CSV with `PatientID`, `risk` and optionally `high_risk` (e.g. `risks.csv`), one row
     /// per patient.
-    #[arg(long)]
-    pub(crate) risks: PathBuf,
+    #[arg(long, required_unless_present = "masks")]
+    pub(crate) risks: Option<PathBuf>,
     /// Evaluate only this method's rows of a file with a `method` column, such as a run's
     /// `predictions.csv` (e.g. `ssl-radiomics`, `lasso-cox-radiomics`): its test folds pooled
     /// (each patient scored by its own fold's model), and with a `fold` column each fold's C
     /// and their mean ± sd, the run's figure.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "masks")]
     pub(crate) method: Option<String>,
-    /// Cohort with the endpoints (HECKTOR folder or manifest `.csv`).
+    /// Score segmentations instead of risks: the folder of masks `<PatientID>.nii.gz` on each
+    /// patient's CT grid (as `adamss predict` writes them; 1 = GTVp, 2 = GTVn) against the
+    /// cohort's labels. Writes `segmentation.csv` (per patient and structure: voxels, Dice,
+    /// HD95, average surface distance) and prints HECKTOR's aggregated Dice, the mean Dice
+    /// and the median HD95 per structure. A labelled patient without a usable mask is listed
+    /// and the exit status is then an error.
+    #[arg(long, conflicts_with = "risks")]
+    pub(crate) masks: Option<PathBuf>,
+    /// Cohort with the endpoints (HECKTOR folder or manifest `.csv`), or the labels with
+    /// `--masks`.
     #[arg(long)]
     pub(crate) cohort: PathBuf,
-    /// Output folder (`evaluation.md`, `km.svg`).
+    /// Output folder (`evaluation.md`, `km.svg`; `segmentation.csv` with `--masks`).
     #[arg(long)]
     pub(crate) out: PathBuf,
 }

@@ -106,10 +106,19 @@ fn run() -> Result<()> {
         }
         Command::Evaluate(a) => {
             use train::report::{evaluate_joined, read_method_risks, read_risks};
+            let risks = match (&a.risks, &a.masks) {
+                (Some(r), _) => r,
+                (None, Some(masks)) => {
+                    // Every labelled patient, with or without an endpoint.
+                    let cohort = printed(Cohort::open_images(&a.cohort)?);
+                    return evaluate_masks(masks, &cohort, &a.out);
+                }
+                (None, None) => anyhow::bail!("give --risks or --masks"),
+            };
             let cohort = printed(Cohort::open(&a.cohort)?);
             let joined = match &a.method {
-                Some(m) => read_method_risks(&a.risks, &cohort, m)?,
-                None => read_risks(&a.risks, &cohort)?,
+                Some(m) => read_method_risks(risks, &cohort, m)?,
+                None => read_risks(risks, &cohort)?,
             };
             match joined.missing.len() {
                 0 => {}
@@ -126,7 +135,7 @@ fn run() -> Result<()> {
             let table = evaluate_joined(&joined, &a.out).with_context(|| {
                 format!(
                     "{}: patients with an endpoint: {}, events: {}",
-                    a.risks.display(),
+                    risks.display(),
                     joined.rows.len(),
                     joined.rows.iter().filter(|r| r.4).count()
                 )
@@ -206,6 +215,46 @@ fn train_command(a: TrainArgs, pin: IsaPin) -> Result<()> {
         &a.out, &cache, &cohort, &config, &methods, a.fold, None, pin,
     )
     .map(|_| ())
+}
+
+/// `adamss evaluate --masks`: each labelled patient's mask against its labels.
+fn evaluate_masks(masks: &Path, cohort: &Cohort, out: &Path) -> Result<()> {
+    use train::segeval::{evaluate_masks, STRUCTURES};
+    let eval = evaluate_masks(masks, cohort)?;
+    let csv = out.join("segmentation.csv");
+    std::fs::create_dir_all(out).with_context(|| out.display().to_string())?;
+    eval.write_csv(&csv)?;
+    println!("{} masks scored → {}", eval.scores.len(), csv.display());
+    for (c, (_, name)) in STRUCTURES.iter().enumerate() {
+        let Some(agg) = eval.aggregate_dice(c) else {
+            println!("{}: in no mask and no label", name.to_uppercase());
+            continue;
+        };
+        let (mean, n) = eval.mean_dice(c).unwrap_or((f64::NAN, 0));
+        let hd = eval.median_hd95(c).map_or(String::new(), |(h, _)| {
+            if h.is_finite() {
+                format!(", median HD95 {h:.2} mm")
+            } else {
+                ", median HD95 ∞ (half the patients or more have it in only one of mask and labels)"
+                    .into()
+            }
+        });
+        println!(
+            "{}: aggregated Dice {agg:.3}, mean Dice {mean:.3} over {n} patients{hd}",
+            name.to_uppercase()
+        );
+    }
+    for (id, e) in &eval.failures {
+        println!("failed: {id}: {e}");
+    }
+    anyhow::ensure!(
+        eval.failures.is_empty(),
+        "{} of {} labelled patients could not be scored (listed above); the others are in {}",
+        eval.failures.len(),
+        eval.failures.len() + eval.scores.len(),
+        csv.display()
+    );
+    Ok(())
 }
 
 fn predict(a: PredictArgs) -> Result<()> {

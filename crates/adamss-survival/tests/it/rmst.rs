@@ -43,7 +43,10 @@ fn check_curve(what: &str, km: &KaplanMeier, want: &Value) -> usize {
             // A curve landing exactly on p: lifelines' rounded product stays a bit above it
             // and it answers the next time.
             let k = km.timeline.iter().position(|&t| t == ours).unwrap();
-            assert!((km.survival[k] - p).abs() < 1e-12, "{what} p {p}: {ours} vs {theirs}");
+            assert!(
+                (km.survival[k] - p).abs() < 1e-12,
+                "{what} p {p}: {ours} vs {theirs}"
+            );
             assert_eq!(km.timeline[k + 1], theirs, "{what} p {p}");
         }
         let (lo, hi) = km.percentile_confidence_interval(p);
