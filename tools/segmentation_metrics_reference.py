@@ -22,8 +22,18 @@ neither. For each case and label:
   sitk.SignedMaurerDistanceMap(reference == 1, insideIsPositive=False, squaredDistance=False,
       useImageSpacing=True) clamped at 0 -> <case>.distance.nii.gz (float32)
 
-Writes tests/data/preprocess/segmetrics/<case>.{prediction,reference,distance}.nii.gz and
-segmetrics_expected.json. Run: .venv/bin/python tools/segmentation_metrics_reference.py
+Margins of the reference's label 1 (adamss-preprocess's `expand_mask`, `peritumoral_ring`,
+`shrink_mask`), from the same Maurer distance maps:
+  expand by m (2.3, 5.7 mm)   SignedMaurerDistanceMap(reference == 1) <= m
+  ring by m                   the expansion without the structure
+  shrink by m (1.25, 2.45 mm)   (reference == 1) & SignedMaurerDistanceMap(reference != 1) > m
+                              (the distance to the nearest voxel without the label)
+  -> <case>.{expand,ring,shrink}-<m>.nii.gz (uint8); the margins are checked to lie at least
+  1e-4 mm from every distance in the map, so float32 cannot flip a voxel.
+
+Writes tests/data/preprocess/segmetrics/<case>.{prediction,reference,distance}.nii.gz, the
+margins above and segmetrics_expected.json.
+Run: .venv/bin/python tools/segmentation_metrics_reference.py
 """
 import json
 import math
@@ -39,6 +49,8 @@ from monai.metrics import (compute_average_surface_distance, compute_hausdorff_d
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "preprocess", "segmetrics")
 TOLERANCES = [1.7, 3.3]
+EXPAND_MM = [2.3, 5.7]
+SHRINK_MM = [1.25, 2.45]
 
 
 def rotation(deg_z, deg_x):
@@ -146,6 +158,23 @@ def main():
                                             useImageSpacing=True)
         sitk.WriteImage(sitk.Cast(sitk.Clamp(dist, lowerBound=0.0, upperBound=1e30), sitk.sitkFloat32),
                         paths["distance"])
+        ref1 = sitk.Cast(ref_img == 1, sitk.sitkUInt8)
+        margins = {}
+        maps = {"expand": dist,
+                "shrink": sitk.SignedMaurerDistanceMap(ref_img != 1, insideIsPositive=False,
+                                                       squaredDistance=False, useImageSpacing=True)}
+        for kind, values in [("expand", EXPAND_MM), ("shrink", SHRINK_MM)]:
+            d = sitk.GetArrayFromImage(maps[kind])
+            for m in values:
+                assert np.abs(d - m).min() > 1e-4, (name, kind, m)
+                if kind == "expand":
+                    out = {"expand": maps[kind] <= m, "ring": (maps[kind] <= m) - ref1}
+                else:
+                    out = {"shrink": ref1 * (maps[kind] > m)}
+                for k, img in out.items():
+                    img = sitk.Cast(img, sitk.sitkUInt8)
+                    sitk.WriteImage(img, os.path.join(OUT, f"{name}.{k}-{m}.nii.gz"))
+                    margins[f"{k}-{m}"] = int(sitk.GetArrayViewFromImage(img).sum())
         spacing_zyx = list(pred_img.GetSpacing())[::-1]
         labels = {}
         for label in [1, 2, 3]:
@@ -172,12 +201,13 @@ def main():
                 entry["sitk_average_hausdorff"] = h.GetAverageHausdorffDistance()
             entry["monai"] = monai_metrics(p, r, spacing_zyx)
             labels[str(label)] = entry
-        cases[name] = {"labels": labels}
+        cases[name] = {"labels": labels, "margins": margins}
         print(name, {k: (v["prediction_voxels"], v["reference_voxels"], v["monai"]["hausdorff95"])
                      for k, v in labels.items()})
     with open(os.path.join(OUT, "segmetrics_expected.json"), "w") as f:
         json.dump({"simpleitk": sitk.Version_VersionString(), "monai": monai.__version__,
-                   "tolerances_mm": TOLERANCES, "cases": cases}, f, indent=1)
+                   "tolerances_mm": TOLERANCES, "expand_mm": EXPAND_MM, "shrink_mm": SHRINK_MM,
+                   "cases": cases}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ mod augment;
 mod cache;
 mod centres;
 mod components;
+mod distance;
 mod error;
 mod grid;
 mod locate;
@@ -23,6 +24,7 @@ pub use components::{
     connected_components, label_shape_statistics, largest_component, relabel_components,
     Connectivity, LabelShape,
 };
+pub use distance::{distance_map, expand_mask, peritumoral_ring, shrink_mask};
 pub use error::{Error, Result};
 pub use grid::{Grid, MAX_VOXELS};
 pub use locate::{locate_head_neck, Located, LocatorConfig};
@@ -33,6 +35,6 @@ pub use pipeline::{
 };
 pub use resample::{resample, resample_f64, resample_linear, resample_nearest, Interpolation};
 pub use segmetrics::{
-    distance_map, hausdorff_distance, label_overlap, surface_distances, HausdorffDistance,
-    LabelOverlap, SurfaceDistances, SAME_GRID_TOLERANCE_MM,
+    hausdorff_distance, label_overlap, surface_distances, HausdorffDistance, LabelOverlap,
+    SurfaceDistances, SAME_GRID_TOLERANCE_MM,
 };

@@ -4,7 +4,7 @@
 //! `HausdorffDistanceImageFilter`), surface distances, their percentile Hausdorff distance
 //! (HD95), average surface distance and normalised surface Dice (MONAI's
 //! `compute_hausdorff_distance`, `compute_average_surface_distance`, `compute_surface_dice`),
-//! and a Euclidean distance map (SimpleITK's `SignedMaurerDistanceMap` outside the object).
+//! on the workspace's one Euclidean distance transform (`distance.rs`).
 //!
 //! Distances are in millimetres between voxel centres along the grid's axes, scaled by the
 //! spacing — the physical distance for the orthonormal directions NIfTI grids have, and what
@@ -36,7 +36,9 @@
 //! [`Error::EmptyLabel`], as SimpleITK raises.
 
 use adamss_io::{Volume, Voxel};
-use ndarray::{s, Array3, ArrayView3, ArrayViewMut1, Axis};
+use ndarray::{s, Array3, ArrayView3};
+
+use crate::distance::squared_edt;
 
 use crate::{Error, Result};
 
@@ -338,21 +340,6 @@ pub fn surface_distances<T: Voxel>(
     })
 }
 
-/// The distance (mm) from each voxel's centre to the nearest voxel with `label` (0 on those
-/// voxels) — `scipy.ndimage.distance_transform_edt(mask != label, sampling=spacing)`, and
-/// SimpleITK's `SignedMaurerDistanceMap(…, useImageSpacing=True)` outside the structure.
-/// [`Error::EmptyLabel`] when no voxel has the label.
-pub fn distance_map<T: Voxel>(mask: &Volume<T>, label: T) -> Result<Volume<f64>> {
-    let feature = mask.data().mapv(|v| v == label);
-    if !feature.iter().any(|&v| v) {
-        return Err(Error::EmptyLabel(format!(
-            "no voxel has label {label:?}: the distance map needs at least one"
-        )));
-    }
-    let d = squared_edt(&feature, mask.geometry().spacing).mapv(f64::sqrt);
-    Ok(Volume::new(d, *mask.geometry())?)
-}
-
 /// The voxels of `m` with a face neighbour outside `m` or outside the grid.
 fn surface(m: &ArrayView3<bool>) -> Array3<bool> {
     let (nx, ny, nz) = m.dim();
@@ -413,118 +400,9 @@ fn bounding_box(a: &Array3<bool>, b: &Array3<bool>) -> Option<([usize; 3], [usiz
     (lo[0] != usize::MAX).then_some((lo, hi))
 }
 
-/// Squared Euclidean distance (mm²) from each voxel to the nearest `true` voxel, exact, in
-/// linear time: Felzenszwalb & Huttenlocher's lower envelope of parabolas, one axis after the
-/// other, each axis scaled by its spacing. Lines with no feature stay `+∞` until another axis
-/// reaches them.
-fn squared_edt(feature: &Array3<bool>, spacing: [f64; 3]) -> Array3<f64> {
-    let mut d = feature.mapv(|v| if v { 0.0 } else { f64::INFINITY });
-    let longest = d.shape().iter().copied().max().unwrap_or(0);
-    let mut scratch = Envelope::with_capacity(longest);
-    for (axis, &h) in spacing.iter().enumerate() {
-        for lane in d.lanes_mut(Axis(axis)) {
-            scratch.transform(lane, h);
-        }
-    }
-    d
-}
-
-/// Reusable buffers of the 1-D transform.
-struct Envelope {
-    f: Vec<f64>,
-    v: Vec<usize>,
-    z: Vec<f64>,
-}
-
-impl Envelope {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            f: Vec::with_capacity(n),
-            v: Vec::with_capacity(n),
-            z: Vec::with_capacity(n + 1),
-        }
-    }
-
-    /// `lane[q] ← min_p lane[p] + (h (q − p))²`.
-    fn transform(&mut self, mut lane: ArrayViewMut1<f64>, h: f64) {
-        self.f.clear();
-        self.f.extend(lane.iter().copied());
-        let (f, v, z) = (&self.f, &mut self.v, &mut self.z);
-        v.clear();
-        z.clear();
-        let pos = |q: usize| q as f64 * h;
-        // Where the parabola from q overtakes the one from p (p < q), along the axis in mm.
-        let meet = |p: usize, q: usize| {
-            ((f[q] + pos(q) * pos(q)) - (f[p] + pos(p) * pos(p))) / (2.0 * (pos(q) - pos(p)))
-        };
-        for q in (0..f.len()).filter(|&q| f[q].is_finite()) {
-            while let Some(&p) = v.last() {
-                let x = meet(p, q);
-                if x <= z[z.len() - 1] {
-                    v.pop();
-                    z.pop();
-                } else {
-                    z.push(x);
-                    break;
-                }
-            }
-            if v.is_empty() {
-                z.clear();
-                z.push(f64::NEG_INFINITY);
-            }
-            v.push(q);
-        }
-        if v.is_empty() {
-            return; // no feature on this line yet
-        }
-        z.push(f64::INFINITY);
-        let mut k = 0;
-        for (q, out) in lane.iter_mut().enumerate() {
-            let x = pos(q);
-            while z[k + 1] < x {
-                k += 1;
-            }
-            let dx = x - pos(v[k]);
-            *out = dx * dx + f[v[k]];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Brute force: the nearest feature by scanning all of them.
-    fn brute(feature: &Array3<bool>, spacing: [f64; 3]) -> Array3<f64> {
-        let pts: Vec<[usize; 3]> = feature
-            .indexed_iter()
-            .filter(|(_, &v)| v)
-            .map(|((i, j, k), _)| [i, j, k])
-            .collect();
-        Array3::from_shape_fn(feature.raw_dim(), |(i, j, k)| {
-            pts.iter()
-                .map(|p| {
-                    (0..3)
-                        .map(|d| ((p[d] as f64 - [i, j, k][d] as f64) * spacing[d]).powi(2))
-                        .sum::<f64>()
-                })
-                .fold(f64::INFINITY, f64::min)
-        })
-    }
-
-    #[test]
-    fn distance_transform_equals_brute_force() {
-        // A fixed scatter of features (a multiplicative hash of the index), sparse and dense.
-        for (density, spacing) in [(3u64, [0.7, 1.3, 2.9]), (40, [1.0, 1.0, 1.0])] {
-            let f = Array3::from_shape_fn((9, 7, 5), |(i, j, k)| {
-                ((i * 131 + j * 71 + k * 29) as u64 * 2_654_435_761 % 1000) < density * 10
-            });
-            let (fast, slow) = (squared_edt(&f, spacing), brute(&f, spacing));
-            for (a, b) in fast.iter().zip(&slow) {
-                assert!((a - b).abs() <= 1e-9 * b.max(1.0), "{a} vs {b}");
-            }
-        }
-    }
 
     #[test]
     fn surface_of_a_block_is_its_shell_and_border_voxels_count() {
