@@ -15,6 +15,11 @@ percentiles (`KaplanMeier::restricted_mean`, `KaplanMeier::percentile`,
   percentiles        lifelines' kmf.percentile(p) and qth_survival_times(p,
                      kmf.confidence_interval_) for p = 0.25, 0.5, 0.75, 0.9
 
+  fixed point        lifelines' survival_difference_at_fixed_point_in_time_test(t, kmf_a,
+                     kmf_b) (statistic, p-value) for lung ECOG 0 vs 1 and 1 vs 2, rossi by fin,
+                     gbsg2 by horTh, at times observed in both groups (lifelines interpolates
+                     Greenwood's sum linearly between observed times, while S steps)
+
 Datasets: lung (lifelines.datasets.load_lung: time, status, ph.ecog; the row without ph.ecog
 dropped as R drops it) -> tests/data/survival/lung.csv, and the bundled rossi, whas500, gbsg2,
 veterans (written by tools/survival_reference.py) at tau = the 25th, 50th and 90th percentile
@@ -31,6 +36,7 @@ import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.datasets import load_lung
+from lifelines.statistics import survival_difference_at_fixed_point_in_time_test
 from lifelines.utils import qth_survival_times, restricted_mean_survival_time
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "survival"
@@ -67,6 +73,26 @@ def curve(time, event, taus):
     return out
 
 
+def fixed_point(lung):
+    cases = []
+    groups = [("lung", "ph_ecog", 0, 1), ("lung", "ph_ecog", 1, 2), ("rossi", "fin", 0, 1),
+              ("gbsg2", "horTh=yes", 0, 1)]
+    for dataset, col, a, b in groups:
+        df = lung if dataset == "lung" else pd.read_csv(DATA / f"{dataset}.csv")
+        ga, gb = df[df[col] == a], df[df[col] == b]
+        ka = KaplanMeierFitter().fit(ga["time"], ga["event"])
+        kb = KaplanMeierFitter().fit(gb["time"], gb["event"])
+        common = sorted(set(ga["time"]) & set(gb["time"]))
+        # Times inside both curves (0 < S < 1 on both), spread over the follow-up.
+        usable = [t for t in common if 0 < ka.predict(t) < 1 and 0 < kb.predict(t) < 1]
+        for t in [usable[len(usable) // 5], usable[len(usable) // 2], usable[4 * len(usable) // 5]]:
+            r = survival_difference_at_fixed_point_in_time_test(float(t), ka, kb)
+            cases.append({"dataset": dataset, "column": col, "a": a, "b": b, "time": float(t),
+                          "statistic": float(r.test_statistic), "p_value": float(r.p_value)})
+            print(dataset, col, t, round(float(r.test_statistic), 4), round(float(r.p_value), 4))
+    return cases
+
+
 def main():
     lung = load_lung()[["time", "status", "ph.ecog"]].dropna()
     lung = lung.rename(columns={"status": "event", "ph.ecog": "ph_ecog"}).astype({"ph_ecog": int})
@@ -90,6 +116,7 @@ def main():
                 first_event / 2]
         out["datasets"][name] = curve(t, e, taus)
         print(name, [round(r["mean"], 3) for r in out["datasets"][name]["rmst"]])
+    out["fixed_point"] = fixed_point(lung)
     (DATA / "rmst_expected.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

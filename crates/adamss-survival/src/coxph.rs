@@ -182,7 +182,7 @@ pub struct ChiSquareTest {
 }
 
 impl ChiSquareTest {
-    fn new(statistic: f64, df: usize) -> Self {
+    pub(crate) fn new(statistic: f64, df: usize) -> Self {
         let p_value = statrs::distribution::ChiSquared::new(df as f64)
             .map(|d| d.sf(statistic.max(0.0)))
             .unwrap_or(f64::NAN);

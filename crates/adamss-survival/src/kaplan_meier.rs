@@ -3,7 +3,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::surv::time_groups;
-use crate::{Error, Result, Surv};
+use crate::{ChiSquareTest, Error, Result, Surv};
 
 /// A fitted Kaplan–Meier curve, on lifelines' timeline: 0 and every distinct observed time
 /// (event or censoring).
@@ -223,6 +223,45 @@ impl KaplanMeier {
             mean,
             std_err: variance.sqrt(),
         })
+    }
+}
+
+impl KaplanMeier {
+    /// Greenwood's sum at `t` (the step's, as [`KaplanMeier::predict`] reads `S`).
+    fn greenwood_at(&self, t: f64) -> f64 {
+        let k = self.timeline.partition_point(|&u| u <= t);
+        if k == 0 {
+            0.0
+        } else {
+            self.greenwood[k - 1]
+        }
+    }
+
+    /// Whether this curve's survival at `t` differs from `other`'s: Klein, Logan, Harhoff and
+    /// Andersen's (2007) test on the `log(−log S)` scale, `(ln(−ln S_a) − ln(−ln S_b))² /
+    /// (g_a / ln² S_a + g_b / ln² S_b)` with Greenwood's sums `g`, χ² with 1 degree of freedom —
+    /// lifelines' `survival_difference_at_fixed_point_in_time_test(t, kmf_a, kmf_b)`, the test
+    /// behind "2-year survival differed between the groups". lifelines interpolates Greenwood's
+    /// sum linearly between observed times while `S` steps; here both step, so the two agree
+    /// at observed times. [`Error::Undefined`] where either curve is 1 or 0 at `t`.
+    pub fn survival_difference_at(&self, other: &KaplanMeier, t: f64) -> Result<ChiSquareTest> {
+        if !t.is_finite() {
+            return Err(Error::InvalidParameter(format!(
+                "the time must be finite, got {t}"
+            )));
+        }
+        let (sa, sb) = (self.predict(t), other.predict(t));
+        if let Some(s) = [sa, sb].into_iter().find(|s| !(*s > 0.0 && *s < 1.0)) {
+            return Err(Error::Undefined(format!(
+                "survival at {t} is {s}: the log(-log) test needs both curves strictly between 0 \
+                 and 1 there"
+            )));
+        }
+        let clog = |s: f64| (-s.ln()).ln();
+        let (la, lb) = (sa.ln(), sb.ln());
+        let var = self.greenwood_at(t) / (la * la) + other.greenwood_at(t) / (lb * lb);
+        let diff = clog(sa) - clog(sb);
+        Ok(ChiSquareTest::new(diff * diff / var, 1))
     }
 }
 

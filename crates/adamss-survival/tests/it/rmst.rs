@@ -3,9 +3,11 @@
 //! relative) on five datasets at seven horizons (quartiles, the first event, the last time,
 //! beyond it, before any event); its standard error against R survival's printed
 //! `se(rmean)` (lung by ECOG, horizon 730; R prints 3 significant digits: within half a unit
-//! of the last digit); percentiles and their intervals equal to lifelines'.
+//! of the last digit); percentiles and their intervals equal to lifelines'; the survival
+//! difference at a fixed time against lifelines' test (1e-9) on four pairs of groups at three
+//! times each.
 
-use adamss_survival::{surv_from, KaplanMeier};
+use adamss_survival::{surv_from, Error, KaplanMeier, Surv};
 use serde_json::Value;
 
 use crate::{data_dir, load};
@@ -113,4 +115,52 @@ fn restricted_mean_by_hand_and_refusals() {
     assert!(km.percentile(1.5).is_nan());
     assert_eq!(km.percentile(0.5), 3.0);
     assert_eq!(km.percentile(0.1), f64::INFINITY);
+}
+
+/// The outcomes of the rows whose covariate `col` equals `value`.
+fn group(name: &str, col: &str, value: f64) -> Vec<Surv> {
+    let (x, y, names) = load(name);
+    let j = names.iter().position(|n| n == col).unwrap();
+    y.iter()
+        .zip(x.column(j))
+        .filter(|(_, &v)| v == value)
+        .map(|(s, _)| *s)
+        .collect()
+}
+
+#[test]
+fn survival_difference_at_a_time_matches_lifelines() {
+    let exp = reference();
+    let cases = exp["fixed_point"].as_array().unwrap();
+    for c in cases {
+        let (name, col) = (
+            c["dataset"].as_str().unwrap(),
+            c["column"].as_str().unwrap(),
+        );
+        let ka = KaplanMeier::fit(&group(name, col, c["a"].as_f64().unwrap()), 0.95).unwrap();
+        let kb = KaplanMeier::fit(&group(name, col, c["b"].as_f64().unwrap()), 0.95).unwrap();
+        let t = c["time"].as_f64().unwrap();
+        let test = ka.survival_difference_at(&kb, t).unwrap();
+        for (got, key) in [(test.statistic, "statistic"), (test.p_value, "p_value")] {
+            let want = c[key].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-9 * want.abs().max(1e-3),
+                "{name} {col} {t} {key}: {got} vs {want}"
+            );
+        }
+        assert_eq!(test.df, 1);
+        // Symmetric in the two curves.
+        assert!(
+            (kb.survival_difference_at(&ka, t).unwrap().statistic - test.statistic).abs() < 1e-12
+        );
+    }
+    assert_eq!(cases.len(), 12);
+    // Where a curve is still 1 (before its first event) the log(-log) scale is undefined.
+    let ka = KaplanMeier::fit(&group("rossi", "fin", 0.0), 0.95).unwrap();
+    let kb = KaplanMeier::fit(&group("rossi", "fin", 1.0), 0.95).unwrap();
+    assert!(matches!(
+        ka.survival_difference_at(&kb, 0.5),
+        Err(Error::Undefined(_))
+    ));
+    assert!(ka.survival_difference_at(&kb, f64::NAN).is_err());
 }
