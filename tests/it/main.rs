@@ -834,15 +834,52 @@ fn radiomics_batch_matches_pyradiomics_defaults() {
     assert_eq!(&header[..4], ["Subject", "Image", "Mask", "Label"]);
     let records: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(records.len(), n + 1);
+    // PyRadiomics' order: the case's columns, its diagnostics, then the features.
+    let diagnostics = header[4..]
+        .iter()
+        .take_while(|h| h.starts_with("diagnostics_"))
+        .count();
+    assert!(diagnostics >= 15, "{header:?}");
+    let mut compared = 0;
     for record in &records[..n] {
         let want = cases[&record[0]]["features"].as_object().unwrap();
         assert_eq!(
-            header.len() - 4,
+            header.len() - 4 - diagnostics,
             want.len(),
             "{}: the same features",
             &record[0]
         );
-        for (name, value) in header.iter().zip(record.iter()).skip(4) {
+        // The diagnostics PyRadiomics reported for the case (hashes, sizes, spacings, bounding
+        // box, voxel and component counts, centre of mass, statistics): strings equal, numbers
+        // and lists of numbers within 1e-9.
+        let theirs = cases[&record[0]]["diagnostics"].as_object().unwrap();
+        for (name, want) in theirs {
+            let k = header.iter().position(|h| h == name).unwrap();
+            let cell = &record[k];
+            let ours: serde_json::Value =
+                serde_json::from_str(cell).unwrap_or(serde_json::Value::String(cell.into()));
+            let numbers = |v: &serde_json::Value| -> Vec<f64> {
+                match v {
+                    serde_json::Value::Array(a) => a.iter().map(|x| x.as_f64().unwrap()).collect(),
+                    x => vec![x.as_f64().unwrap()],
+                }
+            };
+            if want.is_string() {
+                assert_eq!(cell, want.as_str().unwrap(), "{} {name}", &record[0]);
+            } else {
+                let (a, b) = (numbers(&ours), numbers(want));
+                assert_eq!(a.len(), b.len(), "{} {name}", &record[0]);
+                for (x, y) in a.iter().zip(&b) {
+                    assert!(
+                        (x - y).abs() <= 1e-9 * y.abs().max(1.0),
+                        "{} {name}: {x} vs {y}",
+                        &record[0]
+                    );
+                }
+            }
+            compared += 1;
+        }
+        for (name, value) in header.iter().zip(record.iter()).skip(4 + diagnostics) {
             let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
             let d = (ours - theirs).abs();
             assert!(
@@ -852,10 +889,29 @@ fn radiomics_batch_matches_pyradiomics_defaults() {
             );
         }
     }
+    assert_eq!(compared, 15 * n);
     assert!(
         records[n].iter().skip(4).all(str::is_empty),
         "{:?}",
         records[n]
+    );
+    // additionalInfo: false leaves the diagnostics out, as in PyRadiomics.
+    let params = dir.path().join("params.yaml");
+    std::fs::write(&params, "setting:\n  additionalInfo: false\n").unwrap();
+    let (_, text) = adamss(&[
+        "radiomics",
+        "--batch",
+        csv_in.to_str().unwrap(),
+        "--params",
+        params.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header = reader.headers().unwrap().clone();
+    assert!(
+        !header.iter().any(|h| h.starts_with("diagnostics_")),
+        "{text}"
     );
     // A file without the Mask column is refused, naming the file and the columns.
     std::fs::write(&csv_in, "Image\nx.nii.gz\n").unwrap();

@@ -8,7 +8,7 @@
 //! # fn main() -> adamss_radiomics::Result<()> {
 //! let batch = Batch::read("cases.csv".as_ref())?;
 //! let plan = ExtractionPlan::from_file("params.yaml".as_ref())?;
-//! let results = batch.run(&plan);
+//! let results = batch.run(&plan); // features and PyRadiomics' diagnostics per case
 //! let failures = batch.write_csv(&results, "features.csv".as_ref())?;
 //! for (row, why) in failures {
 //!     eprintln!("line {row}: {why}");
@@ -21,9 +21,20 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::diagnostics::Diagnostics;
 use crate::error::{Error, Result};
 use crate::extract::Features;
 use crate::params::ExtractionPlan;
+
+/// What one case of a batch gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseOutput {
+    /// PyRadiomics' `diagnostics_*` entries of the case's image and mask; `None` where the
+    /// parameter file sets `additionalInfo: false`.
+    pub diagnostics: Option<Diagnostics>,
+    /// The features.
+    pub features: Features,
+}
 
 /// One case of a batch file.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,38 +132,64 @@ impl Batch {
     }
 
     /// Extracts every case with `plan` (its `Label`, where given, replacing the plan's label),
-    /// cases in parallel, results in file order. A case that fails does not stop the others.
-    pub fn run(&self, plan: &ExtractionPlan) -> Vec<Result<Features>> {
-        self.cases.par_iter().map(|case| case.run(plan)).collect()
+    /// with its diagnostics unless the plan's `additionalInfo` is false; cases in parallel,
+    /// results in file order. A case that fails does not stop the others.
+    pub fn run(&self, plan: &ExtractionPlan) -> Vec<Result<CaseOutput>> {
+        self.cases
+            .par_iter()
+            .map(|case| case.run_with_diagnostics(plan))
+            .collect()
     }
 
-    /// Writes the results as CSV, atomically: the batch file's columns as given, then the
-    /// features (full precision) of the first case extracted; a case that failed, or whose
-    /// features are named otherwise, keeps its columns with empty feature cells and is
-    /// returned as `(line, reason)`.
+    /// Writes the results as CSV, atomically, in PyRadiomics' column order: the batch file's
+    /// columns as given, the `diagnostics_*` entries (every name any case has, in the order
+    /// first met; strings as they are, numbers in full precision, lists and settings as JSON
+    /// text), then the features (full precision) of the first case extracted. A case that
+    /// failed, or whose features are named otherwise, keeps its columns with empty cells and
+    /// is returned as `(line, reason)`.
     pub fn write_csv(
         &self,
-        results: &[Result<Features>],
+        results: &[Result<CaseOutput>],
         out: &Path,
     ) -> Result<Vec<(usize, String)>> {
         let names: Vec<String> = results
             .iter()
             .find_map(|r| r.as_ref().ok())
-            .map(|f| f.iter().map(|(n, _)| n.clone()).collect())
+            .map(|o| o.features.iter().map(|(n, _)| n.clone()).collect())
             .unwrap_or_default();
+        let mut diagnostic_names: Vec<&str> = Vec::new();
+        for o in results.iter().filter_map(|r| r.as_ref().ok()) {
+            for (name, _) in o.diagnostics.iter().flat_map(|d| &d.entries) {
+                if !diagnostic_names.contains(&name.as_str()) {
+                    diagnostic_names.push(name);
+                }
+            }
+        }
         let csv_err = |e: csv::Error| Error::Settings(format!("writing {}: {e}", out.display()));
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = self.header.clone();
+        header.extend(diagnostic_names.iter().map(|n| n.to_string()));
         header.extend(names.iter().cloned());
         w.write_record(&header).map_err(csv_err)?;
+        let cell = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let empty =
+            |record: &mut Vec<String>, n: usize| record.extend((0..n).map(|_| String::new()));
         let mut failures = Vec::new();
         for (case, result) in self.cases.iter().zip(results) {
             let mut record = case.fields.clone();
             match result {
-                Ok(f)
-                    if f.len() == names.len() && f.iter().zip(&names).all(|((n, _), m)| n == m) =>
+                Ok(o)
+                    if o.features.len() == names.len()
+                        && o.features.iter().zip(&names).all(|((n, _), m)| n == m) =>
                 {
-                    record.extend(f.iter().map(|(_, v)| format!("{v:?}")));
+                    for name in &diagnostic_names {
+                        let v = o.diagnostics.as_ref().and_then(|d| d.get(name));
+                        record.push(v.map_or(String::new(), cell));
+                    }
+                    record.extend(o.features.iter().map(|(_, v)| format!("{v:?}")));
                 }
                 Ok(_) => {
                     failures.push((
@@ -161,11 +198,11 @@ impl Batch {
                          dimension or skipped filter)"
                             .to_string(),
                     ));
-                    record.extend(names.iter().map(|_| String::new()));
+                    empty(&mut record, diagnostic_names.len() + names.len());
                 }
                 Err(e) => {
                     failures.push((case.line, e.to_string()));
-                    record.extend(names.iter().map(|_| String::new()));
+                    empty(&mut record, diagnostic_names.len() + names.len());
                 }
             }
             w.write_record(&record).map_err(csv_err)?;
@@ -176,8 +213,30 @@ impl Batch {
 }
 
 impl BatchCase {
+    /// This case's features and (unless `additionalInfo` is false) diagnostics with `plan`
+    /// and the row's `Label`.
+    pub fn run_with_diagnostics(&self, plan: &ExtractionPlan) -> Result<CaseOutput> {
+        let features = self.run(plan)?;
+        let diagnostics = match plan.additional_info {
+            true => Some(
+                self.plan(plan)?
+                    .diagnostics_files(&self.image, &self.mask)?,
+            ),
+            false => None,
+        };
+        Ok(CaseOutput {
+            diagnostics,
+            features,
+        })
+    }
+
     /// This case's features with `plan` (and the row's `Label` / `Label_channel`).
     pub fn run(&self, plan: &ExtractionPlan) -> Result<Features> {
+        self.plan(plan)?.run_files(&self.image, &self.mask)
+    }
+
+    /// `plan` with the row's `Label`, checked with its `Label_channel`.
+    fn plan(&self, plan: &ExtractionPlan) -> Result<ExtractionPlan> {
         let mut plan = plan.clone();
         if let Some(label) = &self.label {
             let label: u8 = label.parse().map_err(|_| {
@@ -193,6 +252,6 @@ impl BatchCase {
                 )));
             }
         }
-        plan.run_files(&self.image, &self.mask)
+        Ok(plan)
     }
 }

@@ -71,6 +71,9 @@ pub struct ExtractionPlan {
     /// The file's `setting` block alone: the shape class's settings (it is computed once,
     /// not per image type, as in PyRadiomics).
     pub settings: Settings,
+    /// PyRadiomics' `additionalInfo` (default true): whether the `diagnostics_*` entries go
+    /// with the features (batch output's columns; [`ExtractionPlan::diagnostics_files`]).
+    pub additional_info: bool,
 }
 
 /// The deprecated features PyRadiomics still computes (with a warning) when a parameter file
@@ -211,6 +214,7 @@ impl Default for ExtractionPlan {
             classes: FeatureClass::ALL.iter().map(|&c| (c, None)).collect(),
             shape2d_where_planar: false,
             settings: Settings::default(),
+            additional_info: true,
         }
     }
 }
@@ -372,11 +376,22 @@ impl ExtractionPlan {
             }
             _ => return Err(bad(path, "\"featureClass\" must be an object".into())),
         }
+        let additional_info = match base.get("additionalInfo") {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(b)) => *b,
+            Some(v) => {
+                return Err(bad(
+                    path,
+                    format!("additionalInfo must be true or false, got {v}"),
+                ))
+            }
+        };
         Ok(Self {
             image_types,
             classes,
             shape2d_where_planar: every_class,
             settings: settings_from(path, base, None)?,
+            additional_info,
         })
     }
 

@@ -334,14 +334,15 @@ pub(crate) struct RadiomicsArgs {
     pub(crate) cohort: Option<PathBuf>,
     /// A PyRadiomics batch file instead: a CSV with columns `Image` and `Mask` (paths relative
     /// to the CSV's folder, or absolute), optionally `Label` and `Label_channel`, one case per
-    /// row. The output keeps its columns and adds the features; cases run in parallel, and a
+    /// row. The output keeps its columns and adds the `diagnostics_*` entries (unless the
+    /// parameter file sets `additionalInfo: false`) and the features; cases run in parallel, and a
     /// case that fails keeps its row with empty features, is listed, and makes the exit status
     /// non-zero.
     #[arg(long, conflicts_with_all = ["image", "mask", "label", "shard"])]
     pub(crate) batch: Option<PathBuf>,
     /// One image (NIfTI) instead of a cohort; its row is named after the file, and PyRadiomics'
     /// `diagnostics_*` entries (versions, settings, hashes, sizes, ROI statistics) go to
-    /// `<out>.diagnostics.json` beside the CSV.
+    /// `<out>.diagnostics.json` beside the CSV (not with `additionalInfo: false`).
     #[arg(long, requires = "mask")]
     pub(crate) image: Option<PathBuf>,
     /// The mask of `--image` (on its grid).

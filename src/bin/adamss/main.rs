@@ -347,17 +347,20 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
                 format!("radiomics of {} in {}", image.display(), mask.display())
             })?;
             let table = FeatureTable::from_results(vec![(id, Ok(features))]);
-            // PyRadiomics' diagnostics_* entries, beside the CSV.
-            let diagnostics = plan.diagnostics_files(image, mask)?;
-            let path = a.out.with_extension("diagnostics.json");
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("creating {}", parent.display()))?;
+            // PyRadiomics' diagnostics_* entries, beside the CSV (unless additionalInfo is
+            // false).
+            if plan.additional_info {
+                let diagnostics = plan.diagnostics_files(image, mask)?;
+                let path = a.out.with_extension("diagnostics.json");
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("creating {}", parent.display()))?;
+                }
+                io::write_atomic(
+                    &path,
+                    serde_json::to_string_pretty(&diagnostics.to_json())?.as_bytes(),
+                )?;
             }
-            io::write_atomic(
-                &path,
-                serde_json::to_string_pretty(&diagnostics.to_json())?.as_bytes(),
-            )?;
             (table, image.display().to_string(), "")
         }
         _ => anyhow::bail!("give --cohort, or --image and --mask"),
@@ -390,7 +393,7 @@ fn radiomics_batch(
     let features = results
         .iter()
         .find_map(|r| r.as_ref().ok())
-        .map_or(0, Vec::len);
+        .map_or(0, |o| o.features.len());
     println!(
         "radiomics: {} of {} cases × {features} features ({}) in {:.2} s → {}",
         batch.cases.len() - failures.len(),

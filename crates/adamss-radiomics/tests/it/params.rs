@@ -75,6 +75,7 @@ fn unsupported_keys_are_refused_by_name() {
         ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
         ("setting:\n  binWidth: -1\n", "binWidth"),
         ("setting:\n  weightingNorm: l2\n", "l2"),
+        ("setting:\n  additionalInfo: maybe\n", "additionalInfo"),
         ("setting: [binWidth\n", "not YAML"),
         ("- 1\n- 2\n", "mapping"),
     ];
