@@ -91,6 +91,29 @@ impl BreslowBaseline {
     pub fn cumulative_hazard(&self, eta: f64, t: f64) -> f64 {
         self.cumulative_hazard.at(t) * eta.exp()
     }
+
+    /// The first observed time at which `S(t | η) ≤ p` — for `p = 0.5` the predicted median
+    /// survival time of a patient with linear predictor `η` — or infinity when the predicted
+    /// curve stays above `p` (lifelines' `predict_percentile(X, p)`, `predict_median(X)`).
+    /// NaN for `p` outside `[0, 1]`. Compared on the cumulative hazard, `H₀(t) e^η ≥ −ln p`,
+    /// so a patient's percentile moves monotonically with `η`.
+    pub fn percentile(&self, eta: f64, p: f64) -> f64 {
+        if !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        let limit = -p.ln();
+        let h = &self.cumulative_hazard;
+        h.times
+            .iter()
+            .zip(&h.values)
+            .find(|(_, &v)| v * eta.exp() >= limit)
+            .map_or(f64::INFINITY, |(&t, _)| t)
+    }
+
+    /// [`BreslowBaseline::percentile`] at one half: the predicted median survival time.
+    pub fn median(&self, eta: f64) -> f64 {
+        self.percentile(eta, 0.5)
+    }
 }
 
 /// `Σ d_k / Σ_{R_k} r_j` with `r = e^η` (or 1), over every distinct time; with case weights

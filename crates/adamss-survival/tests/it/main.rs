@@ -6,6 +6,7 @@ mod coxnet;
 mod edge;
 mod ipcw;
 mod logrank_km;
+mod predict;
 mod reference;
 mod residuals;
 mod rmst;
