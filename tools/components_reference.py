@@ -14,6 +14,11 @@ and for fullyConnected False and True:
   physical size (mm^3), centroid (RAS mm, and as a continuous index), bounding box (index
   start and size, x y z)
 
+Hole filling (`fill_holes`): sitk.BinaryFillhole(mask, fullyConnected, foregroundValue=1) of
+the three masks and of a mask made for it ("holes": hollow boxes with islands and other labels
+in their cavities, a cavity reaching the grid's border, cavities joined to the outside by a
+face, an edge or a corner only) -> <case>.<conn>.fillhole.nii.gz (uint8).
+
 Writes tests/data/preprocess/components/<case>.mask.nii.gz, the label images above, and
 components_expected.json. Run: .venv/bin/python tools/components_reference.py
 """
@@ -57,6 +62,38 @@ def mask_of(seed, shape):
     return m
 
 
+def holes_mask():
+    m = np.zeros((14, 16, 18), np.uint8)
+    m[1:7, 1:7, 1:7] = 1
+    m[2:6, 2:6, 2:6] = 0          # a closed cavity ...
+    m[3, 3, 3] = 1                # ... with an island
+    m[4, 4, 4] = 2                # ... and another label inside
+    m[1:6, 9:15, 1:6] = 1
+    m[2:5, 10:14, 2:5] = 0        # a cavity joined to the outside by a corner only
+    m[5, 14, 5] = 0
+    m[5, 13, 4] = 0
+    m[8:13, 1:6, 8:13] = 1
+    m[9:12, 2:5, 9:12] = 0        # a cavity joined to the outside by an edge only
+    m[12, 2, 12] = 0
+    m[12, 5, 11] = 0
+    m[8:14, 8:14, 10:18] = 1
+    m[9:13, 9:13, 11:18] = 0      # a cavity open on the grid's border
+    m[0, 0, 0] = 2                # another label on the border
+    return m
+
+
+def fill_holes(cases_masks):
+    names = []
+    for name, img in cases_masks:
+        for conn, full in [("face", False), ("full", True)]:
+            f = sitk.BinaryFillhole(img, fullyConnected=full, foregroundValue=1)
+            sitk.WriteImage(f, os.path.join(OUT, f"{name}.{conn}.fillhole.nii.gz"))
+            print("fillhole", name, conn, int(sitk.GetArrayFromImage(img == 1).sum()),
+                  int(sitk.GetArrayFromImage(f == 1).sum()))
+        names.append(name)
+    return names
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = {}
@@ -94,9 +131,14 @@ def main():
             case[conn] = {"components": int(sitk.GetArrayViewFromImage(cc).max()), "labels": labels}
         cases[name] = case
         print(name, {k: (v["components"], len(v["labels"])) for k, v in case.items()})
+    holes = sitk.GetImageFromArray(holes_mask())
+    holes.SetSpacing((0.9, 1.1, 2.0))
+    sitk.WriteImage(holes, os.path.join(OUT, "holes.mask.nii.gz"))
+    masks = [(n, sitk.ReadImage(os.path.join(OUT, f"{n}.mask.nii.gz"))) for n in [*cases, "holes"]]
+    fill = fill_holes(masks)
     with open(os.path.join(OUT, "components_expected.json"), "w") as f:
-        json.dump({"simpleitk": sitk.Version_VersionString(), "minimum_object_size": 3, "cases": cases},
-                  f, indent=1)
+        json.dump({"simpleitk": sitk.Version_VersionString(), "minimum_object_size": 3, "cases": cases,
+                   "fillhole_cases": fill}, f, indent=1)
 
 
 if __name__ == "__main__":

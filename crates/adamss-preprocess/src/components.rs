@@ -159,6 +159,37 @@ pub fn largest_component<T: Voxel>(
     )?)
 }
 
+/// The mask with the holes of the structure `label` filled: every region of voxels without
+/// the label that cannot reach the grid's border through such voxels (neighbours by
+/// `connectivity`) takes the label, other labels inside it included; everything else is kept.
+/// SimpleITK's `BinaryFillhole(mask, fullyConnected, foregroundValue=label)`: with
+/// [`Connectivity::Face`] a cavity joined to the outside by an edge or a corner only is a
+/// hole, with [`Connectivity::Full`] it is not.
+pub fn fill_holes<T: Voxel>(
+    mask: &Volume<T>,
+    label: T,
+    connectivity: Connectivity,
+) -> Result<Volume<T>> {
+    let outside = mask.map(|&v| u8::from(v != label));
+    let regions = connected_components(&outside, connectivity)?;
+    let r = regions.data();
+    let (nx, ny, nz) = r.dim();
+    // The regions with a voxel on the grid's border reach the outside.
+    let mut open = vec![false; r.iter().copied().max().unwrap_or(0) as usize + 1];
+    for ((i, j, k), &id) in r.indexed_iter() {
+        if i == 0 || j == 0 || k == 0 || i + 1 == nx || j + 1 == ny || k + 1 == nz {
+            open[id as usize] = true;
+        }
+    }
+    let mut data = mask.data().clone();
+    ndarray::Zip::from(&mut data).and(r).for_each(|v, &id| {
+        if id != 0 && !open[id as usize] {
+            *v = label;
+        }
+    });
+    Ok(Volume::new(data, *mask.geometry())?)
+}
+
 /// Shape statistics of one label ([`label_shape_statistics`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LabelShape {

@@ -21,8 +21,8 @@ pub use augment::{augment, warp_plane, AugmentConfig, PlaneParams, Sample};
 pub use cache::{CacheOutcome, FillReport, PreprocessCache};
 pub use centres::{read_crop_centres, Coordinates, CoverageSummary};
 pub use components::{
-    connected_components, label_shape_statistics, largest_component, relabel_components,
-    Connectivity, LabelShape,
+    connected_components, fill_holes, label_shape_statistics, largest_component,
+    relabel_components, Connectivity, LabelShape,
 };
 pub use distance::{distance_map, expand_mask, peritumoral_ring, shrink_mask};
 pub use error::{Error, Result};
