@@ -2,6 +2,7 @@
 
 mod baseline;
 mod cindex;
+mod competing;
 mod cox;
 mod coxnet;
 mod coxph;
@@ -15,6 +16,7 @@ mod zph;
 
 pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction, Stratification};
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
+pub use competing::CumulativeIncidence;
 pub use cox::{PartialLikelihood, Reduction, Ties};
 pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, PathEnd};
 pub use coxph::{ChiSquareTest, CoxData, CoxPh, CoxPhParams, CoxPhValidParams};
@@ -50,8 +52,8 @@ pub mod prelude {
     pub use crate::{
         brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
         logrank_weighted, nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxData,
-        CoxPh, Coxnet, Error, EventIndicator, KaplanMeier, LogRankWeights, PartialLikelihood,
-        Reduction, Surv, Ties, DEFAULT_TIED_TOL,
+        CoxPh, Coxnet, CumulativeIncidence, Error, EventIndicator, KaplanMeier, LogRankWeights,
+        PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
     };
     pub use linfa::traits::{Fit, Predict, PredictInplace};
     pub use linfa::{Dataset, DatasetBase, ParamGuard};

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod api;
+mod competing;
 mod coxnet;
 mod edge;
 mod ipcw;
