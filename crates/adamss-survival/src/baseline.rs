@@ -26,9 +26,101 @@ impl StepFunction {
 }
 
 /// The Nelson–Aalen cumulative hazard `Σ_{t_k ≤ t} d_k / n_k` (scikit-survival's
-/// `nelson_aalen_estimator`; lifelines' `NelsonAalenFitter` smooths ties differently by default).
+/// `nelson_aalen_estimator`; lifelines' `NelsonAalenFitter` smooths ties by default: see
+/// [`NelsonAalen`], which also gives the variance and bounds).
 pub fn nelson_aalen(y: &[Surv]) -> Result<StepFunction> {
     breslow_like(y, None, None)
+}
+
+/// How [`NelsonAalen`] counts `d` events tied at one time among `n` at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum NelsonAalenTies {
+    /// As if they came one after another: `Σ_{i<d} 1/(n − i)`, variance `Σ 1/(n − i)²` —
+    /// lifelines' default (`nelson_aalen_smoothing=True`).
+    #[default]
+    Smooth,
+    /// Together: `d / n`, variance `d (n − d) / n³` (Klein's) — lifelines'
+    /// `nelson_aalen_smoothing=False`; the jumps of [`nelson_aalen`].
+    Discrete,
+}
+
+/// The Nelson–Aalen cumulative hazard with its variance and confidence bounds, on lifelines'
+/// timeline (0 and every distinct observed time): lifelines' `NelsonAalenFitter`
+/// (`cumulative_hazard_`, `confidence_interval_`). [`nelson_aalen`] is the bare step
+/// function scikit-survival returns.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct NelsonAalen {
+    /// Time points, ascending, starting at 0.
+    pub timeline: Vec<f64>,
+    /// Subjects at risk just before each time.
+    pub at_risk: Vec<f64>,
+    /// Events at each time.
+    pub events: Vec<f64>,
+    /// `H(t)`, right-continuous.
+    pub cumulative_hazard: Vec<f64>,
+    /// The variance of `H(t)`.
+    pub variance: Vec<f64>,
+    /// Lower bound, `H exp(−z √var / H)` (0 where `H = 0`).
+    pub lower: Vec<f64>,
+    /// Upper bound, `H exp(z √var / H)`.
+    pub upper: Vec<f64>,
+    /// How tied events were counted.
+    pub ties: NelsonAalenTies,
+    /// Confidence level of the bounds.
+    pub confidence: f64,
+}
+
+impl NelsonAalen {
+    /// Fits the cumulative hazard; `confidence` in (0, 1), e.g. 0.95.
+    pub fn fit(y: &[Surv], ties: NelsonAalenTies, confidence: f64) -> Result<Self> {
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let km = crate::KaplanMeier::fit(y, confidence)?;
+        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+        let n = km.timeline.len();
+        let (mut h, mut v) = (0.0, 0.0);
+        let mut out = Self {
+            cumulative_hazard: Vec::with_capacity(n),
+            variance: Vec::with_capacity(n),
+            lower: Vec::with_capacity(n),
+            upper: Vec::with_capacity(n),
+            timeline: km.timeline,
+            at_risk: km.at_risk,
+            events: km.events,
+            ties,
+            confidence,
+        };
+        for (&r, &d) in out.at_risk.iter().zip(&out.events) {
+            match ties {
+                NelsonAalenTies::Smooth => {
+                    for i in 0..d as usize {
+                        let m = r - i as f64;
+                        h += 1.0 / m;
+                        v += 1.0 / (m * m);
+                    }
+                }
+                NelsonAalenTies::Discrete => {
+                    h += d / r;
+                    v += d * (r - d) / (r * r * r);
+                }
+            }
+            let half = z * v.sqrt() / if h == 0.0 { 1.0 } else { h };
+            out.cumulative_hazard.push(h);
+            out.variance.push(v);
+            out.lower.push(h * (-half).exp());
+            out.upper.push(h * half.exp());
+        }
+        Ok(out)
+    }
+
+    /// `H(t)` at any time (a step function; 0 before the first time).
+    pub fn predict(&self, t: f64) -> f64 {
+        let k = self.timeline.partition_point(|&u| u <= t);
+        if k == 0 {
+            0.0
+        } else {
+            self.cumulative_hazard[k - 1]
+        }
+    }
 }
 
 /// Breslow's estimate of the Cox baseline cumulative hazard for the linear predictor `eta`

@@ -14,7 +14,10 @@ mod residuals;
 mod surv;
 mod zph;
 
-pub use baseline::{median, nelson_aalen, stratify, BreslowBaseline, StepFunction, Stratification};
+pub use baseline::{
+    median, nelson_aalen, stratify, BreslowBaseline, NelsonAalen, NelsonAalenTies, StepFunction,
+    Stratification,
+};
 pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use competing::CumulativeIncidence;
 pub use cox::{PartialLikelihood, Reduction, Ties};

@@ -7,6 +7,7 @@ mod coxnet;
 mod edge;
 mod ipcw;
 mod logrank_km;
+mod nelson_aalen;
 mod predict;
 mod reference;
 mod residuals;
