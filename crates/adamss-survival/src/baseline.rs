@@ -16,12 +16,17 @@ pub struct StepFunction {
 impl StepFunction {
     /// The value at `t`.
     pub fn at(&self, t: f64) -> f64 {
-        let k = self.times.partition_point(|&u| u <= t);
-        if k == 0 {
-            0.0
-        } else {
-            self.values[k - 1]
-        }
+        step_at(&self.times, &self.values, t, 0.0)
+    }
+}
+
+/// The value at `t` of the right-continuous step function taking `values[k]` from `times[k]`
+/// (ascending) on, `before` before the first: the one lookup of every curve here (survival,
+/// cumulative hazard, incidence).
+pub(crate) fn step_at(times: &[f64], values: &[f64], t: f64, before: f64) -> f64 {
+    match times.partition_point(|&u| u <= t) {
+        0 => before,
+        k => values[k - 1],
     }
 }
 
@@ -114,12 +119,7 @@ impl NelsonAalen {
 
     /// `H(t)` at any time (a step function; 0 before the first time).
     pub fn predict(&self, t: f64) -> f64 {
-        let k = self.timeline.partition_point(|&u| u <= t);
-        if k == 0 {
-            0.0
-        } else {
-            self.cumulative_hazard[k - 1]
-        }
+        step_at(&self.timeline, &self.cumulative_hazard, t, 0.0)
     }
 }
 

@@ -128,11 +128,6 @@ impl CumulativeIncidence {
 
     /// `F(t)` at any time (a step function; 0 before the first event of the cause).
     pub fn predict(&self, t: f64) -> f64 {
-        let k = self.timeline.partition_point(|&u| u <= t);
-        if k == 0 {
-            0.0
-        } else {
-            self.incidence[k - 1]
-        }
+        crate::baseline::step_at(&self.timeline, &self.incidence, t, 0.0)
     }
 }

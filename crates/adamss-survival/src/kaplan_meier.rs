@@ -2,6 +2,7 @@
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
+use crate::baseline::step_at;
 use crate::surv::time_groups;
 use crate::{ChiSquareTest, Error, Result, Surv};
 
@@ -129,12 +130,7 @@ impl KaplanMeier {
 
     /// `S(t)` at any time (a step function, right-continuous; 1 before the first time).
     pub fn predict(&self, t: f64) -> f64 {
-        let k = self.timeline.partition_point(|&u| u <= t);
-        if k == 0 {
-            1.0
-        } else {
-            self.survival[k - 1]
-        }
+        step_at(&self.timeline, &self.survival, t, 1.0)
     }
 
     /// The smallest time with `S(t) ≤ 0.5`, or infinity when the curve stays above one half
@@ -229,12 +225,7 @@ impl KaplanMeier {
 impl KaplanMeier {
     /// Greenwood's sum at `t` (the step's, as [`KaplanMeier::predict`] reads `S`).
     fn greenwood_at(&self, t: f64) -> f64 {
-        let k = self.timeline.partition_point(|&u| u <= t);
-        if k == 0 {
-            0.0
-        } else {
-            self.greenwood[k - 1]
-        }
+        step_at(&self.timeline, &self.greenwood, t, 0.0)
     }
 
     /// Whether this curve's survival at `t` differs from `other`'s: Klein, Logan, Harhoff and

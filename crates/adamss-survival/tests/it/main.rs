@@ -25,6 +25,25 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/survival")
 }
 
+/// A stratified case of `strata_expected.json` (or `zph_expected.json`'s `stratified`): its
+/// dataset's covariate columns named by `covariates`, the outcomes, each subject's stratum.
+pub fn strata_case(case: &Value) -> (Array2<f64>, Vec<Surv>, Vec<i64>) {
+    let (x, y, names) = load(case["dataset"].as_str().unwrap());
+    let cols: Vec<usize> = case["covariates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
+        .collect();
+    let strata = case["strata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_i64().unwrap())
+        .collect();
+    (x.select(ndarray::Axis(1), &cols), y, strata)
+}
+
 /// A dataset written by `tools/survival_reference.py`: (covariates, targets, names).
 pub fn load(name: &str) -> (Array2<f64>, Vec<Surv>, Vec<String>) {
     let mut r = csv::Reader::from_path(data_dir().join(format!("{name}.csv"))).unwrap();

@@ -8,7 +8,7 @@ use adamss_survival::{CoxPh, Error, Ties};
 use ndarray::Axis;
 use serde_json::Value;
 
-use crate::{assert_close, data_dir, f64s, load};
+use crate::{assert_close, data_dir, f64s, load, strata_case};
 
 fn strata_expected() -> Value {
     let text = std::fs::read_to_string(data_dir().join("strata_expected.json")).unwrap();
@@ -21,20 +21,7 @@ fn stratified_cox_matches_lifelines_and_statsmodels() {
     let cases = exp["cases"].as_object().unwrap();
     assert_eq!(cases.len(), 4);
     for (name, case) in cases {
-        let (x, y, names) = load(case["dataset"].as_str().unwrap());
-        let cols: Vec<usize> = case["covariates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
-            .collect();
-        let x = x.select(Axis(1), &cols);
-        let strata: Vec<i64> = case["strata"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_i64().unwrap())
-            .collect();
+        let (x, y, strata) = strata_case(case);
         for (ties, keys) in [
             (Ties::Efron, &["lifelines_efron", "statsmodels_efron"][..]),
             (Ties::Breslow, &["statsmodels_breslow"][..]),

@@ -8,15 +8,46 @@
 //! transforms (rank: the pooled time ranks, which lifelines gets through a callable; its own
 //! "rank" numbers events in stratum order), residuals on whas500 (tied times) by subject.
 
-use adamss_survival::{CoxData, CoxPh, Error, TimeTransform};
-use ndarray::Axis;
+use adamss_survival::{ChiSquareTest, CoxData, CoxPh, Error, TimeTransform};
 use serde_json::Value;
 
-use crate::{assert_close, data_dir, f64s, load};
+use crate::{assert_close, data_dir, f64s, load, strata_case};
 
 fn reference() -> Value {
     let text = std::fs::read_to_string(data_dir().join("zph_expected.json")).unwrap();
     serde_json::from_str(&text).unwrap()
+}
+
+/// Checks the test under each time transform against `case["tests"]` (statistics and
+/// p-values, 1e-6); returns how many statistics.
+fn check_transforms(
+    name: &str,
+    case: &Value,
+    test: impl Fn(TimeTransform) -> Vec<ChiSquareTest>,
+) -> usize {
+    let mut compared = 0;
+    for (key, transform) in [
+        ("rank", TimeTransform::Rank),
+        ("km", TimeTransform::KaplanMeier),
+        ("identity", TimeTransform::Identity),
+        ("log", TimeTransform::Log),
+    ] {
+        let tests = test(transform);
+        let want = &case["tests"][key];
+        let stat: Vec<f64> = tests.iter().map(|t| t.statistic).collect();
+        let p: Vec<f64> = tests.iter().map(|t| t.p_value).collect();
+        let what = |w: &str| format!("{name} {key} {w}");
+        assert_close(
+            &what("statistic"),
+            &stat,
+            &f64s(&want["statistic"]),
+            1e-6,
+            1e-6,
+        );
+        assert_close(&what("p"), &p, &f64s(&want["p_value"]), 1e-6, 1e-6);
+        compared += stat.len();
+    }
+    compared
 }
 
 #[test]
@@ -33,34 +64,10 @@ fn proportional_hazards_test_matches_lifelines() {
             .collect();
         assert_eq!(names, cols, "{name}");
         let fit = CoxPh::params().tol(1e-12).fit_arrays(x.view(), &y).unwrap();
-        for (key, transform) in [
-            ("rank", TimeTransform::Rank),
-            ("km", TimeTransform::KaplanMeier),
-            ("identity", TimeTransform::Identity),
-            ("log", TimeTransform::Log),
-        ] {
-            let tests = fit
-                .proportional_hazards_test(x.view(), &y, transform)
-                .unwrap();
-            let want = &case["tests"][key];
-            let stat: Vec<f64> = tests.iter().map(|t| t.statistic).collect();
-            let p: Vec<f64> = tests.iter().map(|t| t.p_value).collect();
-            assert_close(
-                &format!("{name} {key} statistic"),
-                &stat,
-                &f64s(&want["statistic"]),
-                1e-6,
-                1e-6,
-            );
-            assert_close(
-                &format!("{name} {key} p"),
-                &p,
-                &f64s(&want["p_value"]),
-                1e-6,
-                1e-6,
-            );
-            compared += stat.len();
-        }
+        compared += check_transforms(name, case, |transform| {
+            fit.proportional_hazards_test(x.view(), &y, transform)
+                .unwrap()
+        });
         for kind in ["schoenfeld", "scaled_schoenfeld"] {
             let Some(want) = case.get(kind) else { continue };
             let r = fit.schoenfeld_residuals(x.view(), &y).unwrap();
@@ -95,48 +102,16 @@ fn stratified_proportional_hazards_test_matches_lifelines() {
     let exp = reference();
     let mut compared = 0;
     for (name, case) in exp["stratified"].as_object().unwrap() {
-        let (x, y, names) = load(case["dataset"].as_str().unwrap());
-        let cols: Vec<usize> = case["covariates"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
-            .collect();
-        let x = x.select(Axis(1), &cols);
-        let strata: Vec<i64> = case["strata"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_i64().unwrap())
-            .collect();
+        let (x, y, strata) = strata_case(case);
         let fit = CoxPh::params()
             .tol(1e-12)
             .fit_stratified(x.view(), &y, &strata)
             .unwrap();
         let data = CoxData::new(x.view(), &y).strata(&strata);
-        for (key, transform) in [
-            ("rank", TimeTransform::Rank),
-            ("km", TimeTransform::KaplanMeier),
-            ("identity", TimeTransform::Identity),
-            ("log", TimeTransform::Log),
-        ] {
-            let tests = fit
-                .proportional_hazards_test_data(&data, transform)
-                .unwrap();
-            let want = &case["tests"][key];
-            let stat: Vec<f64> = tests.iter().map(|t| t.statistic).collect();
-            let p: Vec<f64> = tests.iter().map(|t| t.p_value).collect();
-            let what = |w: &str| format!("{name} {key} {w}");
-            assert_close(
-                &what("statistic"),
-                &stat,
-                &f64s(&want["statistic"]),
-                1e-6,
-                1e-6,
-            );
-            assert_close(&what("p"), &p, &f64s(&want["p_value"]), 1e-6, 1e-6);
-            compared += stat.len();
-        }
+        compared += check_transforms(name, case, |transform| {
+            fit.proportional_hazards_test_data(&data, transform)
+                .unwrap()
+        });
         let r = fit.schoenfeld_residuals_data(&data).unwrap();
         for kind in ["schoenfeld", "scaled_schoenfeld"] {
             let Some(want) = case.get(kind) else { continue };
