@@ -30,7 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let mut dice = [0.0; 2];
         for (k, label) in [1u8, 2].into_iter().enumerate() {
-            dice[k] = label_overlap(&pred, &reference, label)?.dice().unwrap_or(f64::NAN);
+            dice[k] = label_overlap(&pred, &reference, label)?
+                .dice()
+                .unwrap_or(f64::NAN);
         }
         let overlap = t0.elapsed().as_secs_f64();
         let t0 = Instant::now();

@@ -12,6 +12,7 @@ corpus="$root/fuzz/corpus/$target"
 mkdir -p "$corpus" "$root/fuzz/logs"
 case "$target" in
     nifti_read) cp -n "$root"/tests/data/nifti/*.nii* "$corpus"/ ;;
+    nrrd_read) cp -n "$root"/tests/data/io/nrrd/*.nrrd "$corpus"/ ;;
     radiomics_params) cp -n "$root"/tests/data/radiomics/pyradiomics_examples/*.yaml \
         "$root"/tests/data/radiomics/*.yaml "$root"/fuzz/seeds/radiomics_params/* "$corpus"/ ;;
     *) cp -n "$root/fuzz/seeds/$target"/* "$corpus"/ ;;

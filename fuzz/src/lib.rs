@@ -16,8 +16,10 @@ use adamss_io::{CaseRecord, Clinical, ClinicalValue, Cohort, ReadOptions, Surv, 
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, as the fuzz binaries and the smoke test list them.
-pub const TARGETS: [(&str, Target); 9] = [
+pub const TARGETS: [(&str, Target); 11] = [
     ("nifti_read", nifti_read),
+    ("nrrd_read", nrrd_read),
+    ("radiomics_batch", radiomics_batch),
     ("hecktor_tables", hecktor_tables),
     ("manifest", manifest),
     ("radiomics_params", radiomics_params),
@@ -59,6 +61,36 @@ pub fn nifti_read(data: &[u8]) {
     let _ = Volume::<f32>::read_bytes(data, "fuzz.nii", &options);
     let _ = Volume::<u8>::read_bytes(data, "fuzz.nii", &options);
     let _ = Volume::<i64>::read_bytes(data, "fuzz.nii", &options);
+}
+
+/// An NRRD file (header attached) as `f32`, `u8` and `i64` volumes, 64 MiB bound, and its
+/// header alone.
+pub fn nrrd_read(data: &[u8]) {
+    let path = scratch().join("fuzz.nrrd");
+    write(&path, data);
+    let options = ReadOptions {
+        max_bytes: 64 << 20,
+        finite_only: data.len() % 2 == 0,
+        prefer_qform: false,
+    };
+    let _ = adamss_io::read_header(&path);
+    let _ = Volume::<f32>::read_with(&path, &options);
+    let _ = Volume::<u8>::read_with(&path, &options);
+    let _ = Volume::<i64>::read_with(&path, &options);
+}
+
+/// A PyRadiomics batch file (`adamss radiomics --batch`): read, its cases run with the
+/// default plan (their images are missing or not images: each fails alone) and the output
+/// written.
+pub fn radiomics_batch(data: &[u8]) {
+    use adamss_radiomics::{Batch, ExtractionPlan};
+    let dir = scratch();
+    let path = dir.join("cases.csv");
+    write(&path, data);
+    if let Ok(batch) = Batch::read(&path) {
+        let results = batch.run(&ExtractionPlan::default());
+        let _ = batch.write_csv(&results, &dir.join("batch-out.csv"));
+    }
 }
 
 /// A HECKTOR 2022 folder's endpoint table and clinical table (the bytes before and after the

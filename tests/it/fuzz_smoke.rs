@@ -20,6 +20,9 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
         "nifti_read" => (vec![root.join("tests/data/nifti")], |n| {
             n.ends_with(".nii") || n.ends_with(".nii.gz")
         }),
+        "nrrd_read" => (vec![root.join("tests/data/io/nrrd")], |n| {
+            n.ends_with(".nrrd")
+        }),
         "radiomics_params" => (
             vec![
                 root.join("tests/data/radiomics/pyradiomics_examples"),

@@ -701,6 +701,42 @@ fn synth_cohort_inspect_and_radiomics() {
 /// equal to PyRadiomics run with no parameter file and only the label
 /// (`tools/pyradiomics_edge_cases.py`, "defaults"), 1e-6 relative or 1e-9 absolute; and its
 /// `diagnostics_*` entries (int16 CT with label 2, float32 PET, three 26-connected components).
+/// A PyRadiomics user's NRRD pair (image written by SimpleITK in LPS, mask by hand in RAS on
+/// the same grid; `tools/nrrd_reference.py`): the features PyRadiomics' defaults give.
+#[test]
+fn radiomics_of_nrrd_files_matches_pyradiomics() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/io/nrrd");
+    let text = std::fs::read_to_string(data.join("pair_features.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = expected["features"].as_object().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let path = |f: &str| data.join(f).to_str().unwrap().to_string();
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        &path("pair_image.nrrd"),
+        "--mask",
+        &path("pair_mask.nrrd"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "pair_image");
+    assert_eq!(header.len() - 1, want.len());
+    for (name, value) in header.iter().zip(row.iter()).skip(1) {
+        let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
+        let d = (ours - theirs).abs();
+        assert!(
+            d <= 1e-9 || d <= 1e-6 * theirs.abs(),
+            "{name}: {ours} vs {theirs}"
+        );
+    }
+}
+
 #[test]
 fn radiomics_of_one_image_matches_pyradiomics_defaults() {
     let _one = one_at_a_time();

@@ -11,6 +11,7 @@ pub mod hecktor;
 mod itk_inverse;
 pub mod manifest;
 mod nifti_io;
+mod nrrd;
 mod summary;
 pub mod synthetic;
 mod table;

@@ -132,11 +132,17 @@ pub enum TransformSource {
     /// `pixdim[1..=3]` on the diagonal, origin 0 ("method 1" of the standard; nibabel instead
     /// centres the image and flips x for such files).
     Pixdim,
+    /// Not NIfTI: an NRRD file's `space directions` and `space origin` (or `spacings`).
+    Nrrd,
 }
 
-/// Reads only the header of a NIfTI file.
+/// Reads only the header of a NIfTI file (or of an NRRD file, `.nrrd`: its geometry and voxel
+/// type in the same terms, [`TransformSource::Nrrd`]).
 pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiInfo> {
     let path = path.as_ref();
+    if crate::nrrd::is_nrrd(path) {
+        return crate::nrrd::read_info(path);
+    }
     let (hdr_path, _) = file_pair(path);
     let mut reader = open_maybe_gz(&hdr_path)?;
     let header = read_raw_header(&mut reader, &hdr_path)?;
@@ -151,7 +157,8 @@ impl<T: Voxel> Volume<T> {
     }
 
     /// Reads a NIfTI-1 file: `.nii`, `.nii.gz`, or a `.hdr`/`.img` pair (either name, each
-    /// optionally gzipped; gzip is recognised by content, not by name).
+    /// optionally gzipped; gzip is recognised by content, not by name). A `.nrrd` file (header
+    /// attached, raw or gzip data) is read as SimpleITK reads it, geometry in RAS+.
     ///
     /// Voxels are scaled as `stored · scl_slope + scl_inter` unless `scl_slope` is 0 or not
     /// finite, and converted to `T`: to an integer `T` only when every value is whole and in
@@ -159,6 +166,9 @@ impl<T: Voxel> Volume<T> {
     /// accepted when the extra dimensions have size 1.
     pub fn read_with(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Self> {
         let path = path.as_ref();
+        if crate::nrrd::is_nrrd(path) {
+            return crate::nrrd::read(path, options);
+        }
         let (hdr_path, img_path) = file_pair(path);
         let mut reader = open_maybe_gz(&hdr_path)?;
         let header = read_raw_header(&mut reader, &hdr_path)?;
@@ -432,6 +442,16 @@ fn invalid(path: &Path, reason: String) -> Error {
     }
 }
 
+/// Element size in bytes of a supported datatype code (8 for others).
+pub(crate) fn datatype_size(code: i16) -> usize {
+    datatype_info(code).map_or(8, |(s, _)| s)
+}
+
+/// NIfTI name of a datatype code.
+pub(crate) fn datatype_label(code: i16) -> &'static str {
+    datatype_name(code)
+}
+
 /// Element size in bytes and NIfTI name of a datatype code.
 fn datatype_info(code: i16) -> Option<(usize, &'static str)> {
     Some(match code {
@@ -639,7 +659,7 @@ fn vox_offset(h: &NiftiHeader, path: &Path, pair: bool, options: &ReadOptions) -
 }
 
 /// Bytes of stored voxel data, after checking both it and the decoded size against the bound.
-fn data_bytes(
+pub(crate) fn data_bytes(
     info: &NiftiInfo,
     path: &Path,
     out_size: usize,
@@ -660,7 +680,7 @@ fn data_bytes(
     Ok(stored as u64)
 }
 
-fn check_plain_length(path: &Path, offset: u64, needed: u64) -> Result<()> {
+pub(crate) fn check_plain_length(path: &Path, offset: u64, needed: u64) -> Result<()> {
     // Only possible for uncompressed files; a gzip stream's length is known once read.
     let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut magic = [0u8; 2];
@@ -713,7 +733,7 @@ impl Scaling {
     }
 }
 
-fn decode_volume<T: Voxel>(
+pub(crate) fn decode_volume<T: Voxel>(
     mut reader: impl Read,
     h: &NiftiHeader,
     info: NiftiInfo,

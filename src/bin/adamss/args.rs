@@ -340,7 +340,8 @@ pub(crate) struct RadiomicsArgs {
     /// non-zero.
     #[arg(long, conflicts_with_all = ["image", "mask", "label", "shard"])]
     pub(crate) batch: Option<PathBuf>,
-    /// One image (NIfTI) instead of a cohort; its row is named after the file, and PyRadiomics'
+    /// One image (NIfTI, or NRRD as Slicer writes it) instead of a cohort; its row is named
+    /// after the file, and PyRadiomics'
     /// `diagnostics_*` entries (versions, settings, hashes, sizes, ROI statistics) go to
     /// `<out>.diagnostics.json` beside the CSV (not with `additionalInfo: false`).
     #[arg(long, requires = "mask")]

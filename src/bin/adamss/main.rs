@@ -342,6 +342,7 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
             let id = name
                 .trim_end_matches(".gz")
                 .trim_end_matches(".nii")
+                .trim_end_matches(".nrrd")
                 .to_string();
             let features = plan.run_files(image, mask).with_context(|| {
                 format!("radiomics of {} in {}", image.display(), mask.display())

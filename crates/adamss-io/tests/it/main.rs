@@ -5,6 +5,7 @@ mod cohort;
 mod errors;
 mod itk_index;
 mod nibabel;
+mod nrrd;
 mod synthetic;
 
 use std::path::PathBuf;
