@@ -36,7 +36,7 @@
 //! [`Error::EmptyLabel`], as SimpleITK raises.
 
 use adamss_io::{Volume, Voxel};
-use ndarray::{s, Array3, ArrayView3};
+use ndarray::{s, Array3, ArrayView3, Zip};
 
 use crate::distance::squared_edt;
 
@@ -143,12 +143,15 @@ pub fn label_overlap<T: Voxel>(
         intersection: 0,
         voxels: prediction.data().len() as u64,
     };
-    for (&p, &r) in prediction.data().iter().zip(reference.data()) {
-        let (p, r) = (p == label, r == label);
-        o.prediction += u64::from(p);
-        o.reference += u64::from(r);
-        o.intersection += u64::from(p && r);
-    }
+    // In memory order (a volume's x-fastest layout is not ndarray's logical order).
+    Zip::from(prediction.data())
+        .and(reference.data())
+        .for_each(|&p, &r| {
+            let (p, r) = (p == label, r == label);
+            o.prediction += u64::from(p);
+            o.reference += u64::from(r);
+            o.intersection += u64::from(p && r);
+        });
     Ok(o)
 }
 
@@ -175,8 +178,17 @@ pub fn hausdorff_distance<T: Voxel>(
     label: T,
 ) -> Result<HausdorffDistance> {
     same_grid(prediction, reference)?;
-    let p = prediction.data().mapv(|v| v == label);
-    let r = reference.data().mapv(|v| v == label);
+    // Every nearest voxel lies in the structures' box: the rest of the grid is not read again.
+    let (p, r) = match label_box(prediction.data(), reference.data(), label) {
+        Some((lo, hi)) => {
+            let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+            (
+                prediction.data().slice(sl).mapv(|v| v == label),
+                reference.data().slice(sl).mapv(|v| v == label),
+            )
+        }
+        None => (Array3::default((0, 0, 0)), Array3::default((0, 0, 0))),
+    };
     for (what, m) in [("prediction", &p), ("reference", &r)] {
         if !m.iter().any(|&v| v) {
             return Err(Error::EmptyLabel(format!(
@@ -313,26 +325,26 @@ pub fn surface_distances<T: Voxel>(
     label: T,
 ) -> Result<SurfaceDistances> {
     same_grid(prediction, reference)?;
-    let (p, r) = (
-        prediction.data().mapv(|v| v == label),
-        reference.data().mapv(|v| v == label),
-    );
-    // The surfaces of the structures' box widened by one voxel: beyond it (the grid's border,
-    // or voxels without the label) is outside either way.
-    let (p, r) = match bounding_box(&p, &r) {
-        None => (p, r),
-        Some((lo, hi)) => {
-            let n = p.dim();
-            let hi = [
-                hi[0].min(n.0 - 1) + 1,
-                hi[1].min(n.1 - 1) + 1,
-                hi[2].min(n.2 - 1) + 1,
-            ];
-            let lo = lo.map(|l| l.saturating_sub(1));
-            let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
-            (surface(&p.slice(sl)), surface(&r.slice(sl)))
-        }
+    // The surfaces within the structures' box widened by one voxel: beyond it (the grid's
+    // border, or voxels without the label) is outside either way.
+    let Some((lo, hi)) = label_box(prediction.data(), reference.data(), label) else {
+        return Ok(SurfaceDistances {
+            prediction_to_reference: Vec::new(),
+            reference_to_prediction: Vec::new(),
+        });
     };
+    let n = prediction.data().dim();
+    let hi = [
+        (hi[0] + 1).min(n.0),
+        (hi[1] + 1).min(n.1),
+        (hi[2] + 1).min(n.2),
+    ];
+    let lo = lo.map(|l| l.saturating_sub(1));
+    let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+    let (p, r) = (
+        surface(&prediction.data().slice(sl).mapv(|v| v == label).view()),
+        surface(&reference.data().slice(sl).mapv(|v| v == label).view()),
+    );
     let spacing = prediction.geometry().spacing;
     Ok(SurfaceDistances {
         prediction_to_reference: directed_distances(&p, &r, spacing),
@@ -380,6 +392,26 @@ fn directed_distances(from: &Array3<bool>, to: &Array3<bool>, spacing: [f64; 3])
         .filter(|(&v, _)| v)
         .map(|(_, &d)| d.sqrt())
         .collect()
+}
+
+/// The half-open index box holding every voxel equal to `label` in `a` or `b` (one pass, in
+/// memory order); `None` when neither has one.
+fn label_box<T: Voxel>(
+    a: &Array3<T>,
+    b: &Array3<T>,
+    label: T,
+) -> Option<([usize; 3], [usize; 3])> {
+    let mut lo = [usize::MAX; 3];
+    let mut hi = [0; 3];
+    Zip::indexed(a).and(b).for_each(|(i, j, k), &x, &y| {
+        if x == label || y == label {
+            for (d, v) in [i, j, k].into_iter().enumerate() {
+                lo[d] = lo[d].min(v);
+                hi[d] = hi[d].max(v + 1);
+            }
+        }
+    });
+    (lo[0] != usize::MAX).then_some((lo, hi))
 }
 
 /// The half-open index box holding every true voxel of `a` and `b`; `None` when neither has
