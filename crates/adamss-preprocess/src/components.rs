@@ -173,12 +173,14 @@ pub fn fill_holes<T: Voxel>(
     let outside = mask.map(|&v| u8::from(v != label));
     let regions = connected_components(&outside, connectivity)?;
     let r = regions.data();
-    let (nx, ny, nz) = r.dim();
-    // The regions with a voxel on the grid's border reach the outside.
-    let mut open = vec![false; r.iter().copied().max().unwrap_or(0) as usize + 1];
-    for ((i, j, k), &id) in r.indexed_iter() {
-        if i == 0 || j == 0 || k == 0 || i + 1 == nx || j + 1 == ny || k + 1 == nz {
-            open[id as usize] = true;
+    // The regions with a voxel on one of the grid's six faces reach the outside.
+    let mut open = vec![false; r.fold(0u32, |m, &v| m.max(v)) as usize + 1];
+    for axis in 0..3 {
+        let n = r.len_of(ndarray::Axis(axis));
+        for face in [0, n - 1] {
+            for &id in r.index_axis(ndarray::Axis(axis), face) {
+                open[id as usize] = true;
+            }
         }
     }
     let mut data = mask.data().clone();
