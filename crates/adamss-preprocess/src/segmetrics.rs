@@ -396,11 +396,7 @@ fn directed_distances(from: &Array3<bool>, to: &Array3<bool>, spacing: [f64; 3])
 
 /// The half-open index box holding every voxel equal to `label` in `a` or `b` (one pass, in
 /// memory order); `None` when neither has one.
-fn label_box<T: Voxel>(
-    a: &Array3<T>,
-    b: &Array3<T>,
-    label: T,
-) -> Option<([usize; 3], [usize; 3])> {
+fn label_box<T: Voxel>(a: &Array3<T>, b: &Array3<T>, label: T) -> Option<([usize; 3], [usize; 3])> {
     let mut lo = [usize::MAX; 3];
     let mut hi = [0; 3];
     Zip::indexed(a).and(b).for_each(|(i, j, k), &x, &y| {
