@@ -90,6 +90,30 @@ fn vector(path: &Path, field: &str, s: &str) -> Result<Option<Vec<f64>>> {
     Ok(Some(v))
 }
 
+/// A field with one whitespace-separated value per axis (`sizes`, `spacings`).
+fn per_axis<T: std::str::FromStr>(
+    path: &Path,
+    field: &str,
+    s: &str,
+    dimension: usize,
+) -> Result<Vec<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    let v: Vec<T> = s
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad(path, format!("{field}: {e}")))?;
+    if v.len() != dimension {
+        return Err(bad(
+            path,
+            format!("{} {field} for dimension {dimension}", v.len()),
+        ));
+    }
+    Ok(v)
+}
+
 /// The vectors of `space directions` / `space origin`: `(…) (…) …`.
 fn vectors(path: &Path, field: &str, s: &str) -> Result<Vec<Option<Vec<f64>>>> {
     let mut out = Vec::new();
@@ -168,17 +192,7 @@ fn read_header(path: &Path) -> Result<Header> {
     let dimension: usize = need("dimension")?
         .parse()
         .map_err(|e| bad(path, format!("dimension: {e}")))?;
-    let sizes: Vec<usize> = need("sizes")?
-        .split_whitespace()
-        .map(str::parse)
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| bad(path, format!("sizes: {e}")))?;
-    if sizes.len() != dimension {
-        return Err(bad(
-            path,
-            format!("{} sizes for dimension {dimension}", sizes.len()),
-        ));
-    }
+    let sizes: Vec<usize> = per_axis(path, "sizes", need("sizes")?, dimension)?;
     if !(2..=3).contains(&dimension) {
         return Err(Error::NotThreeD {
             path: path.to_owned(),
@@ -297,26 +311,12 @@ fn geometry<'a>(
             }
             spacing[axis] = norm;
             for r in 0..3 {
-                direction[r][axis] =
-                    d.get(r)
-                        .copied()
-                        .unwrap_or(if r == axis { norm } else { 0.0 })
-                        / norm
-                        * flip[r];
+                // A 2-D space leaves the third row 0.
+                direction[r][axis] = d.get(r).map_or(0.0, |v| v / norm * flip[r]);
             }
         }
     } else if let Some(s) = get("spacings") {
-        let v: Vec<f64> = s
-            .split_whitespace()
-            .map(str::parse)
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| bad(path, format!("spacings: {e}")))?;
-        if v.len() != dimension {
-            return Err(bad(
-                path,
-                format!("{} spacings for dimension {dimension}", v.len()),
-            ));
-        }
+        let v: Vec<f64> = per_axis(path, "spacings", s, dimension)?;
         spacing[..dimension].copy_from_slice(&v);
         for (r, row) in direction.iter_mut().enumerate() {
             row[r] *= flip[r];

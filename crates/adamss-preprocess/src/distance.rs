@@ -71,11 +71,22 @@ fn to_mask(m: Array3<bool>, like: &Volume<impl Voxel>) -> Result<Volume<u8>> {
 /// [`Error::Config`] for a negative or non-finite margin, [`Error::EmptyLabel`] for an absent
 /// structure.
 pub fn expand_mask<T: Voxel>(mask: &Volume<T>, label: T, margin_mm: f64) -> Result<Volume<u8>> {
+    let (_, within) = grown(mask, label, margin_mm, "expanding a structure")?;
+    to_mask(within, mask)
+}
+
+/// The structure and the voxels within `margin_mm` of it (the structure included).
+fn grown<T: Voxel>(
+    mask: &Volume<T>,
+    label: T,
+    margin_mm: f64,
+    what: &str,
+) -> Result<(Array3<bool>, Array3<bool>)> {
     check_margin(margin_mm)?;
-    let m = structure(mask, label, "expanding a structure")?;
+    let m = structure(mask, label, what)?;
     let limit = margin_mm * margin_mm;
-    let d = squared_edt(&m, mask.geometry().spacing);
-    to_mask(d.mapv(|d| d <= limit), mask)
+    let within = squared_edt(&m, mask.geometry().spacing).mapv(|d| d <= limit);
+    Ok((m, within))
 }
 
 /// The structure shrunk by `margin_mm`: 1 on the voxels with `label` farther than `margin_mm`
@@ -108,14 +119,11 @@ pub fn peritumoral_ring<T: Voxel>(
     label: T,
     margin_mm: f64,
 ) -> Result<Volume<u8>> {
-    check_margin(margin_mm)?;
-    let m = structure(mask, label, "a peritumoral ring")?;
-    let limit = margin_mm * margin_mm;
-    let d = squared_edt(&m, mask.geometry().spacing);
+    let (m, within) = grown(mask, label, margin_mm, "a peritumoral ring")?;
     to_mask(
         Zip::from(&m)
-            .and(&d)
-            .map_collect(|&inside, &d| !inside && d <= limit),
+            .and(&within)
+            .map_collect(|&inside, &near| near && !inside),
         mask,
     )
 }

@@ -178,22 +178,20 @@ pub fn hausdorff_distance<T: Voxel>(
     label: T,
 ) -> Result<HausdorffDistance> {
     same_grid(prediction, reference)?;
-    // Every nearest voxel lies in the structures' box: the rest of the grid is not read again.
-    let (p, r) = match label_box(prediction.data(), reference.data(), label) {
-        Some((lo, hi)) => {
-            let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
-            (
-                prediction.data().slice(sl).mapv(|v| v == label),
-                reference.data().slice(sl).mapv(|v| v == label),
-            )
-        }
-        None => (Array3::default((0, 0, 0)), Array3::default((0, 0, 0))),
+    let empty = |what: &str| {
+        Error::EmptyLabel(format!(
+            "the {what} has no voxel with label {label:?}: the Hausdorff distance needs both structures"
+        ))
     };
+    // Every nearest voxel lies in the structures' box: the rest of the grid is not read again.
+    let (lo, hi) =
+        label_box(prediction.data(), reference.data(), label).ok_or_else(|| empty("prediction"))?;
+    let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
+    let p = prediction.data().slice(sl).mapv(|v| v == label);
+    let r = reference.data().slice(sl).mapv(|v| v == label);
     for (what, m) in [("prediction", &p), ("reference", &r)] {
         if !m.iter().any(|&v| v) {
-            return Err(Error::EmptyLabel(format!(
-                "the {what} has no voxel with label {label:?}: the Hausdorff distance needs both structures"
-            )));
+            return Err(empty(what));
         }
     }
     let spacing = prediction.geometry().spacing;
@@ -376,7 +374,7 @@ fn surface(m: &ArrayView3<bool>) -> Array3<bool> {
 /// `+∞` each when `to` is empty. The distance transform runs over the bounding box of both
 /// sets only: every nearest voxel lies inside it.
 fn directed_distances(from: &Array3<bool>, to: &Array3<bool>, spacing: [f64; 3]) -> Vec<f64> {
-    let Some((lo, hi)) = bounding_box(from, to) else {
+    let Some((lo, hi)) = label_box(from, to, true) else {
         return Vec::new();
     };
     let sl = s![lo[0]..hi[0], lo[1]..hi[1], lo[2]..hi[2]];
@@ -396,7 +394,11 @@ fn directed_distances(from: &Array3<bool>, to: &Array3<bool>, spacing: [f64; 3])
 
 /// The half-open index box holding every voxel equal to `label` in `a` or `b` (one pass, in
 /// memory order); `None` when neither has one.
-fn label_box<T: Voxel>(a: &Array3<T>, b: &Array3<T>, label: T) -> Option<([usize; 3], [usize; 3])> {
+fn label_box<T: Copy + PartialEq>(
+    a: &Array3<T>,
+    b: &Array3<T>,
+    label: T,
+) -> Option<([usize; 3], [usize; 3])> {
     let mut lo = [usize::MAX; 3];
     let mut hi = [0; 3];
     Zip::indexed(a).and(b).for_each(|(i, j, k), &x, &y| {
@@ -407,24 +409,6 @@ fn label_box<T: Voxel>(a: &Array3<T>, b: &Array3<T>, label: T) -> Option<([usize
             }
         }
     });
-    (lo[0] != usize::MAX).then_some((lo, hi))
-}
-
-/// The half-open index box holding every true voxel of `a` and `b`; `None` when neither has
-/// one.
-fn bounding_box(a: &Array3<bool>, b: &Array3<bool>) -> Option<([usize; 3], [usize; 3])> {
-    let mut lo = [usize::MAX; 3];
-    let mut hi = [0; 3];
-    for m in [a, b] {
-        for ((i, j, k), &v) in m.indexed_iter() {
-            if v {
-                for (d, x) in [i, j, k].into_iter().enumerate() {
-                    lo[d] = lo[d].min(x);
-                    hi[d] = hi[d].max(x + 1);
-                }
-            }
-        }
-    }
     (lo[0] != usize::MAX).then_some((lo, hi))
 }
 

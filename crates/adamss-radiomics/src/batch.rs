@@ -216,12 +216,10 @@ impl BatchCase {
     /// This case's features and (unless `additionalInfo` is false) diagnostics with `plan`
     /// and the row's `Label`.
     pub fn run_with_diagnostics(&self, plan: &ExtractionPlan) -> Result<CaseOutput> {
-        let features = self.run(plan)?;
+        let plan = self.plan(plan)?;
+        let features = plan.run_files(&self.image, &self.mask)?;
         let diagnostics = match plan.additional_info {
-            true => Some(
-                self.plan(plan)?
-                    .diagnostics_files(&self.image, &self.mask)?,
-            ),
+            true => Some(plan.diagnostics_files(&self.image, &self.mask)?),
             false => None,
         };
         Ok(CaseOutput {
