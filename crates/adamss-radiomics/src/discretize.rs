@@ -50,7 +50,7 @@ pub fn bin_edges_single(values: &[f64], settings: &Settings) -> Vec<f64> {
     bin_edges_in(values, settings, true)
 }
 
-fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
+pub(crate) fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
     let (min, max) = values
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
@@ -104,7 +104,7 @@ fn bin_edges_in(values: &[f64], settings: &Settings, single: bool) -> Vec<f64> {
 }
 
 /// `numpy.digitize(x, edges)` for increasing edges: the number of edges ≤ x.
-fn digitize(x: f64, edges: &[f64]) -> u32 {
+pub(crate) fn digitize(x: f64, edges: &[f64]) -> u32 {
     edges.partition_point(|&e| e <= x) as u32
 }
 

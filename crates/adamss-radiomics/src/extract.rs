@@ -7,7 +7,7 @@ use ndarray::Array3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::discretize::{discretize, Padded};
+use crate::discretize::{discretize, Discretized, Padded};
 use crate::error::{Error, Result};
 use crate::filters::{filtered, ImageType};
 use crate::log::laplacian_of_gaussian_in;
@@ -384,30 +384,109 @@ fn named_shape2d(mask: &Volume<u8>, settings: &Settings) -> Result<Features> {
 }
 
 fn features_of(roi: &Roi, settings: &Settings, classes: &[FeatureClass], prefix: &str) -> Features {
-    let disc = discretize(roi, settings);
+    class_features(roi, &discretize(roi, settings), settings, classes, prefix)
+}
+
+/// What an image type's ROI is described by: the feature values of the whole ROI
+/// (segment-based extraction, [`Segment`]), or maps of the features of a kernel around each of
+/// its voxels (voxel-based, [`crate::voxel`]).
+pub(crate) trait Describe: Sync {
+    /// What one image gives, per feature.
+    type Item: Send;
+    /// How many voxels around the ROI's box the image handed to [`Describe::describe`] keeps:
+    /// `windowed` when the image is a `preCrop` window already, `log` for the LoG's images.
+    fn pad(&self, settings: &Settings, windowed: bool, log: bool) -> usize;
+    /// The features of one image (`prefix`: its name, e.g. `wavelet-LLH`).
+    fn describe(
+        &self,
+        image: Cropped<'_>,
+        settings: &Settings,
+        classes: &[FeatureClass],
+        prefix: &str,
+    ) -> Result<Vec<Self::Item>>;
+}
+
+/// An image (original or filtered) and the mask, cropped to the ROI's box + [`Describe::pad`].
+pub(crate) struct Cropped<'a> {
+    /// The image's values on the crop.
+    pub(crate) values: ndarray::ArrayView3<'a, f64>,
+    /// The mask on the crop.
+    pub(crate) mask: &'a Array3<u8>,
+    /// The crop's first voxel in the image (for messages).
+    pub(crate) corner: [usize; 3],
+    /// Voxel spacing, mm.
+    pub(crate) spacing: [f64; 3],
+    /// Whether PyRadiomics bins the image as float32 data ([`Roi::single_precision`]).
+    pub(crate) single_precision: bool,
+}
+
+/// Segment-based extraction: the ROI's feature values.
+pub(crate) struct Segment;
+
+impl Describe for Segment {
+    type Item = (String, f64);
+
+    fn pad(&self, settings: &Settings, _windowed: bool, log: bool) -> usize {
+        // The LoG is computed on the ROI's box alone; the pad changes no value.
+        if log {
+            0
+        } else {
+            settings.pad_distance
+        }
+    }
+
+    fn describe(
+        &self,
+        image: Cropped<'_>,
+        settings: &Settings,
+        classes: &[FeatureClass],
+        prefix: &str,
+    ) -> Result<Features> {
+        let (d0, d1, d2) = image.values.dim();
+        let mut roi = Roi::from_fn(
+            [d0, d1, d2],
+            |i, j, k| image.values[[i, j, k]],
+            image.mask,
+            image.spacing,
+            settings,
+        )?;
+        roi.single_precision = image.single_precision;
+        Ok(features_of(&roi, settings, classes, prefix))
+    }
+}
+
+/// The classes' features of a ROI already binned (`disc`), named `<prefix>_<class>_<Feature>`;
+/// the shape classes are skipped (see [`extract`]).
+pub(crate) fn class_features(
+    roi: &Roi,
+    disc: &Discretized,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    prefix: &str,
+) -> Features {
     // One padded level box for every texture class of this image, built at the first.
-    let make = || Padded::for_settings(roi, &disc, settings);
+    let make = || Padded::for_settings(roi, disc, settings);
     let mut padded: Option<Padded> = None;
     let mut out = Vec::new();
     for &c in classes {
         let values = match c {
             // Shape is a property of the mask: `extract` adds it once, for the original image.
             FeatureClass::Shape | FeatureClass::Shape2D => continue,
-            FeatureClass::FirstOrder => firstorder::features(roi, &disc, settings),
+            FeatureClass::FirstOrder => firstorder::features(roi, disc, settings),
             FeatureClass::Glcm => {
-                glcm::features_in(roi, &disc, settings, padded.get_or_insert_with(make))
+                glcm::features_in(roi, disc, settings, padded.get_or_insert_with(make))
             }
             FeatureClass::Glrlm => {
-                sizezone::glrlm_in(roi, &disc, settings, padded.get_or_insert_with(make))
+                sizezone::glrlm_in(roi, disc, settings, padded.get_or_insert_with(make))
             }
             FeatureClass::Glszm => {
-                sizezone::glszm_in(&disc, settings, padded.get_or_insert_with(make))
+                sizezone::glszm_in(disc, settings, padded.get_or_insert_with(make))
             }
             FeatureClass::Gldm => {
-                sizezone::gldm_in(&disc, settings, padded.get_or_insert_with(make))
+                sizezone::gldm_in(disc, settings, padded.get_or_insert_with(make))
             }
             FeatureClass::Ngtdm => {
-                ngtdm::features_in(&disc, settings, padded.get_or_insert_with(make))
+                ngtdm::features_in(disc, settings, padded.get_or_insert_with(make))
             }
         };
         out.extend(
@@ -428,22 +507,24 @@ pub fn crop_to_roi<T: Pixel>(
     mask: &Volume<u8>,
     settings: &Settings,
 ) -> Result<(Array3<f64>, Array3<u8>)> {
-    crop_with_values(image, mask, settings).map(|(img, msk, _)| (img, msk))
+    crop_with_values(image, mask, settings, settings.pad_distance).map(|(img, msk, _)| (img, msk))
 }
 
 /// The cropped image and mask, and the whole normalised image where `normalize` is set.
 type CropWithValues = (Array3<f64>, Array3<u8>, Option<Array3<f64>>);
 
-/// [`crop_to_roi`], also handing back the whole normalised image where `normalize` is set.
+/// [`crop_to_roi`] with `pad` voxels around the ROI's box, also handing back the whole
+/// normalised image where `normalize` is set.
 fn crop_with_values<T: Pixel>(
     image: &Volume<T>,
     mask: &Volume<u8>,
     settings: &Settings,
+    pad: usize,
 ) -> Result<CropWithValues> {
     // Label presence and ROI size are checked again on the crop (same bounding box).
     check_grids(image, mask, settings)?;
     settings.validate()?;
-    let (lo, hi) = roi_box(mask, settings, image.shape())?;
+    let (lo, hi) = roi_box(mask, settings.label, pad, image.shape())?;
     let dims = (hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1);
     let normalized = if settings.normalize {
         Some(image_values(image, settings)?)
@@ -483,17 +564,17 @@ fn window_peak<T: Pixel>(
     }
 }
 
-/// The ROI's bounding box plus `padDistance`, clamped to the image: the crop features read.
-fn roi_box(
+/// The ROI's bounding box plus `pad` voxels, clamped to the image: the crop features read.
+pub(crate) fn roi_box(
     mask: &Volume<u8>,
-    settings: &Settings,
+    label: u8,
+    pad: usize,
     shape: [usize; 3],
 ) -> Result<([usize; 3], [usize; 3])> {
-    let (lo, hi, count) = bounding_box(mask.data(), settings.label);
+    let (lo, hi, count) = bounding_box(mask.data(), label);
     if count == 0 {
-        return Err(label_absent(mask.data(), settings.label));
+        return Err(label_absent(mask.data(), label));
     }
-    let pad = settings.pad_distance;
     Ok((
         [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
         [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1)),
@@ -595,6 +676,19 @@ pub(crate) fn log_features<T: Pixel>(
     sigmas: &[f64],
     axes: usize,
 ) -> Result<Features> {
+    log_with(&Segment, image, mask, settings, classes, sigmas, axes)
+}
+
+/// [`log_features`], each LoG image described by `describe`.
+pub(crate) fn log_with<D: Describe, T: Pixel>(
+    describe: &D,
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    sigmas: &[f64],
+    axes: usize,
+) -> Result<Vec<D::Item>> {
     check_grids(image, mask, settings)?;
     // Normalised values once, for resegmentation and every sigma; without normalisation the
     // filter reads the image itself (it converts each value to f64, as SimpleITK does).
@@ -619,6 +713,10 @@ pub(crate) fn log_features<T: Pixel>(
         return Err(label_absent(mask.data(), settings.label));
     }
     let (from, to) = window.unwrap_or(([0; 3], image.shape().map(|n| n - 1)));
+    // The box described: the ROI's, widened by the describer's pad within the window.
+    let pad = describe.pad(settings, crop_first, true);
+    let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(pad).max(from[a]));
+    let hi = [0, 1, 2].map(|a| (hi[a] + pad).min(to[a]));
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
     // The recursive filter runs along whole lines: one non-finite voxel reaches every value.
@@ -645,13 +743,12 @@ pub(crate) fn log_features<T: Pixel>(
         [0, 1, 2].map(|a| lo[a] - from[a]),
         [0, 1, 2].map(|a| hi[a] - from[a]),
     );
-    // The ROI's box of the mask, once (each sigma's ROI is built on the box alone).
-    let box_dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);
+    // The box of the mask, once (each sigma's ROI is built on the box alone).
     let box_mask = mask
         .data()
         .slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]])
         .to_owned();
-    let per_sigma: Vec<Features> = sigmas
+    let per_sigma: Vec<Vec<D::Item>> = sigmas
         .par_iter()
         .map(|&sigma| {
             if !(sigma.is_finite() && sigma > 0.0) {
@@ -679,22 +776,22 @@ pub(crate) fn log_features<T: Pixel>(
                     laplacian_of_gaussian_in(v, spacing, sigma, lo_in, hi_in, axes)
                 }
             };
-            let mut roi = Roi::from_fn(
-                box_dims,
-                |i, j, k| f64::from(filtered[[i, j, k]]),
-                &box_mask,
-                spacing,
-                settings,
-            )?;
-            // SimpleITK's LoG is a float32 image whatever it filtered — a float64 normalised
-            // image too — so PyRadiomics bins it as float32 (NumPy computes binWidth's bounds
-            // in single precision).
-            roi.single_precision = true;
+            let values = filtered.mapv(f64::from);
             let name = format!("log-sigma-{}-mm-3D", python_float(sigma).replace('.', "-"));
-            Ok(features_of(&roi, settings, classes, &name))
+            let cropped = Cropped {
+                values: values.view(),
+                mask: &box_mask,
+                corner: lo,
+                spacing,
+                // SimpleITK's LoG is a float32 image whatever it filtered — a float64
+                // normalised image too — so PyRadiomics bins it as float32 (NumPy computes
+                // binWidth's bounds in single precision).
+                single_precision: true,
+            };
+            describe.describe(cropped, settings, classes, &name)
         })
         .collect::<Result<_>>()?;
-    Ok(per_sigma.concat())
+    Ok(per_sigma.into_iter().flatten().collect())
 }
 
 /// What the LoG filters: the normalised values (f64), or the image as stored (f32, each value
@@ -737,6 +834,19 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
     kind: ImageType,
     single: bool,
 ) -> Result<Features> {
+    filtered_with(&Segment, image, mask, settings, classes, kind, single)
+}
+
+/// [`extract_filtered_in`], each filtered image described by `describe`.
+pub(crate) fn filtered_with<D: Describe, T: Pixel>(
+    describe: &D,
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+    kind: ImageType,
+    single: bool,
+) -> Result<Vec<D::Item>> {
     // The image PyRadiomics filters: the whole image, or with `preCrop` (or a
     // resampledPixelSpacing equal to the image's) the ROI's box plus `padDistance`.
     let window = crop_window(image, mask, settings)?;
@@ -744,6 +854,7 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
     let resegmented = resegment(image, mask, settings)?;
     let mask = resegmented.as_ref().unwrap_or(mask);
     let spacing = image.geometry().spacing;
+    let pad = describe.pad(settings, window.is_some(), false);
     // The image PyRadiomics bins: float32 for the wavelet and the gradient of a float32
     // image, float64 for the element-wise filters (NumPy on float64).
     let single_bins = !settings.normalize
@@ -758,7 +869,7 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
         check_grids(image, mask, settings)?;
         settings.validate()?;
         let shape = image.shape();
-        let (lo, hi) = roi_box(mask, settings, shape)?;
+        let (lo, hi) = roi_box(mask, settings.label, pad, shape)?;
         let msk = (mask.data())
             .slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]])
             .to_owned();
@@ -784,7 +895,7 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
         };
         (bands, msk)
     } else {
-        let (img, msk, normalized) = crop_with_values(image, mask, settings)?;
+        let (img, msk, normalized) = crop_with_values(image, mask, settings, pad)?;
         // How far beyond a voxel the local filters read (0: element-wise).
         let reach = match kind {
             ImageType::Gradient => 1,
@@ -800,7 +911,7 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
             // them (padDistance may be smaller), and its own boundary rule at the window's
             // edge only.
             let shape = image.shape();
-            let (lo, hi) = roi_box(mask, settings, shape)?;
+            let (lo, hi) = roi_box(mask, settings.label, pad, shape)?;
             let (wlo, whi) = window.unwrap_or(([0; 3], shape.map(|n| n - 1)));
             let blo = [0, 1, 2].map(|a| lo[a].saturating_sub(reach).max(wlo[a]).min(lo[a]));
             let bhi = [0, 1, 2].map(|a| (hi[a] + reach).min(whi[a]).max(hi[a]));
@@ -828,21 +939,20 @@ pub(crate) fn extract_filtered_in<T: Pixel>(
             (images, msk)
         }
     };
-    let d = msk.dim();
+    let corner = roi_box(mask, settings.label, pad, image.shape())?.0;
     // Images (e.g. wavelet sub-bands) are independent: one rayon task each, order kept.
-    let per_image: Vec<Features> = images
+    let per_image: Vec<Vec<D::Item>> = images
         .into_par_iter()
         .map(|(name, band)| {
-            let mut roi = Roi::from_fn(
-                [d.0, d.1, d.2],
-                |i, j, k| band[[i, j, k]],
-                &msk,
+            let cropped = Cropped {
+                values: band.view(),
+                mask: &msk,
+                corner,
                 spacing,
-                settings,
-            )?;
-            roi.single_precision = single_bins;
-            Ok(features_of(&roi, settings, classes, &name))
+                single_precision: single_bins,
+            };
+            describe.describe(cropped, settings, classes, &name)
         })
         .collect::<Result<_>>()?;
-    Ok(per_image.concat())
+    Ok(per_image.into_iter().flatten().collect())
 }

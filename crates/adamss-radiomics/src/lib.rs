@@ -21,6 +21,7 @@ mod shape;
 mod shape2d;
 pub mod sizezone;
 mod table;
+mod voxel;
 pub mod wavelet;
 mod wavelet_filters;
 
@@ -46,3 +47,4 @@ pub use settings::{ResegmentMode, Settings, WeightingNorm};
 pub use shape::shape_features;
 pub use shape2d::shape2d_features;
 pub use table::{extract_image, extract_pet_ct, write_case_json, ExtractionConfig, FeatureTable};
+pub use voxel::{extract_voxel_based, FeatureMaps, VoxelSettings};

@@ -7,3 +7,4 @@ mod pyradiomics;
 mod resample;
 mod select;
 mod table;
+mod voxel;
