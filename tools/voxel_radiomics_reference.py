@@ -16,6 +16,11 @@ volumes; every class but shape, which PyRadiomics leaves out of voxel-based extr
                           voxelBatch 7 (PyRadiomics' batches of voxels; no effect on values)
   voxel_weighted_pet      weightingNorm euclidean, symmetricalGLCM false, resegmentRange,
                           voxelArrayShift, a parameter file naming some features only
+  voxel_filters_ct        LoG, Wavelet, Square and Gradient images (a few features of each class,
+                          the deprecated StandardDeviation among them)
+  voxel_filters_precrop_pet  normalize, preCrop with padDistance 1 < kernelRadius 2 (the maps'
+                          crop stays in the pre-cropped window), force2D; SquareRoot, LBP2D and
+                          Wavelet (in-plane) images
 
 Writes tests/data/radiomics/voxel_*.{image,mask}.nii.gz, voxel_*.params.json and
 voxel_expected.json: per case, the cropped map's size (x, y, z) and origin, and per feature the
@@ -129,6 +134,23 @@ def main():
           "imageType": {"Original": {}},
           "featureClass": {"firstorder": ["Mean", "Skewness", "Entropy", "TotalEnergy"],
                            "glcm": None, "glrlm": None}})
+
+    # Filtered image types: each image cropped to the ROI's box + kernelRadius, its kernels as
+    # the original's (a few features per class keep the file small).
+    few = {"firstorder": ["Mean", "Variance", "StandardDeviation"], "glcm": ["Contrast", "Idmn"],
+           "glrlm": ["RunEntropy"], "glszm": ["ZoneEntropy"], "gldm": ["DependenceEntropy"],
+           "ngtdm": ["Busyness"]}
+    small = ellipsoid(shape, (4, 5, 7), (1.5, 2.5, 2.5), rng, 0.3)
+    case("voxel_filters_ct", ct, small, (0.98, 0.98, 2.5), np.int16,
+         {"setting": {"binWidth": 10, "sigma": [1.0]},
+          "imageType": {"Original": {}, "LoG": {}, "Wavelet": {}, "Square": {}, "Gradient": {}},
+          "featureClass": few})
+    case("voxel_filters_precrop_pet", pet, small, (2.0, 2.0, 3.0), np.float32,
+         {"setting": {"binWidth": 0.25, "normalize": True, "preCrop": True, "padDistance": 1,
+                      "force2D": True, "force2Ddimension": 0},
+          "voxelSetting": {"kernelRadius": 2},
+          "imageType": {"Original": {}, "SquareRoot": {}, "LBP2D": {}, "Wavelet": {}},
+          "featureClass": few})
 
     with open(os.path.join(OUT, "voxel_expected.json"), "w") as f:
         json.dump({"pyradiomics": prver, "simpleitk": sitk.Version_VersionString(),

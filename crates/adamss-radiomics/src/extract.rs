@@ -455,6 +455,40 @@ impl Describe for Segment {
     }
 }
 
+/// The original image's features of the classes, described by `describe`: the image (its
+/// normalised values with `normalize`) cropped to the ROI's box + [`Describe::pad`], the ROI
+/// resegmented as the settings say.
+pub(crate) fn original_with<D: Describe, T: Pixel>(
+    describe: &D,
+    image: &Volume<T>,
+    mask: &Volume<u8>,
+    settings: &Settings,
+    classes: &[FeatureClass],
+) -> Result<Vec<D::Item>> {
+    check_grids(image, mask, settings)?;
+    settings.validate()?;
+    let window = crop_window(image, mask, settings)?;
+    let resegmented = resegment(image, mask, settings)?;
+    let mask = resegmented.as_ref().unwrap_or(mask);
+    let pad = describe.pad(settings, window.is_some(), false);
+    let (lo, hi) = roi_box(mask, settings.label, pad, image.shape())?;
+    let crop = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
+    let values: Array3<f64> = if settings.normalize {
+        image_values(image, settings)?.slice(crop).to_owned()
+    } else {
+        image.data().slice(crop).mapv(adamss_io::Voxel::to_f64)
+    };
+    let msk = mask.data().slice(crop).to_owned();
+    let cropped = Cropped {
+        values: values.view(),
+        mask: &msk,
+        corner: lo,
+        spacing: image.geometry().spacing,
+        single_precision: T::SINGLE,
+    };
+    describe.describe(cropped, settings, classes, "original")
+}
+
 /// The classes' features of a ROI already binned (`disc`), named `<prefix>_<class>_<Feature>`;
 /// the shape classes are skipped (see [`extract`]).
 pub(crate) fn class_features(

@@ -17,9 +17,11 @@
 //! `SphericalDisproportion`, shape2D `SphericalDisproportion`) are computed; the others, for
 //! which it computes no value, are refused by name. The `shape2D` class is computed once, as
 //! `shape` is, for a one-slice ROI (see [`crate::shape2d_features`]). PyRadiomics' own
-//! `exampleSettings/*.yaml` load unchanged except `exampleVoxel.yaml` (voxel-based). Keys
-//! this crate does not implement (e.g. `LBP3D`, `voxelSetting`) are refused with an error
-//! naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
+//! `exampleSettings/*.yaml` load unchanged. The `voxelSetting` block
+//! ([`crate::VoxelSettings`]: `kernelRadius`, `maskedKernel`, `initValue`, `voxelBatch`) is
+//! what [`ExtractionPlan::run_voxel_based`] reads; segment-based extraction ignores it, as
+//! PyRadiomics does. Keys this crate does not implement (e.g. `LBP3D`) are refused with an
+//! error naming them; `additionalInfo` and `enableCExtensions`, which do not change values, are
 //! accepted and ignored. `resampledPixelSpacing` resamples image and mask once, with the
 //! top-level settings, before any image type runs (see [`crate::resample()`]). YAML files
 //! (PyRadiomics' usual form, e.g. its `exampleSettings/*.yaml`) are read by `yaml-rust2` into
@@ -34,13 +36,15 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::extract::{
-    extract, extract_filtered, log_features, shape_classes, FeatureClass, Features, Shape2d,
+    filtered_with, log_with, original_with, shape_classes, Describe, FeatureClass, Features,
+    Segment, Shape2d,
 };
 use crate::filters::ImageType;
 use crate::pixel::{Pixel, PixelType};
 use crate::resample::{resample, ResampledImage};
 use crate::settings::Settings;
 use crate::table::pet_ct;
+use crate::voxel::{FeatureMaps, Kernels, VoxelSettings};
 
 /// An image type of a parameter file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +78,8 @@ pub struct ExtractionPlan {
     /// PyRadiomics' `additionalInfo` (default true): whether the `diagnostics_*` entries go
     /// with the features (batch output's columns; [`ExtractionPlan::diagnostics_files`]).
     pub additional_info: bool,
+    /// The file's `voxelSetting` block: the kernel of [`ExtractionPlan::run_voxel_based`].
+    pub voxel: VoxelSettings,
 }
 
 /// The deprecated features PyRadiomics still computes (with a warning) when a parameter file
@@ -177,9 +183,11 @@ fn yaml_to_json(path: &Path, y: &yaml_rust2::Yaml) -> Result<Value> {
             let f = y
                 .as_f64()
                 .ok_or_else(|| bad(path, format!("invalid number {y:?}")))?;
+            // A non-finite YAML float (`.nan`, `.inf`) has no JSON number: it goes on as its
+            // text, which `initValue` reads and a numeric setting refuses.
             serde_json::Number::from_f64(f)
                 .map(Value::Number)
-                .ok_or_else(|| bad(path, format!("non-finite number {f}")))?
+                .unwrap_or_else(|| Value::String(format!("{f}")))
         }
         Yaml::String(s) => Value::String(s.clone()),
         Yaml::Array(a) => Value::Array(
@@ -215,6 +223,7 @@ impl Default for ExtractionPlan {
             shape2d_where_planar: false,
             settings: Settings::default(),
             additional_info: true,
+            voxel: VoxelSettings::default(),
         }
     }
 }
@@ -261,7 +270,10 @@ impl ExtractionPlan {
             )
         })?;
         for k in top.keys() {
-            if !matches!(k.as_str(), "setting" | "imageType" | "featureClass") {
+            if !matches!(
+                k.as_str(),
+                "setting" | "imageType" | "featureClass" | "voxelSetting"
+            ) {
                 return Err(bad(path, format!("unknown top-level key {k:?}")));
             }
         }
@@ -386,12 +398,20 @@ impl ExtractionPlan {
                 ))
             }
         };
+        let voxel: VoxelSettings = match top.get("voxelSetting") {
+            None | Some(Value::Null) => VoxelSettings::default(),
+            Some(v @ Value::Object(_)) => serde_json::from_value(v.clone())
+                .map_err(|e| bad(path, format!("unsupported or invalid voxelSetting: {e}")))?,
+            Some(_) => return Err(bad(path, "\"voxelSetting\" must be an object".into())),
+        };
+        voxel.validate().map_err(|e| bad(path, e.to_string()))?;
         Ok(Self {
             image_types,
             classes,
             shape2d_where_planar: every_class,
             settings: settings_from(path, base, None)?,
             additional_info,
+            voxel,
         })
     }
 
@@ -500,11 +520,23 @@ impl ExtractionPlan {
         stored: PixelType,
         axes: usize,
     ) -> Result<Features> {
-        // As PyRadiomics' loadImage: resampling first, from the mask's grid (the image read
-        // through its own geometry), so the grids need not agree.
+        self.prepared_with(&SegmentRun, image, mask, stored, axes)
+    }
+
+    /// Prepares image and mask as PyRadiomics' loadImage does — resampling first, from the
+    /// mask's grid (the image read through its own geometry), so the grids need not agree;
+    /// else the mask taken onto the image's grid — and hands them to `run`.
+    fn prepared_with<R: PreparedRun>(
+        &self,
+        run: &R,
+        image: &Volume<f32>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        axes: usize,
+    ) -> Result<R::Out> {
         let Some(r) = resample(image, mask, &self.settings, stored)? else {
             let mask = crate::roi::mask_on_image_grid(image, mask, &self.settings)?;
-            return self.run_prepared(image, &mask, stored, |s| s.clone(), axes);
+            return run.run(self, image, &mask, stored, &|s| s.clone(), axes);
         };
         // Resampling has cropped (preCrop no longer applies) and normalised.
         let strip = |s: &Settings| Settings {
@@ -514,8 +546,8 @@ impl ExtractionPlan {
             ..s.clone()
         };
         match &r.image {
-            ResampledImage::Single(img) => self.run_prepared(img, &r.mask, stored, strip, axes),
-            ResampledImage::Double(img) => self.run_prepared(img, &r.mask, stored, strip, axes),
+            ResampledImage::Single(img) => run.run(self, img, &r.mask, stored, &strip, axes),
+            ResampledImage::Double(img) => run.run(self, img, &r.mask, stored, &strip, axes),
         }
     }
 
@@ -534,28 +566,124 @@ impl ExtractionPlan {
         )
     }
 
+    /// Voxel-based extraction of the plan (PyRadiomics' `execute(image, mask, voxelBased=True)`),
+    /// the image taken as stored in float32 (see [`ExtractionPlan::run_voxel_based_stored`]):
+    /// one map per feature of every image type, the kernel as the file's `voxelSetting` block
+    /// ([`ExtractionPlan::voxel`]) says. Image types, resampling, normalisation,
+    /// resegmentation and feature selection as in [`ExtractionPlan::run`]; the shape classes
+    /// describe no kernel and are left out, as PyRadiomics leaves them out. See
+    /// [`crate::extract_voxel_based`] for how a kernel is described and where PyRadiomics'
+    /// values are not copied.
+    pub fn run_voxel_based(&self, image: &Volume<f32>, mask: &Volume<u8>) -> Result<FeatureMaps> {
+        self.run_voxel_based_stored(image, mask, PixelType::Float32)
+    }
+
+    /// [`ExtractionPlan::run_voxel_based`] on an image stored as `stored` (it matters when
+    /// resampling and for the wavelet, as in [`ExtractionPlan::run_stored`]).
+    pub fn run_voxel_based_stored(
+        &self,
+        image: &Volume<f32>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+    ) -> Result<FeatureMaps> {
+        self.prepared_with(&VoxelRun, image, mask, stored, 3)
+    }
+
+    /// [`ExtractionPlan::run_voxel_based`] on image and mask files, read as
+    /// [`ExtractionPlan::run_files`] reads them (a 2-D image's kernels lie within its plane).
+    pub fn run_voxel_based_files(&self, image: &Path, mask: &Path) -> Result<FeatureMaps> {
+        let info = read_header(image)?;
+        let two_d = two_d_pair(image, &info, mask)?;
+        let stored = PixelType::from_nifti(&info).ok_or_else(|| {
+            Error::Settings(format!(
+                "{}: NIfTI datatype {} ({}) is not a scalar image type",
+                image.display(),
+                info.datatype,
+                info.datatype_name
+            ))
+        })?;
+        let read = ReadOptions {
+            finite_only: false,
+            ..ReadOptions::default()
+        };
+        let img = Volume::<f32>::read_with(image, &read)?;
+        let msk = Volume::<u8>::read(mask)?;
+        if two_d {
+            let plan = self.for_2d_image();
+            plan.prepared_with(&VoxelRun, &unit_depth(img)?, &unit_depth(msk)?, stored, 2)
+        } else {
+            self.prepared_with(&VoxelRun, &img, &msk, stored, 3)
+        }
+    }
+
+    /// The classes but the shape ones, and the features each keeps (by class name).
+    fn texture_classes(&self) -> (Vec<FeatureClass>, BTreeMap<&str, &Vec<String>>) {
+        let classes = (self.classes.iter().map(|(c, _)| *c))
+            .filter(|c| !is_shape(c))
+            .collect();
+        let keep = self
+            .classes
+            .iter()
+            .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
+            .collect();
+        (classes, keep)
+    }
+
+    /// Every image type's images of a prepared pair, described by `describe`.
+    fn image_types_with<D: Describe, T: Pixel>(
+        &self,
+        describe: &D,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        adjust: &dyn Fn(&Settings) -> Settings,
+        axes: usize,
+    ) -> Result<Vec<D::Item>> {
+        let (classes, _) = self.texture_classes();
+        let classes = &classes[..];
+        let mut out = Vec::new();
+        for (sel, s) in &self.image_types {
+            let s = &adjust(s);
+            let f = match sel {
+                ImageTypeSelection::Original => original_with(describe, image, mask, s, classes)?,
+                // PyWavelets filters an integer or float64 image in double precision: each
+                // voxel the wavelet reads, as f64 (no converted copy of the whole image).
+                ImageTypeSelection::Filtered(kind @ ImageType::Wavelet)
+                    if stored != PixelType::Float32 =>
+                {
+                    filtered_with(describe, image, mask, s, classes, *kind, false)?
+                }
+                ImageTypeSelection::Filtered(kind) => {
+                    filtered_with(describe, image, mask, s, classes, *kind, T::SINGLE)?
+                }
+                ImageTypeSelection::LoG => {
+                    if s.sigma.is_empty() {
+                        return Err(Error::Settings(
+                            "image type LoG needs a sigma list (mm), e.g. sigma: [1.0, 2.0]".into(),
+                        ));
+                    }
+                    log_with(describe, image, mask, s, classes, &s.sigma, axes)?
+                }
+            };
+            out.extend(f);
+        }
+        Ok(out)
+    }
+
     fn run_prepared<T: Pixel>(
         &self,
         image: &Volume<T>,
         mask: &Volume<u8>,
         stored: PixelType,
-        adjust: impl Fn(&Settings) -> Settings,
+        adjust: &dyn Fn(&Settings) -> Settings,
         axes: usize,
     ) -> Result<Features> {
         // Shape and shape2D once, first, from the top-level settings; the other classes per
         // image type.
-        let is_shape = |c: &FeatureClass| matches!(c, FeatureClass::Shape | FeatureClass::Shape2D);
         let shapes: Vec<FeatureClass> = (self.classes.iter().map(|(c, _)| *c))
             .filter(is_shape)
             .collect();
-        let classes: Vec<FeatureClass> = (self.classes.iter().map(|(c, _)| *c))
-            .filter(|c| !is_shape(c))
-            .collect();
-        let keep: BTreeMap<&str, &Vec<String>> = self
-            .classes
-            .iter()
-            .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
-            .collect();
+        let (_, keep) = self.texture_classes();
         let shape2d = if shapes.contains(&FeatureClass::Shape2D) {
             Shape2d::Asked
         } else if self.shape2d_where_planar && self.settings.force_2d {
@@ -570,31 +698,7 @@ impl ExtractionPlan {
             shapes.contains(&FeatureClass::Shape),
             shape2d,
         )?;
-        for (sel, s) in &self.image_types {
-            let s = &adjust(s);
-            let f = match sel {
-                ImageTypeSelection::Original => extract(image, mask, s, &classes)?,
-                // PyWavelets filters an integer or float64 image in double precision: each
-                // voxel the wavelet reads, as f64 (no converted copy of the whole image).
-                ImageTypeSelection::Filtered(kind @ ImageType::Wavelet)
-                    if stored != PixelType::Float32 =>
-                {
-                    crate::extract::extract_filtered_in(image, mask, s, &classes, *kind, false)?
-                }
-                ImageTypeSelection::Filtered(kind) => {
-                    extract_filtered(image, mask, s, &classes, *kind)?
-                }
-                ImageTypeSelection::LoG => {
-                    if s.sigma.is_empty() {
-                        return Err(Error::Settings(
-                            "image type LoG needs a sigma list (mm), e.g. sigma: [1.0, 2.0]".into(),
-                        ));
-                    }
-                    log_features(image, mask, s, &classes, &s.sigma, axes)?
-                }
-            };
-            out.extend(f);
-        }
+        out.extend(self.image_types_with(&Segment, image, mask, stored, adjust, axes)?);
         // Deprecated features PyRadiomics still computes when a file asks for them by name.
         let mut derived = Vec::new();
         let pi = std::f64::consts::PI;
@@ -626,14 +730,90 @@ impl ExtractionPlan {
             }
         }
         out.extend(derived);
-        out.retain(|(name, _)| {
-            // name = <image>_<class>_<feature>
-            let mut parts = name.rsplitn(3, '_');
-            let feature = parts.next().unwrap_or("");
-            let class = parts.next().unwrap_or("");
-            keep.get(class)
-                .is_none_or(|k| k.iter().any(|x| x == feature))
-        });
+        out.retain(|(name, _)| kept(&keep, name));
         Ok(out)
+    }
+
+    fn voxel_prepared<T: Pixel>(
+        &self,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        adjust: &dyn Fn(&Settings) -> Settings,
+        axes: usize,
+    ) -> Result<FeatureMaps> {
+        let (_, keep) = self.texture_classes();
+        let all: Vec<FeatureClass> = self.classes.iter().map(|(c, _)| *c).collect();
+        // firstorder StandardDeviation when named (a deprecated feature PyRadiomics computes).
+        let std = keep
+            .get("firstorder")
+            .is_some_and(|k| k.iter().any(|x| x == "StandardDeviation"));
+        let kernels = Kernels::new(&self.voxel, &all, image.geometry(), std)?;
+        let mut maps = self.image_types_with(&kernels, image, mask, stored, adjust, axes)?;
+        maps.retain(|(name, _)| kept(&keep, name));
+        Ok(FeatureMaps { maps })
+    }
+}
+
+fn is_shape(c: &FeatureClass) -> bool {
+    matches!(c, FeatureClass::Shape | FeatureClass::Shape2D)
+}
+
+/// Whether a feature `<image>_<class>_<feature>` is among those the file keeps.
+fn kept(keep: &BTreeMap<&str, &Vec<String>>, name: &str) -> bool {
+    let mut parts = name.rsplitn(3, '_');
+    let feature = parts.next().unwrap_or("");
+    let class = parts.next().unwrap_or("");
+    keep.get(class)
+        .is_none_or(|k| k.iter().any(|x| x == feature))
+}
+
+/// What runs on a prepared (resampled or grid-checked) image and mask.
+trait PreparedRun {
+    type Out;
+    fn run<T: Pixel>(
+        &self,
+        plan: &ExtractionPlan,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        adjust: &dyn Fn(&Settings) -> Settings,
+        axes: usize,
+    ) -> Result<Self::Out>;
+}
+
+/// Segment-based extraction of the plan.
+struct SegmentRun;
+
+impl PreparedRun for SegmentRun {
+    type Out = Features;
+    fn run<T: Pixel>(
+        &self,
+        plan: &ExtractionPlan,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        adjust: &dyn Fn(&Settings) -> Settings,
+        axes: usize,
+    ) -> Result<Features> {
+        plan.run_prepared(image, mask, stored, adjust, axes)
+    }
+}
+
+/// Voxel-based extraction of the plan.
+struct VoxelRun;
+
+impl PreparedRun for VoxelRun {
+    type Out = FeatureMaps;
+    fn run<T: Pixel>(
+        &self,
+        plan: &ExtractionPlan,
+        image: &Volume<T>,
+        mask: &Volume<u8>,
+        stored: PixelType,
+        adjust: &dyn Fn(&Settings) -> Settings,
+        axes: usize,
+    ) -> Result<FeatureMaps> {
+        plan.voxel_prepared(image, mask, stored, adjust, axes)
     }
 }

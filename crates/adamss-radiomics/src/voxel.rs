@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::discretize::{bin_edges_in, digitize, Discretized};
 use crate::error::{Error, Result};
-use crate::extract::{class_features, roi_box, Cropped, Describe, FeatureClass, Features};
+use crate::extract::{class_features, original_with, Cropped, Describe, FeatureClass, Features};
 use crate::pixel::Pixel;
-use crate::roi::{check_grids, crop_window, image_values, require_finite, resegment, Roi};
+use crate::roi::{require_finite, Roi};
 use crate::settings::Settings;
 
 /// PyRadiomics' `voxelSetting` block: the kernel of voxel-based extraction.
@@ -30,11 +30,44 @@ pub struct VoxelSettings {
     /// `maskedKernel` (default true): a kernel holds ROI voxels only; false, every image voxel
     /// in reach (binned with the bins of the image cropped to the ROI's box + `kernelRadius`).
     pub masked_kernel: bool,
-    /// `initValue` (default 0): the maps' value outside the ROI.
+    /// `initValue` (default 0): the maps' value outside the ROI. A number, or a string NumPy
+    /// reads as one (PyRadiomics' `exampleVoxel.yaml` has `initValue: nan`, a string in YAML).
+    #[serde(deserialize_with = "number_or_numeric_string")]
     pub init_value: f64,
     /// `voxelBatch`: PyRadiomics' number of voxels computed at once, a memory setting; accepted
     /// (≥ 1) and without effect here, where each kernel is computed on its own.
     pub voxel_batch: Option<i64>,
+}
+
+/// A float given as a number, or as a string NumPy's `float()` reads: `nan`, `inf`, `-inf`
+/// (any case), or a decimal number.
+fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<f64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumberOrString {
+        Number(f64),
+        String(String),
+    }
+    match NumberOrString::deserialize(d)? {
+        NumberOrString::Number(v) => Ok(v),
+        NumberOrString::String(s) => {
+            let t = s.trim().trim_start_matches('+').to_ascii_lowercase();
+            let t = t
+                .strip_prefix('.')
+                .filter(|r| matches!(*r, "nan" | "inf"))
+                .unwrap_or(&t);
+            match t {
+                "nan" => Ok(f64::NAN),
+                "inf" | "infinity" => Ok(f64::INFINITY),
+                "-inf" | "-infinity" | "-.inf" => Ok(f64::NEG_INFINITY),
+                _ => t.parse().map_err(|_| {
+                    serde::de::Error::custom(format!("initValue {s:?} is not a number"))
+                }),
+            }
+        }
+    }
 }
 
 impl Default for VoxelSettings {
@@ -66,8 +99,6 @@ impl VoxelSettings {
 /// The feature maps of a voxel-based extraction.
 #[derive(Debug, Clone)]
 pub struct FeatureMaps {
-    /// Index of the maps' first voxel in the image (the crop's corner), `[i, j, k]`.
-    pub corner: [usize; 3],
     /// One map per feature, named as [`crate::extract`] names the feature (e.g.
     /// `original_glcm_Contrast`), in its order; each on the crop's grid.
     pub maps: Vec<(String, Volume<f64>)>,
@@ -108,49 +139,9 @@ pub fn extract_voxel_based<T: Pixel>(
     voxel: &VoxelSettings,
     classes: &[FeatureClass],
 ) -> Result<FeatureMaps> {
-    let kernels = Kernels::new(voxel, classes)?;
-    check_grids(image, mask, settings)?;
-    settings.validate()?;
-    let window = crop_window(image, mask, settings)?;
-    let resegmented = resegment(image, mask, settings)?;
-    let mask = resegmented.as_ref().unwrap_or(mask);
-    let pad = kernels.pad(settings, window.is_some(), false);
-    let (lo, hi) = roi_box(mask, settings.label, pad, image.shape())?;
-    let crop = ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]];
-    let values: Array3<f64> = if settings.normalize {
-        image_values(image, settings)?.slice(crop).to_owned()
-    } else {
-        image.data().slice(crop).mapv(adamss_io::Voxel::to_f64)
-    };
-    let msk = mask.data().slice(crop).to_owned();
-    let cropped = Cropped {
-        values: values.view(),
-        mask: &msk,
-        corner: lo,
-        spacing: image.geometry().spacing,
-        single_precision: T::SINGLE,
-    };
-    let maps = kernels.describe(cropped, settings, &kernels.classes, "original")?;
-    FeatureMaps::on_grid(maps, image.geometry(), lo)
-}
-
-impl FeatureMaps {
-    /// The maps of a crop whose first voxel is `corner` of an image on `geometry`.
-    pub(crate) fn on_grid(
-        maps: Vec<(String, Array3<f64>)>,
-        geometry: &Geometry,
-        corner: [usize; 3],
-    ) -> Result<Self> {
-        let geometry = Geometry {
-            origin: geometry.index_to_world(corner.map(|v| v as f64)),
-            ..*geometry
-        };
-        let maps = maps
-            .into_iter()
-            .map(|(name, map)| Ok((name, Volume::new(map, geometry)?)))
-            .collect::<Result<_>>()?;
-        Ok(Self { corner, maps })
-    }
+    let kernels = Kernels::new(voxel, classes, image.geometry(), false)?;
+    let maps = original_with(&kernels, image, mask, settings, &kernels.classes)?;
+    Ok(FeatureMaps { maps })
 }
 
 /// Voxel-based extraction as a [`Describe`]r: the maps of one image's kernels.
@@ -158,11 +149,21 @@ pub(crate) struct Kernels<'a> {
     voxel: &'a VoxelSettings,
     /// The classes asked for but the shape classes.
     pub(crate) classes: Vec<FeatureClass>,
+    /// The grid of the image the crops are cut from.
+    geometry: Geometry,
+    /// Whether to add firstorder `StandardDeviation` (√`Variance`, PyRadiomics' `nanstd` of
+    /// each kernel) before each `Variance` map.
+    standard_deviation: bool,
 }
 
 impl<'a> Kernels<'a> {
     /// Checks the voxel settings; leaves the shape classes out (with a warning).
-    pub(crate) fn new(voxel: &'a VoxelSettings, classes: &[FeatureClass]) -> Result<Self> {
+    pub(crate) fn new(
+        voxel: &'a VoxelSettings,
+        classes: &[FeatureClass],
+        geometry: &Geometry,
+        standard_deviation: bool,
+    ) -> Result<Self> {
         voxel.validate()?;
         let is_shape = |c: &FeatureClass| matches!(c, FeatureClass::Shape | FeatureClass::Shape2D);
         if classes.iter().any(is_shape) {
@@ -172,12 +173,17 @@ impl<'a> Kernels<'a> {
             );
         }
         let classes = classes.iter().copied().filter(|c| !is_shape(c)).collect();
-        Ok(Self { voxel, classes })
+        Ok(Self {
+            voxel,
+            classes,
+            geometry: *geometry,
+            standard_deviation,
+        })
     }
 }
 
 impl Describe for Kernels<'_> {
-    type Item = (String, Array3<f64>);
+    type Item = (String, Volume<f64>);
 
     fn pad(&self, settings: &Settings, windowed: bool, _log: bool) -> usize {
         // PyRadiomics crops each image to the ROI's box + kernelRadius, within the image —
@@ -262,17 +268,29 @@ impl Describe for Kernels<'_> {
             .first()
             .map(|f| f.iter().map(|(n, _)| n.clone()).collect())
             .unwrap_or_default();
-        Ok(names
-            .into_iter()
-            .enumerate()
-            .map(|(f, name)| {
-                let mut map = Array3::from_elem(image.values.dim(), self.voxel.init_value);
-                for (c, v) in centres.iter().zip(&per_voxel) {
-                    map[*c] = v[f].1;
-                }
-                (name, map)
-            })
-            .collect())
+        let geometry = Geometry {
+            origin: (self.geometry).index_to_world(image.corner.map(|v| v as f64)),
+            ..self.geometry
+        };
+        let init = self.voxel.init_value;
+        let map = |value: &dyn Fn(usize) -> f64| {
+            let mut map = Array3::from_elem(image.values.dim(), init);
+            for (n, c) in centres.iter().enumerate() {
+                map[*c] = value(n);
+            }
+            Volume::new(map, geometry)
+        };
+        let mut out = Vec::with_capacity(names.len());
+        for (f, name) in names.into_iter().enumerate() {
+            if let Some(prefix) =
+                (name.strip_suffix("_firstorder_Variance")).filter(|_| self.standard_deviation)
+            {
+                let std = format!("{prefix}_firstorder_StandardDeviation");
+                out.push((std, map(&|n| per_voxel[n][f].1.sqrt())?));
+            }
+            out.push((name, map(&|n| per_voxel[n][f].1)?));
+        }
+        Ok(out)
     }
 }
 

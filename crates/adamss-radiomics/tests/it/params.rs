@@ -72,7 +72,9 @@ fn unsupported_keys_are_refused_by_name() {
         ("featureClass:\n  Shape2D:\n  firstorder:\n", "Shape2D"),
         ("imageType:\n  LBP3D:\n", "LBP3D"),
         ("imageType:\n  LoG:\n    sigma: [1.0, -2.0]\n", "sigma"),
-        ("voxelSetting:\n  kernelRadius: 2\n", "voxelSetting"),
+        ("voxelSetting:\n  kernelRadius: 0\n", "kernelRadius"),
+        ("voxelSetting:\n  kernelSize: 2\n", "kernelSize"),
+        ("voxelSetting:\n  initValue: none\n", "initValue"),
         ("setting:\n  binWidth: -1\n", "binWidth"),
         ("setting:\n  weightingNorm: l2\n", "l2"),
         ("setting:\n  additionalInfo: maybe\n", "additionalInfo"),
@@ -237,8 +239,8 @@ fn unknown_and_deprecated_feature_names_are_refused() {
 }
 
 /// PyRadiomics' own example parameter files (`tests/data/radiomics/pyradiomics_examples/`,
-/// copied unchanged) load as they are, except the one asking for what is not implemented —
-/// voxel-based extraction — which is refused naming it. Five of them (B-spline resampling
+/// copied unchanged) load as they are (`exampleVoxel.yaml`'s voxelSetting block as PyRadiomics
+/// reads it). Five of them (B-spline resampling
 /// with LoG σ 1–5 and wavelet on an int16 CT; normalisation, preCrop and force2D with LoG and
 /// wavelet on a float32 image; normalisation and resampling to 2 mm; every shape feature, the
 /// three deprecated ones included; `MR_2D_extraction.yaml`'s shape2D, force2D, B-spline
@@ -257,11 +259,12 @@ fn pyradiomics_example_parameter_files() {
     ] {
         ExtractionPlan::from_file(&examples.join(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
     }
-    let e = ExtractionPlan::from_file(&examples.join("exampleVoxel.yaml")).unwrap_err();
-    assert!(
-        e.to_string().contains("voxelSetting"),
-        "exampleVoxel.yaml: {e}"
-    );
+    // exampleVoxel.yaml's voxelSetting block as PyRadiomics reads it (`initValue: nan` is the string "nan",
+    // which NumPy makes a float).
+    let voxel = ExtractionPlan::from_file(&examples.join("exampleVoxel.yaml")).unwrap();
+    assert_eq!(voxel.voxel.kernel_radius, 2);
+    assert!(voxel.voxel.masked_kernel && voxel.voxel.init_value.is_nan());
+    assert_eq!(voxel.voxel.voxel_batch, Some(10000));
     let text = std::fs::read_to_string(dir().join("edge_cases_expected.json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let mut failures = Vec::new();
