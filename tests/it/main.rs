@@ -964,6 +964,100 @@ fn radiomics_batch_matches_pyradiomics_defaults() {
     );
 }
 
+/// `adamss radiomics --image --mask --params --maps DIR`: voxel-based extraction writes one
+/// NIfTI map per feature, equal to PyRadiomics' voxel-based maps
+/// (`tools/voxel_radiomics_reference.py`, the force2D case with label 2 and initValue -1:
+/// 1e-9 at every ROI voxel, PyRadiomics' failures and NaN JointAverage aside, as in
+/// adamss-radiomics' own test), on the crop's grid, initValue outside the ROI; an invalid
+/// voxelSetting is refused naming the file and the key.
+#[test]
+fn radiomics_maps_match_pyradiomics_voxel_based() {
+    let _one = one_at_a_time();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");
+    let text = std::fs::read_to_string(data.join("voxel_expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let name = "voxel_force2d_ct";
+    let case = &expected["cases"][name];
+    let file = |what: &str| data.join(format!("{name}.{what}"));
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("maps");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        file("image.nii.gz").to_str().unwrap(),
+        "--mask",
+        file("mask.nii.gz").to_str().unwrap(),
+        "--params",
+        file("params.json").to_str().unwrap(),
+        "--maps",
+        maps.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert!(text.contains("93 feature maps"), "{text}");
+    let written = std::fs::read_dir(&maps).unwrap().count();
+    assert_eq!(written, 93);
+    let mask = adamss::io::Volume::<u8>::read(file("mask.nii.gz")).unwrap();
+    let corner: Vec<usize> = serde_json::from_value(case["corner"].clone()).unwrap();
+    let d = mask.shape();
+    let mut at = Vec::new();
+    for k in 0..d[2] {
+        for j in 0..d[1] {
+            for i in 0..d[0] {
+                if mask.data()[[i, j, k]] == 2 {
+                    at.push([i - corner[0], j - corner[1], k - corner[2]]);
+                }
+            }
+        }
+    }
+    let mut compared = 0;
+    for (feature, values) in case["maps"].as_object().unwrap() {
+        // NaN where PyRadiomics has NaN (a kernel without GLCM pairs, …).
+        let read = adamss::io::ReadOptions {
+            finite_only: false,
+            ..Default::default()
+        };
+        let path = maps.join(format!("{feature}.nii.gz"));
+        let map = adamss::io::Volume::<f64>::read_with(path, &read).unwrap();
+        let size: Vec<usize> = serde_json::from_value(case["size"].clone()).unwrap();
+        assert_eq!(map.shape().to_vec(), size);
+        // Outside the ROI: initValue.
+        assert_eq!(map.data()[[0, 0, 0]], -1.0, "{feature}");
+        let failed = case["failed"].get(feature).is_some();
+        for (p, want) in at.iter().zip(values.as_array().unwrap()) {
+            let got = map.data()[*p];
+            match want.as_f64() {
+                _ if failed => continue,
+                None if feature.ends_with("JointAverage") => continue,
+                None => assert!(got.is_nan(), "{feature} at {p:?}: {got}"),
+                Some(w) => assert!(
+                    (got - w).abs() <= 1e-9 * w.abs().max(1.0),
+                    "{feature} at {p:?}: {got} vs {w}"
+                ),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 15_000, "{compared}");
+    // An invalid voxelSetting: refused, naming the file and the key.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "voxelSetting:\n  kernelRadius: 0\n").unwrap();
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        file("image.nii.gz").to_str().unwrap(),
+        "--mask",
+        file("mask.nii.gz").to_str().unwrap(),
+        "--params",
+        bad.to_str().unwrap(),
+        "--maps",
+        maps.to_str().unwrap(),
+    ]);
+    assert!(
+        !ok && text.contains("bad.yaml") && text.contains("kernelRadius"),
+        "{text}"
+    );
+}
+
 /// Two `train --fold` jobs running at once into one run folder (a batch-scheduler array:
 /// shared preprocessing cache, shared pins) give each fold the risks one job running every
 /// fold gives, and whichever finishes last leaves an `outcome.json` with both folds.

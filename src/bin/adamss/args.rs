@@ -355,6 +355,12 @@ pub(crate) struct RadiomicsArgs {
     /// Output CSV.
     #[arg(long, default_value = "runs/radiomics.csv")]
     pub(crate) out: PathBuf,
+    /// Voxel-based extraction of `--image` instead (PyRadiomics' `voxelBased=True`, the kernel
+    /// from the parameter file's `voxelSetting` block): one feature map per feature written to
+    /// this folder as `<feature>.nii.gz` (float64, on the image cropped to the ROI's box +
+    /// kernelRadius; `initValue` outside the ROI), and no CSV.
+    #[arg(long, requires = "image", conflicts_with_all = ["cohort", "batch", "shard"])]
+    pub(crate) maps: Option<PathBuf>,
     /// A PyRadiomics parameter file (YAML or JSON: settings such as `binWidth` or
     /// `resampledPixelSpacing`, image types, feature classes) instead of the default (all
     /// classes on the original image: PyRadiomics' defaults for `--image`, the AdaMSS preset

@@ -336,6 +336,9 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
             if let Some(label) = a.label {
                 plan = plan.with_label(label);
             }
+            if let Some(dir) = &a.maps {
+                return radiomics_maps(&plan, image, mask, dir, t0);
+            }
             let name = image
                 .file_name()
                 .map_or(String::new(), |n| n.to_string_lossy().into_owned());
@@ -378,6 +381,41 @@ fn radiomics(a: RadiomicsArgs) -> Result<()> {
     for (id, e) in &table.failures {
         println!("  {id}: {e}");
     }
+    Ok(())
+}
+
+/// `adamss radiomics --image --mask --maps DIR`: voxel-based extraction, one NIfTI per map.
+fn radiomics_maps(
+    plan: &adamss::radiomics::ExtractionPlan,
+    image: &std::path::Path,
+    mask: &std::path::Path,
+    dir: &std::path::Path,
+    t0: Instant,
+) -> Result<()> {
+    let maps = plan.run_voxel_based_files(image, mask).with_context(|| {
+        format!(
+            "voxel-based radiomics of {} in {}",
+            image.display(),
+            mask.display()
+        )
+    })?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for (name, map) in &maps.maps {
+        let path = dir.join(format!("{name}.nii.gz"));
+        map.write(&path)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    let shape = maps.maps.first().map(|(_, m)| m.shape());
+    println!(
+        "radiomics: {} feature maps ({}; kernel radius {}, {} kernel) of {:?} voxels in {:.2} s → {}",
+        maps.maps.len(),
+        image.display(),
+        plan.voxel.kernel_radius,
+        if plan.voxel.masked_kernel { "masked" } else { "unmasked" },
+        shape.unwrap_or_default(),
+        t0.elapsed().as_secs_f64(),
+        dir.display()
+    );
     Ok(())
 }
 
