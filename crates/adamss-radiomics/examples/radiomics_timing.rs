@@ -3,6 +3,9 @@
 //! prints `<seconds> <features>`. With several `IMAGE MASK` pairs (a cohort), one repetition
 //! extracts all of them on rayon's threads and prints the whole cohort's seconds.
 //! Used by `tools/ab_radiomics.py`, which alternates it with PyRadiomics on the same files.
+//! With `VOXEL_BASED=1`, voxel-based extraction instead ([`ExtractionPlan::run_voxel_based_files`],
+//! the maps kept in memory as PyRadiomics' `execute(..., voxelBased=True)` keeps them), counting
+//! maps (`tools/ab_voxel_radiomics.py`).
 //!
 //! ```text
 //! cargo run --release -p adamss-radiomics --example radiomics_timing -- PARAMS.json REPS IMAGE MASK [IMAGE MASK ...]
@@ -25,6 +28,7 @@ fn main() -> Result<()> {
         bail!("give IMAGE MASK pairs");
     }
     let reps: usize = reps.parse().context("REPS")?;
+    let voxel_based = std::env::var("VOXEL_BASED").is_ok_and(|v| v == "1");
     let pairs: Vec<(PathBuf, PathBuf)> = files
         .chunks_exact(2)
         .map(|p| (PathBuf::from(&p[0]), PathBuf::from(&p[1])))
@@ -35,10 +39,17 @@ fn main() -> Result<()> {
             .par_iter()
             .map(|(image, mask)| -> Result<usize> {
                 let plan = ExtractionPlan::from_file(Path::new(params))?;
-                let features = plan
-                    .run_files(image, mask)
-                    .with_context(|| format!("{}", image.display()))?;
-                Ok(features.len())
+                let n = if voxel_based {
+                    plan.run_voxel_based_files(image, mask)
+                        .with_context(|| format!("{}", image.display()))?
+                        .maps
+                        .len()
+                } else {
+                    plan.run_files(image, mask)
+                        .with_context(|| format!("{}", image.display()))?
+                        .len()
+                };
+                Ok(n)
             })
             .collect::<Result<_>>()?;
         println!(

@@ -498,10 +498,27 @@ pub(crate) fn class_features(
     classes: &[FeatureClass],
     prefix: &str,
 ) -> Features {
+    class_values(roi, disc, settings, classes)
+        .into_iter()
+        .flat_map(|(c, values)| {
+            values
+                .into_iter()
+                .map(move |(n, v)| (format!("{prefix}_{}_{n}", c.name()), v))
+        })
+        .collect()
+}
+
+/// [`class_features`] unnamed: each class with its features' values (PyRadiomics' names).
+pub(crate) fn class_values(
+    roi: &Roi,
+    disc: &Discretized,
+    settings: &Settings,
+    classes: &[FeatureClass],
+) -> Vec<(FeatureClass, Vec<(&'static str, f64)>)> {
     // One padded level box for every texture class of this image, built at the first.
     let make = || Padded::for_settings(roi, disc, settings);
     let mut padded: Option<Padded> = None;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(classes.len());
     for &c in classes {
         let values = match c {
             // Shape is a property of the mask: `extract` adds it once, for the original image.
@@ -523,11 +540,7 @@ pub(crate) fn class_features(
                 ngtdm::features_in(disc, settings, padded.get_or_insert_with(make))
             }
         };
-        out.extend(
-            values
-                .into_iter()
-                .map(|(n, v)| (format!("{prefix}_{}_{n}", c.name()), v)),
-        );
+        out.push((c, values));
     }
     out
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::discretize::{bin_edges_in, digitize, Discretized};
 use crate::error::{Error, Result};
-use crate::extract::{class_features, original_with, Cropped, Describe, FeatureClass, Features};
+use crate::extract::{class_values, original_with, Cropped, Describe, FeatureClass};
 use crate::pixel::Pixel;
 use crate::roi::{require_finite, Roi};
 use crate::settings::Settings;
@@ -257,17 +257,26 @@ impl Describe for Kernels<'_> {
             spacing: image.spacing,
             single_precision: roi.single_precision,
         };
-        let per_voxel: Vec<Features> = centres
+        // Values per voxel; the names once, from the classes' feature lists.
+        let per_voxel: Vec<Vec<f64>> = centres
             .par_iter()
             .map(|&c| {
                 let (sub, disc) = kernel.around(c);
-                class_features(&sub, &disc, settings, classes, prefix)
+                class_values(&sub, &disc, settings, classes)
+                    .into_iter()
+                    .flat_map(|(_, values)| values.into_iter().map(|(_, v)| v))
+                    .collect()
             })
             .collect();
-        let names: Vec<String> = per_voxel
-            .first()
-            .map(|f| f.iter().map(|(n, _)| n.clone()).collect())
-            .unwrap_or_default();
+        let names: Vec<String> = classes
+            .iter()
+            .filter(|c| !matches!(c, FeatureClass::Shape | FeatureClass::Shape2D))
+            .flat_map(|c| {
+                c.feature_names()
+                    .iter()
+                    .map(move |n| format!("{prefix}_{}_{n}", c.name()))
+            })
+            .collect();
         let geometry = Geometry {
             origin: (self.geometry).index_to_world(image.corner.map(|v| v as f64)),
             ..self.geometry
@@ -286,9 +295,9 @@ impl Describe for Kernels<'_> {
                 (name.strip_suffix("_firstorder_Variance")).filter(|_| self.standard_deviation)
             {
                 let std = format!("{prefix}_firstorder_StandardDeviation");
-                out.push((std, map(&|n| per_voxel[n][f].1.sqrt())?));
+                out.push((std, map(&|n| per_voxel[n][f].sqrt())?));
             }
-            out.push((name, map(&|n| per_voxel[n][f].1)?));
+            out.push((name, map(&|n| per_voxel[n][f])?));
         }
         Ok(out)
     }
