@@ -137,7 +137,10 @@ impl Batch {
     pub fn run(&self, plan: &ExtractionPlan) -> Vec<Result<CaseOutput>> {
         self.cases
             .par_iter()
-            .map(|case| case.run_with_diagnostics(plan))
+            .map(|case| {
+                let name = format!("{} line {}", self.path.display(), case.line);
+                crate::with_case(&name, || case.run_with_diagnostics(plan))
+            })
             .collect()
     }
 

@@ -795,25 +795,30 @@ pub(crate) fn log_with<D: Describe, T: Pixel>(
         .data()
         .slice(ndarray::s![lo[0]..=hi[0], lo[1]..=hi[1], lo[2]..=hi[2]])
         .to_owned();
-    let per_sigma: Vec<Vec<D::Item>> = sigmas
+    // Checked and warned about here, on the case's thread (see `crate::with_case`).
+    let mut kept = Vec::with_capacity(sigmas.len());
+    for &sigma in sigmas {
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return Err(Error::Settings(format!(
+                "LoG sigma must be positive, got {sigma}"
+            )));
+        }
+        let too_small = (0..axes)
+            .any(|a| shape[a] < 4 || (shape[a] as f64) < (sigma / spacing[a]).ceil() + 1.0);
+        if too_small {
+            // PyRadiomics' getLoGImage: a warning, and no image for this sigma.
+            crate::context::warn_case!(
+                "LoG sigma {sigma} mm skipped (as PyRadiomics): it needs at least max(4, \
+                 ceil(sigma / spacing) + 1) voxels along every axis; the image filtered is \
+                 {shape:?} voxels of {spacing:?} mm"
+            );
+        } else {
+            kept.push(sigma);
+        }
+    }
+    let per_sigma: Vec<Vec<D::Item>> = kept
         .par_iter()
         .map(|&sigma| {
-            if !(sigma.is_finite() && sigma > 0.0) {
-                return Err(Error::Settings(format!(
-                    "LoG sigma must be positive, got {sigma}"
-                )));
-            }
-            let too_small = (0..axes)
-                .any(|a| shape[a] < 4 || (shape[a] as f64) < (sigma / spacing[a]).ceil() + 1.0);
-            if too_small {
-                // PyRadiomics' getLoGImage: a warning, and no image for this sigma.
-                ::log::warn!(
-                    "LoG sigma {sigma} mm skipped (as PyRadiomics): it needs at least max(4, \
-                     ceil(sigma / spacing) + 1) voxels along every axis; the image filtered is \
-                     {shape:?} voxels of {spacing:?} mm"
-                );
-                return Ok(Vec::new());
-            }
             // Only the ROI's box is read: the LoG is computed there alone (same values).
             let filtered = match &source {
                 LogSource::Values(v) => {

@@ -136,7 +136,7 @@ pub fn filtered(
         ImageType::Lbp2D => {
             if !settings.force_2d {
                 // PyRadiomics' getLBP2DImage warns the same way.
-                ::log::warn!(
+                crate::context::warn_case!(
                     "LBP2D: local binary patterns are computed in 2-D (slices across \
                      force2Ddimension) while features are extracted in 3-D (force2D is false)"
                 );

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod batch;
+mod context;
 mod diagnostics;
 mod discretize;
 mod error;
@@ -29,6 +30,7 @@ mod wavelet_filters;
 pub use adamss_io as io;
 pub use adamss_io::ndarray;
 pub use batch::{Batch, BatchCase, CaseOutput};
+pub use context::with_case;
 pub use diagnostics::Diagnostics;
 pub use discretize::{bin_edges, bin_edges_single, discretize, Discretized};
 pub use error::{Error, Result};

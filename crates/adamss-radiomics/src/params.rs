@@ -484,7 +484,7 @@ impl ExtractionPlan {
         };
         let mut plan = self.clone();
         if plan.classes.iter().any(|(c, _)| *c == FeatureClass::Shape) {
-            ::log::warn!(
+            crate::context::warn_case!(
                 "shape class skipped: the image is 2-D (as PyRadiomics: shape features are only \
                  available for 3-D input; for 2-D input, use shape2D)"
             );

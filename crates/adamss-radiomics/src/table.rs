@@ -92,7 +92,12 @@ pub(crate) fn pet_ct(
     pet: impl FnOnce() -> Result<Features> + Send,
     ct: impl FnOnce() -> Result<Features> + Send,
 ) -> Result<Features> {
-    let (p, c) = rayon::join(pet, ct);
+    // The case being extracted is named in warnings from either image, on whichever thread.
+    let case = crate::context::current();
+    let (p, c) = rayon::join(
+        || crate::context::carrying(&case, pet),
+        || crate::context::carrying(&case, ct),
+    );
     let mut out: Features = p?
         .into_iter()
         .map(|(n, v)| (format!("PET_{n}"), v))
@@ -122,8 +127,9 @@ impl FeatureTable {
         let results: Vec<(String, Result<Features>)> = ids
             .par_iter()
             .map(|id| {
-                let r =
-                    load(id).and_then(|(pet, ct, mask)| extract_pet_ct(&pet, &ct, &mask, config));
+                let r = crate::with_case(id, || {
+                    load(id).and_then(|(pet, ct, mask)| extract_pet_ct(&pet, &ct, &mask, config))
+                });
                 (id.clone(), r)
             })
             .collect();

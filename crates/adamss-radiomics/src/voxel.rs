@@ -167,7 +167,7 @@ impl<'a> Kernels<'a> {
         voxel.validate()?;
         let is_shape = |c: &FeatureClass| matches!(c, FeatureClass::Shape | FeatureClass::Shape2D);
         if classes.iter().any(is_shape) {
-            ::log::warn!(
+            crate::context::warn_case!(
                 "shape classes skipped: voxel-based extraction describes kernels, which have no \
                  shape (as PyRadiomics)"
             );

@@ -113,10 +113,14 @@ pub fn cohort_radiomics(
                 .records()
                 .par_iter()
                 .map(|record| {
-                    let r = load(&record.id).and_then(|(pet, ct, mask)| {
-                        let header = adamss_io::read_header(&record.ct)?;
-                        let stored = PixelType::from_nifti(&header).unwrap_or(PixelType::Float32);
-                        plan.run_pet_ct((&pet, PixelType::Float32), (&ct, stored), &mask)
+                    // The patient is named in radiomics' warnings.
+                    let r = adamss_radiomics::with_case(&record.id, || {
+                        load(&record.id).and_then(|(pet, ct, mask)| {
+                            let header = adamss_io::read_header(&record.ct)?;
+                            let stored =
+                                PixelType::from_nifti(&header).unwrap_or(PixelType::Float32);
+                            plan.run_pet_ct((&pet, PixelType::Float32), (&ct, stored), &mask)
+                        })
                     });
                     (record.id.clone(), r)
                 })

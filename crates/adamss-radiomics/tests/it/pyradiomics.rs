@@ -429,7 +429,7 @@ fn shape_features_match_pyradiomics() {
 /// A LoG sigma too large for the image is skipped with a warning through the `log` facade, as
 /// PyRadiomics skips it with one (the features of the other sigma are checked against
 /// PyRadiomics' in [`edge_cases_match_pyradiomics`]); LBP2D without force2D warns as
-/// PyRadiomics does.
+/// PyRadiomics does; in a batch each warning names its case.
 #[test]
 fn log_sigma_too_large_warns() {
     use std::sync::Mutex;
@@ -475,4 +475,37 @@ fn log_sigma_too_large_warns() {
             .any(|w| w.contains("LBP2D") && w.contains("force2D is false")),
         "{said:?}"
     );
+    // In a batch, cases run in parallel: each warning names its case (the file and line).
+    let name = "edge_log_sigma_too_large_pet";
+    let file = |what: &str| dir().join(format!("{name}.{what}"));
+    let d = tempfile::tempdir().unwrap();
+    let csv = d.path().join("cases.csv");
+    let row = format!(
+        "{},{}",
+        file("image.nii.gz").display(),
+        file("mask.nii.gz").display()
+    );
+    std::fs::write(&csv, format!("Image,Mask\n{row}\n{row}\n")).unwrap();
+    let batch = adamss_radiomics::Batch::read(&csv).unwrap();
+    let plan = adamss_radiomics::ExtractionPlan::from_file(&file("params.json")).unwrap();
+    CAPTURE.0.lock().unwrap().clear();
+    assert!(batch.run(&plan).iter().all(Result::is_ok));
+    let said = CAPTURE.0.lock().unwrap().clone();
+    for line in [2, 3] {
+        let case = format!(
+            "case {} line {line}: LoG sigma 20 mm skipped",
+            csv.display()
+        );
+        assert_eq!(
+            said.iter().filter(|w| w.starts_with(&case)).count(),
+            1,
+            "{case}: {said:?}"
+        );
+    }
+    // Outside a batch or cohort, no case is named.
+    CAPTURE.0.lock().unwrap().clear();
+    plan.run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+        .unwrap();
+    let said = CAPTURE.0.lock().unwrap().clone();
+    assert!(said.iter().all(|w| w.starts_with("LoG sigma")), "{said:?}");
 }
