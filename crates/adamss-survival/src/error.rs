@@ -45,7 +45,7 @@ pub enum Error {
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
     /// Newton–Raphson did not converge.
-    #[error("Cox fit did not converge in {iterations} iterations (last step {step:.3e}, gradient norm {gradient:.3e})")]
+    #[error("fit did not converge in {iterations} iterations (last step {step:.3e}, gradient norm {gradient:.3e})")]
     NotConverged {
         /// Iterations done.
         iterations: usize,

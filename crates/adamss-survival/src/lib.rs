@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod aft;
 mod baseline;
 mod cindex;
 mod competing;
@@ -14,6 +15,7 @@ mod residuals;
 mod surv;
 mod zph;
 
+pub use aft::{Aft, AftDistribution, AftParams, AftValidParams};
 pub use baseline::{
     median, nelson_aalen, stratify, BreslowBaseline, NelsonAalen, NelsonAalenTies, StepFunction,
     Stratification,
@@ -54,9 +56,9 @@ pub use ndarray;
 pub mod prelude {
     pub use crate::{
         brier_score, cumulative_dynamic_auc, harrell, integrated_brier_score, logrank,
-        logrank_weighted, nelson_aalen, surv_from, uno_c, BreslowBaseline, ChiSquareTest, CoxData,
-        CoxPh, Coxnet, CumulativeIncidence, Error, EventIndicator, KaplanMeier, LogRankWeights,
-        PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
+        logrank_weighted, nelson_aalen, surv_from, uno_c, Aft, AftDistribution, BreslowBaseline,
+        ChiSquareTest, CoxData, CoxPh, Coxnet, CumulativeIncidence, Error, EventIndicator,
+        KaplanMeier, LogRankWeights, PartialLikelihood, Reduction, Surv, Ties, DEFAULT_TIED_TOL,
     };
     pub use linfa::traits::{Fit, Predict, PredictInplace};
     pub use linfa::{Dataset, DatasetBase, ParamGuard};

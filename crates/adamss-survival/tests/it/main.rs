@@ -1,6 +1,7 @@
 //! Integration tests of adamss-survival.
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
+mod aft;
 mod api;
 mod competing;
 mod coxnet;
