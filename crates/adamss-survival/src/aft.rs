@@ -367,6 +367,11 @@ impl AftValidParams {
     /// Fits on a design `x` (`n × p`; `n × 0` for lifelines' univariate fitters) and survival
     /// targets.
     pub fn fit_arrays(&self, x: ArrayView2<f64>, y: &[Surv]) -> Result<Aft> {
+        if !y.is_empty() && !y.iter().any(|s| s.event()) {
+            return Err(Error::Undefined(
+                "no events: with every time censored the AFT likelihood has no maximum".into(),
+            ));
+        }
         crate::surv::check_design(x, y)?;
         if let Some((index, s)) = y.iter().enumerate().find(|(_, s)| s.time() <= 0.0) {
             return Err(Error::InvalidParameter(format!(

@@ -216,7 +216,8 @@ fn univariate_fits_match_lifelines() {
 }
 
 /// Bad input: a zero time (the model takes its log), a design of the wrong width, a
-/// percentile outside (0, 1), a negative time for the survival function.
+/// percentile outside (0, 1), a negative time for the survival function, no events, a
+/// covariate collinear with the intercept.
 #[test]
 fn aft_refuses_bad_input() {
     let x = array![[1.0], [0.0], [2.0], [1.5]];
@@ -233,5 +234,19 @@ fn aft_refuses_bad_input() {
     assert!(m.percentile(x.view(), 1.0).is_err());
     assert!(m.survival(x.view(), &[-1.0]).is_err());
     assert!(Aft::params().tol(0.0).check().is_err());
+    let censored = surv_from(&[3.0, 1.0, 4.0, 2.0], &[0, 0, 0, 0]).unwrap();
+    let e = Aft::params()
+        .fit(&Dataset::new(x.clone(), Array1::from(censored)))
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("AFT likelihood has no maximum"),
+        "{e}"
+    );
+    // A covariate equal to the intercept: no unique estimate.
+    let flat = array![[1.0], [1.0], [1.0], [1.0]];
+    let y2 = surv_from(&[3.0, 1.0, 4.0, 2.0], &[1, 1, 0, 1]).unwrap();
+    assert!(Aft::params()
+        .fit(&Dataset::new(flat, Array1::from(y2)))
+        .is_err());
     assert_eq!(m.predict(&x).len(), 4);
 }
