@@ -968,8 +968,9 @@ fn radiomics_batch_matches_pyradiomics_defaults() {
 /// NIfTI map per feature, equal to PyRadiomics' voxel-based maps
 /// (`tools/voxel_radiomics_reference.py`, the force2D case with label 2 and initValue -1:
 /// 1e-9 at every ROI voxel, PyRadiomics' failures and NaN JointAverage aside, as in
-/// adamss-radiomics' own test), on the crop's grid, initValue outside the ROI; an invalid
-/// voxelSetting is refused naming the file and the key.
+/// adamss-radiomics' own test), on the crop's grid, initValue outside the ROI; the same maps
+/// through a batch file (`--batch --maps`, PyRadiomics' voxel mode); an invalid voxelSetting
+/// is refused naming the file and the key.
 #[test]
 fn radiomics_maps_match_pyradiomics_voxel_based() {
     let _one = one_at_a_time();
@@ -1038,6 +1039,61 @@ fn radiomics_maps_match_pyradiomics_voxel_based() {
         }
     }
     assert!(compared > 15_000, "{compared}");
+    // PyRadiomics' voxel batch mode: the same maps as `Case-1_<feature>.nii.gz`, their paths in
+    // the CSV; a missing case is listed and makes the exit status non-zero.
+    let csv_in = dir.path().join("cases.csv");
+    std::fs::write(
+        &csv_in,
+        format!(
+            "Image,Mask,Label\n{},{},2\nnowhere.nii.gz,nowhere.mask.nii.gz,2\n",
+            file("image.nii.gz").display(),
+            file("mask.nii.gz").display()
+        ),
+    )
+    .unwrap();
+    let batch_maps = dir.path().join("batch-maps");
+    let table = dir.path().join("maps.csv");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--batch",
+        csv_in.to_str().unwrap(),
+        "--params",
+        file("params.json").to_str().unwrap(),
+        "--maps",
+        batch_maps.to_str().unwrap(),
+        "--out",
+        table.to_str().unwrap(),
+    ]);
+    assert!(!ok, "{text}");
+    assert!(text.contains("1 of 2 cases × 93 feature maps"), "{text}");
+    assert!(
+        text.contains("line 3") && text.contains("nowhere"),
+        "{text}"
+    );
+    let read = adamss::io::ReadOptions {
+        finite_only: false,
+        ..Default::default()
+    };
+    let mut reader = csv::Reader::from_path(&table).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    for feature in ["original_glcm_Contrast", "original_firstorder_Mean"] {
+        let path = &rows[0][column(feature)];
+        assert!(
+            path.ends_with(&format!("Case-1_{feature}.nii.gz")),
+            "{path}"
+        );
+        let a = adamss::io::Volume::<f64>::read_with(path, &read).unwrap();
+        let b = adamss::io::Volume::<f64>::read_with(maps.join(format!("{feature}.nii.gz")), &read)
+            .unwrap();
+        assert!(a
+            .data()
+            .iter()
+            .zip(b.data())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
+        assert!(rows[1][column(feature)].is_empty());
+    }
     // An invalid voxelSetting: refused, naming the file and the key.
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "voxelSetting:\n  kernelRadius: 0\n").unwrap();

@@ -36,6 +36,18 @@ pub struct CaseOutput {
     pub features: Features,
 }
 
+/// One case's output row: its diagnostics, and each feature's cell.
+type Row<'a> = (Option<&'a Diagnostics>, Vec<(&'a str, String)>);
+
+/// What one case of a voxel-based batch gives ([`Batch::run_voxel_based`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseMaps {
+    /// PyRadiomics' `diagnostics_*` entries, as in [`CaseOutput`].
+    pub diagnostics: Option<Diagnostics>,
+    /// Each feature's map file, in extraction order.
+    pub maps: Vec<(String, PathBuf)>,
+}
+
 /// One case of a batch file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchCase {
@@ -155,14 +167,87 @@ impl Batch {
         results: &[Result<CaseOutput>],
         out: &Path,
     ) -> Result<Vec<(usize, String)>> {
-        let names: Vec<String> = results
+        self.write_rows(results, out, |o| {
+            let cells = (o.features.iter())
+                .map(|(n, v)| (n.as_str(), format!("{v:?}")))
+                .collect();
+            (o.diagnostics.as_ref(), cells)
+        })
+    }
+
+    /// Voxel-based extraction of every case (PyRadiomics' `pyradiomics cases.csv --mode voxel
+    /// --out-dir DIR`): each case's maps ([`crate::ExtractionPlan::run_voxel_based_files`])
+    /// written to `dir` as `Case-<k>_<feature>.nii.gz`, `k` the case's position from 1 (as
+    /// PyRadiomics names its `.nrrd` maps), each file whole or absent; diagnostics as in
+    /// [`Batch::run`]; cases in parallel, results in file order. A case that fails does not stop
+    /// the others.
+    pub fn run_voxel_based(&self, plan: &ExtractionPlan, dir: &Path) -> Vec<Result<CaseMaps>> {
+        let made = std::fs::create_dir_all(dir).map_err(|e| {
+            Error::Settings(format!("creating the maps' folder {}: {e}", dir.display()))
+        });
+        self.cases
+            .par_iter()
+            .enumerate()
+            .map(|(k, case)| {
+                made.as_ref().map_err(|e| Error::Settings(e.to_string()))?;
+                let name = format!("{} line {}", self.path.display(), case.line);
+                crate::with_case(&name, || {
+                    let plan = case.plan(plan)?;
+                    let maps = plan.run_voxel_based_files(&case.image, &case.mask)?;
+                    let mut files = Vec::with_capacity(maps.maps.len());
+                    for (feature, map) in &maps.maps {
+                        let path = dir.join(format!("Case-{}_{feature}.nii.gz", k + 1));
+                        map.write(&path)?;
+                        files.push((feature.clone(), path));
+                    }
+                    let diagnostics = match plan.additional_info {
+                        true => Some(plan.diagnostics_files(&case.image, &case.mask)?),
+                        false => None,
+                    };
+                    Ok(CaseMaps {
+                        diagnostics,
+                        maps: files,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Writes the results of [`Batch::run_voxel_based`] as [`Batch::write_csv`] writes
+    /// features, each feature's cell the path of its map (as PyRadiomics' voxel batch mode).
+    pub fn write_maps_csv(
+        &self,
+        results: &[Result<CaseMaps>],
+        out: &Path,
+    ) -> Result<Vec<(usize, String)>> {
+        self.write_rows(results, out, |o| {
+            let cells = (o.maps.iter())
+                .map(|(n, p)| (n.as_str(), p.display().to_string()))
+                .collect();
+            (o.diagnostics.as_ref(), cells)
+        })
+    }
+
+    /// The batch's columns, the diagnostics, then one cell per feature (`cells`).
+    fn write_rows<T>(
+        &self,
+        results: &[Result<T>],
+        out: &Path,
+        cells: impl Fn(&T) -> Row<'_>,
+    ) -> Result<Vec<(usize, String)>> {
+        let rows: Vec<Option<Row>> = results
             .iter()
-            .find_map(|r| r.as_ref().ok())
-            .map(|o| o.features.iter().map(|(n, _)| n.clone()).collect())
+            .map(|r| r.as_ref().ok().map(&cells))
+            .collect();
+        let names: Vec<&str> = rows
+            .iter()
+            .flatten()
+            .next()
+            .map(|(_, c)| c.iter().map(|(n, _)| *n).collect())
             .unwrap_or_default();
         let mut diagnostic_names: Vec<&str> = Vec::new();
-        for o in results.iter().filter_map(|r| r.as_ref().ok()) {
-            for (name, _) in o.diagnostics.iter().flat_map(|d| &d.entries) {
+        for (d, _) in rows.iter().flatten() {
+            for (name, _) in d.iter().flat_map(|d| &d.entries) {
                 if !diagnostic_names.contains(&name.as_str()) {
                     diagnostic_names.push(name);
                 }
@@ -172,7 +257,7 @@ impl Batch {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = self.header.clone();
         header.extend(diagnostic_names.iter().map(|n| n.to_string()));
-        header.extend(names.iter().cloned());
+        header.extend(names.iter().map(|n| n.to_string()));
         w.write_record(&header).map_err(csv_err)?;
         let cell = |v: &serde_json::Value| match v {
             serde_json::Value::String(s) => s.clone(),
@@ -181,30 +266,29 @@ impl Batch {
         let empty =
             |record: &mut Vec<String>, n: usize| record.extend((0..n).map(|_| String::new()));
         let mut failures = Vec::new();
-        for (case, result) in self.cases.iter().zip(results) {
+        for ((case, result), row) in self.cases.iter().zip(results).zip(&rows) {
             let mut record = case.fields.clone();
-            match result {
-                Ok(o)
-                    if o.features.len() == names.len()
-                        && o.features.iter().zip(&names).all(|((n, _), m)| n == m) =>
+            match (result, row) {
+                (Ok(_), Some((d, c)))
+                    if c.len() == names.len() && c.iter().zip(&names).all(|((n, _), m)| n == m) =>
                 {
                     for name in &diagnostic_names {
-                        let v = o.diagnostics.as_ref().and_then(|d| d.get(name));
+                        let v = d.and_then(|d| d.get(name));
                         record.push(v.map_or(String::new(), cell));
                     }
-                    record.extend(o.features.iter().map(|(_, v)| format!("{v:?}")));
+                    record.extend(c.iter().map(|(_, v)| v.clone()));
                 }
-                Ok(_) => {
+                (Err(e), _) => {
+                    failures.push((case.line, e.to_string()));
+                    empty(&mut record, diagnostic_names.len() + names.len());
+                }
+                _ => {
                     failures.push((
                         case.line,
                         "its features are not those of the first case (another image type, \
                          dimension or skipped filter)"
                             .to_string(),
                     ));
-                    empty(&mut record, diagnostic_names.len() + names.len());
-                }
-                Err(e) => {
-                    failures.push((case.line, e.to_string()));
                     empty(&mut record, diagnostic_names.len() + names.len());
                 }
             }

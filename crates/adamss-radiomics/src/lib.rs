@@ -29,7 +29,7 @@ mod wavelet_filters;
 /// adamss-io, whose volumes this crate reads, and its `ndarray`, so users need no matching pins.
 pub use adamss_io as io;
 pub use adamss_io::ndarray;
-pub use batch::{Batch, BatchCase, CaseOutput};
+pub use batch::{Batch, BatchCase, CaseMaps, CaseOutput};
 pub use context::with_case;
 pub use diagnostics::Diagnostics;
 pub use discretize::{bin_edges, bin_edges_single, discretize, Discretized};

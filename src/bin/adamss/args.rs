@@ -355,11 +355,13 @@ pub(crate) struct RadiomicsArgs {
     /// Output CSV.
     #[arg(long, default_value = "runs/radiomics.csv")]
     pub(crate) out: PathBuf,
-    /// Voxel-based extraction of `--image` instead (PyRadiomics' `voxelBased=True`, the kernel
-    /// from the parameter file's `voxelSetting` block): one feature map per feature written to
-    /// this folder as `<feature>.nii.gz` (float64, on the image cropped to the ROI's box +
-    /// kernelRadius; `initValue` outside the ROI), and no CSV.
-    #[arg(long, requires = "image", conflicts_with_all = ["cohort", "batch", "shard"])]
+    /// Voxel-based extraction instead (PyRadiomics' `voxelBased=True`, the kernel from the
+    /// parameter file's `voxelSetting` block): one feature map per feature written to this
+    /// folder (float64 NIfTI, on the image cropped to the ROI's box + kernelRadius;
+    /// `initValue` outside the ROI). With `--image`: `<feature>.nii.gz`, and no CSV; with
+    /// `--batch` (PyRadiomics' `--mode voxel`): `Case-<k>_<feature>.nii.gz` (`k` the case's
+    /// position from 1), and the `--out` CSV lists each case's map files.
+    #[arg(long, conflicts_with_all = ["cohort", "shard"])]
     pub(crate) maps: Option<PathBuf>,
     /// A PyRadiomics parameter file (YAML or JSON: settings such as `binWidth` or
     /// `resampledPixelSpacing`, image types, feature classes) instead of the default (all

@@ -427,14 +427,25 @@ fn radiomics_batch(
     t0: Instant,
 ) -> Result<()> {
     let batch = adamss::radiomics::Batch::read(path)?;
-    let results = batch.run(&plan);
-    let failures = batch.write_csv(&results, &a.out)?;
-    let features = results
-        .iter()
-        .find_map(|r| r.as_ref().ok())
-        .map_or(0, |o| o.features.len());
+    let (failures, features, what) = match &a.maps {
+        None => {
+            let results = batch.run(&plan);
+            let features =
+                (results.iter().find_map(|r| r.as_ref().ok())).map_or(0, |o| o.features.len());
+            (batch.write_csv(&results, &a.out)?, features, "features")
+        }
+        Some(dir) => {
+            let results = batch.run_voxel_based(&plan, dir);
+            let maps = (results.iter().find_map(|r| r.as_ref().ok())).map_or(0, |o| o.maps.len());
+            (
+                batch.write_maps_csv(&results, &a.out)?,
+                maps,
+                "feature maps",
+            )
+        }
+    };
     println!(
-        "radiomics: {} of {} cases × {features} features ({}) in {:.2} s → {}",
+        "radiomics: {} of {} cases × {features} {what} ({}) in {:.2} s → {}",
         batch.cases.len() - failures.len(),
         batch.cases.len(),
         a.params
