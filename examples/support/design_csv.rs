@@ -1,5 +1,6 @@
-//! Reads the `time,event,x0,x1,…` design CSVs (header first) of the Cox and LASSO-Cox timing
-//! examples, which `tools/ab_coxph.py` and `tools/ab_coxnet.py` time against the Python tools.
+//! Reads the `time,event,x0,x1,…` design CSVs (header first) of the Cox, LASSO-Cox and AFT
+//! timing examples, which `tools/ab_coxph.py`, `tools/ab_coxnet.py` and `tools/ab_aft.py` time
+//! against the Python tools.
 
 /// Times, event indicators and the covariate matrix of a `time,event,x0,x1,…` file.
 pub type Design = (Vec<f64>, Vec<u8>, ndarray::Array2<f64>);

@@ -420,6 +420,23 @@ pub(crate) struct Cropped<'a> {
     pub(crate) single_precision: bool,
 }
 
+impl Cropped<'_> {
+    /// The ROI on the crop (checked: label, size, dimensions, finite values), binned as the
+    /// image's precision says.
+    pub(crate) fn roi(&self, settings: &Settings) -> Result<Roi> {
+        let (d0, d1, d2) = self.values.dim();
+        let mut roi = Roi::from_fn(
+            [d0, d1, d2],
+            |i, j, k| self.values[[i, j, k]],
+            self.mask,
+            self.spacing,
+            settings,
+        )?;
+        roi.single_precision = self.single_precision;
+        Ok(roi)
+    }
+}
+
 /// Segment-based extraction: the ROI's feature values.
 pub(crate) struct Segment;
 
@@ -442,16 +459,12 @@ impl Describe for Segment {
         classes: &[FeatureClass],
         prefix: &str,
     ) -> Result<Features> {
-        let (d0, d1, d2) = image.values.dim();
-        let mut roi = Roi::from_fn(
-            [d0, d1, d2],
-            |i, j, k| image.values[[i, j, k]],
-            image.mask,
-            image.spacing,
+        Ok(features_of(
+            &image.roi(settings)?,
             settings,
-        )?;
-        roi.single_precision = image.single_precision;
-        Ok(features_of(&roi, settings, classes, prefix))
+            classes,
+            prefix,
+        ))
     }
 }
 

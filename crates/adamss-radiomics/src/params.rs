@@ -439,6 +439,12 @@ impl ExtractionPlan {
     /// A 2-D image (a NIfTI file whose `dim[0]` is 2, which SimpleITK reads as a 2-D image) is
     /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]).
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
+        self.files_with(&SegmentRun, image, mask)
+    }
+
+    /// Reads image and mask files as [`ExtractionPlan::run_files`] does (the stored pixel type
+    /// from the header, a 2-D pair as a 2-D image) and hands them to `run`.
+    fn files_with<R: PreparedRun>(&self, run: &R, image: &Path, mask: &Path) -> Result<R::Out> {
         let info = read_header(image)?;
         let two_d = two_d_pair(image, &info, mask)?;
         let stored = PixelType::from_nifti(&info).ok_or_else(|| {
@@ -457,9 +463,9 @@ impl ExtractionPlan {
         let msk = Volume::<u8>::read(mask)?;
         if two_d {
             let plan = self.for_2d_image();
-            plan.run_stored_axes(&unit_depth(img)?, &unit_depth(msk)?, stored, 2)
+            plan.prepared_with(run, &unit_depth(img)?, &unit_depth(msk)?, stored, 2)
         } else {
-            self.run_stored(&img, &msk, stored)
+            self.prepared_with(run, &img, &msk, stored, 3)
         }
     }
 
@@ -592,28 +598,7 @@ impl ExtractionPlan {
     /// [`ExtractionPlan::run_voxel_based`] on image and mask files, read as
     /// [`ExtractionPlan::run_files`] reads them (a 2-D image's kernels lie within its plane).
     pub fn run_voxel_based_files(&self, image: &Path, mask: &Path) -> Result<FeatureMaps> {
-        let info = read_header(image)?;
-        let two_d = two_d_pair(image, &info, mask)?;
-        let stored = PixelType::from_nifti(&info).ok_or_else(|| {
-            Error::Settings(format!(
-                "{}: NIfTI datatype {} ({}) is not a scalar image type",
-                image.display(),
-                info.datatype,
-                info.datatype_name
-            ))
-        })?;
-        let read = ReadOptions {
-            finite_only: false,
-            ..ReadOptions::default()
-        };
-        let img = Volume::<f32>::read_with(image, &read)?;
-        let msk = Volume::<u8>::read(mask)?;
-        if two_d {
-            let plan = self.for_2d_image();
-            plan.prepared_with(&VoxelRun, &unit_depth(img)?, &unit_depth(msk)?, stored, 2)
-        } else {
-            self.prepared_with(&VoxelRun, &img, &msk, stored, 3)
-        }
+        self.files_with(&VoxelRun, image, mask)
     }
 
     /// The classes but the shape ones, and the features each keeps (by class name).

@@ -205,14 +205,7 @@ impl Describe for Kernels<'_> {
         let (d0, d1, d2) = image.values.dim();
         let dims = [d0, d1, d2];
         // The whole ROI's checks (label, size, dimensions, finite values) and bins.
-        let mut roi = Roi::from_fn(
-            dims,
-            |i, j, k| image.values[[i, j, k]],
-            image.mask,
-            image.spacing,
-            settings,
-        )?;
-        roi.single_precision = image.single_precision;
+        let roi = image.roi(settings)?;
         let inside = image.mask.mapv(|m| m == settings.label);
         let masked = self.voxel.masked_kernel;
         // Bins: of the ROI, or (unmasked kernels) of every voxel of the crop.

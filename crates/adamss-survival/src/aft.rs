@@ -203,21 +203,7 @@ impl ParamGuard for AftParams {
 
     fn check_ref(&self) -> Result<&AftValidParams> {
         let p = &self.0;
-        if p.max_iter == 0 {
-            return Err(Error::InvalidParameter("max_iter must be >= 1".into()));
-        }
-        if !(p.tol > 0.0 && p.tol.is_finite()) {
-            return Err(Error::InvalidParameter(format!(
-                "tol = {} must be > 0",
-                p.tol
-            )));
-        }
-        if !(p.confidence > 0.0 && p.confidence < 1.0) {
-            return Err(Error::InvalidParameter(format!(
-                "confidence = {} must be in (0, 1)",
-                p.confidence
-            )));
-        }
+        crate::coxph::check_newton(p.max_iter, p.tol, p.confidence)?;
         Ok(p)
     }
 

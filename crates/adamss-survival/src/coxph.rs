@@ -93,21 +93,7 @@ impl ParamGuard for CoxPhParams {
 
     fn check_ref(&self) -> Result<&CoxPhValidParams> {
         let p = &self.0;
-        if p.max_iter == 0 {
-            return Err(Error::InvalidParameter("max_iter must be >= 1".into()));
-        }
-        if !(p.tol > 0.0 && p.tol.is_finite()) {
-            return Err(Error::InvalidParameter(format!(
-                "tol = {} must be > 0",
-                p.tol
-            )));
-        }
-        if !(p.confidence > 0.0 && p.confidence < 1.0) {
-            return Err(Error::InvalidParameter(format!(
-                "confidence = {} must be in (0, 1)",
-                p.confidence
-            )));
-        }
+        check_newton(p.max_iter, p.tol, p.confidence)?;
         Ok(p)
     }
 
@@ -115,6 +101,23 @@ impl ParamGuard for CoxPhParams {
         self.check_ref()?;
         Ok(self.0)
     }
+}
+
+/// Checks the parameters a Newton fit with confidence intervals shares ([`CoxPh`],
+/// [`crate::Aft`]): at least one iteration, a positive tolerance, a level in (0, 1).
+pub(crate) fn check_newton(max_iter: usize, tol: f64, confidence: f64) -> Result<()> {
+    if max_iter == 0 {
+        return Err(Error::InvalidParameter("max_iter must be >= 1".into()));
+    }
+    if !(tol > 0.0 && tol.is_finite()) {
+        return Err(Error::InvalidParameter(format!("tol = {tol} must be > 0")));
+    }
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::InvalidParameter(format!(
+            "confidence = {confidence} must be in (0, 1)"
+        )));
+    }
+    Ok(())
 }
 
 /// A fitted Cox model. Risk (`predict`) is the linear predictor `Xβ`: **higher = worse**.
