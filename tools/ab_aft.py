@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Weibull AFT regression side by side with lifelines' WeibullAFTFitter, like for like: the same
-seeded data (5 000 subjects x 20 covariates, Weibull times, 30 % censored), the two alternating
+seeded data (5 000 subjects x 20 covariates, Weibull times, 16 % censored), the two alternating
 in one run, file reading outside the timed region on both sides, one thread each
 (OpenBLAS/OpenMP pinned to 1), warm (a first untimed fit each). lifelines with its defaults
 (BFGS to its default gradient tolerance), ours to its default (Newton to 1e-9 on standardised
