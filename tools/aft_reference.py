@@ -11,7 +11,7 @@ times (the AFT models with an intercept only). Tight convergence (lifelines' sci
 lifelines' own log-likelihood and gradient (`polished`): the MLE of lifelines' model to machine
 precision, where its BFGS alone stops 3e-5–3e-2 short. Per fit: the parameters in lifelines' parametrisation (Weibull: log lambda and log
 rho; log-normal: mu and log sigma; log-logistic: log alpha and log beta) with their standard
-errors, the log-likelihood, AIC, the concordance index, and for the first 20 subjects
+errors and Wald p-values, the log-likelihood, AIC, the concordance index, and for the first 20 subjects
 predict_median, predict_expectation, predict_percentile(0.25) and the survival function at
 five times.
 
@@ -129,6 +129,10 @@ def main():
                                  (covariates if ancillary else []) + ["Intercept"]],
                        "shape_se": [float(se[(shape, c)]) for c in
                                     (covariates if ancillary else []) + ["Intercept"]],
+                       # the summary's Wald p-values, location rows then shape rows
+                       "p": [float(m.summary.loc[(loc, c), "p"]) for c in covariates + ["Intercept"]]
+                       + [float(m.summary.loc[(shape, c), "p"]) for c in
+                          (covariates if ancillary else []) + ["Intercept"]],
                        "log_likelihood": float(m.log_likelihood_), "aic": float(m.AIC_),
                        "concordance": float(m.concordance_index_),
                        "median": plain(m.predict_median(x, ancillary=x if ancillary else None)),

@@ -233,6 +233,10 @@ pub struct Aft {
     pub shape_se: Array1<f64>,
     /// Covariance of all coefficients (location then shape), the inverse observed information.
     pub covariance: Array2<f64>,
+    /// Wald statistics `coef / se`, location then shape.
+    pub z: Array1<f64>,
+    /// Two-sided p-values of the Wald statistics (lifelines' summary `p`), location then shape.
+    pub p: Array1<f64>,
     /// Lower confidence bounds, location then shape.
     pub ci_lower: Array1<f64>,
     /// Upper confidence bounds, location then shape.
@@ -341,6 +345,72 @@ impl Aft {
                 d.survival((times[j].ln() - mu[i]) / sigma[i])
             }
         }))
+    }
+
+    /// A table of the coefficients as lifelines' `print_summary` shows them: one row per
+    /// (parameter, covariate) — `names` are the covariates' (else `x0`, `x1`, …), then
+    /// `Intercept` — with coef, exp(coef), se, z, p and the interval; then the log-likelihood,
+    /// AIC and concordance.
+    pub fn summary(&self, names: &[&str]) -> String {
+        use std::fmt::Write as _;
+        let p = self.location.len() - 1;
+        let covariate = |j: usize| {
+            if j == p {
+                "Intercept".to_string()
+            } else if names.len() == p {
+                names[j].to_string()
+            } else {
+                format!("x{j}")
+            }
+        };
+        let [loc, shape] = self.distribution.parameter_names();
+        let shape_rows: Vec<usize> = if self.ancillary {
+            (0..=p).collect()
+        } else {
+            vec![p]
+        };
+        let rows: Vec<(String, usize)> = (0..=p)
+            .map(|j| (format!("{loc} {}", covariate(j)), j))
+            .chain(
+                shape_rows
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &j)| (format!("{shape} {}", covariate(j)), p + 1 + k)),
+            )
+            .collect();
+        let coef: Vec<f64> = self.location.iter().chain(&self.shape).copied().collect();
+        let se: Vec<f64> = self
+            .location_se
+            .iter()
+            .chain(&self.shape_se)
+            .copied()
+            .collect();
+        let width = rows.iter().map(|(r, _)| r.len()).max().unwrap_or(0).max(9);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{:<width$} {:>10} {:>10} {:>10} {:>8} {:>10} {:>10} {:>10}",
+            "parameter", "coef", "exp(coef)", "se(coef)", "z", "p", "lower", "upper"
+        );
+        for (label, i) in &rows {
+            let _ = writeln!(
+                s,
+                "{label:<width$} {:>10.4} {:>10.4} {:>10.4} {:>8.3} {:>10.3e} {:>10.4} {:>10.4}",
+                coef[*i],
+                coef[*i].exp(),
+                se[*i],
+                self.z[*i],
+                self.p[*i],
+                self.ci_lower[*i],
+                self.ci_upper[*i]
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n{:?} AFT; log-likelihood {:.4}; AIC {:.4}; concordance {:.4}",
+            self.distribution, self.log_likelihood, self.aic, self.concordance.c_index
+        );
+        s
     }
 
     /// Risk scores: `−log` of the predicted median (higher = worse).
@@ -508,7 +578,10 @@ impl AftValidParams {
         let outer = &flip.view().insert_axis(Axis(1)) * &flip.view().insert_axis(Axis(0));
         covariance *= &outer;
         let se: Array1<f64> = covariance.diag().mapv(f64::sqrt);
-        let zq = standard_normal().inverse_cdf(0.5 + self.confidence / 2.0);
+        let normal = standard_normal();
+        let z = &coef / &se;
+        let p = z.mapv(|v| 2.0 * normal.sf(v.abs()));
+        let zq = normal.inverse_cdf(0.5 + self.confidence / 2.0);
         let ci_lower = &coef - &(&se * zq);
         let ci_upper = &coef + &(&se * zq);
         let mut model = Aft {
@@ -519,6 +592,8 @@ impl AftValidParams {
             location_se: se.slice(s![..kl]).to_owned(),
             shape_se: se.slice(s![kl..]).to_owned(),
             covariance,
+            z,
+            p,
             ci_lower,
             ci_upper,
             log_likelihood: current.ll,

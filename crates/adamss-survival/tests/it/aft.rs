@@ -103,6 +103,13 @@ fn aft_fits_match_lifelines() {
             1e-12,
         );
         check(
+            format!("{tag} p"),
+            m.p.as_slice().unwrap(),
+            &floats(&f["p"]),
+            1e-5,
+            1e-300,
+        );
+        check(
             format!("{tag} log-likelihood, AIC"),
             &[m.log_likelihood, m.aic],
             &[
@@ -249,4 +256,9 @@ fn aft_refuses_bad_input() {
         .fit(&Dataset::new(flat, Array1::from(y2)))
         .is_err());
     assert_eq!(m.predict(&x).len(), 4);
+    let table = m.summary(&["age"]);
+    assert!(
+        table.contains("lambda_ age") && table.contains("rho_ Intercept"),
+        "{table}"
+    );
 }
