@@ -165,6 +165,8 @@ pub fn radiomics_params(data: &[u8]) {
         );
         if let (Ok(image), Ok(mask)) = (image, mask) {
             let _ = plan.run(&image, &mask);
+            // The voxelSetting block, voxel by voxel (6³: at most 64 kernels).
+            let _ = plan.run_voxel_based(&image, &mask);
         }
     }
 }

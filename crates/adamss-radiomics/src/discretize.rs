@@ -143,11 +143,16 @@ pub(crate) struct Padded {
     pub(crate) stride: [isize; 3],
     /// Padded indices of the ROI's voxels, in box order.
     pub(crate) voxels: Vec<usize>,
+    /// The box's size − 1 per axis: the longest offset that joins two of its voxels.
+    pub(crate) reach: [usize; 3],
 }
 
 impl Padded {
     pub(crate) fn new(roi: &Roi, disc: &Discretized, pad: usize) -> Self {
         let [d0, d1, d2] = roi.dims;
+        // An offset longer than the box joins nothing ([`crate::glcm::offsets`] leaves it
+        // out): no padding beyond the box's size is needed, whatever `distances` says.
+        let pad = pad.min(d0.max(d1).max(d2)).max(1);
         let p = [d0 + 2 * pad, d1 + 2 * pad, d2 + 2 * pad];
         let mut lv = vec![-1i64; p[0] * p[1] * p[2]];
         let mut voxels = Vec::new();
@@ -167,6 +172,7 @@ impl Padded {
             lv,
             stride: [1, p[0] as isize, (p[0] * p[1]) as isize],
             voxels,
+            reach: roi.dims.map(|d| d.saturating_sub(1)),
         }
     }
 

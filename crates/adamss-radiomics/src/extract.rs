@@ -637,7 +637,7 @@ pub(crate) fn roi_box(
     }
     Ok((
         [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
-        [0, 1, 2].map(|a| (hi[a] + pad).min(shape[a] - 1)),
+        [0, 1, 2].map(|a| hi[a].saturating_add(pad).min(shape[a] - 1)),
     ))
 }
 
@@ -662,7 +662,7 @@ fn wavelet_on_block<S: crate::wavelet::SwtSample>(
         let hi = lo[a] + dims[a] - 1;
         if Some(a) == fixed {
             (lo[a], dims[a])
-        } else if lo[a] < from[a] + reach || hi + reach > to[a] {
+        } else if lo[a] < from[a].saturating_add(reach) || hi.saturating_add(reach) > to[a] {
             (from[a], to[a] + 1 - from[a])
         } else {
             (lo[a] - reach, dims[a] + 2 * reach)
@@ -776,7 +776,7 @@ pub(crate) fn log_with<D: Describe, T: Pixel>(
     // The box described: the ROI's, widened by the describer's pad within the window.
     let pad = describe.pad(settings, crop_first, true);
     let lo = [0, 1, 2].map(|a| lo[a].saturating_sub(pad).max(from[a]));
-    let hi = [0, 1, 2].map(|a| (hi[a] + pad).min(to[a]));
+    let hi = [0, 1, 2].map(|a| hi[a].saturating_add(pad).min(to[a]));
     let shape = [0, 1, 2].map(|a| to[a] + 1 - from[a]);
     let crop = ndarray::s![from[0]..=to[0], from[1]..=to[1], from[2]..=to[2]];
     // The recursive filter runs along whole lines: one non-finite voxel reaches every value.
@@ -979,7 +979,7 @@ pub(crate) fn filtered_with<D: Describe, T: Pixel>(
             let (lo, hi) = roi_box(mask, settings.label, pad, shape)?;
             let (wlo, whi) = window.unwrap_or(([0; 3], shape.map(|n| n - 1)));
             let blo = [0, 1, 2].map(|a| lo[a].saturating_sub(reach).max(wlo[a]).min(lo[a]));
-            let bhi = [0, 1, 2].map(|a| (hi[a] + reach).min(whi[a]).max(hi[a]));
+            let bhi = [0, 1, 2].map(|a| hi[a].saturating_add(reach).min(whi[a]).max(hi[a]));
             let dims = (
                 bhi[0] + 1 - blo[0],
                 bhi[1] + 1 - blo[1],

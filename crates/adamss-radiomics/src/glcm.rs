@@ -12,12 +12,20 @@ use crate::settings::Settings;
 /// Neighbour offsets `[dx, dy, dz]` for the given Chebyshev distances, one of each ± pair:
 /// PyRadiomics' set and sign (first non-zero of `(dz, dy, dx)` positive). With `fixed`
 /// (`force2D`, [`Settings::fixed_axis`]), only the offsets within the slices across that axis.
-pub(crate) fn offsets(distances: &[usize], fixed: Option<usize>) -> Vec<[i64; 3]> {
-    let dmax = *distances.iter().max().unwrap_or(&1) as i64;
+/// Only offsets that can join two voxels of a box reaching `reach` voxels along each axis
+/// (its size − 1): a longer one pairs nothing, and a parameter file's `distances: [100000]`
+/// must not enumerate 10¹⁵ candidates.
+pub(crate) fn offsets(
+    distances: &[usize],
+    fixed: Option<usize>,
+    reach: [usize; 3],
+) -> Vec<[i64; 3]> {
+    let dmax = *distances.iter().max().unwrap_or(&1);
+    let [rx, ry, rz] = reach.map(|r| r.min(dmax) as i64);
     let mut out = Vec::new();
-    for dz in (-dmax..=dmax).rev() {
-        for dy in (-dmax..=dmax).rev() {
-            for dx in (-dmax..=dmax).rev() {
+    for dz in (-rz..=rz).rev() {
+        for dy in (-ry..=ry).rev() {
+            for dx in (-rx..=rx).rev() {
                 let norm = dx.abs().max(dy.abs()).max(dz.abs()) as usize;
                 if norm == 0
                     || !distances.contains(&norm)
@@ -43,8 +51,12 @@ pub(crate) fn offsets(distances: &[usize], fixed: Option<usize>) -> Vec<[i64; 3]
 
 /// Every neighbour offset within the Chebyshev `distances`, both signs (the 26-neighbourhood
 /// for distance 1): what GLDM and NGTDM look at around a voxel.
-pub(crate) fn neighbourhood(distances: &[usize], fixed: Option<usize>) -> Vec<[i64; 3]> {
-    offsets(distances, fixed)
+pub(crate) fn neighbourhood(
+    distances: &[usize],
+    fixed: Option<usize>,
+    reach: [usize; 3],
+) -> Vec<[i64; 3]> {
+    offsets(distances, fixed, reach)
         .into_iter()
         .flat_map(|o| [o, [-o[0], -o[1], -o[2]]])
         .collect()
@@ -67,7 +79,7 @@ fn matrices(
         .weighting_norm
         .map(|norm| (norm, Array2::<f64>::zeros((n, n))));
     let mut counts = vec![0.0f64; n * n];
-    for off in offsets(&settings.distances, settings.fixed_axis()) {
+    for off in offsets(&settings.distances, settings.fixed_axis(), padded.reach) {
         let step = padded.offset(off);
         counts.fill(0.0);
         for &a in &padded.voxels {

@@ -21,7 +21,11 @@ pub(crate) fn features_in(
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
     let lv = &padded.lv;
-    let offs = padded.steps(neighbourhood(&settings.distances, settings.fixed_axis()));
+    let offs = padded.steps(neighbourhood(
+        &settings.distances,
+        settings.fixed_axis(),
+        padded.reach,
+    ));
     let ngl = disc.ng as usize;
     let mut n = vec![0.0f64; ngl + 1];
     let mut s = vec![0.0f64; ngl + 1];

@@ -371,7 +371,7 @@ pub(crate) fn crop_window<T: Pixel>(
     let pad = settings.pad_distance;
     let window = (
         [0, 1, 2].map(|a| lo[a].saturating_sub(pad)),
-        [0, 1, 2].map(|a| (hi[a] + pad).min(dims[a] - 1)),
+        [0, 1, 2].map(|a| hi[a].saturating_add(pad).min(dims[a] - 1)),
     );
     let Some(target) = settings.resampled_spacing_3d()? else {
         return Ok(Some(window));

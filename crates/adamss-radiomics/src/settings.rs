@@ -350,6 +350,18 @@ impl Settings {
         if self.level == 0 {
             return Err(Error::Settings("the wavelet level must be ≥ 1".into()));
         }
+        // PyWavelets refuses a level beyond log2 of the axis ("Level value too high"); 30 is
+        // past any image's, and keeps a parameter file from asking for endless passes.
+        if self
+            .level
+            .checked_add(self.start_level)
+            .is_none_or(|l| l > 30)
+        {
+            return Err(Error::Settings(format!(
+                "wavelet level {} + start_level {} must be ≤ 30",
+                self.level, self.start_level
+            )));
+        }
         if !(self.lbp2d_radius.is_finite() && self.lbp2d_radius > 0.0) {
             return Err(Error::Settings(format!(
                 "lbp2DRadius must be positive (pixels), got {}",

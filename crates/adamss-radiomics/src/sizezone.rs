@@ -195,9 +195,10 @@ pub(crate) fn glrlm_in(
     let mut acc = [0.0f64; 16];
     let mut angles = 0usize;
     let levels = disc.grey_levels.len();
-    let directions: Vec<[i64; 3]> = (offsets(&[1], settings.fixed_axis()).into_iter())
-        .filter(|&off| spans_two_voxels(roi, off))
-        .collect();
+    let directions: Vec<[i64; 3]> = (offsets(&[1], settings.fixed_axis(), padded.reach)
+        .into_iter())
+    .filter(|&off| spans_two_voxels(roi, off))
+    .collect();
     let matrices: Vec<Vec<Vec<f64>>> = match settings.weighting_norm {
         None => directions
             .iter()
@@ -271,7 +272,7 @@ pub(crate) fn glszm_in(
     padded: &Padded,
 ) -> Vec<(&'static str, f64)> {
     let row = disc.rows();
-    let neighbours = padded.steps(neighbourhood(&[1], settings.fixed_axis()));
+    let neighbours = padded.steps(neighbourhood(&[1], settings.fixed_axis(), padded.reach));
     // A voxel joins a zone once: its level is then overwritten with -1, as outside the ROI,
     // so one comparison both matches the level and skips voxels already taken.
     let mut lv = padded.lv.clone();
@@ -339,7 +340,11 @@ pub(crate) fn gldm_in(
 ) -> Vec<(&'static str, f64)> {
     let row = disc.rows();
     let lv = &padded.lv;
-    let offs = padded.steps(neighbourhood(&settings.distances, settings.fixed_axis()));
+    let offs = padded.steps(neighbourhood(
+        &settings.distances,
+        settings.fixed_axis(),
+        padded.reach,
+    ));
     // Levels are whole numbers: |b − level| ≤ α exactly when |b − level| ≤ ⌊α⌋ (none when α
     // is negative or NaN).
     let alpha = settings.gldm_a.floor();

@@ -316,7 +316,7 @@ impl<M: Fn([usize; 3]) -> bool> Kernel<'_, M> {
             [0, 1, 2].map(|a| match (Some(a) == self.fixed, side) {
                 (true, _) => c[a],
                 (false, 0) => c[a].saturating_sub(self.radius),
-                (false, _) => (c[a] + self.radius).min(self.dims[a] - 1),
+                (false, _) => c[a].saturating_add(self.radius).min(self.dims[a] - 1),
             })
         });
         let dims = [0, 1, 2].map(|a| hi[a] + 1 - lo[a]);

@@ -397,3 +397,61 @@ fn two_dimensional_images() {
         .unwrap();
     assert_eq!(f.len(), 93);
 }
+
+/// Numbers a parameter file may hold that would overflow an index or allocate without bound
+/// (found while fuzzing voxel-based plans, 2026-12-06): `distances` beyond the image pair no
+/// voxels (no 10¹⁵ candidate offsets, no padded box of that size), a `padDistance` or
+/// `kernelRadius` of 2⁶⁴ − 1 reaches the image's edge (the same values as any radius past it),
+/// a wavelet level past 30 is refused by name.
+#[test]
+fn huge_numbers_in_a_parameter_file_are_bounded() {
+    let d = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let name = "voxel_default_ct";
+    let file = |what: &str| dir().join(format!("{name}.{what}"));
+    let run = |p: &std::path::Path| {
+        ExtractionPlan::from_file(p)
+            .unwrap()
+            .run_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+            .unwrap()
+    };
+    let far = run(&write(
+        "far.json",
+        r#"{"setting": {"distances": [100000]}, "featureClass": {"glcm": null, "ngtdm": null}}"#,
+    ));
+    assert!(far
+        .iter()
+        .filter(|(n, _)| n.contains("_glcm_"))
+        .all(|(_, v)| v.is_nan()));
+    let max = u64::MAX;
+    let pad = |p: u64| {
+        run(&write(
+            &format!("pad{p}.json"),
+            &format!(
+                r#"{{"setting": {{"padDistance": {p}, "preCrop": true}}, "imageType": {{"Original": {{}}, "Gradient": {{}}}}}}"#
+            ),
+        ))
+    };
+    assert_eq!(pad(max), pad(100));
+    let voxel = |r: u64| {
+        ExtractionPlan::from_file(&write(
+            &format!("r{r}.json"),
+            &format!(r#"{{"voxelSetting": {{"kernelRadius": {r}}}, "featureClass": {{"firstorder": ["Mean"]}}}}"#),
+        ))
+        .unwrap()
+        .run_voxel_based_files(&file("image.nii.gz"), &file("mask.nii.gz"))
+        .unwrap()
+    };
+    let (a, b) = (voxel(max), voxel(100));
+    assert_eq!(a.maps[0].1.data(), b.maps[0].1.data());
+    let e = ExtractionPlan::from_file(&write(
+        "level.json",
+        &format!(r#"{{"setting": {{"level": {max}}}, "imageType": {{"Wavelet": {{}}}}}}"#),
+    ))
+    .unwrap_err();
+    assert!(e.to_string().contains("level"), "{e}");
+}
