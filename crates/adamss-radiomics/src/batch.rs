@@ -180,16 +180,20 @@ impl Batch {
     /// written to `dir` as `Case-<k>_<feature>.nii.gz`, `k` the case's position from 1 (as
     /// PyRadiomics names its `.nrrd` maps), each file whole or absent; diagnostics as in
     /// [`Batch::run`]; cases in parallel, results in file order. A case that fails does not stop
-    /// the others.
-    pub fn run_voxel_based(&self, plan: &ExtractionPlan, dir: &Path) -> Vec<Result<CaseMaps>> {
-        let made = std::fs::create_dir_all(dir).map_err(|e| {
+    /// the others; a folder that cannot be made stops the batch.
+    pub fn run_voxel_based(
+        &self,
+        plan: &ExtractionPlan,
+        dir: &Path,
+    ) -> Result<Vec<Result<CaseMaps>>> {
+        std::fs::create_dir_all(dir).map_err(|e| {
             Error::Settings(format!("creating the maps' folder {}: {e}", dir.display()))
-        });
-        self.cases
+        })?;
+        Ok(self
+            .cases
             .par_iter()
             .enumerate()
             .map(|(k, case)| {
-                made.as_ref().map_err(|e| Error::Settings(e.to_string()))?;
                 let name = format!("{} line {}", self.path.display(), case.line);
                 crate::with_case(&name, || {
                     let plan = case.plan(plan)?;
@@ -210,7 +214,7 @@ impl Batch {
                     })
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// Writes the results of [`Batch::run_voxel_based`] as [`Batch::write_csv`] writes

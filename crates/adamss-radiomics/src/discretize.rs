@@ -118,19 +118,23 @@ pub fn discretize(roi: &Roi, settings: &Settings) -> Discretized {
         .zip(&roi.mask)
         .map(|(&v, &m)| if m { digitize(v, &edges) } else { 0 })
         .collect();
-    let mut grey_levels: Vec<u32> = levels
-        .iter()
-        .zip(&roi.mask)
-        .filter_map(|(&l, &m)| m.then_some(l))
-        .collect();
-    grey_levels.sort_unstable();
-    grey_levels.dedup();
+    let grey_levels = present_levels(&levels, &roi.mask);
     let ng = grey_levels.last().copied().unwrap_or(0);
     Discretized {
         levels,
         grey_levels,
         ng,
     }
+}
+
+/// The grey levels of the voxels `mask` marks, increasing, each once.
+pub(crate) fn present_levels(levels: &[u32], mask: &[bool]) -> Vec<u32> {
+    let mut present: Vec<u32> = (levels.iter().zip(mask))
+        .filter_map(|(&l, &m)| m.then_some(l))
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    present
 }
 
 /// The ROI's grey levels in a box padded by `pad` voxels on every side, `-1` outside the

@@ -230,6 +230,12 @@ impl FeatureClass {
         }
     }
 
+    /// Whether the class describes the mask's shape (shape, shape2D): computed once per
+    /// extraction, not per image type, and never per kernel.
+    pub(crate) fn is_shape(self) -> bool {
+        matches!(self, Self::Shape | Self::Shape2D)
+    }
+
     /// The class of PyRadiomics' name (`"glcm"`, `"shape2D"`, …; as in parameter files).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL

@@ -82,6 +82,9 @@ pub struct ExtractionPlan {
     pub voxel: VoxelSettings,
 }
 
+/// A deprecated feature: its class, its name, and the two features it derives from.
+pub(crate) type Derived = (FeatureClass, &'static str, [&'static str; 2]);
+
 /// The deprecated features PyRadiomics still computes (with a warning) when a parameter file
 /// names them, and what they derive from: `StandardDeviation = √Variance`, and from the mesh
 /// volume V and surface area A, `Compactness1 = V / (√π A^1.5)`, `Compactness2 = 36π V² / A³`,
@@ -89,7 +92,7 @@ pub struct ExtractionPlan {
 /// Sphericity` (PyRadiomics' formulas). Its other deprecated
 /// features (GLCM `Dissimilarity`, `Homogeneity1/2`, `SumVariance`, GLDM
 /// `DependencePercentage`, `GrayLevelNonUniformityNormalized`) have no value there either.
-const DERIVED: [(FeatureClass, &str, [&str; 2]); 5] = [
+const DERIVED: [Derived; 5] = [
     (
         FeatureClass::FirstOrder,
         "StandardDeviation",
@@ -601,17 +604,18 @@ impl ExtractionPlan {
         self.files_with(&VoxelRun, image, mask)
     }
 
-    /// The classes but the shape ones, and the features each keeps (by class name).
-    fn texture_classes(&self) -> (Vec<FeatureClass>, BTreeMap<&str, &Vec<String>>) {
-        let classes = (self.classes.iter().map(|(c, _)| *c))
-            .filter(|c| !is_shape(c))
-            .collect();
-        let keep = self
-            .classes
-            .iter()
+    /// The classes but the shape ones.
+    fn texture_classes(&self) -> Vec<FeatureClass> {
+        (self.classes.iter().map(|(c, _)| *c))
+            .filter(|c| !c.is_shape())
+            .collect()
+    }
+
+    /// The features each class keeps, by class name (a class absent: all of them).
+    fn kept_features(&self) -> BTreeMap<&str, &Vec<String>> {
+        (self.classes.iter())
             .filter_map(|(c, k)| k.as_ref().map(|k| (c.name(), k)))
-            .collect();
-        (classes, keep)
+            .collect()
     }
 
     /// Every image type's images of a prepared pair, described by `describe`.
@@ -624,8 +628,7 @@ impl ExtractionPlan {
         adjust: &dyn Fn(&Settings) -> Settings,
         axes: usize,
     ) -> Result<Vec<D::Item>> {
-        let (classes, _) = self.texture_classes();
-        let classes = &classes[..];
+        let classes = &self.texture_classes()[..];
         let mut out = Vec::new();
         for (sel, s) in &self.image_types {
             let s = &adjust(s);
@@ -666,9 +669,9 @@ impl ExtractionPlan {
         // Shape and shape2D once, first, from the top-level settings; the other classes per
         // image type.
         let shapes: Vec<FeatureClass> = (self.classes.iter().map(|(c, _)| *c))
-            .filter(is_shape)
+            .filter(|c| c.is_shape())
             .collect();
-        let (_, keep) = self.texture_classes();
+        let keep = self.kept_features();
         let shape2d = if shapes.contains(&FeatureClass::Shape2D) {
             Shape2d::Asked
         } else if self.shape2d_where_planar && self.settings.force_2d {
@@ -686,14 +689,7 @@ impl ExtractionPlan {
         out.extend(self.image_types_with(&Segment, image, mask, stored, adjust, axes)?);
         // Deprecated features PyRadiomics still computes when a file asks for them by name.
         let mut derived = Vec::new();
-        let pi = std::f64::consts::PI;
-        for (class, feature, from) in DERIVED {
-            if !keep
-                .get(class.name())
-                .is_some_and(|k| k.iter().any(|x| x == feature))
-            {
-                continue;
-            }
+        for (class, feature, from) in derived_asked(&keep) {
             for (name, v) in &out {
                 let Some(prefix) = name.strip_suffix(&format!("_{}_{}", class.name(), from[0]))
                 else {
@@ -704,13 +700,7 @@ impl ExtractionPlan {
                     .iter()
                     .find(|(m, _)| *m == other)
                     .map_or(f64::NAN, |(_, x)| *x);
-                let x = match (class, feature) {
-                    (_, "StandardDeviation") => v.sqrt(),
-                    (_, "Compactness1") => v / (a.powf(1.5) * pi.sqrt()),
-                    (_, "Compactness2") => 36.0 * pi * v.powi(2) / a.powi(3),
-                    (FeatureClass::Shape2D, _) => 1.0 / v,
-                    _ => a / (36.0 * pi * v.powi(2)).cbrt(),
-                };
+                let x = derived_value(class, feature, *v, a);
                 derived.push((format!("{prefix}_{}_{feature}", class.name()), x));
             }
         }
@@ -727,21 +717,37 @@ impl ExtractionPlan {
         adjust: &dyn Fn(&Settings) -> Settings,
         axes: usize,
     ) -> Result<FeatureMaps> {
-        let (_, keep) = self.texture_classes();
+        let keep = self.kept_features();
         let all: Vec<FeatureClass> = self.classes.iter().map(|(c, _)| *c).collect();
-        // firstorder StandardDeviation when named (a deprecated feature PyRadiomics computes).
-        let std = keep
-            .get("firstorder")
-            .is_some_and(|k| k.iter().any(|x| x == "StandardDeviation"));
-        let kernels = Kernels::new(&self.voxel, &all, image.geometry(), std)?;
+        let kernels = Kernels::new(&self.voxel, &all, image.geometry(), derived_asked(&keep))?;
         let mut maps = self.image_types_with(&kernels, image, mask, stored, adjust, axes)?;
         maps.retain(|(name, _)| kept(&keep, name));
         Ok(FeatureMaps { maps })
     }
 }
 
-fn is_shape(c: &FeatureClass) -> bool {
-    matches!(c, FeatureClass::Shape | FeatureClass::Shape2D)
+/// The rows of [`DERIVED`] a file asks for by name (`keep`).
+pub(crate) fn derived_asked(keep: &BTreeMap<&str, &Vec<String>>) -> Vec<Derived> {
+    DERIVED
+        .into_iter()
+        .filter(|(class, feature, _)| {
+            keep.get(class.name())
+                .is_some_and(|k| k.iter().any(|x| x == feature))
+        })
+        .collect()
+}
+
+/// A deprecated feature from the two features it derives from ([`DERIVED`]'s formulas): `v`
+/// the first, `a` the second.
+pub(crate) fn derived_value(class: FeatureClass, feature: &str, v: f64, a: f64) -> f64 {
+    let pi = std::f64::consts::PI;
+    match (class, feature) {
+        (_, "StandardDeviation") => v.sqrt(),
+        (_, "Compactness1") => v / (a.powf(1.5) * pi.sqrt()),
+        (_, "Compactness2") => 36.0 * pi * v.powi(2) / a.powi(3),
+        (FeatureClass::Shape2D, _) => 1.0 / v,
+        _ => a / (36.0 * pi * v.powi(2)).cbrt(),
+    }
 }
 
 /// Whether a feature `<image>_<class>_<feature>` is among those the file keeps.

@@ -13,9 +13,10 @@ use ndarray::Array3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::discretize::{bin_edges_in, digitize, Discretized};
+use crate::discretize::{bin_edges_in, digitize, present_levels, Discretized};
 use crate::error::{Error, Result};
 use crate::extract::{class_values, original_with, Cropped, Describe, FeatureClass};
+use crate::params::{derived_value, Derived};
 use crate::pixel::Pixel;
 use crate::roi::{require_finite, Roi};
 use crate::settings::Settings;
@@ -39,8 +40,8 @@ pub struct VoxelSettings {
     pub voxel_batch: Option<i64>,
 }
 
-/// A float given as a number, or as a string NumPy's `float()` reads: `nan`, `inf`, `-inf`
-/// (any case), or a decimal number.
+/// A float given as a number, or as a string NumPy's `float()` reads (`nan`, `inf`, `-inf`, a
+/// decimal number; any case), or YAML's spelling of the non-finite ones (`.nan`, `-.inf`).
 fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<f64, D::Error> {
@@ -52,21 +53,12 @@ fn number_or_numeric_string<'de, D: serde::Deserializer<'de>>(
     }
     match NumberOrString::deserialize(d)? {
         NumberOrString::Number(v) => Ok(v),
-        NumberOrString::String(s) => {
-            let t = s.trim().trim_start_matches('+').to_ascii_lowercase();
-            let t = t
-                .strip_prefix('.')
-                .filter(|r| matches!(*r, "nan" | "inf"))
-                .unwrap_or(&t);
-            match t {
-                "nan" => Ok(f64::NAN),
-                "inf" | "infinity" => Ok(f64::INFINITY),
-                "-inf" | "-infinity" | "-.inf" => Ok(f64::NEG_INFINITY),
-                _ => t.parse().map_err(|_| {
-                    serde::de::Error::custom(format!("initValue {s:?} is not a number"))
-                }),
-            }
-        }
+        // Rust's float parser reads `nan`, `inf`, `infinity` in any case, with a sign.
+        NumberOrString::String(s) => (s.trim().to_ascii_lowercase())
+            .replace(".nan", "nan")
+            .replace(".inf", "inf")
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("initValue {s:?} is not a number"))),
     }
 }
 
@@ -139,7 +131,7 @@ pub fn extract_voxel_based<T: Pixel>(
     voxel: &VoxelSettings,
     classes: &[FeatureClass],
 ) -> Result<FeatureMaps> {
-    let kernels = Kernels::new(voxel, classes, image.geometry(), false)?;
+    let kernels = Kernels::new(voxel, classes, image.geometry(), Vec::new())?;
     let maps = original_with(&kernels, image, mask, settings, &kernels.classes)?;
     Ok(FeatureMaps { maps })
 }
@@ -151,9 +143,10 @@ pub(crate) struct Kernels<'a> {
     pub(crate) classes: Vec<FeatureClass>,
     /// The grid of the image the crops are cut from.
     geometry: Geometry,
-    /// Whether to add firstorder `StandardDeviation` (√`Variance`, PyRadiomics' `nanstd` of
-    /// each kernel) before each `Variance` map.
-    standard_deviation: bool,
+    /// The deprecated features a parameter file names (firstorder `StandardDeviation`:
+    /// PyRadiomics' `nanstd` of each kernel), derived voxel by voxel as
+    /// [`crate::params::derived_value`] derives them for a ROI.
+    derived: Vec<Derived>,
 }
 
 impl<'a> Kernels<'a> {
@@ -162,22 +155,21 @@ impl<'a> Kernels<'a> {
         voxel: &'a VoxelSettings,
         classes: &[FeatureClass],
         geometry: &Geometry,
-        standard_deviation: bool,
+        derived: Vec<Derived>,
     ) -> Result<Self> {
         voxel.validate()?;
-        let is_shape = |c: &FeatureClass| matches!(c, FeatureClass::Shape | FeatureClass::Shape2D);
-        if classes.iter().any(is_shape) {
+        if classes.iter().any(|c| c.is_shape()) {
             crate::context::warn_case!(
                 "shape classes skipped: voxel-based extraction describes kernels, which have no \
                  shape (as PyRadiomics)"
             );
         }
-        let classes = classes.iter().copied().filter(|c| !is_shape(c)).collect();
+        let classes = classes.iter().copied().filter(|c| !c.is_shape()).collect();
         Ok(Self {
             voxel,
             classes,
             geometry: *geometry,
-            standard_deviation,
+            derived,
         })
     }
 }
@@ -263,7 +255,7 @@ impl Describe for Kernels<'_> {
             .collect();
         let names: Vec<String> = classes
             .iter()
-            .filter(|c| !matches!(c, FeatureClass::Shape | FeatureClass::Shape2D))
+            .filter(|c| !c.is_shape())
             .flat_map(|c| {
                 c.feature_names()
                     .iter()
@@ -282,16 +274,29 @@ impl Describe for Kernels<'_> {
             }
             Volume::new(map, geometry)
         };
-        let mut out = Vec::with_capacity(names.len());
+        let position = |class: FeatureClass, feature: &str| {
+            let name = format!("{prefix}_{}_{feature}", class.name());
+            names.iter().position(|n| *n == name)
+        };
+        // Deprecated features asked for, after the others (as for a ROI), voxel by voxel.
+        let mut derived = Vec::new();
+        for &(class, feature, [from, other]) in &self.derived {
+            let Some(v) = position(class, from) else {
+                continue;
+            };
+            let a = position(class, other);
+            let value = |n: usize| {
+                let x: &[f64] = &per_voxel[n];
+                derived_value(class, feature, x[v], a.map_or(f64::NAN, |a| x[a]))
+            };
+            let name = format!("{prefix}_{}_{feature}", class.name());
+            derived.push((name, map(&value)?));
+        }
+        let mut out = Vec::with_capacity(names.len() + derived.len());
         for (f, name) in names.into_iter().enumerate() {
-            if let Some(prefix) =
-                (name.strip_suffix("_firstorder_Variance")).filter(|_| self.standard_deviation)
-            {
-                let std = format!("{prefix}_firstorder_StandardDeviation");
-                out.push((std, map(&|n| per_voxel[n][f].sqrt())?));
-            }
             out.push((name, map(&|n| per_voxel[n][f])?));
         }
+        out.extend(derived);
         Ok(out)
     }
 }
@@ -336,13 +341,7 @@ impl<M: Fn([usize; 3]) -> bool> Kernel<'_, M> {
                 }
             }
         }
-        let mut grey_levels: Vec<u32> = levels
-            .iter()
-            .zip(&mask)
-            .filter_map(|(&l, &m)| m.then_some(l))
-            .collect();
-        grey_levels.sort_unstable();
-        grey_levels.dedup();
+        let grey_levels = present_levels(&levels, &mask);
         let roi = Roi {
             dims,
             image,

@@ -415,7 +415,8 @@ impl Aft {
 
     /// Risk scores: `−log` of the predicted median (higher = worse).
     pub fn risk(&self, x: ArrayView2<f64>) -> Result<Array1<f64>> {
-        Ok(self.median(x)?.mapv(|m| -m.ln()))
+        let (mu, sigma) = self.location_scale(x)?;
+        Ok(risk_of(self.distribution, &mu, &sigma))
     }
 }
 
@@ -584,7 +585,12 @@ impl AftValidParams {
         let zq = normal.inverse_cdf(0.5 + self.confidence / 2.0);
         let ci_lower = &coef - &(&se * zq);
         let ci_upper = &coef + &(&se * zq);
-        let mut model = Aft {
+        // Harrell's C of the predicted medians (higher risk: shorter median).
+        let mu = loc.dot(&theta.slice(s![..kl]));
+        let sigma = shp.dot(&theta.slice(s![kl..])).mapv(f64::exp);
+        let risk = risk_of(d, &mu, &sigma);
+        let concordance = harrell(y, risk.as_slice().expect("contiguous"), DEFAULT_TIED_TOL)?;
+        let model = Aft {
             distribution: d,
             ancillary: self.ancillary,
             location: coef.slice(s![..kl]).to_owned(),
@@ -598,19 +604,19 @@ impl AftValidParams {
             ci_upper,
             log_likelihood: current.ll,
             aic: 2.0 * k as f64 - 2.0 * current.ll,
-            concordance: Concordance {
-                c_index: f64::NAN,
-                concordant: 0,
-                discordant: 0,
-                tied_risk: 0,
-                tied_time: 0,
-            },
+            concordance,
             iterations,
         };
-        let risk = model.risk(x)?;
-        model.concordance = harrell(y, risk.as_slice().expect("contiguous"), DEFAULT_TIED_TOL)?;
         Ok(model)
     }
+}
+
+/// `−log` of the median of times with log-location `mu` and log-scale `sigma`.
+fn risk_of(d: AftDistribution, mu: &Array1<f64>, sigma: &Array1<f64>) -> Array1<f64> {
+    let z = d.quantile_of_survival(0.5);
+    ndarray::Zip::from(mu)
+        .and(sigma)
+        .map_collect(|m, s| -(m + s * z))
 }
 
 /// The log-likelihood, and where asked its gradient and Hessian in the coefficients.

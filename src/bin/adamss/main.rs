@@ -435,7 +435,7 @@ fn radiomics_batch(
             (batch.write_csv(&results, &a.out)?, features, "features")
         }
         Some(dir) => {
-            let results = batch.run_voxel_based(&plan, dir);
+            let results = batch.run_voxel_based(&plan, dir)?;
             let maps = (results.iter().find_map(|r| r.as_ref().ok())).map_or(0, |o| o.maps.len());
             (
                 batch.write_maps_csv(&results, &a.out)?,
