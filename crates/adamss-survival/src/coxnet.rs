@@ -1031,7 +1031,8 @@ impl Shuffler {
     }
 }
 
-fn soft_threshold(z: f64, t: f64) -> f64 {
+/// `sign(z) · max(|z| − t, 0)`: the minimiser of `½ (u − z)² + t |u|`.
+pub(crate) fn soft_threshold(z: f64, t: f64) -> f64 {
     if z > t {
         z - t
     } else if z < -t {

@@ -1,13 +1,15 @@
-//! Unpenalised Cox proportional-hazards regression by Newton–Raphson.
+//! Cox proportional-hazards regression by Newton–Raphson, unpenalised or with lifelines'
+//! ridge / elastic-net penalty (proximal Newton where an L1 part makes it non-smooth).
 
 use linfa::prelude::*;
 use linfa::{DatasetBase, ParamGuard};
 use ndarray::{Array1, Array2, ArrayBase, ArrayView2, Axis, Data, Ix2};
-use ndarray_linalg::{Cholesky, Inverse, SolveC, UPLO};
+use ndarray_linalg::{InverseC, SolveC};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 use crate::cox::{check_weights, PartialLikelihood, Reduction, Ties};
+use crate::coxnet::soft_threshold;
 use crate::residuals::{sandwich, stratum_residuals};
 use crate::surv::{check_design, column_sd};
 use crate::{Error, Result, Surv};
@@ -24,6 +26,8 @@ const DIVERGENCE: f64 = 20.0;
 /// | `tol` | 1e-10 | > 0: largest Newton step on standardised coefficients |
 /// | `confidence` | 0.95 | (0, 1): level of the coefficient intervals |
 /// | `robust` | false | sandwich standard errors (R's `robust = TRUE`, lifelines' `robust=True`) |
+/// | `penalizer` | 0 (none) | finite, ≥ 0: one for all coefficients or one per covariate (lifelines' `penalizer`) |
+/// | `l1_ratio` | 0 (ridge) | [0, 1]: the L1 share of the penalty (lifelines' `l1_ratio`) |
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CoxPhValidParams {
@@ -32,6 +36,50 @@ pub struct CoxPhValidParams {
     tol: f64,
     confidence: f64,
     robust: bool,
+    penalizer: Penalizer,
+    l1_ratio: f64,
+}
+
+/// The penalty weight of [`CoxPhParams::penalizer`]: one number for every coefficient, or one
+/// per covariate (0 leaves that coefficient unpenalised) — lifelines' `penalizer`, a float or
+/// an array. Serialised as a number or an array of numbers.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Penalizer {
+    /// The same weight for every coefficient.
+    All(f64),
+    /// One weight per covariate, in column order.
+    Each(Vec<f64>),
+}
+
+impl Default for Penalizer {
+    fn default() -> Self {
+        Penalizer::All(0.0)
+    }
+}
+
+impl Penalizer {
+    /// Whether every weight is 0 (an unpenalised fit).
+    pub fn is_none(&self) -> bool {
+        match self {
+            Penalizer::All(w) => *w == 0.0,
+            Penalizer::Each(w) => w.iter().all(|&v| v == 0.0),
+        }
+    }
+
+    /// The weight of each of `p` coefficients; an error when a per-covariate list has another
+    /// length.
+    pub fn weights(&self, p: usize) -> Result<Vec<f64>> {
+        match self {
+            Penalizer::All(w) => Ok(vec![*w; p]),
+            Penalizer::Each(w) if w.len() == p => Ok(w.clone()),
+            Penalizer::Each(w) => Err(Error::LengthMismatch {
+                what: "penalizers (one per covariate column)",
+                got: w.len(),
+                expected: p,
+            }),
+        }
+    }
 }
 
 impl Default for CoxPhValidParams {
@@ -42,6 +90,8 @@ impl Default for CoxPhValidParams {
             tol: 1e-10,
             confidence: 0.95,
             robust: false,
+            penalizer: Penalizer::All(0.0),
+            l1_ratio: 0.0,
         }
     }
 }
@@ -85,6 +135,46 @@ impl CoxPhParams {
         self.0.robust = robust;
         self
     }
+
+    /// Penalises every coefficient as lifelines' `CoxPHFitter(penalizer=w, l1_ratio=r)`:
+    /// the fit maximises, on the covariates standardised by their mean and standard deviation
+    /// (`n − 1` divisor, as pandas), the log partial likelihood minus
+    /// `n · w · (r·|b| + (1 − r)/2 · b²)` summed over the standardised coefficients `b`, `n` the
+    /// number of subjects (rows, whatever their case weights), and reports the coefficients on
+    /// the covariates' own scale. With `r = 0` (ridge, the default) the maximum is smooth and
+    /// found by Newton's method; with `r > 0` ([`CoxPhParams::l1_ratio`]) by proximal Newton
+    /// steps (coordinate descent on the quadratic model with the exact L1 term), so
+    /// coefficients the penalty removes are exactly 0 where lifelines' smoothed |b| leaves
+    /// numbers near 1e-11.
+    ///
+    /// What is reported then: [`CoxPh::log_likelihood`] is the *penalised* log-likelihood (as
+    /// lifelines' `log_likelihood_`, and so [`CoxPh::likelihood_ratio_test`]); the covariance
+    /// is the inverse of the penalised information (lifelines' `variance_matrix_`, R's
+    /// `coxph(… + ridge(…))` `var`); a coefficient held at exactly 0 by the L1 part has no
+    /// standard error (NaN; lifelines prints a number from its smoothed curvature), and the
+    /// others' come from the information restricted to the nonzero coefficients. The null
+    /// log-likelihood and the score test are the unpenalised ones at β = 0. A penalty makes a
+    /// fit with more covariates than events, or than subjects, well defined (a radiomics
+    /// table); for glmnet's whole path with cross-validated λ see [`crate::Coxnet`].
+    pub fn penalizer(mut self, w: f64) -> Self {
+        self.0.penalizer = Penalizer::All(w);
+        self
+    }
+
+    /// One penalizer per covariate (lifelines' array `penalizer`): 0 leaves a coefficient
+    /// unpenalised (pre-specified prognostic factors beside penalised candidates). The list's
+    /// length is checked against the design's columns at fit time.
+    pub fn penalizers(mut self, w: Vec<f64>) -> Self {
+        self.0.penalizer = Penalizer::Each(w);
+        self
+    }
+
+    /// The L1 share `r` of the penalty, in [0, 1] (lifelines' `l1_ratio`; 1 is the lasso):
+    /// see [`CoxPhParams::penalizer`].
+    pub fn l1_ratio(mut self, r: f64) -> Self {
+        self.0.l1_ratio = r;
+        self
+    }
 }
 
 impl ParamGuard for CoxPhParams {
@@ -94,6 +184,21 @@ impl ParamGuard for CoxPhParams {
     fn check_ref(&self) -> Result<&CoxPhValidParams> {
         let p = &self.0;
         check_newton(p.max_iter, p.tol, p.confidence)?;
+        let weights = match &p.penalizer {
+            Penalizer::All(w) => std::slice::from_ref(w),
+            Penalizer::Each(w) => w.as_slice(),
+        };
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(Error::InvalidParameter(format!(
+                "penalizer = {w} must be finite and >= 0"
+            )));
+        }
+        if !(0.0..=1.0).contains(&p.l1_ratio) {
+            return Err(Error::InvalidParameter(format!(
+                "l1_ratio = {} must be in [0, 1]",
+                p.l1_ratio
+            )));
+        }
         Ok(p)
     }
 
@@ -166,6 +271,12 @@ pub struct CoxPh {
     /// [`CoxPh::likelihood_ratio_test`], [`CoxPh::wald_test`].
     #[serde(default)]
     pub score_test: Option<ChiSquareTest>,
+    /// The penalty weight(s) of a penalised fit ([`CoxPhParams::penalizer`]); 0 unpenalised.
+    #[serde(default)]
+    pub penalizer: Penalizer,
+    /// The L1 share of the penalty ([`CoxPhParams::l1_ratio`]).
+    #[serde(default)]
+    pub l1_ratio: f64,
 }
 
 fn one() -> usize {
@@ -285,10 +396,19 @@ impl CoxPh {
         } else {
             String::new()
         };
+        let penalty = match &self.penalizer {
+            w if w.is_none() => String::new(),
+            Penalizer::All(w) => format!("; penalizer {w}, l1 ratio {}", self.l1_ratio),
+            Penalizer::Each(w) => format!("; penalizers {w:?}, l1 ratio {}", self.l1_ratio),
+        };
         let _ = writeln!(
             s,
-            "\nties: {:?}{strata}; concordance {:.4}; partial log-likelihood {:.4} (null {:.4})",
-            self.ties, self.concordance.c_index, self.log_likelihood, self.log_likelihood_null
+            "\nties: {:?}{strata}{penalty}; concordance {:.4}; {}partial log-likelihood {:.4} (null {:.4})",
+            self.ties,
+            self.concordance.c_index,
+            if penalty.is_empty() { "" } else { "penalised " },
+            self.log_likelihood,
+            self.log_likelihood_null
         );
         let mut test = |name: &str, t: Option<ChiSquareTest>| {
             let _ = match t {
@@ -682,6 +802,7 @@ impl CoxPhValidParams {
         let sd = column_sd(x)?;
         let xs = (&x - &mean) / &sd;
         let strata = Strata::new(xs.view(), y, labels, params.ties, data.weights)?;
+        let penalty = Penalty::new(&params.penalizer, params.l1_ratio, y.len(), p)?;
         let mut beta = Array1::<f64>::zeros(p);
         let (mut f, mut g, mut h) = strata.nll_grad_hess(&beta)?;
         let f_null = f;
@@ -690,38 +811,48 @@ impl CoxPhValidParams {
             .solvec(&g)
             .ok()
             .map(|step| ChiSquareTest::new(g.dot(&step), p));
+        penalty.add_ridge(&beta, &mut f, &mut g, &mut h);
+        let objective =
+            |beta: &Array1<f64>| -> Result<f64> { Ok(strata.nll(beta)? + penalty.value(beta)) };
         let mut iterations = 0;
         let mut converged = false;
         let mut last_step = f64::INFINITY;
         while iterations < params.max_iter {
             iterations += 1;
-            let step = match h.solvec(&g) {
-                Ok(step) => step,
-                // Diverging coefficients make the information matrix numerically singular.
-                Err(_) if largest(&beta).1 > DIVERGENCE / 2.0 => {
-                    let index = largest(&beta).0;
-                    return Err(Error::MonotoneLikelihood {
-                        index,
-                        value: beta[index] / sd[index],
-                    });
-                }
-                Err(e) => {
-                    return Err(Error::Linalg(format!(
-                        "information matrix not positive definite (collinear covariates?): {e}"
-                    )))
+            // The step to subtract: Newton's, or with an L1 part the proximal Newton one.
+            let step = if penalty.has_l1() {
+                &beta - &penalty.prox_newton(&beta, &g, &h)
+            } else {
+                match h.solvec(&g) {
+                    Ok(step) => step,
+                    // Diverging coefficients make the information matrix numerically singular.
+                    Err(_) if largest(&beta).1 > DIVERGENCE / 2.0 => {
+                        let index = largest(&beta).0;
+                        return Err(Error::MonotoneLikelihood {
+                            index,
+                            value: beta[index] / sd[index],
+                        });
+                    }
+                    Err(e) => {
+                        return Err(Error::Linalg(format!(
+                            "information matrix not positive definite (collinear covariates?): {e}"
+                        )))
+                    }
                 }
             };
+            let phi = f + penalty.l1_value(&beta);
             let mut t = 1.0;
             let mut next = &beta - &step;
-            let mut f_next = strata.nll(&next)?;
-            while f_next > f + 1e-12 * f.abs() && t > 1e-8 {
+            let mut phi_next = objective(&next)?;
+            while phi_next > phi + 1e-12 * phi.abs() && t > 1e-8 {
                 t *= 0.5;
                 next = &beta - &(&step * t);
-                f_next = strata.nll(&next)?;
+                phi_next = objective(&next)?;
             }
             last_step = (&step * t).iter().fold(0.0f64, |m, v| m.max(v.abs()));
             beta = next;
             (f, g, h) = strata.nll_grad_hess(&beta)?;
+            penalty.add_ridge(&beta, &mut f, &mut g, &mut h);
             if let Some(index) = beta.iter().position(|b| b.abs() > DIVERGENCE) {
                 if last_step < 1e-3 || iterations == params.max_iter {
                     return Err(Error::MonotoneLikelihood {
@@ -743,15 +874,31 @@ impl CoxPhValidParams {
                 gradient,
             });
         }
-        let _ = h
-            .cholesky(UPLO::Lower)
-            .map_err(|e| Error::Linalg(e.to_string()))?;
-        let cov_std = h
-            .inv()
+        // The information of the coefficients the L1 part leaves free (all without one); a
+        // coefficient it holds at 0 has no standard error.
+        let free: Vec<usize> = (0..p).filter(|&j| penalty.is_free(j, beta[j])).collect();
+        let h_free = h.select(Axis(0), &free).select(Axis(1), &free);
+        // Cholesky, not LU: OpenBLAS's threaded LU recurses with large stack frames and
+        // overflows a 2 MiB thread stack (Rust's default for spawned threads) from 128 × 128.
+        let inv_free = h_free
+            .invc()
             .map_err(|e| Error::Linalg(format!("cannot invert the information matrix: {e}")))?;
+        let mut cov_std = Array2::<f64>::zeros((p, p));
+        for (a, &ja) in free.iter().enumerate() {
+            for (b, &jb) in free.iter().enumerate() {
+                cov_std[[ja, jb]] = inv_free[[a, b]];
+            }
+        }
         let coef = &beta / &sd;
-        let unscale =
-            |m: &Array2<f64>| Array2::from_shape_fn((p, p), |(a, b)| m[[a, b]] / (sd[a] * sd[b]));
+        let unscale = |m: &Array2<f64>| {
+            Array2::from_shape_fn((p, p), |(a, b)| {
+                if free.contains(&a) && free.contains(&b) {
+                    m[[a, b]] / (sd[a] * sd[b])
+                } else {
+                    f64::NAN
+                }
+            })
+        };
         let (covariance, naive_covariance) = if params.robust || clusters.is_some() {
             let robust = strata.sandwich(y, &beta, &cov_std, clusters);
             (unscale(&robust), Some(unscale(&cov_std)))
@@ -776,7 +923,7 @@ impl CoxPhValidParams {
             ci_upper,
             covariance,
             naive_covariance,
-            log_likelihood: -f,
+            log_likelihood: -(f + penalty.l1_value(&beta)),
             log_likelihood_null: -f_null,
             concordance,
             strata: strata.parts.len(),
@@ -784,6 +931,8 @@ impl CoxPhValidParams {
             score_test,
             iterations,
             ties: params.ties,
+            penalizer: params.penalizer.clone(),
+            l1_ratio: params.l1_ratio,
         })
     }
 }
@@ -814,6 +963,88 @@ impl<D: Data<Elem = f64>> PredictInplace<ArrayBase<D, Ix2>, Array1<f64>> for Cox
 
     fn default_target(&self, x: &ArrayBase<D, Ix2>) -> Array1<f64> {
         Array1::zeros(x.nrows())
+    }
+}
+
+/// lifelines' penalty on the standardised scale of the fit: `½ Σ ridge_j β_j² + Σ l1_j |β_j|`.
+/// lifelines standardises with the `n − 1` standard deviation, the fit with the `n` one, so its
+/// `b = c β` with `c = √(n / (n − 1))`, and `n · w · (r |b| + (1 − r)/2 · b²)` becomes
+/// `ridge = n w (1 − r) c²`, `l1 = n w r c`.
+struct Penalty {
+    ridge: Vec<f64>,
+    l1: Vec<f64>,
+}
+
+impl Penalty {
+    fn new(penalizer: &Penalizer, l1_ratio: f64, n: usize, p: usize) -> Result<Self> {
+        let w = penalizer.weights(p)?;
+        let (n, ratio) = (n as f64, l1_ratio);
+        let c = (n / (n - 1.0).max(1.0)).sqrt();
+        Ok(Self {
+            ridge: w.iter().map(|w| n * w * (1.0 - ratio) * c * c).collect(),
+            l1: w.iter().map(|w| n * w * ratio * c).collect(),
+        })
+    }
+
+    fn has_l1(&self) -> bool {
+        self.l1.iter().any(|&k| k > 0.0)
+    }
+
+    /// Whether coefficient `j` at `value` has a standard error: no L1 weight, or not at 0.
+    fn is_free(&self, j: usize, value: f64) -> bool {
+        self.l1[j] == 0.0 || value != 0.0
+    }
+
+    fn l1_value(&self, beta: &Array1<f64>) -> f64 {
+        beta.iter().zip(&self.l1).map(|(b, k)| k * b.abs()).sum()
+    }
+
+    /// The whole penalty at β.
+    fn value(&self, beta: &Array1<f64>) -> f64 {
+        let ridge: f64 = beta.iter().zip(&self.ridge).map(|(b, k)| k * b * b).sum();
+        0.5 * ridge + self.l1_value(beta)
+    }
+
+    /// Adds the ridge part to a value, gradient and Hessian at β.
+    fn add_ridge(&self, beta: &Array1<f64>, f: &mut f64, g: &mut Array1<f64>, h: &mut Array2<f64>) {
+        for (j, &k) in self.ridge.iter().enumerate() {
+            *f += 0.5 * k * beta[j] * beta[j];
+            g[j] += k * beta[j];
+            h[[j, j]] += k;
+        }
+    }
+
+    /// The proximal Newton target: the minimiser `z` of the quadratic model
+    /// `gᵀ(z − β) + ½ (z − β)ᵀ H (z − β) + Σ l1_j |z_j|`, by cyclic coordinate descent
+    /// (exact zeros by soft thresholding) until no coordinate moves by more than 1e-14 of the
+    /// largest.
+    fn prox_newton(&self, beta: &Array1<f64>, g: &Array1<f64>, h: &Array2<f64>) -> Array1<f64> {
+        let p = beta.len();
+        let mut z = beta.clone();
+        // r = H (z − β)
+        let mut r = Array1::<f64>::zeros(p);
+        for _ in 0..10_000 {
+            let mut moved = 0.0f64;
+            for j in 0..p {
+                let a = h[[j, j]];
+                if a <= 0.0 {
+                    continue;
+                }
+                let c = g[j] + r[j] - a * (z[j] - beta[j]);
+                let u = soft_threshold(a * beta[j] - c, self.l1[j]) / a;
+                let delta = u - z[j];
+                if delta != 0.0 {
+                    r.scaled_add(delta, &h.column(j));
+                    z[j] = u;
+                    moved = moved.max(delta.abs());
+                }
+            }
+            let scale = z.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+            if moved <= 1e-14 * scale {
+                break;
+            }
+        }
+        z
     }
 }
 

@@ -24,7 +24,7 @@ pub use cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 pub use competing::CumulativeIncidence;
 pub use cox::{PartialLikelihood, Reduction, Ties};
 pub use coxnet::{Coxnet, CoxnetParams, CoxnetValidParams, CvMetric, CvResult, PathEnd};
-pub use coxph::{ChiSquareTest, CoxData, CoxPh, CoxPhParams, CoxPhValidParams};
+pub use coxph::{ChiSquareTest, CoxData, CoxPh, CoxPhParams, CoxPhValidParams, Penalizer};
 pub use error::{Error, Result};
 pub use ipcw::{brier_score, cumulative_dynamic_auc, integrated_brier_score, uno_c};
 pub use kaplan_meier::{KaplanMeier, RestrictedMean};

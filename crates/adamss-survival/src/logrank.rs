@@ -1,7 +1,7 @@
 //! The log-rank test for two or more groups, and its weighted variants.
 
 use ndarray::{Array1, Array2};
-use ndarray_linalg::Solve;
+use ndarray_linalg::SolveC;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
 use crate::surv::time_groups;
@@ -148,8 +148,10 @@ pub fn logrank_weighted(y: &[Surv], group: &[usize], weights: LogRankWeights) ->
         }
         z[0] * z[0] / v[[0, 0]]
     } else {
+        // Cholesky (the covariance is symmetric): OpenBLAS's threaded LU overflows a 2 MiB
+        // thread stack from 128 groups.
         let w = v
-            .solve(&z)
+            .solvec(&z)
             .map_err(|e| Error::Linalg(format!("log-rank covariance is singular: {e}")))?;
         z.dot(&w)
     };

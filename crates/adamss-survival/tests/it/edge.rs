@@ -145,3 +145,33 @@ fn separable_data_is_monotone_likelihood() {
         "{err}"
     );
 }
+
+/// A pseudo-random number in [0, 1) from an index (a fixed hash; no generator needed).
+fn unit(k: usize) -> f64 {
+    ((k as f64 * 12.9898).sin() * 43_758.545_3).rem_euclid(1.0)
+}
+
+#[test]
+fn wide_fits_run_on_a_spawned_threads_default_stack() {
+    // OpenBLAS's threaded LU (dgetrf) recurses with ~0.5 MB stack frames and overflowed the
+    // 2 MiB stack of a spawned Rust thread (a server's worker, a test) from 128 × 128: a
+    // 140-covariate Cox fit and a 130-group log-rank test crashed the process (SIGSEGV)
+    // where they ran on the main thread. Both now factorise by Cholesky.
+    let (n, p) = (600, 140);
+    let x = Array2::from_shape_fn((n, p), |(i, j)| unit(i * p + j) - 0.5);
+    let time: Vec<f64> = (0..n)
+        .map(|i| (1.0 + 10.0 * unit(10_007 + i)) * (-0.5 * x[[i, 0]]).exp())
+        .collect();
+    let event: Vec<bool> = (0..n).map(|i| unit(20_011 + i) < 0.7).collect();
+    let y = surv_from(&time, &event).unwrap().to_vec();
+    let groups: Vec<usize> = (0..n).map(|i| i % 130).collect();
+    let worker = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let model = CoxPh::params().fit_arrays(x.view(), &y).unwrap();
+            let test = logrank(&y, &groups).unwrap();
+            (model.se.iter().all(|s| s.is_finite() && *s > 0.0), test.df)
+        })
+        .unwrap();
+    assert_eq!(worker.join().unwrap(), (true, 129));
+}

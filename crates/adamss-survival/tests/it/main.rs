@@ -9,6 +9,7 @@ mod edge;
 mod ipcw;
 mod logrank_km;
 mod nelson_aalen;
+mod penalized;
 mod predict;
 mod reference;
 mod residuals;
