@@ -16,9 +16,10 @@ use adamss_io::{CaseRecord, Clinical, ClinicalValue, Cohort, ReadOptions, Surv, 
 pub type Target = fn(&[u8]);
 
 /// Every target, by name, as the fuzz binaries and the smoke test list them.
-pub const TARGETS: [(&str, Target); 11] = [
+pub const TARGETS: [(&str, Target); 12] = [
     ("nifti_read", nifti_read),
     ("nrrd_read", nrrd_read),
+    ("dicom_read", dicom_read),
     ("radiomics_batch", radiomics_batch),
     ("hecktor_tables", hecktor_tables),
     ("manifest", manifest),
@@ -77,6 +78,31 @@ pub fn nrrd_read(data: &[u8]) {
     let _ = Volume::<f32>::read_with(&path, &options);
     let _ = Volume::<u8>::read_with(&path, &options);
     let _ = Volume::<i64>::read_with(&path, &options);
+}
+
+/// A DICOM file as a one-slice series in a folder of its own, listed and read as `f32` and
+/// `i16` volumes (64 MiB bound); then beside a copy of itself one position-step further (its
+/// `ImagePositionPatient` text, if any, with a digit changed) as a two-slice series.
+pub fn dicom_read(data: &[u8]) {
+    let dir = scratch().join("dicom");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::create_dir_all(&dir);
+    write(&dir.join("a.dcm"), data);
+    let options = ReadOptions {
+        max_bytes: 64 << 20,
+        ..ReadOptions::default()
+    };
+    let _ = adamss_io::list_series(&dir);
+    let _ = adamss_io::read_series::<f32>(&dir, None, &options);
+    let _ = Volume::<i16>::read_with(&dir, &options);
+    let mut moved = data.to_vec();
+    if let Some(at) = moved.windows(4).position(|w| w == [0x20, 0x00, 0x32, 0x00]) {
+        if let Some(b) = moved[at..].iter_mut().skip(8).find(|b| b.is_ascii_digit()) {
+            *b = if *b == b'9' { b'1' } else { *b + 1 };
+        }
+    }
+    write(&dir.join("b.dcm"), &moved);
+    let _ = adamss_io::read_series::<f32>(&dir, None, &options);
 }
 
 /// A PyRadiomics batch file (`adamss radiomics --batch`): read, its cases run with the

@@ -23,6 +23,14 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
         "nrrd_read" => (vec![root.join("tests/data/io/nrrd")], |n| {
             n.ends_with(".nrrd")
         }),
+        "dicom_read" => (
+            ["ct_axial", "ct_oblique", "pet_slopes", "bad_jpeg"]
+                .iter()
+                .map(|d| root.join("tests/data/dicom").join(d))
+                .chain([root.join("fuzz/seeds/dicom_read")])
+                .collect(),
+            |n| n.ends_with(".dcm"),
+        ),
         "radiomics_params" => (
             vec![
                 root.join("tests/data/radiomics/pyradiomics_examples"),

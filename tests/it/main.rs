@@ -737,6 +737,51 @@ fn radiomics_of_nrrd_files_matches_pyradiomics() {
     }
 }
 
+/// A DICOM CT series (a folder of slices, `tools/dicom_reference.py`) as the image, a NIfTI
+/// mask on its grid written by SimpleITK: `adamss radiomics --image FOLDER --mask MASK` gives
+/// PyRadiomics' default features of SimpleITK's reading of the series (1e-6 relative or 1e-9
+/// absolute), and `adamss inspect FOLDER` prints the series' header.
+#[test]
+fn radiomics_of_a_dicom_series_matches_pyradiomics() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dicom");
+    let text = std::fs::read_to_string(data.join("expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let want = expected["cases"]["ct_axial"]["pyradiomics"]["features"]
+        .as_object()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let series = data.join("ct_axial");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        series.to_str().unwrap(),
+        "--mask",
+        data.join("ct_axial_mask.nii.gz").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let row = reader.records().next().unwrap().unwrap();
+    assert_eq!(&row[0], "ct_axial");
+    assert_eq!(header.len() - 1, want.len());
+    for (name, value) in header.iter().zip(row.iter()).skip(1) {
+        let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
+        let d = (ours - theirs).abs();
+        assert!(
+            d <= 1e-9 || d <= 1e-6 * theirs.abs(),
+            "{name}: {ours} vs {theirs}"
+        );
+    }
+    let (ok, text) = adamss(&["inspect", series.to_str().unwrap()]);
+    assert!(
+        ok && text.contains("Dicom") && text.contains("[14, 11, 6]"),
+        "{text}"
+    );
+}
+
 #[test]
 fn radiomics_of_one_image_matches_pyradiomics_defaults() {
     let _one = one_at_a_time();

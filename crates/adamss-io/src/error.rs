@@ -30,6 +30,16 @@ pub enum Error {
         /// Which field and why.
         reason: String,
     },
+    /// A DICOM file or series this reader cannot turn into a volume: the file (or folder) and
+    /// why (a missing or malformed attribute, compressed pixel data, slices that do not form one
+    /// evenly spaced stack, several series where one is needed).
+    #[error("{path}: DICOM: {reason}")]
+    Dicom {
+        /// The file, or the folder for series-level problems.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// The voxel type is one this reader does not support (complex, RGB, ...).
     #[error("{path}: unsupported NIfTI datatype code {code} ({name})")]
     UnsupportedDatatype {

@@ -134,14 +134,21 @@ pub enum TransformSource {
     Pixdim,
     /// Not NIfTI: an NRRD file's `space directions` and `space origin` (or `spacings`).
     Nrrd,
+    /// Not NIfTI: a DICOM series' `ImagePositionPatient`, `ImageOrientationPatient` and
+    /// `PixelSpacing` ([`crate::dicom`]).
+    Dicom,
 }
 
 /// Reads only the header of a NIfTI file (or of an NRRD file, `.nrrd`: its geometry and voxel
-/// type in the same terms, [`TransformSource::Nrrd`]).
+/// type in the same terms, [`TransformSource::Nrrd`]; or of a folder's DICOM image series,
+/// [`TransformSource::Dicom`], its slices' headers only).
 pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiInfo> {
     let path = path.as_ref();
     if crate::nrrd::is_nrrd(path) {
         return crate::nrrd::read_info(path);
+    }
+    if path.is_dir() {
+        return crate::dicom::read_info(path);
     }
     let (hdr_path, _) = file_pair(path);
     let mut reader = open_maybe_gz(&hdr_path)?;
@@ -158,7 +165,9 @@ impl<T: Voxel> Volume<T> {
 
     /// Reads a NIfTI-1 file: `.nii`, `.nii.gz`, or a `.hdr`/`.img` pair (either name, each
     /// optionally gzipped; gzip is recognised by content, not by name). A `.nrrd` file (header
-    /// attached, raw or gzip data) is read as SimpleITK reads it, geometry in RAS+.
+    /// attached, raw or gzip data) is read as SimpleITK reads it, geometry in RAS+. A folder is
+    /// read as a DICOM image series, the folder's only one ([`crate::dicom`]; to choose among
+    /// several, [`crate::read_series`]).
     ///
     /// Voxels are scaled as `stored · scl_slope + scl_inter` unless `scl_slope` is 0 or not
     /// finite, and converted to `T`: to an integer `T` only when every value is whole and in
@@ -168,6 +177,9 @@ impl<T: Voxel> Volume<T> {
         let path = path.as_ref();
         if crate::nrrd::is_nrrd(path) {
             return crate::nrrd::read(path, options);
+        }
+        if path.is_dir() {
+            return crate::dicom::read_series(path, None, options);
         }
         let (hdr_path, img_path) = file_pair(path);
         let mut reader = open_maybe_gz(&hdr_path)?;

@@ -103,7 +103,8 @@ pub(crate) enum Command {
     Synth(SynthArgs),
     /// Summarise a cohort: a HECKTOR 2022 folder or a manifest CSV.
     Cohort(CohortArgs),
-    /// Print a NIfTI header as read by adamss-io.
+    /// Print a volume's header as read by adamss-io: a NIfTI or NRRD file, or a folder holding
+    /// one DICOM image series.
     Inspect(InspectArgs),
     /// Report what the linked libtorch can run on (CUDA devices, cuDNN, CPU threads).
     Device(DeviceArgs),
@@ -340,8 +341,8 @@ pub(crate) struct RadiomicsArgs {
     /// non-zero.
     #[arg(long, conflicts_with_all = ["image", "mask", "label", "shard"])]
     pub(crate) batch: Option<PathBuf>,
-    /// One image (NIfTI, or NRRD as Slicer writes it) instead of a cohort; its row is named
-    /// after the file, and PyRadiomics'
+    /// One image (NIfTI, NRRD as Slicer writes it, or a folder holding one DICOM image series)
+    /// instead of a cohort; its row is named after the file or folder, and PyRadiomics'
     /// `diagnostics_*` entries (versions, settings, hashes, sizes, ROI statistics) go to
     /// `<out>.diagnostics.json` beside the CSV (not with `additionalInfo: false`).
     #[arg(long, requires = "mask")]
@@ -407,7 +408,7 @@ pub(crate) struct CohortArgs {
 /// Arguments of `adamss inspect`.
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// A `.nii`, `.nii.gz`, `.hdr` or `.img` file.
+    /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, or a DICOM series' folder.
     pub(crate) file: PathBuf,
 }
 

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers panic on purpose
 
 mod cohort;
+mod dicom;
 mod errors;
 mod itk_index;
 mod nibabel;

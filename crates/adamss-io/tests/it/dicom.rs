@@ -1,0 +1,206 @@
+//! DICOM series against SimpleITK 2.5.7 (GDCM): `tools/dicom_reference.py` writes small series
+//! with pydicom and records SimpleITK's `ImageSeriesReader` reading of each (float64, GDCM's
+//! file order) in `tests/data/dicom/expected.json`. Geometry to 1e-9 (mm, LPS), voxels exact
+//! (each file's own rescale slope and intercept in float64), the file order exact; the broken
+//! series refused with the file and the problem named.
+
+use std::path::{Path, PathBuf};
+
+use adamss_io::{list_series, read_series, Error, ReadOptions, Volume};
+use serde_json::Value;
+
+use crate::data_dir;
+
+fn dicom_dir() -> PathBuf {
+    data_dir().join("dicom")
+}
+
+fn expected() -> Value {
+    let text = std::fs::read_to_string(dicom_dir().join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// Asserts the volume equals SimpleITK's reading `r`.
+fn check(name: &str, vol: &Volume<f64>, r: &Value) {
+    let size: Vec<usize> = r["size"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(vol.shape().to_vec(), size, "{name} size");
+    let g = vol.geometry();
+    let close = |what: &str, got: &[f64], want: &[f64]| {
+        for (a, b) in got.iter().zip(want) {
+            assert!((a - b).abs() <= 1e-9, "{name} {what}: {got:?} vs {want:?}");
+        }
+    };
+    close("spacing", &g.spacing, &f64s(&r["spacing"]));
+    close("origin", &g.origin_lps(), &f64s(&r["origin_lps"]));
+    let d = g.direction_lps();
+    let flat: Vec<f64> = d.iter().flatten().copied().collect();
+    close("direction", &flat, &f64s(&r["direction_lps"]));
+    let want = f64s(&r["values"]);
+    let [ni, nj, nk] = vol.shape();
+    let mut k_lin = 0;
+    for k in 0..nk {
+        for j in 0..nj {
+            for i in 0..ni {
+                let got = vol.data()[[i, j, k]];
+                assert_eq!(got, want[k_lin], "{name} voxel [{i}, {j}, {k}]");
+                k_lin += 1;
+            }
+        }
+    }
+}
+
+fn names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn series_equal_simpleitks_reading() {
+    let exp = expected();
+    for name in ["ct_axial", "ct_oblique", "pet_slopes"] {
+        let r = &exp["cases"][name];
+        let dir = dicom_dir().join(name);
+        // A folder through the ordinary reader, as a NIfTI path would be.
+        let vol: Volume<f64> = Volume::read(&dir).unwrap();
+        check(name, &vol, r);
+        let series = list_series(&dir).unwrap();
+        assert_eq!(series.len(), 1, "{name}");
+        assert_eq!(series[0].series_uid, r["series_uid"].as_str().unwrap());
+        let want: Vec<String> = r["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names(&series[0].files), want, "{name}: GDCM's file order");
+    }
+    // Whole CT values read as i16 too; the PET's fractional values do not fit an integer.
+    let ct: Volume<i16> = Volume::read(dicom_dir().join("ct_axial")).unwrap();
+    assert_eq!(
+        ct.data()[[0, 0, 0]] as f64,
+        exp["cases"]["ct_axial"]["values"][0]
+    );
+    match Volume::<i16>::read(dicom_dir().join("pet_slopes")) {
+        Err(Error::ValueOutOfRange { path, .. }) => {
+            assert!(path.to_string_lossy().ends_with(".dcm"))
+        }
+        other => panic!("expected ValueOutOfRange, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_folder_with_two_series_lists_both_and_reads_one_by_uid() {
+    let exp = expected();
+    let dir = dicom_dir().join("two_series");
+    let series = list_series(&dir).unwrap();
+    assert_eq!(series.len(), 2);
+    let modalities: Vec<&str> = series.iter().map(|s| s.modality.as_str()).collect();
+    assert!(modalities.contains(&"CT") && modalities.contains(&"PT"));
+    // README.txt is not DICOM: skipped.
+    let files: usize = series.iter().map(|s| s.files.len()).sum();
+    assert_eq!(files, 6);
+    let err = Volume::<f64>::read(&dir).unwrap_err().to_string();
+    assert!(err.contains("2 DICOM image series"), "{err}");
+    for s in &series {
+        assert!(err.contains(&s.series_uid), "{err}");
+        let r = &exp["cases"]["two_series"]["series"][s.modality.as_str()];
+        let vol: Volume<f64> =
+            read_series(&dir, Some(&s.series_uid), &ReadOptions::default()).unwrap();
+        check(&s.modality, &vol, r);
+        assert_eq!(s.shape, vol.shape());
+    }
+    let err = read_series::<f64>(&dir, Some("1.2.3"), &ReadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no DICOM image series 1.2.3"), "{err}");
+}
+
+fn refusal(dir: &Path) -> String {
+    match Volume::<f64>::read(dir) {
+        Err(e @ Error::Dicom { .. }) => e.to_string(),
+        other => panic!("{}: expected a DICOM error, got {other:?}", dir.display()),
+    }
+}
+
+#[test]
+fn broken_series_are_refused_naming_the_file_and_the_problem() {
+    let d = dicom_dir();
+    let gap = refusal(&d.join("bad_gap"));
+    assert!(
+        gap.contains("bad_gap_003.dcm")
+            && gap.contains("bad_gap_002.dcm")
+            && gap.contains("missing slice"),
+        "{gap}"
+    );
+    let jpeg = refusal(&d.join("bad_jpeg"));
+    assert!(
+        jpeg.contains("1.2.840.10008.1.2.4.50") && jpeg.contains("JPEG") && jpeg.contains(".dcm"),
+        "{jpeg}"
+    );
+    let rows = refusal(&d.join("bad_rows"));
+    assert!(
+        rows.contains("bad_rows_002.dcm") && rows.contains("10 rows"),
+        "{rows}"
+    );
+    let dup = refusal(&d.join("bad_duplicate"));
+    assert!(dup.contains("same position"), "{dup}");
+    // An empty folder, and a folder of non-DICOM files.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(refusal(empty.path()).contains("no DICOM image files"));
+    std::fs::write(empty.path().join("notes.txt"), "hello").unwrap();
+    assert!(refusal(empty.path()).contains("no DICOM image files"));
+}
+
+#[test]
+fn damaged_files_are_errors_not_panics() {
+    let src = dicom_dir().join("ct_axial");
+    let bytes = std::fs::read(src.join("a.dcm")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Every prefix from the DICM marker on, and single-byte corruptions across the header.
+    // A forged length on the pixel data (4 GB in a 1 KB file) is refused before the parser
+    // allocates it.
+    let at = bytes
+        .windows(4)
+        .position(|w| w == [0xE0, 0x7F, 0x10, 0x00])
+        .unwrap();
+    let mut forged = bytes.clone();
+    forged[at + 8..at + 12].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+    std::fs::write(dir.path().join("x.dcm"), &forged).unwrap();
+    let e = Volume::<f64>::read(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("x.dcm") && e.contains("(7FE0,0010)") && e.contains("declares 4026531840 bytes"),
+        "{e}"
+    );
+    for cut in (132..bytes.len()).step_by(13) {
+        std::fs::write(dir.path().join("x.dcm"), &bytes[..cut]).unwrap();
+        let _ = Volume::<f64>::read(dir.path());
+    }
+    for at in (132..bytes.len().min(900)).step_by(5) {
+        let mut b = bytes.clone();
+        b[at] ^= 0xA5;
+        std::fs::write(dir.path().join("x.dcm"), &b).unwrap();
+        if let Err(e) = Volume::<f64>::read(dir.path()) {
+            let e = e.to_string();
+            // The file is named, or it lost what makes it an image and the folder has none.
+            assert!(
+                e.contains("x.dcm") || e.contains("no DICOM image files"),
+                "{e}"
+            );
+        }
+    }
+}
