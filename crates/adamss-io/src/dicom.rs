@@ -28,11 +28,22 @@
 //! Values are the rescaled stored values: Hounsfield units for CT, the scanner's units
 //! (usually Bq/mL) for PET — SUV needs the patient's weight and the injection's dose and time,
 //! which this reader does not apply.
+//!
+//! Data sets are parsed by dicom-rs' token reader (`dicom-parser`: sequences, undefined
+//! lengths, encapsulated pixel data, character sets), which yields each element's header before
+//! reading its value, so a declared length longer than the file is refused before anything is
+//! allocated for it.
 
 use std::path::{Path, PathBuf};
 
-use dicom_object::file::OddLengthStrategy;
-use dicom_object::{DefaultDicomObject, OpenFileOptions, Tag};
+use std::collections::HashMap;
+
+use dicom_core::value::PrimitiveValue;
+use dicom_core::Tag;
+use dicom_encoding::TransferSyntaxIndex;
+use dicom_parser::dataset::read::DataSetReaderOptions;
+use dicom_parser::dataset::{DataSetReader, DataToken};
+use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use ndarray::{Array3, ShapeBuilder};
 
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
@@ -108,145 +119,203 @@ fn is_dicom(bytes: &[u8]) -> bool {
     bytes.len() >= 132 && &bytes[128..132] == b"DICM"
 }
 
-/// Checks that no value the parser will read declares more bytes than the file has left:
-/// dicom-object allocates (and zero-fills) a value's declared length before reading it, so a
-/// 1 KB file declaring a 4 GB element would cost 4 GB of memory. Walks the headers as the
-/// parser does, with its own header decoders (dicom-encoding's: the same VRs, the same
-/// lengths): the file meta group element by element until its group length is consumed
-/// (dicom-object's meta reader), then the data set in the transfer syntax's encoding, stepping
-/// into sequences, items and undefined-length values, skipping values and pixel fragments.
-/// Where a header cannot be decoded the parser fails at the same place, before allocating.
-/// Big-endian and deflated transfer syntaxes are refused here (their data sets are not little
-/// endian, and this reader reads neither).
-fn check_lengths(bytes: &[u8], path: &Path) -> Result<()> {
-    use dicom_core::{Tag as T, VR};
-    use dicom_encoding::decode::explicit_le::ExplicitVRLittleEndianDecoder;
-    use dicom_encoding::decode::implicit_le::ImplicitVRLittleEndianDecoder;
-    use dicom_encoding::decode::Decode;
+/// The top-level attributes of one file this reader needs, and its transfer syntax.
+struct Parsed {
+    syntax: String,
+    values: HashMap<Tag, PrimitiveValue>,
+}
 
-    let explicit = ExplicitVRLittleEndianDecoder::default();
-    let implicit = ImplicitVRLittleEndianDecoder::default();
-    let too_long = |tag: T, at: usize, len: usize| {
-        let left = bytes.len().saturating_sub(at);
-        (len > left).then(|| {
-            bad(
-                path,
-                format!(
-                    "element ({:04X},{:04X}) at byte {at} declares {len} bytes, the file has {left} left",
-                    tag.0, tag.1
-                ),
-            )
-        })
+/// The attributes read from each file (the pixel data only when asked for).
+const WANTED: [Tag; 16] = [
+    MODALITY,
+    SERIES_DESCRIPTION,
+    SERIES_UID,
+    POSITION,
+    ORIENTATION,
+    SAMPLES_PER_PIXEL,
+    NUMBER_OF_FRAMES,
+    ROWS,
+    COLUMNS,
+    PIXEL_SPACING,
+    BITS_ALLOCATED,
+    BITS_STORED,
+    PIXEL_REPRESENTATION,
+    RESCALE_INTERCEPT,
+    RESCALE_SLOPE,
+    PIXEL_DATA,
+];
+
+/// Parses a DICOM Part 10 file's bytes: the file meta group walked here (explicit VR little
+/// endian, element by element until its group length is consumed) for the transfer syntax,
+/// then the data set as dicom-parser's token stream in that syntax, keeping the top-level
+/// attributes this reader needs, up to the pixel data (its value too when `pixels`).
+///
+/// The parser allocates each value's declared length before reading it, so every length is
+/// checked first: a header token arrives before its value is read, and a value longer than the
+/// whole file is refused there (a 1 KB file declaring a 4 GB element would otherwise cost 4 GB
+/// of memory). The meta walk checks its elements against the bytes left.
+fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
+    let too_long = |tag: Tag, len: usize| {
+        bad(
+            path,
+            format!(
+                "element ({:04X},{:04X}) declares {len} bytes, more than the file's {}",
+                tag.0,
+                tag.1,
+                bytes.len()
+            ),
+        )
     };
-    let mut pos = 132;
-    // The meta group: its group length, then explicit VR elements until that many bytes.
-    let mut src = bytes.get(pos..).unwrap_or_default();
-    let Ok((header, n)) = explicit.decode_header(&mut src) else {
-        return Ok(());
+    let u16_at = |p: usize| {
+        bytes
+            .get(p..p + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
     };
-    if header.tag != T(0x0002, 0x0000) || header.len.get() != Some(4) {
-        return Ok(()); // the meta reader refuses it
+    let u32_at = |p: usize| {
+        bytes
+            .get(p..p + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let meta_error = |what: &str| bad(path, format!("file meta information: {what}"));
+    // (0002,0000) UL 4: the group length.
+    if (u16_at(132), u16_at(134), bytes.get(136..138), u16_at(138))
+        != (Some(2), Some(0), Some(&b"UL"[..]), Some(4))
+    {
+        return Err(meta_error("no group length (0002,0000) first"));
     }
-    let Some(group) = bytes.get(pos + n..pos + n + 4) else {
-        return Ok(());
-    };
-    let group_length = u32::from_le_bytes([group[0], group[1], group[2], group[3]]) as usize;
-    pos += n + 4;
+    let group_length = u32_at(140).ok_or_else(|| meta_error("cut short"))? as usize;
+    let mut pos = 144;
     let mut consumed = 0;
-    let mut syntax = String::new();
+    let mut syntax = None;
     while consumed < group_length {
-        let mut src = bytes.get(pos..).unwrap_or_default();
-        let Ok((header, n)) = explicit.decode_header(&mut src) else {
-            return Ok(());
+        let (Some(group), Some(element), Some(vr)) =
+            (u16_at(pos), u16_at(pos + 2), bytes.get(pos + 4..pos + 6))
+        else {
+            return Err(meta_error("cut short"));
         };
-        let Some(len) = header.len.get().map(|l| l as usize) else {
-            return Ok(()); // the meta reader refuses an undefined length
-        };
-        if let Some(e) = too_long(header.tag, pos + n, len) {
-            return Err(e);
-        }
-        if header.tag == T(0x0002, 0x0010) {
-            let value = &bytes[pos + n..pos + n + len];
-            syntax = String::from_utf8_lossy(value)
-                .trim_end_matches(['\0', ' '])
-                .to_string();
-        }
-        pos += n + len;
-        consumed += n + len;
-    }
-    let implicit_vr = match syntax.as_str() {
-        "1.2.840.10008.1.2" => true,
-        "1.2.840.10008.1.2.2" | "1.2.840.10008.1.2.1.99" => {
-            return Err(bad(
-                path,
-                format!("{TRANSFER_SYNTAX} {syntax} (big endian or deflated) is not supported"),
-            ))
-        }
-        _ => false,
-    };
-    let decoder = |s: &mut &[u8]| {
-        if implicit_vr {
-            implicit.decode_header(s).ok()
+        let short = matches!(
+            vr,
+            b"AE"
+                | b"AS"
+                | b"AT"
+                | b"CS"
+                | b"DA"
+                | b"DS"
+                | b"DT"
+                | b"FL"
+                | b"FD"
+                | b"IS"
+                | b"LO"
+                | b"LT"
+                | b"PN"
+                | b"SH"
+                | b"SL"
+                | b"SS"
+                | b"ST"
+                | b"TM"
+                | b"UI"
+                | b"UL"
+                | b"US"
+        );
+        let (header, len) = if short {
+            (8, u16_at(pos + 6).map(usize::from))
         } else {
-            explicit.decode_header(s).ok()
-        }
-    };
-    let mut fragments = false;
-    while pos < bytes.len() {
-        let mut src = &bytes[pos..];
-        let Some((header, n)) = decoder(&mut src) else {
-            break; // the parser fails or ends here too
+            (12, u32_at(pos + 8).map(|l| l as usize))
         };
-        let (tag, len) = (header.tag, header.len.get().map(|l| l as usize));
-        if tag.0 == 0xFFFE {
-            if tag.1 == 0xE0DD {
-                fragments = false; // the end of a sequence, or of the fragments
-            }
-            if let (true, 0xE000, Some(len)) = (fragments, tag.1, len) {
-                // a pixel fragment: raw bytes the parser reads whole
-                if let Some(e) = too_long(tag, pos + n, len) {
-                    return Err(e);
-                }
-                pos += n + len;
-            } else {
-                pos += n; // an item of a sequence holds elements: step in
-            }
-            continue;
+        let len = len.ok_or_else(|| meta_error("cut short"))?;
+        let value = bytes
+            .get(pos + header..(pos + header).saturating_add(len))
+            .ok_or_else(|| too_long(Tag(group, element), len))?;
+        if (group, element) == (0x0002, 0x0010) {
+            syntax = Some(
+                String::from_utf8_lossy(value)
+                    .trim_end_matches(['\0', ' '])
+                    .to_string(),
+            );
         }
-        match len {
-            None => {
-                // a sequence, encapsulated pixel data, or another undefined-length value the
-                // parser reads as a sequence: step in
-                fragments |= tag == T(0x7FE0, 0x0010);
-                pos += n;
-            }
-            Some(_) if header.vr == VR::SQ => pos += n,
-            Some(len) => {
-                if let Some(e) = too_long(tag, pos + n, len) {
-                    return Err(e);
+        pos += header + len;
+        consumed += header + len;
+    }
+    let syntax = syntax.ok_or_else(|| meta_error("no transfer syntax (0002,0010)"))?;
+    let ts = TransferSyntaxRegistry.get(&syntax).ok_or_else(|| {
+        bad(
+            path,
+            format!("{TRANSFER_SYNTAX} {syntax} is not a known one"),
+        )
+    })?;
+    if ts.endianness() != dicom_encoding::Endianness::Little
+        || matches!(ts.codec(), dicom_encoding::Codec::Dataset(_))
+    {
+        return Err(bad(
+            path,
+            format!(
+                "{TRANSFER_SYNTAX} {syntax} ({}) is not supported",
+                ts.name()
+            ),
+        ));
+    }
+    // Defaults: values as stored (no date parsing), odd lengths accepted, the transfer
+    // syntax's own VR encoding (no guessing).
+    let reader = DataSetReader::new_with_ts_options(
+        &bytes[pos.min(bytes.len())..],
+        ts,
+        DataSetReaderOptions::default(),
+    )
+    .map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))?;
+    let mut values = HashMap::new();
+    let mut depth = 0usize;
+    let mut pending: Option<Tag> = None;
+    for token in reader {
+        let token = token.map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))?;
+        match token {
+            DataToken::ElementHeader(header) => {
+                if let Some(len) = header.len.get().map(|l| l as usize) {
+                    if len > bytes.len() {
+                        return Err(too_long(header.tag, len));
+                    }
                 }
-                pos += n + len;
+                if depth == 0 && header.tag == PIXEL_DATA && !pixels {
+                    break;
+                }
+                pending = (depth == 0 && WANTED.contains(&header.tag)).then_some(header.tag);
             }
+            DataToken::PrimitiveValue(value) => {
+                if let Some(tag) = pending.take() {
+                    let done = tag == PIXEL_DATA;
+                    values.insert(tag, value);
+                    if done {
+                        break;
+                    }
+                }
+            }
+            DataToken::ItemStart { len } => {
+                if let Some(len) = len.get().map(|l| l as usize) {
+                    if len > bytes.len() {
+                        return Err(too_long(Tag(0xFFFE, 0xE000), len));
+                    }
+                }
+            }
+            DataToken::SequenceStart { .. } | DataToken::PixelSequenceStart => {
+                if depth == 0 && !pixels && matches!(token, DataToken::PixelSequenceStart) {
+                    break;
+                }
+                depth += 1;
+            }
+            DataToken::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
-    Ok(())
+    Ok(Parsed { syntax, values })
 }
 
-/// Parses a DICOM file's bytes (read up to the pixel data when `pixels` is false).
-fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<DefaultDicomObject> {
-    check_lengths(bytes, path)?;
-    let mut options = OpenFileOptions::new().odd_length_strategy(OddLengthStrategy::Accept);
-    if !pixels {
-        options = options.read_until(PIXEL_DATA);
+impl Parsed {
+    fn get(&self, tag: Tag) -> Option<&PrimitiveValue> {
+        self.values.get(&tag)
     }
-    options
-        .from_reader(&bytes[128..])
-        .map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))
 }
 
-fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
-    let element = obj.element_opt(tag).ok()??;
-    let value = element.to_str().ok()?;
+fn text(obj: &Parsed, tag: Tag) -> Option<String> {
+    let value = obj.get(tag)?.to_str();
     Some(
         value
             .trim_matches(|c: char| c == '\0' || c.is_whitespace())
@@ -254,36 +323,19 @@ fn text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
     )
 }
 
-fn number<T: TryFrom<i64>>(
-    obj: &DefaultDicomObject,
-    tag: Tag,
-    name: &str,
-    path: &Path,
-) -> Result<T> {
-    let element = obj
-        .element_opt(tag)
-        .ok()
-        .flatten()
-        .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?;
-    let value = element
+fn number<T: TryFrom<i64>>(obj: &Parsed, tag: Tag, name: &str, path: &Path) -> Result<T> {
+    let value = obj
+        .get(tag)
+        .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?
         .to_int::<i64>()
         .map_err(|e| bad(path, format!("{name} {tag}: {e}")))?;
     T::try_from(value).map_err(|_| bad(path, format!("{name} {tag} = {value} is out of range")))
 }
 
-fn floats(
-    obj: &DefaultDicomObject,
-    tag: Tag,
-    name: &str,
-    count: usize,
-    path: &Path,
-) -> Result<Vec<f64>> {
-    let element = obj
-        .element_opt(tag)
-        .ok()
-        .flatten()
-        .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?;
-    let values = element
+fn floats(obj: &Parsed, tag: Tag, name: &str, count: usize, path: &Path) -> Result<Vec<f64>> {
+    let values = obj
+        .get(tag)
+        .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?
         .to_multi_float64()
         .map_err(|e| bad(path, format!("{name} {tag}: {e}")))?;
     if values.len() != count || values.iter().any(|v| !v.is_finite()) {
@@ -295,22 +347,21 @@ fn floats(
     Ok(values)
 }
 
-fn optional_float(obj: &DefaultDicomObject, tag: Tag, default: f64, path: &Path) -> Result<f64> {
-    match obj.element_opt(tag).ok().flatten() {
+fn optional_float(obj: &Parsed, tag: Tag, default: f64, path: &Path) -> Result<f64> {
+    match obj.get(tag) {
         None => Ok(default),
-        Some(e) => match e.to_float64() {
-            Ok(v) if v.is_finite() => Ok(v),
-            Ok(v) => Err(bad(path, format!("{tag} = {v} is not finite"))),
-            Err(_) if e.to_str().is_ok_and(|s| s.trim().is_empty()) => Ok(default),
+        Some(v) if v.to_str().trim().is_empty() => Ok(default),
+        Some(v) => match v.to_float64() {
+            Ok(x) if x.is_finite() => Ok(x),
+            Ok(x) => Err(bad(path, format!("{tag} = {x} is not finite"))),
             Err(err) => Err(bad(path, format!("{tag}: {err}"))),
         },
     }
 }
 
 /// The uncompressed little-endian transfer syntaxes; anything else is refused by name.
-fn check_transfer_syntax(obj: &DefaultDicomObject, path: &Path) -> Result<()> {
-    let uid = obj.meta().transfer_syntax().trim_end_matches('\0').trim();
-    match uid {
+fn check_transfer_syntax(obj: &Parsed, path: &Path) -> Result<()> {
+    match obj.syntax.as_str() {
         "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1" => Ok(()),
         other => {
             let name = match other {
@@ -337,8 +388,8 @@ fn check_transfer_syntax(obj: &DefaultDicomObject, path: &Path) -> Result<()> {
 }
 
 /// The header of one slice; `None` for a DICOM object without an image.
-fn slice_of(obj: &DefaultDicomObject, path: &Path) -> Result<Option<Slice>> {
-    if obj.element_opt(ROWS).ok().flatten().is_none() {
+fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
+    if obj.get(ROWS).is_none() {
         return Ok(None);
     }
     let series_uid =
@@ -352,7 +403,7 @@ fn slice_of(obj: &DefaultDicomObject, path: &Path) -> Result<Option<Slice>> {
             format!("a multi-frame image ({frames} frames) is not supported: only single-frame slices are read"),
         ));
     }
-    let samples: u16 = match obj.element_opt(SAMPLES_PER_PIXEL).ok().flatten() {
+    let samples: u16 = match obj.get(SAMPLES_PER_PIXEL) {
         Some(_) => number(obj, SAMPLES_PER_PIXEL, "SamplesPerPixel", path)?,
         None => 1,
     };
@@ -377,7 +428,7 @@ fn slice_of(obj: &DefaultDicomObject, path: &Path) -> Result<Option<Slice>> {
             format!("BitsAllocated = {bits_allocated}: only 8, 16 or 32 are read"),
         ));
     }
-    let bits_stored: u16 = match obj.element_opt(BITS_STORED).ok().flatten() {
+    let bits_stored: u16 = match obj.get(BITS_STORED) {
         Some(_) => number(obj, BITS_STORED, "BitsStored", path)?,
         None => bits_allocated,
     };
@@ -822,14 +873,10 @@ fn assemble<T: Voxel>(slices: &[Slice], options: &ReadOptions) -> Result<Volume<
         let bytes = read_file(&s.path, options)?;
         let obj = parse(&bytes, &s.path, true)?;
         check_transfer_syntax(&obj, &s.path)?;
-        let pixels = obj
-            .element_opt(PIXEL_DATA)
-            .ok()
-            .flatten()
-            .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?;
-        let raw = pixels
-            .to_bytes()
-            .map_err(|e| bad(&s.path, format!("PixelData: {e}")))?;
+        let raw = obj
+            .get(PIXEL_DATA)
+            .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?
+            .to_bytes();
         let width = usize::from(s.bits_allocated) / 8;
         let want = ni * nj * width;
         if raw.len() < want {
