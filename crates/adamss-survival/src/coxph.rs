@@ -153,7 +153,10 @@ impl CoxPhParams {
     /// `coxph(… + ridge(…))` `var`); a coefficient held at exactly 0 by the L1 part has no
     /// standard error (NaN; lifelines prints a number from its smoothed curvature), and the
     /// others' come from the information restricted to the nonzero coefficients. The null
-    /// log-likelihood and the score test are the unpenalised ones at β = 0. A penalty makes a
+    /// log-likelihood and the score test are the unpenalised ones at β = 0. With coefficients
+    /// at 0, the proportional-hazards test and the scaled Schoenfeld residuals (which need every
+    /// coefficient's covariance) are refused, and the dfbeta columns of those coefficients are
+    /// NaN: refit on the nonzero coefficients for them. A penalty makes a
     /// fit with more covariates than events, or than subjects, well defined (a radiomics
     /// table); for glmnet's whole path with cross-validated λ see [`crate::Coxnet`].
     pub fn penalizer(mut self, w: f64) -> Self {

@@ -169,6 +169,21 @@ impl CoxPh {
         self.naive_covariance.as_ref().unwrap_or(&self.covariance)
     }
 
+    /// [`CoxPh::model_covariance`] where every entry is defined; an error naming `what` needs
+    /// it when an L1 penalty holds coefficients at exactly 0 (they have no covariance).
+    pub(crate) fn full_covariance(&self, what: &str) -> Result<&Array2<f64>> {
+        let v = self.model_covariance();
+        if v.iter().any(|x| x.is_nan()) {
+            let zeros: Vec<usize> = (0..self.coef.len())
+                .filter(|&j| self.coef[j] == 0.0)
+                .collect();
+            return Err(Error::InvalidParameter(format!(
+                "{what} needs the covariance of every coefficient, and the L1 penalty holds coefficients {zeros:?} at 0 without one: refit on the nonzero coefficients (or with l1_ratio 0)"
+            )));
+        }
+        Ok(v)
+    }
+
     /// Every residual of this model on its training data `data` — the covariates (columns in
     /// the fit's order) and outcomes it was fitted on, with the same strata and case weights
     /// ([`CoxData`]): each subject's risk sets are its stratum's. With case weights the

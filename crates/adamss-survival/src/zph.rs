@@ -84,7 +84,8 @@ impl CoxPh {
         for (k, (_, r)) in rows.iter().enumerate() {
             residuals.row_mut(k).assign(r);
         }
-        let scaled = residuals.dot(self.model_covariance()) * events as f64;
+        let scaled =
+            residuals.dot(self.full_covariance("scaled Schoenfeld residuals")?) * events as f64;
         Ok(SchoenfeldResiduals {
             subjects: rows.into_iter().map(|(i, _)| i).collect(),
             residuals,
@@ -153,7 +154,7 @@ impl CoxPh {
                 "the transformed event times do not vary: no proportional-hazards test".into(),
             ));
         }
-        let variance = self.model_covariance();
+        let variance = self.full_covariance("the proportional-hazards test")?;
         let chi = ChiSquared::new(1.0).map_err(|e| Error::InvalidParameter(e.to_string()))?;
         Ok((0..self.coef.len())
             .map(|j| {

@@ -10,7 +10,7 @@
 //! zeros exactly 0.
 
 use adamss_survival::linfa::ParamGuard;
-use adamss_survival::{CoxData, CoxPh, CoxPhParams, Error, Penalizer, Surv};
+use adamss_survival::{CoxData, CoxPh, CoxPhParams, Error, Penalizer, Surv, TimeTransform};
 use ndarray::{Array2, Axis};
 use serde_json::Value;
 
@@ -214,4 +214,26 @@ fn penalty_parameters_are_checked() {
     assert!(json.contains("\"penalizer\":[0.0,0.1]"), "{json}");
     let back: adamss_survival::CoxPhValidParams = serde_json::from_str(&json).unwrap();
     assert_eq!(back, checked);
+}
+
+#[test]
+fn checks_that_need_every_covariance_refuse_an_l1_fit_with_zeros() {
+    let exp = expected();
+    let case = &exp["cases"]["rossi_lasso"];
+    let (x, y, params) = case_of(case);
+    let lasso = params.fit_arrays(x.view(), &y).unwrap();
+    let err = lasso
+        .proportional_hazards_test(x.view(), &y, TimeTransform::Rank)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("L1 penalty") && err.contains("[5]"), "{err}");
+    // A ridge fit has every covariance: its test is defined.
+    let ridge = CoxPh::params()
+        .penalizer(0.1)
+        .fit_arrays(x.view(), &y)
+        .unwrap();
+    let tests = ridge
+        .proportional_hazards_test(x.view(), &y, TimeTransform::Rank)
+        .unwrap();
+    assert!(tests.iter().all(|t| t.statistic.is_finite()));
 }
