@@ -21,9 +21,10 @@
 //! slices at one position, slices of different sizes, orientations or spacings,
 //! multi-frame files, colour images, and compressed pixel data (JPEG, JPEG 2000, JPEG-LS, RLE:
 //! decompress first, e.g. `gdcmconv --raw` or `dcmdjpeg`) or big-endian files. Files in the
-//! folder that are not DICOM (no `DICM` marker) are ignored, as are DICOM objects without an
-//! image (structure sets, reports); a DICOM file that cannot be parsed is an error. Only the
-//! folder itself is read, not its subfolders.
+//! folder that are not DICOM Part 10 files (no `DICM` marker after the 128-byte preamble, which
+//! leaves out ACR-NEMA files and bare data sets too) are ignored, read no further than that
+//! marker, as are DICOM objects without an image (structure sets, reports); a DICOM file that
+//! cannot be parsed is an error. Only the folder itself is read, not its subfolders.
 //!
 //! Values are the rescaled stored values: Hounsfield units for CT, the scanner's units
 //! (usually Bq/mL) for PET — SUV needs the patient's weight and the injection's dose and time,
@@ -472,6 +473,22 @@ fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
     }))
 }
 
+/// Whether the file's first 132 bytes end in `DICM` (read no further).
+fn starts_like_dicom(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut head = Vec::with_capacity(132);
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(132)
+        .read_to_end(&mut head)
+        .map_err(io)?;
+    Ok(is_dicom(&head))
+}
+
 /// Reads a file whole, within `options.max_bytes`.
 fn read_file(path: &Path, options: &ReadOptions) -> Result<Vec<u8>> {
     let io = |source| Error::Io {
@@ -509,6 +526,9 @@ fn scan(dir: &Path, options: &ReadOptions) -> Result<Vec<Slice>> {
     paths.sort();
     let mut slices = Vec::new();
     for path in paths {
+        if !starts_like_dicom(&path)? {
+            continue; // not DICOM: not read further
+        }
         let bytes = read_file(&path, options)?;
         if !is_dicom(&bytes) {
             continue;
