@@ -722,10 +722,20 @@ fn radiomics_of_nrrd_files_matches_pyradiomics() {
         out.to_str().unwrap(),
     ]);
     assert!(ok, "{text}");
-    let mut reader = csv::Reader::from_path(&out).unwrap();
+    assert_row_equals_pyradiomics(&out, "pair_image", want);
+}
+
+/// The one row of `adamss radiomics --image` at `out`: named `id`, with PyRadiomics' feature
+/// columns `want` and their values to 1e-6 relative or 1e-9 absolute.
+fn assert_row_equals_pyradiomics(
+    out: &Path,
+    id: &str,
+    want: &serde_json::Map<String, serde_json::Value>,
+) {
+    let mut reader = csv::Reader::from_path(out).unwrap();
     let header = reader.headers().unwrap().clone();
     let row = reader.records().next().unwrap().unwrap();
-    assert_eq!(&row[0], "pair_image");
+    assert_eq!(&row[0], id);
     assert_eq!(header.len() - 1, want.len());
     for (name, value) in header.iter().zip(row.iter()).skip(1) {
         let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
@@ -762,19 +772,7 @@ fn radiomics_of_a_dicom_series_matches_pyradiomics() {
         out.to_str().unwrap(),
     ]);
     assert!(ok, "{text}");
-    let mut reader = csv::Reader::from_path(&out).unwrap();
-    let header = reader.headers().unwrap().clone();
-    let row = reader.records().next().unwrap().unwrap();
-    assert_eq!(&row[0], "ct_axial");
-    assert_eq!(header.len() - 1, want.len());
-    for (name, value) in header.iter().zip(row.iter()).skip(1) {
-        let (ours, theirs): (f64, f64) = (value.parse().unwrap(), want[name].as_f64().unwrap());
-        let d = (ours - theirs).abs();
-        assert!(
-            d <= 1e-9 || d <= 1e-6 * theirs.abs(),
-            "{name}: {ours} vs {theirs}"
-        );
-    }
+    assert_row_equals_pyradiomics(&out, "ct_axial", want);
     let (ok, text) = adamss(&["inspect", series.to_str().unwrap()]);
     assert!(
         ok && text.contains("Dicom") && text.contains("[14, 11, 6]"),

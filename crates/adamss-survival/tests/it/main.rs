@@ -30,6 +30,19 @@ pub fn data_dir() -> PathBuf {
 /// A stratified case of `strata_expected.json` (or `zph_expected.json`'s `stratified`): its
 /// dataset's covariate columns named by `covariates`, the outcomes, each subject's stratum.
 pub fn strata_case(case: &Value) -> (Array2<f64>, Vec<Surv>, Vec<i64>) {
+    let (x, y) = covariates_case(case);
+    let strata = case["strata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_i64().unwrap())
+        .collect();
+    (x, y, strata)
+}
+
+/// A case's dataset (`case["dataset"]`) with only the columns `case["covariates"]` names,
+/// in that order, and its outcomes.
+pub fn covariates_case(case: &Value) -> (Array2<f64>, Vec<Surv>) {
     let (x, y, names) = load(case["dataset"].as_str().unwrap());
     let cols: Vec<usize> = case["covariates"]
         .as_array()
@@ -37,13 +50,7 @@ pub fn strata_case(case: &Value) -> (Array2<f64>, Vec<Surv>, Vec<i64>) {
         .iter()
         .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
         .collect();
-    let strata = case["strata"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_i64().unwrap())
-        .collect();
-    (x.select(ndarray::Axis(1), &cols), y, strata)
+    (x.select(ndarray::Axis(1), &cols), y)
 }
 
 /// A dataset written by `tools/survival_reference.py`: (covariates, targets, names).

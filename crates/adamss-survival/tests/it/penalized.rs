@@ -11,10 +11,10 @@
 
 use adamss_survival::linfa::ParamGuard;
 use adamss_survival::{CoxData, CoxPh, CoxPhParams, Error, Penalizer, Surv, TimeTransform};
-use ndarray::{Array2, Axis};
+use ndarray::Array2;
 use serde_json::Value;
 
-use crate::{assert_close, data_dir, f64s, load};
+use crate::{assert_close, covariates_case, data_dir, f64s, load};
 
 fn expected() -> Value {
     let text = std::fs::read_to_string(data_dir().join("cox_penalized_expected.json")).unwrap();
@@ -23,19 +23,13 @@ fn expected() -> Value {
 
 /// The case's design, outcomes, and its parameters.
 fn case_of(case: &Value) -> (Array2<f64>, Vec<Surv>, CoxPhParams) {
-    let (x, y, names) = load(case["dataset"].as_str().unwrap());
-    let cols: Vec<usize> = case["covariates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| names.iter().position(|n| n == c.as_str().unwrap()).unwrap())
-        .collect();
+    let (x, y) = covariates_case(case);
     let params = match &case["penalizer"] {
         Value::Array(_) => CoxPh::params().penalizers(f64s(&case["penalizer"])),
         w => CoxPh::params().penalizer(w.as_f64().unwrap()),
     };
     let params = params.l1_ratio(case["l1_ratio"].as_f64().unwrap());
-    (x.select(Axis(1), &cols), y, params)
+    (x, y, params)
 }
 
 fn fit(case: &Value) -> CoxPh {
