@@ -12,9 +12,10 @@ Cases (bundled datasets, tests/data/survival/*.csv, written by tools/survival_re
   rossi_0.1        rossi, 7 covariates, penalizer 0.1 (lifelines' documented example)
   rossi_0.01       the same, penalizer 0.01
   gbsg2_array      gbsg2, 7 covariates, one penalizer per covariate, two of them 0
-  whas500_strata   whas500 (tied times), 6 covariates, strata = length-of-stay band (as
-                   cox_strata_reference.py), case weights 1, 1.5, 2 in turn, penalizer 0.05
-  wide_0.5         coxnet_wide.csv: 50 patients, 75 covariates (p > n), penalizer 0.5
+  whas500_strata   whas500 (tied times), 6 covariates, strata = length-of-stay band
+                   (cox_strata_reference.py's `strata_of`), case weights 1, 1.5, 2 in
+                   turn, penalizer 0.05
+  wide_0.5         coxnet_wide.csv: 50 patients, 200 covariates (p > n), penalizer 0.5
   rossi_l1_0.5     rossi, penalizer 0.05, l1_ratio 0.5
   rossi_lasso      rossi, penalizer 0.02, l1_ratio 1
   gbsg2_l1_0.3     gbsg2, penalizer 0.05, l1_ratio 0.3
@@ -48,6 +49,8 @@ import scipy
 from lifelines import CoxPHFitter
 from lifelines.fitters.coxph_fitter import SemiParametricPHFitter
 from scipy.optimize import minimize
+
+from cox_strata_reference import strata_of  # the same length-of-stay bands
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "survival"
 
@@ -137,7 +140,7 @@ def main():
                 "l1_ratio": spec.get("l1_ratio", 0.0)}
         kwargs = {}
         if spec.get("strata"):
-            frame["stratum"] = np.minimum(df["los"] // 4, 4).astype(int)
+            frame["stratum"] = strata_of("whas500_decade", df)
             case["strata"] = [int(s) for s in frame["stratum"]]
             kwargs["strata"] = ["stratum"]
         if spec.get("weights"):

@@ -122,7 +122,10 @@ fn is_dicom(bytes: &[u8]) -> bool {
 
 /// The top-level attributes of one file this reader needs, and its transfer syntax.
 struct Parsed {
-    syntax: String,
+    /// The transfer syntax's UID and name.
+    syntax: (String, &'static str),
+    /// Whether its pixel data is stored natively (not encapsulated: compressed).
+    native_pixels: bool,
     values: HashMap<Tag, PrimitiveValue>,
 }
 
@@ -306,7 +309,11 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
             _ => {}
         }
     }
-    Ok(Parsed { syntax, values })
+    Ok(Parsed {
+        native_pixels: !ts.is_encapsulated_pixel_data(),
+        syntax: (syntax, ts.name()),
+        values,
+    })
 }
 
 impl Parsed {
@@ -360,32 +367,19 @@ fn optional_float(obj: &Parsed, tag: Tag, default: f64, path: &Path) -> Result<f
     }
 }
 
-/// The uncompressed little-endian transfer syntaxes; anything else is refused by name.
+/// Refuses, by name, a transfer syntax whose pixel data is encapsulated (compressed: JPEG,
+/// JPEG-LS, JPEG 2000, RLE…); [`parse`] has already refused big-endian and deflated ones.
 fn check_transfer_syntax(obj: &Parsed, path: &Path) -> Result<()> {
-    match obj.syntax.as_str() {
-        "1.2.840.10008.1.2" | "1.2.840.10008.1.2.1" => Ok(()),
-        other => {
-            let name = match other {
-                "1.2.840.10008.1.2.2" => "Explicit VR Big Endian (retired)",
-                "1.2.840.10008.1.2.1.99" => "Deflated Explicit VR Little Endian",
-                "1.2.840.10008.1.2.5" => "RLE Lossless",
-                u if u.starts_with("1.2.840.10008.1.2.4.5")
-                    || u.starts_with("1.2.840.10008.1.2.4.7") =>
-                {
-                    "JPEG"
-                }
-                u if u.starts_with("1.2.840.10008.1.2.4.8") => "JPEG-LS",
-                u if u.starts_with("1.2.840.10008.1.2.4.9") => "JPEG 2000",
-                _ => "not an uncompressed little-endian syntax",
-            };
-            Err(bad(
-                path,
-                format!(
-                    "{TRANSFER_SYNTAX} {other} ({name}) is not supported: only uncompressed little-endian pixel data is read (decompress first, e.g. `gdcmconv --raw IN OUT` or `dcmdjpeg IN OUT`)"
-                ),
-            ))
-        }
+    if obj.native_pixels {
+        return Ok(());
     }
+    let (uid, name) = &obj.syntax;
+    Err(bad(
+        path,
+        format!(
+            "{TRANSFER_SYNTAX} {uid} ({name}) is not supported: only uncompressed little-endian pixel data is read (decompress first, e.g. `gdcmconv --raw IN OUT` or `dcmdjpeg IN OUT`)"
+        ),
+    ))
 }
 
 /// The header of one slice; `None` for a DICOM object without an image.
@@ -530,9 +524,6 @@ fn scan(dir: &Path, options: &ReadOptions) -> Result<Vec<Slice>> {
             continue; // not DICOM: not read further
         }
         let bytes = read_file(&path, options)?;
-        if !is_dicom(&bytes) {
-            continue;
-        }
         let obj = parse(&bytes, &path, false)?;
         if let Some(slice) = slice_of(&obj, &path)? {
             slices.push(slice);
@@ -701,7 +692,7 @@ fn order(mut slices: Vec<Slice>) -> Result<Vec<Slice>> {
 pub fn list_series(dir: impl AsRef<Path>) -> Result<Vec<DicomSeries>> {
     let dir = dir.as_ref();
     let slices = scan(dir, &ReadOptions::default())?;
-    group(slices)?
+    group(slices)
         .into_iter()
         .map(|series| {
             let series = order(series)?;
@@ -718,12 +709,12 @@ pub fn list_series(dir: impl AsRef<Path>) -> Result<Vec<DicomSeries>> {
 }
 
 /// The slices grouped by series UID, the groups in UID order.
-fn group(slices: Vec<Slice>) -> Result<Vec<Vec<Slice>>> {
+fn group(slices: Vec<Slice>) -> Vec<Vec<Slice>> {
     let mut groups: std::collections::BTreeMap<String, Vec<Slice>> = Default::default();
     for s in slices {
         groups.entry(s.series_uid.clone()).or_default().push(s);
     }
-    Ok(groups.into_values().collect())
+    groups.into_values().collect()
 }
 
 /// Reads one image series of the folder `dir` as a volume (see the module docs for the
@@ -738,8 +729,14 @@ pub fn read_series<T: Voxel>(
     options: &ReadOptions,
 ) -> Result<Volume<T>> {
     let dir = dir.as_ref();
-    let groups = group(scan(dir, options)?)?;
-    let describe = |groups: &[Vec<Slice>]| {
+    let slices = choose(dir, group(scan(dir, options)?), series_uid)?;
+    assemble(&slices, options)
+}
+
+/// The series `series_uid` among `groups` (or without one the folder's only series), its
+/// slices ordered and checked; an error names every series found when the choice fails.
+fn choose(dir: &Path, groups: Vec<Vec<Slice>>, series_uid: Option<&str>) -> Result<Vec<Slice>> {
+    let describe = || {
         groups
             .iter()
             .map(|g| {
@@ -759,16 +756,14 @@ pub fn read_series<T: Voxel>(
             .iter()
             .position(|g| g[0].series_uid == uid)
             .ok_or_else(|| {
+                let found = if groups.is_empty() {
+                    "none".to_string()
+                } else {
+                    describe()
+                };
                 bad(
                     dir,
-                    format!(
-                        "no DICOM image series {uid} here; found: {}",
-                        if groups.is_empty() {
-                            "none".to_string()
-                        } else {
-                            describe(&groups)
-                        }
-                    ),
+                    format!("no DICOM image series {uid} here; found: {found}"),
                 )
             })?,
         None if groups.len() == 1 => 0,
@@ -781,13 +776,12 @@ pub fn read_series<T: Voxel>(
                 format!(
                     "{} DICOM image series in this folder; choose one by its SeriesInstanceUID: {}",
                     groups.len(),
-                    describe(&groups)
+                    describe()
                 ),
             ))
         }
     };
-    let slices = order(groups.into_iter().nth(chosen).unwrap_or_default())?;
-    assemble(&slices, options)
+    order(groups.into_iter().nth(chosen).unwrap_or_default())
 }
 
 /// The geometry of ordered, checked slices, as SimpleITK's `ImageSeriesReader` gives it.
@@ -817,17 +811,7 @@ fn geometry_of(slices: &[Slice]) -> Result<Geometry> {
 /// rescale slope and intercept when every slice has the same (otherwise slope NaN: a PET
 /// series' slices each carry their own). [`TransformSource::Dicom`].
 pub(crate) fn read_info(dir: &Path) -> Result<NiftiInfo> {
-    let mut groups = group(scan(dir, &ReadOptions::default())?)?;
-    let slices = match groups.len() {
-        1 => order(groups.remove(0))?,
-        0 => return Err(bad(dir, "no DICOM image files in this folder")),
-        n => {
-            return Err(bad(
-                dir,
-                format!("{n} DICOM image series in this folder; list them with `list_series`"),
-            ))
-        }
-    };
+    let slices = choose(dir, group(scan(dir, &ReadOptions::default())?), None)?;
     let first = &slices[0];
     let geometry = geometry_of(&slices)?;
     let code: i16 = match (first.bits_allocated, first.signed) {

@@ -879,7 +879,8 @@ impl CoxPhValidParams {
         }
         // The information of the coefficients the L1 part leaves free (all without one); a
         // coefficient it holds at 0 has no standard error.
-        let free: Vec<usize> = (0..p).filter(|&j| penalty.is_free(j, beta[j])).collect();
+        let is_free: Vec<bool> = (0..p).map(|j| penalty.is_free(j, beta[j])).collect();
+        let free: Vec<usize> = (0..p).filter(|&j| is_free[j]).collect();
         let h_free = h.select(Axis(0), &free).select(Axis(1), &free);
         // Cholesky, not LU: OpenBLAS's threaded LU recurses with large stack frames and
         // overflows a 2 MiB thread stack (Rust's default for spawned threads) from 128 × 128.
@@ -895,7 +896,7 @@ impl CoxPhValidParams {
         let coef = &beta / &sd;
         let unscale = |m: &Array2<f64>| {
             Array2::from_shape_fn((p, p), |(a, b)| {
-                if free.contains(&a) && free.contains(&b) {
+                if is_free[a] && is_free[b] {
                     m[[a, b]] / (sd[a] * sd[b])
                 } else {
                     f64::NAN
