@@ -1,7 +1,7 @@
 //! Cumulative hazards: Nelson–Aalen, and Breslow's baseline hazard of a Cox model with
 //! survival prediction.
 
-use crate::surv::{check_finite, time_groups};
+use crate::surv::{at_risk_with_entry, check_entry, check_finite, time_groups};
 use crate::{Error, Result, Surv};
 
 /// A right-continuous step function `H(t)` on ascending `times` (0 before the first).
@@ -78,8 +78,28 @@ pub struct NelsonAalen {
 impl NelsonAalen {
     /// Fits the cumulative hazard; `confidence` in (0, 1), e.g. 0.95.
     pub fn fit(y: &[Surv], ties: NelsonAalenTies, confidence: f64) -> Result<Self> {
+        Self::from_table(crate::KaplanMeier::fit(y, confidence)?, ties)
+    }
+
+    /// The cumulative hazard with delayed entry (left truncation): subject `i` is at risk on
+    /// `(entry[i], time_i]` — lifelines' `NelsonAalenFitter().fit(…, entry=e)`; the timeline
+    /// and risk sets are [`crate::KaplanMeier::fit_with_entry`]'s.
+    pub fn fit_with_entry(
+        y: &[Surv],
+        entry: &[f64],
+        ties: NelsonAalenTies,
+        confidence: f64,
+    ) -> Result<Self> {
+        Self::from_table(
+            crate::KaplanMeier::fit_with_entry(y, entry, None, confidence)?,
+            ties,
+        )
+    }
+
+    /// The estimate from a Kaplan–Meier fit's table of times, risk sets and events.
+    fn from_table(km: crate::KaplanMeier, ties: NelsonAalenTies) -> Result<Self> {
         use statrs::distribution::{ContinuousCDF, Normal};
-        let km = crate::KaplanMeier::fit(y, confidence)?;
+        let confidence = km.confidence;
         let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
         let n = km.timeline.len();
         let (mut h, mut v) = (0.0, 0.0);
@@ -155,6 +175,48 @@ impl BreslowBaseline {
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
         Ok(Self {
             cumulative_hazard: breslow_like(y, Some(eta), Some(w))?,
+            mean_eta,
+        })
+    }
+
+    /// [`BreslowBaseline::fit`] for a fit with delayed-entry times ([`crate::CoxData::entry`]),
+    /// and case weights if it had them: `H₀(t) = Σ_{t_k ≤ t} d_k / Σ_{entry_j < t_k ≤ time_j}
+    /// w_j e^{η_j}` — the risk sets of the fit (lifelines' `CoxTimeVaryingFitter`
+    /// `baseline_cumulative_hazard_`; its `CoxPHFitter` with `entry_col` keeps late entrants
+    /// in the early risk sets here, a known limitation of lifelines). The centring is the
+    /// plain mean of `η`.
+    pub fn fit_with_entry(
+        y: &[Surv],
+        entry: &[f64],
+        eta: &[f64],
+        w: Option<&[f64]>,
+    ) -> Result<Self> {
+        check_finite("linear predictor", eta, y.len())?;
+        if let Some(w) = w {
+            crate::cox::check_weights("case weights", w, y.len())?;
+        }
+        check_entry(entry, y)?;
+        let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
+        let m = eta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let c = |i: usize| w.map_or(1.0, |w| w[i]);
+        let (order, groups) = time_groups(y);
+        let times: Vec<f64> = groups.iter().map(|&(a, _)| y[order[a]].time()).collect();
+        let at_risk = at_risk_with_entry(y, entry, |i| c(i) * (eta[i] - m).exp(), &times);
+        let mut h = 0.0;
+        let mut values = Vec::with_capacity(times.len());
+        for (&(a, b), s0) in groups.iter().zip(at_risk) {
+            let d: f64 = order[a..b]
+                .iter()
+                .filter(|&&i| y[i].event())
+                .map(|&i| c(i))
+                .sum();
+            if d > 0.0 {
+                h += d / s0 * (-m).exp();
+            }
+            values.push(h);
+        }
+        Ok(Self {
+            cumulative_hazard: StepFunction { times, values },
             mean_eta,
         })
     }

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::surv::{check_finite, time_groups};
+use crate::surv::{check_entry, check_finite, time_groups};
 use crate::{Error, Result, Surv};
 
 /// How tied event times enter the partial likelihood.
@@ -86,6 +86,19 @@ pub struct PartialLikelihood {
     ties: Ties,
     /// Case weights and their logarithms (`None`: every weight 1).
     weights: Option<(Vec<f64>, Vec<f64>)>,
+    /// Delayed entry (`None`: everyone at risk from time 0).
+    entry: Option<Entry>,
+}
+
+/// Delayed entry in the sweep's terms: who leaves the risk set as the sweep passes below
+/// their entry time.
+#[derive(Debug, Clone)]
+struct Entry {
+    /// Per group (sweep order): the subjects whose entry time is at or after the group's
+    /// time and before the previous (later) group's — they are not at risk from it on.
+    leave: Vec<Vec<usize>>,
+    /// Per subject: the group at which it leaves (`None`: at risk down to the earliest).
+    left_at: Vec<Option<usize>>,
 }
 
 impl PartialLikelihood {
@@ -111,6 +124,7 @@ impl PartialLikelihood {
             n_events: y.iter().filter(|s| s.event()).count(),
             ties,
             weights: None,
+            entry: None,
         })
     }
 
@@ -126,6 +140,47 @@ impl PartialLikelihood {
         let mut pl = Self::new(y, ties)?;
         pl.weights = Some((w.to_vec(), w.iter().map(|v| v.ln()).collect()));
         Ok(pl)
+    }
+
+    /// The same likelihood with delayed entry (left truncation): subject `i` is in the risk
+    /// sets of the event times `t` with `entry[i] < t ≤ time_i` only — lifelines'
+    /// `CoxPHFitter(…).fit(…, entry_col=…)`, R's `coxph(Surv(entry, time, event) ~ …)`. Each
+    /// entry time must be finite, ≥ 0 and before the subject's own time
+    /// ([`Error::InvalidParameter`] names the first that is not). Combines with case weights;
+    /// the glmnet-style Breslow models ([`PartialLikelihood::breslow_grad_diag_hess_eta`])
+    /// refuse it.
+    ///
+    /// Leaving risk sets is a subtraction from running sums; where it would cancel most of a
+    /// sum (a late-entering subject with a much larger `e^η` than those left), the sum is
+    /// recomputed from the subjects still at risk, so the result keeps full precision.
+    pub fn with_entry(mut self, y: &[Surv], entry: &[f64]) -> Result<Self> {
+        if y.len() != self.n {
+            return Err(Error::LengthMismatch {
+                what: "survival targets",
+                got: y.len(),
+                expected: self.n,
+            });
+        }
+        check_entry(entry, y)?;
+        // Group times in sweep order (latest first, strictly decreasing).
+        let times: Vec<f64> = self.groups.iter().map(|g| y[g.members[0]].time()).collect();
+        let mut leave = vec![Vec::new(); times.len()];
+        let mut left_at = vec![None; self.n];
+        for (i, &e) in entry.iter().enumerate() {
+            // The first group (sweep order) with time ≤ entry: times decrease along the sweep.
+            let gi = times.partition_point(|&t| t > e);
+            if gi < times.len() {
+                leave[gi].push(i);
+                left_at[i] = Some(gi);
+            }
+        }
+        self.entry = Some(Entry { leave, left_at });
+        Ok(self)
+    }
+
+    /// Whether delayed-entry times were given ([`PartialLikelihood::with_entry`]).
+    pub fn has_entry(&self) -> bool {
+        self.entry.is_some()
     }
 
     /// Whether case weights were given.
@@ -160,7 +215,26 @@ impl PartialLikelihood {
                 "{what} does not take case weights"
             )));
         }
+        if self.entry.is_some() {
+            return Err(Error::InvalidParameter(format!(
+                "{what} does not take delayed-entry times"
+            )));
+        }
         Ok(())
+    }
+
+    /// The subjects leaving the risk set at group `gi` (none without delayed entry).
+    fn leaving(&self, gi: usize) -> &[usize] {
+        self.entry.as_ref().map_or(&[], |e| &e.leave[gi])
+    }
+
+    /// The risk set at group `gi` of the sweep: the members of groups `0..=gi` not `gone`.
+    fn still_at_risk(&self, gi: usize, gone: &[bool]) -> Vec<usize> {
+        self.groups[..=gi]
+            .iter()
+            .flat_map(|g| g.members.iter().copied())
+            .filter(|&j| !gone[j])
+            .collect()
     }
 
     /// Number of subjects.
@@ -225,8 +299,14 @@ impl PartialLikelihood {
         let mut value = 0.0;
         let mut risk = RiskSum::default();
         let eta_w = self.risk_eta(eta);
+        let mut gone = vec![false; if self.entry.is_some() { self.n } else { 0 }];
         for (gi, g) in self.groups.iter().enumerate() {
             risk.add(&eta_w, &g.members);
+            let leaving = self.leaving(gi);
+            if !leaving.is_empty() {
+                leaving.iter().for_each(|&j| gone[j] = true);
+                risk.remove(&eta_w, leaving, || self.still_at_risk(gi, &gone));
+            }
             let mut d0 = 0.0;
             for &i in &g.events {
                 d0 += risk.relative(eta_w[i]);
@@ -257,10 +337,25 @@ impl PartialLikelihood {
         // Subject j is at risk at every event time ≤ its own: accumulate from the earliest.
         let mut grad = Array1::zeros(self.n);
         let mut log_c = f64::NEG_INFINITY;
+        // With delayed entry, the cumulative sums at each group, to take off the part before
+        // a subject's entry (its leaving group is always earlier in time than its own).
+        let mut cum = vec![f64::NEG_INFINITY; if self.entry.is_some() { log_a.len() } else { 0 }];
         for (gi, g) in self.groups.iter().enumerate().rev() {
             log_c = log_add_exp(log_c, log_a[gi]);
-            for &j in &g.members {
-                grad[j] = (eta_w[j] + log_c).exp();
+            if let Some(entry) = &self.entry {
+                cum[gi] = log_c;
+                for &j in &g.members {
+                    grad[j] = match entry.left_at[j] {
+                        None => (eta_w[j] + log_c).exp(),
+                        // e^{η + c_own} (1 − e^{c_entry − c_own}), 0 where nothing accrued.
+                        Some(_) if log_c == f64::NEG_INFINITY => 0.0,
+                        Some(k) => (eta_w[j] + log_c).exp() * -(cum[k] - log_c).exp_m1(),
+                    };
+                }
+            } else {
+                for &j in &g.members {
+                    grad[j] = (eta_w[j] + log_c).exp();
+                }
             }
             for &i in &g.events {
                 grad[i] -= self.weight(i) + (eta_w[i] + log_b[gi]).exp();
@@ -425,10 +520,11 @@ impl PartialLikelihood {
         let p = x.ncols();
         let efron = self.ties == Ties::Efron;
         let mut rows: Vec<f64> = Vec::with_capacity(self.n_events * p);
-        let (mut m, mut s0) = (f64::NEG_INFINITY, 0.0);
+        let (mut m, mut s0, mut peak) = (f64::NEG_INFINITY, 0.0, 0.0);
         let mut s1 = Array1::<f64>::zeros(p);
         let mut d1 = Array1::<f64>::zeros(p);
-        for g in &self.groups {
+        let mut gone = vec![false; if self.entry.is_some() { self.n } else { 0 }];
+        for (gi, g) in self.groups.iter().enumerate() {
             let gm = g
                 .members
                 .iter()
@@ -438,12 +534,40 @@ impl PartialLikelihood {
                 let r = (m - gm).exp();
                 s0 *= r;
                 s1 *= r;
+                peak *= r;
                 m = gm;
             }
             for &j in &g.members {
                 let w = (eta[j] - m).exp();
                 s0 += w;
                 s1.scaled_add(w, &x.row(j));
+            }
+            peak = f64::max(peak, s0);
+            let leaving = self.leaving(gi);
+            if !leaving.is_empty() {
+                for &j in leaving {
+                    gone[j] = true;
+                    let w = (eta[j] - m).exp();
+                    s0 -= w;
+                    s1.scaled_add(-w, &x.row(j));
+                }
+                // As `RiskSum::remove`: recompute where the sum fell far below its peak.
+                if s0 <= peak * CANCELLATION {
+                    // Most of the sum cancelled: recompute it from those still at risk.
+                    let rest = self.still_at_risk(gi, &gone);
+                    m = rest
+                        .iter()
+                        .map(|&j| eta[j])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    s0 = 0.0;
+                    s1.fill(0.0);
+                    for &j in &rest {
+                        let w = (eta[j] - m).exp();
+                        s0 += w;
+                        s1.scaled_add(w, &x.row(j));
+                    }
+                    peak = s0;
+                }
             }
             let d = g.events.len();
             if d == 0 {
@@ -557,12 +681,19 @@ impl BreslowHessian<'_> {
     }
 }
 
+/// How far below its peak a risk sum may fall by delayed entry's subtractions before it is
+/// recomputed from the subjects left: `2⁻¹⁰`, so cancellation costs at most 10 of 53 bits.
+const CANCELLATION: f64 = 1.0 / 1024.0;
+
 /// `Σ e^{η_j}` over a growing risk set, kept as `s · e^m` with `m` the largest `η` added so
 /// far, so that no exponential overflows.
 #[derive(Debug, Clone, Copy)]
 struct RiskSum {
     m: f64,
     s: f64,
+    /// The largest `s` since the sum was last computed from scratch, on the current scale
+    /// (what a subtraction's rounding is relative to).
+    peak: f64,
 }
 
 impl Default for RiskSum {
@@ -570,6 +701,7 @@ impl Default for RiskSum {
         Self {
             m: f64::NEG_INFINITY,
             s: 0.0,
+            peak: 0.0,
         }
     }
 }
@@ -582,11 +714,32 @@ impl RiskSum {
             .map(|&j| eta[j])
             .fold(f64::NEG_INFINITY, f64::max);
         if gm > self.m {
-            self.s *= (self.m - gm).exp();
+            let r = (self.m - gm).exp();
+            self.s *= r;
+            self.peak *= r;
             self.m = gm;
         }
         for &j in members {
             self.s += (eta[j] - self.m).exp();
+        }
+        self.peak = self.peak.max(self.s);
+    }
+
+    /// Takes `e^{η_j}` of the `gone` off the sum; where the sum has fallen far below its
+    /// peak (so that subtraction's rounding would show), recomputes it and its scale from
+    /// `rest()`, the subjects still at risk.
+    fn remove(&mut self, eta: &[f64], gone: &[usize], rest: impl FnOnce() -> Vec<usize>) {
+        for &j in gone {
+            self.s -= (eta[j] - self.m).exp();
+        }
+        if self.s <= self.peak * CANCELLATION {
+            let rest = rest();
+            self.m = rest
+                .iter()
+                .map(|&j| eta[j])
+                .fold(f64::NEG_INFINITY, f64::max);
+            self.s = rest.iter().map(|&j| (eta[j] - self.m).exp()).sum();
+            self.peak = self.s;
         }
     }
 

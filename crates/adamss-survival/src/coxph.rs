@@ -11,7 +11,7 @@ use crate::cindex::{harrell, Concordance, DEFAULT_TIED_TOL};
 use crate::cox::{check_weights, PartialLikelihood, Reduction, Ties};
 use crate::coxnet::soft_threshold;
 use crate::residuals::{sandwich, stratum_residuals};
-use crate::surv::{check_design, column_sd};
+use crate::surv::{check_design, check_entry, column_sd};
 use crate::{Error, Result, Surv};
 
 /// `|β_k · sd_k|` beyond which a coefficient is taken to diverge (hazard ratio e^20 per SD).
@@ -265,6 +265,9 @@ pub struct CoxPh {
     /// Whether the fit had case weights ([`CoxData::weights`]).
     #[serde(default)]
     pub weighted: bool,
+    /// Whether the fit had delayed-entry times ([`CoxData::entry`]).
+    #[serde(default)]
+    pub delayed_entry: bool,
     /// Newton iterations used.
     pub iterations: usize,
     /// Tie handling used.
@@ -529,6 +532,7 @@ pub struct CoxData<'a> {
     pub(crate) strata: Option<Vec<usize>>,
     pub(crate) clusters: Option<Vec<usize>>,
     pub(crate) weights: Option<&'a [f64]>,
+    pub(crate) entry: Option<&'a [f64]>,
 }
 
 impl<'a> CoxData<'a> {
@@ -540,6 +544,7 @@ impl<'a> CoxData<'a> {
             strata: None,
             clusters: None,
             weights: None,
+            entry: None,
         }
     }
 
@@ -565,6 +570,20 @@ impl<'a> CoxData<'a> {
         self.weights = Some(weights);
         self
     }
+
+    /// Each subject's entry time (delayed entry, left truncation: a patient referred some
+    /// time after the origin of the time scale, e.g. after diagnosis on a time-since-diagnosis
+    /// scale): the subject is at risk only on `(entry, time]`, so it is in the risk sets of
+    /// later event times only — lifelines' `fit(…, entry_col=…)`, R's
+    /// `coxph(Surv(entry, time, event) ~ …)`. Each must be finite, ≥ 0 and before the
+    /// subject's time. With one row per interval of a subject (its covariates constant on
+    /// each) and the subject as the cluster, this is also the counting-process form of
+    /// time-varying covariates (lifelines' `CoxTimeVaryingFitter`, whose start column is
+    /// `entry`); the concordance then compares rows as lifelines' does.
+    pub fn entry(mut self, entry: &'a [f64]) -> Self {
+        self.entry = Some(entry);
+        self
+    }
 }
 
 impl CoxData<'_> {
@@ -579,6 +598,9 @@ impl CoxData<'_> {
         }
         if let Some(w) = self.weights {
             check_weights("case weights", w, n)?;
+        }
+        if let Some(e) = self.entry {
+            check_entry(e, self.y)?;
         }
         Ok(())
     }
@@ -597,6 +619,11 @@ pub(crate) fn rows_by_id(ids: Option<&[usize]>, n: usize) -> Vec<Vec<usize>> {
             groups
         }
     }
+}
+
+/// The values of `v` at `rows`.
+pub(crate) fn pick(v: &[f64], rows: &[usize]) -> Vec<f64> {
+    rows.iter().map(|&i| v[i]).collect()
 }
 
 /// Each label's rank among the distinct labels.
@@ -619,18 +646,14 @@ struct Strata {
     parts: Vec<(PartialLikelihood, Vec<usize>, Array2<f64>)>,
     ties: Ties,
     weights: Option<Vec<f64>>,
+    entry: Option<Vec<f64>>,
 }
 
 impl Strata {
-    /// Strata of `labels` (one per subject; `None`: one stratum) over the design `x`, with
-    /// optional case weights.
-    fn new(
-        x: ArrayView2<f64>,
-        y: &[Surv],
-        labels: Option<&[usize]>,
-        ties: Ties,
-        weights: Option<&[f64]>,
-    ) -> Result<Self> {
+    /// Strata of the data's labels (`None`: one stratum) over the design `x` (the data's,
+    /// standardised), with the data's case weights and entry times.
+    fn new(x: ArrayView2<f64>, data: &CoxData, ties: Ties) -> Result<Self> {
+        let (y, labels, weights) = (data.y, data.strata.as_deref(), data.weights);
         let groups = rows_by_id(labels, y.len());
         let parts = groups
             .into_iter()
@@ -644,6 +667,10 @@ impl Strata {
                         PartialLikelihood::with_weights(&ys, ties, &ws)?
                     }
                 };
+                let pl = match data.entry {
+                    None => pl,
+                    Some(e) => pl.with_entry(&ys, &pick(e, &rows))?,
+                };
                 Ok((pl, rows, xs))
             })
             .collect::<Result<_>>()?;
@@ -651,6 +678,7 @@ impl Strata {
             parts,
             ties,
             weights: weights.map(<[f64]>::to_vec),
+            entry: data.entry.map(<[f64]>::to_vec),
         })
     }
 
@@ -688,13 +716,12 @@ impl Strata {
         let mut u = Array2::<f64>::zeros((y.len(), beta.len()));
         for (_, rows, xs) in &self.parts {
             let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
-            let ws: Option<Vec<f64>> = self
-                .weights
-                .as_ref()
-                .map(|w| rows.iter().map(|&i| w[i]).collect());
+            let ws = self.weights.as_deref().map(|w| pick(w, rows));
+            let es = self.entry.as_deref().map(|e| pick(e, rows));
             let eta = xs.dot(beta);
             let eta = eta.as_slice().unwrap_or(&[]);
-            let (_, score) = stratum_residuals(xs.view(), &ys, eta, self.ties, ws.as_deref());
+            let (_, score) =
+                stratum_residuals(xs.view(), &ys, eta, self.ties, ws.as_deref(), es.as_deref());
             for (k, &i) in rows.iter().enumerate() {
                 // R's dfbeta rows are weighted, so the sandwich is.
                 let w = ws.as_ref().map_or(1.0, |w| w[k]);
@@ -796,7 +823,7 @@ impl CoxPhValidParams {
     pub fn fit_data(&self, data: &CoxData) -> Result<CoxPh> {
         let (x, y) = (data.x, data.y);
         data.check_lengths()?;
-        let (labels, clusters) = (data.strata.as_deref(), data.clusters.as_deref());
+        let clusters = data.clusters.as_deref();
         let params = self;
         let p = x.ncols();
         check_design(x, y)?;
@@ -804,7 +831,7 @@ impl CoxPhValidParams {
         let mean = x.mean_axis(Axis(0)).ok_or(Error::Empty)?;
         let sd = column_sd(x)?;
         let xs = (&x - &mean) / &sd;
-        let strata = Strata::new(xs.view(), y, labels, params.ties, data.weights)?;
+        let strata = Strata::new(xs.view(), data, params.ties)?;
         let penalty = Penalty::new(&params.penalizer, params.l1_ratio, y.len(), p)?;
         let mut beta = Array1::<f64>::zeros(p);
         let (mut f, mut g, mut h) = strata.nll_grad_hess(&beta)?;
@@ -932,6 +959,7 @@ impl CoxPhValidParams {
             concordance,
             strata: strata.parts.len(),
             weighted: data.weights.is_some(),
+            delayed_entry: data.entry.is_some(),
             score_test,
             iterations,
             ties: params.ties,

@@ -3,7 +3,7 @@
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::baseline::step_at;
-use crate::surv::time_groups;
+use crate::surv::{at_risk_with_entry, check_entry, time_groups};
 use crate::{ChiSquareTest, Error, Result, Surv};
 
 /// A fitted Kaplan–Meier curve, on lifelines' timeline: 0 and every distinct observed time
@@ -51,15 +51,88 @@ impl KaplanMeier {
         Self::fit_with(y, Some(weights), confidence)
     }
 
+    /// The curve with delayed entry (left truncation): subject `i` joins the risk set after
+    /// its entry time, so it counts at the times `t` with `entry[i] < t ≤ time_i` — lifelines'
+    /// `KaplanMeierFitter().fit(…, entry=e)` (also with `weights`: pass `Some(w)`), R's
+    /// `survfit(Surv(entry, time, event) ~ 1)`. Each entry time must be finite, ≥ 0 and before
+    /// the subject's own time. The timeline gains the entry times, as lifelines'; `at_risk`
+    /// is the risk set at each time (at 0: those entering at 0), where lifelines' event table
+    /// counts that time's entrants in its `at_risk` column too (its estimate does not).
+    ///
+    /// Where early risk sets are small the curve drops steeply and its intervals are wide: a
+    /// risk set of one at an event time takes the curve to 0 (lifelines' and R's answer too).
+    pub fn fit_with_entry(
+        y: &[Surv],
+        entry: &[f64],
+        weights: Option<&[f64]>,
+        confidence: f64,
+    ) -> Result<Self> {
+        check_confidence(y, confidence)?;
+        if let Some(w) = weights {
+            crate::cox::check_weights("weights", w, y.len())?;
+        }
+        check_entry(entry, y)?;
+        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+        let w = |i: usize| weights.map_or(1.0, |w| w[i]);
+        let (order, groups) = time_groups(y);
+        // The timeline: every observed time and every entry time, with 0 first.
+        let mut timeline: Vec<f64> = std::iter::once(0.0)
+            .chain(groups.iter().map(|&(a, _)| y[order[a]].time()))
+            .chain(entry.iter().copied())
+            .collect();
+        timeline.sort_by(f64::total_cmp);
+        timeline.dedup();
+        let mut at_risk = at_risk_with_entry(y, entry, w, &timeline);
+        at_risk[0] = (0..y.len()).filter(|&i| entry[i] == 0.0).map(w).sum();
+        let mut km = Self {
+            timeline: Vec::with_capacity(at_risk.len()),
+            at_risk: Vec::with_capacity(at_risk.len()),
+            events: Vec::with_capacity(at_risk.len()),
+            censored: Vec::with_capacity(at_risk.len()),
+            survival: Vec::with_capacity(at_risk.len()),
+            greenwood: Vec::with_capacity(at_risk.len()),
+            lower: Vec::with_capacity(at_risk.len()),
+            upper: Vec::with_capacity(at_risk.len()),
+            confidence,
+        };
+        let (mut s, mut gw) = (1.0f64, 0.0f64);
+        let mut next = groups.iter().peekable();
+        for (&t, n) in timeline.iter().zip(at_risk) {
+            let (mut d, mut c) = (0.0, 0.0);
+            if let Some(&&(a, b)) = next.peek() {
+                if y[order[a]].time() == t {
+                    next.next();
+                    d = order[a..b]
+                        .iter()
+                        .filter(|&&i| y[i].event())
+                        .map(|&i| w(i))
+                        .sum();
+                    c = order[a..b].iter().map(|&i| w(i)).sum::<f64>() - d;
+                }
+            }
+            if d > 0.0 {
+                s *= 1.0 - d / n;
+                gw += if d < n {
+                    d / (n * (n - d))
+                } else {
+                    f64::INFINITY
+                };
+            }
+            let (lo, hi) = log_log_bounds(s, gw, z);
+            km.timeline.push(t);
+            km.at_risk.push(n);
+            km.events.push(d);
+            km.censored.push(c);
+            km.survival.push(s);
+            km.greenwood.push(gw);
+            km.lower.push(lo);
+            km.upper.push(hi);
+        }
+        Ok(km)
+    }
+
     fn fit_with(y: &[Surv], weights: Option<&[f64]>, confidence: f64) -> Result<Self> {
-        if y.is_empty() {
-            return Err(Error::Empty);
-        }
-        if !(confidence > 0.0 && confidence < 1.0) {
-            return Err(Error::InvalidParameter(format!(
-                "confidence = {confidence} must be in (0, 1)"
-            )));
-        }
+        check_confidence(y, confidence)?;
         let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
         let (order, groups) = time_groups(y);
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
@@ -265,6 +338,19 @@ pub struct RestrictedMean {
     pub mean: f64,
     /// Its standard error (R's `se(rmean)`).
     pub std_err: f64,
+}
+
+/// Data to fit and a confidence level in (0, 1).
+fn check_confidence(y: &[Surv], confidence: f64) -> Result<()> {
+    if y.is_empty() {
+        return Err(Error::Empty);
+    }
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::InvalidParameter(format!(
+            "confidence = {confidence} must be in (0, 1)"
+        )));
+    }
+    Ok(())
 }
 
 /// How close a survival probability must come to a level to count as reaching it

@@ -13,7 +13,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::coxph::{rows_by_id, CoxData, CoxPh};
+use crate::coxph::{pick, rows_by_id, CoxData, CoxPh};
 use crate::surv::{check_design, time_groups};
 use crate::{Error, Result, Surv, Ties};
 
@@ -24,13 +24,16 @@ use crate::{Error, Result, Surv, Ties};
 ///
 /// The compensator of subject `i` is `e^{η_i} Σ_{t ≤ t_i} dΛ(t) (x_i − x̄(t))`, kept as running
 /// totals `Λ(t)` and `Σ x̄ dΛ` so each subject costs O(p). A tied event under Efron's ties is
-/// charged `(1 − k/d)` of the `k`-th step at its own time.
+/// charged `(1 − k/d)` of the `k`-th step at its own time. With delayed-entry times (`entry`)
+/// a subject is at risk on `(entry, time]` only: it leaves the running sums as the sweep
+/// passes below its entry, and its compensator runs from its entry (R's `agscore`).
 pub(crate) fn stratum_residuals(
     x: ArrayView2<f64>,
     y: &[Surv],
     eta: &[f64],
     ties: Ties,
     w: Option<&[f64]>,
+    entry: Option<&[f64]>,
 ) -> (Array1<f64>, Array2<f64>) {
     let weight = |i: usize| w.map_or(1.0, |w| w[i]);
     let (n, p) = x.dim();
@@ -46,7 +49,27 @@ pub(crate) fn stratum_residuals(
     let mut xh_dead = Array2::<f64>::zeros((g, p));
     let mut xbar_event = Array2::<f64>::zeros((g, p));
     let (mut s0, mut s1) = (0.0, Array1::<f64>::zeros(p));
+    // With delayed entry: subjects by entry time, latest first, leaving the sums in turn.
+    let by_entry: Vec<usize> = match entry {
+        None => Vec::new(),
+        Some(e) => {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&a, &b| e[b].total_cmp(&e[a]));
+            order
+        }
+    };
+    let mut next_to_leave = 0;
     for (k, &(a, b)) in groups.iter().enumerate().rev() {
+        if let Some(e) = entry {
+            let t = y[order[a]].time();
+            while next_to_leave < n && e[by_entry[next_to_leave]] >= t {
+                let j = by_entry[next_to_leave];
+                let r = weight(j) * phi[j];
+                s0 -= r;
+                s1.scaled_add(-r, &x.row(j));
+                next_to_leave += 1;
+            }
+        }
         let (mut t0, mut t1, mut d, mut dw) = (0.0, Array1::<f64>::zeros(p), 0usize, 0.0);
         for &i in &order[a..b] {
             let r = weight(i) * phi[i];
@@ -86,11 +109,18 @@ pub(crate) fn stratum_residuals(
     }
     let mut martingale = Array1::<f64>::zeros(n);
     let mut score = Array2::<f64>::zeros((n, p));
+    // Λ and Σ x̄ dΛ through each time (ascending), for what accrued before an entry.
+    let mut through_h = vec![0.0; if entry.is_some() { g } else { 0 }];
+    let mut through_xh = Array2::<f64>::zeros((through_h.len(), p));
     let (mut cum_h, mut cum_xh) = (0.0, Array1::<f64>::zeros(p));
     for (k, &(a, b)) in groups.iter().enumerate() {
         let before = (cum_h, cum_xh.clone());
         cum_h += h_all[k];
         cum_xh += &xh_all.row(k);
+        if entry.is_some() {
+            through_h[k] = cum_h;
+            through_xh.row_mut(k).assign(&cum_xh);
+        }
         for &i in &order[a..b] {
             let xi = x.row(i);
             let mut r = score.row_mut(i);
@@ -105,6 +135,19 @@ pub(crate) fn stratum_residuals(
                 martingale[i] = -phi[i] * cum_h;
                 r.assign(&(&cum_xh * phi[i]));
                 r.scaled_add(-phi[i] * cum_h, &xi);
+            }
+            // Give back what accrued through the last time at or before the entry.
+            if let Some(e) = entry {
+                let before_entry = groups.partition_point(|&(s, _)| y[order[s]].time() <= e[i]);
+                if before_entry > 0 {
+                    let (h, xh) = (
+                        through_h[before_entry - 1],
+                        through_xh.row(before_entry - 1),
+                    );
+                    martingale[i] += phi[i] * h;
+                    r.scaled_add(-phi[i], &xh);
+                    r.scaled_add(phi[i] * h, &xi);
+                }
             }
         }
     }
@@ -152,6 +195,13 @@ impl CoxPh {
                  (CoxData::strata)",
                 self.strata
             )));
+        }
+        if data.entry.is_some() != self.delayed_entry {
+            return Err(Error::InvalidParameter(if self.delayed_entry {
+                format!("the fit had entry times: {what} need them too (CoxData::entry)")
+            } else {
+                "the fit had no entry times, the data has".into()
+            }));
         }
         if data.weights.is_some() != self.weighted {
             return Err(Error::InvalidParameter(if self.weighted {
@@ -202,8 +252,10 @@ impl CoxPh {
             let xs = x.select(Axis(0), &rows);
             let ys: Vec<Surv> = rows.iter().map(|&i| y[i]).collect();
             let es: Vec<f64> = rows.iter().map(|&i| eta[i]).collect();
-            let ws: Option<Vec<f64>> = data.weights.map(|w| rows.iter().map(|&i| w[i]).collect());
-            let (m, u) = stratum_residuals(xs.view(), &ys, &es, self.ties, ws.as_deref());
+            let ws = data.weights.map(|w| pick(w, &rows));
+            let en = data.entry.map(|e| pick(e, &rows));
+            let (m, u) =
+                stratum_residuals(xs.view(), &ys, &es, self.ties, ws.as_deref(), en.as_deref());
             for (k, &i) in rows.iter().enumerate() {
                 martingale[i] = m[k];
                 score.row_mut(i).assign(&u.row(k));

@@ -56,14 +56,19 @@ impl CoxPh {
 
     /// [`CoxPh::schoenfeld_residuals`] on training data with the fit's strata ([`CoxData`]):
     /// each event against its own stratum's risk set (lifelines with `strata=[…]`); rows of
-    /// all strata pooled in time order (tied events in input order). Weighted fits are
-    /// refused (not implemented).
+    /// all strata pooled in time order (tied events in input order). Weighted fits and fits
+    /// with entry times are refused (not implemented).
     pub fn schoenfeld_residuals_data(&self, data: &CoxData) -> Result<SchoenfeldResiduals> {
         self.check_training_data(data, "Schoenfeld residuals")?;
-        if self.weighted {
-            return Err(Error::InvalidParameter(
-                "Schoenfeld residuals of a weighted fit are not implemented".into(),
-            ));
+        if self.weighted || self.delayed_entry {
+            let which = if self.weighted {
+                "a weighted fit"
+            } else {
+                "a fit with entry times"
+            };
+            return Err(Error::InvalidParameter(format!(
+                "Schoenfeld residuals of {which} are not implemented"
+            )));
         }
         let (x, y) = (data.x, data.y);
         let p = self.coef.len();

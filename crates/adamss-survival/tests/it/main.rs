@@ -6,6 +6,7 @@ mod api;
 mod competing;
 mod coxnet;
 mod edge;
+mod entry;
 mod ipcw;
 mod logrank_km;
 mod nelson_aalen;
