@@ -1,8 +1,9 @@
 //! Times a Cox PH fit (Efron ties) on a CSV of `time,event,x0,x1,…` rows (header first): reads
 //! the file, then fits `reps` times and prints each fit's seconds and the coefficients (the
-//! first, or with a penalizer all of them). Used by `tools/ab_coxph.py` and
-//! `tools/ab_coxph_penalized.py`, which alternate it with lifelines (and scikit-survival) on
-//! the same data; file reading is outside the timed region on every side.
+//! first, or with a penalizer all of them). A third column named `entry` holds delayed-entry
+//! times (`CoxData::entry`). Used by `tools/ab_coxph.py`, `tools/ab_coxph_penalized.py` and
+//! `tools/ab_coxph_entry.py`, which alternate it with lifelines (and scikit-survival) on the
+//! same data; file reading is outside the timed region on every side.
 //!
 //! ```text
 //! cargo run --release --example coxph_timing -- DATA.csv [REPS [PENALIZER [L1_RATIO]]]
@@ -12,7 +13,7 @@
 use std::time::Instant;
 
 use adamss::survival::prelude::ParamGuard;
-use adamss::survival::{surv_from, CoxPh, Ties};
+use adamss::survival::{surv_from, CoxData, CoxPh, Ties};
 
 #[path = "support/design_csv.rs"]
 mod design_csv;
@@ -23,7 +24,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let reps: usize = args.next().map_or(Ok(3), |r| r.parse())?;
     let penalizer: Option<f64> = args.next().map(|w| w.parse()).transpose()?;
     let l1_ratio: f64 = args.next().map_or(Ok(0.0), |r| r.parse())?;
-    let (time, event, x) = design_csv::read_design(&path)?;
+    let (time, event, mut x) = design_csv::read_design(&path)?;
+    let has_entry = csv::Reader::from_path(&path)?.headers()?.get(2) == Some("entry");
+    let entry: Option<Vec<f64>> = has_entry.then(|| x.column(0).to_vec());
+    if has_entry {
+        x = x.slice(ndarray::s![.., 1..]).to_owned();
+    }
     let y = surv_from(&time, &event)?;
     let y = y.as_slice().ok_or("contiguous")?;
     let params = CoxPh::params()
@@ -33,7 +39,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .check()?;
     for _ in 0..reps {
         let t0 = Instant::now();
-        let fit = params.fit_arrays(x.view(), y)?;
+        let fit = match &entry {
+            None => params.fit_arrays(x.view(), y)?,
+            Some(e) => params.fit_data(&CoxData::new(x.view(), y).entry(e))?,
+        };
         let seconds = t0.elapsed().as_secs_f64();
         match penalizer {
             None => println!("{seconds:.6} {:.15e}", fit.coef[0]),
