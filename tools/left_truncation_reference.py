@@ -37,7 +37,8 @@ the tests read them rather than draw them:
   times, so that Efron's and Breslow's ties agree and statsmodels' entry convention does not
   matter): robust_rossi, rossi with week + U(0, 0.5) and entry = floor(U(0, 0.6) · week) + 0.25:
   coefficients, model-based and robust (groups = each subject) standard errors,
-  log-likelihood, score residuals, the uncentred baseline cumulative hazard as statsmodels
+  log-likelihood, score and Schoenfeld residuals (with lifelines' rank-transform PH test
+  statistic computed on statsmodels' residuals and covariance), the uncentred baseline cumulative hazard as statsmodels
   reports it (just before each event time, H(t−)), and martingale residuals
   δ − e^η (H(time) − H(entry)) with the right-continuous H from statsmodels' (its own
   martingale_residuals ignore the entry).
@@ -227,6 +228,18 @@ def main():
         return np.where(k > 0, right[np.maximum(k - 1, 0)], 0.0)
 
     martingale = status - phi * (cumulative(time) - cumulative(sm_entry))
+    # Schoenfeld residuals (statsmodels': 0 on censored rows) of the events in time order, and
+    # lifelines' form of the proportional-hazards test on them (rank transform): scaled
+    # residuals D · r · V with V the model-based covariance, statistic per covariate
+    # (Σ (g − ḡ) r*_j)² / (D · V_jj · Σ (g − ḡ)²).
+    events = np.flatnonzero(status == 1)
+    events = events[np.argsort(time[events], kind="stable")]
+    sch = fit.schoenfeld_residuals[events]
+    v = fit.cov_params()
+    d = len(events)
+    g = np.arange(1, d + 1, dtype=float) - (d + 1) / 2.0
+    scaled = d * sch @ v
+    ph = (g @ scaled) ** 2 / (d * np.diag(v) * (g @ g))
     cases["robust_rossi"] = dict(
         dataset="rossi",
         covariates=ROSSI,
@@ -240,6 +253,9 @@ def main():
         # R's definition for (entry, time] data, with statsmodels' baseline function:
         martingale=floats(martingale),
         score=[floats(r) for r in fit.score_residuals],
+        schoenfeld_subjects=[int(i) for i in events],
+        schoenfeld=[floats(r) for r in sch],
+        ph_rank_statistic=floats(ph),
         baseline_time=floats(bch[0]),
         baseline_uncentred_before=floats(bch[1]),
     )

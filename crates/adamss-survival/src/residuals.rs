@@ -14,7 +14,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use crate::coxph::{pick, rows_by_id, CoxData, CoxPh};
-use crate::surv::{check_design, time_groups};
+use crate::surv::{check_design, time_groups, Leavers};
 use crate::{Error, Result, Surv, Ties};
 
 /// Martingale residuals (`n`) and score residuals (`n × p`) of one stratum at the linear
@@ -49,26 +49,13 @@ pub(crate) fn stratum_residuals(
     let mut xh_dead = Array2::<f64>::zeros((g, p));
     let mut xbar_event = Array2::<f64>::zeros((g, p));
     let (mut s0, mut s1) = (0.0, Array1::<f64>::zeros(p));
-    // With delayed entry: subjects by entry time, latest first, leaving the sums in turn.
-    let by_entry: Vec<usize> = match entry {
-        None => Vec::new(),
-        Some(e) => {
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| e[b].total_cmp(&e[a]));
-            order
-        }
-    };
-    let mut next_to_leave = 0;
+    // With delayed entry, subjects leave the sums as the sweep passes below their entry.
+    let mut leavers = Leavers::new(entry);
     for (k, &(a, b)) in groups.iter().enumerate().rev() {
-        if let Some(e) = entry {
-            let t = y[order[a]].time();
-            while next_to_leave < n && e[by_entry[next_to_leave]] >= t {
-                let j = by_entry[next_to_leave];
-                let r = weight(j) * phi[j];
-                s0 -= r;
-                s1.scaled_add(-r, &x.row(j));
-                next_to_leave += 1;
-            }
+        for &j in leavers.at(y[order[a]].time()) {
+            let r = weight(j) * phi[j];
+            s0 -= r;
+            s1.scaled_add(-r, &x.row(j));
         }
         let (mut t0, mut t1, mut d, mut dw) = (0.0, Array1::<f64>::zeros(p), 0usize, 0.0);
         for &i in &order[a..b] {

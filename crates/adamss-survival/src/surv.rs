@@ -119,6 +119,38 @@ pub(crate) fn check_entry(entry: &[f64], y: &[Surv]) -> Result<()> {
     }
 }
 
+/// Subjects in order of decreasing entry time, handed out as a sweep from the latest time down
+/// passes below their entries: the ones leaving the risk sets.
+pub(crate) struct Leavers<'a> {
+    entry: &'a [f64],
+    order: Vec<usize>,
+    next: usize,
+}
+
+impl<'a> Leavers<'a> {
+    /// The subjects of `entry` (none without entry times).
+    pub(crate) fn new(entry: Option<&'a [f64]>) -> Self {
+        let entry = entry.unwrap_or(&[]);
+        let mut order: Vec<usize> = (0..entry.len()).collect();
+        order.sort_by(|&a, &b| entry[b].total_cmp(&entry[a]));
+        Self {
+            entry,
+            order,
+            next: 0,
+        }
+    }
+
+    /// Those not handed out yet whose entry is at or after `t` (not at risk at `t`); `t` must
+    /// not increase from call to call.
+    pub(crate) fn at(&mut self, t: f64) -> &[usize] {
+        let start = self.next;
+        while self.next < self.order.len() && self.entry[self.order[self.next]] >= t {
+            self.next += 1;
+        }
+        &self.order[start..self.next]
+    }
+}
+
 /// The total weight at risk at each of the ascending `times` with delayed entry: `Σ w_i` over
 /// `entry_i < t ≤ time_i`, as the weight with `time ≥ t` less the weight with `entry ≥ t`
 /// (exact for integer weights).
@@ -130,9 +162,8 @@ pub(crate) fn at_risk_with_entry(
 ) -> Vec<f64> {
     let mut by_time: Vec<usize> = (0..y.len()).collect();
     by_time.sort_by(|&a, &b| y[b].time().total_cmp(&y[a].time()));
-    let mut by_entry: Vec<usize> = (0..y.len()).collect();
-    by_entry.sort_by(|&a, &b| entry[b].total_cmp(&entry[a]));
-    let (mut a, mut b) = (0, 0);
+    let mut leavers = Leavers::new(Some(entry));
+    let mut a = 0;
     let (mut in_time, mut not_entered) = (0.0, 0.0);
     let mut out = vec![0.0; times.len()];
     for (k, &t) in times.iter().enumerate().rev() {
@@ -140,10 +171,7 @@ pub(crate) fn at_risk_with_entry(
             in_time += weight(by_time[a]);
             a += 1;
         }
-        while b < by_entry.len() && entry[by_entry[b]] >= t {
-            not_entered += weight(by_entry[b]);
-            b += 1;
-        }
+        not_entered += leavers.at(t).iter().map(|&i| weight(i)).sum::<f64>();
         out[k] = in_time - not_entered;
     }
     out

@@ -5,8 +5,8 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::coxph::{rows_by_id, ChiSquareTest, CoxData, CoxPh};
-use crate::surv::time_groups;
+use crate::coxph::{pick, rows_by_id, ChiSquareTest, CoxData, CoxPh};
+use crate::surv::{time_groups, Leavers};
 use crate::{Error, Result, Surv, Ties};
 
 /// How event times are transformed before the proportional-hazards test correlates them with
@@ -56,19 +56,16 @@ impl CoxPh {
 
     /// [`CoxPh::schoenfeld_residuals`] on training data with the fit's strata ([`CoxData`]):
     /// each event against its own stratum's risk set (lifelines with `strata=[…]`); rows of
-    /// all strata pooled in time order (tied events in input order). Weighted fits and fits
-    /// with entry times are refused (not implemented).
+    /// all strata pooled in time order (tied events in input order). With entry times
+    /// ([`CoxData::entry`]) each event is against the subjects at risk then, `entry < t ≤
+    /// time` (statsmodels' `PHReg(entry=…)`; lifelines' ignore the entries). Weighted fits are
+    /// refused (not implemented).
     pub fn schoenfeld_residuals_data(&self, data: &CoxData) -> Result<SchoenfeldResiduals> {
         self.check_training_data(data, "Schoenfeld residuals")?;
-        if self.weighted || self.delayed_entry {
-            let which = if self.weighted {
-                "a weighted fit"
-            } else {
-                "a fit with entry times"
-            };
-            return Err(Error::InvalidParameter(format!(
-                "Schoenfeld residuals of {which} are not implemented"
-            )));
+        if self.weighted {
+            return Err(Error::InvalidParameter(
+                "Schoenfeld residuals of a weighted fit are not implemented".into(),
+            ));
         }
         let (x, y) = (data.x, data.y);
         let p = self.coef.len();
@@ -78,7 +75,8 @@ impl CoxPh {
             let ys: Vec<Surv> = members.iter().map(|&i| y[i]).collect();
             let es: Vec<f64> = members.iter().map(|&i| eta[i]).collect();
             let xs = x.select(Axis(0), &members);
-            for (k, r) in stratum_schoenfeld(xs.view(), &ys, &es, self.ties) {
+            let en = data.entry.map(|e| pick(e, &members));
+            for (k, r) in stratum_schoenfeld(xs.view(), &ys, &es, self.ties, en.as_deref()) {
                 rows.push((members[k], r));
             }
         }
@@ -144,7 +142,10 @@ impl CoxPh {
                 r.subjects.iter().map(|&i| y[i].time().ln()).collect()
             }
             TimeTransform::KaplanMeier => {
-                let km = crate::KaplanMeier::fit(y, 0.95)?;
+                let km = match data.entry {
+                    None => crate::KaplanMeier::fit(y, 0.95)?,
+                    Some(e) => crate::KaplanMeier::fit_with_entry(y, e, None, 0.95)?,
+                };
                 r.subjects
                     .iter()
                     .map(|&i| 1.0 - km.predict(y[i].time()))
@@ -177,13 +178,14 @@ impl CoxPh {
     }
 }
 
-/// Schoenfeld residuals of one stratum (`x`, `y`, linear predictor `eta`): `(row, x_row −
-/// x̄(t))` per event, in time order (tied events in input order).
+/// Schoenfeld residuals of one stratum (`x`, `y`, linear predictor `eta`, optional entry
+/// times): `(row, x_row − x̄(t))` per event, in time order (tied events in input order).
 fn stratum_schoenfeld(
     x: ArrayView2<f64>,
     y: &[Surv],
     eta: &[f64],
     ties: Ties,
+    entry: Option<&[f64]>,
 ) -> Vec<(usize, Array1<f64>)> {
     let p = x.ncols();
     let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
@@ -193,8 +195,13 @@ fn stratum_schoenfeld(
     let mut s0 = 0.0;
     let mut s1 = Array1::<f64>::zeros(p);
     let mut rows: Vec<(usize, Array1<f64>)> = Vec::new();
+    let mut leavers = Leavers::new(entry);
     for &(a, b) in groups.iter().rev() {
         let members = &order[a..b];
+        for &j in leavers.at(y[members[0]].time()) {
+            s0 -= phi[j];
+            s1.scaled_add(-phi[j], &x.row(j));
+        }
         let (mut t0, mut t1) = (0.0, Array1::<f64>::zeros(p));
         for &i in members {
             s0 += phi[i];

@@ -4,13 +4,14 @@
 //! `CoxPHFitter(…).fit(…, entry_col=…)` with case weights, strata and a ridge penalty, its
 //! `CoxTimeVaryingFitter` (the Breslow baseline over the `(entry, time]` risk sets, and
 //! time-varying covariates in long form), and statsmodels 0.15's `PHReg(entry=…)` for the
-//! robust covariance and residuals on untied data. Tolerances (relative, of
+//! robust covariance and residuals (score, martingale, Schoenfeld with the PH test) on untied
+//! data. Tolerances (relative, of
 //! `max(|value|, floor)`): curves 1e-12, their bounds 1e-9, coefficients and standard errors
 //! 1e-6, log-likelihoods 1e-9, concordance 1e-12, residuals and baselines 1e-6.
 
 use adamss_survival::{
     surv_from, BreslowBaseline, CoxData, CoxPh, Error, KaplanMeier, NelsonAalen, NelsonAalenTies,
-    PartialLikelihood, Reduction, Surv, Ties,
+    PartialLikelihood, Reduction, Surv, Ties, TimeTransform,
 };
 use ndarray::{Array2, Axis};
 use serde_json::Value;
@@ -259,6 +260,29 @@ fn robust_errors_and_residuals_with_entry_match_statsmodels() {
     for (i, row) in res.score.axis_iter(Axis(0)).enumerate() {
         assert_close("score", row.as_slice().unwrap(), &score[i], 1e-6, 1e-2);
     }
+    let sch = fit.schoenfeld_residuals_data(&data).unwrap();
+    let subjects: Vec<usize> = case["schoenfeld_subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    assert_eq!(sch.subjects, subjects);
+    let want: Vec<Vec<f64>> = case["schoenfeld"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(f64s)
+        .collect();
+    for (k, row) in sch.residuals.axis_iter(Axis(0)).enumerate() {
+        assert_close("schoenfeld", row.as_slice().unwrap(), &want[k], 1e-6, 1e-2);
+    }
+    let ph = fit
+        .proportional_hazards_test_data(&data, TimeTransform::Rank)
+        .unwrap();
+    let stats: Vec<f64> = ph.iter().map(|t| t.statistic).collect();
+    let want = f64s(&case["ph_rank_statistic"]);
+    assert_close("PH test", &stats, &want, 1e-6, 1e-3);
     let eta = x.dot(&fit.coef);
     let base = BreslowBaseline::fit_with_entry(&y, &entry, eta.as_slice().unwrap(), None).unwrap();
     // statsmodels reports H just before each event time: ours at the previous event time.
@@ -350,15 +374,17 @@ fn bad_entry_times_are_refused_by_index() {
 }
 
 #[test]
-fn residuals_need_the_fits_entry_times_and_schoenfeld_refuses_them() {
+fn residuals_need_the_fits_entry_times() {
     let (x, y, _) = load("rossi");
     let entry: Vec<f64> = y.iter().map(|s| (s.time() / 2.0).floor()).collect();
     let data = CoxData::new(x.view(), &y).entry(&entry);
     let fit = CoxPh::params().fit_data(&data).unwrap();
     let err = fit.residuals(&CoxData::new(x.view(), &y)).unwrap_err();
     assert!(err.to_string().contains("CoxData::entry"), "{err}");
-    let err = fit.schoenfeld_residuals_data(&data).unwrap_err();
-    assert!(err.to_string().contains("entry times"), "{err}");
+    let err = fit
+        .schoenfeld_residuals_data(&CoxData::new(x.view(), &y))
+        .unwrap_err();
+    assert!(err.to_string().contains("CoxData::entry"), "{err}");
     // The diagonal Breslow model (glmnet's) has no delayed entry.
     let pl = PartialLikelihood::new(&y, Ties::Breslow)
         .unwrap()
