@@ -13,7 +13,7 @@ mkdir -p "$corpus" "$root/fuzz/logs"
 case "$target" in
     nifti_read) cp -n "$root"/tests/data/nifti/*.nii* "$corpus"/ ;;
     nrrd_read) cp -n "$root"/tests/data/io/nrrd/*.nrrd "$corpus"/ ;;
-    dicom_read) for d in ct_axial ct_oblique pet_slopes bad_jpeg; do
+    dicom_read) for d in ct_axial ct_oblique pet_slopes bad_jpeg seg; do
         for f in "$root"/tests/data/dicom/$d/*.dcm; do cp -n "$f" "$corpus/$d-$(basename "$f")"; done
     done
     cp -n "$root"/fuzz/seeds/dicom_read/* "$corpus"/ ;;

@@ -82,7 +82,8 @@ pub fn nrrd_read(data: &[u8]) {
 
 /// A DICOM file as a one-slice series in a folder of its own, listed and read as `f32` and
 /// `i16` volumes (64 MiB bound); then beside a copy of itself one position-step further (its
-/// `ImagePositionPatient` text, if any, with a digit changed) as a two-slice series.
+/// `ImagePositionPatient` text, if any, with a digit changed) as a two-slice series; and as a
+/// segmentation (SEG), each segment placed on a fixed 16 × 16 × 8 grid and all as a label map.
 pub fn dicom_read(data: &[u8]) {
     let dir = scratch().join("dicom");
     let _ = std::fs::remove_dir_all(&dir);
@@ -103,6 +104,15 @@ pub fn dicom_read(data: &[u8]) {
     }
     write(&dir.join("b.dcm"), &moved);
     let _ = adamss_io::read_series::<f32>(&dir, None, &options);
+    // As a segmentation (SEG): read, then every segment placed on a fixed axial grid.
+    if let Ok(seg) = adamss_io::dicom::read_segmentation(dir.join("a.dcm"), &options) {
+        if let Ok(grid) = adamss_io::Geometry::axis_aligned([0.7, 0.8, 2.5], [0.0; 3]) {
+            for s in &seg.segments {
+                let _ = seg.mask_on_grid(s.number, &grid, [16, 16, 8]);
+            }
+            let _ = seg.labels_on_grid(&grid, [16, 16, 8]);
+        }
+    }
 }
 
 /// A PyRadiomics batch file (`adamss radiomics --batch`): read, its cases run with the

@@ -24,7 +24,7 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
             n.ends_with(".nrrd")
         }),
         "dicom_read" => (
-            ["ct_axial", "ct_oblique", "pet_slopes", "bad_jpeg"]
+            ["ct_axial", "ct_oblique", "pet_slopes", "bad_jpeg", "seg"]
                 .iter()
                 .map(|d| root.join("tests/data/dicom").join(d))
                 .chain([root.join("fuzz/seeds/dicom_read")])

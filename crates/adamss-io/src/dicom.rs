@@ -48,9 +48,13 @@ use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
 use ndarray::{Array3, ShapeBuilder};
 
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
+
+mod seg;
 use crate::{Error, Geometry, Result, Volume, Voxel};
+pub use seg::{read_segmentation, Segment, Segmentation};
 
 const TRANSFER_SYNTAX: &str = "transfer syntax";
+const SOP_CLASS: Tag = Tag(0x0008, 0x0016);
 const MODALITY: Tag = Tag(0x0008, 0x0060);
 const SERIES_DESCRIPTION: Tag = Tag(0x0008, 0x103E);
 const SERIES_UID: Tag = Tag(0x0020, 0x000E);
@@ -130,7 +134,8 @@ struct Parsed {
 }
 
 /// The attributes read from each file (the pixel data only when asked for).
-const WANTED: [Tag; 16] = [
+const WANTED: [Tag; 17] = [
+    SOP_CLASS,
     MODALITY,
     SERIES_DESCRIPTION,
     SERIES_UID,
@@ -149,27 +154,20 @@ const WANTED: [Tag; 16] = [
     PIXEL_DATA,
 ];
 
-/// Parses a DICOM Part 10 file's bytes: the file meta group walked here (explicit VR little
-/// endian, element by element until its group length is consumed) for the transfer syntax,
-/// then the data set as dicom-parser's token stream in that syntax, keeping the top-level
-/// attributes this reader needs, up to the pixel data (its value too when `pixels`).
-///
-/// The parser allocates each value's declared length before reading it, so every length is
-/// checked first: a header token arrives before its value is read, and a value longer than the
-/// whole file is refused there (a 1 KB file declaring a 4 GB element would otherwise cost 4 GB
-/// of memory). The meta walk checks its elements against the bytes left.
-fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
-    let too_long = |tag: Tag, len: usize| {
-        bad(
-            path,
-            format!(
-                "element ({:04X},{:04X}) declares {len} bytes, more than the file's {}",
-                tag.0,
-                tag.1,
-                bytes.len()
-            ),
-        )
-    };
+/// A file's transfer syntax, from its file meta group.
+pub(crate) struct Syntax {
+    /// The transfer syntax UID.
+    pub(crate) uid: String,
+    /// Its registry entry (little endian, not deflated: [`meta`] refuses the others).
+    pub(crate) ts: &'static dicom_encoding::transfer_syntax::TransferSyntax,
+    /// Where the data set starts.
+    start: usize,
+}
+
+/// Walks a DICOM Part 10 file's meta group (explicit VR little endian, element by element
+/// until its group length is consumed, each length checked against the bytes left) for the
+/// transfer syntax; big-endian and deflated syntaxes are refused.
+pub(crate) fn meta(bytes: &[u8], path: &Path) -> Result<Syntax> {
     let u16_at = |p: usize| {
         bytes
             .get(p..p + 2)
@@ -229,7 +227,7 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
         let len = len.ok_or_else(|| meta_error("cut short"))?;
         let value = bytes
             .get(pos + header..(pos + header).saturating_add(len))
-            .ok_or_else(|| too_long(Tag(group, element), len))?;
+            .ok_or_else(|| too_long(bytes, path, Tag(group, element), len))?;
         if (group, element) == (0x0002, 0x0010) {
             syntax = Some(
                 String::from_utf8_lossy(value)
@@ -258,26 +256,70 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
             ),
         ));
     }
+    Ok(Syntax {
+        uid: syntax,
+        ts,
+        start: pos.min(bytes.len()),
+    })
+}
+
+/// The error for an element or item declaring more bytes than the whole file holds.
+fn too_long(bytes: &[u8], path: &Path, tag: Tag, len: usize) -> Error {
+    bad(
+        path,
+        format!(
+            "element ({:04X},{:04X}) declares {len} bytes, more than the file's {}",
+            tag.0,
+            tag.1,
+            bytes.len()
+        ),
+    )
+}
+
+/// The data set's tokens (dicom-parser's token stream in the file's transfer syntax), each
+/// element's and item's declared length checked against the file's size before the parser
+/// reads the value: the parser allocates a value's declared length first, so a 1 KB file
+/// declaring a 4 GB element would otherwise cost 4 GB of memory.
+pub(crate) fn tokens<'a>(
+    bytes: &'a [u8],
+    path: &'a Path,
+    syntax: &Syntax,
+) -> Result<impl Iterator<Item = Result<DataToken>> + 'a> {
     // Defaults: values as stored (no date parsing), odd lengths accepted, the transfer
     // syntax's own VR encoding (no guessing).
     let reader = DataSetReader::new_with_ts_options(
-        &bytes[pos.min(bytes.len())..],
-        ts,
+        &bytes[syntax.start..],
+        syntax.ts,
         DataSetReaderOptions::default(),
     )
     .map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))?;
+    Ok(reader.map(move |token| {
+        let token = token.map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))?;
+        let declared = match &token {
+            DataToken::ElementHeader(header) => Some((header.tag, header.len.get())),
+            DataToken::ItemStart { len } => Some((Tag(0xFFFE, 0xE000), len.get())),
+            _ => None,
+        };
+        if let Some((tag, Some(len))) = declared {
+            if len as usize > bytes.len() {
+                return Err(too_long(bytes, path, tag, len as usize));
+            }
+        }
+        Ok(token)
+    }))
+}
+
+/// Parses a DICOM Part 10 file's bytes: its transfer syntax ([`meta`]), then the data set's
+/// checked tokens ([`tokens`]), keeping the top-level attributes this reader needs, up to the
+/// pixel data (its value too when `pixels`).
+fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
+    let syntax = meta(bytes, path)?;
     let mut values = HashMap::new();
     let mut depth = 0usize;
     let mut pending: Option<Tag> = None;
-    for token in reader {
-        let token = token.map_err(|e| bad(path, format!("not a readable DICOM file: {e}")))?;
-        match token {
+    for token in tokens(bytes, path, &syntax)? {
+        match token? {
             DataToken::ElementHeader(header) => {
-                if let Some(len) = header.len.get().map(|l| l as usize) {
-                    if len > bytes.len() {
-                        return Err(too_long(header.tag, len));
-                    }
-                }
                 if depth == 0 && header.tag == PIXEL_DATA && !pixels {
                     break;
                 }
@@ -292,14 +334,7 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
                     }
                 }
             }
-            DataToken::ItemStart { len } => {
-                if let Some(len) = len.get().map(|l| l as usize) {
-                    if len > bytes.len() {
-                        return Err(too_long(Tag(0xFFFE, 0xE000), len));
-                    }
-                }
-            }
-            DataToken::SequenceStart { .. } | DataToken::PixelSequenceStart => {
+            token @ (DataToken::SequenceStart { .. } | DataToken::PixelSequenceStart) => {
                 if depth == 0 && !pixels && matches!(token, DataToken::PixelSequenceStart) {
                     break;
                 }
@@ -310,19 +345,25 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
         }
     }
     Ok(Parsed {
-        native_pixels: !ts.is_encapsulated_pixel_data(),
-        syntax: (syntax, ts.name()),
+        native_pixels: !syntax.ts.is_encapsulated_pixel_data(),
+        syntax: (syntax.uid, syntax.ts.name()),
         values,
     })
 }
 
-impl Parsed {
+/// Attribute values by tag: a file's top level ([`Parsed`]) or a sequence item.
+pub(crate) trait Attributes {
+    /// The value of `tag`, if present (and kept).
+    fn get(&self, tag: Tag) -> Option<&PrimitiveValue>;
+}
+
+impl Attributes for Parsed {
     fn get(&self, tag: Tag) -> Option<&PrimitiveValue> {
         self.values.get(&tag)
     }
 }
 
-fn text(obj: &Parsed, tag: Tag) -> Option<String> {
+pub(crate) fn text(obj: &(impl Attributes + ?Sized), tag: Tag) -> Option<String> {
     let value = obj.get(tag)?.to_str();
     Some(
         value
@@ -331,7 +372,12 @@ fn text(obj: &Parsed, tag: Tag) -> Option<String> {
     )
 }
 
-fn number<T: TryFrom<i64>>(obj: &Parsed, tag: Tag, name: &str, path: &Path) -> Result<T> {
+pub(crate) fn number<T: TryFrom<i64>>(
+    obj: &(impl Attributes + ?Sized),
+    tag: Tag,
+    name: &str,
+    path: &Path,
+) -> Result<T> {
     let value = obj
         .get(tag)
         .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?
@@ -340,7 +386,13 @@ fn number<T: TryFrom<i64>>(obj: &Parsed, tag: Tag, name: &str, path: &Path) -> R
     T::try_from(value).map_err(|_| bad(path, format!("{name} {tag} = {value} is out of range")))
 }
 
-fn floats(obj: &Parsed, tag: Tag, name: &str, count: usize, path: &Path) -> Result<Vec<f64>> {
+pub(crate) fn floats(
+    obj: &(impl Attributes + ?Sized),
+    tag: Tag,
+    name: &str,
+    count: usize,
+    path: &Path,
+) -> Result<Vec<f64>> {
     let values = obj
         .get(tag)
         .ok_or_else(|| bad(path, format!("{name} {tag} is missing")))?
@@ -374,17 +426,23 @@ fn check_transfer_syntax(obj: &Parsed, path: &Path) -> Result<()> {
         return Ok(());
     }
     let (uid, name) = &obj.syntax;
-    Err(bad(
+    Err(compressed(path, uid, name))
+}
+
+/// The error for pixel data in an encapsulated (compressed) transfer syntax.
+pub(crate) fn compressed(path: &Path, uid: &str, name: &str) -> Error {
+    bad(
         path,
         format!(
             "{TRANSFER_SYNTAX} {uid} ({name}) is not supported: only uncompressed little-endian pixel data is read (decompress first, e.g. `gdcmconv --raw IN OUT` or `dcmdjpeg IN OUT`)"
         ),
-    ))
+    )
 }
 
-/// The header of one slice; `None` for a DICOM object without an image.
+/// The header of one slice; `None` for a DICOM object without an image, or a segmentation
+/// (SEG: its frames are masks, read by [`read_segmentation`]).
 fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
-    if obj.get(ROWS).is_none() {
+    if obj.get(ROWS).is_none() || text(obj, SOP_CLASS).as_deref() == Some(seg::SEG_STORAGE) {
         return Ok(None);
     }
     let series_uid =

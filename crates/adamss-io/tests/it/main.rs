@@ -3,6 +3,7 @@
 
 mod cohort;
 mod dicom;
+mod dicom_seg;
 mod errors;
 mod itk_index;
 mod nibabel;
