@@ -22,7 +22,9 @@ Cases (tests/data/dicom/seg/<case>.dcm):
 
 Writes tests/data/dicom/seg/*.dcm and tests/data/dicom/seg/expected.json (per case: the CT
 series folder, the segments' numbers, labels and algorithm types, and each segment's voxels as
-flat indices on the CT grid, x fastest).
+flat indices on the CT grid, x fastest; for ct_axial_two also PyRadiomics 3.1.4's default
+features of the CT in segment 2, from the same masks as a label map: what `adamss radiomics
+--image ct_axial --mask seg/ct_axial_two.dcm --label 2` must give).
 Run: .venv/bin/pip install highdicom==0.28.2 && .venv/bin/python tools/dicom_seg_reference.py
 (after tools/dicom_reference.py, whose CT series it segments).
 """
@@ -129,6 +131,23 @@ def write(case, folder, masks, labels, kind=hd.seg.SegmentationTypeValues.BINARY
     )
 
 
+def pyradiomics_of(folder, labels, label):
+    """PyRadiomics' default features of the CT series (SimpleITK's reading) in the label map
+    `labels` (z, y, x) on its grid, for one label: what `adamss radiomics --image FOLDER --mask
+    SEG --label N` must give."""
+    import radiomics
+    from radiomics import featureextractor
+    radiomics.setVerbosity(40)
+    reader = sitk.ImageSeriesReader()
+    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(DICOM / folder)))
+    image = reader.Execute()
+    mask = sitk.GetImageFromArray(labels.astype(np.uint8))
+    mask.CopyInformation(image)
+    result = featureextractor.RadiomicsFeatureExtractor(label=label).execute(image, mask)
+    return {"version": radiomics.__version__, "label": label,
+            "features": {k: float(v) for k, v in result.items() if not k.startswith("diagnostics_")}}
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     expected = dict(generator="tools/dicom_seg_reference.py", highdicom=hd.__version__, cases={})
@@ -141,6 +160,7 @@ def main():
     gtvn[4, 9, 9] = False
     cases["ct_axial_two"] = write("ct_axial_two", "ct_axial", np.stack([gtvp, gtvn]),
                                   ["GTVp", "GTVn"])
+    cases["ct_axial_two"]["pyradiomics_label2"] = pyradiomics_of("ct_axial", gtvp + 2 * gtvn, 2)
     overlap = gtvn.copy()
     overlap[3, 5:7, 7:9] = True  # 4 voxels, of which gtvp has [3, 5:7, 7:9] ∩ its box
     assert (overlap & gtvp).sum() == 4

@@ -781,6 +781,53 @@ fn radiomics_of_a_dicom_series_matches_pyradiomics() {
 }
 
 #[test]
+fn radiomics_in_a_dicom_seg_segment_matches_pyradiomics() {
+    // The SEG (highdicom) on the ct_axial series, segment 2 as the label: PyRadiomics ran on
+    // the same masks as a label map (tools/dicom_seg_reference.py).
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dicom");
+    let text = std::fs::read_to_string(data.join("seg/expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let reference = &expected["cases"]["ct_axial_two"]["pyradiomics_label2"];
+    assert_eq!(reference["label"], 2);
+    let want = reference["features"].as_object().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let series = data.join("ct_axial");
+    let seg = data.join("seg/ct_axial_two.dcm");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        series.to_str().unwrap(),
+        "--mask",
+        seg.to_str().unwrap(),
+        "--label",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert_row_equals_pyradiomics(&out, "ct_axial", want);
+    // A segment the SEG does not have is PyRadiomics' missing label.
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        series.to_str().unwrap(),
+        "--mask",
+        seg.to_str().unwrap(),
+        "--label",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok && text.contains("3"), "{text}");
+    let (ok, text) = adamss(&["inspect", seg.to_str().unwrap()]);
+    assert!(
+        ok && text.contains("segment 2 \"GTVn\" (MANUAL): 2 frames") && text.contains("5 frames"),
+        "{text}"
+    );
+}
+
+#[test]
 fn radiomics_of_one_image_matches_pyradiomics_defaults() {
     let _one = one_at_a_time();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/radiomics");

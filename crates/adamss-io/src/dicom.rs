@@ -23,8 +23,9 @@
 //! decompress first, e.g. `gdcmconv --raw` or `dcmdjpeg`) or big-endian files. Files in the
 //! folder that are not DICOM Part 10 files (no `DICM` marker after the 128-byte preamble, which
 //! leaves out ACR-NEMA files and bare data sets too) are ignored, read no further than that
-//! marker, as are DICOM objects without an image (structure sets, reports); a DICOM file that
-//! cannot be parsed is an error. Only the folder itself is read, not its subfolders.
+//! marker, as are DICOM objects without an image (structure sets, reports) and segmentations
+//! (SEG, read by [`read_segmentation`] and placed on a series' grid); a DICOM file that cannot
+//! be parsed is an error. Only the folder itself is read, not its subfolders.
 //!
 //! Values are the rescaled stored values: Hounsfield units for CT, the scanner's units
 //! (usually Bq/mL) for PET — SUV needs the patient's weight and the injection's dose and time,
@@ -51,7 +52,7 @@ use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
 
 mod seg;
 use crate::{Error, Geometry, Result, Volume, Voxel};
-pub use seg::{read_segmentation, Segment, Segmentation};
+pub use seg::{is_segmentation, read_mask, read_segmentation, Segment, Segmentation};
 
 const TRANSFER_SYNTAX: &str = "transfer syntax";
 const SOP_CLASS: Tag = Tag(0x0008, 0x0016);

@@ -136,7 +136,9 @@ pub(crate) fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
 /// SimpleITK reads as 2-D images); a 2-D file beside a 3-D one is refused, as PyRadiomics
 /// refuses to pair them.
 pub(crate) fn two_d_pair(image: &Path, info: &adamss_io::NiftiInfo, mask: &Path) -> Result<bool> {
-    let (a, b) = (info.dims.len() == 2, read_header(mask)?.dims.len() == 2);
+    // A DICOM SEG mask is placed on the image's 3-D grid.
+    let b = !adamss_io::dicom::is_segmentation(mask) && read_header(mask)?.dims.len() == 2;
+    let a = info.dims.len() == 2;
     if a != b {
         let d = |two: bool| if two { 2 } else { 3 };
         return Err(Error::GeometryMismatch(format!(
@@ -440,7 +442,9 @@ impl ExtractionPlan {
     /// an error, naming the voxel.
     ///
     /// A 2-D image (a NIfTI file whose `dim[0]` is 2, which SimpleITK reads as a 2-D image) is
-    /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]).
+    /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]). The mask may
+    /// be a DICOM Segmentation object drawn on the image: its segments' numbers are the labels
+    /// ([`adamss_io::read_mask`]).
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
         self.files_with(&SegmentRun, image, mask)
     }
@@ -463,7 +467,7 @@ impl ExtractionPlan {
             ..ReadOptions::default()
         };
         let img = Volume::<f32>::read_with(image, &read)?;
-        let msk = Volume::<u8>::read(mask)?;
+        let msk = adamss_io::read_mask(mask, image)?;
         if two_d {
             let plan = self.for_2d_image();
             plan.prepared_with(run, &unit_depth(img)?, &unit_depth(msk)?, stored, 2)

@@ -104,7 +104,7 @@ pub(crate) enum Command {
     /// Summarise a cohort: a HECKTOR 2022 folder or a manifest CSV.
     Cohort(CohortArgs),
     /// Print a volume's header as read by adamss-io: a NIfTI or NRRD file, or a folder holding
-    /// one DICOM image series.
+    /// one DICOM image series; or a DICOM Segmentation object's segments.
     Inspect(InspectArgs),
     /// Report what the linked libtorch can run on (CUDA devices, cuDNN, CPU threads).
     Device(DeviceArgs),
@@ -347,10 +347,12 @@ pub(crate) struct RadiomicsArgs {
     /// `<out>.diagnostics.json` beside the CSV (not with `additionalInfo: false`).
     #[arg(long, requires = "mask")]
     pub(crate) image: Option<PathBuf>,
-    /// The mask of `--image` (on its grid).
+    /// The mask of `--image` (on its grid), or a DICOM Segmentation object (SEG) drawn on it,
+    /// whose segment numbers are then the labels.
     #[arg(long, requires = "image")]
     pub(crate) mask: Option<PathBuf>,
-    /// The mask value of the ROI (PyRadiomics' `label`; default: the parameter file's, else 1).
+    /// The mask value of the ROI (PyRadiomics' `label`; default: the parameter file's, else 1);
+    /// with a SEG mask, the segment number.
     #[arg(long, requires = "image")]
     pub(crate) label: Option<u8>,
     /// Output CSV.
@@ -408,7 +410,8 @@ pub(crate) struct CohortArgs {
 /// Arguments of `adamss inspect`.
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, or a DICOM series' folder.
+    /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, a DICOM series' folder, or a DICOM
+    /// Segmentation object (its segments, frames and references).
     pub(crate) file: PathBuf,
 }
 

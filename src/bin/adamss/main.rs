@@ -161,6 +161,11 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Inspect(a) => {
+            if io::dicom::is_segmentation(&a.file) {
+                let seg = io::dicom::read_segmentation(&a.file, &io::ReadOptions::default())?;
+                println!("file:      {}\n{seg}", a.file.display());
+                return Ok(());
+            }
             println!(
                 "file:      {}\n{}",
                 a.file.display(),

@@ -536,3 +536,66 @@ impl Segmentation {
         Volume::new(data, *geometry)
     }
 }
+
+/// Whether `path` is a DICOM Segmentation object: a file with the `DICM` marker whose SOP
+/// class is Segmentation Storage (only its header is parsed, up to the pixel data).
+pub fn is_segmentation(path: impl AsRef<Path>) -> bool {
+    let path = path.as_ref();
+    if !path.is_file() || !super::starts_like_dicom(path).unwrap_or(false) {
+        return false;
+    }
+    let Ok(bytes) = read_file(path, &ReadOptions::default()) else {
+        return false;
+    };
+    super::parse(&bytes, path, false)
+        .is_ok_and(|obj| text(&obj, SOP_CLASS).as_deref() == Some(SEG_STORAGE))
+}
+
+/// A mask for the image at `image`, whatever its file: a volume [`Volume::read`] reads (NIfTI,
+/// NRRD, a DICOM series folder), or a DICOM Segmentation object ([`is_segmentation`]) placed
+/// on the image's grid as a label map, each segment's number its label
+/// ([`Segmentation::labels_on_grid`]; the image's header gives the grid, its voxels are not
+/// read). What PyRadiomics users do with pydicom-seg or highdicom before `execute(image,
+/// mask, label=N)`, in one call.
+pub fn read_mask(mask: impl AsRef<Path>, image: impl AsRef<Path>) -> Result<Volume<u8>> {
+    let mask = mask.as_ref();
+    if !is_segmentation(mask) {
+        return Volume::read(mask);
+    }
+    let info = crate::read_header(image.as_ref())?;
+    read_segmentation(mask, &ReadOptions::default())?.labels_on_grid(&info.geometry, info.shape)
+}
+
+impl std::fmt::Display for Segmentation {
+    /// What `adamss inspect` prints of a SEG: its frames, references and segments.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let [rows, columns] = self.frame_shape;
+        writeln!(
+            f,
+            "format:    DICOM Segmentation (BINARY), {} frames of {rows} rows × {columns} columns",
+            self.frames.len()
+        )?;
+        let or_none = |s: &Option<String>| s.clone().unwrap_or_else(|| "(none)".into());
+        writeln!(
+            f,
+            "frame of reference: {}",
+            or_none(&self.frame_of_reference_uid)
+        )?;
+        write!(
+            f,
+            "referenced series:  {}",
+            or_none(&self.referenced_series_uid)
+        )?;
+        for s in &self.segments {
+            write!(
+                f,
+                "\nsegment {} {:?} ({}): {} frames",
+                s.number, s.label, s.algorithm_type, s.frames
+            )?;
+            if !s.description.is_empty() {
+                write!(f, " — {}", s.description)?;
+            }
+        }
+        Ok(())
+    }
+}
