@@ -34,7 +34,7 @@ pub(crate) fn step_at(times: &[f64], values: &[f64], t: f64, before: f64) -> f64
 /// `nelson_aalen_estimator`; lifelines' `NelsonAalenFitter` smooths ties by default: see
 /// [`NelsonAalen`], which also gives the variance and bounds).
 pub fn nelson_aalen(y: &[Surv]) -> Result<StepFunction> {
-    breslow_like(y, None, None)
+    breslow_like(y, None, None, None)
 }
 
 /// How [`NelsonAalen`] counts `d` events tied at one time among `n` at risk.
@@ -160,7 +160,7 @@ impl BreslowBaseline {
         check_finite("linear predictor", eta, y.len())?;
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
         Ok(Self {
-            cumulative_hazard: breslow_like(y, Some(eta), None)?,
+            cumulative_hazard: breslow_like(y, Some(eta), None, None)?,
             mean_eta,
         })
     }
@@ -174,7 +174,7 @@ impl BreslowBaseline {
         crate::cox::check_weights("case weights", w, y.len())?;
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
         Ok(Self {
-            cumulative_hazard: breslow_like(y, Some(eta), Some(w))?,
+            cumulative_hazard: breslow_like(y, Some(eta), Some(w), None)?,
             mean_eta,
         })
     }
@@ -197,26 +197,8 @@ impl BreslowBaseline {
         }
         check_entry(entry, y)?;
         let mean_eta = eta.iter().sum::<f64>() / eta.len().max(1) as f64;
-        let m = eta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let c = |i: usize| w.map_or(1.0, |w| w[i]);
-        let (order, groups) = time_groups(y);
-        let times: Vec<f64> = groups.iter().map(|&(a, _)| y[order[a]].time()).collect();
-        let at_risk = at_risk_with_entry(y, entry, |i| c(i) * (eta[i] - m).exp(), &times);
-        let mut h = 0.0;
-        let mut values = Vec::with_capacity(times.len());
-        for (&(a, b), s0) in groups.iter().zip(at_risk) {
-            let d: f64 = order[a..b]
-                .iter()
-                .filter(|&&i| y[i].event())
-                .map(|&i| c(i))
-                .sum();
-            if d > 0.0 {
-                h += d / s0 * (-m).exp();
-            }
-            values.push(h);
-        }
         Ok(Self {
-            cumulative_hazard: StepFunction { times, values },
+            cumulative_hazard: breslow_like(y, Some(eta), w, Some(entry))?,
             mean_eta,
         })
     }
@@ -271,11 +253,13 @@ impl BreslowBaseline {
 }
 
 /// `Σ d_k / Σ_{R_k} r_j` with `r = e^η` (or 1), over every distinct time; with case weights
-/// `c`, `d_k` sums the events' weights and `r = c e^η`.
+/// `c`, `d_k` sums the events' weights and `r = c e^η`; with entry times the risk sets are
+/// `entry < t_k ≤ time`.
 fn breslow_like(
     y: &[Surv],
     eta: Option<&[f64]>,
     case_weights: Option<&[f64]>,
+    entry: Option<&[f64]>,
 ) -> Result<StepFunction> {
     if y.is_empty() {
         return Err(Error::Empty);
@@ -285,14 +269,20 @@ fn breslow_like(
     let m = eta.map_or(0.0, |e| e.iter().copied().fold(f64::NEG_INFINITY, f64::max));
     let c = |i: usize| case_weights.map_or(1.0, |c| c[i]);
     let w = |i: usize| c(i) * eta.map_or(1.0, |e| (e[i] - m).exp());
-    let mut at_risk = vec![0.0; groups.len()];
-    let mut acc = 0.0;
-    for (k, &(a, b)) in groups.iter().enumerate().rev() {
-        acc += order[a..b].iter().map(|&i| w(i)).sum::<f64>();
-        at_risk[k] = acc;
-    }
+    let times: Vec<f64> = groups.iter().map(|&(a, _)| y[order[a]].time()).collect();
+    let at_risk = match entry {
+        Some(entry) => at_risk_with_entry(y, entry, w, &times),
+        None => {
+            let mut at_risk = vec![0.0; groups.len()];
+            let mut acc = 0.0;
+            for (k, &(a, b)) in groups.iter().enumerate().rev() {
+                acc += order[a..b].iter().map(|&i| w(i)).sum::<f64>();
+                at_risk[k] = acc;
+            }
+            at_risk
+        }
+    };
     let mut h = 0.0;
-    let mut times = Vec::with_capacity(groups.len());
     let mut values = Vec::with_capacity(groups.len());
     for (k, &(a, b)) in groups.iter().enumerate() {
         let d: f64 = order[a..b]
@@ -303,7 +293,6 @@ fn breslow_like(
         if d > 0.0 {
             h += d / at_risk[k] * (-m).exp();
         }
-        times.push(y[order[a]].time());
         values.push(h);
     }
     Ok(StepFunction { times, values })

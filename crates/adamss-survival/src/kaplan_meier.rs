@@ -72,7 +72,6 @@ impl KaplanMeier {
             crate::cox::check_weights("weights", w, y.len())?;
         }
         check_entry(entry, y)?;
-        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         let (order, groups) = time_groups(y);
         // The timeline: every observed time and every entry time, with 0 first.
@@ -84,73 +83,26 @@ impl KaplanMeier {
         timeline.dedup();
         let mut at_risk = at_risk_with_entry(y, entry, w, &timeline);
         at_risk[0] = (0..y.len()).filter(|&i| entry[i] == 0.0).map(w).sum();
-        let mut km = Self {
-            timeline: Vec::with_capacity(at_risk.len()),
-            at_risk: Vec::with_capacity(at_risk.len()),
-            events: Vec::with_capacity(at_risk.len()),
-            censored: Vec::with_capacity(at_risk.len()),
-            survival: Vec::with_capacity(at_risk.len()),
-            greenwood: Vec::with_capacity(at_risk.len()),
-            lower: Vec::with_capacity(at_risk.len()),
-            upper: Vec::with_capacity(at_risk.len()),
-            confidence,
-        };
-        let (mut s, mut gw) = (1.0f64, 0.0f64);
-        let mut next = groups.iter().peekable();
-        for (&t, n) in timeline.iter().zip(at_risk) {
-            let (mut d, mut c) = (0.0, 0.0);
-            if let Some(&&(a, b)) = next.peek() {
-                if y[order[a]].time() == t {
-                    next.next();
-                    d = order[a..b]
-                        .iter()
-                        .filter(|&&i| y[i].event())
-                        .map(|&i| w(i))
-                        .sum();
-                    c = order[a..b].iter().map(|&i| w(i)).sum::<f64>() - d;
-                }
-            }
-            if d > 0.0 {
-                s *= 1.0 - d / n;
-                gw += if d < n {
-                    d / (n * (n - d))
-                } else {
-                    f64::INFINITY
-                };
-            }
-            let (lo, hi) = log_log_bounds(s, gw, z);
-            km.timeline.push(t);
-            km.at_risk.push(n);
-            km.events.push(d);
-            km.censored.push(c);
-            km.survival.push(s);
-            km.greenwood.push(gw);
-            km.lower.push(lo);
-            km.upper.push(hi);
+        // Each time's events and censorings (none at a time only entries have).
+        let mut events = vec![0.0; timeline.len()];
+        let mut censored = vec![0.0; timeline.len()];
+        for &(a, b) in &groups {
+            let k = timeline.partition_point(|&t| t < y[order[a]].time());
+            (events[k], censored[k]) = counts(y, &order[a..b], w);
         }
-        Ok(km)
+        Ok(Self::from_table(
+            timeline, at_risk, events, censored, confidence,
+        ))
     }
 
     fn fit_with(y: &[Surv], weights: Option<&[f64]>, confidence: f64) -> Result<Self> {
         check_confidence(y, confidence)?;
-        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
         let (order, groups) = time_groups(y);
         let w = |i: usize| weights.map_or(1.0, |w| w[i]);
         // Summed in time order from the latest, so an unweighted count is exact.
         let total: f64 = match weights {
             None => y.len() as f64,
             Some(ws) => ws.iter().sum(),
-        };
-        let mut km = Self {
-            timeline: vec![0.0],
-            at_risk: vec![total],
-            events: vec![0.0],
-            censored: vec![0.0],
-            survival: vec![1.0],
-            greenwood: vec![0.0],
-            lower: vec![1.0],
-            upper: vec![1.0],
-            confidence,
         };
         // At risk per time: the weight of the subjects from that time on.
         let mut at_risk = vec![0.0; groups.len()];
@@ -159,16 +111,51 @@ impl KaplanMeier {
             acc += order[a..b].iter().map(|&i| w(i)).sum::<f64>();
             at_risk[k] = acc;
         }
-        let (mut s, mut gw) = (1.0f64, 0.0f64);
+        // The table on lifelines' timeline: 0 (everyone at risk; with the events at 0, if
+        // any), then every distinct time.
+        let (mut timeline, mut risk) = (vec![0.0], vec![total]);
+        let (mut events, mut censored) = (vec![0.0], vec![0.0]);
         for (k, &(a, b)) in groups.iter().enumerate() {
+            let (d, c) = counts(y, &order[a..b], w);
             let t = y[order[a]].time();
-            let n = at_risk[k];
-            let d: f64 = order[a..b]
-                .iter()
-                .filter(|&&i| y[i].event())
-                .map(|&i| w(i))
-                .sum();
-            let c = order[a..b].iter().map(|&i| w(i)).sum::<f64>() - d;
+            if t == 0.0 {
+                (events[0], censored[0]) = (d, c);
+            } else {
+                timeline.push(t);
+                risk.push(at_risk[k]);
+                events.push(d);
+                censored.push(c);
+            }
+        }
+        Ok(Self::from_table(
+            timeline, risk, events, censored, confidence,
+        ))
+    }
+
+    /// The curve of a table: at each time (ascending, from 0) the weight at risk, of events
+    /// and of censorings; Kaplan–Meier's product, Greenwood's sum and the log-log bounds.
+    fn from_table(
+        timeline: Vec<f64>,
+        at_risk: Vec<f64>,
+        events: Vec<f64>,
+        censored: Vec<f64>,
+        confidence: f64,
+    ) -> Self {
+        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+        let rows = timeline.len();
+        let mut km = Self {
+            survival: Vec::with_capacity(rows),
+            greenwood: Vec::with_capacity(rows),
+            lower: Vec::with_capacity(rows),
+            upper: Vec::with_capacity(rows),
+            timeline,
+            at_risk,
+            events,
+            censored,
+            confidence,
+        };
+        let (mut s, mut gw) = (1.0f64, 0.0f64);
+        for (&n, &d) in km.at_risk.iter().zip(&km.events) {
             if d > 0.0 {
                 s *= 1.0 - d / n;
                 gw += if d < n {
@@ -178,27 +165,12 @@ impl KaplanMeier {
                 };
             }
             let (lo, hi) = log_log_bounds(s, gw, z);
-            if t == 0.0 {
-                // Merge with the leading 0.
-                let last = km.timeline.len() - 1;
-                km.events[last] = d;
-                km.censored[last] = c;
-                km.survival[last] = s;
-                km.greenwood[last] = gw;
-                km.lower[last] = lo;
-                km.upper[last] = hi;
-            } else {
-                km.timeline.push(t);
-                km.at_risk.push(n);
-                km.events.push(d);
-                km.censored.push(c);
-                km.survival.push(s);
-                km.greenwood.push(gw);
-                km.lower.push(lo);
-                km.upper.push(hi);
-            }
+            km.survival.push(s);
+            km.greenwood.push(gw);
+            km.lower.push(lo);
+            km.upper.push(hi);
         }
-        Ok(km)
+        km
     }
 
     /// `S(t)` at any time (a step function, right-continuous; 1 before the first time).
@@ -338,6 +310,16 @@ pub struct RestrictedMean {
     pub mean: f64,
     /// Its standard error (R's `se(rmean)`).
     pub std_err: f64,
+}
+
+/// The weight of the events and of the censorings among `members` (subjects of one time).
+fn counts(y: &[Surv], members: &[usize], w: impl Fn(usize) -> f64) -> (f64, f64) {
+    let d: f64 = members
+        .iter()
+        .filter(|&&i| y[i].event())
+        .map(|&i| w(i))
+        .sum();
+    (d, members.iter().map(|&i| w(i)).sum::<f64>() - d)
 }
 
 /// Data to fit and a confidence level in (0, 1).

@@ -313,53 +313,43 @@ pub fn read_segmentation(path: impl AsRef<Path>, options: &ReadOptions) -> Resul
                 ))
             })?;
         declared.frames += 1;
-        let position = floats(
-            group(item, shared, PLANE_POSITION).ok_or_else(|| at("no PlanePositionSequence"))?,
+        // A frame's numbers from one of its functional groups (`sequence`), `N` of them.
+        let values = |sequence: Tag, seq_name: &str, tag: Tag, name: &str, n: usize| {
+            let item =
+                group(item, shared, sequence).ok_or_else(|| at(&format!("no {seq_name}")))?;
+            floats(item, tag, name, n, path)
+        };
+        let position = values(
+            PLANE_POSITION,
+            "PlanePositionSequence",
             POSITION,
             "ImagePositionPatient",
             3,
-            path,
         )?;
-        let orientation = floats(
-            group(item, shared, PLANE_ORIENTATION)
-                .ok_or_else(|| at("no PlaneOrientationSequence"))?,
+        let orientation = values(
+            PLANE_ORIENTATION,
+            "PlaneOrientationSequence",
             ORIENTATION,
             "ImageOrientationPatient",
             6,
-            path,
         )?;
-        let spacing = floats(
-            group(item, shared, PIXEL_MEASURES).ok_or_else(|| at("no PixelMeasuresSequence"))?,
+        let spacing = values(
+            PIXEL_MEASURES,
+            "PixelMeasuresSequence",
             PIXEL_SPACING,
             "PixelSpacing",
             2,
-            path,
         )?;
         if spacing.iter().any(|&s| s <= 0.0) {
             return Err(at(&format!("PixelSpacing {spacing:?} must be > 0")));
         }
-        super::axes(
-            &[
-                orientation[0],
-                orientation[1],
-                orientation[2],
-                orientation[3],
-                orientation[4],
-                orientation[5],
-            ],
-            path,
-        )?;
+        // `floats` checked the counts.
+        let orientation: [f64; 6] = orientation.try_into().unwrap_or_default();
+        super::axes(&orientation, path)?;
         frames.push(Frame {
             segment,
             position: [position[0], position[1], position[2]],
-            orientation: [
-                orientation[0],
-                orientation[1],
-                orientation[2],
-                orientation[3],
-                orientation[4],
-                orientation[5],
-            ],
+            orientation,
             pixel_spacing: [spacing[0], spacing[1]],
         });
     }

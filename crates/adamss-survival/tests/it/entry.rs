@@ -148,22 +148,22 @@ fn breslow_baseline_with_entry_matches_lifelines_time_varying_fitter() {
         1e-6,
         1e-3,
     );
+    assert_centred_baseline(case, &fit, &x, &y, &f64s(&case["entry"]));
+}
+
+/// The centred Breslow baseline of `fit` (delayed entry `entry`) against the case's
+/// `CoxTimeVaryingFitter` one at its times.
+fn assert_centred_baseline(case: &Value, fit: &CoxPh, x: &Array2<f64>, y: &[Surv], entry: &[f64]) {
     let eta = x.dot(&fit.coef);
-    let entry = f64s(&case["entry"]);
-    let base = BreslowBaseline::fit_with_entry(&y, &entry, eta.as_slice().unwrap(), None)
+    let base = BreslowBaseline::fit_with_entry(y, entry, eta.as_slice().unwrap(), None)
         .unwrap()
         .centred();
     let got: Vec<f64> = f64s(&case["baseline_time"])
         .iter()
         .map(|&t| base.at(t))
         .collect();
-    assert_close(
-        "baseline",
-        &got,
-        &f64s(&case["baseline_centred"]),
-        1e-6,
-        1e-6,
-    );
+    let want = f64s(&case["baseline_centred"]);
+    assert_close("baseline", &got, &want, 1e-6, 1e-6);
 }
 
 #[test]
@@ -199,21 +199,7 @@ fn time_varying_covariates_in_counting_process_form_match_lifelines() {
     );
     let ll = case["log_likelihood"].as_f64().unwrap();
     assert_close("log-likelihood", &[fit.log_likelihood], &[ll], 1e-9, 1.0);
-    let eta = x.dot(&fit.coef);
-    let base = BreslowBaseline::fit_with_entry(&y, &start, eta.as_slice().unwrap(), None)
-        .unwrap()
-        .centred();
-    let got: Vec<f64> = f64s(&case["baseline_time"])
-        .iter()
-        .map(|&t| base.at(t))
-        .collect();
-    assert_close(
-        "baseline",
-        &got,
-        &f64s(&case["baseline_centred"]),
-        1e-6,
-        1e-6,
-    );
+    assert_centred_baseline(case, &fit, &x, &y, &start);
 }
 
 #[test]
