@@ -379,3 +379,83 @@ fn residuals_need_the_fits_entry_times() {
     let eta = vec![0.0; y.len()];
     assert!(pl.breslow_grad_diag_hess_eta(&eta, Reduction::Sum).is_err());
 }
+
+/// `aft_entry_expected.json` (`tools/aft_entry_reference.py`).
+fn aft_expected() -> Value {
+    let path = data_dir().join("aft_entry_expected.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn aft_with_entry_matches_lifelines() {
+    use adamss_survival::linfa::ParamGuard;
+    use adamss_survival::{Aft, AftDistribution};
+    let exp = aft_expected();
+    let (x, y, names) = load("rossi");
+    let cols: Vec<String> = exp["covariates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cols, names);
+    let entry = f64s(&exp["entry"]);
+    for fit in exp["fits"].as_array().unwrap() {
+        let d = match fit["distribution"].as_str().unwrap() {
+            "weibull" => AftDistribution::Weibull,
+            "lognormal" => AftDistribution::LogNormal,
+            _ => AftDistribution::LogLogistic,
+        };
+        let ancillary = fit["ancillary"].as_bool().unwrap();
+        let name = format!("{d:?} ancillary {ancillary}");
+        let m = Aft::params()
+            .distribution(d)
+            .ancillary(ancillary)
+            .check()
+            .unwrap()
+            .fit_with_entry(x.view(), &y, &entry)
+            .unwrap();
+        let close = |what: &str, got: &[f64], key: &str, tol: f64| {
+            assert_close(&format!("{name} {what}"), got, &f64s(&fit[key]), tol, 1e-2);
+        };
+        close("location", m.location.as_slice().unwrap(), "location", 1e-8);
+        close("shape", m.shape.as_slice().unwrap(), "shape", 1e-8);
+        close(
+            "location se",
+            m.location_se.as_slice().unwrap(),
+            "location_se",
+            1e-6,
+        );
+        close("shape se", m.shape_se.as_slice().unwrap(), "shape_se", 1e-6);
+        let ll = fit["log_likelihood"].as_f64().unwrap();
+        assert_close(&name, &[m.log_likelihood], &[ll], 1e-12, 1.0);
+        let c = fit["concordance"].as_f64().unwrap();
+        assert_close(&name, &[m.concordance.c_index], &[c], 1e-12, 1.0);
+    }
+    // The univariate Weibull (lifelines' WeibullFitter with entry=): λ = e^b, ρ = e^c.
+    let u = &exp["univariate_weibull"];
+    let none = x.slice(ndarray::s![.., ..0]).to_owned();
+    let m = adamss_survival::Aft::params()
+        .check()
+        .unwrap()
+        .fit_with_entry(none.view(), &y, &entry)
+        .unwrap();
+    let (b, c) = (m.location[0], m.shape[0]);
+    let got = [
+        b.exp(),
+        c.exp(),
+        b.exp() * m.location_se[0],
+        c.exp() * m.shape_se[0],
+    ];
+    let se = f64s(&u["se"]);
+    let want = [
+        u["lambda"].as_f64().unwrap(),
+        u["rho"].as_f64().unwrap(),
+        se[0],
+        se[1],
+    ];
+    assert_close("univariate weibull", &got[..2], &want[..2], 1e-8, 1e-2);
+    assert_close("univariate weibull se", &got[2..], &want[2..], 1e-6, 1e-2);
+    let ll = u["log_likelihood"].as_f64().unwrap();
+    assert_close("univariate ll", &[m.log_likelihood], &[ll], 1e-12, 1.0);
+}
