@@ -58,15 +58,11 @@ impl CoxPh {
     /// each event against its own stratum's risk set (lifelines with `strata=[…]`); rows of
     /// all strata pooled in time order (tied events in input order). With entry times
     /// ([`CoxData::entry`]) each event is against the subjects at risk then, `entry < t ≤
-    /// time` (statsmodels' `PHReg(entry=…)`; lifelines' ignore the entries). Weighted fits are
-    /// refused (not implemented).
+    /// time` (statsmodels' `PHReg(entry=…)`; lifelines' ignore the entries). With case weights
+    /// the risk-set means are over `w e^{xβ}` and the residuals themselves unweighted, as
+    /// lifelines computes them (R's `cox.zph` weights the residuals instead).
     pub fn schoenfeld_residuals_data(&self, data: &CoxData) -> Result<SchoenfeldResiduals> {
         self.check_training_data(data, "Schoenfeld residuals")?;
-        if self.weighted {
-            return Err(Error::InvalidParameter(
-                "Schoenfeld residuals of a weighted fit are not implemented".into(),
-            ));
-        }
         let (x, y) = (data.x, data.y);
         let p = self.coef.len();
         let eta = x.dot(&self.coef);
@@ -76,7 +72,10 @@ impl CoxPh {
             let es: Vec<f64> = members.iter().map(|&i| eta[i]).collect();
             let xs = x.select(Axis(0), &members);
             let en = data.entry.map(|e| pick(e, &members));
-            for (k, r) in stratum_schoenfeld(xs.view(), &ys, &es, self.ties, en.as_deref()) {
+            let ws = data.weights.map(|w| pick(w, &members));
+            let rows_k =
+                stratum_schoenfeld(xs.view(), &ys, &es, self.ties, en.as_deref(), ws.as_deref());
+            for (k, r) in rows_k {
                 rows.push((members[k], r));
             }
         }
@@ -142,9 +141,12 @@ impl CoxPh {
                 r.subjects.iter().map(|&i| y[i].time().ln()).collect()
             }
             TimeTransform::KaplanMeier => {
-                let km = match data.entry {
-                    None => crate::KaplanMeier::fit(y, 0.95)?,
-                    Some(e) => crate::KaplanMeier::fit_with_entry(y, e, None, 0.95)?,
+                // The curve of the data as fitted: weighted, with entries (lifelines' "km"
+                // is the weighted curve).
+                let km = match (data.entry, data.weights) {
+                    (None, None) => crate::KaplanMeier::fit(y, 0.95)?,
+                    (None, Some(w)) => crate::KaplanMeier::fit_weighted(y, w, 0.95)?,
+                    (Some(e), w) => crate::KaplanMeier::fit_with_entry(y, e, w, 0.95)?,
                 };
                 r.subjects
                     .iter()
@@ -179,17 +181,21 @@ impl CoxPh {
 }
 
 /// Schoenfeld residuals of one stratum (`x`, `y`, linear predictor `eta`, optional entry
-/// times): `(row, x_row − x̄(t))` per event, in time order (tied events in input order).
+/// times and case weights): `(row, x_row − x̄(t))` per event, in time order (tied events in
+/// input order), `x̄` over `w e^η`.
 fn stratum_schoenfeld(
     x: ArrayView2<f64>,
     y: &[Surv],
     eta: &[f64],
     ties: Ties,
     entry: Option<&[f64]>,
+    w: Option<&[f64]>,
 ) -> Vec<(usize, Array1<f64>)> {
     let p = x.ncols();
     let shift = eta.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    let phi: Vec<f64> = eta.iter().map(|&v| (v - shift).exp()).collect();
+    let phi: Vec<f64> = (eta.iter().enumerate())
+        .map(|(i, &v)| w.map_or(1.0, |w| w[i]) * (v - shift).exp())
+        .collect();
     let (order, groups) = time_groups(y);
     // Risk sums from the latest time down, residuals per tie group.
     let mut s0 = 0.0;

@@ -161,10 +161,38 @@ fn proportional_hazards_test_refusals() {
     let data = CoxData::new(x.view(), &y).weights(&w);
     let weighted = CoxPh::params().fit_data(&data).unwrap();
     let e = weighted
-        .proportional_hazards_test_data(&data, TimeTransform::Rank)
+        .proportional_hazards_test(x.view(), &y, TimeTransform::Rank)
         .unwrap_err();
-    assert!(
-        e.to_string().contains("weighted fit are not implemented"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("CoxData::weights"), "{e}");
+}
+
+#[test]
+fn weighted_proportional_hazards_test_matches_lifelines() {
+    let exp = reference();
+    let case = &exp["weighted"];
+    let (x, y, _) = load("rossi");
+    let w = f64s(&case["weights"]);
+    let data = CoxData::new(x.view(), &y).weights(&w);
+    let fit = CoxPh::params().tol(1e-12).fit_data(&data).unwrap();
+    let mut compared = check_transforms("weighted", case, |transform| {
+        fit.proportional_hazards_test_data(&data, transform)
+            .unwrap()
+    });
+    let r = fit.schoenfeld_residuals_data(&data).unwrap();
+    for (kind, got) in [
+        ("schoenfeld", &r.residuals),
+        ("scaled_schoenfeld", &r.scaled),
+    ] {
+        let want = &case[kind];
+        let rows = want["values"].as_array().unwrap();
+        assert_eq!(rows.len(), r.subjects.len(), "{kind}");
+        for (subject, row) in want["subjects"].as_array().unwrap().iter().zip(rows) {
+            let subject = subject.as_u64().unwrap() as usize;
+            let k = r.subjects.iter().position(|&s| s == subject).unwrap();
+            let what = format!("weighted {kind} subject {subject}");
+            assert_close(&what, got.row(k).as_slice().unwrap(), &f64s(row), 1e-6, 1.0);
+        }
+        compared += rows.len();
+    }
+    assert_eq!(compared, 4 * 7 + 2 * 114, "{compared}");
 }
