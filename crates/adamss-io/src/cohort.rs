@@ -93,6 +93,11 @@ fn read_mask(
     ct: &Volume<f32>,
     options: &LoadOptions,
 ) -> Result<Volume<u8>> {
+    if crate::dicom::is_segmentation(path) {
+        // A SEG is placed on the CT's grid: segment numbers are the labels.
+        let seg = crate::dicom::read_segmentation(path, &options.read)?;
+        return check_labels(seg.labels_on(ct)?, path, options);
+    }
     let mask = Volume::<u8>::read_with(path, &options.read)?;
     if options.mask_grid_must_match {
         if let Some(detail) = ct.grid_difference(&mask, options.grid_tolerance_mm) {
@@ -109,6 +114,11 @@ fn read_mask(
             detail: "the mask does not overlap the CT in physical space".into(),
         });
     }
+    check_labels(mask, path, options)
+}
+
+/// The mask, unless it holds a label other than the known ones.
+fn check_labels(mask: Volume<u8>, path: &Path, options: &LoadOptions) -> Result<Volume<u8>> {
     if let Some(&value) = mask
         .data()
         .iter()

@@ -201,3 +201,40 @@ fn truncated_pixel_data_is_refused() {
     std::fs::write(&cut, &bytes[..bytes.len() - 40]).unwrap();
     assert!(read_segmentation(&cut, &ReadOptions::default()).is_err());
 }
+
+#[test]
+fn a_manifest_mask_may_be_a_seg_on_the_ct() {
+    use adamss_io::Dataset;
+    // CT and "PET" both the ct_axial series (the loader only reads them); the mask a SEG.
+    let exp = expected();
+    let case = &exp["cases"]["ct_axial_two"];
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("cohort.csv");
+    let ct = dicom_dir().join("ct_axial");
+    let row = |mask: &str| {
+        format!(
+            "patient_id,ct,pet,mask\np1,{},{},{}\n",
+            ct.display(),
+            ct.display(),
+            dicom_dir().join(mask).display()
+        )
+    };
+    std::fs::write(&manifest, row("seg/ct_axial_two.dcm")).unwrap();
+    let cohort = adamss_io::Cohort::manifest(&manifest).unwrap();
+    let mask = cohort.get(0).unwrap().mask.unwrap();
+    let mut want: Vec<(usize, u8)> = Vec::new();
+    for s in case["segments"].as_array().unwrap() {
+        let n = s["number"].as_u64().unwrap() as u8;
+        want.extend(voxels(s).into_iter().map(|i| (i, n)));
+    }
+    want.sort_unstable();
+    assert_eq!(nonzero(&mask), want);
+    // Overlapping segments cannot be one label map: refused, naming the file.
+    std::fs::write(&manifest, row("seg/ct_axial_overlap.dcm")).unwrap();
+    let cohort = adamss_io::Cohort::manifest(&manifest).unwrap();
+    let err = cohort.get(0).unwrap_err().to_string();
+    assert!(
+        err.contains("overlap") && err.contains("ct_axial_overlap.dcm"),
+        "{err}"
+    );
+}
