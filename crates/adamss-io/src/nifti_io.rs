@@ -230,10 +230,15 @@ impl<T: Voxel> Volume<T> {
 
     /// Writes the volume as `.nii` or `.nii.gz` (chosen by the name), storing `T` natively
     /// (no scaling). The sform holds the affine (code 1, scanner); the qform holds it too when
-    /// the direction has no shear. The file appears whole or not at all: it is written to a
-    /// temporary name in the same folder and renamed.
+    /// the direction has no shear. A `.nrrd` name writes an NRRD file instead, as SimpleITK
+    /// writes one (LPS space, the header attached, gzip; what 3D Slicer opens). The file
+    /// appears whole or not at all: it is written to a temporary name in the same folder and
+    /// renamed.
     pub fn write(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
+        if crate::nrrd::is_nrrd(path) {
+            return crate::nrrd::write(self, path);
+        }
         let name = path
             .file_name()
             .and_then(|n| n.to_str())

@@ -8,6 +8,7 @@ mod errors;
 mod itk_index;
 mod nibabel;
 mod nrrd;
+mod nrrd_write;
 mod synthetic;
 
 use std::path::PathBuf;
