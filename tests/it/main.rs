@@ -794,32 +794,25 @@ fn radiomics_in_a_dicom_seg_segment_matches_pyradiomics() {
     let out = dir.path().join("features.csv");
     let series = data.join("ct_axial");
     let seg = data.join("seg/ct_axial_two.dcm");
-    let (ok, text) = adamss(&[
-        "radiomics",
-        "--image",
-        series.to_str().unwrap(),
-        "--mask",
-        seg.to_str().unwrap(),
-        "--label",
-        "2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = |label: &str| {
+        adamss(&[
+            "radiomics",
+            "--image",
+            series.to_str().unwrap(),
+            "--mask",
+            seg.to_str().unwrap(),
+            "--label",
+            label,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let (ok, text) = run("2");
     assert!(ok, "{text}");
     assert_row_equals_pyradiomics(&out, "ct_axial", want);
     // A segment the SEG does not have is PyRadiomics' missing label.
-    let (ok, text) = adamss(&[
-        "radiomics",
-        "--image",
-        series.to_str().unwrap(),
-        "--mask",
-        seg.to_str().unwrap(),
-        "--label",
-        "3",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(!ok && text.contains("3"), "{text}");
+    let (ok, text) = run("3");
+    assert!(!ok && text.contains("label 3 is absent"), "{text}");
     let (ok, text) = adamss(&["inspect", seg.to_str().unwrap()]);
     assert!(
         ok && text.contains("segment 2 \"GTVn\" (MANUAL): 2 frames") && text.contains("5 frames"),

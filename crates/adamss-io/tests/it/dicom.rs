@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use adamss_io::{list_series, read_series, Error, ReadOptions, Volume};
 use serde_json::Value;
 
-use crate::data_dir;
+use crate::{assert_itk_geometry, data_dir, f64s};
 
 fn dicom_dir() -> PathBuf {
     data_dir().join("dicom")
@@ -18,14 +18,6 @@ fn dicom_dir() -> PathBuf {
 fn expected() -> Value {
     let text = std::fs::read_to_string(dicom_dir().join("expected.json")).unwrap();
     serde_json::from_str(&text).unwrap()
-}
-
-fn f64s(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 /// Asserts the volume equals SimpleITK's reading `r`.
@@ -37,17 +29,7 @@ fn check(name: &str, vol: &Volume<f64>, r: &Value) {
         .map(|v| v.as_u64().unwrap() as usize)
         .collect();
     assert_eq!(vol.shape().to_vec(), size, "{name} size");
-    let g = vol.geometry();
-    let close = |what: &str, got: &[f64], want: &[f64]| {
-        for (a, b) in got.iter().zip(want) {
-            assert!((a - b).abs() <= 1e-9, "{name} {what}: {got:?} vs {want:?}");
-        }
-    };
-    close("spacing", &g.spacing, &f64s(&r["spacing"]));
-    close("origin", &g.origin_lps(), &f64s(&r["origin_lps"]));
-    let d = g.direction_lps();
-    let flat: Vec<f64> = d.iter().flatten().copied().collect();
-    close("direction", &flat, &f64s(&r["direction_lps"]));
+    assert_itk_geometry(name, vol.geometry(), r, 1e-9);
     let want = f64s(&r["values"]);
     let [ni, nj, nk] = vol.shape();
     let mut k_lin = 0;

@@ -13,7 +13,34 @@ mod synthetic;
 
 use std::path::PathBuf;
 
+use adamss_io::Geometry;
+use serde_json::Value;
+
 /// `tests/data` at the workspace root.
 pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
+}
+
+/// The numbers of a JSON array.
+pub fn f64s(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+/// Asserts `g` equals SimpleITK's geometry `r` (its `spacing`, `origin_lps` and row-major
+/// `direction_lps`) to `tol`; `name` names the case.
+pub fn assert_itk_geometry(name: &str, g: &Geometry, r: &Value, tol: f64) {
+    let close = |what: &str, got: &[f64], want: &[f64]| {
+        assert_eq!(got.len(), want.len(), "{name} {what}");
+        for (a, b) in got.iter().zip(want) {
+            assert!((a - b).abs() <= tol, "{name} {what}: {got:?} vs {want:?}");
+        }
+    };
+    close("spacing", &g.spacing, &f64s(&r["spacing"]));
+    close("origin", &g.origin_lps(), &f64s(&r["origin_lps"]));
+    let d: Vec<f64> = g.direction_lps().iter().flatten().copied().collect();
+    close("direction", &d, &f64s(&r["direction_lps"]));
 }

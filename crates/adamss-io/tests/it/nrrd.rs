@@ -9,18 +9,10 @@ use std::path::PathBuf;
 use adamss_io::{read_header, Error, Geometry, TransformSource, Volume};
 use serde_json::Value;
 
-use crate::data_dir;
+use crate::{data_dir, f64s};
 
 fn dir() -> PathBuf {
     data_dir().join("io/nrrd")
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
 }
 
 #[test]
@@ -33,16 +25,16 @@ fn nrrd_files_read_as_simpleitk_reads_them() {
         let file = dir().join(format!("{name}.nrrd"));
         let info = read_header(&file).unwrap();
         assert_eq!(info.transform, TransformSource::Nrrd);
-        let size: Vec<usize> = floats(&want["size"]).iter().map(|&v| v as usize).collect();
+        let size: Vec<usize> = f64s(&want["size"]).iter().map(|&v| v as usize).collect();
         assert_eq!(info.dims, size, "{name}");
         // SimpleITK's geometry (a 2-D image: its plane, unit depth).
         let (mut spacing, mut origin) = ([1.0; 3], [0.0; 3]);
         let mut direction = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
         let d = size.len();
         let (sp, or, dirs) = (
-            floats(&want["spacing"]),
-            floats(&want["origin_lps"]),
-            floats(&want["direction_lps"]),
+            f64s(&want["spacing"]),
+            f64s(&want["origin_lps"]),
+            f64s(&want["direction_lps"]),
         );
         spacing[..d].copy_from_slice(&sp);
         origin[..d].copy_from_slice(&or);

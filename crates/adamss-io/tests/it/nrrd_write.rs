@@ -16,7 +16,7 @@ use adamss_io::{Geometry, ReadOptions, Volume, Voxel};
 use ndarray::Array3;
 use serde_json::Value;
 
-use crate::data_dir;
+use crate::{assert_itk_geometry, data_dir, f64s};
 
 const CASES: [&str; 9] = [
     "int16_oblique",
@@ -104,14 +104,6 @@ fn write_fixtures() {
     }
 }
 
-fn f64s(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect()
-}
-
 #[test]
 fn written_nrrd_files_read_in_simpleitk_as_written() {
     let text = std::fs::read_to_string(written_dir().join("expected.json")).unwrap();
@@ -144,15 +136,7 @@ fn written_nrrd_files_read_in_simpleitk_as_written() {
             .collect();
         assert_eq!(size, vol.shape().to_vec(), "{name}");
         let g = vol.geometry();
-        let close = |what: &str, got: &[f64], want: &[f64]| {
-            for (a, b) in got.iter().zip(want) {
-                assert!((a - b).abs() <= 1e-9, "{name} {what}: {got:?} vs {want:?}");
-            }
-        };
-        close("spacing", &g.spacing, &f64s(&r["spacing"]));
-        close("origin", &g.origin_lps(), &f64s(&r["origin_lps"]));
-        let d: Vec<f64> = g.direction_lps().iter().flatten().copied().collect();
-        close("direction", &d, &f64s(&r["direction_lps"]));
+        assert_itk_geometry(name, g, r, 1e-9);
         let want = f64s(&r["values"]);
         let got: Vec<f64> = vol.data().t().iter().copied().collect();
         assert_eq!(got, want, "{name}: SimpleITK's voxels");
