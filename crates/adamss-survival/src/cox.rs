@@ -22,7 +22,7 @@ use std::borrow::Cow;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
-use crate::surv::{check_entry, check_finite, time_groups};
+use crate::surv::{check_entry_times, check_finite, time_groups};
 use crate::{Error, Result, Surv};
 
 /// How tied event times enter the partial likelihood.
@@ -80,6 +80,10 @@ struct Group {
 #[derive(Debug, Clone)]
 pub struct PartialLikelihood {
     groups: Vec<Group>,
+    /// Each group's time (sweep order, latest first).
+    group_times: Vec<f64>,
+    /// Each subject's time.
+    time: Vec<f64>,
     event: Vec<bool>,
     n: usize,
     n_events: usize,
@@ -108,7 +112,7 @@ impl PartialLikelihood {
             return Err(Error::Empty);
         }
         let (order, ranges) = time_groups(y);
-        let groups = ranges
+        let groups: Vec<Group> = ranges
             .iter()
             .rev()
             .map(|&(s, e)| {
@@ -118,6 +122,8 @@ impl PartialLikelihood {
             })
             .collect();
         Ok(Self {
+            group_times: groups.iter().map(|g| y[g.members[0]].time()).collect(),
+            time: y.iter().map(Surv::time).collect(),
             groups,
             event: y.iter().map(Surv::event).collect(),
             n: y.len(),
@@ -150,20 +156,27 @@ impl PartialLikelihood {
     /// the glmnet-style Breslow models ([`PartialLikelihood::breslow_grad_diag_hess_eta`])
     /// refuse it.
     ///
-    /// Leaving risk sets is a subtraction from running sums; where it would cancel most of a
-    /// sum (a late-entering subject with a much larger `e^η` than those left), the sum is
-    /// recomputed from the subjects still at risk, so the result keeps full precision.
-    pub fn with_entry(mut self, y: &[Surv], entry: &[f64]) -> Result<Self> {
-        if y.len() != self.n {
-            return Err(Error::LengthMismatch {
-                what: "survival targets",
-                got: y.len(),
-                expected: self.n,
-            });
-        }
-        check_entry(entry, y)?;
+    /// Leaving risk sets is a subtraction from running sums; where it has taken a sum 2¹⁰
+    /// below its peak (a late-entering subject with a much larger `e^η` than those left), the
+    /// sum is recomputed from the subjects still at risk, so cancellation costs at most ~10 of
+    /// the 53 bits.
+    ///
+    /// ```
+    /// use adamss_survival::{surv_from, PartialLikelihood, Reduction, Ties};
+    ///
+    /// let y = surv_from(&[2.0, 3.0, 5.0], &[1, 1, 0])?;
+    /// // Subject 1 enters at 2.5: not at risk at the first event (time 2).
+    /// let pl = PartialLikelihood::new(y.as_slice().unwrap(), Ties::Efron)?
+    ///     .with_entry(&[0.0, 2.5, 1.0])?;
+    /// // Two at risk at each event time: −log(1/2) twice at η = 0.
+    /// let nll = pl.nll(&[0.0; 3], Reduction::Sum)?;
+    /// assert!((nll - 2.0 * 2f64.ln()).abs() < 1e-12);
+    /// # Ok::<(), adamss_survival::Error>(())
+    /// ```
+    pub fn with_entry(mut self, entry: &[f64]) -> Result<Self> {
+        check_entry_times(entry, |i| self.time[i], self.n)?;
         // Group times in sweep order (latest first, strictly decreasing).
-        let times: Vec<f64> = self.groups.iter().map(|g| y[g.members[0]].time()).collect();
+        let times = &self.group_times;
         let mut leave = vec![Vec::new(); times.len()];
         let mut left_at = vec![None; self.n];
         for (i, &e) in entry.iter().enumerate() {

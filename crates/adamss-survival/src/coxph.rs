@@ -580,6 +580,19 @@ impl<'a> CoxData<'a> {
     /// each) and the subject as the cluster, this is also the counting-process form of
     /// time-varying covariates (lifelines' `CoxTimeVaryingFitter`, whose start column is
     /// `entry`); the concordance then compares rows as lifelines' does.
+    ///
+    /// ```
+    /// use adamss_survival::prelude::*;
+    ///
+    /// // Time from diagnosis; patients referred (and followed) from `referral` on.
+    /// let y = surv_from(&[5.0, 8.0, 3.0, 9.0, 2.0, 7.0], &[1, 0, 1, 1, 1, 0])?;
+    /// let referral = [0.0, 2.0, 1.0, 4.0, 0.0, 3.0];
+    /// let x = array![[1.2], [0.1], [2.0], [-0.5], [1.0], [0.3]];
+    /// let y = y.as_slice().unwrap();
+    /// let model = CoxPh::params().fit_data(&CoxData::new(x.view(), y).entry(&referral))?;
+    /// assert!(model.delayed_entry);
+    /// # Ok::<(), adamss_survival::Error>(())
+    /// ```
     pub fn entry(mut self, entry: &'a [f64]) -> Self {
         self.entry = Some(entry);
         self
@@ -669,7 +682,7 @@ impl Strata {
                 };
                 let pl = match data.entry {
                     None => pl,
-                    Some(e) => pl.with_entry(&ys, &pick(e, &rows))?,
+                    Some(e) => pl.with_entry(&pick(e, &rows))?,
                 };
                 Ok((pl, rows, xs))
             })

@@ -103,17 +103,22 @@ pub(crate) fn check_finite(what: &'static str, values: &[f64], n: usize) -> Resu
 /// Checks delayed-entry times: one per subject, each finite, ≥ 0 and before the subject's own
 /// time (a subject is at risk on `(entry, time]`; lifelines and R refuse `entry ≥ time` too).
 pub(crate) fn check_entry(entry: &[f64], y: &[Surv]) -> Result<()> {
-    check_finite("entry time", entry, y.len())?;
-    match entry
-        .iter()
-        .zip(y)
-        .position(|(&e, s)| !(e >= 0.0 && e < s.time()))
-    {
+    check_entry_times(entry, |i| y[i].time(), y.len())
+}
+
+/// [`check_entry`] against the subjects' times given by `time(i)`, `n` of them.
+pub(crate) fn check_entry_times(
+    entry: &[f64],
+    time: impl Fn(usize) -> f64,
+    n: usize,
+) -> Result<()> {
+    check_finite("entry time", entry, n)?;
+    match (0..n).find(|&i| !(entry[i] >= 0.0 && entry[i] < time(i))) {
         Some(index) => Err(Error::InvalidParameter(format!(
             "entry time {} at index {index} must be >= 0 and before that subject's time {}: a \
              subject is at risk on (entry, time]",
             entry[index],
-            y[index].time()
+            time(index)
         ))),
         None => Ok(()),
     }

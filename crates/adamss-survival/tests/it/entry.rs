@@ -320,7 +320,7 @@ fn a_late_entrant_far_above_the_rest_keeps_full_precision() {
     };
     let pl = PartialLikelihood::new(&y, Ties::Efron)
         .unwrap()
-        .with_entry(&y, &entry)
+        .with_entry(&entry)
         .unwrap();
     let (value, grad) = pl.nll_grad_eta(&eta, Reduction::Sum).unwrap();
     // By hand: event times 2 (risk {1,2,3,4}), 5 (risk {0,3,4}), 6 (risk {0,4}), 7 ({0}).
@@ -374,7 +374,7 @@ fn residuals_need_the_fits_entry_times() {
     // The diagonal Breslow model (glmnet's) has no delayed entry.
     let pl = PartialLikelihood::new(&y, Ties::Breslow)
         .unwrap()
-        .with_entry(&y, &entry)
+        .with_entry(&entry)
         .unwrap();
     let eta = vec![0.0; y.len()];
     assert!(pl.breslow_grad_diag_hess_eta(&eta, Reduction::Sum).is_err());
