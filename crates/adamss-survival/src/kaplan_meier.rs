@@ -55,9 +55,11 @@ impl KaplanMeier {
     /// its entry time, so it counts at the times `t` with `entry[i] < t ≤ time_i` — lifelines'
     /// `KaplanMeierFitter().fit(…, entry=e)` (also with `weights`: pass `Some(w)`), R's
     /// `survfit(Surv(entry, time, event) ~ 1)`. Each entry time must be finite, ≥ 0 and before
-    /// the subject's own time. The timeline gains the entry times, as lifelines'; `at_risk`
-    /// is the risk set at each time (at 0: those entering at 0), where lifelines' event table
-    /// counts that time's entrants in its `at_risk` column too (its estimate does not).
+    /// the subject's own time. The timeline gains the entry times, as lifelines'; it starts
+    /// at 0 even where no one enters then (lifelines' starts at the first entry: the extra
+    /// row has `S = 1` and no one at risk); `at_risk` is the risk set at each time (at 0:
+    /// those entering at 0), where lifelines' event table counts that time's entrants in its
+    /// `at_risk` column too (its estimate does not).
     ///
     /// Where early risk sets are small the curve drops steeply and its intervals are wide: a
     /// risk set of one at an event time takes the curve to 0 (lifelines' and R's answer too).
