@@ -93,9 +93,8 @@ fn read_mask(
     ct: &Volume<f32>,
     options: &LoadOptions,
 ) -> Result<Volume<u8>> {
-    if crate::dicom::is_segmentation(path) {
-        // A SEG is placed on the CT's grid: segment numbers are the labels.
-        let seg = crate::dicom::read_segmentation(path, &options.read)?;
+    // A SEG is placed on the CT's grid: segment numbers are the labels.
+    if let Ok(seg) = crate::dicom::seg::open(path, &options.read)? {
         return check_labels(seg.labels_on(ct)?, path, options);
     }
     let mask = Volume::<u8>::read_with(path, &options.read)?;

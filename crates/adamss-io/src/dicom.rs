@@ -50,7 +50,7 @@ use ndarray::{Array3, ShapeBuilder};
 
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
 
-mod seg;
+pub(crate) mod seg;
 use crate::{Error, Geometry, Result, Volume, Voxel};
 pub use seg::{is_segmentation, read_mask, read_segmentation, Segment, Segmentation};
 

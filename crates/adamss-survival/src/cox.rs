@@ -80,8 +80,6 @@ struct Group {
 #[derive(Debug, Clone)]
 pub struct PartialLikelihood {
     groups: Vec<Group>,
-    /// Each group's time (sweep order, latest first).
-    group_times: Vec<f64>,
     /// Each subject's time.
     time: Vec<f64>,
     event: Vec<bool>,
@@ -112,7 +110,7 @@ impl PartialLikelihood {
             return Err(Error::Empty);
         }
         let (order, ranges) = time_groups(y);
-        let groups: Vec<Group> = ranges
+        let groups = ranges
             .iter()
             .rev()
             .map(|&(s, e)| {
@@ -122,7 +120,6 @@ impl PartialLikelihood {
             })
             .collect();
         Ok(Self {
-            group_times: groups.iter().map(|g| y[g.members[0]].time()).collect(),
             time: y.iter().map(Surv::time).collect(),
             groups,
             event: y.iter().map(Surv::event).collect(),
@@ -176,7 +173,11 @@ impl PartialLikelihood {
     pub fn with_entry(mut self, entry: &[f64]) -> Result<Self> {
         check_entry_times(entry, |i| self.time[i], self.n)?;
         // Group times in sweep order (latest first, strictly decreasing).
-        let times = &self.group_times;
+        let times: Vec<f64> = self
+            .groups
+            .iter()
+            .map(|g| self.time[g.members[0]])
+            .collect();
         let mut leave = vec![Vec::new(); times.len()];
         let mut left_at = vec![None; self.n];
         for (i, &e) in entry.iter().enumerate() {
@@ -239,6 +240,24 @@ impl PartialLikelihood {
     /// The subjects leaving the risk set at group `gi` (none without delayed entry).
     fn leaving(&self, gi: usize) -> &[usize] {
         self.entry.as_ref().map_or(&[], |e| &e.leave[gi])
+    }
+
+    /// Takes the subjects leaving at group `gi` (delayed entry) off `risk`, marking them
+    /// `gone`; nothing without entry times.
+    fn leave(
+        &self,
+        gi: usize,
+        eta: &[f64],
+        risk: &mut RiskSum,
+        gone: &mut [bool],
+        x: Option<ArrayView2<f64>>,
+    ) {
+        let leaving = self.leaving(gi);
+        if leaving.is_empty() {
+            return;
+        }
+        leaving.iter().for_each(|&j| gone[j] = true);
+        risk.remove(eta, leaving, x, || self.still_at_risk(gi, gone));
     }
 
     /// The risk set at group `gi` of the sweep: the members of groups `0..=gi` not `gone`.
@@ -314,12 +333,8 @@ impl PartialLikelihood {
         let eta_w = self.risk_eta(eta);
         let mut gone = vec![false; if self.entry.is_some() { self.n } else { 0 }];
         for (gi, g) in self.groups.iter().enumerate() {
-            risk.add(&eta_w, &g.members);
-            let leaving = self.leaving(gi);
-            if !leaving.is_empty() {
-                leaving.iter().for_each(|&j| gone[j] = true);
-                risk.remove(&eta_w, leaving, || self.still_at_risk(gi, &gone));
-            }
+            risk.add(&eta_w, &g.members, None);
+            self.leave(gi, &eta_w, &mut risk, &mut gone, None);
             let mut d0 = 0.0;
             for &i in &g.events {
                 d0 += risk.relative(eta_w[i]);
@@ -355,20 +370,17 @@ impl PartialLikelihood {
         let mut cum = vec![f64::NEG_INFINITY; if self.entry.is_some() { log_a.len() } else { 0 }];
         for (gi, g) in self.groups.iter().enumerate().rev() {
             log_c = log_add_exp(log_c, log_a[gi]);
-            if let Some(entry) = &self.entry {
-                cum[gi] = log_c;
-                for &j in &g.members {
-                    grad[j] = match entry.left_at[j] {
-                        None => (eta_w[j] + log_c).exp(),
-                        // e^{η + c_own} (1 − e^{c_entry − c_own}), 0 where nothing accrued.
-                        Some(_) if log_c == f64::NEG_INFINITY => 0.0,
-                        Some(k) => (eta_w[j] + log_c).exp() * -(cum[k] - log_c).exp_m1(),
-                    };
-                }
-            } else {
-                for &j in &g.members {
-                    grad[j] = (eta_w[j] + log_c).exp();
-                }
+            if let Some(c) = cum.get_mut(gi) {
+                *c = log_c;
+            }
+            for &j in &g.members {
+                let own = (eta_w[j] + log_c).exp();
+                grad[j] = match self.entry.as_ref().and_then(|e| e.left_at[j]) {
+                    None => own,
+                    // e^{η + c_own} (1 − e^{c_entry − c_own}), 0 where nothing accrued.
+                    Some(_) if log_c == f64::NEG_INFINITY => 0.0,
+                    Some(k) => own * -(cum[k] - log_c).exp_m1(),
+                };
             }
             for &i in &g.events {
                 grad[i] -= self.weight(i) + (eta_w[i] + log_b[gi]).exp();
@@ -394,7 +406,7 @@ impl PartialLikelihood {
         let mut value = 0.0;
         let mut risk = RiskSum::default();
         for (gi, g) in self.groups.iter().enumerate() {
-            risk.add(eta, &g.members);
+            risk.add(eta, &g.members, None);
             let d = g.events.len();
             if d == 0 {
                 continue;
@@ -434,7 +446,7 @@ impl PartialLikelihood {
         let mut d = vec![0.0; k];
         let mut risk = RiskSum::default();
         for (gi, g) in self.groups.iter().enumerate() {
-            risk.add(eta, &g.members);
+            risk.add(eta, &g.members, None);
             m[gi] = risk.m;
             s0[gi] = risk.s;
             d[gi] = g.events.len() as f64;
@@ -533,55 +545,14 @@ impl PartialLikelihood {
         let p = x.ncols();
         let efron = self.ties == Ties::Efron;
         let mut rows: Vec<f64> = Vec::with_capacity(self.n_events * p);
-        let (mut m, mut s0, mut peak) = (f64::NEG_INFINITY, 0.0, 0.0);
-        let mut s1 = Array1::<f64>::zeros(p);
+        // S0 and S1 = Σ e^η x over the risk set, relative to its running maximum.
+        let mut risk = RiskSum::new(p);
         let mut d1 = Array1::<f64>::zeros(p);
         let mut gone = vec![false; if self.entry.is_some() { self.n } else { 0 }];
         for (gi, g) in self.groups.iter().enumerate() {
-            let gm = g
-                .members
-                .iter()
-                .map(|&j| eta[j])
-                .fold(f64::NEG_INFINITY, f64::max);
-            if gm > m {
-                let r = (m - gm).exp();
-                s0 *= r;
-                s1 *= r;
-                peak *= r;
-                m = gm;
-            }
-            for &j in &g.members {
-                let w = (eta[j] - m).exp();
-                s0 += w;
-                s1.scaled_add(w, &x.row(j));
-            }
-            peak = f64::max(peak, s0);
-            let leaving = self.leaving(gi);
-            if !leaving.is_empty() {
-                for &j in leaving {
-                    gone[j] = true;
-                    let w = (eta[j] - m).exp();
-                    s0 -= w;
-                    s1.scaled_add(-w, &x.row(j));
-                }
-                // As `RiskSum::remove`: recompute where the sum fell far below its peak.
-                if s0 <= peak * CANCELLATION {
-                    // Most of the sum cancelled: recompute it from those still at risk.
-                    let rest = self.still_at_risk(gi, &gone);
-                    m = rest
-                        .iter()
-                        .map(|&j| eta[j])
-                        .fold(f64::NEG_INFINITY, f64::max);
-                    s0 = 0.0;
-                    s1.fill(0.0);
-                    for &j in &rest {
-                        let w = (eta[j] - m).exp();
-                        s0 += w;
-                        s1.scaled_add(w, &x.row(j));
-                    }
-                    peak = s0;
-                }
-            }
+            risk.add(eta, &g.members, Some(x));
+            self.leave(gi, eta, &mut risk, &mut gone, Some(x));
+            let (m, s0, s1) = (risk.m, risk.s, &risk.s1);
             let d = g.events.len();
             if d == 0 {
                 continue;
@@ -698,12 +669,15 @@ impl BreslowHessian<'_> {
 /// recomputed from the subjects left: `2⁻¹⁰`, so cancellation costs at most 10 of 53 bits.
 const CANCELLATION: f64 = 1.0 / 1024.0;
 
-/// `Σ e^{η_j}` over a growing risk set, kept as `s · e^m` with `m` the largest `η` added so
-/// far, so that no exponential overflows.
-#[derive(Debug, Clone, Copy)]
+/// `Σ e^{η_j}` over a risk set — and, where covariates are summed too, `Σ e^{η_j} x_j` — kept
+/// relative to `e^m`, `m` the largest `η` added so far, so that no exponential overflows.
+/// Subjects leave it only with delayed entry.
+#[derive(Debug, Clone)]
 struct RiskSum {
     m: f64,
     s: f64,
+    /// `Σ e^{η_j − m} x_j` (empty where covariates are not summed).
+    s1: Array1<f64>,
     /// The largest `s` since the sum was last computed from scratch, on the current scale
     /// (what a subtraction's rounding is relative to).
     peak: f64,
@@ -711,17 +685,24 @@ struct RiskSum {
 
 impl Default for RiskSum {
     fn default() -> Self {
-        Self {
-            m: f64::NEG_INFINITY,
-            s: 0.0,
-            peak: 0.0,
-        }
+        Self::new(0)
     }
 }
 
 impl RiskSum {
-    /// Adds `e^{η_j}` for the `members`, rescaling when a new maximum arrives.
-    fn add(&mut self, eta: &[f64], members: &[usize]) {
+    /// An empty sum, of `p` covariates too.
+    fn new(p: usize) -> Self {
+        Self {
+            m: f64::NEG_INFINITY,
+            s: 0.0,
+            s1: Array1::zeros(p),
+            peak: 0.0,
+        }
+    }
+
+    /// Adds `e^{η_j}` (and `e^{η_j} x_j` with `x`) for the `members`, rescaling when a new
+    /// maximum arrives.
+    fn add(&mut self, eta: &[f64], members: &[usize], x: Option<ArrayView2<f64>>) {
         let gm = members
             .iter()
             .map(|&j| eta[j])
@@ -729,29 +710,41 @@ impl RiskSum {
         if gm > self.m {
             let r = (self.m - gm).exp();
             self.s *= r;
+            self.s1 *= r;
             self.peak *= r;
             self.m = gm;
         }
         for &j in members {
-            self.s += (eta[j] - self.m).exp();
+            let w = (eta[j] - self.m).exp();
+            self.s += w;
+            if let Some(x) = x {
+                self.s1.scaled_add(w, &x.row(j));
+            }
         }
         self.peak = self.peak.max(self.s);
     }
 
-    /// Takes `e^{η_j}` of the `gone` off the sum; where the sum has fallen far below its
-    /// peak (so that subtraction's rounding would show), recomputes it and its scale from
-    /// `rest()`, the subjects still at risk.
-    fn remove(&mut self, eta: &[f64], gone: &[usize], rest: impl FnOnce() -> Vec<usize>) {
+    /// Takes the `gone` off the sum; where the sum has fallen far below its peak (so that
+    /// subtraction's rounding would show), recomputes it and its scale from `rest()`, the
+    /// subjects still at risk.
+    fn remove(
+        &mut self,
+        eta: &[f64],
+        gone: &[usize],
+        x: Option<ArrayView2<f64>>,
+        rest: impl FnOnce() -> Vec<usize>,
+    ) {
         for &j in gone {
-            self.s -= (eta[j] - self.m).exp();
+            let w = (eta[j] - self.m).exp();
+            self.s -= w;
+            if let Some(x) = x {
+                self.s1.scaled_add(-w, &x.row(j));
+            }
         }
         if self.s <= self.peak * CANCELLATION {
-            let rest = rest();
-            self.m = rest
-                .iter()
-                .map(|&j| eta[j])
-                .fold(f64::NEG_INFINITY, f64::max);
-            self.s = rest.iter().map(|&j| (eta[j] - self.m).exp()).sum();
+            let p = self.s1.len();
+            *self = Self::new(p);
+            self.add(eta, &rest(), x);
             self.peak = self.s;
         }
     }

@@ -675,10 +675,7 @@ impl Strata {
                 let xs = x.select(Axis(0), &rows);
                 let pl = match weights {
                     None => PartialLikelihood::new(&ys, ties)?,
-                    Some(w) => {
-                        let ws: Vec<f64> = rows.iter().map(|&i| w[i]).collect();
-                        PartialLikelihood::with_weights(&ys, ties, &ws)?
-                    }
+                    Some(w) => PartialLikelihood::with_weights(&ys, ties, &pick(w, &rows))?,
                 };
                 let pl = match data.entry {
                     None => pl,

@@ -216,38 +216,53 @@ fn parse_tree(bytes: &[u8], path: &Path) -> Result<Node> {
 /// referring to undeclared segments, pixel data shorter than its frames.
 pub fn read_segmentation(path: impl AsRef<Path>, options: &ReadOptions) -> Result<Segmentation> {
     let path = path.as_ref();
-    let bytes = read_file(path, options)?;
-    if !super::is_dicom(&bytes) {
-        return Err(bad(path, "not a DICOM Part 10 file (no DICM marker)"));
+    open(path, options)?.map_err(|why| bad(path, why))
+}
+
+/// The file's segmentation, read and parsed once, or (the inner `Err`) why it is not a SEG:
+/// not a file, no `DICM` marker (only its first 132 bytes read), another SOP class. A SEG that
+/// cannot be read is the outer error.
+pub(crate) fn open(
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<std::result::Result<Segmentation, String>> {
+    if !path.is_file() {
+        return Ok(Err("not a file".into()));
     }
+    if !super::starts_like_dicom(path)? {
+        return Ok(Err("not a DICOM Part 10 file (no DICM marker)".into()));
+    }
+    let bytes = read_file(path, options)?;
     let root = parse_tree(&bytes, path)?;
     let class = text(&root, SOP_CLASS).unwrap_or_default();
     if class != SEG_STORAGE {
-        return Err(bad(
-            path,
-            format!(
-                "not a DICOM Segmentation object: SOP class {class:?}, modality {:?} (a SEG is {SEG_STORAGE})",
-                text(&root, MODALITY).unwrap_or_default()
-            ),
-        ));
+        return Ok(Err(format!(
+            "not a DICOM Segmentation object: SOP class {class:?}, modality {:?} (a SEG is {SEG_STORAGE})",
+            text(&root, MODALITY).unwrap_or_default()
+        )));
     }
-    let kind = text(&root, SEGMENTATION_TYPE).unwrap_or_default();
+    from_tree(&root, path).map(Ok)
+}
+
+/// A SEG's segments, frames and pixels from its parsed data set.
+fn from_tree(root: &Node, path: &Path) -> Result<Segmentation> {
+    let kind = text(root, SEGMENTATION_TYPE).unwrap_or_default();
     if kind != "BINARY" {
         return Err(bad(
             path,
             format!("SegmentationType {kind:?}: only BINARY segmentations are read (FRACTIONAL probabilities and LABELMAP are not supported)"),
         ));
     }
-    let bits_allocated: u16 = number(&root, BITS_ALLOCATED, "BitsAllocated", path)?;
+    let bits_allocated: u16 = number(root, BITS_ALLOCATED, "BitsAllocated", path)?;
     if bits_allocated != 1 {
         return Err(bad(
             path,
             format!("BitsAllocated = {bits_allocated} in a BINARY segmentation (must be 1)"),
         ));
     }
-    let rows: usize = number(&root, ROWS, "Rows", path)?;
-    let columns: usize = number(&root, COLUMNS, "Columns", path)?;
-    let count: usize = number(&root, NUMBER_OF_FRAMES, "NumberOfFrames", path)?;
+    let rows: usize = number(root, ROWS, "Rows", path)?;
+    let columns: usize = number(root, COLUMNS, "Columns", path)?;
+    let count: usize = number(root, NUMBER_OF_FRAMES, "NumberOfFrames", path)?;
     if rows == 0 || columns == 0 {
         return Err(bad(
             path,
@@ -370,7 +385,7 @@ pub fn read_segmentation(path: impl AsRef<Path>, options: &ReadOptions) -> Resul
     Ok(Segmentation {
         path: path.to_owned(),
         segments,
-        frame_of_reference_uid: text(&root, FRAME_OF_REFERENCE).filter(|s| !s.is_empty()),
+        frame_of_reference_uid: text(root, FRAME_OF_REFERENCE).filter(|s| !s.is_empty()),
         referenced_series_uid: root
             .first(REFERENCED_SERIES)
             .and_then(|s| text(s, SERIES_UID))
@@ -549,11 +564,13 @@ pub fn is_segmentation(path: impl AsRef<Path>) -> bool {
 /// mask, label=N)`, in one call.
 pub fn read_mask(mask: impl AsRef<Path>, image: impl AsRef<Path>) -> Result<Volume<u8>> {
     let mask = mask.as_ref();
-    if !is_segmentation(mask) {
-        return Volume::read(mask);
+    match open(mask, &ReadOptions::default())? {
+        Ok(seg) => {
+            let info = crate::read_header(image.as_ref())?;
+            seg.labels_on_grid(&info.geometry, info.shape)
+        }
+        Err(_) => Volume::read(mask),
     }
-    let info = crate::read_header(image.as_ref())?;
-    read_segmentation(mask, &ReadOptions::default())?.labels_on_grid(&info.geometry, info.shape)
 }
 
 impl std::fmt::Display for Segmentation {
