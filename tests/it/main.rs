@@ -1618,3 +1618,44 @@ fn bad_patients_are_reported_or_refused_by_name() {
         "train names a bad patient: {text}"
     );
 }
+
+/// `adamss suv FOLDER --out X` writes the PET series as SUVbw: the voxels of
+/// @cornerstonejs/calculate-suv's factors times SimpleITK's reading
+/// (`tools/dicom_suv_reference.py`), to float32; `adamss inspect FOLDER` prints where the
+/// factor came from, and a series QIBA cannot convert is refused with nothing written.
+#[test]
+fn suv_of_a_dicom_pet_series_matches_calculate_suv() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dicom/suv");
+    let text = std::fs::read_to_string(data.join("expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("suv.nii.gz");
+    let out_s = out.to_str().unwrap();
+    let series = data.join("bqml_rewritten");
+    let (ok, text) = adamss(&["suv", series.to_str().unwrap(), "--out", out_s]);
+    assert!(ok && text.contains("earliest acquisition"), "{text}");
+    let volume = adamss::io::Volume::<f64>::read(&out).unwrap();
+    let want = expected["cases"]["bqml_rewritten"]["suvbw_voxels"]
+        .as_array()
+        .unwrap();
+    let got: Vec<f64> = volume.data().t().iter().copied().collect();
+    assert_eq!(got.len(), want.len());
+    for (g, w) in got.iter().zip(want) {
+        let w = w.as_f64().unwrap();
+        assert!((g - w).abs() <= 1e-7 * w.abs(), "{g} vs {w}");
+    }
+    let (ok, text) = adamss(&["inspect", series.to_str().unwrap()]);
+    assert!(
+        ok && text.contains("SUV:") && text.contains("BQML"),
+        "{text}"
+    );
+    let refused = dir.path().join("refused.nii.gz");
+    let (ok, text) = adamss(&[
+        "suv",
+        data.join("bad_admin").to_str().unwrap(),
+        "--out",
+        refused.to_str().unwrap(),
+    ]);
+    assert!(!ok && text.contains("DecayCorrection"), "{text}");
+    assert!(!refused.exists());
+}

@@ -71,7 +71,12 @@ impl CaseRecord {
     /// holding only known labels.
     pub fn load(&self, options: &LoadOptions) -> Result<Case> {
         let ct = Volume::<f32>::read_with(&self.ct, &options.read)?;
-        let pet = Volume::<f32>::read_with(&self.pet, &options.read)?;
+        // A DICOM PET series reads in the scanner's units: converted to SUVbw here.
+        let pet = if self.pet.is_dir() {
+            crate::dicom::suv::read_pet(&self.pet, &options.read)?
+        } else {
+            Volume::<f32>::read_with(&self.pet, &options.read)?
+        };
         let mask = match &self.mask {
             None => None,
             Some(path) => Some(read_mask(path, &self.ct, &ct, options)?),

@@ -28,8 +28,10 @@
 //! be parsed is an error. Only the folder itself is read, not its subfolders.
 //!
 //! Values are the rescaled stored values: Hounsfield units for CT, the scanner's units
-//! (usually Bq/mL) for PET — SUV needs the patient's weight and the injection's dose and time,
-//! which this reader does not apply.
+//! (usually Bq/mL) for PET. [`read_suv`] reads a PET series as SUV (body weight, lean body mass
+//! or body-surface area) from the patient's weight and the injection's dose and time in its
+//! headers, as the QIBA pseudo-code and OHIF's `calculate-suv` compute it; [`suv_conversion`]
+//! shows the factors and what they came from.
 //!
 //! Data sets are parsed by dicom-rs' token reader (`dicom-parser`: sequences, undefined
 //! lengths, encapsulated pixel data, character sets), which yields each element's header before
@@ -51,8 +53,10 @@ use ndarray::{Array3, ShapeBuilder};
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
 
 pub(crate) mod seg;
+pub(crate) mod suv;
 use crate::{Error, Geometry, Result, Volume, Voxel};
 pub use seg::{is_segmentation, read_mask, read_segmentation, Segment, Segmentation};
+pub use suv::{read_suv, suv_conversion, Decay, ScanTimeSource, SuvConversion, SuvNormalization};
 
 const TRANSFER_SYNTAX: &str = "transfer syntax";
 const SOP_CLASS: Tag = Tag(0x0008, 0x0016);
@@ -111,6 +115,8 @@ struct Slice {
     signed: bool,
     slope: f64,
     intercept: f64,
+    /// What the header says for an SUV conversion ([`suv`]).
+    pet: suv::PetHeader,
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
@@ -134,7 +140,9 @@ struct Parsed {
     values: HashMap<Tag, PrimitiveValue>,
 }
 
-/// The attributes read from each file (the pixel data only when asked for).
+/// The attributes read from each file (the pixel data only when asked for); with the PET
+/// attributes an SUV conversion needs ([`suv::WANTED`], [`suv::RADIOPHARMACEUTICAL`]'s first
+/// item, and the private groups [`suv::PRIVATE_GROUPS`]).
 const WANTED: [Tag; 17] = [
     SOP_CLASS,
     MODALITY,
@@ -316,15 +324,27 @@ pub(crate) fn tokens<'a>(
 fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
     let syntax = meta(bytes, path)?;
     let mut values = HashMap::new();
-    let mut depth = 0usize;
+    // The open sequences, innermost last, each with the number of its items begun.
+    let mut open: Vec<(Tag, usize)> = Vec::new();
     let mut pending: Option<Tag> = None;
     for token in tokens(bytes, path, &syntax)? {
         match token? {
             DataToken::ElementHeader(header) => {
-                if depth == 0 && header.tag == PIXEL_DATA && !pixels {
+                let tag = header.tag;
+                if open.is_empty() && tag == PIXEL_DATA && !pixels {
                     break;
                 }
-                pending = (depth == 0 && WANTED.contains(&header.tag)).then_some(header.tag);
+                let kept = match open.as_slice() {
+                    [] => {
+                        WANTED.contains(&tag)
+                            || suv::WANTED.contains(&tag)
+                            || suv::PRIVATE_GROUPS.contains(&tag.group())
+                    }
+                    // The first item of the radiopharmaceutical information.
+                    [(suv::RADIOPHARMACEUTICAL, 1)] => suv::IN_RADIOPHARMACEUTICAL.contains(&tag),
+                    _ => false,
+                };
+                pending = kept.then_some(tag);
             }
             DataToken::PrimitiveValue(value) => {
                 if let Some(tag) = pending.take() {
@@ -335,13 +355,21 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
                     }
                 }
             }
-            token @ (DataToken::SequenceStart { .. } | DataToken::PixelSequenceStart) => {
-                if depth == 0 && !pixels && matches!(token, DataToken::PixelSequenceStart) {
+            DataToken::SequenceStart { tag, .. } => open.push((tag, 0)),
+            DataToken::PixelSequenceStart => {
+                if open.is_empty() && !pixels {
                     break;
                 }
-                depth += 1;
+                open.push((PIXEL_DATA, 0));
             }
-            DataToken::SequenceEnd => depth = depth.saturating_sub(1),
+            DataToken::ItemStart { .. } => {
+                if let Some((_, items)) = open.last_mut() {
+                    *items += 1;
+                }
+            }
+            DataToken::SequenceEnd => {
+                open.pop();
+            }
             _ => {}
         }
     }
@@ -523,6 +551,7 @@ fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
         signed: representation == 1,
         slope,
         intercept,
+        pet: suv::PetHeader::of(obj),
     }))
 }
 
@@ -789,7 +818,7 @@ pub fn read_series<T: Voxel>(
 ) -> Result<Volume<T>> {
     let dir = dir.as_ref();
     let slices = choose(dir, group(scan(dir, options)?), series_uid)?;
-    assemble(&slices, options)
+    assemble(&slices, options, None)
 }
 
 /// The series `series_uid` among `groups` (or without one the folder's only series), its
@@ -912,8 +941,13 @@ pub(crate) fn read_info(dir: &Path) -> Result<NiftiInfo> {
     })
 }
 
-/// The volume of ordered, checked slices.
-fn assemble<T: Voxel>(slices: &[Slice], options: &ReadOptions) -> Result<Volume<T>> {
+/// The volume of ordered, checked slices, each slice's rescaled values times its factor when
+/// `factors` are given (one per slice: [`suv`]).
+fn assemble<T: Voxel>(
+    slices: &[Slice],
+    options: &ReadOptions,
+    factors: Option<&[f64]>,
+) -> Result<Volume<T>> {
     let first = &slices[0];
     let (ni, nj, nk) = (first.columns, first.rows, slices.len());
     let voxels = ni * nj * nk;
@@ -964,7 +998,10 @@ fn assemble<T: Voxel>(slices: &[Slice], options: &ReadOptions) -> Result<Volume<
                     i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]) << shift >> shift)
                 }
             };
-            let value = stored as f64 * s.slope + s.intercept;
+            let mut value = stored as f64 * s.slope + s.intercept;
+            if let Some(f) = factors {
+                value *= f[k];
+            }
             data.push(T::from_f64(value).ok_or_else(|| Error::ValueOutOfRange {
                 path: s.path.clone(),
                 value,

@@ -3,7 +3,7 @@
 //! | column | required | meaning |
 //! |---|---|---|
 //! | `patient_id` (or `PatientID`) | yes | unique id, usable as a file name ([`crate::patient_id_problem`]) |
-//! | `ct`, `pet` | yes | volume paths (NIfTI, NRRD, or a folder holding one DICOM series), relative to the manifest's folder unless absolute; PET in SUV — a DICOM PET series reads in the scanner's units (usually Bq/mL), so convert it to SUV first ([`crate::dicom`]) |
+//! | `ct`, `pet` | yes | volume paths (NIfTI, NRRD, or a folder holding one DICOM series), relative to the manifest's folder unless absolute; PET in SUV — a DICOM PET series' folder is converted to SUVbw from its headers ([`crate::dicom::read_suv`]: weight, dose, decay), and refused, naming the file and the attribute, where they cannot give it |
 //! | `mask` | no | label volume on the CT grid (0 background, 1 GTVp, 2 GTVn), or a DICOM SEG drawn on the CT whose segments 1 and 2 are the GTVp and GTVn ([`crate::dicom::read_segmentation`], placed on the CT's grid); empty cell = none |
 //! | `time`, `event` | no (both or neither) | survival in days and event flag (0/1); both cells empty = unknown |
 //! | anything else | no | clinical variables, empty cell = missing |

@@ -106,6 +106,10 @@ pub(crate) enum Command {
     /// Print a volume's header as read by adamss-io: a NIfTI or NRRD file, or a folder holding
     /// one DICOM image series; or a DICOM Segmentation object's segments.
     Inspect(InspectArgs),
+    /// Convert a DICOM PET series to SUV from its headers (the patient's weight, the
+    /// injected dose and its decay, as the QIBA pseudo-code and OHIF's calculate-suv) and
+    /// write it as NIfTI or NRRD; prints what the factors came from.
+    Suv(SuvArgs),
     /// Report what the linked libtorch can run on (CUDA devices, cuDNN, CPU threads).
     Device(DeviceArgs),
     /// Time the Stage-I training step of the whole network (forward, Dice + focal, backward,
@@ -413,6 +417,23 @@ pub(crate) struct InspectArgs {
     /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, a DICOM series' folder, or a DICOM
     /// Segmentation object (its segments, frames and references).
     pub(crate) file: PathBuf,
+}
+
+/// Arguments of `adamss suv`.
+#[derive(Args)]
+pub(crate) struct SuvArgs {
+    /// The folder holding the PET series.
+    pub(crate) dir: PathBuf,
+    /// Where to write the SUV volume (`.nii`, `.nii.gz` or `.nrrd`), as float32.
+    #[arg(long)]
+    pub(crate) out: PathBuf,
+    /// `bw` (body weight), `lbm` (lean body mass, Janmahasatian; `sul` too) or `bsa`
+    /// (body-surface area, Du Bois).
+    #[arg(long, default_value = "bw")]
+    pub(crate) normalization: adamss::io::SuvNormalization,
+    /// The series' SeriesInstanceUID, where the folder holds several.
+    #[arg(long)]
+    pub(crate) series: Option<String>,
 }
 
 /// Arguments of `adamss device`.

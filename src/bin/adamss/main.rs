@@ -171,6 +171,22 @@ fn run() -> Result<()> {
                 a.file.display(),
                 io::read_header(&a.file)?
             );
+            // A PET series: its SUV factors, or why there are none.
+            if a.file.is_dir() && io::list_series(&a.file)?.iter().any(|s| s.modality == "PT") {
+                match io::dicom::suv_conversion(&a.file, None, io::SuvNormalization::BodyWeight) {
+                    Ok(c) => println!("{c}"),
+                    Err(e) => println!("SUV:       not computable: {e}"),
+                }
+            }
+            Ok(())
+        }
+        Command::Suv(a) => {
+            let series = a.series.as_deref();
+            let conversion = io::dicom::suv_conversion(&a.dir, series, a.normalization)?;
+            let volume: io::Volume<f32> =
+                io::read_suv(&a.dir, series, a.normalization, &io::ReadOptions::default())?;
+            volume.write(&a.out)?;
+            println!("{conversion}\nwrote {}", a.out.display());
             Ok(())
         }
         Command::Device(a) => {

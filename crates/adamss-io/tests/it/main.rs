@@ -4,6 +4,7 @@
 mod cohort;
 mod dicom;
 mod dicom_seg;
+mod dicom_suv;
 mod errors;
 mod itk_index;
 mod nibabel;
