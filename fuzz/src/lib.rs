@@ -96,6 +96,15 @@ pub fn dicom_read(data: &[u8]) {
     let _ = adamss_io::list_series(&dir);
     let _ = adamss_io::read_series::<f32>(&dir, None, &options);
     let _ = Volume::<i16>::read_with(&dir, &options);
+    // As a PET series: its SUV factors and volume.
+    let lbm = adamss_io::SuvNormalization::LeanBodyMass;
+    let _ = adamss_io::dicom::suv_conversion(&dir, None, lbm);
+    let _ = adamss_io::read_suv::<f32>(
+        &dir,
+        None,
+        adamss_io::SuvNormalization::BodyWeight,
+        &options,
+    );
     let mut moved = data.to_vec();
     if let Some(at) = moved.windows(4).position(|w| w == [0x20, 0x00, 0x32, 0x00]) {
         if let Some(b) = moved[at..].iter_mut().skip(8).find(|b| b.is_ascii_digit()) {

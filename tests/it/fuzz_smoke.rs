@@ -24,11 +24,24 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
             n.ends_with(".nrrd")
         }),
         "dicom_read" => (
-            ["ct_axial", "ct_oblique", "pet_slopes", "bad_jpeg", "seg"]
-                .iter()
-                .map(|d| root.join("tests/data/dicom").join(d))
-                .chain([root.join("fuzz/seeds/dicom_read")])
-                .collect(),
+            [
+                "ct_axial",
+                "ct_oblique",
+                "pet_slopes",
+                "bad_jpeg",
+                "seg",
+                "suv/bqml_rewritten_ge",
+                "suv/cnts_philips_block",
+                "suv/bqml_time_female",
+                "compressed/rle_ct_oblique",
+                "compressed/jpegll_ct_oblique",
+                "compressed/j2k_ct_oblique",
+                "compressed/j2k_lossy_ct_axial",
+            ]
+            .iter()
+            .map(|d| root.join("tests/data/dicom").join(d))
+            .chain([root.join("fuzz/seeds/dicom_read")])
+            .collect(),
             |n| n.ends_with(".dcm"),
         ),
         "radiomics_params" => (

@@ -19,8 +19,10 @@
 //! returns a volume whose slices sit in the wrong places), positions not stacked along the
 //! normal (a tilted gantry: SimpleITK keeps the orthogonal direction and shears the volume), two
 //! slices at one position, slices of different sizes, orientations or spacings,
-//! multi-frame files, colour images, and compressed pixel data (JPEG, JPEG 2000, JPEG-LS, RLE:
-//! decompress first, e.g. `gdcmconv --raw` or `dcmdjpeg`) or big-endian files. Files in the
+//! multi-frame files, colour images, compressed pixel data other than RLE Lossless, JPEG
+//! Lossless and JPEG 2000 (JPEG baseline and extended, JPEG-LS, HTJ2K: transcode first, e.g.
+//! `gdcmconv --raw`), and big-endian files. The compressed syntaxes that are read decode as
+//! SimpleITK (GDCM) decodes them (`codec`: each frame's declared size checked first). Files in the
 //! folder that are not DICOM Part 10 files (no `DICM` marker after the 128-byte preamble, which
 //! leaves out ACR-NEMA files and bare data sets too) are ignored, read no further than that
 //! marker, as are DICOM objects without an image (structure sets, reports) and segmentations
@@ -52,6 +54,7 @@ use ndarray::{Array3, ShapeBuilder};
 
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
 
+mod codec;
 pub(crate) mod seg;
 pub(crate) mod suv;
 use crate::{Error, Geometry, Result, Volume, Voxel};
@@ -138,6 +141,8 @@ struct Parsed {
     /// Whether its pixel data is stored natively (not encapsulated: compressed).
     native_pixels: bool,
     values: HashMap<Tag, PrimitiveValue>,
+    /// Encapsulated pixel data's fragments (the offset table left out), when read.
+    fragments: Vec<Vec<u8>>,
 }
 
 /// The attributes read from each file (the pixel data only when asked for); with the PET
@@ -327,8 +332,13 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
     // The open sequences, innermost last, each with the number of its items begun.
     let mut open: Vec<(Tag, usize)> = Vec::new();
     let mut pending: Option<Tag> = None;
+    let mut fragments = Vec::new();
     for token in tokens(bytes, path, &syntax)? {
         match token? {
+            // A fragment of the encapsulated pixel data (the offset table is another token).
+            DataToken::ItemValue(fragment) if matches!(open.as_slice(), [(PIXEL_DATA, _)]) => {
+                fragments.push(fragment);
+            }
             DataToken::ElementHeader(header) => {
                 let tag = header.tag;
                 if open.is_empty() && tag == PIXEL_DATA && !pixels {
@@ -377,6 +387,7 @@ fn parse(bytes: &[u8], path: &Path, pixels: bool) -> Result<Parsed> {
         native_pixels: !syntax.ts.is_encapsulated_pixel_data(),
         syntax: (syntax.uid, syntax.ts.name()),
         values,
+        fragments,
     })
 }
 
@@ -448,17 +459,24 @@ fn optional_float(obj: &Parsed, tag: Tag, default: f64, path: &Path) -> Result<f
     }
 }
 
-/// Refuses, by name, a transfer syntax whose pixel data is encapsulated (compressed: JPEG,
-/// JPEG-LS, JPEG 2000, RLE…); [`parse`] has already refused big-endian and deflated ones.
+/// Refuses, by name, a transfer syntax whose compressed pixel data is not decoded here
+/// ([`codec::decodes`]: JPEG baseline and extended, JPEG-LS, HTJ2K…); [`parse`] has already
+/// refused big-endian and deflated ones.
 fn check_transfer_syntax(obj: &Parsed, path: &Path) -> Result<()> {
-    if obj.native_pixels {
+    let (uid, name) = &obj.syntax;
+    if obj.native_pixels || codec::decodes(uid) {
         return Ok(());
     }
-    let (uid, name) = &obj.syntax;
-    Err(compressed(path, uid, name))
+    Err(bad(
+        path,
+        format!(
+            "{TRANSFER_SYNTAX} {uid} ({name}) is not supported: uncompressed little-endian pixel data and {} are read (transcode first, e.g. `gdcmconv --raw IN OUT`)",
+            codec::DECODED
+        ),
+    ))
 }
 
-/// The error for pixel data in an encapsulated (compressed) transfer syntax.
+/// The error for a SEG's pixel data in an encapsulated (compressed) transfer syntax.
 pub(crate) fn compressed(path: &Path, uid: &str, name: &str) -> Error {
     bad(
         path,
@@ -970,10 +988,29 @@ fn assemble<T: Voxel>(
         let bytes = read_file(&s.path, options)?;
         let obj = parse(&bytes, &s.path, true)?;
         check_transfer_syntax(&obj, &s.path)?;
-        let raw = obj
-            .get(PIXEL_DATA)
-            .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?
-            .to_bytes();
+        let mut bits_stored = s.bits_stored;
+        let raw = if obj.native_pixels {
+            obj.get(PIXEL_DATA)
+                .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?
+                .to_bytes()
+        } else {
+            // One frame: every fragment after the offset table.
+            let frame = codec::Frame {
+                path: &s.path,
+                rows: nj,
+                columns: ni,
+                bits_allocated: s.bits_allocated,
+            };
+            let data = obj.fragments.concat();
+            if data.is_empty() {
+                return Err(bad(&s.path, "no PixelData (7FE0,0010) fragments"));
+            }
+            let decoded = codec::decode(&obj.syntax.0, &data, &frame)?;
+            if decoded.whole {
+                bits_stored = s.bits_allocated;
+            }
+            std::borrow::Cow::Owned(decoded.bytes)
+        };
         let width = usize::from(s.bits_allocated) / 8;
         let want = ni * nj * width;
         if raw.len() < want {
@@ -984,7 +1021,7 @@ fn assemble<T: Voxel>(
                 found: raw.len() as u64,
             });
         }
-        let shift = u32::from(s.bits_allocated - s.bits_stored);
+        let shift = u32::from(s.bits_allocated - bits_stored);
         for (p, b) in raw[..want].chunks_exact(width).enumerate() {
             let stored: i64 = match (width, s.signed) {
                 (1, false) => i64::from(b[0] << shift >> shift),
