@@ -113,6 +113,15 @@ pub fn dicom_read(data: &[u8]) {
     }
     write(&dir.join("b.dcm"), &moved);
     let _ = adamss_io::read_series::<f32>(&dir, None, &options);
+    // As an RT Structure Set: read, then every ROI filled on a fixed axial grid.
+    if let Ok(set) = adamss_io::dicom::read_structure_set(dir.join("a.dcm"), &options) {
+        if let Ok(grid) = adamss_io::Geometry::axis_aligned([0.7, 0.8, 2.5], [0.0; 3]) {
+            for roi in &set.rois {
+                let _ = roi.mask_on_grid(&grid, [16, 16, 8]);
+            }
+            let _ = set.labels_on_grid(&grid, [16, 16, 8]);
+        }
+    }
     // As a segmentation (SEG): read, then every segment placed on a fixed axial grid.
     if let Ok(seg) = adamss_io::dicom::read_segmentation(dir.join("a.dcm"), &options) {
         if let Ok(grid) = adamss_io::Geometry::axis_aligned([0.7, 0.8, 2.5], [0.0; 3]) {

@@ -37,6 +37,7 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
                 "compressed/jpegll_ct_oblique",
                 "compressed/j2k_ct_oblique",
                 "compressed/j2k_lossy_ct_axial",
+                "rtstruct",
             ]
             .iter()
             .map(|d| root.join("tests/data/dicom").join(d))

@@ -810,9 +810,12 @@ fn radiomics_in_a_dicom_seg_segment_matches_pyradiomics() {
     let (ok, text) = run("2");
     assert!(ok, "{text}");
     assert_row_equals_pyradiomics(&out, "ct_axial", want);
-    // A segment the SEG does not have is PyRadiomics' missing label.
+    // A segment the SEG does not have: refused, naming the segments it has.
     let (ok, text) = run("3");
-    assert!(!ok && text.contains("label 3 is absent"), "{text}");
+    assert!(
+        !ok && text.contains("no segment 3") && text.contains("2 \"GTVn\""),
+        "{text}"
+    );
     let (ok, text) = adamss(&["inspect", seg.to_str().unwrap()]);
     assert!(
         ok && text.contains("segment 2 \"GTVn\" (MANUAL): 2 frames") && text.contains("5 frames"),
@@ -1657,5 +1660,79 @@ fn suv_of_a_dicom_pet_series_matches_calculate_suv() {
         refused.to_str().unwrap(),
     ]);
     assert!(!ok && text.contains("DecayCorrection"), "{text}");
+    assert!(!refused.exists());
+}
+
+/// An RT Structure Set's ROI as the radiomics mask (`--label N` = ROI number N): PyRadiomics'
+/// default features of the CT in scikit-image's fill of the ROI
+/// (`tools/dicom_rtstruct_reference.py`); `adamss inspect` lists the ROIs, and `adamss
+/// rtstruct` writes chosen ROIs as one label map, refusing overlapping ones.
+#[test]
+fn radiomics_in_an_rtstruct_roi_matches_pyradiomics() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/dicom");
+    let text = std::fs::read_to_string(data.join("rtstruct/expected.json")).unwrap();
+    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = &expected["cases"]["ct_axial_rois"];
+    let want = case["pyradiomics_roi3"]["features"].as_object().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("features.csv");
+    let series = data.join("ct_axial");
+    let rs = data.join("rtstruct/ct_axial_rois.dcm");
+    let (ok, text) = adamss(&[
+        "radiomics",
+        "--image",
+        series.to_str().unwrap(),
+        "--mask",
+        rs.to_str().unwrap(),
+        "--label",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    assert_row_equals_pyradiomics(&out, "ct_axial", want);
+    let (ok, text) = adamss(&["inspect", rs.to_str().unwrap()]);
+    assert!(
+        ok && text.contains("ROI 3 \"Ring\" (ORGAN): 2 contours"),
+        "{text}"
+    );
+    let labels = dir.path().join("labels.nii.gz");
+    let (ok, text) = adamss(&[
+        "rtstruct",
+        rs.to_str().unwrap(),
+        "--image",
+        series.to_str().unwrap(),
+        "--roi",
+        "GTVn2",
+        "--roi",
+        "Box=5",
+        "--out",
+        labels.to_str().unwrap(),
+    ]);
+    assert!(ok, "{text}");
+    let map = adamss::io::Volume::<u8>::read(&labels).unwrap();
+    let rois = case["rois"].as_array().unwrap();
+    let count = |name: &str| {
+        rois.iter().find(|r| r["name"] == name).unwrap()["voxels"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let has = |v: u8| map.data().iter().filter(|&&x| x == v).count();
+    assert_eq!((has(1), has(5)), (count("GTVn2"), count("Box")));
+    let refused = dir.path().join("refused.nii.gz");
+    let (ok, text) = adamss(&[
+        "rtstruct",
+        rs.to_str().unwrap(),
+        "--image",
+        series.to_str().unwrap(),
+        "--roi",
+        "GTVn",
+        "--roi",
+        "GTVn2",
+        "--out",
+        refused.to_str().unwrap(),
+    ]);
+    assert!(!ok && text.contains("overlap"), "{text}");
     assert!(!refused.exists());
 }

@@ -55,10 +55,14 @@ use ndarray::{Array3, ShapeBuilder};
 use crate::nifti_io::{NiftiInfo, ReadOptions, TransformSource};
 
 mod codec;
+mod rtstruct;
 pub(crate) mod seg;
 pub(crate) mod suv;
 use crate::{Error, Geometry, Result, Volume, Voxel};
-pub use seg::{is_segmentation, read_mask, read_segmentation, Segment, Segmentation};
+pub use rtstruct::{is_structure_set, read_structure_set, Contour, Roi, StructureSet};
+pub use seg::{
+    is_segmentation, read_mask, read_mask_label, read_segmentation, Segment, Segmentation,
+};
 pub use suv::{read_suv, suv_conversion, Decay, ScanTimeSource, SuvConversion, SuvNormalization};
 
 const TRANSFER_SYNTAX: &str = "transfer syntax";

@@ -21,7 +21,9 @@ mod volume;
 pub use atomic::write_atomic;
 pub use clinical::{Clinical, ClinicalValue};
 pub use cohort::{patient_id_problem, Case, CaseRecord, Cohort, Dataset, LoadOptions};
-pub use dicom::{list_series, read_mask, read_series, read_suv, DicomSeries, SuvNormalization};
+pub use dicom::{
+    list_series, read_mask, read_mask_label, read_series, read_suv, DicomSeries, SuvNormalization,
+};
 pub use endpoint::Surv;
 pub use error::{Error, Result};
 pub use geometry::{Affine, Geometry};

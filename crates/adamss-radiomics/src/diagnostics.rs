@@ -87,7 +87,7 @@ impl ExtractionPlan {
             ..ReadOptions::default()
         };
         let mut img = Volume::<f64>::read_with(image, &read)?;
-        let mut msk = adamss_io::read_mask(mask, image)?;
+        let mut msk = adamss_io::read_mask_label(mask, image, self.settings.label)?;
         if two_d {
             img = crate::params::unit_depth(img)?;
             msk = crate::params::unit_depth(msk)?;

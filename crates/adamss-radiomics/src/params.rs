@@ -136,8 +136,10 @@ pub(crate) fn unit_depth<T>(v: Volume<T>) -> Result<Volume<T>> {
 /// SimpleITK reads as 2-D images); a 2-D file beside a 3-D one is refused, as PyRadiomics
 /// refuses to pair them.
 pub(crate) fn two_d_pair(image: &Path, info: &adamss_io::NiftiInfo, mask: &Path) -> Result<bool> {
-    // A DICOM SEG mask is placed on the image's 3-D grid.
-    let b = !adamss_io::dicom::is_segmentation(mask) && read_header(mask)?.dims.len() == 2;
+    // A DICOM SEG or RTSTRUCT mask is placed on the image's 3-D grid.
+    let b = !adamss_io::dicom::is_segmentation(mask)
+        && !adamss_io::dicom::is_structure_set(mask)
+        && read_header(mask)?.dims.len() == 2;
     let a = info.dims.len() == 2;
     if a != b {
         let d = |two: bool| if two { 2 } else { 3 };
@@ -443,8 +445,8 @@ impl ExtractionPlan {
     ///
     /// A 2-D image (a NIfTI file whose `dim[0]` is 2, which SimpleITK reads as a 2-D image) is
     /// extracted as PyRadiomics extracts one ([`ExtractionPlan::for_2d_image`]). The mask may
-    /// be a DICOM Segmentation object drawn on the image: its segments' numbers are the labels
-    /// ([`adamss_io::read_mask`]).
+    /// be a DICOM Segmentation object or RT Structure Set drawn on the image: the segment or ROI
+    /// numbered as the plan's `label` is taken ([`adamss_io::read_mask_label`]).
     pub fn run_files(&self, image: &Path, mask: &Path) -> Result<Features> {
         self.files_with(&SegmentRun, image, mask)
     }
@@ -467,7 +469,7 @@ impl ExtractionPlan {
             ..ReadOptions::default()
         };
         let img = Volume::<f32>::read_with(image, &read)?;
-        let msk = adamss_io::read_mask(mask, image)?;
+        let msk = adamss_io::read_mask_label(mask, image, self.settings.label)?;
         if two_d {
             let plan = self.for_2d_image();
             plan.prepared_with(run, &unit_depth(img)?, &unit_depth(msk)?, stored, 2)

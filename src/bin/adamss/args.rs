@@ -106,6 +106,10 @@ pub(crate) enum Command {
     /// Print a volume's header as read by adamss-io: a NIfTI or NRRD file, or a folder holding
     /// one DICOM image series; or a DICOM Segmentation object's segments.
     Inspect(InspectArgs),
+    /// Fill ROIs of a DICOM RT Structure Set on the grid of the CT it was drawn on and write
+    /// them as one label map (NIfTI or NRRD): e.g. `--roi GTV_Primary=1 --roi GTV_Node=2`
+    /// for this toolkit's GTVp / GTVn masks. `adamss inspect RS.dcm` lists the ROIs.
+    Rtstruct(RtstructArgs),
     /// Convert a DICOM PET series to SUV from its headers (the patient's weight, the
     /// injected dose and its decay, as the QIBA pseudo-code and OHIF's calculate-suv) and
     /// write it as NIfTI or NRRD; prints what the factors came from.
@@ -414,9 +418,27 @@ pub(crate) struct CohortArgs {
 /// Arguments of `adamss inspect`.
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, a DICOM series' folder, or a DICOM
-    /// Segmentation object (its segments, frames and references).
+    /// A `.nii`, `.nii.gz`, `.hdr`, `.img` or `.nrrd` file, a DICOM series' folder (a PET
+    /// series' SUV factors too), a DICOM Segmentation object (its segments, frames and
+    /// references) or an RT Structure Set (its ROIs).
     pub(crate) file: PathBuf,
+}
+
+/// Arguments of `adamss rtstruct`.
+#[derive(Args)]
+pub(crate) struct RtstructArgs {
+    /// The RTSTRUCT file.
+    pub(crate) file: PathBuf,
+    /// The image the contours were drawn on (a DICOM series folder, NIfTI or NRRD): its grid.
+    #[arg(long)]
+    pub(crate) image: PathBuf,
+    /// A ROI by its exact name, `NAME=LABEL` or `NAME` (labels 1, 2, … in the order given);
+    /// repeat for several. ROIs that overlap are refused.
+    #[arg(long, required = true)]
+    pub(crate) roi: Vec<String>,
+    /// Where to write the label map (`.nii`, `.nii.gz` or `.nrrd`, uint8).
+    #[arg(long)]
+    pub(crate) out: PathBuf,
 }
 
 /// Arguments of `adamss suv`.

@@ -161,6 +161,11 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Inspect(a) => {
+            if io::dicom::is_structure_set(&a.file) {
+                let set = io::dicom::read_structure_set(&a.file, &io::ReadOptions::default())?;
+                println!("file:      {}\n{set}", a.file.display());
+                return Ok(());
+            }
             if io::dicom::is_segmentation(&a.file) {
                 let seg = io::dicom::read_segmentation(&a.file, &io::ReadOptions::default())?;
                 println!("file:      {}\n{seg}", a.file.display());
@@ -178,6 +183,31 @@ fn run() -> Result<()> {
                     Err(e) => println!("SUV:       not computable: {e}"),
                 }
             }
+            Ok(())
+        }
+        Command::Rtstruct(a) => {
+            let set = io::dicom::read_structure_set(&a.file, &io::ReadOptions::default())?;
+            let info = io::read_header(&a.image)?;
+            let picks = a
+                .roi
+                .iter()
+                .enumerate()
+                .map(|(n, pick)| match pick.rsplit_once('=') {
+                    Some((name, label)) => label.parse::<u8>().map(|l| (name, l)).map_err(|_| {
+                        anyhow::anyhow!("--roi {pick}: the label after = must be 1 to 255")
+                    }),
+                    None => u8::try_from(n + 1)
+                        .map(|l| (pick.as_str(), l))
+                        .map_err(|_| anyhow::anyhow!("more than 255 ROIs")),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let labels = set.labels_named(&picks, &info.geometry, info.shape)?;
+            labels.write(&a.out)?;
+            for (name, label) in &picks {
+                let voxels = labels.data().iter().filter(|&&v| v == *label).count();
+                println!("{label}: ROI {name:?}, {voxels} voxels");
+            }
+            println!("wrote {}", a.out.display());
             Ok(())
         }
         Command::Suv(a) => {

@@ -122,7 +122,7 @@ pub struct Segmentation {
 
 /// A data set as a tree: the kept values of one item, and its sequences' items.
 #[derive(Debug, Default)]
-struct Node {
+pub(super) struct Node {
     values: HashMap<Tag, PrimitiveValue>,
     sequences: HashMap<Tag, Vec<Node>>,
 }
@@ -135,7 +135,7 @@ impl Attributes for Node {
 
 impl Node {
     /// The items of sequence `tag` (none when absent).
-    fn items(&self, tag: Tag) -> &[Node] {
+    pub(super) fn items(&self, tag: Tag) -> &[Node] {
         self.sequences.get(&tag).map_or(&[], Vec::as_slice)
     }
 
@@ -145,9 +145,10 @@ impl Node {
     }
 }
 
-/// Parses the data set into a [`Node`] tree of the kept values, every declared length
-/// checked against the file ([`tokens`]); compressed pixel data is refused first.
-fn parse_tree(bytes: &[u8], path: &Path) -> Result<Node> {
+/// Parses the data set into a [`Node`] tree of the `kept` values (the pixel data at the top
+/// level only), every declared length checked against the file ([`tokens`]); compressed pixel
+/// data is refused first.
+pub(super) fn parse_tree(bytes: &[u8], path: &Path, kept: &[Tag]) -> Result<Node> {
     let syntax = meta(bytes, path)?;
     if syntax.ts.is_encapsulated_pixel_data() {
         return Err(compressed(path, &syntax.uid, syntax.ts.name()));
@@ -161,7 +162,7 @@ fn parse_tree(bytes: &[u8], path: &Path) -> Result<Node> {
         match token? {
             DataToken::ElementHeader(header) => {
                 let top = items.len() == 1;
-                pending = (KEPT.contains(&header.tag) && (top || header.tag != PIXEL_DATA))
+                pending = (kept.contains(&header.tag) && (top || header.tag != PIXEL_DATA))
                     .then_some(header.tag);
             }
             DataToken::PrimitiveValue(value) => {
@@ -233,7 +234,7 @@ pub(crate) fn open(
         return Ok(Err("not a DICOM Part 10 file (no DICM marker)".into()));
     }
     let bytes = read_file(path, options)?;
-    let root = parse_tree(&bytes, path)?;
+    let root = parse_tree(&bytes, path, &KEPT)?;
     let class = text(&root, SOP_CLASS).unwrap_or_default();
     if class != SEG_STORAGE {
         return Ok(Err(format!(
@@ -557,17 +558,53 @@ pub fn is_segmentation(path: impl AsRef<Path>) -> bool {
 }
 
 /// A mask for the image at `image`, whatever its file: a volume [`Volume::read`] reads (NIfTI,
-/// NRRD, a DICOM series folder), or a DICOM Segmentation object ([`is_segmentation`]) placed
-/// on the image's grid as a label map, each segment's number its label
-/// ([`Segmentation::labels_on_grid`]; the image's header gives the grid, its voxels are not
-/// read). What PyRadiomics users do with pydicom-seg or highdicom before `execute(image,
-/// mask, label=N)`, in one call.
+/// NRRD, a DICOM series folder), a DICOM Segmentation object ([`is_segmentation`]) placed on
+/// the image's grid as a label map, each segment's number its label
+/// ([`Segmentation::labels_on_grid`]), or a DICOM RT Structure Set
+/// ([`super::is_structure_set`]) whose region ROIs are filled on the grid as a label map, each
+/// ROI's number its label ([`super::StructureSet::labels_on_grid`]; overlapping ROIs refused:
+/// [`read_mask_label`] takes one). The image's header gives the grid; its voxels are not read.
+/// What PyRadiomics users do with pydicom-seg, highdicom or plastimatch before
+/// `execute(image, mask, label=N)`, in one call.
 pub fn read_mask(mask: impl AsRef<Path>, image: impl AsRef<Path>) -> Result<Volume<u8>> {
     let mask = mask.as_ref();
     match open(mask, &ReadOptions::default())? {
         Ok(seg) => {
             let info = crate::read_header(image.as_ref())?;
             seg.labels_on_grid(&info.geometry, info.shape)
+        }
+        Err(_) if super::is_structure_set(mask) => {
+            let set = super::read_structure_set(mask, &ReadOptions::default())?;
+            let info = crate::read_header(image.as_ref())?;
+            set.labels_on_grid(&info.geometry, info.shape)
+        }
+        Err(_) => Volume::read(mask),
+    }
+}
+
+/// The mask of label `label` for the image at `image`, as PyRadiomics' `execute(image, mask,
+/// label)` reads it: from a SEG, segment `label` alone; from an RTSTRUCT, ROI number `label`
+/// alone (so segments or ROIs that overlap others can be taken); its voxels `label`, others 0.
+/// Any other mask file as [`read_mask`] reads it, whole.
+pub fn read_mask_label(
+    mask: impl AsRef<Path>,
+    image: impl AsRef<Path>,
+    label: u8,
+) -> Result<Volume<u8>> {
+    let mask = mask.as_ref();
+    let one = |m: Volume<u8>| m.map(|&v| v * label);
+    match open(mask, &ReadOptions::default())? {
+        Ok(seg) => {
+            let info = crate::read_header(image.as_ref())?;
+            seg.mask_on_grid(u16::from(label), &info.geometry, info.shape)
+                .map(one)
+        }
+        Err(_) if super::is_structure_set(mask) => {
+            let set = super::read_structure_set(mask, &ReadOptions::default())?;
+            let info = crate::read_header(image.as_ref())?;
+            set.roi_numbered(u32::from(label))?
+                .mask_on_grid(&info.geometry, info.shape)
+                .map(one)
         }
         Err(_) => Volume::read(mask),
     }

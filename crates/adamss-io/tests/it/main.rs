@@ -3,6 +3,7 @@
 
 mod cohort;
 mod dicom;
+mod dicom_rtstruct;
 mod dicom_seg;
 mod dicom_suv;
 mod errors;
