@@ -1696,19 +1696,21 @@ fn radiomics_in_an_rtstruct_roi_matches_pyradiomics() {
         ok && text.contains("ROI 3 \"Ring\" (ORGAN): 2 contours"),
         "{text}"
     );
+    let rtstruct = |rois: &[&str], out: &Path| {
+        let mut args = vec![
+            "rtstruct",
+            rs.to_str().unwrap(),
+            "--image",
+            series.to_str().unwrap(),
+        ];
+        for roi in rois {
+            args.extend(["--roi", roi]);
+        }
+        args.extend(["--out", out.to_str().unwrap()]);
+        adamss(&args)
+    };
     let labels = dir.path().join("labels.nii.gz");
-    let (ok, text) = adamss(&[
-        "rtstruct",
-        rs.to_str().unwrap(),
-        "--image",
-        series.to_str().unwrap(),
-        "--roi",
-        "GTVn2",
-        "--roi",
-        "Box=5",
-        "--out",
-        labels.to_str().unwrap(),
-    ]);
+    let (ok, text) = rtstruct(&["GTVn2", "Box=5"], &labels);
     assert!(ok, "{text}");
     let map = adamss::io::Volume::<u8>::read(&labels).unwrap();
     let rois = case["rois"].as_array().unwrap();
@@ -1721,18 +1723,7 @@ fn radiomics_in_an_rtstruct_roi_matches_pyradiomics() {
     let has = |v: u8| map.data().iter().filter(|&&x| x == v).count();
     assert_eq!((has(1), has(5)), (count("GTVn2"), count("Box")));
     let refused = dir.path().join("refused.nii.gz");
-    let (ok, text) = adamss(&[
-        "rtstruct",
-        rs.to_str().unwrap(),
-        "--image",
-        series.to_str().unwrap(),
-        "--roi",
-        "GTVn",
-        "--roi",
-        "GTVn2",
-        "--out",
-        refused.to_str().unwrap(),
-    ]);
+    let (ok, text) = rtstruct(&["GTVn", "GTVn2"], &refused);
     assert!(!ok && text.contains("overlap"), "{text}");
     assert!(!refused.exists());
 }

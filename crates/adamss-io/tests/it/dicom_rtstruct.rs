@@ -11,7 +11,7 @@ use adamss_io::dicom::{is_structure_set, read_structure_set};
 use adamss_io::{read_mask, read_mask_label, read_series, Error, ReadOptions, Volume};
 use serde_json::Value;
 
-use crate::data_dir;
+use crate::{data_dir, nonzero, voxels};
 
 fn dir() -> PathBuf {
     data_dir().join("dicom/rtstruct")
@@ -23,28 +23,8 @@ fn expected() -> Value {
 }
 
 /// The flat indices (x fastest) of a mask's nonzero voxels.
-fn nonzero(mask: &Volume<u8>) -> Vec<usize> {
-    let [ni, nj, nk] = mask.shape();
-    let mut out = Vec::new();
-    for k in 0..nk {
-        for j in 0..nj {
-            for i in 0..ni {
-                if mask.data()[[i, j, k]] != 0 {
-                    out.push(i + ni * (j + nj * k));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn voxels(roi: &Value) -> Vec<usize> {
-    roi["voxels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
+fn indices(mask: &Volume<u8>) -> Vec<usize> {
+    nonzero(mask).into_iter().map(|(i, _)| i).collect()
 }
 
 #[test]
@@ -74,7 +54,7 @@ fn roi_masks_equal_skimage_fills_of_simpleitk_indices() {
                 continue;
             }
             let mask = roi.mask_on(&ct).unwrap();
-            assert_eq!(nonzero(&mask), voxels(want), "{case} ROI {}", roi.name);
+            assert_eq!(indices(&mask), voxels(want), "{case} ROI {}", roi.name);
             assert_eq!(mask.geometry(), ct.geometry());
             filled += 1;
         }
@@ -90,7 +70,7 @@ fn masks_for_radiomics_take_one_roi_or_refuse_overlaps() {
     let ct = data_dir().join("dicom/ct_axial");
     // ROI 2 alone, its voxels = 2 (PyRadiomics' label).
     let gtvn = read_mask_label(&rs, &ct, 2).unwrap();
-    assert_eq!(nonzero(&gtvn), voxels(&case["rois"][1]));
+    assert_eq!(indices(&gtvn), voxels(&case["rois"][1]));
     assert!(gtvn.data().iter().all(|&v| v == 0 || v == 2));
     // All ROIs as one label map: GTVp (1) and GTVn (2) overlap on slice 3, so refused by name.
     let err = read_mask(&rs, &ct).unwrap_err().to_string();
@@ -110,7 +90,7 @@ fn masks_for_radiomics_take_one_roi_or_refuse_overlaps() {
     )
     .unwrap();
     assert_eq!(
-        nonzero(&one),
+        indices(&one),
         voxels(&exp["cases"]["ct_oblique_roi"]["rois"][0])
     );
     assert!(one.data().iter().all(|&v| v == 0 || v == 7));
@@ -168,7 +148,7 @@ fn rois_picked_by_name_make_one_label_map() {
     assert!(by_name("GTVn2").into_iter().all(|p| at(p) == 1));
     assert!(by_name("Box").into_iter().all(|p| at(p) == 2));
     assert_eq!(
-        nonzero(&labels).len(),
+        indices(&labels).len(),
         by_name("GTVn2").len() + by_name("Box").len()
     );
     let err = set

@@ -10,7 +10,7 @@ use adamss_io::dicom::read_segmentation;
 use adamss_io::{read_series, Error, ReadOptions, Volume};
 use serde_json::Value;
 
-use crate::data_dir;
+use crate::{data_dir, nonzero, voxels};
 
 fn dicom_dir() -> PathBuf {
     data_dir().join("dicom")
@@ -23,32 +23,6 @@ fn expected() -> Value {
 
 fn ct(series: &str) -> Volume<f64> {
     read_series(dicom_dir().join(series), None, &ReadOptions::default()).unwrap()
-}
-
-/// The flat indices (x fastest) of a mask's nonzero voxels with their values.
-fn nonzero(mask: &Volume<u8>) -> Vec<(usize, u8)> {
-    let [ni, nj, nk] = mask.shape();
-    let mut out = Vec::new();
-    for k in 0..nk {
-        for j in 0..nj {
-            for i in 0..ni {
-                let v = mask.data()[[i, j, k]];
-                if v != 0 {
-                    out.push((i + ni * (j + nj * k), v));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn voxels(segment: &Value) -> Vec<usize> {
-    segment["voxels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect()
 }
 
 #[test]

@@ -23,6 +23,33 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data")
 }
 
+/// The flat indices (x fastest) of a mask's nonzero voxels with their values.
+pub fn nonzero(mask: &adamss_io::Volume<u8>) -> Vec<(usize, u8)> {
+    let [ni, nj, nk] = mask.shape();
+    let mut out = Vec::new();
+    for k in 0..nk {
+        for j in 0..nj {
+            for i in 0..ni {
+                let v = mask.data()[[i, j, k]];
+                if v != 0 {
+                    out.push((i + ni * (j + nj * k), v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A reference mask's `voxels`: flat indices, x fastest.
+pub fn voxels(item: &Value) -> Vec<usize> {
+    item["voxels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect()
+}
+
 /// The numbers of a JSON array.
 pub fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()
