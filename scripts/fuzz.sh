@@ -15,7 +15,8 @@ case "$target" in
     nrrd_read) cp -n "$root"/tests/data/io/nrrd/*.nrrd "$corpus"/ ;;
     dicom_read) for d in ct_axial ct_oblique pet_slopes bad_jpeg seg suv/bqml_rewritten_ge \
         suv/cnts_philips_block suv/bqml_time_female compressed/rle_ct_oblique \
-        compressed/jpegll_ct_oblique compressed/j2k_ct_oblique compressed/j2k_lossy_ct_axial rtstruct; do
+        compressed/jpegll_ct_oblique compressed/j2k_ct_oblique compressed/j2k_lossy_ct_axial rtstruct \
+        multiframe/pet_slopes multiframe/bad_compressed; do
         for f in "$root"/tests/data/dicom/$d/*.dcm; do cp -n "$f" "$corpus/${d//\//-}-$(basename "$f")"; done
     done
     cp -n "$root"/fuzz/seeds/dicom_read/* "$corpus"/ ;;

@@ -38,6 +38,8 @@ fn seed_files(target: &str) -> Vec<PathBuf> {
                 "compressed/j2k_ct_oblique",
                 "compressed/j2k_lossy_ct_axial",
                 "rtstruct",
+                "multiframe/pet_slopes",
+                "multiframe/bad_compressed",
             ]
             .iter()
             .map(|d| root.join("tests/data/dicom").join(d))

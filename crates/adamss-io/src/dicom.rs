@@ -1,6 +1,7 @@
 //! DICOM image series (a folder of single-frame CT or PET slices, as scanners and PACS export
-//! them) read into a [`Volume`] the way SimpleITK's `ImageSeriesReader` reads them, with
-//! GDCM's file order (`GetGDCMSeriesFileNames`):
+//! them, or an enhanced multi-frame image holding them as frames) read into a [`Volume`] the
+//! way SimpleITK's `ImageSeriesReader` reads them, with GDCM's file order
+//! (`GetGDCMSeriesFileNames`):
 //!
 //! - the slices of one series (`SeriesInstanceUID`) are ordered by their position
 //!   (`ImagePositionPatient`) along the normal of their orientation (`ImageOrientationPatient`,
@@ -18,11 +19,14 @@
 //! file: slices not evenly spaced (a missing slice: SimpleITK warns "non uniform sampling" and
 //! returns a volume whose slices sit in the wrong places), positions not stacked along the
 //! normal (a tilted gantry: SimpleITK keeps the orthogonal direction and shears the volume), two
-//! slices at one position, slices of different sizes, orientations or spacings,
-//! multi-frame files, colour images, compressed pixel data other than RLE Lossless, JPEG
+//! slices at one position, slices of different sizes, orientations or spacings, colour images,
+//! multi-frame images with compressed pixel data, compressed pixel data other than RLE Lossless, JPEG
 //! Lossless and JPEG 2000 (JPEG baseline and extended, JPEG-LS, HTJ2K: transcode first, e.g.
 //! `gdcmconv --raw`), and big-endian files. The compressed syntaxes that are read decode as
-//! SimpleITK (GDCM) decodes them (`codec`: each frame's declared size checked first). Files in the
+//! SimpleITK (GDCM) decodes them (`codec`: each frame's declared size checked first). A
+//! multi-frame image (Enhanced or Legacy Converted Enhanced CT / PET / MR) gives one slice per
+//! frame, placed and rescaled by its functional groups (per frame, else shared) and then
+//! ordered and checked as single-frame slices are. Files in the
 //! folder that are not DICOM Part 10 files (no `DICM` marker after the 128-byte preamble, which
 //! leaves out ACR-NEMA files and bare data sets too) are ignored, read no further than that
 //! marker, as are DICOM objects without an image (structure sets, reports) and segmentations
@@ -83,6 +87,22 @@ const PIXEL_REPRESENTATION: Tag = Tag(0x0028, 0x0103);
 const RESCALE_INTERCEPT: Tag = Tag(0x0028, 0x1052);
 const RESCALE_SLOPE: Tag = Tag(0x0028, 0x1053);
 const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
+const SHARED_GROUPS: Tag = Tag(0x5200, 0x9229);
+const PER_FRAME_GROUPS: Tag = Tag(0x5200, 0x9230);
+const PLANE_POSITION: Tag = Tag(0x0020, 0x9113);
+const PLANE_ORIENTATION: Tag = Tag(0x0020, 0x9116);
+const PIXEL_MEASURES: Tag = Tag(0x0028, 0x9110);
+const PIXEL_VALUE_TRANSFORMATION: Tag = Tag(0x0028, 0x9145);
+
+/// The values a multi-frame image's functional groups are read for.
+const FRAME_KEPT: [Tag; 6] = [
+    SOP_CLASS,
+    POSITION,
+    ORIENTATION,
+    PIXEL_SPACING,
+    RESCALE_SLOPE,
+    RESCALE_INTERCEPT,
+];
 
 /// Relative tolerance of the checks that slices share an orientation and a pixel spacing, and
 /// that they are evenly spaced and stacked along the normal (1 % of the slice spacing).
@@ -97,7 +117,8 @@ pub struct DicomSeries {
     pub modality: String,
     /// `SeriesDescription` (empty when absent).
     pub description: String,
-    /// The slices' files, in the order of their positions along the slice normal (GDCM's).
+    /// Each slice's file, in the order of their positions along the slice normal (GDCM's); a
+    /// multi-frame image's file once per frame.
     pub files: Vec<PathBuf>,
     /// `[columns, rows, slices]`: the volume's shape.
     pub shape: [usize; 3],
@@ -124,6 +145,8 @@ struct Slice {
     intercept: f64,
     /// What the header says for an SUV conversion ([`suv`]).
     pet: suv::PetHeader,
+    /// Which frame of its file (0 for a single-frame image).
+    frame: usize,
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
@@ -451,7 +474,12 @@ pub(crate) fn floats(
     Ok(values)
 }
 
-fn optional_float(obj: &Parsed, tag: Tag, default: f64, path: &Path) -> Result<f64> {
+fn optional_float(
+    obj: &(impl Attributes + ?Sized),
+    tag: Tag,
+    default: f64,
+    path: &Path,
+) -> Result<f64> {
     match obj.get(tag) {
         None => Ok(default),
         Some(v) if v.to_str().trim().is_empty() => Ok(default),
@@ -490,21 +518,24 @@ pub(crate) fn compressed(path: &Path, uid: &str, name: &str) -> Error {
     )
 }
 
-/// The header of one slice; `None` for a DICOM object without an image, or a segmentation
-/// (SEG: its frames are masks, read by [`read_segmentation`]).
-fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
+/// The slices of one file: its image, or each frame of a multi-frame image; none for a DICOM
+/// object without an image, or a segmentation (SEG: its frames are masks, read by
+/// [`read_segmentation`]). `bytes` are the file's, parsed again for a multi-frame image's
+/// functional groups.
+fn slices_of(obj: &Parsed, bytes: &[u8], path: &Path) -> Result<Vec<Slice>> {
     if obj.get(ROWS).is_none() || text(obj, SOP_CLASS).as_deref() == Some(seg::SEG_STORAGE) {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     let series_uid =
         text(obj, SERIES_UID).ok_or_else(|| bad(path, "SeriesInstanceUID is missing"))?;
     let frames = text(obj, NUMBER_OF_FRAMES)
-        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| s.parse::<usize>().ok())
         .unwrap_or(1);
-    if frames > 1 {
+    if frames > 1 && !obj.native_pixels {
+        let (uid, name) = &obj.syntax;
         return Err(bad(
             path,
-            format!("a multi-frame image ({frames} frames) is not supported: only single-frame slices are read"),
+            format!("a multi-frame image ({frames} frames) with compressed pixel data ({uid}, {name}) is not read: multi-frame images uncompressed, single-frame ones compressed too"),
         ));
     }
     let samples: u16 = match obj.get(SAMPLES_PER_PIXEL) {
@@ -543,38 +574,96 @@ fn slice_of(obj: &Parsed, path: &Path) -> Result<Option<Slice>> {
         ));
     }
     let representation: u16 = number(obj, PIXEL_REPRESENTATION, "PixelRepresentation", path)?;
-    let spacing = floats(obj, PIXEL_SPACING, "PixelSpacing", 2, path)?;
-    if spacing.iter().any(|&s| s <= 0.0) {
-        return Err(bad(path, format!("PixelSpacing {spacing:?} must be > 0")));
-    }
-    let position = floats(obj, POSITION, "ImagePositionPatient", 3, path)?;
-    let orientation = floats(obj, ORIENTATION, "ImageOrientationPatient", 6, path)?;
-    let slope = optional_float(obj, RESCALE_SLOPE, 1.0, path)?;
-    let intercept = optional_float(obj, RESCALE_INTERCEPT, 0.0, path)?;
-    Ok(Some(Slice {
+    let base = Slice {
         path: path.to_owned(),
         series_uid,
         modality: text(obj, MODALITY).unwrap_or_default(),
         description: text(obj, SERIES_DESCRIPTION).unwrap_or_default(),
         rows,
         columns,
-        pixel_spacing: [spacing[0], spacing[1]],
-        position: [position[0], position[1], position[2]],
-        orientation: [
-            orientation[0],
-            orientation[1],
-            orientation[2],
-            orientation[3],
-            orientation[4],
-            orientation[5],
-        ],
+        pixel_spacing: [0.0; 2],
+        position: [0.0; 3],
+        orientation: [0.0; 6],
         bits_allocated,
         bits_stored,
         signed: representation == 1,
-        slope,
-        intercept,
+        slope: 1.0,
+        intercept: 0.0,
         pet: suv::PetHeader::of(obj),
-    }))
+        frame: 0,
+    };
+    if frames <= 1 {
+        return Ok(vec![place(base, obj, obj, obj, obj, obj, path)?]);
+    }
+    // A multi-frame image: each frame placed by its functional groups, per frame or else
+    // shared (the rescale also at the top level, as the legacy converted images may keep it).
+    let root = seg::parse_tree(bytes, path, &FRAME_KEPT)?;
+    let shared = root.first(SHARED_GROUPS);
+    let per_frame = root.items(PER_FRAME_GROUPS);
+    if per_frame.len() != frames {
+        return Err(bad(
+            path,
+            format!(
+                "NumberOfFrames is {frames} but the Per-Frame Functional Groups Sequence (5200,9230) holds {} items",
+                per_frame.len()
+            ),
+        ));
+    }
+    let mut slices = Vec::with_capacity(frames);
+    for (f, groups) in per_frame.iter().enumerate() {
+        let group = |tag: Tag, name: &str| {
+            groups
+                .first(tag)
+                .or_else(|| shared.and_then(|s| s.first(tag)))
+                .ok_or_else(|| bad(path, format!("frame {}: no {name} {tag}", f + 1)))
+        };
+        let rescale: &dyn Attributes = match groups
+            .first(PIXEL_VALUE_TRANSFORMATION)
+            .or_else(|| shared.and_then(|s| s.first(PIXEL_VALUE_TRANSFORMATION)))
+        {
+            Some(node) => node,
+            None => obj,
+        };
+        let frame = Slice {
+            frame: f,
+            ..base.clone()
+        };
+        slices.push(place(
+            frame,
+            group(PIXEL_MEASURES, "Pixel Measures Sequence")?,
+            group(PLANE_POSITION, "Plane Position Sequence")?,
+            group(PLANE_ORIENTATION, "Plane Orientation Sequence")?,
+            rescale,
+            rescale,
+            path,
+        )?);
+    }
+    Ok(slices)
+}
+
+/// `slice` with its pixel spacing, position, orientation and rescale, each read from where the
+/// file keeps it (the top level of a single-frame image, a frame's functional groups).
+fn place(
+    mut slice: Slice,
+    measures: &(impl Attributes + ?Sized),
+    position: &(impl Attributes + ?Sized),
+    orientation: &(impl Attributes + ?Sized),
+    slope: &(impl Attributes + ?Sized),
+    intercept: &(impl Attributes + ?Sized),
+    path: &Path,
+) -> Result<Slice> {
+    let spacing = floats(measures, PIXEL_SPACING, "PixelSpacing", 2, path)?;
+    if spacing.iter().any(|&s| s <= 0.0) {
+        return Err(bad(path, format!("PixelSpacing {spacing:?} must be > 0")));
+    }
+    let p = floats(position, POSITION, "ImagePositionPatient", 3, path)?;
+    let o = floats(orientation, ORIENTATION, "ImageOrientationPatient", 6, path)?;
+    slice.pixel_spacing = [spacing[0], spacing[1]];
+    slice.position = [p[0], p[1], p[2]];
+    slice.orientation = [o[0], o[1], o[2], o[3], o[4], o[5]];
+    slice.slope = optional_float(slope, RESCALE_SLOPE, 1.0, path)?;
+    slice.intercept = optional_float(intercept, RESCALE_INTERCEPT, 0.0, path)?;
+    Ok(slice)
 }
 
 /// Whether the file's first 132 bytes end in `DICM` (read no further).
@@ -635,9 +724,7 @@ fn scan(dir: &Path, options: &ReadOptions) -> Result<Vec<Slice>> {
         }
         let bytes = read_file(&path, options)?;
         let obj = parse(&bytes, &path, false)?;
-        if let Some(slice) = slice_of(&obj, &path)? {
-            slices.push(slice);
-        }
+        slices.extend(slices_of(&obj, &bytes, &path)?);
     }
     Ok(slices)
 }
@@ -963,6 +1050,40 @@ pub(crate) fn read_info(dir: &Path) -> Result<NiftiInfo> {
     })
 }
 
+/// A slice's file's pixel data as native little-endian bytes (every frame of a multi-frame
+/// file; one decoded frame of a compressed one), and the bits of each value to read
+/// ([`codec`]: JPEG 2000 values whole).
+fn pixel_data(s: &Slice, options: &ReadOptions) -> Result<(Vec<u8>, u16)> {
+    let bytes = read_file(&s.path, options)?;
+    let mut obj = parse(&bytes, &s.path, true)?;
+    check_transfer_syntax(&obj, &s.path)?;
+    if obj.native_pixels {
+        let raw = obj
+            .values
+            .remove(&PIXEL_DATA)
+            .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?;
+        return Ok((raw.to_bytes().into_owned(), s.bits_stored));
+    }
+    // One frame: every fragment after the offset table.
+    let frame = codec::Frame {
+        path: &s.path,
+        rows: s.rows,
+        columns: s.columns,
+        bits_allocated: s.bits_allocated,
+    };
+    let data = obj.fragments.concat();
+    if data.is_empty() {
+        return Err(bad(&s.path, "no PixelData (7FE0,0010) fragments"));
+    }
+    let decoded = codec::decode(&obj.syntax.0, &data, &frame)?;
+    let bits = if decoded.whole {
+        s.bits_allocated
+    } else {
+        s.bits_stored
+    };
+    Ok((decoded.bytes, bits))
+}
+
 /// The volume of ordered, checked slices, each slice's rescaled values times its factor when
 /// `factors` are given (one per slice: [`suv`]).
 fn assemble<T: Voxel>(
@@ -988,45 +1109,31 @@ fn assemble<T: Voxel>(
             needed,
             limit: options.max_bytes,
         })?;
+    // The pixel data of the file last read, with the bits its values hold: a multi-frame
+    // file's frames are consecutive slices, read once.
+    let mut held: Option<(&Path, Vec<u8>, u16)> = None;
     for (k, s) in slices.iter().enumerate() {
-        let bytes = read_file(&s.path, options)?;
-        let obj = parse(&bytes, &s.path, true)?;
-        check_transfer_syntax(&obj, &s.path)?;
-        let mut bits_stored = s.bits_stored;
-        let raw = if obj.native_pixels {
-            obj.get(PIXEL_DATA)
-                .ok_or_else(|| bad(&s.path, "no PixelData (7FE0,0010)"))?
-                .to_bytes()
-        } else {
-            // One frame: every fragment after the offset table.
-            let frame = codec::Frame {
-                path: &s.path,
-                rows: nj,
-                columns: ni,
-                bits_allocated: s.bits_allocated,
-            };
-            let data = obj.fragments.concat();
-            if data.is_empty() {
-                return Err(bad(&s.path, "no PixelData (7FE0,0010) fragments"));
+        let (raw, bits_stored) = match &held {
+            Some((path, raw, bits)) if *path == s.path.as_path() => (raw, *bits),
+            _ => {
+                let (raw, bits) = pixel_data(s, options)?;
+                let (_, raw, bits) = held.insert((&s.path, raw, bits));
+                (&*raw, *bits)
             }
-            let decoded = codec::decode(&obj.syntax.0, &data, &frame)?;
-            if decoded.whole {
-                bits_stored = s.bits_allocated;
-            }
-            std::borrow::Cow::Owned(decoded.bytes)
         };
         let width = usize::from(s.bits_allocated) / 8;
         let want = ni * nj * width;
-        if raw.len() < want {
+        let start = s.frame * want;
+        let Some(raw) = raw.get(start..start + want) else {
             return Err(Error::Truncated {
                 path: s.path.clone(),
-                offset: 0,
-                expected: want as u64,
+                offset: start as u64,
+                expected: (start + want) as u64,
                 found: raw.len() as u64,
             });
-        }
+        };
         let shift = u32::from(s.bits_allocated - bits_stored);
-        for (p, b) in raw[..want].chunks_exact(width).enumerate() {
+        for (p, b) in raw.chunks_exact(width).enumerate() {
             let stored: i64 = match (width, s.signed) {
                 (1, false) => i64::from(b[0] << shift >> shift),
                 (1, true) => i64::from((b[0] as i8) << shift >> shift),

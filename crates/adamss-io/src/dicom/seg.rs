@@ -26,8 +26,9 @@ use ndarray::{Array3, ShapeBuilder};
 
 use super::{
     bad, compressed, floats, meta, number, read_file, text, tokens, Attributes, BITS_ALLOCATED,
-    COLUMNS, MODALITY, NUMBER_OF_FRAMES, ORIENTATION, PIXEL_DATA, PIXEL_SPACING, POSITION, ROWS,
-    SERIES_UID, SOP_CLASS, TOLERANCE,
+    COLUMNS, MODALITY, NUMBER_OF_FRAMES, ORIENTATION, PER_FRAME_GROUPS, PIXEL_DATA, PIXEL_MEASURES,
+    PIXEL_SPACING, PLANE_ORIENTATION, PLANE_POSITION, POSITION, ROWS, SERIES_UID, SHARED_GROUPS,
+    SOP_CLASS, TOLERANCE,
 };
 use crate::nifti_io::ReadOptions;
 use crate::{Error, Geometry, Result, Volume};
@@ -45,11 +46,6 @@ const SEGMENT_IDENTIFICATION: Tag = Tag(0x0062, 0x000A);
 const REFERENCED_SEGMENT_NUMBER: Tag = Tag(0x0062, 0x000B);
 const REFERENCED_SERIES: Tag = Tag(0x0008, 0x1115);
 const FRAME_OF_REFERENCE: Tag = Tag(0x0020, 0x0052);
-const SHARED_GROUPS: Tag = Tag(0x5200, 0x9229);
-const PER_FRAME_GROUPS: Tag = Tag(0x5200, 0x9230);
-const PLANE_POSITION: Tag = Tag(0x0020, 0x9113);
-const PLANE_ORIENTATION: Tag = Tag(0x0020, 0x9116);
-const PIXEL_MEASURES: Tag = Tag(0x0028, 0x9110);
 
 /// The values kept, at any depth (the pixel data at the top level only).
 const KEPT: [Tag; 18] = [
@@ -140,7 +136,7 @@ impl Node {
     }
 
     /// The first item of sequence `tag`.
-    fn first(&self, tag: Tag) -> Option<&Node> {
+    pub(super) fn first(&self, tag: Tag) -> Option<&Node> {
         self.items(tag).first()
     }
 }

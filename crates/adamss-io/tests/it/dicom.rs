@@ -227,3 +227,30 @@ fn compressed_series_equal_simpleitks_reading() {
         "{size}"
     );
 }
+
+/// Enhanced multi-frame images (`tools/dicom_multiframe_reference.py`: highdicom's legacy
+/// conversion of the series above into one file, frames in instance-number order, positions
+/// in per-frame functional groups, the PET's slope per frame) read as SimpleITK reads the
+/// source series: geometry to 1e-9, voxels exact. Compressed multi-frame pixel data is refused.
+#[test]
+fn multiframe_images_equal_their_source_series() {
+    let exp = expected();
+    let d = dicom_dir().join("multiframe");
+    for name in ["ct_axial", "ct_oblique", "pet_slopes"] {
+        let vol: Volume<f64> = Volume::read(d.join(name)).unwrap();
+        check(name, &vol, &exp["cases"][name]);
+        let series = &list_series(d.join(name)).unwrap()[0];
+        assert_eq!(
+            series.files.len(),
+            vol.shape()[2],
+            "{name}: a file per slice"
+        );
+    }
+    let info = adamss_io::read_header(d.join("pet_slopes")).unwrap();
+    assert!(info.scl_slope.is_nan(), "a slope per frame");
+    let err = refusal(&d.join("bad_compressed"));
+    assert!(
+        err.contains("multi-frame") && err.contains("1.2.840.10008.1.2.5"),
+        "{err}"
+    );
+}
