@@ -1008,7 +1008,7 @@ fn geometry_of(slices: &[Slice]) -> Result<Geometry> {
 /// rescale slope and intercept when every slice has the same (otherwise slope NaN: a PET
 /// series' slices each carry their own). [`TransformSource::Dicom`].
 pub(crate) fn read_info(dir: &Path) -> Result<NiftiInfo> {
-    let slices = choose(dir, group(scan(dir, &ReadOptions::default())?), None)?;
+    let slices = slices_at(dir, &ReadOptions::default())?;
     let first = &slices[0];
     let geometry = geometry_of(&slices)?;
     let code: i16 = match (first.bits_allocated, first.signed) {
@@ -1082,6 +1082,41 @@ fn pixel_data(s: &Slice, options: &ReadOptions) -> Result<(Vec<u8>, u16)> {
         s.bits_stored
     };
     Ok((decoded.bytes, bits))
+}
+
+/// Whether `path` is a file (not a folder) that starts like a DICOM Part 10 file and is not
+/// named as a NIfTI or NRRD file: one multi-frame image, read alone.
+pub(crate) fn is_image_file(path: &Path) -> bool {
+    let named = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let other = [".nii", ".nii.gz", ".hdr", ".img", ".nrrd", ".nhdr"]
+        .iter()
+        .any(|e| named.to_ascii_lowercase().ends_with(e));
+    !other && path.is_file() && starts_like_dicom(path).unwrap_or(false)
+}
+
+/// The ordered, checked slices of a folder's only series, or of one multi-frame image file
+/// ([`is_image_file`]; a single-frame file is refused: its folder is the series).
+fn slices_at(path: &Path, options: &ReadOptions) -> Result<Vec<Slice>> {
+    if !is_image_file(path) {
+        return choose(path, group(scan(path, options)?), None);
+    }
+    let bytes = read_file(path, options)?;
+    let obj = parse(&bytes, path, false)?;
+    let slices = slices_of(&obj, &bytes, path)?;
+    match slices.len() {
+        0 => Err(bad(path, "a DICOM object without an image")),
+        1 => Err(bad(
+            path,
+            "one single-frame slice: read its folder, which holds the series (or a multi-frame image file alone)",
+        )),
+        _ => order(slices),
+    }
+}
+
+/// Reads one multi-frame DICOM image file as a volume (as [`read_series`] reads a folder),
+/// what [`Volume::read`] does with such a file.
+pub(crate) fn read_image_file<T: Voxel>(path: &Path, options: &ReadOptions) -> Result<Volume<T>> {
+    assemble(&slices_at(path, options)?, options, None)
 }
 
 /// The volume of ordered, checked slices, each slice's rescaled values times its factor when

@@ -140,14 +140,14 @@ pub enum TransformSource {
 }
 
 /// Reads only the header of a NIfTI file (or of an NRRD file, `.nrrd`: its geometry and voxel
-/// type in the same terms, [`TransformSource::Nrrd`]; or of a folder's DICOM image series,
-/// [`TransformSource::Dicom`], its slices' headers only).
+/// type in the same terms, [`TransformSource::Nrrd`]; or of a folder's DICOM image series or
+/// one multi-frame DICOM image file, [`TransformSource::Dicom`], its slices' headers only).
 pub fn read_header(path: impl AsRef<Path>) -> Result<NiftiInfo> {
     let path = path.as_ref();
     if crate::nrrd::is_nrrd(path) {
         return crate::nrrd::read_info(path);
     }
-    if path.is_dir() {
+    if path.is_dir() || crate::dicom::is_image_file(path) {
         return crate::dicom::read_info(path);
     }
     let (hdr_path, _) = file_pair(path);
@@ -167,7 +167,8 @@ impl<T: Voxel> Volume<T> {
     /// optionally gzipped; gzip is recognised by content, not by name). A `.nrrd` file (header
     /// attached, raw or gzip data) is read as SimpleITK reads it, geometry in RAS+. A folder is
     /// read as a DICOM image series, the folder's only one ([`crate::dicom`]; to choose among
-    /// several, [`crate::read_series`]).
+    /// several, [`crate::read_series`]); a DICOM file holding a multi-frame image (an enhanced
+    /// CT or PET: the `DICM` marker, not named `.nii`/`.nrrd`/…) as that image alone.
     ///
     /// Voxels are scaled as `stored · scl_slope + scl_inter` unless `scl_slope` is 0 or not
     /// finite, and converted to `T`: to an integer `T` only when every value is whole and in
@@ -180,6 +181,9 @@ impl<T: Voxel> Volume<T> {
         }
         if path.is_dir() {
             return crate::dicom::read_series(path, None, options);
+        }
+        if crate::dicom::is_image_file(path) {
+            return crate::dicom::read_image_file(path, options);
         }
         let (hdr_path, img_path) = file_pair(path);
         let mut reader = open_maybe_gz(&hdr_path)?;

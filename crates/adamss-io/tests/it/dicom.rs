@@ -248,6 +248,13 @@ fn multiframe_images_equal_their_source_series() {
     }
     let info = adamss_io::read_header(d.join("pet_slopes")).unwrap();
     assert!(info.scl_slope.is_nan(), "a slope per frame");
+    // The file alone reads as its folder does; a single-frame slice alone is refused.
+    let file = d.join("ct_oblique/image.dcm");
+    let alone: Volume<f64> = Volume::read(&file).unwrap();
+    check("ct_oblique file", &alone, &exp["cases"]["ct_oblique"]);
+    assert_eq!(adamss_io::read_header(&file).unwrap().shape, alone.shape());
+    let slice = refusal(&dicom_dir().join("ct_axial/b.dcm"));
+    assert!(slice.contains("one single-frame slice"), "{slice}");
     let err = refusal(&d.join("bad_compressed"));
     assert!(
         err.contains("multi-frame") && err.contains("1.2.840.10008.1.2.5"),
