@@ -80,11 +80,32 @@ pub fn nrrd_read(data: &[u8]) {
     let _ = Volume::<i64>::read_with(&path, &options);
 }
 
+/// The crates whose panics adamss-io's DICOM codecs catch (`catch_unwind` around each
+/// third-party decoder: a panic on a malformed stream is that file's error).
+const DECODERS: [&str; 2] = ["/openjp2-", "/jpeg-decoder-"];
+
+/// libFuzzer's panic hook aborts on every panic, caught or not; this one lets a panic raised
+/// inside a [`DECODERS`] crate unwind to the codec's `catch_unwind` (as in a user's program)
+/// and hands every other panic to libFuzzer's hook, which aborts. Set once per process.
+fn decoder_panics_are_errors() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let fuzzer_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let file = info.location().map_or("", |l| l.file());
+            if !DECODERS.iter().any(|d| file.contains(d)) {
+                fuzzer_hook(info);
+            }
+        }));
+    });
+}
+
 /// A DICOM file as a one-slice series in a folder of its own, listed and read as `f32` and
 /// `i16` volumes (64 MiB bound); then beside a copy of itself one position-step further (its
 /// `ImagePositionPatient` text, if any, with a digit changed) as a two-slice series; and as a
 /// segmentation (SEG), each segment placed on a fixed 16 × 16 × 8 grid and all as a label map.
 pub fn dicom_read(data: &[u8]) {
+    decoder_panics_are_errors();
     let dir = scratch().join("dicom");
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::create_dir_all(&dir);
