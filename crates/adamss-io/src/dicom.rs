@@ -20,18 +20,18 @@
 //! returns a volume whose slices sit in the wrong places), positions not stacked along the
 //! normal (a tilted gantry: SimpleITK keeps the orthogonal direction and shears the volume), two
 //! slices at one position, slices of different sizes, orientations or spacings, colour images,
-//! multi-frame images with compressed pixel data, compressed pixel data other than RLE Lossless, JPEG
-//! Lossless and JPEG 2000 (JPEG baseline and extended, JPEG-LS, HTJ2K: transcode first, e.g.
-//! `gdcmconv --raw`), and big-endian files. The compressed syntaxes that are read decode as
-//! SimpleITK (GDCM) decodes them (`codec`: each frame's declared size checked first). A
-//! multi-frame image (Enhanced or Legacy Converted Enhanced CT / PET / MR) gives one slice per
-//! frame, placed and rescaled by its functional groups (per frame, else shared) and then
-//! ordered and checked as single-frame slices are. Files in the
-//! folder that are not DICOM Part 10 files (no `DICM` marker after the 128-byte preamble, which
-//! leaves out ACR-NEMA files and bare data sets too) are ignored, read no further than that
-//! marker, as are DICOM objects without an image (structure sets, reports) and segmentations
-//! (SEG, read by [`read_segmentation`] and placed on a series' grid); a DICOM file that cannot
-//! be parsed is an error. Only the folder itself is read, not its subfolders.
+//! multi-frame images with compressed pixel data, compressed pixel data other than RLE
+//! Lossless, JPEG Lossless and JPEG 2000 (JPEG baseline and extended, JPEG-LS, HTJ2K: transcode
+//! first, e.g. `gdcmconv --raw`), and big-endian files. The compressed syntaxes that are read
+//! decode as SimpleITK (GDCM) decodes them (`codec`: each frame's declared size checked first).
+//! A multi-frame image (Enhanced or Legacy Converted Enhanced CT / PET / MR) gives one slice
+//! per frame, placed and rescaled by its functional groups (per frame, else shared) and then
+//! ordered and checked as single-frame slices are. Files in the folder that are not DICOM
+//! Part 10 files (no `DICM` marker after the 128-byte preamble, which leaves out ACR-NEMA files
+//! and bare data sets too) are ignored, read no further than that marker, as are DICOM objects
+//! without an image (structure sets: [`read_structure_set`]; reports) and segmentations (SEG,
+//! read by [`read_segmentation`] and placed on a series' grid); a DICOM file that cannot be
+//! parsed is an error. Only the folder itself is read, not its subfolders.
 //!
 //! Values are the rescaled stored values: Hounsfield units for CT, the scanner's units
 //! (usually Bq/mL) for PET. [`read_suv`] reads a PET series as SUV (body weight, lean body mass
