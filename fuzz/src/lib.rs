@@ -82,7 +82,7 @@ pub fn nrrd_read(data: &[u8]) {
 
 /// The crates whose panics adamss-io's DICOM codecs catch (`catch_unwind` around each
 /// third-party decoder: a panic on a malformed stream is that file's error).
-const DECODERS: [&str; 2] = ["/openjp2-", "/jpeg-decoder-"];
+const DECODERS: [&str; 2] = ["/jpeg2k-", "/jpeg-decoder-"];
 
 /// libFuzzer's panic hook aborts on every panic, caught or not; this one lets a panic raised
 /// inside a [`DECODERS`] crate unwind to the codec's `catch_unwind` (as in a user's program)

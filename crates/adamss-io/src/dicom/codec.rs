@@ -1,10 +1,10 @@
 //! Compressed (encapsulated) pixel data of single-frame images: RLE Lossless (PS3.5 Annex G,
 //! decoded here), JPEG Lossless (process 14, and its first-order-prediction form SV1) by
-//! image-rs' `jpeg-decoder`, JPEG 2000 (reversible and irreversible) by `jpeg2k` over `openjp2`
-//! (OpenJPEG in Rust). Each frame's own header is checked against the file's `Rows`,
-//! `Columns` and `BitsAllocated` before it is decoded, so no decoder allocates more than the
-//! image the file declares; a decoder that panics on a malformed stream is an error naming the
-//! file, not a crash. The frame decodes to the bytes native pixel data would hold (little
+//! image-rs' `jpeg-decoder`, JPEG 2000 (reversible and irreversible) by `jpeg2k` over OpenJPEG
+//! 2.5 (the C library, built from the source `openjpeg-sys` bundles). Each frame's own header
+//! is checked against the file's `Rows`, `Columns` and `BitsAllocated` before it is decoded,
+//! so no decoder allocates more than the image the file declares; a decoder that panics on a
+//! malformed stream is an error naming the file, not a crash. The frame decodes to the bytes native pixel data would hold (little
 //! endian, `BitsAllocated / 8` bytes a pixel), which the reader then reads as it reads those:
 //! RLE and JPEG Lossless give back the stored words, read to `BitsStored` bits; JPEG 2000
 //! gives each sample's value (signed where its codestream says so), taken whole — an

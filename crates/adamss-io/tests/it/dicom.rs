@@ -221,13 +221,13 @@ fn compressed_series_equal_simpleitks_reading() {
         cut.contains("RLE pixel data: segment") && cut.contains(".dcm"),
         "{cut}"
     );
-    // A JPEG 2000 stream on which openjp2 overflows (found by fuzzing): the file's error.
+    // A malformed JPEG 2000 stream on which openjp2 (OpenJPEG's Rust port) overflowed and
+    // leaked (found by fuzzing): OpenJPEG reads it, without a panic.
     let dir = tempfile::tempdir().unwrap();
     let crash =
         data_dir().join("../../fuzz/seeds/dicom_read/j2k-openjp2-packet-header-overflow.dcm");
     std::fs::copy(&crash, dir.path().join("a.dcm")).unwrap();
-    let j2k = refusal(dir.path());
-    assert!(j2k.contains("JPEG 2000 pixel data"), "{j2k}");
+    assert!(Volume::<f64>::read(dir.path()).is_ok());
     let size = refusal(&d.join("bad_j2k_size"));
     assert!(
         size.contains("JPEG 2000 pixel data: a 14 × 11 image") && size.contains("12 columns"),
