@@ -224,8 +224,8 @@ fn compressed_series_equal_simpleitks_reading() {
     // A malformed JPEG 2000 stream on which openjp2 (OpenJPEG's Rust port) overflowed and
     // leaked (found by fuzzing): OpenJPEG reads it, without a panic.
     let dir = tempfile::tempdir().unwrap();
-    let crash =
-        data_dir().join("../../fuzz/seeds/dicom_read/j2k-openjp2-packet-header-overflow.dcm");
+    let crash = data_dir()
+        .join("../../fuzz/seeds/dicom_read/regression-j2k-openjp2-packet-header-overflow.dcm");
     std::fs::copy(&crash, dir.path().join("a.dcm")).unwrap();
     assert!(Volume::<f64>::read(dir.path()).is_ok());
     let size = refusal(&d.join("bad_j2k_size"));
