@@ -87,6 +87,7 @@ const PIXEL_REPRESENTATION: Tag = Tag(0x0028, 0x0103);
 const RESCALE_INTERCEPT: Tag = Tag(0x0028, 0x1052);
 const RESCALE_SLOPE: Tag = Tag(0x0028, 0x1053);
 const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
+const FRAME_OF_REFERENCE: Tag = Tag(0x0020, 0x0052);
 const SHARED_GROUPS: Tag = Tag(0x5200, 0x9229);
 const PER_FRAME_GROUPS: Tag = Tag(0x5200, 0x9230);
 const PLANE_POSITION: Tag = Tag(0x0020, 0x9113);
@@ -664,6 +665,18 @@ fn place(
     slice.slope = optional_float(slope, RESCALE_SLOPE, 1.0, path)?;
     slice.intercept = optional_float(intercept, RESCALE_INTERCEPT, 0.0, path)?;
     Ok(slice)
+}
+
+/// Whether `path` is a DICOM Part 10 file of SOP class `uid` (its header parsed, up to the
+/// pixel data).
+fn is_sop_class(path: &Path, uid: &str) -> bool {
+    if !path.is_file() || !starts_like_dicom(path).unwrap_or(false) {
+        return false;
+    }
+    let Ok(bytes) = read_file(path, &ReadOptions::default()) else {
+        return false;
+    };
+    parse(&bytes, path, false).is_ok_and(|obj| text(&obj, SOP_CLASS).as_deref() == Some(uid))
 }
 
 /// Whether the file's first 132 bytes end in `DICM` (read no further).

@@ -22,14 +22,13 @@ use dicom_core::Tag;
 use ndarray::{Array3, ShapeBuilder};
 
 use super::seg::{parse_tree, Node};
-use super::{bad, read_file, text, Attributes, MODALITY, SOP_CLASS, TOLERANCE};
+use super::{bad, read_file, text, Attributes, FRAME_OF_REFERENCE, MODALITY, SOP_CLASS, TOLERANCE};
 use crate::nifti_io::ReadOptions;
 use crate::{Geometry, Result, Volume};
 
 /// The RT Structure Set Storage SOP class.
 pub(crate) const RTSTRUCT_STORAGE: &str = "1.2.840.10008.5.1.4.1.1.481.3";
 
-const FRAME_OF_REFERENCE: Tag = Tag(0x0020, 0x0052);
 const REFERENCED_FRAMES: Tag = Tag(0x3006, 0x0010);
 const STRUCTURE_SET_LABEL: Tag = Tag(0x3006, 0x0002);
 const STRUCTURE_SET_ROIS: Tag = Tag(0x3006, 0x0020);
@@ -105,15 +104,7 @@ pub struct StructureSet {
 /// Whether `path` is a DICOM RT Structure Set: a file with the `DICM` marker whose SOP class
 /// is RT Structure Set Storage.
 pub fn is_structure_set(path: impl AsRef<Path>) -> bool {
-    let path = path.as_ref();
-    if !path.is_file() || !super::starts_like_dicom(path).unwrap_or(false) {
-        return false;
-    }
-    let Ok(bytes) = read_file(path, &ReadOptions::default()) else {
-        return false;
-    };
-    super::parse(&bytes, path, false)
-        .is_ok_and(|obj| text(&obj, SOP_CLASS).as_deref() == Some(RTSTRUCT_STORAGE))
+    super::is_sop_class(path.as_ref(), RTSTRUCT_STORAGE)
 }
 
 /// Reads a DICOM RT Structure Set (see the module docs). `options.max_bytes` bounds the file.

@@ -26,9 +26,9 @@ use ndarray::{Array3, ShapeBuilder};
 
 use super::{
     bad, compressed, floats, meta, number, read_file, text, tokens, Attributes, BITS_ALLOCATED,
-    COLUMNS, MODALITY, NUMBER_OF_FRAMES, ORIENTATION, PER_FRAME_GROUPS, PIXEL_DATA, PIXEL_MEASURES,
-    PIXEL_SPACING, PLANE_ORIENTATION, PLANE_POSITION, POSITION, ROWS, SERIES_UID, SHARED_GROUPS,
-    SOP_CLASS, TOLERANCE,
+    COLUMNS, FRAME_OF_REFERENCE, MODALITY, NUMBER_OF_FRAMES, ORIENTATION, PER_FRAME_GROUPS,
+    PIXEL_DATA, PIXEL_MEASURES, PIXEL_SPACING, PLANE_ORIENTATION, PLANE_POSITION, POSITION, ROWS,
+    SERIES_UID, SHARED_GROUPS, SOP_CLASS, TOLERANCE,
 };
 use crate::nifti_io::ReadOptions;
 use crate::{Error, Geometry, Result, Volume};
@@ -45,7 +45,6 @@ const SEGMENT_ALGORITHM_TYPE: Tag = Tag(0x0062, 0x0008);
 const SEGMENT_IDENTIFICATION: Tag = Tag(0x0062, 0x000A);
 const REFERENCED_SEGMENT_NUMBER: Tag = Tag(0x0062, 0x000B);
 const REFERENCED_SERIES: Tag = Tag(0x0008, 0x1115);
-const FRAME_OF_REFERENCE: Tag = Tag(0x0020, 0x0052);
 
 /// The values kept, at any depth (the pixel data at the top level only).
 const KEPT: [Tag; 18] = [
@@ -542,15 +541,7 @@ impl Segmentation {
 /// Whether `path` is a DICOM Segmentation object: a file with the `DICM` marker whose SOP
 /// class is Segmentation Storage (only its header is parsed, up to the pixel data).
 pub fn is_segmentation(path: impl AsRef<Path>) -> bool {
-    let path = path.as_ref();
-    if !path.is_file() || !super::starts_like_dicom(path).unwrap_or(false) {
-        return false;
-    }
-    let Ok(bytes) = read_file(path, &ReadOptions::default()) else {
-        return false;
-    };
-    super::parse(&bytes, path, false)
-        .is_ok_and(|obj| text(&obj, SOP_CLASS).as_deref() == Some(SEG_STORAGE))
+    super::is_sop_class(path.as_ref(), SEG_STORAGE)
 }
 
 /// A mask for the image at `image`, whatever its file: a volume [`Volume::read`] reads (NIfTI,
