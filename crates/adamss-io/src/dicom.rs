@@ -67,7 +67,10 @@ pub use rtstruct::{is_structure_set, read_structure_set, Contour, Roi, Structure
 pub use seg::{
     is_segmentation, read_mask, read_mask_label, read_segmentation, Segment, Segmentation,
 };
-pub use suv::{read_suv, suv_conversion, Decay, ScanTimeSource, SuvConversion, SuvNormalization};
+pub use suv::{
+    read_suv, read_suv_with_conversion, suv_conversion, Decay, ScanTimeSource, SuvConversion,
+    SuvNormalization,
+};
 
 const TRANSFER_SYNTAX: &str = "transfer syntax";
 const SOP_CLASS: Tag = Tag(0x0008, 0x0016);
@@ -594,7 +597,7 @@ fn slices_of(obj: &Parsed, bytes: &[u8], path: &Path) -> Result<Vec<Slice>> {
         frame: 0,
     };
     if frames <= 1 {
-        return Ok(vec![place(base, obj, obj, obj, obj, obj, path)?]);
+        return Ok(vec![place(base, obj, obj, obj, obj, path)?]);
     }
     // A multi-frame image: each frame placed by its functional groups, per frame or else
     // shared (the rescale also at the top level, as the legacy converted images may keep it).
@@ -635,7 +638,6 @@ fn slices_of(obj: &Parsed, bytes: &[u8], path: &Path) -> Result<Vec<Slice>> {
             group(PLANE_POSITION, "Plane Position Sequence")?,
             group(PLANE_ORIENTATION, "Plane Orientation Sequence")?,
             rescale,
-            rescale,
             path,
         )?);
     }
@@ -649,8 +651,7 @@ fn place(
     measures: &(impl Attributes + ?Sized),
     position: &(impl Attributes + ?Sized),
     orientation: &(impl Attributes + ?Sized),
-    slope: &(impl Attributes + ?Sized),
-    intercept: &(impl Attributes + ?Sized),
+    rescale: &(impl Attributes + ?Sized),
     path: &Path,
 ) -> Result<Slice> {
     let spacing = floats(measures, PIXEL_SPACING, "PixelSpacing", 2, path)?;
@@ -662,8 +663,8 @@ fn place(
     slice.pixel_spacing = [spacing[0], spacing[1]];
     slice.position = [p[0], p[1], p[2]];
     slice.orientation = [o[0], o[1], o[2], o[3], o[4], o[5]];
-    slice.slope = optional_float(slope, RESCALE_SLOPE, 1.0, path)?;
-    slice.intercept = optional_float(intercept, RESCALE_INTERCEPT, 0.0, path)?;
+    slice.slope = optional_float(rescale, RESCALE_SLOPE, 1.0, path)?;
+    slice.intercept = optional_float(rescale, RESCALE_INTERCEPT, 0.0, path)?;
     Ok(slice)
 }
 

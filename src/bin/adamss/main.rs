@@ -212,9 +212,12 @@ fn run() -> Result<()> {
         }
         Command::Suv(a) => {
             let series = a.series.as_deref();
-            let conversion = io::dicom::suv_conversion(&a.dir, series, a.normalization)?;
-            let volume: io::Volume<f32> =
-                io::read_suv(&a.dir, series, a.normalization, &io::ReadOptions::default())?;
+            let (volume, conversion): (io::Volume<f32>, _) = io::dicom::read_suv_with_conversion(
+                &a.dir,
+                series,
+                a.normalization,
+                &io::ReadOptions::default(),
+            )?;
             volume.write(&a.out)?;
             println!("{conversion}\nwrote {}", a.out.display());
             Ok(())

@@ -159,7 +159,7 @@ fn from_tree(root: &Node, path: &Path) -> Result<StructureSet> {
             path: path.to_owned(),
         });
     }
-    let find = |rois: &mut Vec<Roi>, number: u32, what: &str| -> Result<usize> {
+    let find = |rois: &[Roi], number: u32, what: &str| -> Result<usize> {
         rois.iter().position(|r| r.number == number).ok_or_else(|| {
             bad(
                 path,
@@ -172,7 +172,7 @@ fn from_tree(root: &Node, path: &Path) -> Result<StructureSet> {
     for (n, item) in root.items(ROI_CONTOURS).iter().enumerate() {
         let what = format!("ROIContourSequence item {}", n + 1);
         let number = roi_number(item, REFERENCED_ROI_NUMBER, path, &what)?;
-        let at = find(&mut rois, number, &what)?;
+        let at = find(&rois, number, &what)?;
         for (c, contour) in item.items(CONTOURS).iter().enumerate() {
             let values = contour
                 .get(CONTOUR_DATA)
@@ -211,7 +211,7 @@ fn from_tree(root: &Node, path: &Path) -> Result<StructureSet> {
     for (n, item) in root.items(OBSERVATIONS).iter().enumerate() {
         let what = format!("RTROIObservationsSequence item {}", n + 1);
         let number = roi_number(item, REFERENCED_ROI_NUMBER, path, &what)?;
-        let at = find(&mut rois, number, &what)?;
+        let at = find(&rois, number, &what)?;
         rois[at].interpreted_type = text(item, INTERPRETED_TYPE).unwrap_or_default();
     }
     let frame_of_reference_uid = root

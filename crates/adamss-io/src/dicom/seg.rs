@@ -555,17 +555,16 @@ pub fn is_segmentation(path: impl AsRef<Path>) -> bool {
 /// `execute(image, mask, label=N)`, in one call.
 pub fn read_mask(mask: impl AsRef<Path>, image: impl AsRef<Path>) -> Result<Volume<u8>> {
     let mask = mask.as_ref();
-    match open(mask, &ReadOptions::default())? {
-        Ok(seg) => {
+    match MaskFile::open(mask)? {
+        MaskFile::Segmentation(seg) => {
             let info = crate::read_header(image.as_ref())?;
             seg.labels_on_grid(&info.geometry, info.shape)
         }
-        Err(_) if super::is_structure_set(mask) => {
-            let set = super::read_structure_set(mask, &ReadOptions::default())?;
+        MaskFile::StructureSet(set) => {
             let info = crate::read_header(image.as_ref())?;
             set.labels_on_grid(&info.geometry, info.shape)
         }
-        Err(_) => Volume::read(mask),
+        MaskFile::Volume => Volume::read(mask),
     }
 }
 
@@ -579,21 +578,37 @@ pub fn read_mask_label(
     label: u8,
 ) -> Result<Volume<u8>> {
     let mask = mask.as_ref();
-    let one = |m: Volume<u8>| m.map(|&v| v * label);
-    match open(mask, &ReadOptions::default())? {
-        Ok(seg) => {
+    let one = match MaskFile::open(mask)? {
+        MaskFile::Segmentation(seg) => {
             let info = crate::read_header(image.as_ref())?;
-            seg.mask_on_grid(u16::from(label), &info.geometry, info.shape)
-                .map(one)
+            seg.mask_on_grid(u16::from(label), &info.geometry, info.shape)?
         }
-        Err(_) if super::is_structure_set(mask) => {
-            let set = super::read_structure_set(mask, &ReadOptions::default())?;
+        MaskFile::StructureSet(set) => {
             let info = crate::read_header(image.as_ref())?;
             set.roi_numbered(u32::from(label))?
-                .mask_on_grid(&info.geometry, info.shape)
-                .map(one)
+                .mask_on_grid(&info.geometry, info.shape)?
         }
-        Err(_) => Volume::read(mask),
+        MaskFile::Volume => return Volume::read(mask),
+    };
+    Ok(one.map(|&v| v * label))
+}
+
+/// What a mask file is: a SEG, an RTSTRUCT, or a volume for [`Volume::read`].
+enum MaskFile {
+    Segmentation(Segmentation),
+    StructureSet(super::StructureSet),
+    Volume,
+}
+
+impl MaskFile {
+    fn open(mask: &Path) -> Result<Self> {
+        Ok(match open(mask, &ReadOptions::default())? {
+            Ok(seg) => Self::Segmentation(seg),
+            Err(_) if super::is_structure_set(mask) => {
+                Self::StructureSet(super::read_structure_set(mask, &ReadOptions::default())?)
+            }
+            Err(_) => Self::Volume,
+        })
     }
 }
 

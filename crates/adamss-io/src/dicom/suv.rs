@@ -685,9 +685,10 @@ pub fn suv_conversion(
     normalization: SuvNormalization,
 ) -> Result<SuvConversion> {
     let dir = dir.as_ref();
-    let options = ReadOptions::default();
-    let slices = super::choose(dir, super::group(super::scan(dir, &options)?), series_uid)?;
-    conversion(&slices, normalization)
+    conversion(
+        &series(dir, series_uid, &ReadOptions::default())?,
+        normalization,
+    )
 }
 
 /// Reads a PET series as SUV: [`super::read_series`]'s rescaled values times each slice's
@@ -698,21 +699,38 @@ pub fn read_suv<T: Voxel>(
     normalization: SuvNormalization,
     options: &ReadOptions,
 ) -> Result<Volume<T>> {
-    let dir = dir.as_ref();
-    let slices = super::choose(dir, super::group(super::scan(dir, options)?), series_uid)?;
+    read_suv_with_conversion(dir, series_uid, normalization, options).map(|(volume, _)| volume)
+}
+
+/// [`read_suv`] and the [`SuvConversion`] it applied, the folder's headers read once (what
+/// `adamss suv` prints beside the volume it writes).
+pub fn read_suv_with_conversion<T: Voxel>(
+    dir: impl AsRef<Path>,
+    series_uid: Option<&str>,
+    normalization: SuvNormalization,
+    options: &ReadOptions,
+) -> Result<(Volume<T>, SuvConversion)> {
+    let slices = series(dir.as_ref(), series_uid, options)?;
     let conversion = conversion(&slices, normalization)?;
-    super::assemble(&slices, options, Some(&conversion.factors))
+    let volume = super::assemble(&slices, options, Some(&conversion.factors))?;
+    Ok((volume, conversion))
 }
 
 /// A manifest's PET folder: a PET series (`Modality` `PT`) as SUVbw, any other series as
 /// [`super::read_series`] reads it; the folder's headers read once.
 pub(crate) fn read_pet<T: Voxel>(dir: &Path, options: &ReadOptions) -> Result<Volume<T>> {
-    let slices = super::choose(dir, super::group(super::scan(dir, options)?), None)?;
-    if slices[0].modality != "PT" {
-        return super::assemble(&slices, options, None);
-    }
-    let conversion = conversion(&slices, SuvNormalization::BodyWeight)?;
-    super::assemble(&slices, options, Some(&conversion.factors))
+    let slices = series(dir, None, options)?;
+    let factors = if slices[0].modality == "PT" {
+        Some(conversion(&slices, SuvNormalization::BodyWeight)?.factors)
+    } else {
+        None
+    };
+    super::assemble(&slices, options, factors.as_deref())
+}
+
+/// The ordered, checked slices of the series `series_uid` of `dir` (or its only one).
+fn series(dir: &Path, series_uid: Option<&str>, options: &ReadOptions) -> Result<Vec<Slice>> {
+    super::choose(dir, super::group(super::scan(dir, options)?), series_uid)
 }
 
 #[cfg(test)]
